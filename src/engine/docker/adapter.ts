@@ -1,0 +1,401 @@
+import { readdirSync, statSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { join, relative } from 'node:path';
+import { PassThrough } from 'node:stream';
+import Docker from 'dockerode';
+import { KibokoError } from '../../common/errors.js';
+import type { ConnectionTarget } from '../connection.js';
+import type { Engine } from '../port.js';
+import type {
+  BuildOptions,
+  ContainerDetails,
+  ContainerRef,
+  ContainerSpec,
+  ContainerStatus,
+  ContainerSummary,
+  EngineInfo,
+  ExecOptions,
+  ExecResult,
+  ImageSummary,
+  ListOptions,
+  RemoveOptions,
+} from '../types.js';
+import { translateEngineError, unreachable } from './errors.js';
+
+/** The newest Engine API version kiboko is written against; older engines are spoken to in theirs. */
+export const MAX_API_VERSION = '1.47';
+/** The oldest we accept (Docker 17.06); older engines lack filters and flags we rely on. */
+export const MIN_API_VERSION = '1.30';
+
+export interface DockerEngineOptions {
+  /** Skip negotiation and speak this API version (e.g. `1.41`). */
+  apiVersion?: string;
+  connectTimeoutMs?: number;
+}
+
+export class DockerEngine implements Engine {
+  readonly endpoint: string;
+  private readonly docker: Docker;
+  private negotiated: Promise<EngineInfo> | undefined;
+
+  constructor(target: ConnectionTarget, options: DockerEngineOptions = {}) {
+    this.endpoint = target.endpoint;
+    // Every key is set explicitly so docker-modem's own DOCKER_* environment defaults never win.
+    const base = {
+      host: undefined,
+      port: undefined,
+      socketPath: undefined,
+      protocol: undefined,
+      ca: undefined,
+      cert: undefined,
+      key: undefined,
+      version: options.apiVersion ? `v${options.apiVersion}` : undefined,
+      connectionTimeout: options.connectTimeoutMs ?? 10_000,
+    };
+    const opts =
+      target.kind === 'unix'
+        ? { ...base, socketPath: target.socketPath }
+        : {
+            ...base,
+            host: target.host,
+            port: target.port,
+            protocol: (target.tls ? 'https' : 'http') as 'https' | 'http',
+            ...(target.tls ? { ca: target.tls.ca, cert: target.tls.cert, key: target.tls.key } : {}),
+          };
+    this.docker = new Docker(opts as Docker.DockerOptions);
+    if (target.kind === 'tcp' && target.tls && !target.tls.verify) {
+      // --tls without --tlsverify: encrypt, but do not verify the server (docker CLI semantics).
+      (this.docker.modem as unknown as { agent: Agent }).agent = new Agent({ rejectUnauthorized: false, keepAlive: true });
+    }
+    if (options.apiVersion) {
+      this.negotiated = Promise.resolve({
+        endpoint: this.endpoint,
+        serverVersion: 'unknown',
+        apiVersion: options.apiVersion,
+        negotiatedApiVersion: options.apiVersion,
+        os: 'unknown',
+        arch: 'unknown',
+      });
+    }
+  }
+
+  /** API version negotiation, like the docker CLI: speak min(server, ours). Done once, lazily. */
+  info(): Promise<EngineInfo> {
+    this.negotiated ??= (async () => {
+      let v: Docker.DockerVersion;
+      try {
+        v = await this.docker.version();
+      } catch (err) {
+        this.negotiated = undefined;
+        const code = (err as { code?: string }).code;
+        if (code || (err as Error).message?.includes('socket hang up')) throw unreachable(this.endpoint, code ?? 'no answer', err);
+        throw translateEngineError(err, { endpoint: this.endpoint, operation: 'connect' }) ?? err;
+      }
+      const server = v.ApiVersion;
+      const negotiated = compareVersions(server, MAX_API_VERSION) < 0 ? server : MAX_API_VERSION;
+      if (compareVersions(negotiated, MIN_API_VERSION) < 0) {
+        throw new KibokoError('ENGINE_ERROR', `the engine at ${this.endpoint} speaks API ${server}; kiboko needs at least ${MIN_API_VERSION}`, {
+          hint: 'upgrade the Docker engine (Docker 17.06 or newer)',
+        });
+      }
+      (this.docker.modem as unknown as { version: string }).version = `v${negotiated}`;
+      return {
+        endpoint: this.endpoint,
+        serverVersion: v.Version,
+        apiVersion: server,
+        negotiatedApiVersion: negotiated,
+        os: v.Os,
+        arch: v.Arch,
+      };
+    })();
+    return this.negotiated;
+  }
+
+  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T | undefined> {
+    await this.info();
+    try {
+      return await fn();
+    } catch (err) {
+      const translated = translateEngineError(err, { endpoint: this.endpoint, operation });
+      if (translated === undefined) return undefined;
+      throw translated;
+    }
+  }
+
+  async list(options: ListOptions = {}): Promise<ContainerSummary[]> {
+    const filters: Record<string, string[]> = {};
+    if (options.labels?.length) filters.label = [...options.labels];
+    const raw = await this.call('list containers', () =>
+      this.docker.listContainers({ all: options.all ?? false, filters: JSON.stringify(filters) }),
+    );
+    return (raw ?? []).map((c) => ({
+      id: c.Id,
+      name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''),
+      image: c.Image,
+      labels: c.Labels ?? {},
+      status: (c.State as ContainerStatus) ?? 'created',
+      created: c.Created,
+    }));
+  }
+
+  async inspect(idOrName: string): Promise<ContainerDetails> {
+    const c = await this.call(`inspect ${idOrName}`, () => this.docker.getContainer(idOrName).inspect());
+    if (!c) throw new KibokoError('INTERNAL', `inspect ${idOrName}: empty answer`);
+    const networks: Record<string, { ipAddress: string }> = {};
+    for (const [name, n] of Object.entries(c.NetworkSettings?.Networks ?? {})) networks[name] = { ipAddress: n.IPAddress };
+    return {
+      id: c.Id,
+      name: c.Name.replace(/^\//, ''),
+      image: c.Config?.Image ?? c.Image,
+      labels: c.Config?.Labels ?? {},
+      status: (c.State?.Status as ContainerStatus) ?? 'created',
+      created: Math.floor(Date.parse(c.Created) / 1000),
+      pid: c.State?.Pid ?? 0,
+      startedAt: c.State?.StartedAt ?? '',
+      finishedAt: c.State?.FinishedAt ?? '',
+      exitCode: c.State?.ExitCode ?? 0,
+      restartCount: c.RestartCount ?? 0,
+      stopSignal: (c.Config as { StopSignal?: string } | undefined)?.StopSignal || undefined,
+      networks,
+      mounts: (c.Mounts ?? []).map((m) => ({
+        type: m.Type,
+        name: (m as { Name?: string }).Name,
+        source: m.Source,
+        destination: m.Destination,
+      })),
+    };
+  }
+
+  async create(spec: ContainerSpec): Promise<ContainerRef> {
+    const c = await this.call(`create ${spec.name ?? spec.image}`, () =>
+      this.docker.createContainer({
+        Image: spec.image,
+        name: spec.name,
+        Cmd: spec.cmd ? [...spec.cmd] : undefined,
+        Entrypoint: spec.entrypoint ? [...spec.entrypoint] : undefined,
+        Env: spec.env ? [...spec.env] : undefined,
+        Labels: spec.labels ? { ...spec.labels } : undefined,
+        StopSignal: spec.stopSignal,
+        StopTimeout: spec.stopTimeout,
+        Volumes: spec.volumes ? Object.fromEntries(spec.volumes.map((v) => [v, {}])) : undefined,
+        HostConfig: {
+          NetworkMode: spec.networkMode,
+          CapAdd: spec.capAdd ? [...spec.capAdd] : undefined,
+          AutoRemove: spec.autoRemove,
+          Binds: spec.binds ? [...spec.binds] : undefined,
+          Init: spec.init,
+        },
+      }),
+    );
+    if (!c) throw new KibokoError('INTERNAL', 'create: empty answer');
+    return { id: c.id, name: spec.name ?? c.id.slice(0, 12) };
+  }
+
+  async start(id: string): Promise<void> {
+    await this.call(`start ${id}`, () => this.docker.getContainer(id).start());
+  }
+
+  async stop(id: string, timeoutSeconds: number): Promise<void> {
+    await this.call(`stop ${id}`, () => this.docker.getContainer(id).stop({ t: timeoutSeconds }));
+  }
+
+  async kill(id: string, signal: string): Promise<void> {
+    await this.call(`kill ${id}`, () => this.docker.getContainer(id).kill({ signal }));
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.call(`pause ${id}`, () => this.docker.getContainer(id).pause());
+  }
+
+  async unpause(id: string): Promise<void> {
+    await this.call(`unpause ${id}`, () => this.docker.getContainer(id).unpause());
+  }
+
+  async restart(id: string, timeoutSeconds: number): Promise<void> {
+    await this.call(`restart ${id}`, () => this.docker.getContainer(id).restart({ t: timeoutSeconds }));
+  }
+
+  async remove(id: string, options: RemoveOptions = {}): Promise<void> {
+    await this.call(`remove ${id}`, () =>
+      this.docker.getContainer(id).remove({ force: options.force ?? false, link: options.links ?? false, v: options.volumes ?? false }),
+    );
+  }
+
+  async wait(id: string, signal?: AbortSignal): Promise<number> {
+    const r = await this.call(`wait ${id}`, () =>
+      this.docker.getContainer(id).wait({ condition: 'not-running', abortSignal: signal } as object),
+    );
+    return (r as { StatusCode?: number } | undefined)?.StatusCode ?? 0;
+  }
+
+  async exec(id: string, options: ExecOptions): Promise<ExecResult> {
+    const op = `exec in ${id}`;
+    return (await this.call(op, async () => {
+      const exec = await this.docker.getContainer(id).exec({
+        Cmd: [...options.cmd],
+        AttachStdout: true,
+        AttachStderr: true,
+        User: options.user,
+        Env: options.env ? [...options.env] : undefined,
+        WorkingDir: options.workingDir,
+        Privileged: options.privileged ?? false,
+      });
+      const stream = await exec.start({ hijack: true, stdin: false });
+      let stdout = '';
+      let stderr = '';
+      const out = new PassThrough();
+      const err = new PassThrough();
+      out.on('data', (b: Buffer) => {
+        const s = b.toString('utf8');
+        stdout += s;
+        options.onOutput?.('stdout', s);
+      });
+      err.on('data', (b: Buffer) => {
+        const s = b.toString('utf8');
+        stderr += s;
+        options.onOutput?.('stderr', s);
+      });
+      this.docker.modem.demuxStream(stream, out, err);
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          stream.destroy();
+          reject(new KibokoError('CANCELLED', `${op}: cancelled`));
+        };
+        if (options.signal?.aborted) return onAbort();
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', reject);
+      });
+      const inspected = await exec.inspect();
+      return { exitCode: inspected.ExitCode ?? -1, stdout, stderr };
+    }))!;
+  }
+
+  async logs(id: string): Promise<string> {
+    const buf = await this.call(`logs ${id}`, async () => {
+      const raw = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+      return demuxBuffer(raw);
+    });
+    return buf ?? '';
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    try {
+      await this.call(`inspect image ${ref}`, () => this.docker.getImage(ref).inspect());
+      return true;
+    } catch (err) {
+      if (err instanceof KibokoError && err.code === 'TARGET_NOT_FOUND') return false;
+      throw err;
+    }
+  }
+
+  async listImages(labels: readonly string[] = []): Promise<ImageSummary[]> {
+    const raw = await this.call('list images', () =>
+      this.docker.listImages({ filters: JSON.stringify(labels.length ? { label: [...labels] } : {}) }),
+    );
+    return (raw ?? []).map((i) => ({ id: i.Id, tags: i.RepoTags ?? [], labels: i.Labels ?? {} }));
+  }
+
+  async removeImage(ref: string, force = false): Promise<void> {
+    await this.call(`remove image ${ref}`, () => this.docker.getImage(ref).remove({ force }));
+  }
+
+  async buildImage(options: BuildOptions): Promise<string> {
+    const src = listContextFiles(options.contextDir);
+    const op = `build ${options.tag}`;
+    await this.call(op, async () => {
+      const stream = await this.docker.buildImage(
+        { context: options.contextDir, src },
+        {
+          t: options.tag,
+          dockerfile: options.dockerfile ?? 'Dockerfile',
+          labels: options.labels ? JSON.stringify(options.labels) : undefined,
+          rm: true,
+          forcerm: true,
+          abortSignal: options.signal,
+        } as object,
+      );
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(
+          stream,
+          (err: Error | null, output: { error?: string; errorDetail?: { message?: string } }[]) => {
+            if (err) return reject(err);
+            const failed = output.find((o) => o.error || o.errorDetail);
+            if (failed) {
+              return reject(
+                new KibokoError('ACTION_FAILED', `${op}: ${failed.errorDetail?.message ?? failed.error}`, {
+                  hint: 'fix the Dockerfile or the build context and build again',
+                }),
+              );
+            }
+            resolve();
+          },
+          (event: { stream?: string; status?: string }) => {
+            const line = (event.stream ?? event.status ?? '').trimEnd();
+            if (line) options.onProgress?.(line);
+          },
+        );
+      });
+    });
+    const image = await this.call(`inspect image ${options.tag}`, () => this.docker.getImage(options.tag).inspect());
+    return image?.Id ?? '';
+  }
+
+  async volumeExists(name: string): Promise<boolean> {
+    try {
+      await this.call(`inspect volume ${name}`, () => this.docker.getVolume(name).inspect());
+      return true;
+    } catch (err) {
+      if (err instanceof KibokoError && err.code === 'TARGET_NOT_FOUND') return false;
+      throw err;
+    }
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await this.call(`remove volume ${name}`, () => this.docker.getVolume(name).remove());
+  }
+
+  close(): void {
+    // dockerode keeps no pooled sockets of its own; nothing to release today.
+  }
+}
+
+/** Compares dotted API versions numerically: `1.9` < `1.41`. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Splits the engine's multiplexed log format (8-byte frame headers) into text. */
+function demuxBuffer(buf: Buffer): string {
+  if (!Buffer.isBuffer(buf)) return String(buf ?? '');
+  let out = '';
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const type = buf[i];
+    const size = buf.readUInt32BE(i + 4);
+    if (type !== 0 && type !== 1 && type !== 2) return buf.toString('utf8');
+    out += buf.subarray(i + 8, i + 8 + size).toString('utf8');
+    i += 8 + size;
+  }
+  return out;
+}
+
+function listContextFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d)) {
+      const full = join(d, entry);
+      if (statSync(full).isDirectory()) walk(full);
+      else out.push(relative(dir, full));
+    }
+  };
+  walk(dir);
+  return out;
+}

@@ -1,0 +1,238 @@
+import { KibokoError } from '../common/errors.js';
+import { signalNumber } from '../common/signals.js';
+import type { Engine } from './port.js';
+import type {
+  BuildOptions,
+  ContainerDetails,
+  ContainerRef,
+  ContainerSpec,
+  ContainerStatus,
+  ContainerSummary,
+  EngineInfo,
+  ExecOptions,
+  ExecResult,
+  ImageSummary,
+  ListOptions,
+  RemoveOptions,
+} from './types.js';
+
+interface FakeContainer extends ContainerDetails {
+  volumes: string[];
+}
+
+export interface FakeCall {
+  op: string;
+  id: string;
+  args?: unknown;
+}
+
+/**
+ * An in-memory engine with the Docker engine's state rules (pause needs running, start on a
+ * running container is a no-op, …). Unit tests of chaos and deploy logic run against it; the
+ * same contract suite runs against it and the real adapter so the two cannot drift.
+ */
+export class FakeEngine implements Engine {
+  readonly endpoint = 'fake://engine';
+  readonly calls: FakeCall[] = [];
+  private readonly containers = new Map<string, FakeContainer>();
+  private readonly images = new Map<string, ImageSummary>();
+  private readonly volumeNames = new Set<string>();
+  private seq = 0;
+  /** Make an operation fail: return an error to throw, or undefined to proceed. */
+  failWith: ((op: string, id: string) => KibokoError | undefined) | undefined;
+  /** Result for exec; default exits 0 with no output. */
+  execHandler: (id: string, cmd: readonly string[]) => ExecResult = () => ({ exitCode: 0, stdout: '', stderr: '' });
+  unreachable = false;
+
+  async info(): Promise<EngineInfo> {
+    this.guard('info', '');
+    return { endpoint: this.endpoint, serverVersion: 'fake', apiVersion: '1.47', negotiatedApiVersion: '1.47', os: 'linux', arch: 'amd64' };
+  }
+
+  /** Test helper: adds a container directly in a given state. */
+  add(partial: Partial<ContainerDetails> & { name: string }): ContainerDetails {
+    const id = partial.id ?? (++this.seq).toString(16).padStart(64, '0');
+    const c: FakeContainer = {
+      id,
+      name: partial.name,
+      image: partial.image ?? 'busybox:latest',
+      labels: partial.labels ?? {},
+      status: partial.status ?? 'running',
+      created: partial.created ?? 1_700_000_000 + this.seq,
+      pid: partial.status === 'exited' ? 0 : 1000 + this.seq,
+      startedAt: partial.startedAt ?? new Date(0).toISOString(),
+      finishedAt: '0001-01-01T00:00:00Z',
+      exitCode: 0,
+      restartCount: 0,
+      stopSignal: partial.stopSignal,
+      networks: partial.networks ?? { bridge: { ipAddress: `172.17.0.${(this.seq % 250) + 2}` } },
+      mounts: [],
+      volumes: [],
+    };
+    this.containers.set(id, c);
+    return c;
+  }
+
+  async list(options: ListOptions = {}): Promise<ContainerSummary[]> {
+    this.guard('list', '');
+    return [...this.containers.values()]
+      .filter((c) => options.all || c.status === 'running' || c.status === 'paused' || c.status === 'restarting')
+      .filter((c) => (options.labels ?? []).every((f) => matchLabel(c.labels, f)))
+      .map(({ id, name, image, labels, status, created }) => ({ id, name, image, labels, status, created }));
+  }
+
+  async inspect(idOrName: string): Promise<ContainerDetails> {
+    const c = this.find(idOrName, 'inspect');
+    const { volumes: _v, ...details } = c;
+    return structuredClone(details);
+  }
+
+  async create(spec: ContainerSpec): Promise<ContainerRef> {
+    this.guard('create', spec.name ?? '');
+    if (spec.name && [...this.containers.values()].some((c) => c.name === spec.name)) {
+      throw new KibokoError('CONFLICT', `create ${spec.name}: name already in use`);
+    }
+    const c = this.add({ name: spec.name ?? `fake_${this.seq + 1}`, image: spec.image, labels: spec.labels ?? {}, status: 'created', stopSignal: spec.stopSignal });
+    const fc = this.containers.get(c.id)!;
+    for (const v of spec.volumes ?? []) {
+      const vol = `vol_${c.id.slice(-8)}_${fc.volumes.length}`;
+      fc.volumes.push(vol);
+      this.volumeNames.add(vol);
+    }
+    return { id: c.id, name: c.name };
+  }
+
+  async start(id: string): Promise<void> {
+    const c = this.find(id, 'start');
+    if (c.status === 'running' || c.status === 'paused') return;
+    this.setStatus(c, 'running');
+    c.startedAt = new Date(Date.now() + this.seq++).toISOString();
+  }
+
+  async stop(id: string, timeoutSeconds: number): Promise<void> {
+    const c = this.find(id, 'stop', timeoutSeconds);
+    if (c.status !== 'running' && c.status !== 'paused') return;
+    this.exit(c, 0);
+  }
+
+  async kill(id: string, signal: string): Promise<void> {
+    const c = this.find(id, 'kill', signal);
+    if (c.status !== 'running') throw new KibokoError('CONFLICT', `kill ${id}: container ${c.name} is not running`);
+    this.exit(c, 128 + (signalNumber(signal) ?? 9));
+  }
+
+  async pause(id: string): Promise<void> {
+    const c = this.find(id, 'pause');
+    if (c.status !== 'running') throw new KibokoError('CONFLICT', `pause ${id}: container ${c.name} is not running`);
+    this.setStatus(c, 'paused');
+  }
+
+  async unpause(id: string): Promise<void> {
+    const c = this.find(id, 'unpause');
+    if (c.status !== 'paused') throw new KibokoError('CONFLICT', `unpause ${id}: container ${c.name} is not paused`);
+    this.setStatus(c, 'running');
+  }
+
+  async restart(id: string, timeoutSeconds: number): Promise<void> {
+    const c = this.find(id, 'restart', timeoutSeconds);
+    this.setStatus(c, 'running');
+    c.restartCount += 1;
+    c.startedAt = new Date(Date.now() + this.seq++).toISOString();
+  }
+
+  async remove(id: string, options: RemoveOptions = {}): Promise<void> {
+    const c = this.find(id, 'remove', options);
+    if ((c.status === 'running' || c.status === 'paused') && !options.force) {
+      throw new KibokoError('CONFLICT', `remove ${id}: container ${c.name} is running; stop it or force the removal`);
+    }
+    this.containers.delete(c.id);
+    if (options.volumes) for (const v of c.volumes) this.volumeNames.delete(v);
+  }
+
+  async wait(id: string): Promise<number> {
+    const c = this.find(id, 'wait');
+    return c.exitCode;
+  }
+
+  async exec(id: string, options: ExecOptions): Promise<ExecResult> {
+    const c = this.find(id, 'exec', options.cmd);
+    if (c.status !== 'running') throw new KibokoError('CONFLICT', `exec in ${id}: container ${c.name} is not running`);
+    return this.execHandler(c.id, options.cmd);
+  }
+
+  async logs(id: string): Promise<string> {
+    this.find(id, 'logs');
+    return '';
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    return this.images.has(ref);
+  }
+
+  async listImages(): Promise<ImageSummary[]> {
+    return [...this.images.values()];
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    this.images.delete(ref);
+  }
+
+  async buildImage(options: BuildOptions): Promise<string> {
+    const id = `sha256:${(++this.seq).toString(16).padStart(64, '0')}`;
+    this.images.set(options.tag, { id, tags: [options.tag], labels: options.labels ?? {} });
+    return id;
+  }
+
+  async volumeExists(name: string): Promise<boolean> {
+    return this.volumeNames.has(name);
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    this.volumeNames.delete(name);
+  }
+
+  /** Test helper: the container's volumes (anonymous volumes created with it). */
+  volumesOf(id: string): string[] {
+    return [...(this.containers.get(id)?.volumes ?? [])];
+  }
+
+  /** Test helper: removes a container behind kiboko's back (it "vanished"). */
+  vanish(id: string): void {
+    this.containers.delete(id);
+  }
+
+  close(): void {}
+
+  private guard(op: string, id: string, args?: unknown) {
+    if (this.unreachable) throw new KibokoError('ENGINE_UNREACHABLE', `cannot reach the Docker engine at ${this.endpoint}`);
+    this.calls.push(args === undefined ? { op, id } : { op, id, args });
+    const err = this.failWith?.(op, id);
+    if (err) throw err;
+  }
+
+  private find(idOrName: string, op: string, args?: unknown): FakeContainer {
+    this.guard(op, idOrName, args);
+    const c =
+      this.containers.get(idOrName) ??
+      [...this.containers.values()].find((x) => x.name === idOrName.replace(/^\//, '') || (idOrName.length >= 12 && x.id.startsWith(idOrName)));
+    if (!c) throw new KibokoError('TARGET_NOT_FOUND', `${op} ${idOrName}: No such container: ${idOrName}`);
+    return c;
+  }
+
+  private setStatus(c: FakeContainer, status: ContainerStatus) {
+    c.status = status;
+    c.pid = status === 'running' || status === 'paused' ? 1000 + this.seq : 0;
+  }
+
+  private exit(c: FakeContainer, code: number) {
+    this.setStatus(c, 'exited');
+    c.exitCode = code;
+    c.finishedAt = new Date().toISOString();
+  }
+}
+
+function matchLabel(labels: Readonly<Record<string, string>>, filter: string): boolean {
+  const eq = filter.indexOf('=');
+  if (eq < 0) return filter in labels;
+  return labels[filter.slice(0, eq)] === filter.slice(eq + 1);
+}

@@ -1,0 +1,46 @@
+import type {
+  BuildOptions,
+  ContainerDetails,
+  ContainerRef,
+  ContainerSpec,
+  ContainerSummary,
+  EngineInfo,
+  ExecOptions,
+  ExecResult,
+  ImageSummary,
+  ListOptions,
+  RemoveOptions,
+} from './types.js';
+
+/**
+ * The one door to a container engine. Adapters translate engine errors once:
+ * 404 → TARGET_NOT_FOUND, 409 → CONFLICT, 304 on start/stop/pause → success (already done),
+ * connection failures → ENGINE_UNREACHABLE.
+ */
+export interface Engine {
+  /** Where this engine is reached, e.g. `unix:///var/run/docker.sock`. */
+  readonly endpoint: string;
+  info(): Promise<EngineInfo>;
+  list(options?: ListOptions): Promise<ContainerSummary[]>;
+  inspect(idOrName: string): Promise<ContainerDetails>;
+  create(spec: ContainerSpec): Promise<ContainerRef>;
+  start(id: string): Promise<void>;
+  /** Engine stop: the container's stop signal, then SIGKILL after `timeoutSeconds`. */
+  stop(id: string, timeoutSeconds: number): Promise<void>;
+  kill(id: string, signal: string): Promise<void>;
+  pause(id: string): Promise<void>;
+  unpause(id: string): Promise<void>;
+  restart(id: string, timeoutSeconds: number): Promise<void>;
+  remove(id: string, options?: RemoveOptions): Promise<void>;
+  /** Resolves with the exit code once the container is no longer running. */
+  wait(id: string, signal?: AbortSignal): Promise<number>;
+  exec(id: string, options: ExecOptions): Promise<ExecResult>;
+  logs(id: string): Promise<string>;
+  imageExists(ref: string): Promise<boolean>;
+  listImages(labels?: readonly string[]): Promise<ImageSummary[]>;
+  removeImage(ref: string, force?: boolean): Promise<void>;
+  buildImage(options: BuildOptions): Promise<string>;
+  volumeExists(name: string): Promise<boolean>;
+  removeVolume(name: string): Promise<void>;
+  close(): void;
+}

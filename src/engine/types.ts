@@ -1,0 +1,111 @@
+/** kiboko's own view of containers; nothing above the engine module sees dockerode types. */
+
+export interface ContainerRef {
+  /** Full 64-hex container id. */
+  id: string;
+  /** Name without the leading slash. */
+  name: string;
+}
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerSummary extends ContainerRef {
+  image: string;
+  labels: Readonly<Record<string, string>>;
+  status: ContainerStatus;
+  /** Unix seconds. */
+  created: number;
+}
+
+export interface ContainerDetails extends ContainerSummary {
+  /** Host PID of the container's init process, 0 when not running. */
+  pid: number;
+  startedAt: string;
+  finishedAt: string;
+  exitCode: number;
+  restartCount: number;
+  /** The image's / container's configured stop signal, if any. */
+  stopSignal: string | undefined;
+  /** IPv4 address per attached network. */
+  networks: Readonly<Record<string, { ipAddress: string }>>;
+  mounts: readonly { type: string; name: string | undefined; source: string; destination: string }[];
+}
+
+export interface ListOptions {
+  /** Include stopped containers (`docker ps -a`). */
+  all?: boolean;
+  /** Label filters, `key` or `key=value`, ANDed (evaluated by the engine). */
+  labels?: readonly string[];
+}
+
+export interface RemoveOptions {
+  force?: boolean;
+  /** Remove the container's links (legacy links only). */
+  links?: boolean;
+  /** Remove anonymous volumes attached to the container. */
+  volumes?: boolean;
+}
+
+export interface ExecOptions {
+  cmd: readonly string[];
+  user?: string;
+  env?: readonly string[];
+  workingDir?: string;
+  privileged?: boolean;
+  signal?: AbortSignal;
+  /** Called with output chunks as they arrive. */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ContainerSpec {
+  image: string;
+  name?: string;
+  cmd?: readonly string[];
+  entrypoint?: readonly string[];
+  env?: readonly string[];
+  labels?: Readonly<Record<string, string>>;
+  stopSignal?: string;
+  /** Seconds docker stop waits before SIGKILL when the caller gives none. */
+  stopTimeout?: number;
+  networkMode?: string;
+  capAdd?: readonly string[];
+  autoRemove?: boolean;
+  /** `name:/path` or `/host:/path` bind / volume specs. */
+  binds?: readonly string[];
+  /** Anonymous volumes to create at these container paths. */
+  volumes?: readonly string[];
+  init?: boolean;
+}
+
+export interface EngineInfo {
+  endpoint: string;
+  serverVersion: string;
+  /** API version the server speaks at most. */
+  apiVersion: string;
+  /** API version kiboko negotiated and uses. */
+  negotiatedApiVersion: string;
+  os: string;
+  arch: string;
+}
+
+export interface BuildOptions {
+  /** Directory sent as the build context. */
+  contextDir: string;
+  tag: string;
+  dockerfile?: string;
+  labels?: Readonly<Record<string, string>>;
+  onProgress?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface ImageSummary {
+  id: string;
+  tags: readonly string[];
+  labels: Readonly<Record<string, string>>;
+}
