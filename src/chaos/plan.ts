@@ -1,0 +1,51 @@
+import type { ContainerRef } from '../engine/index.js';
+import type { Selection } from '../targets/index.js';
+import type { LifecycleAction } from './types.js';
+
+export interface PlannedStep {
+  target: ContainerRef;
+  action: LifecycleAction;
+  /** For temporary faults: what undoes it and after how long. */
+  restore?: { kind: 'unpause' | 'start'; afterMs: number } | undefined;
+}
+
+export interface ChaosPlan {
+  seed: number;
+  steps: PlannedStep[];
+  skipped: Selection['skipped'];
+  unmatched: string[];
+}
+
+/** Pure: what one cycle will do to which containers. `--dry-run` prints this and stops. */
+export function planChaos(selection: Selection, action: LifecycleAction): ChaosPlan {
+  return {
+    seed: selection.seed,
+    steps: selection.selected.map((c) => ({ target: { id: c.id, name: c.name }, action, restore: restoreOf(action) })),
+    skipped: selection.skipped,
+    unmatched: selection.unmatched,
+  };
+}
+
+function restoreOf(action: LifecycleAction): PlannedStep['restore'] {
+  if (action.kind === 'pause') return { kind: 'unpause', afterMs: action.durationMs };
+  if (action.kind === 'stop' && action.restart) return { kind: 'start', afterMs: action.restart.durationMs };
+  return undefined;
+}
+
+/** The action in words, for logs and dry-run output. */
+export function describeAction(action: LifecycleAction): string {
+  switch (action.kind) {
+    case 'kill':
+      return `kill with ${action.signal}`;
+    case 'stop':
+      return `stop (grace ${action.timeSeconds}s)${action.restart ? `, start again after ${action.restart.durationMs}ms` : ''}`;
+    case 'pause':
+      return `pause for ${action.durationMs}ms, then unpause`;
+    case 'rm':
+      return `remove${action.force ? ' (force)' : ''}${action.volumes ? ' with volumes' : ''}${action.links ? ' and links' : ''}`;
+    case 'restart':
+      return `restart (timeout ${action.timeoutSeconds}s)`;
+    case 'exec':
+      return `exec ${JSON.stringify(action.command)}`;
+  }
+}

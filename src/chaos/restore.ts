@@ -1,0 +1,72 @@
+import { asKibokoError, KibokoError } from '../common/errors.js';
+import type { ContainerDetails, Engine } from '../engine/index.js';
+import type { Journal, JournalEntry } from '../journal/index.js';
+import type { RestoreResult } from './types.js';
+
+/** What a journal entry of each kind records about the target when the fault began. */
+export interface TargetIdentity {
+  /** State.StartedAt when the fault began: a different value means another process now. */
+  startedAt: string;
+}
+
+export const JOURNAL_KINDS = {
+  pause: 'pause',
+  stopRestart: 'stop-restart',
+} as const;
+
+/**
+ * Undoes one journaled change, idempotently and only when the container is still the one kiboko
+ * changed: a paused container is unpaused, a container stopped with --restart is started.
+ */
+export async function undoEntry(engine: Engine, entry: JournalEntry): Promise<RestoreResult['outcome']> {
+  const identity = entry.data as unknown as TargetIdentity;
+  let now: ContainerDetails;
+  try {
+    now = await engine.inspect(entry.target.id);
+  } catch (err) {
+    if (err instanceof KibokoError && err.code === 'TARGET_NOT_FOUND') return 'target-gone';
+    throw err;
+  }
+  if (identity.startedAt && now.startedAt !== identity.startedAt) return 'target-replaced';
+  switch (entry.kind) {
+    case JOURNAL_KINDS.pause:
+      if (now.status !== 'paused') return 'already-restored';
+      await engine.unpause(entry.target.id);
+      return 'restored';
+    case JOURNAL_KINDS.stopRestart:
+      if (now.status === 'running' || now.status === 'restarting' || now.status === 'paused') return 'already-restored';
+      await engine.start(entry.target.id);
+      return 'restored';
+    default:
+      throw new KibokoError('JOURNAL_ERROR', `journal entry ${entry.id} has unknown kind '${entry.kind}'`, {
+        hint: 'it was written by a newer kiboko; recover with that version',
+      });
+  }
+}
+
+/**
+ * Restores every change whose owning kiboko process died (SIGKILL, crash, power loss). Runs at
+ * the start of every chaos command and as `kiboko chaos recover`. Entries that fail to restore
+ * stay in the journal for the next attempt.
+ */
+export async function recoverOrphans(engine: Engine, journal: Journal, options: { dryRun?: boolean; kinds?: readonly string[] } = {}): Promise<RestoreResult[]> {
+  const orphans = (await journal.orphans()).filter((e) => !options.kinds || options.kinds.includes(e.kind));
+  const results: RestoreResult[] = [];
+  for (const entry of orphans) {
+    if (!Object.values(JOURNAL_KINDS).includes(entry.kind as never)) continue; // another capability's entry
+    if (options.dryRun) {
+      results.push({ target: entry.target, kind: entry.kind, outcome: 'dry-run', by: 'recovery' });
+      continue;
+    }
+    try {
+      const outcome = await undoEntry(engine, entry);
+      await journal.close(entry, outcome, 'recovery');
+      results.push({ target: entry.target, kind: entry.kind, outcome, by: 'recovery' });
+    } catch (err) {
+      const e = asKibokoError(err);
+      if (e.code === 'ENGINE_UNREACHABLE') throw e;
+      results.push({ target: entry.target, kind: entry.kind, outcome: 'failed', error: e.message, by: 'recovery' });
+    }
+  }
+  return results;
+}

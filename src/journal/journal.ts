@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { appendFile, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { KibokoError } from '../common/errors.js';
+import { currentProcess, isAlive, type ProcessIdentity } from './process.js';
+
+/** One temporary change kiboko made and must undo: written durably *before* the change. */
+export interface JournalEntry<D = Record<string, unknown>> {
+  id: string;
+  runId: string;
+  /** What was changed, e.g. `pause`, `stop-restart`; the recoverer for that kind undoes it. */
+  kind: string;
+  target: { id: string; name: string };
+  owner: ProcessIdentity;
+  createdAt: string;
+  /** When the change is due to be undone. */
+  deadline: string;
+  data: D;
+}
+
+export type NewEntry<D> = Omit<JournalEntry<D>, 'id' | 'owner' | 'createdAt'>;
+
+export interface ClosedEntry {
+  id: string;
+  kind: string;
+  target: { id: string; name: string };
+  outcome: string;
+  closedAt: string;
+  by: 'owner' | 'recovery';
+}
+
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.KIBOKO_STATE_DIR) return env.KIBOKO_STATE_DIR;
+  const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
+  return join(base, 'kiboko');
+}
+
+/**
+ * A crash-safe write-ahead journal: one file per open entry under `<stateDir>/journal`, written
+ * with write-temp + fsync + rename + fsync(dir) so an entry is either wholly there or absent.
+ * Closing an entry deletes it and appends a line to `history.ndjson`.
+ */
+export class Journal {
+  readonly dir: string;
+  private ensured: Promise<void> | undefined;
+
+  constructor(readonly stateDir: string = defaultStateDir()) {
+    this.dir = join(stateDir, 'journal');
+  }
+
+  private ensureDir(): Promise<void> {
+    this.ensured ??= mkdir(this.dir, { recursive: true, mode: 0o700 }).then(
+      () => undefined,
+      (cause) => {
+        this.ensured = undefined;
+        throw new KibokoError('JOURNAL_ERROR', `cannot create the journal folder ${this.dir}: ${(cause as Error).message}`, {
+          cause,
+          hint: 'pass --state-dir (or KIBOKO_STATE_DIR) pointing at a writable folder',
+        });
+      },
+    );
+    return this.ensured;
+  }
+
+  async record<D>(entry: NewEntry<D>): Promise<JournalEntry<D>> {
+    await this.ensureDir();
+    const full: JournalEntry<D> = { ...entry, id: randomUUID(), owner: currentProcess(), createdAt: new Date().toISOString() };
+    await this.writeDurably(`${full.id}.json`, JSON.stringify(full, null, 2));
+    return full;
+  }
+
+  async close(entry: JournalEntry<unknown>, outcome: string, by: ClosedEntry['by'] = 'owner'): Promise<void> {
+    await this.ensureDir();
+    const closed: ClosedEntry = { id: entry.id, kind: entry.kind, target: entry.target, outcome, closedAt: new Date().toISOString(), by };
+    await appendFile(join(this.stateDir, 'history.ndjson'), `${JSON.stringify(closed)}\n`, { mode: 0o600 });
+    try {
+      await unlink(join(this.dir, `${entry.id}.json`));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    await this.syncDir();
+  }
+
+  /** Every open entry; unreadable or torn files are reported, never silently dropped. */
+  async list(): Promise<{ entries: JournalEntry[]; unreadable: string[] }> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], unreadable: [] };
+      throw err;
+    }
+    const entries: JournalEntry[] = [];
+    const unreadable: string[] = [];
+    for (const name of names.filter((n) => n.endsWith('.json'))) {
+      try {
+        entries.push(JSON.parse(await readFile(join(this.dir, name), 'utf8')) as JournalEntry);
+      } catch {
+        unreadable.push(join(this.dir, name));
+      }
+    }
+    entries.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return { entries, unreadable };
+  }
+
+  /** Entries whose owning process died without closing them: these need recovery. */
+  async orphans(): Promise<JournalEntry[]> {
+    const { entries } = await this.list();
+    return entries.filter((e) => !isAlive(e.owner));
+  }
+
+  private async writeDurably(name: string, text: string): Promise<void> {
+    const tmp = join(this.dir, `.${name}.${process.pid}.tmp`);
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(text);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, join(this.dir, name));
+    await this.syncDir();
+  }
+
+  private async syncDir(): Promise<void> {
+    const fh = await open(this.dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+}
