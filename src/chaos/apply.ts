@@ -60,7 +60,7 @@ async function perform(action: LifecycleAction, target: ContainerRef, ctx: Apply
       await engine.remove(target.id, { force: action.force, links: action.links, volumes: action.volumes });
       return undefined;
     case 'exec': {
-      const r = await engine.exec(target.id, { cmd: action.command, user: action.user ?? 'root', signal: ctx.signal });
+      const r = await engine.exec(target.id, { cmd: action.command, ...(action.user ? { user: action.user } : {}), signal: ctx.signal });
       const detail = { exitCode: r.exitCode, stdout: truncate(r.stdout), stderr: truncate(r.stderr) };
       if (r.exitCode !== 0) {
         throw new KibokoError('ACTION_FAILED', `${JSON.stringify(action.command)} exited with ${r.exitCode}${r.stderr.trim() ? `: ${truncate(r.stderr.trim(), 200)}` : ''}`, {

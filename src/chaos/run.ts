@@ -6,7 +6,7 @@ import { asKibokoError, invalidArgument, isAbortError } from '../common/errors.j
 import { randomSeed } from '../common/random.js';
 import type { ContainerStatus, Engine } from '../engine/index.js';
 import type { Journal } from '../journal/index.js';
-import { selectTargets, type TargetQuery } from '../targets/index.js';
+import { selectTargets, selectsEverything, type TargetQuery } from '../targets/index.js';
 import { applyStep } from './apply.js';
 import { planChaos } from './plan.js';
 import { recoverOrphans } from './restore.js';
@@ -100,6 +100,12 @@ export function heldDurationMs(action: LifecycleAction): number {
 }
 
 export function validateExperiment(options: ExperimentOptions): void {
+  if (needsExplicitTargets(options.action) && selectsEverything(options.targets)) {
+    throw invalidArgument(
+      `no target given: ${options.action.kind} needs container names, IDs or a re2: pattern`,
+      `name the containers, e.g. \`kiboko chaos ${options.action.kind} web-1\` or \`kiboko chaos ${options.action.kind} 're2:^web'\``,
+    );
+  }
   const held = heldDurationMs(options.action);
   if (options.intervalMs && held >= options.intervalMs) {
     throw invalidArgument(

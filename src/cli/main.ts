@@ -1,0 +1,62 @@
+import { CommanderError } from 'commander';
+import { asKibokoError, EXIT_CODES, KibokoError } from '../common/errors.js';
+import { VERSION } from '../common/version.js';
+
+/**
+ * The CLI edge: parse, call the library, print. Errors are caught here once and printed as one
+ * line — message, then the hint after a dash — with a stable exit code per error code.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json') || argv.includes('-j');
+  const { buildProgram } = await import('./program.js');
+  const program = buildProgram({
+    chaos: (kind) => async (cmd, args) => (await import('./chaos.js')).runChaosCommand(kind, cmd, args),
+    recover: async (cmd) => (await import('./chaos.js')).runRecoverCommand(cmd),
+  });
+  program.exitOverride();
+  program.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+  for (const sub of allCommands(program)) {
+    sub.exitOverride();
+    sub.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      const where = commandPath(argv);
+      const message = err.message.replace(/^error: /, '');
+      return report(new KibokoError('INVALID_ARGUMENT', message, { hint: `see \`kiboko ${where}--help\`` }), json);
+    }
+    return report(asKibokoError(err), json);
+  }
+}
+
+function report(err: KibokoError, json: boolean): number {
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ level: 'error', time: new Date().toISOString(), msg: err.message, error: err.toJSON() })}\n`);
+  } else {
+    process.stderr.write(`kiboko: ${err.message}${err.hint ? ` — ${err.hint}` : ''}\n`);
+    if (err.code === 'INTERNAL' && err.cause instanceof Error && process.env.KIBOKO_DEBUG) process.stderr.write(`${err.cause.stack}\n`);
+  }
+  return EXIT_CODES[err.code];
+}
+
+function allCommands(cmd: import('commander').Command): import('commander').Command[] {
+  return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
+}
+
+/** `chaos kill ` from the argv, to point the user at the right --help. */
+function commandPath(argv: string[]): string {
+  const words: string[] = [];
+  for (const a of argv) {
+    if (a.startsWith('-')) continue;
+    if (words.length === 0 && a !== 'chaos') break;
+    words.push(a);
+    if (words.length === 2) break;
+  }
+  return words.length ? `${words.join(' ')} ` : '';
+}
+
+export { VERSION };

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { parseDuration } from '../common/duration.js';
+import { invalidArgument } from '../common/errors.js';
+import type { ConnectionFlags } from '../engine/index.js';
+
+/** Parses an option through a zod schema, turning issues into "invalid --flag 'v': expected X" errors. */
+export function parseWith<T>(schema: z.ZodType<T>, value: unknown, flag: string, hint: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  throw invalidArgument(`invalid ${flag} '${String(value)}': ${issue?.message ?? 'invalid value'}`, hint);
+}
+
+const wholeNumber = z.coerce
+  .number({ message: 'expected a whole number' })
+  .refine((n) => Number.isInteger(n), { message: 'expected a whole number' })
+  .refine((n) => n >= 0, { message: 'expected a number ≥ 0' });
+
+export const parseLimit = (v: unknown) => parseWith(wholeNumber, v ?? 0, '--limit', 'use --limit N (0 means all)');
+export const parseConcurrency = (v: unknown) =>
+  parseWith(wholeNumber.refine((n) => n >= 1, { message: 'expected a number ≥ 1' }), v, '--concurrency', 'use --concurrency 16');
+export const parseSeed = (v: unknown) =>
+  parseWith(wholeNumber.refine((n) => n <= 0xffffffff, { message: 'expected a number below 2^32' }), v, '--seed', 'use the seed a previous run reported');
+
+/** Seconds given as a whole number (Pumba's `--time 5`) or as a duration (`5s`, `1500ms`, rounded up). */
+export function parseSeconds(value: unknown, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const text = String(value).trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  return Math.ceil(parseDuration(text, flag) / 1000);
+}
+
+/** Duration flags; `required` yields the error Pumba users know ("unset or invalid duration"). */
+export function parseDurationFlag(value: unknown, flag: string, required: true): number;
+export function parseDurationFlag(value: unknown, flag: string, required?: false): number | undefined;
+export function parseDurationFlag(value: unknown, flag: string, required = false): number | undefined {
+  if (value === undefined || value === '') {
+    if (required) throw invalidArgument(`${flag} is required: unset or invalid duration value`, `give it, e.g. ${flag} 10s`);
+    return undefined;
+  }
+  const ms = parseDuration(String(value), flag);
+  if (required && ms <= 0) throw invalidArgument(`invalid ${flag} '${String(value)}': must be longer than 0`, `e.g. ${flag} 10s`);
+  return ms;
+}
+
+/** `--force`, `--force=true`, `--force=false` (Pumba's BoolT flags), also `--no-force`. */
+export function parseBoolFlag(value: unknown, flag: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value === 'boolean') return value;
+  const v = String(value).toLowerCase();
+  if (['true', '1', 'yes', 't'].includes(v)) return true;
+  if (['false', '0', 'no', 'f'].includes(v)) return false;
+  throw invalidArgument(`invalid ${flag} '${String(value)}': expected true or false`, `use ${flag} or ${flag}=false`);
+}
+
+export function connectionFlags(opts: Record<string, unknown>): ConnectionFlags {
+  const str = (k: string) => (typeof opts[k] === 'string' ? (opts[k] as string) : undefined);
+  return {
+    host: str('host'),
+    tls: opts.tls === true ? true : undefined,
+    tlsverify: opts.tlsverify === true ? true : undefined,
+    tlscacert: str('tlscacert'),
+    tlscert: str('tlscert'),
+    tlskey: str('tlskey'),
+  };
+}
