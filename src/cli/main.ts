@@ -8,7 +8,7 @@ import { VERSION } from '../common/version.js';
  */
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json') || argv.includes('-j');
-  const { buildProgram } = await import('./program.js');
+  const { buildProgram, normalizeBoolFlags } = await import('./program.js');
   const program = buildProgram({
     chaos: (kind) => async (cmd, args) => (await import('./chaos.js')).runChaosCommand(kind, cmd, args),
     recover: async (cmd) => (await import('./chaos.js')).runRecoverCommand(cmd),
@@ -20,7 +20,7 @@ export async function main(argv: string[]): Promise<number> {
     sub.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   }
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(normalizeBoolFlags(argv), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {

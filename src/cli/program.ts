@@ -91,10 +91,11 @@ export function buildProgram(handlers: Handlers): Command {
   );
   chaosCommand(chaos, 'rm', 'remove containers', handlers, { l: false, r: true }, (c) =>
     c
-      .option('-f, --force [bool]', 'remove running containers too (default true; --force=false or --no-force to disable)')
+      .option('-f, --force', 'remove running containers too (default true; --force=false or --no-force to disable)')
       .option('--no-force', 'do not remove running containers')
-      .option('-n, --links [bool]', 'remove container links (default false)')
-      .option('-v, --volumes [bool]', 'remove anonymous volumes (default true; --volumes=false or --no-volumes to keep)')
+      .option('-n, --links', 'remove container links (default false)')
+      .addOption(new Option('--no-links').hideHelp())
+      .option('-v, --volumes', 'remove anonymous volumes (default true; --volumes=false or --no-volumes to keep)')
       .option('--no-volumes', 'keep the containers’ anonymous volumes')
       .option('-l, --limit <n>', 'act on at most N random targets (0: all)'),
   );
@@ -122,6 +123,25 @@ export function buildProgram(handlers: Handlers): Command {
   });
 
   return program;
+}
+
+/** Pumba's true-by-default flags, which its users switch off as `--force=false`. */
+const BOOL_FLAGS = new Set(['force', 'volumes', 'links']);
+
+/**
+ * Rewrites `--force=false` / `--force=true` (urfave/cli syntax, used in Pumba scripts) to the
+ * `--no-force` / `--force` commander understands; a bare `--force` never takes a value, so
+ * `rm --volumes web-1` keeps web-1 as a target.
+ */
+export function normalizeBoolFlags(argv: readonly string[]): string[] {
+  return argv.map((arg) => {
+    const m = /^--([a-z-]+)=(.*)$/.exec(arg);
+    if (!m || !BOOL_FLAGS.has(m[1]!)) return arg;
+    const v = m[2]!.toLowerCase();
+    if (['true', '1', 'yes', 't'].includes(v)) return `--${m[1]}`;
+    if (['false', '0', 'no', 'f'].includes(v)) return `--no-${m[1]}`;
+    return arg; // left for commander to reject with its own message
+  });
 }
 
 /**

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite, installing what it needs: a Docker engine (Debian's docker.io, started
+# when no socket answers), the npm dependencies, a fresh build; then type checks, the unit
+# tests and the real-engine tests. Ends with one plain line: "N passed, N failed, N skipped".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/ensure-docker.sh
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+npm run --silent build
+npx tsc -p tsconfig.test.json --noEmit
+
+mkdir -p .test-results
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=.test-results/vitest.json "$@" || status=$?
+
+node -e '
+  const r = require("./.test-results/vitest.json");
+  const skipped = (r.numPendingTests || 0) + (r.numTodoTests || 0);
+  console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+  if (r.numTotalTests === 0) { console.error("no tests ran"); process.exit(1); }
+' || status=1
+exit "$status"
