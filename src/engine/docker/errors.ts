@@ -2,6 +2,8 @@ import { KibokoError } from '../../common/errors.js';
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
+const STATE_CONFLICT = /is not paused|is already paused|is not running|is paused|is restarting|cannot (?:pause|unpause|kill)/i;
+
 export interface EngineErrorContext {
   endpoint: string;
   /** What kiboko was doing, e.g. `kill web-1`. */
@@ -18,7 +20,9 @@ export function translateEngineError(err: unknown, ctx: EngineErrorContext): Kib
   if (e?.name === 'AbortError') return new KibokoError('CANCELLED', `${ctx.operation}: cancelled`, { cause: err });
   if (e?.statusCode === 304) return undefined;
   const engineMessage = (e?.json && typeof e.json === 'object' && e.json.message) || cleanModemMessage(e?.message);
-  switch (e?.statusCode) {
+  // Some engines (e.g. 20.10) answer 500 for state conflicts such as unpausing a running container.
+  const status = e?.statusCode === 500 && STATE_CONFLICT.test(engineMessage) ? 409 : e?.statusCode;
+  switch (status) {
     case 404:
       return new KibokoError('TARGET_NOT_FOUND', `${ctx.operation}: ${engineMessage}`, {
         cause: err,

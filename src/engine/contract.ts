@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KibokoError } from '../common/errors.js';
+import type { Engine } from './port.js';
+
+export interface ContractSubject {
+  engine: Engine;
+  image: string;
+  /** Label every created container carries, for cleanup. */
+  label: [string, string];
+  cleanup?: () => Promise<void>;
+}
+
+const code = async (p: Promise<unknown>) => {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    return err instanceof KibokoError ? err.code : `not a KibokoError: ${String(err)}`;
+  }
+};
+
+/**
+ * One behavioural contract for every Engine: the real Docker adapter and the in-memory fake run
+ * the same cases, so unit tests that use the fake test against the engine's true rules.
+ */
+export function engineContract(name: string, make: () => Promise<ContractSubject>): void {
+  describe(`Engine contract: ${name}`, () => {
+    let s: ContractSubject;
+    let id = '';
+    const cname = `kiboko-contract-${Math.random().toString(16).slice(2, 8)}`;
+
+    beforeAll(async () => {
+      s = await make();
+    });
+    afterAll(async () => {
+      await s.engine.remove(cname, { force: true, volumes: true }).catch(() => undefined);
+      await s.cleanup?.();
+    });
+
+    it('reports its endpoint and a negotiated API version', async () => {
+      const info = await s.engine.info();
+      expect(info.negotiatedApiVersion).toMatch(/^1\.\d+$/);
+    });
+
+    it('creates a container (not running until started) and lists it with all=true only', async () => {
+      const ref = await s.engine.create({ image: s.image, name: cname, cmd: ['sleep', '3600'], labels: { [s.label[0]]: s.label[1], role: 'contract' } });
+      id = ref.id;
+      expect(id).toMatch(/^[0-9a-f]{64}$/);
+      expect((await s.engine.inspect(id)).status).toBe('created');
+      const running = await s.engine.list({ labels: [`${s.label[0]}=${s.label[1]}`] });
+      expect(running.map((c) => c.id)).not.toContain(id);
+      const all = await s.engine.list({ all: true, labels: [`${s.label[0]}=${s.label[1]}`, 'role=contract'] });
+      expect(all.map((c) => c.name)).toEqual([cname]);
+      expect(await s.engine.list({ all: true, labels: ['role=nope'] })).toEqual([]);
+    });
+
+    it('refuses a second container with the same name (CONFLICT)', async () => {
+      expect(await code(s.engine.create({ image: s.image, name: cname }))).toBe('CONFLICT');
+    });
+
+    it('starts it; starting a running container again is a no-op', async () => {
+      await s.engine.start(id);
+      const a = await s.engine.inspect(id);
+      expect(a.status).toBe('running');
+      expect(a.pid).toBeGreaterThan(0);
+      await s.engine.start(id);
+      expect((await s.engine.inspect(id)).startedAt).toBe(a.startedAt);
+    });
+
+    it('finds by name as well as by id', async () => {
+      expect((await s.engine.inspect(cname)).id).toBe(id);
+    });
+
+    it('pauses and unpauses; pausing twice or unpausing a running one is a CONFLICT', async () => {
+      await s.engine.pause(id);
+      expect((await s.engine.inspect(id)).status).toBe('paused');
+      expect(await code(s.engine.pause(id))).toBe('CONFLICT');
+      await s.engine.unpause(id);
+      expect((await s.engine.inspect(id)).status).toBe('running');
+      expect(await code(s.engine.unpause(id))).toBe('CONFLICT');
+    });
+
+    it('restarts: running again with a new start time', async () => {
+      const before = (await s.engine.inspect(id)).startedAt;
+      await s.engine.restart(id, 1);
+      const after = await s.engine.inspect(id);
+      expect(after.status).toBe('running');
+      expect(after.startedAt).not.toBe(before);
+    });
+
+    it('refuses to remove a running container without force (CONFLICT)', async () => {
+      expect(await code(s.engine.remove(id))).toBe('CONFLICT');
+    });
+
+    it('kills with SIGKILL: exited, exit code 137; killing again is a CONFLICT', async () => {
+      await s.engine.kill(id, 'SIGKILL');
+      expect(await s.engine.wait(id)).toBe(137);
+      const d = await s.engine.inspect(id);
+      expect(d.status).toBe('exited');
+      expect(d.exitCode).toBe(137);
+      expect(await code(s.engine.kill(id, 'SIGKILL'))).toBe('CONFLICT');
+    });
+
+    it('stopping a stopped container is a no-op', async () => {
+      await s.engine.stop(id, 1);
+      expect((await s.engine.inspect(id)).status).toBe('exited');
+    });
+
+    it('removes it; afterwards every call is TARGET_NOT_FOUND', async () => {
+      await s.engine.remove(id, { force: true });
+      expect(await code(s.engine.inspect(id))).toBe('TARGET_NOT_FOUND');
+      expect(await code(s.engine.kill(id, 'SIGKILL'))).toBe('TARGET_NOT_FOUND');
+      expect(await code(s.engine.pause(id))).toBe('TARGET_NOT_FOUND');
+      expect(await code(s.engine.remove(id))).toBe('TARGET_NOT_FOUND');
+    });
+  });
+}

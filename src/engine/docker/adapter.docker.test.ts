@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { BUSYBOX_IMAGE } from '../../demo/image.js';
+import { engineContract } from '../contract.js';
+import { connectEngine } from '../index.js';
+import { compareVersions, DockerEngine } from './adapter.js';
+
+engineContract('DockerEngine (real engine)', async () => ({
+  engine: await connectEngine(),
+  image: BUSYBOX_IMAGE,
+  label: ['kiboko.test', 'contract-docker'],
+}));
+
+describe('DockerEngine specifics', () => {
+  it('negotiates down to the engine’s API version and speaks it', async () => {
+    const engine = await connectEngine();
+    const info = await engine.info();
+    expect(compareVersions(info.negotiatedApiVersion, info.apiVersion)).toBeLessThanOrEqual(0);
+    expect(compareVersions(info.negotiatedApiVersion, '1.47')).toBeLessThanOrEqual(0);
+    // A pinned older version still works against this engine (old-client compatibility).
+    const old = new DockerEngine({ kind: 'unix', endpoint: 'unix:///var/run/docker.sock', socketPath: '/var/run/docker.sock' }, { apiVersion: '1.30' });
+    expect(Array.isArray(await old.list())).toBe(true);
+  });
+
+  it('runs exec with exit code and separated output', async () => {
+    const engine = await connectEngine();
+    const ref = await engine.create({ image: BUSYBOX_IMAGE, name: `kiboko-exec-${Date.now()}`, cmd: ['sleep', '3600'], labels: { 'kiboko.test': 'adapter' } });
+    try {
+      await engine.start(ref.id);
+      const r = await engine.exec(ref.id, { cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'] });
+      expect(r).toEqual({ exitCode: 3, stdout: 'out\n', stderr: 'err\n' });
+    } finally {
+      await engine.remove(ref.id, { force: true });
+    }
+  });
+
+  it('compares API versions numerically', () => {
+    expect(compareVersions('1.9', '1.41')).toBeLessThan(0);
+    expect(compareVersions('1.41', '1.41')).toBe(0);
+    expect(compareVersions('1.47', '1.41')).toBeGreaterThan(0);
+  });
+});
