@@ -48,6 +48,12 @@ export function translateEngineError(err: unknown, ctx: EngineErrorContext): Kib
 }
 
 export function unreachable(endpoint: string, reason: string, cause?: unknown): KibokoError {
+  if (/^(CERT_|ERR_TLS|ERR_SSL|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH|ERR_OSSL)/.test(reason)) {
+    return new KibokoError('ENGINE_UNREACHABLE', `TLS handshake with the Docker engine at ${endpoint} failed (${reason})`, {
+      cause,
+      hint: 'check that --tlscacert is the CA that signed the engine’s certificate and that --tlscert/--tlskey (or DOCKER_CERT_PATH) hold a client certificate it trusts',
+    });
+  }
   const hint =
     reason === 'EACCES'
       ? 'permission denied on the socket: run as root or add your user to the docker group'
