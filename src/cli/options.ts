@@ -11,8 +11,10 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown, flag: string,
   throw invalidArgument(`invalid ${flag} '${String(value)}': ${issue?.message ?? 'invalid value'}`, hint);
 }
 
-const wholeNumber = z.coerce
-  .number({ message: 'expected a whole number' })
+const wholeNumber = z
+  .union([z.number(), z.string().trim().regex(/^\d+$/, { message: 'expected a whole number' })])
+  .transform(Number)
+  .pipe(z.number())
   .refine((n) => Number.isInteger(n), { message: 'expected a whole number' })
   .refine((n) => n >= 0, { message: 'expected a number ≥ 0' });
 

@@ -127,6 +127,7 @@ export function buildProgram(handlers: Handlers): Command {
 
 /** Pumba's true-by-default flags, which its users switch off as `--force=false`. */
 const BOOL_FLAGS = new Set(['force', 'volumes', 'links']);
+const OTHER_COMMANDS = new Set(['kill', 'stop', 'pause', 'restart', 'exec', 'recover']);
 
 /**
  * Rewrites `--force=false` / `--force=true` (urfave/cli syntax, used in Pumba scripts) to the
@@ -134,7 +135,13 @@ const BOOL_FLAGS = new Set(['force', 'volumes', 'links']);
  * `rm --volumes web-1` keeps web-1 as a target.
  */
 export function normalizeBoolFlags(argv: readonly string[]): string[] {
-  return argv.map((arg) => {
+  // Only rm has these flags: rewrite the words after the `rm` command word, up to a `--`.
+  const rmAt = argv.indexOf('rm');
+  if (rmAt < 0 || argv.slice(0, rmAt).some((a) => OTHER_COMMANDS.has(a))) return [...argv];
+  const dashes = argv.indexOf('--', rmAt);
+  const end = dashes < 0 ? argv.length : dashes;
+  return argv.map((arg, i) => {
+    if (i <= rmAt || i >= end) return arg;
     const m = /^--([a-z-]+)=(.*)$/.exec(arg);
     if (!m || !BOOL_FLAGS.has(m[1]!)) return arg;
     const v = m[2]!.toLowerCase();

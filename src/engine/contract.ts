@@ -92,7 +92,8 @@ export function engineContract(name: string, make: () => Promise<ContractSubject
       expect(await code(s.engine.remove(id))).toBe('CONFLICT');
     });
 
-    it('kills with SIGKILL: exited, exit code 137; killing again is a CONFLICT', async () => {
+    it('kills with SIGKILL — even while paused: exited, exit code 137; killing again is a CONFLICT', async () => {
+      await s.engine.pause(id);
       await s.engine.kill(id, 'SIGKILL');
       expect(await s.engine.wait(id)).toBe(137);
       const d = await s.engine.inspect(id);

@@ -117,7 +117,8 @@ export class FakeEngine implements Engine {
 
   async kill(id: string, signal: string): Promise<void> {
     const c = this.find(id, 'kill', signal);
-    if (c.status !== 'running') throw new KibokoError('CONFLICT', `kill ${id}: container ${c.name} is not running`);
+    // The engine delivers signals to paused containers too (it thaws them to do so).
+    if (c.status !== 'running' && c.status !== 'paused') throw new KibokoError('CONFLICT', `kill ${id}: container ${c.name} is not running`);
     this.exit(c, 128 + (signalNumber(signal) ?? 9));
   }
 

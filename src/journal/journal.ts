@@ -30,6 +30,26 @@ export interface ClosedEntry {
   by: 'owner' | 'recovery';
 }
 
+/** Structural check, so one foreign or damaged file is reported instead of breaking every run. */
+function isEntry(v: unknown): v is JournalEntry {
+  const e = v as Partial<JournalEntry> | null;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.id === 'string' &&
+    typeof e.kind === 'string' &&
+    typeof e.createdAt === 'string' &&
+    typeof e.deadline === 'string' &&
+    typeof e.target?.id === 'string' &&
+    typeof e.target?.name === 'string' &&
+    typeof e.owner?.pid === 'number' &&
+    typeof e.owner?.host === 'string' &&
+    typeof e.owner?.startTime === 'string' &&
+    typeof e.data === 'object' &&
+    e.data !== null
+  );
+}
+
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.KIBOKO_STATE_DIR) return env.KIBOKO_STATE_DIR;
   const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
@@ -95,7 +115,9 @@ export class Journal {
     const unreadable: string[] = [];
     for (const name of names.filter((n) => n.endsWith('.json'))) {
       try {
-        entries.push(JSON.parse(await readFile(join(this.dir, name), 'utf8')) as JournalEntry);
+        const parsed: unknown = JSON.parse(await readFile(join(this.dir, name), 'utf8'));
+        if (isEntry(parsed)) entries.push(parsed);
+        else unreadable.push(join(this.dir, name));
       } catch {
         unreadable.push(join(this.dir, name));
       }

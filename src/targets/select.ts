@@ -45,11 +45,21 @@ export function planSelection(candidates: readonly ContainerSummary[], query: Ta
   const matchedNames = new Set<string>();
   const matches: ContainerSummary[] = [];
 
+  for (const n of query.names) {
+    const exact = candidates.some((c) => c.name === n || c.id === n);
+    const byPrefix = n.length >= 12 ? candidates.filter((c) => c.id.startsWith(n)) : [];
+    if (!exact && byPrefix.length > 1) {
+      throw new KibokoError('INVALID_ARGUMENT', `ambiguous ID prefix '${n}': it matches ${byPrefix.length} containers`, {
+        hint: 'give more characters of the ID, or the container name',
+      });
+    }
+  }
+
   for (const c of candidates) {
-    const byName = query.names.find((n) => n === c.name || n === c.id || (n.length >= 12 && c.id.startsWith(n)));
+    const byName = query.names.filter((n) => n === c.name || n === c.id || (n.length >= 12 && c.id.startsWith(n)));
     const byPattern = query.patterns.some((p) => p.regex.matcher(c.name).find());
-    if (!selectsEverything(query) && !byName && !byPattern) continue;
-    if (byName) matchedNames.add(byName);
+    if (!selectsEverything(query) && byName.length === 0 && !byPattern) continue;
+    for (const n of byName) matchedNames.add(n);
     if (options.selfId && c.id === options.selfId) skipped.push({ container: c, reason: 'self' });
     else if (SKIP_LABELS.some((k) => c.labels[k]?.toLowerCase() === 'true')) skipped.push({ container: c, reason: 'skip-label' });
     else if (!states.has(c.status)) skipped.push({ container: c, reason: 'state' });

@@ -147,3 +147,32 @@ describe('--interval (real engine)', () => {
     expect((await state(id)).status).toBe('running');
   });
 });
+
+describe('stop --restart restores too', () => {
+  it('SIGTERM during the stopped period starts the container at once', async () => {
+    const id = await s.create('sr-term');
+    const p = startCli(['chaos', '--json', 'stop', '-t', '1', '--restart', '--duration', '60s', `${s.prefix}sr-term`], { stateDir: s.stateDir });
+    await p.waitForOutput('"fault-held"');
+    expect((await state(id)).status).toBe('exited');
+    p.child.kill('SIGTERM');
+    const r = await p.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect((await state(id)).status).toBe('running');
+    expect(journalFiles(s.stateDir)).toHaveLength(0);
+  });
+
+  it('SIGKILL during the stopped period: `kiboko chaos recover` starts it again', async () => {
+    const id = await s.create('sr-kill');
+    const p = startCli(['chaos', '--json', 'stop', '-t', '1', '--restart', '--duration', '60s', `${s.prefix}sr-kill`], { stateDir: s.stateDir });
+    await p.waitForOutput('"fault-held"');
+    p.child.kill('SIGKILL');
+    await p.done;
+    expect((await state(id)).status).toBe('exited');
+    expect(journalFiles(s.stateDir)).toHaveLength(1);
+    const r = await runCli(['chaos', 'recover', '--json'], { stateDir: s.stateDir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(events(r.stdout).some((e) => (e.result as { outcome?: string } | undefined)?.outcome === 'restored')).toBe(true);
+    expect((await state(id)).status).toBe('running');
+    expect(journalFiles(s.stateDir)).toHaveLength(0);
+  });
+});
