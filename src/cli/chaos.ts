@@ -81,7 +81,7 @@ export function experimentFromFlags(kind: ChaosCommandName, containers: string[]
 
 export function rendererFor(o: Record<string, unknown>): Renderer {
   const level = parseLogLevel((o.logLevel as string | undefined) ?? process.env.LOG_LEVEL, 'info');
-  return o.json || process.env.LOG_JSON === 'true' ? jsonRenderer(level === 'debug' ? 'debug' : 'info') : humanRenderer(level);
+  return o.json || process.env.LOG_JSON === 'true' ? jsonRenderer(level) : humanRenderer(level);
 }
 
 function writeReport(path: string, report: ChaosReport) {

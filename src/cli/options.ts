@@ -1,28 +1,32 @@
-import { z } from 'zod';
+// zod/mini: the same validation as zod in ~12 KB instead of ~450 KB, which keeps the CLI's start fast.
+import * as z from 'zod/mini';
 import { parseDuration } from '../common/duration.js';
 import { invalidArgument } from '../common/errors.js';
 import type { ConnectionFlags } from '../engine/index.js';
 
 /** Parses an option through a zod schema, turning issues into "invalid --flag 'v': expected X" errors. */
-export function parseWith<T>(schema: z.ZodType<T>, value: unknown, flag: string, hint: string): T {
+export function parseWith<T>(schema: z.ZodMiniType<T>, value: unknown, flag: string, hint: string): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   throw invalidArgument(`invalid ${flag} '${String(value)}': ${issue?.message ?? 'invalid value'}`, hint);
 }
 
-const wholeNumber = z
-  .union([z.number(), z.string().trim().regex(/^\d+$/, { message: 'expected a whole number' })])
-  .transform(Number)
-  .pipe(z.number())
-  .refine((n) => Number.isInteger(n), { message: 'expected a whole number' })
-  .refine((n) => n >= 0, { message: 'expected a number ≥ 0' });
+const wholeNumber = z.pipe(
+  z.union([
+    z.number().check(z.refine((n) => Number.isInteger(n), { error: 'expected a whole number' })),
+    z.pipe(z.string().check(z.trim(), z.regex(/^\d+$/, { error: 'expected a whole number' })), z.transform(Number)),
+  ], { error: 'expected a whole number' }),
+  z.number().check(z.refine((n) => n >= 0, { error: 'expected a number ≥ 0' })),
+);
+const atLeastOne = z.pipe(wholeNumber, z.number().check(z.refine((n) => n >= 1, { error: 'expected a number ≥ 1' })));
+const seed32 = z.pipe(wholeNumber, z.number().check(z.refine((n) => n <= 0xffffffff, { error: 'expected a number below 2^32' })));
 
 export const parseLimit = (v: unknown) => parseWith(wholeNumber, v ?? 0, '--limit', 'use --limit N (0 means all)');
 export const parseConcurrency = (v: unknown) =>
-  parseWith(wholeNumber.refine((n) => n >= 1, { message: 'expected a number ≥ 1' }), v, '--concurrency', 'use --concurrency 16');
+  parseWith(atLeastOne, v, '--concurrency', 'use --concurrency 16');
 export const parseSeed = (v: unknown) =>
-  parseWith(wholeNumber.refine((n) => n <= 0xffffffff, { message: 'expected a number below 2^32' }), v, '--seed', 'use the seed a previous run reported');
+  parseWith(seed32, v, '--seed', 'use the seed a previous run reported');
 
 /** Seconds given as a whole number (Pumba's `--time 5`) or as a duration (`5s`, `1500ms`, rounded up). */
 export function parseSeconds(value: unknown, flag: string, fallback: number): number {
