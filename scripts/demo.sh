@@ -3,9 +3,5 @@
 # starts a few demo containers on the local engine and runs chaos experiments against them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-docker.sh
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
-fi
-npm run --silent build
+bash scripts/prepare.sh
 exec node scripts/demo.mjs "$@"

@@ -5,13 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/ensure-docker.sh
-
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
-fi
-
-npm run --silent build
+bash scripts/prepare.sh
 npx tsc -p tsconfig.test.json --noEmit
 
 mkdir -p .test-results

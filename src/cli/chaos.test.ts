@@ -1,19 +1,9 @@
 import type { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KibokoError } from '../common/errors.js';
+import { thrown } from '../../test/expect-error.js';
 import { actionFromFlags, experimentFromFlags } from './chaos.js';
 import { buildProgram, mergedOptions, normalizeBoolFlags, type ChaosCommandName } from './program.js';
 
-function thrown(fn: () => unknown): KibokoError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(KibokoError);
-    expect((err as KibokoError).code).toBe('INVALID_ARGUMENT');
-    return err as KibokoError;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('actionFromFlags: Pumba defaults', () => {
   it('kill sends SIGKILL by default, and a canonical signal otherwise', () => {

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { KibokoError } from '../common/errors.js';
+import { thrown } from '../../test/expect-error.js';
 import { connectionFlags, parseBoolFlag, parseConcurrency, parseDurationFlag, parseLimit, parseSeconds, parseSeed } from './options.js';
 
-function thrown(fn: () => unknown): KibokoError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(KibokoError);
-    expect((err as KibokoError).code).toBe('INVALID_ARGUMENT');
-    return err as KibokoError;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('parseLimit', () => {
   it('defaults to 0 (all) and accepts whole numbers', () => {

@@ -1,17 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KibokoError } from '../common/errors.js';
+import { thrown } from '../../test/expect-error.js';
 import { parseLabelFilters, parseTargetArgs, selectsEverything } from './query.js';
 
-function thrown(fn: () => unknown): KibokoError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(KibokoError);
-    return err as KibokoError;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('parseTargetArgs', () => {
   it('keeps names and strips a leading slash', () => {
