@@ -5,7 +5,9 @@ import { parseSignal } from '../common/signals.js';
 import type { ContainerRef, Engine } from '../engine/index.js';
 import type { Journal, JournalEntry } from '../journal/index.js';
 import type { PlannedStep } from './plan.js';
+import { holdNetFault } from './net/hold.js';
 import { JOURNAL_KINDS, type TargetIdentity } from './restore.js';
+import { holdStress } from './stress.js';
 import type { ActionResult, ChaosEvent, LifecycleAction, Outcome } from './types.js';
 
 export interface ApplyContext {
@@ -77,6 +79,13 @@ async function perform(action: LifecycleAction, target: ContainerRef, ctx: Apply
         isRestored: (s) => s === 'running' || s === 'restarting',
       });
     }
+    case 'netem':
+    case 'rate':
+    case 'iptables':
+    case 'partition':
+      return holdNetFault(target, action, ctx);
+    case 'stress':
+      return holdStress(target, action, ctx);
     case 'pause':
       return holdFault(target, JOURNAL_KINDS.pause, action.durationMs, ctx, {
         apply: () => engine.pause(target.id),

@@ -14,3 +14,26 @@ export {
 } from './run.js';
 export { recoverOrphans, undoEntry, JOURNAL_KINDS } from './restore.js';
 export { createNotifier, type NotifyOptions } from './notify.js';
+export type { TrafficScope, NetAction } from './types.js';
+export {
+  parseRate,
+  netemArgs,
+  planNetem,
+  planRateLimit,
+  KIBOKO_HANDLE,
+  type NetemEffects,
+} from './net/tc.js';
+export {
+  planIptablesLoss,
+  planPartition,
+  validateFilter,
+  validateInterface,
+  validateLoss,
+  validatePort,
+  validateCidr,
+  normalizeSave,
+  type LossMode,
+  type Protocol,
+} from './net/iptables.js';
+export { probe, requireFeatures, MODULE_OF, type KernelFeature, type ProbeResult } from './net/probe.js';
+export { chooseExecMode, DEFAULT_HELPER_IMAGE, type ExecMode } from './net/mode.js';

@@ -1,12 +1,22 @@
 import type { ContainerRef } from '../engine/index.js';
 import type { Selection } from '../targets/index.js';
-import type { LifecycleAction } from './types.js';
+import { formatDuration } from '../common/duration.js';
+import type { LifecycleAction, TrafficScope } from './types.js';
+
+const scopeText = (s: TrafficScope) => {
+  const parts = [
+    ...(s.targets.length ? [`to ${s.targets.join(', ')}`] : []),
+    ...(s.egressPorts.length ? [`from port ${s.egressPorts.join(', ')}`] : []),
+    ...(s.ingressPorts.length ? [`to port ${s.ingressPorts.join(', ')}`] : []),
+  ];
+  return parts.length ? ` (only traffic ${parts.join(', ')})` : '';
+};
 
 export interface PlannedStep {
   target: ContainerRef;
   action: LifecycleAction;
   /** For temporary faults: what undoes it and after how long. */
-  restore?: { kind: 'unpause' | 'start'; afterMs: number } | undefined;
+  restore?: { kind: 'unpause' | 'start' | 'remove-fault' | 'stop-stressor'; afterMs: number } | undefined;
 }
 
 export interface ChaosPlan {
@@ -29,6 +39,8 @@ export function planChaos(selection: Selection, action: LifecycleAction): ChaosP
 function restoreOf(action: LifecycleAction): PlannedStep['restore'] {
   if (action.kind === 'pause') return { kind: 'unpause', afterMs: action.durationMs };
   if (action.kind === 'stop' && action.restart) return { kind: 'start', afterMs: action.restart.durationMs };
+  if (action.kind === 'stress') return { kind: 'stop-stressor', afterMs: action.durationMs };
+  if ('durationMs' in action) return { kind: 'remove-fault', afterMs: action.durationMs };
   return undefined;
 }
 
@@ -47,5 +59,15 @@ export function describeAction(action: LifecycleAction): string {
       return `restart (timeout ${action.timeoutSeconds}s)`;
     case 'exec':
       return `exec ${JSON.stringify(action.command)}`;
+    case 'netem':
+      return `netem on ${action.iface} for ${formatDuration(action.durationMs)}${scopeText(action.scope)}`;
+    case 'rate':
+      return `limit ${action.iface} to ${action.rate} for ${formatDuration(action.durationMs)}${scopeText(action.scope)}`;
+    case 'iptables':
+      return `drop ${action.loss.mode === 'random' ? `${action.loss.probability * 100}% of` : `every ${action.loss.every}th of`} incoming ${action.protocol === 'any' ? '' : `${action.protocol} `}packets for ${formatDuration(action.durationMs)}`;
+    case 'partition':
+      return `partition from ${action.peers.join(', ')} for ${formatDuration(action.durationMs)}`;
+    case 'stress':
+      return `stress-ng ${action.stressors.join(' ')} for ${formatDuration(action.durationMs)}`;
   }
 }

@@ -1,6 +1,8 @@
 import { asKibokoError, KibokoError } from '../common/errors.js';
 import type { ContainerDetails, Engine } from '../engine/index.js';
 import type { Journal, JournalEntry } from '../journal/index.js';
+import { NET_JOURNAL_KIND, undoNetEntry } from './net/hold.js';
+import { STRESS_JOURNAL_KIND, undoStressEntry } from './stress.js';
 import type { RestoreResult } from './types.js';
 
 /** What a journal entry of each kind records about the target when the fault began. */
@@ -12,6 +14,8 @@ export interface TargetIdentity {
 export const JOURNAL_KINDS = {
   pause: 'pause',
   stopRestart: 'stop-restart',
+  net: NET_JOURNAL_KIND,
+  stress: STRESS_JOURNAL_KIND,
 } as const;
 
 /**
@@ -19,6 +23,8 @@ export const JOURNAL_KINDS = {
  * changed: a paused container is unpaused, a container stopped with --restart is started.
  */
 export async function undoEntry(engine: Engine, entry: JournalEntry): Promise<RestoreResult['outcome']> {
+  if (entry.kind === JOURNAL_KINDS.net) return (await undoNetEntry(engine, entry)).outcome;
+  if (entry.kind === JOURNAL_KINDS.stress) return undoStressEntry(engine, entry);
   const identity = entry.data as unknown as TargetIdentity;
   let now: ContainerDetails;
   try {

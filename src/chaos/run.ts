@@ -10,7 +10,8 @@ import { selectTargets, selectsEverything, type TargetQuery } from '../targets/i
 import { applyStep } from './apply.js';
 import { planChaos } from './plan.js';
 import { recoverOrphans } from './restore.js';
-import type { ActionResult, ChaosEvent, LifecycleAction, RestoreResult } from './types.js';
+import { prepareNetAction } from './net/hold.js';
+import { isNetAction, type ActionResult, type ChaosEvent, type LifecycleAction, type RestoreResult } from './types.js';
 import { VERSION } from '../common/version.js';
 
 export interface ExperimentOptions {
@@ -83,6 +84,11 @@ export function eligibleStates(action: LifecycleAction): ContainerStatus[] {
       return ['created', 'running', 'paused', 'restarting', 'exited', 'dead'];
     case 'pause':
     case 'exec':
+    case 'netem':
+    case 'rate':
+    case 'iptables':
+    case 'partition':
+    case 'stress':
       return ['running'];
     default:
       return ['running', 'paused', 'restarting'];
@@ -96,6 +102,7 @@ export const needsExplicitTargets = (action: LifecycleAction): boolean => action
 export function heldDurationMs(action: LifecycleAction): number {
   if (action.kind === 'pause') return action.durationMs;
   if (action.kind === 'stop' && action.restart) return action.restart.durationMs;
+  if ('durationMs' in action) return action.durationMs;
   return 0;
 }
 
@@ -158,6 +165,15 @@ export async function runExperiment(options: ExperimentOptions, deps: Experiment
     cycles: [],
     totals: { actions: 0, ok: 0, failed: 0, targetGone: 0, restoreFailed: 0 },
   };
+
+  let action = options.action;
+  if (isNetAction(action)) {
+    action = await prepareNetAction(deps.engine, action, report.runId, (message) => emit({ type: 'warning', at: iso(), message }));
+  } else if (action.kind === 'stress' && action.pullImage && action.image) {
+    await deps.engine.pullImage(action.image);
+  }
+  const prepared = { ...options, action };
+  report.action = action;
   emit({ type: 'run-started', at: report.startedAt, runId: report.runId, seed, action: options.action, dryRun, intervalMs: report.intervalMs });
 
   if (options.recover ?? true) {
@@ -167,7 +183,7 @@ export async function runExperiment(options: ExperimentOptions, deps: Experiment
 
   for (let cycle = 1; !signal.aborted; cycle++) {
     const cycleStart = clock.now();
-    const cycleReport = await runCycle(report.runId, cycle, cycleSeed(seed, cycle), options, deps, clock, signal, emit);
+    const cycleReport = await runCycle(report.runId, cycle, cycleSeed(seed, cycle), prepared, deps, clock, signal, emit);
     report.cycles.push(cycleReport);
     for (const a of cycleReport.actions) {
       report.totals.actions++;

@@ -1,4 +1,21 @@
 import type { ContainerRef } from '../engine/index.js';
+import type { LossMode, Protocol } from './net/iptables.js';
+import type { NetemEffects } from './net/tc.js';
+
+/** Where network faults are applied from: a helper container image, or (root, local engine) nsenter. */
+export interface NetExecOptions {
+  /** Helper image with tc/iptables/nft; when set, faults always go through a helper container. */
+  helperImage?: string | undefined;
+  /** Pull the helper image before use (Pumba's --pull-image). */
+  pullImage?: boolean | undefined;
+}
+
+/** Traffic selection shared by netem and rate: peer IPs/CIDRs or container names, and ports. */
+export interface TrafficScope {
+  targets: readonly string[];
+  egressPorts: readonly number[];
+  ingressPorts: readonly number[];
+}
 
 /** One lifecycle fault, with every parameter resolved (durations in ms, signals canonical). */
 export type LifecycleAction =
@@ -7,9 +24,26 @@ export type LifecycleAction =
   | { kind: 'pause'; durationMs: number }
   | { kind: 'rm'; force: boolean; links: boolean; volumes: boolean }
   | { kind: 'restart'; timeoutSeconds: number }
-  | { kind: 'exec'; command: readonly string[]; user?: string | undefined };
+  | { kind: 'exec'; command: readonly string[]; user?: string | undefined }
+  | ({ kind: 'netem'; durationMs: number; iface: string; effects: NetemEffects; scope: TrafficScope } & NetExecOptions)
+  | ({ kind: 'rate'; durationMs: number; iface: string; rate: string; scope: TrafficScope } & NetExecOptions)
+  | ({
+      kind: 'iptables';
+      durationMs: number;
+      iface?: string | undefined;
+      protocol: Protocol;
+      sources: readonly string[];
+      destinations: readonly string[];
+      srcPorts: readonly number[];
+      dstPorts: readonly number[];
+      loss: LossMode;
+    } & NetExecOptions)
+  | ({ kind: 'partition'; durationMs: number; peers: readonly string[] } & NetExecOptions)
+  | { kind: 'stress'; durationMs: number; stressors: readonly string[]; image?: string | undefined; pullImage?: boolean | undefined };
 
 export type ActionKind = LifecycleAction['kind'];
+export type NetAction = Extract<LifecycleAction, { kind: 'netem' | 'rate' | 'iptables' | 'partition' }>;
+export const isNetAction = (a: LifecycleAction): a is NetAction => a.kind === 'netem' || a.kind === 'rate' || a.kind === 'iptables' || a.kind === 'partition';
 
 export type Outcome =
   /** Done as asked (and restored, for temporary faults). */

@@ -24,7 +24,9 @@ import {
   parseSeconds,
   parseSeed,
 } from './options.js';
-import { mergedOptions, type ChaosCommandName } from './program.js';
+import { mergedOptions, type ChaosCommandName, type NetemEffectName } from './program.js';
+import { parseRate, validateFilter, validateInterface, validateLoss, validatePort, netemArgs, type LossMode, type NetemEffects, type Protocol } from '../chaos/index.js';
+import type { TrafficScope } from '../chaos/index.js';
 import { humanRenderer, jsonRenderer, type Renderer } from './render.js';
 import { installSignalHandlers } from './signals.js';
 
@@ -51,6 +53,41 @@ export function actionFromFlags(kind: ChaosCommandName, o: Record<string, unknow
       };
     case 'restart':
       return { kind, timeoutSeconds: parseSeconds(o.timeout ?? '1s', '--timeout', 1) };
+    case 'netem:delay':
+    case 'netem:loss':
+    case 'netem:loss-state':
+    case 'netem:loss-gemodel':
+    case 'netem:rate':
+    case 'netem:duplicate':
+    case 'netem:corrupt':
+    case 'netem:combine':
+      return netemFromFlags(kind, o);
+    case 'iptables:loss':
+      return iptablesFromFlags(o);
+    case 'partition':
+      return {
+        kind,
+        durationMs: parseDurationFlag(o.duration, '--duration', true),
+        peers: list(o.peer),
+        helperImage: str(o.iptablesImage),
+        pullImage: Boolean(o.pullImage),
+      };
+    case 'rate':
+      if (o.rate === undefined) throw invalidArgument('--rate is required', 'e.g. --rate 1mbit');
+      parseRate(String(o.rate));
+      return {
+        kind,
+        durationMs: parseDurationFlag(o.duration, '--duration', true),
+        iface: validateInterface(str(o.interface) ?? 'eth0'),
+        rate: String(o.rate),
+        scope: scopeFromFlags(o),
+        helperImage: str(o.tcImage),
+        pullImage: Boolean(o.pullImage),
+      };
+    case 'stress': {
+      const stressors = (str(o.stressors) ?? '--cpu 4').trim().split(/\s+/).filter(Boolean);
+      return { kind, durationMs: parseDurationFlag(o.duration, '--duration', true), stressors, image: str(o.stressImage), pullImage: Boolean(o.pullImage) };
+    }
     case 'exec': {
       const command = String(o.command ?? 'kill 1').trim();
       const args = (o.args as string[] | undefined) ?? [];
@@ -60,6 +97,108 @@ export function actionFromFlags(kind: ChaosCommandName, o: Record<string, unknow
       return { kind, command: argv, user: typeof o.user === 'string' ? o.user : undefined };
     }
   }
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+/** Repeatable and comma-separated values, flattened. */
+const list = (v: unknown): string[] =>
+  ((v as string[] | undefined) ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+const ports = (v: unknown, flag: string): number[] => list(v).map((p) => validatePort(p, flag));
+
+function number(v: unknown, flag: string, fallback: number, check: (n: number) => boolean = () => true, expected = 'a number'): number {
+  if (v === undefined) return fallback;
+  const n = Number(String(v).trim());
+  if (String(v).trim() === '' || !Number.isFinite(n) || !check(n)) throw invalidArgument(`invalid ${flag} '${String(v)}': expected ${expected}`, `e.g. ${flag} ${fallback}`);
+  return n;
+}
+const percent = (v: unknown, flag: string, fallback: number) => number(v, flag, fallback, (n) => n >= 0 && n <= 100, 'a percentage 0-100');
+const whole = (v: unknown, flag: string, fallback: number) => number(v, flag, fallback, (n) => Number.isInteger(n) && n >= 0, 'a whole number');
+
+function scopeFromFlags(o: Record<string, unknown>): TrafficScope {
+  return { targets: list(o.target), egressPorts: ports(o.egressPort, '--egress-port'), ingressPorts: ports(o.ingressPort, '--ingress-port') };
+}
+
+const DISTRIBUTIONS = ['uniform', 'normal', 'pareto', 'paretonormal'] as const;
+function distribution(v: unknown, flag: string): NonNullable<NetemEffects['delay']>['distribution'] {
+  if (v === undefined || v === '') return undefined;
+  if (!(DISTRIBUTIONS as readonly string[]).includes(String(v))) throw invalidArgument(`invalid ${flag} '${String(v)}': expected one of ${DISTRIBUTIONS.join(', ')}`, `e.g. ${flag} normal`);
+  return v as (typeof DISTRIBUTIONS)[number];
+}
+
+function netemFromFlags(kind: `netem:${NetemEffectName}`, o: Record<string, unknown>): LifecycleAction {
+  const effect = kind.slice('netem:'.length) as NetemEffectName;
+  const effects: NetemEffects = {};
+  switch (effect) {
+    case 'delay':
+      effects.delay = { timeMs: whole(o.time, '--time', 100), jitterMs: whole(o.jitter, '--jitter', 10), correlation: percent(o.correlation, '--correlation', 20), distribution: distribution(o.distribution, '--distribution') };
+      break;
+    case 'loss':
+      effects.loss = { percent: percent(o.percent, '--percent', 0), correlation: percent(o.correlation, '--correlation', 0) };
+      break;
+    case 'loss-state':
+      effects.lossState = { p13: percent(o.p13, '--p13', 0), p31: percent(o.p31, '--p31', 100), p32: percent(o.p32, '--p32', 0), p23: percent(o.p23, '--p23', 100), p14: percent(o.p14, '--p14', 0) };
+      break;
+    case 'loss-gemodel':
+      effects.lossGemodel = { pg: percent(o.pg, '--pg', 0), pb: percent(o.pb, '--pb', 100), oneH: percent(o.oneH, '--one-h', 100), oneK: percent(o.oneK, '--one-k', 0) };
+      break;
+    case 'rate':
+      effects.rate = { rate: str(o.rate) ?? '100kbit', packetOverhead: number(o.packetoverhead, '--packetoverhead', 0), cellSize: whole(o.cellsize, '--cellsize', 0), cellOverhead: number(o.celloverhead, '--celloverhead', 0) };
+      parseRate(effects.rate.rate);
+      break;
+    case 'duplicate':
+      effects.duplicate = { percent: percent(o.percent, '--percent', 0), correlation: percent(o.correlation, '--correlation', 0) };
+      break;
+    case 'corrupt':
+      effects.corrupt = { percent: percent(o.percent, '--percent', 0), correlation: percent(o.correlation, '--correlation', 0) };
+      break;
+    case 'combine':
+      if (o.delayTime !== undefined)
+        effects.delay = { timeMs: whole(o.delayTime, '--delay-time', 100), jitterMs: whole(o.delayJitter, '--delay-jitter', 0), correlation: percent(o.delayCorrelation, '--delay-correlation', 0), distribution: distribution(o.delayDistribution, '--delay-distribution') };
+      if (o.lossPercent !== undefined) effects.loss = { percent: percent(o.lossPercent, '--loss-percent', 0), correlation: percent(o.lossCorrelation, '--loss-correlation', 0) };
+      if (o.rateValue !== undefined) {
+        parseRate(String(o.rateValue), '--rate-value');
+        effects.rate = { rate: String(o.rateValue), packetOverhead: 0, cellSize: 0, cellOverhead: 0 };
+      }
+      if (o.duplicatePercent !== undefined) effects.duplicate = { percent: percent(o.duplicatePercent, '--duplicate-percent', 0), correlation: percent(o.duplicateCorrelation, '--duplicate-correlation', 0) };
+      if (o.corruptPercent !== undefined) effects.corrupt = { percent: percent(o.corruptPercent, '--corrupt-percent', 0), correlation: percent(o.corruptCorrelation, '--corrupt-correlation', 0) };
+      break;
+  }
+  netemArgs(effects); // validates the combination (jitter ≤ delay, at least one effect…)
+  return {
+    kind: 'netem',
+    durationMs: parseDurationFlag(o.duration, '--duration', true),
+    iface: validateInterface(str(o.interface) ?? 'eth0'),
+    effects,
+    scope: scopeFromFlags(o),
+    helperImage: str(o.tcImage),
+    pullImage: Boolean(o.pullImage),
+  };
+}
+
+function iptablesFromFlags(o: Record<string, unknown>): LifecycleAction {
+  const protocol = (str(o.protocol) ?? 'any').toLowerCase();
+  if (!['any', 'tcp', 'udp', 'icmp'].includes(protocol)) throw invalidArgument(`invalid --protocol '${protocol}': expected any, tcp, udp or icmp`, 'e.g. --protocol tcp');
+  const mode = str(o.mode) ?? 'random';
+  let loss: LossMode;
+  if (mode === 'random') loss = { mode, probability: number(o.probability, '--probability', 0, (n) => n > 0 && n <= 1, 'a probability in (0, 1]') };
+  else if (mode === 'nth') loss = { mode, every: whole(o.every, '--every', 0), packet: whole(o.packet, '--packet', 0) };
+  else throw invalidArgument(`invalid --mode '${mode}': expected random or nth`, 'e.g. --mode random --probability 0.5');
+  validateLoss(loss);
+  const action = {
+    kind: 'iptables' as const,
+    durationMs: parseDurationFlag(o.duration, '--duration', true),
+    iface: validateInterface(str(o.interface) ?? 'eth0'),
+    protocol: protocol as Protocol,
+    sources: [...list(o.source), ...list(o.src)],
+    destinations: [...list(o.destination), ...list(o.dest)],
+    srcPorts: [...ports(o.srcPort, '--src-port'), ...ports(o.sport, '--sport')],
+    dstPorts: [...ports(o.dstPort, '--dst-port'), ...ports(o.dport, '--dport')],
+    loss,
+    helperImage: str(o.iptablesImage),
+    pullImage: Boolean(o.pullImage),
+  };
+  validateFilter({ ...action, iface: action.iface });
+  return action;
 }
 
 export function experimentFromFlags(kind: ChaosCommandName, containers: string[], o: Record<string, unknown>): ExperimentOptions {

@@ -8,7 +8,19 @@ export interface Handlers {
   recover: ActionHandler;
 }
 
-export type ChaosCommandName = 'kill' | 'stop' | 'pause' | 'rm' | 'restart' | 'exec';
+export type NetemEffectName = 'delay' | 'loss' | 'loss-state' | 'loss-gemodel' | 'rate' | 'duplicate' | 'corrupt' | 'combine';
+export type ChaosCommandName =
+  | 'kill'
+  | 'stop'
+  | 'pause'
+  | 'rm'
+  | 'restart'
+  | 'exec'
+  | `netem:${NetemEffectName}`
+  | 'iptables:loss'
+  | 'partition'
+  | 'rate'
+  | 'stress';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -28,15 +40,15 @@ function addEngineOptions(cmd: Command): Command {
  * The chaos "global" flags. Pumba takes them before the command; kiboko takes them there too
  * and also after it (long forms always; short forms where the command does not reuse them).
  */
-function addChaosGlobals(cmd: Command, shorts: { l: boolean; r: boolean }): Command {
+function addChaosGlobals(cmd: Command, shorts: { l: boolean; r: boolean; i?: boolean; j?: boolean }): Command {
   return cmd
-    .option('-i, --interval <duration>', 'repeat every interval (e.g. 30s, 5m); runs until Ctrl-C/SIGTERM')
+    .option(shorts.i === false ? '--interval <duration>' : '-i, --interval <duration>', 'repeat every interval (e.g. 30s, 5m); runs until Ctrl-C/SIGTERM')
     .option(shorts.r ? '-r, --random' : '--random', 'pick one random target per cycle')
     .option('--seed <n>', 'seed for --random/--limit picks (every run reports the seed it used)')
     .option('--dry-run', 'select targets and show what would happen; change nothing')
     .addOption(new Option('--dry', 'alias of --dry-run').hideHelp())
     .option('--skip-error', 'log a failed cycle and go on with the next interval instead of stopping')
-    .option('-j, --json', 'NDJSON events and logs on stdout')
+    .option(shorts.j === false ? '--json' : '-j, --json', 'NDJSON events and logs on stdout')
     .option(shorts.l ? '-l, --log-level <level>' : '--log-level <level>', 'debug, info, warning, error (env LOG_LEVEL)')
     .option('--label <key=value>', 'only containers with this label (repeatable, AND; or k1=v1,k2=v2)', collect)
     .option('--slackhook <url>', 'post a summary of each cycle to this Slack web hook')
@@ -46,8 +58,16 @@ function addChaosGlobals(cmd: Command, shorts: { l: boolean; r: boolean }): Comm
     .option('--concurrency <n>', 'targets acted on at once (default 32)');
 }
 
-function chaosCommand(parent: Command, name: ChaosCommandName, summary: string, handlers: Handlers, shorts: { l: boolean; r: boolean }, build: (c: Command) => void) {
-  const cmd = parent.command(name).summary(summary).description(summary).argument('[containers...]', "names, IDs, or one 're2:<regex>'");
+function chaosCommand(
+  parent: Command,
+  name: ChaosCommandName,
+  summary: string,
+  handlers: Handlers,
+  shorts: { l: boolean; r: boolean; i?: boolean; j?: boolean },
+  build: (c: Command) => void,
+) {
+  const word = name.includes(':') ? name.split(':')[1]! : name;
+  const cmd = parent.command(word).summary(summary).description(summary).argument('[containers...]', "names, IDs, or one 're2:<regex>'");
   build(cmd);
   addChaosGlobals(cmd, shorts);
   addEngineOptions(cmd);
@@ -112,6 +132,8 @@ export function buildProgram(handlers: Handlers): Command {
       .option('-l, --limit <n>', 'act on at most N random targets (0: all)'),
   );
 
+  addNetworkCommands(chaos, handlers);
+
   const recover = chaos
     .command('recover')
     .description('undo changes left by kiboko runs that died (SIGKILL, crash): unpause, start again')
@@ -125,9 +147,147 @@ export function buildProgram(handlers: Handlers): Command {
   return program;
 }
 
+const NET_SHORTS = { l: false, r: false, i: false };
+
+/** netem's parent flags (Pumba's), accepted before the effect and, in long form, after it. */
+function addNetemParent(cmd: Command, short: boolean): Command {
+  return cmd
+    .option(short ? '-d, --duration <duration>' : '--duration <duration>', 'how long the fault lasts (required), e.g. 30s')
+    .option(short ? '-i, --interface <name>' : '--interface <name>', 'network interface in the target (default eth0)')
+    .option(short ? '-t, --target <ip|cidr|container>' : '--target <ip|cidr|container>', 'only traffic to this address, CIDR or container (repeatable)', collect)
+    .option('--egress-port <ports>', 'only traffic from these local ports (comma-separated, repeatable)', collect)
+    .option('--ingress-port <ports>', 'only traffic to these ports (comma-separated, repeatable)', collect)
+    .option('--tc-image <image>', 'helper image with tc (default: nsenter as root, else kiboko/nettools:local)')
+    .option('--pull-image', 'pull the helper image before use')
+    .option('--limit <n>', 'act on at most N random targets (0: all)');
+}
+
+function addIptablesParent(cmd: Command, short: boolean): Command {
+  return cmd
+    .option(short ? '-d, --duration <duration>' : '--duration <duration>', 'how long the fault lasts (required), e.g. 30s')
+    .option(short ? '-i, --interface <name>' : '--interface <name>', 'input interface to match (default eth0)')
+    .option(short ? '-p, --protocol <protocol>' : '--protocol <protocol>', 'any, tcp, udp or icmp (default any)')
+    .option(short ? '-s, --source <cidr|container>' : '--source <cidr|container>', 'only packets from these (repeatable or comma-separated)', collect)
+    .addOption(new Option('--src <cidr|container>').hideHelp().argParser(collect))
+    .option('--destination <cidr|container>', 'only packets to these (repeatable or comma-separated)', collect)
+    .addOption(new Option('--dest <cidr|container>').hideHelp().argParser(collect))
+    .option('--src-port <ports>', 'only these source ports (tcp/udp; comma-separated)', collect)
+    .addOption(new Option('--sport <ports>').hideHelp().argParser(collect))
+    .option('--dst-port <ports>', 'only these destination ports (tcp/udp; comma-separated)', collect)
+    .addOption(new Option('--dport <ports>').hideHelp().argParser(collect))
+    .option('--iptables-image <image>', 'helper image with iptables (default: nsenter as root, else kiboko/nettools:local)')
+    .option('--pull-image', 'pull the helper image before use')
+    .option('--limit <n>', 'act on at most N random targets (0: all)');
+}
+
+function addNetworkCommands(chaos: Command, handlers: Handlers) {
+  const netem = chaos
+    .command('netem')
+    .description('network emulation with tc netem (egress): delay, loss, rate, duplicate, corrupt — restored after --duration')
+    .enablePositionalOptions();
+  addNetemParent(netem, true);
+  const effect = (name: NetemEffectName, summary: string, build: (c: Command) => void) =>
+    chaosCommand(netem, `netem:${name}`, summary, handlers, { ...NET_SHORTS, j: false }, (c) => {
+      build(c);
+      addNetemParent(c, false);
+    });
+  effect('delay', 'delay egress packets', (c) =>
+    c
+      .option('-t, --time <ms>', 'delay in ms (default 100)')
+      .option('-j, --jitter <ms>', 'random variation in ms (default 10)')
+      .option('-c, --correlation <percent>', 'correlation with the previous delay (default 20)')
+      .option('-d, --distribution <name>', 'uniform, normal, pareto or paretonormal'),
+  );
+  effect('loss', 'drop egress packets at random (Bernoulli)', (c) =>
+    c.option('-p, --percent <percent>', 'loss percentage (default 0)').option('-c, --correlation <percent>', 'correlation (default 0)'),
+  );
+  effect('loss-state', 'drop packets with a 4-state Markov model', (c) =>
+    c
+      .option('--p13 <percent>', 'default 0')
+      .option('--p31 <percent>', 'default 100')
+      .option('--p32 <percent>', 'default 0')
+      .option('--p23 <percent>', 'default 100')
+      .option('--p14 <percent>', 'default 0'),
+  );
+  effect('loss-gemodel', 'drop packets with the Gilbert-Elliott model', (c) =>
+    c
+      .option('-p, --pg <percent>', 'good→bad transition probability (default 0)')
+      .option('-r, --pb <percent>', 'bad→good transition probability (default 100)')
+      .option('--one-h <percent>', '1 - loss in the bad state (default 100)')
+      .option('--one-k <percent>', 'loss in the good state (default 0)'),
+  );
+  effect('rate', 'limit egress bandwidth with netem (falls back to tbf/htb when the kernel has no netem)', (c) =>
+    c
+      .option('-r, --rate <rate>', 'e.g. 100kbit, 1mbit (default 100kbit)')
+      .option('-p, --packetoverhead <bytes>', 'default 0')
+      .option('-s, --cellsize <bytes>', 'default 0')
+      .option('-c, --celloverhead <bytes>', 'default 0'),
+  );
+  effect('duplicate', 'duplicate egress packets', (c) =>
+    c.option('-p, --percent <percent>', 'default 0').option('-c, --correlation <percent>', 'default 0'),
+  );
+  effect('corrupt', 'corrupt egress packets', (c) => c.option('-p, --percent <percent>', 'default 0').option('-c, --correlation <percent>', 'default 0'));
+  effect('combine', 'several netem effects at once on one interface', (c) =>
+    c
+      .option('--delay-time <ms>', 'delay in ms')
+      .option('--delay-jitter <ms>', 'delay jitter in ms (default 0)')
+      .option('--delay-correlation <percent>', 'default 0')
+      .option('--delay-distribution <name>', 'uniform, normal, pareto or paretonormal')
+      .option('--loss-percent <percent>', 'random loss percentage')
+      .option('--loss-correlation <percent>', 'default 0')
+      .option('--rate-value <rate>', 'bandwidth, e.g. 1mbit')
+      .option('--duplicate-percent <percent>', 'duplicate percentage')
+      .option('--duplicate-correlation <percent>', 'default 0')
+      .option('--corrupt-percent <percent>', 'corrupt percentage')
+      .option('--corrupt-correlation <percent>', 'default 0'),
+  );
+
+  const iptables = chaos
+    .command('iptables')
+    .description('packet loss on ingress with iptables (tagged rules, exact teardown) — restored after --duration')
+    .enablePositionalOptions();
+  addIptablesParent(iptables, true);
+  chaosCommand(iptables, 'iptables:loss', 'drop incoming packets (random probability or every nth)', handlers, NET_SHORTS, (c) => {
+    c.option('--mode <mode>', 'random or nth (default random)')
+      .option('--probability <p>', 'random mode: drop probability in (0, 1]')
+      .option('--every <n>', 'nth mode: drop one packet in every n')
+      .option('--packet <n>', 'nth mode: which one (0 ≤ packet < every; default 0)');
+    addIptablesParent(c, false);
+  });
+
+  chaosCommand(chaos, 'partition', 'cut containers off from named peers or CIDRs, both directions, for a duration', handlers, NET_SHORTS, (c) =>
+    c
+      .option('-d, --duration <duration>', 'how long the partition lasts (required)')
+      .option('--peer <container|cidr>', 'a peer to cut off (repeatable or comma-separated)', collect)
+      .option('--iptables-image <image>', 'helper image with iptables (default: nsenter as root, else kiboko/nettools:local)')
+      .option('--pull-image', 'pull the helper image before use')
+      .option('-l, --limit <n>', 'act on at most N random targets (0: all)'),
+  );
+  chaosCommand(chaos, 'rate', 'limit egress bandwidth with tc tbf/htb (no netem needed)', handlers, NET_SHORTS, (c) =>
+    c
+      .option('-d, --duration <duration>', 'how long the limit lasts (required)')
+      .option('-r, --rate <rate>', 'bandwidth, e.g. 1mbit, 500kbit (required)')
+      .option('--interface <name>', 'network interface in the target (default eth0)')
+      .option('-t, --target <ip|cidr|container>', 'only traffic to this address, CIDR or container (repeatable)', collect)
+      .option('--egress-port <ports>', 'only traffic from these local ports', collect)
+      .option('--ingress-port <ports>', 'only traffic to these ports', collect)
+      .option('--tc-image <image>', 'helper image with tc')
+      .option('--pull-image', 'pull the helper image before use')
+      .option('-l, --limit <n>', 'act on at most N random targets (0: all)'),
+  );
+  chaosCommand(chaos, 'stress', "stress-ng inside the target's cgroup (its limits apply) for a duration", handlers, { l: false, r: true, i: true }, (c) =>
+    c
+      .option('-d, --duration <duration>', 'how long to stress (required)')
+      .option('--stressors <args>', "stress-ng arguments (default '--cpu 4'; --timeout is added from --duration)")
+      .option('--stress-image <image>', 'run stress-ng in this image, nested under the target’s cgroup (default: on the host, as root)')
+      .option('--pull-image', 'pull the stress image before use')
+      .option('-l, --limit <n>', 'act on at most N random targets (0: all)'),
+  );
+}
+
 /** Pumba's true-by-default flags, which its users switch off as `--force=false`. */
 const BOOL_FLAGS = new Set(['force', 'volumes', 'links']);
-const OTHER_COMMANDS = new Set(['kill', 'stop', 'pause', 'restart', 'exec', 'recover']);
+const OTHER_COMMANDS = new Set(['kill', 'stop', 'pause', 'restart', 'exec', 'recover', 'netem', 'iptables', 'partition', 'rate', 'stress']);
 
 /**
  * Rewrites `--force=false` / `--force=true` (urfave/cli syntax, used in Pumba scripts) to the

@@ -53,8 +53,10 @@ export function humanLine(e: ChaosEvent): string | null {
       return `cycle ${e.cycle}: no containers matched${e.unmatched.length ? ` (not found: ${e.unmatched.join(', ')})` : ''} — check the names with \`docker ps\``;
     case 'action-started':
       return `${e.action} ${e.target.name} (${short(e.target.id)})…`;
-    case 'fault-held':
-      return `${e.action === 'pause' ? 'paused' : 'stopped'} ${e.target.name}; restoring at ${new Date(e.untilMs).toISOString().slice(11, 23)}Z`;
+    case 'fault-held': {
+      const verb = e.action === 'pause' ? 'paused' : e.action === 'stop' ? 'stopped' : e.action === 'stress' ? 'stressing' : `${e.action} fault applied to`;
+      return `${verb} ${e.target.name}; restoring at ${new Date(e.untilMs).toISOString().slice(11, 23)}Z`;
+    }
     case 'action-finished': {
       const r = e.result;
       const name = `${r.target.name} (${short(r.target.id)})`;
@@ -133,7 +135,7 @@ export function humanRenderer(level: LogLevel, tty = Boolean(process.stderr.isTT
         held++;
         startTicker(e.untilMs, `holding ${held} fault(s)`);
       }
-      if (e.type === 'action-finished' && held > 0 && (e.result.action === 'pause' || e.result.action === 'stop')) {
+      if (e.type === 'action-finished' && held > 0 && e.result.detail?.restore !== undefined) {
         held = Math.max(0, held - 1);
         if (held === 0) stopTicker();
       }

@@ -6,6 +6,7 @@ import type {
   ContainerDetails,
   ContainerRef,
   ContainerSpec,
+  ContainerStats,
   ContainerStatus,
   ContainerSummary,
   EngineInfo,
@@ -164,6 +165,16 @@ export class FakeEngine implements Engine {
   async logs(id: string): Promise<string> {
     this.find(id, 'logs');
     return '';
+  }
+
+  async stats(id: string): Promise<ContainerStats> {
+    const c = this.find(id, 'stats');
+    return { cpuTotalNs: c.status === 'running' ? 1_000_000 : 0, systemCpuNs: Date.now() * 1e6, onlineCpus: 2, memoryBytes: 0, read: new Date().toISOString() };
+  }
+
+  async pullImage(ref: string): Promise<void> {
+    this.guard('pull', ref);
+    if (!this.images.has(ref)) throw new KibokoError('ENGINE_ERROR', `pull ${ref}: repository does not exist or may require 'docker login'`);
   }
 
   async imageExists(ref: string): Promise<boolean> {

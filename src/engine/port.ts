@@ -3,6 +3,7 @@ import type {
   ContainerDetails,
   ContainerRef,
   ContainerSpec,
+  ContainerStats,
   ContainerSummary,
   EngineInfo,
   ExecOptions,
@@ -36,7 +37,11 @@ export interface Engine {
   wait(id: string, signal?: AbortSignal): Promise<number>;
   exec(id: string, options: ExecOptions): Promise<ExecResult>;
   logs(id: string): Promise<string>;
+  /** A one-shot resource sample (CPU and memory counters) from the engine. */
+  stats(id: string): Promise<ContainerStats>;
   imageExists(ref: string): Promise<boolean>;
+  /** Pulls an image from its registry (resolves when the pull has finished). */
+  pullImage(ref: string, onProgress?: (line: string) => void): Promise<void>;
   listImages(labels?: readonly string[]): Promise<ImageSummary[]>;
   removeImage(ref: string, force?: boolean): Promise<void>;
   buildImage(options: BuildOptions): Promise<string>;

@@ -81,6 +81,19 @@ export interface ContainerSpec {
   /** Anonymous volumes to create at these container paths. */
   volumes?: readonly string[];
   init?: boolean;
+  /** Cgroup parent (e.g. `/docker/<id>` to nest under another container's cgroup). */
+  cgroupParent?: string;
+}
+
+/** One sample of a container's resource use (the engine's stats, one-shot). */
+export interface ContainerStats {
+  /** Total CPU time used by the container's cgroup so far, in nanoseconds. */
+  cpuTotalNs: number;
+  /** Host CPU time so far, in nanoseconds (for usage ratios). */
+  systemCpuNs: number;
+  onlineCpus: number;
+  memoryBytes: number;
+  read: string;
 }
 
 export interface EngineInfo {

@@ -1,2 +1,2 @@
 export { Journal, defaultStateDir, type JournalEntry, type NewEntry, type ClosedEntry } from './journal.js';
-export { currentProcess, isAlive, type ProcessIdentity } from './process.js';
+export { currentProcess, isAlive, processStartTime, type ProcessIdentity } from './process.js';

@@ -11,6 +11,7 @@ import type {
   ContainerDetails,
   ContainerRef,
   ContainerSpec,
+  ContainerStats,
   ContainerStatus,
   ContainerSummary,
   EngineInfo,
@@ -184,6 +185,7 @@ export class DockerEngine implements Engine {
           AutoRemove: spec.autoRemove,
           Binds: spec.binds ? [...spec.binds] : undefined,
           Init: spec.init,
+          CgroupParent: spec.cgroupParent,
         },
       }),
     );
@@ -278,6 +280,38 @@ export class DockerEngine implements Engine {
       return demuxBuffer(raw);
     });
     return buf ?? '';
+  }
+
+  async stats(id: string): Promise<ContainerStats> {
+    const s = (await this.call(`stats ${id}`, () => this.docker.getContainer(id).stats({ stream: false }))) as unknown as {
+      read: string;
+      cpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number; online_cpus?: number };
+      memory_stats?: { usage?: number };
+    };
+    return {
+      cpuTotalNs: s?.cpu_stats?.cpu_usage?.total_usage ?? 0,
+      systemCpuNs: s?.cpu_stats?.system_cpu_usage ?? 0,
+      onlineCpus: s?.cpu_stats?.online_cpus ?? 1,
+      memoryBytes: s?.memory_stats?.usage ?? 0,
+      read: s?.read ?? new Date().toISOString(),
+    };
+  }
+
+  async pullImage(ref: string, onProgress?: (line: string) => void): Promise<void> {
+    await this.call(`pull ${ref}`, async () => {
+      const stream = await this.docker.pull(ref);
+      await new Promise<void>((resolve, reject) =>
+        this.docker.modem.followProgress(
+          stream,
+          (err: Error | null, out: { error?: string }[]) => {
+            const failed = err ?? out.find((o) => o.error);
+            if (failed) reject(new KibokoError('ENGINE_ERROR', `pull ${ref}: ${failed instanceof Error ? failed.message : failed.error}`, { hint: 'check the image name and that the registry is reachable, or build the image locally' }));
+            else resolve();
+          },
+          (e: { status?: string; progress?: string }) => onProgress?.(`${e.status ?? ''} ${e.progress ?? ''}`.trim()),
+        ),
+      );
+    });
   }
 
   async imageExists(ref: string): Promise<boolean> {

@@ -1,0 +1,188 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { isAbortError, KibokoError } from '../common/errors.js';
+import { LABELS } from '../common/labels.js';
+import type { ContainerRef, Engine } from '../engine/index.js';
+import { isAlive, processStartTime, type JournalEntry, type ProcessIdentity } from '../journal/index.js';
+import type { ApplyContext } from './apply.js';
+import type { LifecycleAction } from './types.js';
+
+export const STRESS_JOURNAL_KIND = 'stress';
+type StressAction = Extract<LifecycleAction, { kind: 'stress' }>;
+
+export type StressEntryData =
+  | { via: 'host'; process: ProcessIdentity }
+  | { via: 'helper'; helperId: string };
+
+/** The cgroup.procs files of every hierarchy the process belongs to (v1 and v2). */
+export function cgroupProcsFiles(pid: number, read: (p: string) => string = (p) => readFileSync(p, 'utf8')): string[] {
+  const files: string[] = [];
+  for (const line of read(`/proc/${pid}/cgroup`).split('\n')) {
+    const m = /^(\d+):([^:]*):(.*)$/.exec(line.trim());
+    if (!m) continue;
+    const [, , controllers, path] = m;
+    if (controllers === '') files.push(`/sys/fs/cgroup${path}/cgroup.procs`); // cgroup v2
+    else if (controllers!.startsWith('name=')) files.push(`/sys/fs/cgroup/${controllers!.slice(5)}${path}/cgroup.procs`);
+    else files.push(`/sys/fs/cgroup/${controllers}${path}/cgroup.procs`);
+  }
+  return files;
+}
+
+/** The target's cgroup path (`/docker/<id>` with the cgroupfs driver), for a nested helper. */
+export function cgroupParentOf(pid: number, targetId: string): string {
+  try {
+    for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n')) {
+      const m = /^\d+:(?:cpu,cpuacct|cpuacct,cpu|cpu|):(\/.+)$/.exec(line.trim());
+      if (m) return m[1]!;
+    }
+  } catch {
+    // not on the engine's host
+  }
+  return `/docker/${targetId}`;
+}
+
+function withTimeout(stressors: readonly string[], durationMs: number): string[] {
+  const args = [...stressors];
+  // stress-ng's own --timeout is the dead-man's switch if kiboko dies.
+  if (!args.some((a) => a === '--timeout' || a === '-t' || a.startsWith('--timeout='))) args.push('--timeout', `${Math.ceil(durationMs / 1000)}s`);
+  return args;
+}
+
+const root = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+/**
+ * Runs stress-ng inside the target's cgroup for the duration, so the target's own limits apply
+ * and the engine's stats show the load: on the host (root beside a local engine, stress-ng
+ * installed), or in a helper container nested under the target's cgroup (--stress-image).
+ */
+export async function holdStress(target: ContainerRef, action: StressAction, ctx: ApplyContext): Promise<Record<string, unknown>> {
+  const { engine, journal, clock } = ctx;
+  const details = await engine.inspect(target.id);
+  if (details.pid <= 0) throw new KibokoError('CONFLICT', `${target.name} is not running`);
+  const args = withTimeout(action.stressors, action.durationMs);
+  const deadline = clock.now() + action.durationMs;
+  const record = (data: StressEntryData) =>
+    journal.record<Record<string, unknown>>({ runId: ctx.runId, kind: STRESS_JOURNAL_KIND, target, deadline: new Date(deadline).toISOString(), data: data as unknown as Record<string, unknown> });
+
+  if (action.image) {
+    if (action.pullImage) await engine.pullImage(action.image);
+    const ref = await engine.create({
+      image: action.image,
+      name: `kiboko-stress-${target.name}-${ctx.runId.slice(0, 8)}`,
+      cmd: args,
+      cgroupParent: cgroupParentOf(details.pid, details.id),
+      stopSignal: 'SIGKILL',
+      labels: { [LABELS.skip]: 'true', [LABELS.managed]: 'true', [LABELS.role]: 'stress', [LABELS.runId]: ctx.runId },
+    });
+    const entry = await record({ via: 'helper', helperId: ref.id });
+    try {
+      await engine.start(ref.id);
+      ctx.emit({ type: 'fault-held', at: new Date(clock.now()).toISOString(), cycle: ctx.cycle, target, action: 'stress', untilMs: deadline });
+      const interrupted = await holdUntil(deadline, ctx, engine.wait(ref.id).then(() => undefined));
+      const exit = (await engine.inspect(ref.id)).exitCode;
+      const logs = await engine.logs(ref.id).catch(() => '');
+      if (!interrupted && exit !== 0 && clock.now() < deadline - 500) {
+        throw new KibokoError('ACTION_FAILED', `stress-ng exited early with ${exit}: ${logs.trim().split('\n').slice(-3).join(' | ')}`);
+      }
+      return { via: 'helper', interrupted, restore: 'restored', exitCode: exit };
+    } finally {
+      await engine.remove(ref.id, { force: true }).catch(() => undefined);
+      await journal.close(entry, 'stopped');
+    }
+  }
+
+  if (!root() || !engine.endpoint.startsWith('unix://')) {
+    throw new KibokoError('INVALID_ARGUMENT', 'stress needs kiboko running as root beside a local engine, or --stress-image with stress-ng in it', {
+      hint: 'run as root on the engine host (with stress-ng installed: apt-get install stress-ng), or pass --stress-image IMAGE',
+    });
+  }
+  const files = cgroupProcsFiles(details.pid);
+  // A constant shell snippet: wait for the go-ahead, then exec the argv given after it. Nothing
+  // from the user is ever part of the script text.
+  const child: ChildProcess = spawn('/bin/sh', ['-c', 'read _go && exec "$@"', 'kiboko-stress', 'stress-ng', ...args], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+    detached: true,
+  });
+  let stderr = '';
+  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const spawnError = new Promise<never>((_, reject) =>
+    child.on('error', (err) => reject(new KibokoError('ACTION_FAILED', `cannot start stress-ng: ${err.message}`, { hint: 'install it: apt-get install stress-ng' }))),
+  );
+  const pid = child.pid!;
+  const entry = await record({ via: 'host', process: { pid, startTime: processStartTime(pid), host: (await import('node:os')).hostname() } });
+  try {
+    for (const f of files) {
+      try {
+        writeFileSync(f, String(pid));
+      } catch (err) {
+        throw new KibokoError('ACTION_FAILED', `cannot place stress-ng in ${target.name}'s cgroup (${f}): ${(err as Error).message}`);
+      }
+    }
+    child.stdin!.end('\n');
+    ctx.emit({ type: 'fault-held', at: new Date(clock.now()).toISOString(), cycle: ctx.cycle, target, action: 'stress', untilMs: deadline });
+    const interrupted = await holdUntil(deadline, ctx, Promise.race([exited.then(() => undefined), spawnError]));
+    const code = child.exitCode ?? (await stopGroup(pid, exited));
+    if (!interrupted && code !== 0 && code !== null && clock.now() < deadline - 500) {
+      throw new KibokoError('ACTION_FAILED', `stress-ng exited early with ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`, {
+        hint: stderr.includes('not found') ? 'install stress-ng: apt-get install stress-ng' : 'check the --stressors arguments (stress-ng --help)',
+      });
+    }
+    return { via: 'host', interrupted, restore: 'restored', cgroups: files.length };
+  } finally {
+    if (child.exitCode === null) await stopGroup(pid, exited);
+    await journal.close(entry, 'stopped');
+  }
+}
+
+/** Waits for the deadline, an early end of the stressor, or cancellation (returns true then). */
+async function holdUntil(deadline: number, ctx: ApplyContext, ended: Promise<void>): Promise<boolean> {
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.race([ctx.clock.sleep(Math.max(0, deadline - ctx.clock.now()), stop.signal), ended.then(() => stop.abort())]);
+  } catch (err) {
+    if (!isAbortError(err)) throw err;
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+  return ctx.signal.aborted;
+}
+
+/** SIGTERM to the whole process group, then SIGKILL after 3 s. */
+async function stopGroup(pid: number, exited: Promise<number | null>): Promise<number | null> {
+  const kill = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  kill('SIGTERM');
+  const timer = setTimeout(() => kill('SIGKILL'), 3000);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
+}
+
+/** Recovery: stop a stressor whose kiboko process died. */
+export async function undoStressEntry(engine: Engine, entry: JournalEntry): Promise<'restored' | 'already-restored'> {
+  const data = entry.data as unknown as StressEntryData;
+  if (data.via === 'helper') {
+    try {
+      await engine.remove(data.helperId, { force: true });
+      return 'restored';
+    } catch (err) {
+      if (err instanceof KibokoError && err.code === 'TARGET_NOT_FOUND') return 'already-restored';
+      throw err;
+    }
+  }
+  if (!isAlive(data.process)) return 'already-restored';
+  try {
+    process.kill(-data.process.pid, 'SIGKILL');
+  } catch {
+    return 'already-restored';
+  }
+  return 'restored';
+}
