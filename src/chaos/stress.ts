@@ -14,16 +14,40 @@ export type StressEntryData =
   | { via: 'host'; process: ProcessIdentity }
   | { via: 'helper'; helperId: string };
 
-/** The cgroup.procs files of every hierarchy the process belongs to (v1 and v2). */
+export interface CgroupMount {
+  path: string;
+  /** 'cgroup2' for the unified hierarchy, else the v1 controllers/name options of the mount. */
+  kind: 'cgroup2' | string[];
+}
+
+/** cgroup mounts from a mounts table (`/proc/self/mounts` format). */
+export function parseCgroupMounts(mounts: string): CgroupMount[] {
+  const out: CgroupMount[] = [];
+  for (const line of mounts.split('\n')) {
+    const [, path, fstype, options] = line.split(' ');
+    if (!path) continue;
+    if (fstype === 'cgroup2') out.push({ path, kind: 'cgroup2' });
+    else if (fstype === 'cgroup') out.push({ path, kind: (options ?? '').split(',') });
+  }
+  return out;
+}
+
+/**
+ * The cgroup.procs files of every hierarchy a process belongs to, found through the mount table
+ * so cgroup v1, v2 and hybrid layouts (v2 under /sys/fs/cgroup/unified) all work.
+ */
 export function cgroupProcsFiles(pid: number, read: (p: string) => string = (p) => readFileSync(p, 'utf8')): string[] {
+  const mounts = parseCgroupMounts(read('/proc/self/mounts'));
   const files: string[] = [];
   for (const line of read(`/proc/${pid}/cgroup`).split('\n')) {
     const m = /^(\d+):([^:]*):(.*)$/.exec(line.trim());
     if (!m) continue;
     const [, , controllers, path] = m;
-    if (controllers === '') files.push(`/sys/fs/cgroup${path}/cgroup.procs`); // cgroup v2
-    else if (controllers!.startsWith('name=')) files.push(`/sys/fs/cgroup/${controllers!.slice(5)}${path}/cgroup.procs`);
-    else files.push(`/sys/fs/cgroup/${controllers}${path}/cgroup.procs`);
+    const mount =
+      controllers === ''
+        ? mounts.find((x) => x.kind === 'cgroup2')
+        : mounts.find((x) => x.kind !== 'cgroup2' && controllers!.split(',').every((c) => (x.kind as string[]).includes(c)));
+    if (mount) files.push(`${mount.path}${path === '/' ? '' : path}/cgroup.procs`);
   }
   return files;
 }
