@@ -36,4 +36,5 @@ export {
   type Protocol,
 } from './net/iptables.js';
 export { probe, requireFeatures, MODULE_OF, type KernelFeature, type ProbeResult } from './net/probe.js';
-export { chooseExecMode, DEFAULT_HELPER_IMAGE, type ExecMode } from './net/mode.js';
+export { chooseExecMode, openProbe, DEFAULT_HELPER_IMAGE, type ExecMode } from './net/mode.js';
+export { execFileResult, type CommandResult } from './net/exec.js';

@@ -292,3 +292,23 @@ export async function runRecoverCommand(cmd: Command): Promise<number> {
   if (unreadable.length) throw new KibokoError('JOURNAL_ERROR', `${unreadable.length} journal entr${unreadable.length === 1 ? 'y is' : 'ies are'} unreadable`, { hint: `look in ${journal.dir}` });
   return 0;
 }
+
+export async function runDoctorCommand(cmd: Command): Promise<number> {
+  const o = mergedOptions(cmd);
+  const { runChecks } = await import('../doctor/index.js');
+  const engine = await connectEngine(connectionFlags(o));
+  const checks = await runChecks(engine);
+  engine.close();
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify({ checks })}\n`);
+  } else {
+    const mark = { ok: '✔', missing: '✖', warn: '⚠', error: '✖' } as const;
+    for (const c of checks) {
+      process.stdout.write(`${mark[c.status]} ${c.name}: ${c.detail}${c.needed_for && c.status !== 'ok' ? ` (needed for ${c.needed_for})` : ''}\n`);
+      if (c.hint && c.status !== 'ok') process.stdout.write(`    → ${c.hint}\n`);
+    }
+    const missing = checks.filter((c) => c.status === 'missing' || c.status === 'error');
+    process.stdout.write(missing.length ? `${missing.length} feature(s) missing; kiboko refuses the faults that need them, before touching anything\n` : 'everything kiboko needs is here\n');
+  }
+  return o.strict && checks.some((c) => c.status !== 'ok') ? 1 : 0;
+}

@@ -12,6 +12,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram({
     chaos: (kind) => async (cmd, args) => (await import('./chaos.js')).runChaosCommand(kind, cmd, args),
     recover: async (cmd) => (await import('./chaos.js')).runRecoverCommand(cmd),
+    doctor: async (cmd) => (await import('./chaos.js')).runDoctorCommand(cmd),
   });
   program.exitOverride();
   program.configureOutput({ writeErr: () => undefined, outputError: () => undefined });

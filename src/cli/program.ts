@@ -6,6 +6,7 @@ export type ActionHandler = (cmd: Command, args: string[]) => Promise<number>;
 export interface Handlers {
   chaos: (kind: ChaosCommandName) => ActionHandler;
   recover: ActionHandler;
+  doctor: ActionHandler;
 }
 
 export type NetemEffectName = 'delay' | 'loss' | 'loss-state' | 'loss-gemodel' | 'rate' | 'duplicate' | 'corrupt' | 'combine';
@@ -142,6 +143,16 @@ export function buildProgram(handlers: Handlers): Command {
   addEngineOptions(recover);
   recover.action(async (_opts: unknown, command: Command) => {
     process.exitCode = await handlers.recover(command, []);
+  });
+
+  const doctor = program
+    .command('doctor')
+    .description('check the engine, privileges, kernel features (tc qdiscs, iptables matches), cgroups and helper images that faults need')
+    .option('-j, --json', 'print the checks as JSON')
+    .option('--strict', 'exit 1 when anything is missing');
+  addEngineOptions(doctor);
+  doctor.action(async (_opts: unknown, command: Command) => {
+    process.exitCode = await handlers.doctor(command, []);
   });
 
   return program;

@@ -10,6 +10,7 @@ import type {
   ContainerStatus,
   ContainerSummary,
   EngineInfo,
+  EngineSystemInfo,
   ExecOptions,
   ExecResult,
   ImageSummary,
@@ -48,6 +49,11 @@ export class FakeEngine implements Engine {
   async info(): Promise<EngineInfo> {
     this.guard('info', '');
     return { endpoint: this.endpoint, serverVersion: 'fake', apiVersion: '1.47', negotiatedApiVersion: '1.47', os: 'linux', arch: 'amd64' };
+  }
+
+  async systemInfo(): Promise<EngineSystemInfo> {
+    this.guard('systemInfo', '');
+    return { cgroupDriver: 'cgroupfs', cgroupVersion: '2', kernelVersion: 'fake', operatingSystem: 'fake', securityOptions: [], swarm: 'inactive', isManager: false };
   }
 
   /** Test helper: adds a container directly in a given state. */

@@ -6,6 +6,7 @@ import type {
   ContainerStats,
   ContainerSummary,
   EngineInfo,
+  EngineSystemInfo,
   ExecOptions,
   ExecResult,
   ImageSummary,
@@ -22,6 +23,8 @@ export interface Engine {
   /** Where this engine is reached, e.g. `unix:///var/run/docker.sock`. */
   readonly endpoint: string;
   info(): Promise<EngineInfo>;
+  /** Host facts: cgroup driver and version, kernel, security options, Swarm state. */
+  systemInfo(): Promise<EngineSystemInfo>;
   list(options?: ListOptions): Promise<ContainerSummary[]>;
   inspect(idOrName: string): Promise<ContainerDetails>;
   create(spec: ContainerSpec): Promise<ContainerRef>;

@@ -107,6 +107,17 @@ export interface EngineInfo {
   arch: string;
 }
 
+/** Host facts the engine reports (`docker info`). */
+export interface EngineSystemInfo {
+  cgroupDriver: string;
+  cgroupVersion: string;
+  kernelVersion: string;
+  operatingSystem: string;
+  securityOptions: readonly string[];
+  swarm: 'inactive' | 'active' | 'pending' | 'error' | 'locked' | string;
+  isManager: boolean;
+}
+
 export interface BuildOptions {
   /** Directory sent as the build context. */
   contextDir: string;

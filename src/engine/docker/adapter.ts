@@ -15,6 +15,7 @@ import type {
   ContainerStatus,
   ContainerSummary,
   EngineInfo,
+  EngineSystemInfo,
   ExecOptions,
   ExecResult,
   ImageSummary,
@@ -110,6 +111,19 @@ export class DockerEngine implements Engine {
       };
     })();
     return this.negotiated;
+  }
+
+  async systemInfo(): Promise<EngineSystemInfo> {
+    const i = (await this.call('info', () => this.docker.info())) as Record<string, unknown> & { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
+    return {
+      cgroupDriver: String(i.CgroupDriver ?? 'unknown'),
+      cgroupVersion: String(i.CgroupVersion ?? '1'),
+      kernelVersion: String(i.KernelVersion ?? 'unknown'),
+      operatingSystem: String(i.OperatingSystem ?? 'unknown'),
+      securityOptions: (i.SecurityOptions as string[] | undefined) ?? [],
+      swarm: i.Swarm?.LocalNodeState ?? 'inactive',
+      isManager: Boolean(i.Swarm?.ControlAvailable),
+    };
   }
 
   private async call<T>(operation: string, fn: () => Promise<T>): Promise<T | undefined> {

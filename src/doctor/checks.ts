@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { chooseExecMode, DEFAULT_HELPER_IMAGE, execFileResult, MODULE_OF, openProbe, probe, type KernelFeature } from '../chaos/index.js';
+import { asKibokoError } from '../common/errors.js';
+import type { Engine } from '../engine/index.js';
+
+export type CheckStatus = 'ok' | 'missing' | 'warn' | 'error';
+
+export interface Check {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  /** What to do about a check that is not ok. */
+  hint?: string | undefined;
+  /** What depends on it. */
+  needed_for?: string | undefined;
+}
+
+const QDISCS: { feature: KernelFeature; needed_for: string; hint?: string }[] = [
+  { feature: 'netem', needed_for: 'netem delay/loss/duplicate/corrupt/rate', hint: 'modprobe sch_netem (linux-modules-extra on some distributions); `kiboko chaos rate` limits bandwidth without it' },
+  { feature: 'tbf', needed_for: 'rate (unscoped), netem rate fallback' },
+  { feature: 'htb', needed_for: 'rate with --target/ports' },
+  { feature: 'prio', needed_for: 'netem with --target/ports' },
+  { feature: 'ifb', needed_for: 'ingress shaping (future)' },
+];
+
+/**
+ * Everything kiboko's faults depend on, checked without touching any container: probes run in a
+ * throwaway network namespace (or a throwaway helper container when kiboko is not root here).
+ */
+export async function runChecks(engine: Engine): Promise<Check[]> {
+  const checks: Check[] = [];
+  const info = await engine.info();
+  checks.push({ name: 'engine', status: 'ok', detail: `Docker ${info.serverVersion} at ${info.endpoint} (${info.os}/${info.arch})` });
+  checks.push({ name: 'api version', status: 'ok', detail: `engine speaks ${info.apiVersion}; kiboko negotiated ${info.negotiatedApiVersion}` });
+
+  const sys = await engine.systemInfo();
+  checks.push({
+    name: 'cgroups',
+    status: 'ok',
+    detail: `cgroup v${sys.cgroupVersion}, driver ${sys.cgroupDriver}`,
+    needed_for: 'stress (placed in the target’s cgroup)',
+    ...(sys.cgroupDriver === 'systemd' ? { status: 'warn' as const, hint: 'with the systemd driver a --stress-image helper is a sibling of the target, not a child: the target’s limits do not apply to it; run stress as root on the host instead' } : {}),
+  });
+
+  const mode = chooseExecMode(engine);
+  checks.push(
+    mode.via === 'nsenter'
+      ? { name: 'fault injection', status: 'ok', detail: 'root beside a local engine: nsenter into target namespaces, no helper container needed' }
+      : { name: 'fault injection', status: 'ok', detail: `through helper containers (${mode.image}) with NET_ADMIN`, hint: 'as root on the engine host kiboko uses nsenter and needs no helper image' },
+  );
+  if (mode.via === 'helper') {
+    const present = await engine.imageExists(DEFAULT_HELPER_IMAGE);
+    checks.push({
+      name: 'helper image',
+      status: present ? 'ok' : 'missing',
+      detail: present ? `${DEFAULT_HELPER_IMAGE} is on the engine` : `${DEFAULT_HELPER_IMAGE} is not on the engine`,
+      hint: present ? undefined : 'build it with `bash images/nettools/build-local.sh` (no registry needed) or pass --tc-image/--iptables-image',
+      needed_for: 'netem, rate, iptables, partition',
+    });
+    if (!present) return checks; // the remaining probes run inside that image
+  }
+
+  const probeRunner = await openProbe(engine, mode, randomUUID());
+  try {
+    const admin = await probeRunner.run(['ip', 'link', 'set', 'lo', 'up']);
+    checks.push({
+      name: 'NET_ADMIN',
+      status: admin.code === 0 ? 'ok' : 'missing',
+      detail: admin.code === 0 ? 'network namespaces can be reconfigured' : (admin.stderr || admin.stdout).trim(),
+      hint: admin.code === 0 ? undefined : 'run kiboko as root, or let it use a helper container with NET_ADMIN',
+      needed_for: 'every network fault',
+    });
+    for (const q of QDISCS) {
+      const r = await probe(q.feature, probeRunner.run);
+      checks.push({
+        name: `${q.feature} (${MODULE_OF[q.feature]})`,
+        status: r.present ? 'ok' : 'missing',
+        detail: r.present ? 'supported by the kernel' : r.detail,
+        hint: r.present ? undefined : (q.hint ?? `modprobe ${MODULE_OF[q.feature]}`),
+        needed_for: q.needed_for,
+      });
+    }
+    const ipt = await probeRunner.run(['iptables', '-A', 'INPUT', '-m', 'statistic', '--mode', 'random', '--probability', '0.5', '-m', 'comment', '--comment', 'kiboko-doctor', '-j', 'DROP']);
+    const version = (await probeRunner.run(['iptables', '--version'])).stdout.trim();
+    checks.push({
+      name: 'iptables statistic+comment',
+      status: ipt.code === 0 ? 'ok' : 'missing',
+      detail: ipt.code === 0 ? `${version || 'iptables'}: statistic and comment matches work` : (ipt.stderr || ipt.stdout).trim(),
+      hint: ipt.code === 0 ? undefined : 'install iptables with the xt_statistic and xt_comment matches (modprobe xt_statistic xt_comment)',
+      needed_for: 'iptables loss, partition',
+    });
+    const nft = await probeRunner.run(['nft', '--version']);
+    checks.push({
+      name: 'nft',
+      status: nft.code === 0 ? 'ok' : 'warn',
+      detail: nft.code === 0 ? nft.stdout.trim() : 'not found',
+      hint: nft.code === 0 ? undefined : 'install nftables so kiboko can remove the empty filter table iptables-nft leaves behind (exact restore)',
+      needed_for: 'byte-exact iptables restore',
+    });
+  } finally {
+    await probeRunner.close();
+  }
+
+  if (mode.via === 'nsenter') {
+    const stress = await execFileResult('stress-ng', ['--version']);
+    checks.push({
+      name: 'stress-ng',
+      status: stress.code === 0 ? 'ok' : 'missing',
+      detail: stress.code === 0 ? stress.stdout.trim() : 'not found on the host',
+      hint: stress.code === 0 ? undefined : 'apt-get install stress-ng, or pass --stress-image IMAGE',
+      needed_for: 'stress',
+    });
+  }
+  return checks;
+}
+
+export function checkError(name: string, err: unknown): Check {
+  const e = asKibokoError(err);
+  return { name, status: 'error', detail: e.message, hint: e.hint };
+}

@@ -1,0 +1,1 @@
+export { runChecks, checkError, type Check, type CheckStatus } from './checks.js';
