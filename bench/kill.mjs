@@ -52,7 +52,7 @@ await ensureBuilt();
 const { default: Docker } = await import('dockerode');
 const { connectEngine } = await import('../dist/lib/engine/index.js');
 const { chaos, targets, journal } = await import('../dist/lib/index.js');
-const { ensureBusyboxImage } = await import('../dist/lib/demo/image.js');
+const { ensureBusyboxImage } = await import('../dist/lib/images/index.js');
 
 /** The client used for setup, verification and cleanup (never for a timed step). */
 const admin = new Docker({ socketPath: SOCKET });

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectEngine } from '../dist/lib/engine/index.js';
-import { ensureBusyboxImage } from '../dist/lib/demo/image.js';
+import { ensureBusyboxImage } from '../dist/lib/images/index.js';
 
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
 const stateDir = mkdtempSync(join(tmpdir(), 'kiboko-demo-state-'));

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { connectEngine } from '../src/engine/index.js';
-import { ensureBusyboxImage } from '../src/demo/image.js';
+import { ensureBusyboxImage } from '../src/images/index.js';
 import { CLI, removeLabelled, TEST_LABEL } from './helpers.js';
 
 /** Runs once before the engine tests: the engine answers, the test image exists, no leftovers. */

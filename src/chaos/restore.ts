@@ -1,6 +1,7 @@
 import { asKibokoError, KibokoError } from '../common/errors.js';
 import type { ContainerDetails, Engine } from '../engine/index.js';
-import type { Journal, JournalEntry } from '../journal/index.js';
+import { isAlive, type Journal, type JournalEntry } from '../journal/index.js';
+import { removeStaleHelpers } from './net/exec.js';
 import { NET_JOURNAL_KIND, undoNetEntry } from './net/hold.js';
 import { STRESS_JOURNAL_KIND, undoStressEntry } from './stress.js';
 import type { RestoreResult } from './types.js';
@@ -73,6 +74,12 @@ export async function recoverOrphans(engine: Engine, journal: Journal, options: 
       if (e.code === 'ENGINE_UNREACHABLE') throw e;
       results.push({ target: entry.target, kind: entry.kind, outcome: 'failed', error: e.message, by: 'recovery' });
     }
+  }
+  if (!options.dryRun) {
+    const { entries } = await journal.list();
+    const live = new Set(entries.filter((e) => isAlive(e.owner)).map((e) => e.runId));
+    const removed = await removeStaleHelpers(engine, (runId) => live.has(runId));
+    if (removed) results.push({ target: { id: '', name: `${removed} helper container(s)` }, kind: 'helper', outcome: 'restored', by: 'recovery' });
   }
   return results;
 }

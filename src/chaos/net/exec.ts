@@ -105,11 +105,16 @@ export async function helperExec(engine: Engine, target: ContainerRef, options: 
 }
 
 /** Removes helper containers a crashed run left behind (found by kiboko's labels). */
-export async function removeStaleHelpers(engine: Engine, isLiveRun: (runId: string) => boolean): Promise<number> {
-  const helpers = await engine.list({ all: true, labels: [`${LABELS.role}=helper`, `${LABELS.managed}=true`] });
+export async function removeStaleHelpers(engine: Engine, isLiveRun: (runId: string) => boolean, minAgeSeconds = 120): Promise<number> {
+  const helpers = [
+    ...(await engine.list({ all: true, labels: [`${LABELS.role}=helper`, `${LABELS.managed}=true`] })),
+    ...(await engine.list({ all: true, labels: [`${LABELS.role}=stress`, `${LABELS.managed}=true`] })),
+  ];
   let removed = 0;
+  const now = Date.now() / 1000;
   for (const h of helpers) {
-    if (isLiveRun(h.labels[LABELS.runId] ?? '')) continue;
+    // Young helpers may belong to a run that is still applying its fault.
+    if (isLiveRun(h.labels[LABELS.runId] ?? '') || now - h.created < minAgeSeconds) continue;
     await engine.remove(h.id, { force: true }).catch(() => undefined);
     removed++;
   }

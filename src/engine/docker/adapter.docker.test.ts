@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUSYBOX_IMAGE } from '../../demo/image.js';
+import { BUSYBOX_IMAGE } from '../../images/index.js';
 import { engineContract } from '../contract.js';
 import { connectEngine } from '../index.js';
 import { compareVersions, DockerEngine } from './adapter.js';

@@ -2,7 +2,6 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KibokoError } from '../common/errors.js';
-import { LABELS } from '../common/labels.js';
 import type { Engine } from '../engine/index.js';
 
 export const BUSYBOX_IMAGE = 'kiboko/busybox:local';
@@ -47,7 +46,8 @@ export async function ensureBusyboxImage(engine: Engine, tag = BUSYBOX_IMAGE, on
         '',
       ].join('\n'),
     );
-    await engine.buildImage({ contextDir: dir, tag, labels: { [LABELS.managed]: 'true', [LABELS.role]: 'base-image' }, onProgress });
+    // No labels: image labels are inherited by every container made from it.
+    await engine.buildImage({ contextDir: dir, tag, onProgress });
     return tag;
   } finally {
     rmSync(dir, { recursive: true, force: true });
