@@ -171,3 +171,37 @@ export function journalFiles(stateDir: string): string[] {
     return [];
   }
 }
+
+/** Runs a command inside a container (test-side, through dockerode); returns exit code and output. */
+export async function dexec(id: string, cmd: string[]): Promise<{ code: number; out: string; ms: number }> {
+  const started = Date.now();
+  const exec = await docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({});
+  let out = '';
+  stream.on('data', (b: Buffer) => (out += b.toString('latin1')));
+  await new Promise((res) => stream.on('end', res));
+  const code = (await exec.inspect()).ExitCode ?? -1;
+  return { code, out, ms: Date.now() - started };
+}
+
+export async function ipOf(id: string): Promise<string> {
+  const settings = (await docker.getContainer(id).inspect()).NetworkSettings as unknown as { IPAddress: string };
+  return settings.IPAddress;
+}
+
+/** Reads kernel state inside a container's network namespace from the host (root). */
+export async function inNetns(id: string, argv: string[]): Promise<string> {
+  const pid = (await docker.getContainer(id).inspect()).State.Pid;
+  const { execFileSync } = await import('node:child_process');
+  return execFileSync('nsenter', ['-t', String(pid), '-n', '--', ...argv], { encoding: 'utf8' });
+}
+
+/** iptables-save without its timestamp comments. */
+export async function iptablesSave(id: string): Promise<string> {
+  return (await inNetns(id, ['iptables-save'])).split('\n').filter((l) => !l.startsWith('#')).join('\n');
+}
+
+export async function helperCount(): Promise<number> {
+  const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['kiboko.role=helper'] }) });
+  return list.length;
+}
