@@ -168,7 +168,7 @@ export async function runExperiment(options: ExperimentOptions, deps: Experiment
 
   let action = options.action;
   if (isNetAction(action)) {
-    action = await prepareNetAction(deps.engine, action, report.runId, (message) => emit({ type: 'warning', at: iso(), message }));
+    action = await prepareNetAction(deps.engine, action, report.runId, (message) => emit({ type: 'warning', at: iso(), message }), dryRun);
   } else if (action.kind === 'stress' && action.pullImage && action.image) {
     await deps.engine.pullImage(action.image);
   }

@@ -165,8 +165,10 @@ export async function holdNetFault(target: ContainerRef, action: NetAction, ctx:
  * netem rate into a tbf/htb limit when the kernel has no netem, and fail with the diagnosis when
  * the kernel lacks what the fault needs.
  */
-export async function prepareNetAction(engine: Engine, requested: NetAction, runId: string, warn: (message: string) => void): Promise<NetAction> {
+export async function prepareNetAction(engine: Engine, requested: NetAction, runId: string, warn: (message: string) => void, dryRun = false): Promise<NetAction> {
   const mode = chooseExecMode(engine, requested.helperImage);
+  // A dry run creates nothing, not even a probe container; nsenter probes touch nothing.
+  if (dryRun && mode.via === 'helper') return requested;
   if (requested.pullImage && mode.via === 'helper') await engine.pullImage(mode.image);
   const action = await resolveNetemFallback(engine, requested, mode, runId, warn);
   const features = featuresOf(action);
