@@ -52,17 +52,31 @@ export function cgroupProcsFiles(pid: number, read: (p: string) => string = (p) 
   return files;
 }
 
-/** The target's cgroup path (`/docker/<id>` with the cgroupfs driver), for a nested helper. */
-export function cgroupParentOf(pid: number, targetId: string): string {
+/**
+ * The cgroup parent for a --stress-image helper. cgroupfs: the target's own cgroup
+ * (`/docker/<id>`), so the helper is nested and the target's limits apply. systemd driver: the
+ * engine only accepts a slice, so the target's slice (the helper becomes a sibling; `kiboko
+ * doctor` warns that the target's limits then do not apply).
+ */
+export function cgroupParentOf(pid: number, targetId: string, read: (p: string) => string = (p) => readFileSync(p, 'utf8')): string {
+  let path: string | undefined;
   try {
-    for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n')) {
+    for (const line of read(`/proc/${pid}/cgroup`).split('\n')) {
       const m = /^\d+:(?:cpu,cpuacct|cpuacct,cpu|cpu|):(\/.+)$/.exec(line.trim());
-      if (m) return m[1]!;
+      if (m) {
+        path = m[1]!;
+        break;
+      }
     }
   } catch {
     // not on the engine's host
   }
-  return `/docker/${targetId}`;
+  if (!path) return `/docker/${targetId}`;
+  if (path.endsWith('.scope')) {
+    const slice = path.split('/').filter(Boolean).reverse().find((p) => p.endsWith('.slice'));
+    return slice ?? 'system.slice';
+  }
+  return path;
 }
 
 function withTimeout(stressors: readonly string[], durationMs: number): string[] {

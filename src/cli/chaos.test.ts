@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { thrown } from '../../test/expect-error.js';
 import { actionFromFlags, experimentFromFlags } from './chaos.js';
 import { buildProgram, mergedOptions, normalizeBoolFlags, type ChaosCommandName } from './program.js';
+import { planPartition } from '../chaos/index.js';
 
 
 describe('actionFromFlags: Pumba defaults', () => {
@@ -126,6 +127,10 @@ describe('buildProgram + mergedOptions', () => {
         seen.push({ kind: 'recover', args, options: mergedOptions(cmd) });
         return 0;
       },
+      doctor: async (cmd: Command, args: string[]) => {
+        seen.push({ kind: 'doctor', args, options: mergedOptions(cmd) });
+        return 0;
+      },
     });
     for (const c of allCommands(program)) {
       c.exitOverride();
@@ -224,5 +229,296 @@ describe('normalizeBoolFlags', () => {
       '--force=maybe',
       'web',
     ]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Network and resource chaos: netem, iptables, partition, rate, stress.
+// ---------------------------------------------------------------------------------------------
+
+/** Parses argv like main() does, with stub handlers, and returns what the one handler saw. */
+async function parseArgv(argv: string[]) {
+  const seen: { kind: string; args: string[]; options: Record<string, unknown> }[] = [];
+  const record = (kind: string) => async (cmd: Command, args: string[]) => {
+    seen.push({ kind, args, options: mergedOptions(cmd) });
+    return 0;
+  };
+  const program = buildProgram({ chaos: (kind) => record(kind), recover: record('recover'), doctor: record('doctor') });
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const c of all(program)) {
+    c.exitOverride();
+    c.configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+  }
+  const savedExitCode = process.exitCode;
+  try {
+    await program.parseAsync(normalizeBoolFlags(argv), { from: 'user' });
+  } finally {
+    process.exitCode = savedExitCode;
+  }
+  expect(seen).toHaveLength(1);
+  return seen[0]!;
+}
+
+/** Parses and builds the action the handler would run. */
+async function actionOf(argv: string[]) {
+  const r = await parseArgv(argv);
+  return { ...r, action: actionFromFlags(r.kind as ChaosCommandName, r.options) };
+}
+
+const NO_SCOPE = { targets: [], egressPorts: [], ingressPorts: [] };
+
+describe('chaos netem', () => {
+  it('-d before the effect is --duration, after it --distribution (as in Pumba)', async () => {
+    const r = await actionOf(['chaos', 'netem', '-d', '10s', 'delay', '-t', '200', '-j', '20', '-d', 'normal', 'web']);
+    expect(r.kind).toBe('netem:delay');
+    expect(r.args).toEqual(['web']);
+    expect(r.action).toEqual({
+      kind: 'netem',
+      durationMs: 10_000,
+      iface: 'eth0',
+      effects: { delay: { timeMs: 200, jitterMs: 20, correlation: 20, distribution: 'normal' } },
+      scope: NO_SCOPE,
+      helperImage: undefined,
+      pullImage: false,
+    });
+  });
+
+  it('delay defaults to Pumba’s 100 ms, 10 ms jitter, 20% correlation', async () => {
+    const r = await actionOf(['chaos', 'netem', '-d', '1m', 'delay', 'web']);
+    expect(r.action).toMatchObject({ durationMs: 60_000, effects: { delay: { timeMs: 100, jitterMs: 10, correlation: 20, distribution: undefined } } });
+  });
+
+  it('takes the parent flags in long form after the effect too', async () => {
+    const r = await actionOf(['chaos', 'netem', 'delay', '--duration', '5s', '--interface', 'eth1', '--target', '10.0.0.5', '--tc-image', 'nettools:1', '--pull-image', 'web']);
+    expect(r.action).toMatchObject({ durationMs: 5000, iface: 'eth1', scope: { targets: ['10.0.0.5'] }, helperImage: 'nettools:1', pullImage: true });
+  });
+
+  it('rate: --duration before the effect, --rate after it', async () => {
+    const r = await actionOf(['chaos', 'netem', '--duration', '5s', 'rate', '--rate', '1mbit', 'web']);
+    expect(r.kind).toBe('netem:rate');
+    expect(r.action).toMatchObject({
+      kind: 'netem',
+      durationMs: 5000,
+      effects: { rate: { rate: '1mbit', packetOverhead: 0, cellSize: 0, cellOverhead: 0 } },
+    });
+  });
+
+  it('rate with overheads, and a bad rate rejected', async () => {
+    const r = await actionOf(['chaos', 'netem', '-d', '5s', 'rate', '-r', '500kbit', '-p', '-20', '-s', '48', '-c', '5', 'web']);
+    expect(r.action).toMatchObject({ effects: { rate: { rate: '500kbit', packetOverhead: -20, cellSize: 48, cellOverhead: 5 } } });
+    const bad = await parseArgv(['chaos', 'netem', '-d', '5s', 'rate', '-r', '1m', 'web']);
+    expect(thrown(() => actionFromFlags('netem:rate', bad.options)).message).toContain("--rate '1m'");
+  });
+
+  it('combine: several effects in one action', async () => {
+    const r = await actionOf(['chaos', 'netem', '-d', '5s', 'combine', '--delay-time', '100', '--loss-percent', '5', '--rate-value', '1mbit', 'web']);
+    expect(r.kind).toBe('netem:combine');
+    const effects = (r.action as Extract<typeof r.action, { kind: 'netem' }>).effects;
+    expect(Object.keys(effects).sort()).toEqual(['delay', 'loss', 'rate']);
+    expect(effects).toEqual({
+      delay: { timeMs: 100, jitterMs: 0, correlation: 0, distribution: undefined },
+      loss: { percent: 5, correlation: 0 },
+      rate: { rate: '1mbit', packetOverhead: 0, cellSize: 0, cellOverhead: 0 },
+    });
+  });
+
+  it('combine without any effect is rejected', async () => {
+    const r = await parseArgv(['chaos', 'netem', '-d', '5s', 'combine', 'web']);
+    expect(thrown(() => actionFromFlags('netem:combine', r.options)).message).toContain('no netem effect');
+  });
+
+  it.each([
+    ['loss', ['-p', '5', '-c', '25'], { loss: { percent: 5, correlation: 25 } }],
+    ['loss-state', ['--p13', '1'], { lossState: { p13: 1, p31: 100, p32: 0, p23: 100, p14: 0 } }],
+    ['loss-gemodel', ['-p', '2', '-r', '90'], { lossGemodel: { pg: 2, pb: 90, oneH: 100, oneK: 0 } }],
+    ['duplicate', ['-p', '3'], { duplicate: { percent: 3, correlation: 0 } }],
+    ['corrupt', ['-p', '0.5', '-c', '10'], { corrupt: { percent: 0.5, correlation: 10 } }],
+  ])('%s %j', async (effect, flags, effects) => {
+    const r = await actionOf(['chaos', 'netem', '-d', '5s', effect, ...flags, 'web']);
+    expect(r.kind).toBe(`netem:${effect}`);
+    expect(r.action).toMatchObject({ kind: 'netem', effects });
+  });
+
+  it('scope flags: targets, egress and ingress ports (comma-separated or repeated)', async () => {
+    const r = await actionOf(['chaos', 'netem', '-d', '5s', '-t', '10.0.0.5', '-t', 'db', '--egress-port', '80,443', '--ingress-port', '5432', 'loss', '-p', '5', 'web']);
+    expect(r.action).toMatchObject({ scope: { targets: ['10.0.0.5', 'db'], egressPorts: [80, 443], ingressPorts: [5432] } });
+  });
+
+  it('netem without --duration is an error', async () => {
+    const r = await parseArgv(['chaos', 'netem', 'delay', 'web']);
+    expect(thrown(() => actionFromFlags('netem:delay', r.options)).message).toContain('--duration');
+  });
+
+  it('a bad --distribution is an error naming the choices', async () => {
+    const r = await parseArgv(['chaos', 'netem', '-d', '5s', 'delay', '-d', 'gaussian', 'web']);
+    const e = thrown(() => actionFromFlags('netem:delay', r.options));
+    expect(e.message).toContain("--distribution 'gaussian'");
+    expect(e.message).toContain('paretonormal');
+  });
+
+  it.each([
+    [['-t', '100', '-j', '200'], 'larger than --time'],
+    [['-t', '0'], '--time'],
+    [['-t', '1.5'], '--time'],
+    [['-c', '120'], '--correlation'],
+  ])('delay %j is rejected', async (flags, message) => {
+    const r = await parseArgv(['chaos', 'netem', '-d', '5s', 'delay', ...flags, 'web']);
+    expect(thrown(() => actionFromFlags('netem:delay', r.options)).message).toContain(message);
+  });
+
+  it('rejects a bad --interface or port', async () => {
+    thrown(() => actionFromFlags('netem:loss', { duration: '5s', percent: '5', interface: 'eth0; reboot' }));
+    thrown(() => actionFromFlags('netem:loss', { duration: '5s', percent: '5', egressPort: ['70000'] }));
+  });
+});
+
+describe('chaos iptables', () => {
+  it('parent flags before loss: protocol, ports, duration', async () => {
+    const r = await actionOf(['chaos', 'iptables', '-d', '5s', '-p', 'tcp', '--dport', '80,443', 'loss', '--probability', '0.3', 'web']);
+    expect(r.kind).toBe('iptables:loss');
+    expect(r.args).toEqual(['web']);
+    expect(r.action).toEqual({
+      kind: 'iptables',
+      durationMs: 5000,
+      iface: 'eth0',
+      protocol: 'tcp',
+      sources: [],
+      destinations: [],
+      srcPorts: [],
+      dstPorts: [80, 443],
+      loss: { mode: 'random', probability: 0.3 },
+      helperImage: undefined,
+      pullImage: false,
+    });
+  });
+
+  it('--src/--dest/--sport/--dport are aliases, merged with the long names from both sides', async () => {
+    const r = await actionOf([
+      'chaos', 'iptables', '-d', '5s', '--protocol', 'UDP', '-s', '10.0.0.1', '--src', '10.0.0.2', '--sport', '53',
+      'loss', '--probability', '1', '--dest', '10.9.0.0/16', '--destination', '10.8.0.1', '--dst-port', '5353', 'web',
+    ]);
+    expect(r.action).toMatchObject({
+      protocol: 'udp',
+      sources: ['10.0.0.1', '10.0.0.2'],
+      destinations: ['10.8.0.1', '10.9.0.0/16'],
+      srcPorts: [53],
+      dstPorts: [5353],
+    });
+  });
+
+  it('nth mode', async () => {
+    const r = await actionOf(['chaos', 'iptables', '-d', '5s', 'loss', '--mode', 'nth', '--every', '3', '--packet', '1', 'web']);
+    expect(r.action).toMatchObject({ loss: { mode: 'nth', every: 3, packet: 1 } });
+    const bad = await parseArgv(['chaos', 'iptables', '-d', '5s', 'loss', '--mode', 'nth', '--every', '3', '--packet', '3', 'web']);
+    expect(thrown(() => actionFromFlags('iptables:loss', bad.options)).message).toContain('--every 3 / --packet 3');
+  });
+
+  it.each([
+    [['-p', 'sctp'], ['--probability', '0.5'], "--protocol 'sctp'"],
+    [[], ['--mode', 'burst'], "--mode 'burst'"],
+    [[], [], '--probability'],
+    [[], ['--probability', '1.5'], '--probability'],
+    [['--dport', '80'], ['--probability', '0.5'], '--protocol tcp or udp'],
+    [['-p', 'tcp', '--dport', 'http'], ['--probability', '0.5'], '--dport'],
+  ])('rejects %j … loss %j', async (parent, child, message) => {
+    const r = await parseArgv(['chaos', 'iptables', '-d', '5s', ...parent, 'loss', ...child, 'web']);
+    expect(thrown(() => actionFromFlags('iptables:loss', r.options)).message).toContain(message);
+  });
+
+  // Regression: address-shaped --source/--peer/--target values used to pass parsing unchecked; a
+  // malformed CIDR was only rejected while the fault was being applied, and never in --dry-run.
+  it('rejects a malformed --source CIDR before anything runs', async () => {
+    const r = await parseArgv(['chaos', 'iptables', '-d', '5s', '-s', '10.0.0.1/40', 'loss', '--probability', '0.5', 'web']);
+    thrown(() => actionFromFlags('iptables:loss', r.options));
+  });
+
+  it('iptables without --duration is an error', async () => {
+    const r = await parseArgv(['chaos', 'iptables', 'loss', '--probability', '0.5', 'web']);
+    expect(thrown(() => actionFromFlags('iptables:loss', r.options)).message).toContain('--duration');
+  });
+});
+
+describe('chaos partition', () => {
+  it('collects peers, repeated or comma-separated', async () => {
+    const r = await actionOf(['chaos', 'partition', '-d', '5s', '--peer', 'db', '--peer', '10.0.0.0/24,cache', 'web']);
+    expect(r.action).toEqual({ kind: 'partition', durationMs: 5000, peers: ['db', '10.0.0.0/24', 'cache'], helperImage: undefined, pullImage: false });
+    expect(r.args).toEqual(['web']);
+  });
+
+  it('the parser accepts no peers; planning then rejects the empty list', async () => {
+    const r = await actionOf(['chaos', 'partition', '-d', '5s', 'web']);
+    expect(r.action).toMatchObject({ kind: 'partition', peers: [] });
+    const peers = (r.action as Extract<typeof r.action, { kind: 'partition' }>).peers;
+    expect(thrown(() => planPartition(peers, 'run')).message).toContain('--peer');
+  });
+
+  it('needs a duration', async () => {
+    const r = await parseArgv(['chaos', 'partition', '--peer', 'db', 'web']);
+    thrown(() => actionFromFlags('partition', r.options));
+  });
+});
+
+describe('chaos rate', () => {
+  it('builds a scoped bandwidth limit', async () => {
+    const r = await actionOf(['chaos', 'rate', '-d', '5s', '-r', '1mbit', '-t', '10.0.0.5', 'web']);
+    expect(r.action).toEqual({
+      kind: 'rate',
+      durationMs: 5000,
+      iface: 'eth0',
+      rate: '1mbit',
+      scope: { targets: ['10.0.0.5'], egressPorts: [], ingressPorts: [] },
+      helperImage: undefined,
+      pullImage: false,
+    });
+  });
+
+  it('--rate is required and validated', async () => {
+    const r = await parseArgv(['chaos', 'rate', '-d', '5s', 'web']);
+    expect(thrown(() => actionFromFlags('rate', r.options)).message).toContain('--rate is required');
+    const bad = await parseArgv(['chaos', 'rate', '-d', '5s', '-r', 'fast', 'web']);
+    thrown(() => actionFromFlags('rate', bad.options));
+  });
+});
+
+describe('chaos stress', () => {
+  it('splits --stressors into argv', async () => {
+    const r = await actionOf(['chaos', 'stress', '-d', '5s', '--stressors', '--cpu 2 --vm 1', 'web']);
+    expect(r.action).toEqual({ kind: 'stress', durationMs: 5000, stressors: ['--cpu', '2', '--vm', '1'], image: undefined, pullImage: false });
+    expect(r.args).toEqual(['web']);
+  });
+
+  it("defaults to '--cpu 4' and takes --stress-image", async () => {
+    const r = await actionOf(['chaos', 'stress', '-d', '5s', '--stress-image', 'stress-ng:1', '--pull-image', 'web']);
+    expect(r.action).toEqual({ kind: 'stress', durationMs: 5000, stressors: ['--cpu', '4'], image: 'stress-ng:1', pullImage: true });
+  });
+
+  it('needs a duration', async () => {
+    const r = await parseArgv(['chaos', 'stress', 'web']);
+    expect(thrown(() => actionFromFlags('stress', r.options)).message).toContain('--duration');
+  });
+});
+
+describe('network faults and --interval', () => {
+  it('rejects a netem --duration not shorter than --interval', async () => {
+    const r = await parseArgv(['chaos', '--interval', '10s', 'netem', '--duration', '20s', 'delay', 'web']);
+    expect(r.options).toMatchObject({ interval: '10s', duration: '20s' });
+    const e = thrown(() => experimentFromFlags(r.kind as ChaosCommandName, r.args, r.options));
+    expect(e.message).toContain('must be shorter than --interval');
+  });
+
+  it('accepts a shorter one, from either side of the command', async () => {
+    const a = await parseArgv(['chaos', '--interval', '30s', 'netem', '-d', '20s', 'loss', '-p', '5', 'web']);
+    expect(experimentFromFlags(a.kind as ChaosCommandName, a.args, a.options).intervalMs).toBe(30_000);
+    const b = await parseArgv(['chaos', 'iptables', '-d', '5s', 'loss', '--probability', '0.5', '--interval', '10s', 'web']);
+    expect(experimentFromFlags(b.kind as ChaosCommandName, b.args, b.options)).toMatchObject({ intervalMs: 10_000, action: { kind: 'iptables', durationMs: 5000 } });
+  });
+
+  it.each([
+    [['chaos', '--interval', '5s', 'partition', '-d', '5s', '--peer', 'db', 'web']],
+    [['chaos', '--interval', '5s', 'rate', '-d', '6s', '-r', '1mbit', 'web']],
+    [['chaos', 'stress', '-i', '10s', '-d', '10s', 'web']],
+  ])('rejects %j', async (argv) => {
+    const r = await parseArgv(argv);
+    thrown(() => experimentFromFlags(r.kind as ChaosCommandName, r.args, r.options));
   });
 });

@@ -25,7 +25,7 @@ import {
   parseSeed,
 } from './options.js';
 import { mergedOptions, type ChaosCommandName, type NetemEffectName } from './program.js';
-import { parseRate, validateFilter, validateInterface, validateLoss, validatePort, netemArgs, type LossMode, type NetemEffects, type Protocol } from '../chaos/index.js';
+import { parseRate, validateCidr, validateFilter, validateInterface, validateLoss, validatePort, netemArgs, type LossMode, type NetemEffects, type Protocol } from '../chaos/index.js';
 import type { TrafficScope } from '../chaos/index.js';
 import { humanRenderer, jsonRenderer, type Renderer } from './render.js';
 import { installSignalHandlers } from './signals.js';
@@ -68,7 +68,7 @@ export function actionFromFlags(kind: ChaosCommandName, o: Record<string, unknow
       return {
         kind,
         durationMs: parseDurationFlag(o.duration, '--duration', true),
-        peers: list(o.peer),
+        peers: peers(o.peer, '--peer'),
         helperImage: str(o.iptablesImage),
         pullImage: Boolean(o.pullImage),
       };
@@ -104,6 +104,8 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 const list = (v: unknown): string[] =>
   ((v as string[] | undefined) ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
 const ports = (v: unknown, flag: string): number[] => list(v).map((p) => validatePort(p, flag));
+/** Container names stay as they are (resolved when the fault starts); anything address-shaped is checked now. */
+const peers = (v: unknown, flag: string): string[] => list(v).map((p) => (/^[\d./]+$/.test(p) ? validateCidr(p, flag) : p));
 
 function number(v: unknown, flag: string, fallback: number, check: (n: number) => boolean = () => true, expected = 'a number'): number {
   if (v === undefined) return fallback;
@@ -115,7 +117,7 @@ const percent = (v: unknown, flag: string, fallback: number) => number(v, flag, 
 const whole = (v: unknown, flag: string, fallback: number) => number(v, flag, fallback, (n) => Number.isInteger(n) && n >= 0, 'a whole number');
 
 function scopeFromFlags(o: Record<string, unknown>): TrafficScope {
-  return { targets: list(o.target), egressPorts: ports(o.egressPort, '--egress-port'), ingressPorts: ports(o.ingressPort, '--ingress-port') };
+  return { targets: peers(o.target, '--target'), egressPorts: ports(o.egressPort, '--egress-port'), ingressPorts: ports(o.ingressPort, '--ingress-port') };
 }
 
 const DISTRIBUTIONS = ['uniform', 'normal', 'pareto', 'paretonormal'] as const;
@@ -189,8 +191,8 @@ function iptablesFromFlags(o: Record<string, unknown>): LifecycleAction {
     durationMs: parseDurationFlag(o.duration, '--duration', true),
     iface: validateInterface(str(o.interface) ?? 'eth0'),
     protocol: protocol as Protocol,
-    sources: [...list(o.source), ...list(o.src)],
-    destinations: [...list(o.destination), ...list(o.dest)],
+    sources: [...peers(o.source, '--source'), ...peers(o.src, '--src')],
+    destinations: [...peers(o.destination, '--destination'), ...peers(o.dest, '--dest')],
     srcPorts: [...ports(o.srcPort, '--src-port'), ...ports(o.sport, '--sport')],
     dstPorts: [...ports(o.dstPort, '--dst-port'), ...ports(o.dport, '--dport')],
     loss,

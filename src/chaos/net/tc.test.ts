@@ -135,7 +135,7 @@ describe('netemArgs', () => {
     ['delay with jitter, correlation and distribution', delay(100, 10, 20, 'normal'), ['delay', '100ms', '10ms', '20%', 'distribution', 'normal']],
     ['delay with jitter only', delay(100, 10), ['delay', '100ms', '10ms']],
     ['plain delay (correlation and distribution need jitter)', delay(250, 0, 20, 'pareto'), ['delay', '250ms']],
-    ['delay over a second', delay(1500, 500), ['delay', '1.5s', '500ms']],
+    ['delay over a second', delay(1500, 500), ['delay', '1500ms', '500ms']],
     ['random loss', { loss: { percent: 5, correlation: 0 } }, ['loss', 'random', '5%']],
     ['random loss with correlation', { loss: { percent: 5.5, correlation: 25 } }, ['loss', 'random', '5.5%', '25%']],
     ['loss state', { lossState: { p13: 1, p31: 100, p32: 0, p23: 100, p14: 0 } }, ['loss', 'state', '1%', '100%', '0%', '100%', '0%']],
@@ -189,9 +189,9 @@ describe('netemArgs', () => {
     thrown(() => netemArgs({ rate: { rate: '1m', packetOverhead: 0, cellSize: 0, cellOverhead: 0 } }));
   });
 
-  // BUG: tc.ts:245/247 format delays with formatDuration, which writes minutes (`1m`, `1m30s`);
-  // tc's time parser (get_time64) only knows s/ms/us/ns, so `tc qdisc add … netem delay 1m` fails.
-  it.fails('writes delays of a minute or more in units tc understands', () => {
+  // Regression: delay and jitter were formatted with formatDuration, which writes minutes (`1m`,
+  // `1m30s`); iproute2's get_time64 accepts only s/ms/us/ns suffixes, so netem rejected them.
+  it('writes delays of a minute or more in units tc understands', () => {
     const args = netemArgs(delay(90_000, 60_000));
     for (const t of args.slice(1, 3)) expect(t).toMatch(/^\d+(\.\d+)?(s|ms|us)$/);
   });

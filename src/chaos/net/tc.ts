@@ -1,5 +1,4 @@
 import { invalidArgument } from '../../common/errors.js';
-import { formatDuration } from '../../common/duration.js';
 
 /** kiboko's reserved root qdisc handle ("ki"); teardown only ever deletes this handle. */
 export const KIBOKO_HANDLE = '6b69:';
@@ -109,6 +108,9 @@ export interface NetemEffects {
   corrupt?: { percent: number; correlation: number };
 }
 
+/** tc reads times with s/ms/us suffixes only (no minutes): whole milliseconds it is. */
+const tcTime = (ms: number) => `${ms}ms`;
+
 const pct = (n: number, flag: string) => {
   if (!(n >= 0 && n <= 100)) throw invalidArgument(`invalid ${flag} '${n}': expected a percentage 0-100`, `e.g. ${flag} 10`);
   return `${n}%`;
@@ -120,9 +122,9 @@ export function netemArgs(e: NetemEffects): string[] {
   if (e.delay) {
     if (e.delay.timeMs <= 0) throw invalidArgument('invalid --time: the delay must be longer than 0', 'e.g. --time 100 (ms)');
     if (e.delay.jitterMs > e.delay.timeMs) throw invalidArgument(`--jitter ${e.delay.jitterMs}ms is larger than --time ${e.delay.timeMs}ms`, 'jitter must not exceed the delay');
-    args.push('delay', formatDuration(e.delay.timeMs));
+    args.push('delay', tcTime(e.delay.timeMs));
     if (e.delay.jitterMs > 0) {
-      args.push(formatDuration(e.delay.jitterMs));
+      args.push(tcTime(e.delay.jitterMs));
       if (e.delay.correlation > 0) args.push(pct(e.delay.correlation, '--correlation'));
       if (e.delay.distribution) args.push('distribution', e.delay.distribution);
     }
