@@ -1,10 +1,11 @@
 import type { Clock } from '../common/clock.js';
-import { asKibokoError, isAbortError, KibokoError } from '../common/errors.js';
+import { asKibokoError, KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
 import { parseSignal } from '../common/signals.js';
 import type { ContainerRef, Engine } from '../engine/index.js';
 import type { Journal, JournalEntry } from '../journal/index.js';
 import type { PlannedStep } from './plan.js';
+import { holdUntil } from './wait.js';
 import { holdNetFault } from './net/hold.js';
 import { JOURNAL_KINDS, type TargetIdentity } from './restore.js';
 import { holdStress } from './stress.js';
@@ -153,13 +154,7 @@ async function holdFault(target: ContainerRef, kind: string, durationMs: number,
     throw err;
   }
   ctx.emit({ type: 'fault-held', at: new Date(clock.now()).toISOString(), cycle: ctx.cycle, target, action: kind === JOURNAL_KINDS.pause ? 'pause' : 'stop', untilMs: deadline });
-  let interrupted = false;
-  try {
-    await clock.sleep(Math.max(0, deadline - clock.now()), ctx.signal);
-  } catch (err) {
-    if (!isAbortError(err)) throw err;
-    interrupted = true;
-  }
+  const interrupted = await holdUntil(clock, deadline, ctx.signal);
   const restoredAt = clock.now();
   try {
     await fault.restore();

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { isAbortError, KibokoError } from '../common/errors.js';
+import { KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
 import type { ContainerRef, Engine } from '../engine/index.js';
 import { isAlive, processStartTime, type JournalEntry, type ProcessIdentity } from '../journal/index.js';
 import type { ApplyContext } from './apply.js';
+import { holdUntil } from './wait.js';
 import type { LifecycleAction } from './types.js';
 
 export const STRESS_JOURNAL_KIND = 'stress';
@@ -116,7 +117,7 @@ export async function holdStress(target: ContainerRef, action: StressAction, ctx
     try {
       await engine.start(ref.id);
       ctx.emit({ type: 'fault-held', at: new Date(clock.now()).toISOString(), cycle: ctx.cycle, target, action: 'stress', untilMs: deadline });
-      const interrupted = await holdUntil(deadline, ctx, engine.wait(ref.id).then(() => undefined));
+      const interrupted = await holdUntil(clock, deadline, ctx.signal, engine.wait(ref.id));
       const exit = (await engine.inspect(ref.id)).exitCode;
       const logs = await engine.logs(ref.id).catch(() => '');
       if (!interrupted && exit !== 0 && clock.now() < deadline - 500) {
@@ -159,7 +160,7 @@ export async function holdStress(target: ContainerRef, action: StressAction, ctx
     }
     child.stdin!.end('\n');
     ctx.emit({ type: 'fault-held', at: new Date(clock.now()).toISOString(), cycle: ctx.cycle, target, action: 'stress', untilMs: deadline });
-    const interrupted = await holdUntil(deadline, ctx, Promise.race([exited.then(() => undefined), spawnError]));
+    const interrupted = await holdUntil(clock, deadline, ctx.signal, Promise.race([exited, spawnError]));
     const code = child.exitCode ?? (await stopGroup(pid, exited));
     if (!interrupted && code !== 0 && code !== null && clock.now() < deadline - 500) {
       throw new KibokoError('ACTION_FAILED', `stress-ng exited early with ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`, {
@@ -171,21 +172,6 @@ export async function holdStress(target: ContainerRef, action: StressAction, ctx
     if (child.exitCode === null) await stopGroup(pid, exited);
     await journal.close(entry, 'stopped');
   }
-}
-
-/** Waits for the deadline, an early end of the stressor, or cancellation (returns true then). */
-async function holdUntil(deadline: number, ctx: ApplyContext, ended: Promise<void>): Promise<boolean> {
-  const stop = new AbortController();
-  const onAbort = () => stop.abort();
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    await Promise.race([ctx.clock.sleep(Math.max(0, deadline - ctx.clock.now()), stop.signal), ended.then(() => stop.abort())]);
-  } catch (err) {
-    if (!isAbortError(err)) throw err;
-  } finally {
-    ctx.signal.removeEventListener('abort', onAbort);
-  }
-  return ctx.signal.aborted;
 }
 
 /** SIGTERM to the whole process group, then SIGKILL after 3 s. */

@@ -101,7 +101,7 @@ export class FakeEngine implements Engine {
     }
     const c = this.add({ name: spec.name ?? `fake_${this.seq + 1}`, image: spec.image, labels: spec.labels ?? {}, status: 'created', stopSignal: spec.stopSignal });
     const fc = this.containers.get(c.id)!;
-    for (const v of spec.volumes ?? []) {
+    for (let i = 0; i < (spec.volumes ?? []).length; i++) {
       const vol = `vol_${c.id.slice(-8)}_${fc.volumes.length}`;
       fc.volumes.push(vol);
       this.volumeNames.add(vol);

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEAF, docker, events, exists, runCli, scope, startCli, state, waitFor } from '../helpers.js';
+import { DEAF, docker, events, exists, runCli, scope, startCli, state } from '../helpers.js';
 
 const s = scope('life');
 afterAll(() => s.cleanup());

@@ -1,6 +1,7 @@
-import { isAbortError, KibokoError } from '../../common/errors.js';
+import { KibokoError } from '../../common/errors.js';
 import type { ContainerDetails, ContainerRef, Engine } from '../../engine/index.js';
 import type { JournalEntry } from '../../journal/index.js';
+import { holdUntil } from '../wait.js';
 import type { ApplyContext } from '../apply.js';
 import type { NetAction } from '../types.js';
 import { netnsOf } from './exec.js';
@@ -142,13 +143,7 @@ export async function holdNetFault(target: ContainerRef, action: NetAction, ctx:
     await exec.close();
   }
   ctx.emit({ type: 'fault-held', at: new Date(clock.now()).toISOString(), cycle: ctx.cycle, target, action: action.kind, untilMs: deadline });
-  let interrupted = false;
-  try {
-    await clock.sleep(Math.max(0, deadline - clock.now()), ctx.signal);
-  } catch (err) {
-    if (!isAbortError(err)) throw err;
-    interrupted = true;
-  }
+  const interrupted = await holdUntil(clock, deadline, ctx.signal);
   const applied = fault.tool === 'tc' ? fault.plan.apply : fault.rules.map((r) => ['iptables', ...r]);
   try {
     const result = await undoNetEntry(engine, entry);
