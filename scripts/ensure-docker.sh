@@ -1,34 +1,40 @@
 #!/usr/bin/env bash
-# Makes sure a Docker engine answers on the local socket: installs Debian's docker.io when
-# dockerd is missing, starts dockerd in the background when no socket answers. Idempotent.
+# Makes sure this host has what kiboko and its tests use — Debian's docker.io engine, iptables,
+# nftables, iproute2 (tc), util-linux (nsenter, unshare), stress-ng, a static busybox — and that
+# a Docker engine answers on the local socket (dockerd started in the background if not).
+# Idempotent: installs only what is missing, starts only what is not running.
 set -euo pipefail
 
 sock="${KIBOKO_DOCKER_SOCK:-/var/run/docker.sock}"
-
 answers() { curl -sf --max-time 2 --unix-socket "$sock" http://localhost/_ping >/dev/null 2>&1; }
 
-if answers; then
-  echo "docker engine: already running at $sock"
-  exit 0
-fi
-
 need=()
-command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
-command -v curl >/dev/null 2>&1 || need+=(curl)
-command -v iptables >/dev/null 2>&1 || need+=(iptables)
-command -v busybox >/dev/null 2>&1 || need+=(busybox-static)
+want() { command -v "$1" >/dev/null 2>&1 || need+=("$2"); }
+want curl curl
+want dockerd docker.io
+want iptables iptables
+want nft nftables
+want tc iproute2
+want nsenter util-linux
+want stress-ng stress-ng
+# A dynamic busybox names its loader near the start of the file; the test images need a static one.
+if [ ! -x /bin/busybox ] || head -c 4096 /bin/busybox | grep -qa ld-linux; then need+=(busybox-static); fi
+
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "ensure-docker: need ${need[*]} but not root; install them or run as root" >&2
     exit 1
   fi
-  echo "docker engine: installing ${need[*]} (Debian packages)"
+  echo "host tools: installing ${need[*]} (Debian packages)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-if answers; then exit 0; fi
+if answers; then
+  echo "docker engine: running at $sock"
+  exit 0
+fi
 
 if ! pgrep -x dockerd >/dev/null 2>&1; then
   echo "docker engine: starting dockerd in the background (log: /var/log/kiboko-dockerd.log)"
