@@ -522,3 +522,10 @@ describe('network faults and --interval', () => {
     thrown(() => experimentFromFlags(r.kind as ChaosCommandName, r.args, r.options));
   });
 });
+
+describe('stress --inject-cgroup (Pumba compatibility)', () => {
+  it('is accepted alone and refused together with --stress-image', () => {
+    expect(actionFromFlags('stress', { duration: '5s', injectCgroup: true })).toMatchObject({ kind: 'stress', durationMs: 5000 });
+    expect(() => actionFromFlags('stress', { duration: '5s', injectCgroup: true, stressImage: 'x' })).toThrow(/exclude each other/);
+  });
+});

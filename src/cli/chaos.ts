@@ -85,6 +85,9 @@ export function actionFromFlags(kind: ChaosCommandName, o: Record<string, unknow
         pullImage: Boolean(o.pullImage),
       };
     case 'stress': {
+      if (o.injectCgroup && o.stressImage) {
+        throw invalidArgument('--inject-cgroup and --stress-image exclude each other', 'drop --stress-image: kiboko injects stress-ng from the host into the target’s own cgroup (as root beside the engine)');
+      }
       const stressors = (str(o.stressors) ?? '--cpu 4').trim().split(/\s+/).filter(Boolean);
       return { kind, durationMs: parseDurationFlag(o.duration, '--duration', true), stressors, image: str(o.stressImage), pullImage: Boolean(o.pullImage) };
     }

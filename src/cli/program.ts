@@ -291,6 +291,7 @@ function addNetworkCommands(chaos: Command, handlers: Handlers) {
       .option('-d, --duration <duration>', 'how long to stress (required)')
       .option('--stressors <args>', "stress-ng arguments (default '--cpu 4'; --timeout is added from --duration)")
       .option('--stress-image <image>', 'run stress-ng in this image, nested under the target’s cgroup (default: on the host, as root)')
+      .option('--inject-cgroup', 'put stress-ng into the target’s own cgroup (Pumba’s flag; kiboko’s default on the host, so not with --stress-image)')
       .option('--pull-image', 'pull the stress image before use')
       .option('-l, --limit <n>', 'act on at most N random targets (0: all)'),
   );
