@@ -1,0 +1,103 @@
+/**
+ * kiboko's deploy model: what a system configuration says each service runs. Compose files and
+ * fleet-style unit files both translate into this; plan, apply, hashing and Swarm read only this.
+ */
+
+export interface PortMapping {
+  /** Host port; undefined lets the engine pick one. */
+  published?: number | undefined;
+  /** Host IP to bind, e.g. 127.0.0.1; undefined binds all. */
+  hostIp?: string | undefined;
+  target: number;
+  protocol: 'tcp' | 'udp';
+}
+
+export interface VolumeMount {
+  /** Named volume, host path (bind), or undefined for an anonymous volume. */
+  source?: string | undefined;
+  target: string;
+  type: 'volume' | 'bind' | 'anonymous';
+  readOnly: boolean;
+}
+
+export interface Healthcheck {
+  /** `["CMD", …]`, `["CMD-SHELL", "…"]`, or `["NONE"]` to disable the image's. */
+  test: readonly string[];
+  intervalMs?: number | undefined;
+  timeoutMs?: number | undefined;
+  retries?: number | undefined;
+  startPeriodMs?: number | undefined;
+}
+
+export type DependsCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
+
+export interface UpdateConfig {
+  /** Replicas replaced at once; 0 means all. Default 1. */
+  parallelism: number;
+  delayMs: number;
+  failureAction: 'rollback' | 'pause' | 'continue';
+  /** How long after a replica is replaced a failure still counts. Default 5s (swarmkit). */
+  monitorMs: number;
+  maxFailureRatio: number;
+  order: 'start-first' | 'stop-first';
+}
+
+export interface RollbackConfig extends Omit<UpdateConfig, 'failureAction'> {
+  failureAction: 'pause' | 'continue';
+}
+
+/** `x-kiboko.tag-policy`: follow the newest `<build>-<branch>` tag of a branch, or pin one tag. */
+export type TagPolicy = { kind: 'pinned' } | { kind: 'follow-branch'; branch: string };
+
+export interface ServiceSpec {
+  name: string;
+  /** Image reference as written (`repo/name:tag`). */
+  image: string;
+  command?: readonly string[] | undefined;
+  entrypoint?: readonly string[] | undefined;
+  environment: Readonly<Record<string, string>>;
+  ports: readonly PortMapping[];
+  volumes: readonly VolumeMount[];
+  networks: readonly string[];
+  labels: Readonly<Record<string, string>>;
+  healthcheck?: Healthcheck | undefined;
+  dependsOn: readonly { service: string; condition: DependsCondition }[];
+  restart: 'no' | 'always' | 'on-failure' | 'unless-stopped';
+  user?: string | undefined;
+  workingDir?: string | undefined;
+  stopSignal?: string | undefined;
+  stopGracePeriodMs?: number | undefined;
+  replicas: number;
+  update: UpdateConfig;
+  rollback: RollbackConfig;
+  tagPolicy: TagPolicy;
+  /** Where the service was declared, for messages (`compose.yaml:12`). */
+  origin?: { file: string; line?: number | undefined } | undefined;
+}
+
+export interface SystemConfig {
+  /** Project name: prefixes every object and labels everything kiboko deploys. */
+  project: string;
+  services: readonly ServiceSpec[];
+  /** Named networks (besides the project's default network). */
+  networks: readonly string[];
+  /** Named volumes. */
+  volumes: readonly string[];
+  /** Files this configuration was read from. */
+  sources: readonly string[];
+}
+
+/**
+ * Swarm's defaults, except two: a failed update rolls back (Swarm pauses, leaving a half-updated
+ * service), and start-first (Swarm: stop-first) so replicas never drop below the desired count.
+ */
+export const DEFAULT_UPDATE: UpdateConfig = {
+  parallelism: 1,
+  delayMs: 0,
+  failureAction: 'rollback',
+  monitorMs: 5000,
+  maxFailureRatio: 0,
+  order: 'start-first',
+};
+
+export const DEFAULT_ROLLBACK: RollbackConfig = { ...DEFAULT_UPDATE, failureAction: 'pause' };
