@@ -11,6 +11,16 @@ export const LABELS = {
   /** Pumba's skip labels, honoured so users' existing setups stay protected. */
   pumbaSkip: 'com.gaiaadm.pumba.skip',
   pumbaSelf: 'com.gaiaadm.pumba',
+  /** Deploys: which project, service and replica slot a container is. */
+  deployProject: 'kiboko.deploy.project',
+  deployService: 'kiboko.deploy.service',
+  deploySlot: 'kiboko.deploy.slot',
+  /** Hash of the service's effective config (replicas and rollout settings excluded). */
+  deployHash: 'kiboko.deploy.config-hash',
+  /** The service's effective config as JSON, so plans can say what changed and rollbacks can rebuild it. */
+  deployConfig: 'kiboko.deploy.config',
+  /** The deploy revision that created the container. */
+  deployRevision: 'kiboko.deploy.revision',
   /** Pumba's per-container stop signal, honoured by `stop`. */
   pumbaStopSignal: 'com.gaiaadm.pumba.stop-signal',
 } as const;

@@ -15,11 +15,13 @@ import type {
   ExecResult,
   ImageSummary,
   ListOptions,
+  NetworkSummary,
   RemoveOptions,
 } from './types.js';
 
 interface FakeContainer extends ContainerDetails {
   volumes: string[];
+  spec?: ContainerSpec | undefined;
 }
 
 export interface FakeCall {
@@ -44,6 +46,11 @@ export class FakeEngine implements Engine {
   failWith: ((op: string, id: string) => KibokoError | undefined) | undefined;
   /** Result for exec; default exits 0 with no output. */
   execHandler: (id: string, cmd: readonly string[]) => ExecResult = () => ({ exitCode: 0, stdout: '', stderr: '' });
+  /** Health a started container with a healthcheck reaches; default healthy. */
+  healthOf: (c: ContainerDetails & { spec?: ContainerSpec | undefined }) => 'healthy' | 'unhealthy' | 'starting' = () => 'healthy';
+  /** Whether a started container keeps running; default true (false: it exits with code 1 at once). */
+  staysUp: (c: ContainerDetails & { spec?: ContainerSpec | undefined }) => boolean = () => true;
+  private readonly networks = new Map<string, NetworkSummary>();
   unreachable = false;
 
   async info(): Promise<EngineInfo> {
@@ -75,6 +82,9 @@ export class FakeEngine implements Engine {
       networks: partial.networks ?? { bridge: { ipAddress: `172.17.0.${(this.seq % 250) + 2}` } },
       mounts: [],
       volumes: [],
+      health: partial.health ?? 'none',
+      hasHealthcheck: partial.hasHealthcheck ?? false,
+      imageId: partial.imageId ?? `sha256:${partial.image ?? 'busybox:latest'}`,
     };
     this.containers.set(id, c);
     return c;
@@ -90,7 +100,7 @@ export class FakeEngine implements Engine {
 
   async inspect(idOrName: string): Promise<ContainerDetails> {
     const c = this.find(idOrName, 'inspect');
-    const { volumes: _v, ...details } = c;
+    const { volumes: _v, spec: _s, ...details } = c;
     return structuredClone(details);
   }
 
@@ -101,6 +111,9 @@ export class FakeEngine implements Engine {
     }
     const c = this.add({ name: spec.name ?? `fake_${this.seq + 1}`, image: spec.image, labels: spec.labels ?? {}, status: 'created', stopSignal: spec.stopSignal });
     const fc = this.containers.get(c.id)!;
+    fc.spec = spec;
+    fc.hasHealthcheck = Boolean(spec.healthcheck && spec.healthcheck.test[0] !== 'NONE');
+    if (spec.networks?.length) fc.networks = Object.fromEntries(spec.networks.map((n, i) => [n.name, { ipAddress: `10.0.${i}.${(this.seq % 250) + 2}` }]));
     for (let i = 0; i < (spec.volumes ?? []).length; i++) {
       const vol = `vol_${c.id.slice(-8)}_${fc.volumes.length}`;
       fc.volumes.push(vol);
@@ -114,6 +127,8 @@ export class FakeEngine implements Engine {
     if (c.status === 'running' || c.status === 'paused') return;
     this.setStatus(c, 'running');
     c.startedAt = new Date(Date.now() + this.seq++).toISOString();
+    if (c.hasHealthcheck) c.health = this.healthOf(c);
+    if (!this.staysUp(c)) this.exit(c, 1);
   }
 
   async stop(id: string, timeoutSeconds: number): Promise<void> {
@@ -199,6 +214,34 @@ export class FakeEngine implements Engine {
     const id = `sha256:${(++this.seq).toString(16).padStart(64, '0')}`;
     this.images.set(options.tag, { id, tags: [options.tag], labels: options.labels ?? {} });
     return id;
+  }
+
+  async ensureVolume(name: string): Promise<void> {
+    this.guard('ensureVolume', name);
+    this.volumeNames.add(name);
+  }
+
+  async listNetworks(labels: readonly string[] = []): Promise<NetworkSummary[]> {
+    return [...this.networks.values()].filter((n) => labels.every((f) => matchLabel(n.labels, f)));
+  }
+
+  async ensureNetwork(name: string, labels: Readonly<Record<string, string>> = {}): Promise<string> {
+    this.guard('ensureNetwork', name);
+    const existing = this.networks.get(name);
+    if (existing) return existing.id;
+    const id = `net${++this.seq}`;
+    this.networks.set(name, { id, name, labels });
+    return id;
+  }
+
+  async removeNetwork(idOrName: string): Promise<void> {
+    this.guard('removeNetwork', idOrName);
+    for (const [k, n] of this.networks) if (n.id === idOrName || n.name === idOrName) this.networks.delete(k);
+  }
+
+  async connectNetwork(network: string, container: string): Promise<void> {
+    const c = this.find(container, 'connect');
+    c.networks = { ...c.networks, [network]: { ipAddress: `10.1.0.${(this.seq++ % 250) + 2}` } };
   }
 
   async volumeExists(name: string): Promise<boolean> {

@@ -11,6 +11,7 @@ import type {
   ExecResult,
   ImageSummary,
   ListOptions,
+  NetworkSummary,
   RemoveOptions,
 } from './types.js';
 
@@ -49,6 +50,13 @@ export interface Engine {
   removeImage(ref: string, force?: boolean): Promise<void>;
   buildImage(options: BuildOptions): Promise<string>;
   volumeExists(name: string): Promise<boolean>;
+  ensureVolume(name: string, labels?: Readonly<Record<string, string>>): Promise<void>;
+  listNetworks(labels?: readonly string[]): Promise<NetworkSummary[]>;
+  /** Creates a bridge network unless one with that name exists; returns its id. */
+  ensureNetwork(name: string, labels?: Readonly<Record<string, string>>): Promise<string>;
+  removeNetwork(idOrName: string): Promise<void>;
+  /** Joins a container to a further network, with DNS aliases. */
+  connectNetwork(network: string, container: string, aliases?: readonly string[]): Promise<void>;
   removeVolume(name: string): Promise<void>;
   close(): void;
 }

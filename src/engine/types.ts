@@ -29,6 +29,12 @@ export interface ContainerDetails extends ContainerSummary {
   /** IPv4 address per attached network. */
   networks: Readonly<Record<string, { ipAddress: string }>>;
   mounts: readonly { type: string; name: string | undefined; source: string; destination: string }[];
+  /** Health from the container's healthcheck; `none` when it has none. */
+  health: HealthStatus;
+  /** Whether the container (or its image) defines a healthcheck. */
+  hasHealthcheck: boolean;
+  /** Image id the container runs. */
+  imageId: string;
 }
 
 export interface ListOptions {
@@ -83,6 +89,22 @@ export interface ContainerSpec {
   init?: boolean;
   /** Cgroup parent (e.g. `/docker/<id>` to nest under another container's cgroup). */
   cgroupParent?: string;
+  user?: string;
+  workingDir?: string;
+  /** Published ports. */
+  ports?: readonly { target: number; protocol: 'tcp' | 'udp'; published?: number | undefined; hostIp?: string | undefined }[];
+  /** Networks to join, with DNS aliases on each; the first is joined at create time. */
+  networks?: readonly { name: string; aliases?: readonly string[] }[];
+  healthcheck?: { test: readonly string[]; intervalMs?: number | undefined; timeoutMs?: number | undefined; retries?: number | undefined; startPeriodMs?: number | undefined };
+  restartPolicy?: { name: 'no' | 'always' | 'on-failure' | 'unless-stopped'; maximumRetryCount?: number };
+}
+
+export type HealthStatus = 'none' | 'starting' | 'healthy' | 'unhealthy';
+
+export interface NetworkSummary {
+  id: string;
+  name: string;
+  labels: Readonly<Record<string, string>>;
 }
 
 /** One sample of a container's resource use (the engine's stats, one-shot). */

@@ -20,6 +20,7 @@ import type {
   ExecResult,
   ImageSummary,
   ListOptions,
+  NetworkSummary,
   RemoveOptions,
 } from '../types.js';
 import { translateEngineError, unreachable } from './errors.js';
@@ -178,12 +179,36 @@ export class DockerEngine implements Engine {
         source: m.Source,
         destination: m.Destination,
       })),
+      health: ((c.State as { Health?: { Status?: string } })?.Health?.Status as ContainerDetails['health'] | undefined) ?? 'none',
+      hasHealthcheck: Boolean((c.Config as { Healthcheck?: { Test?: string[] } })?.Healthcheck?.Test?.length) && (c.Config as { Healthcheck?: { Test?: string[] } }).Healthcheck!.Test![0] !== 'NONE',
+      imageId: c.Image,
     };
   }
 
   async create(spec: ContainerSpec): Promise<ContainerRef> {
+    const ns = (ms: number | undefined) => (ms === undefined ? undefined : ms * 1e6);
+    const portKey = (p: { target: number; protocol: string }) => `${p.target}/${p.protocol}`;
+    const exposed = spec.ports ? Object.fromEntries(spec.ports.map((p) => [portKey(p), {}])) : undefined;
+    const bindings: Record<string, { HostIp?: string; HostPort?: string }[]> = {};
+    for (const p of spec.ports ?? []) {
+      (bindings[portKey(p)] ??= []).push({ HostIp: p.hostIp ?? '', HostPort: p.published === undefined ? '' : String(p.published) });
+    }
+    const [firstNet, ...otherNets] = spec.networks ?? [];
     const c = await this.call(`create ${spec.name ?? spec.image}`, () =>
       this.docker.createContainer({
+        User: spec.user,
+        WorkingDir: spec.workingDir,
+        ExposedPorts: exposed,
+        Healthcheck: spec.healthcheck
+          ? {
+              Test: [...spec.healthcheck.test],
+              Interval: ns(spec.healthcheck.intervalMs),
+              Timeout: ns(spec.healthcheck.timeoutMs),
+              Retries: spec.healthcheck.retries,
+              StartPeriod: ns(spec.healthcheck.startPeriodMs),
+            }
+          : undefined,
+        NetworkingConfig: firstNet ? { EndpointsConfig: { [firstNet.name]: { Aliases: firstNet.aliases ? [...firstNet.aliases] : undefined } } } : undefined,
         Image: spec.image,
         name: spec.name,
         Cmd: spec.cmd ? [...spec.cmd] : undefined,
@@ -200,10 +225,14 @@ export class DockerEngine implements Engine {
           Binds: spec.binds ? [...spec.binds] : undefined,
           Init: spec.init,
           CgroupParent: spec.cgroupParent,
+          PortBindings: spec.ports ? bindings : undefined,
+          RestartPolicy: spec.restartPolicy ? { Name: spec.restartPolicy.name === 'no' ? '' : spec.restartPolicy.name, MaximumRetryCount: spec.restartPolicy.maximumRetryCount ?? 0 } : undefined,
+          ...(firstNet && !spec.networkMode ? { NetworkMode: firstNet.name } : {}),
         },
       }),
     );
     if (!c) throw new KibokoError('INTERNAL', 'create: empty answer');
+    for (const net of otherNets) await this.connectNetwork(net.name, c.id, net.aliases);
     return { id: c.id, name: spec.name ?? c.id.slice(0, 12) };
   }
 
@@ -398,6 +427,33 @@ export class DockerEngine implements Engine {
       if (err instanceof KibokoError && err.code === 'TARGET_NOT_FOUND') return false;
       throw err;
     }
+  }
+
+  async ensureVolume(name: string, labels: Readonly<Record<string, string>> = {}): Promise<void> {
+    if (await this.volumeExists(name)) return;
+    await this.call(`create volume ${name}`, () => this.docker.createVolume({ Name: name, Labels: { ...labels } }));
+  }
+
+  async listNetworks(labels: readonly string[] = []): Promise<NetworkSummary[]> {
+    const raw = await this.call('list networks', () => this.docker.listNetworks({ filters: JSON.stringify(labels.length ? { label: [...labels] } : {}) }));
+    return (raw ?? []).map((n) => ({ id: n.Id, name: n.Name, labels: n.Labels ?? {} }));
+  }
+
+  async ensureNetwork(name: string, labels: Readonly<Record<string, string>> = {}): Promise<string> {
+    const existing = (await this.listNetworks()).find((n) => n.name === name);
+    if (existing) return existing.id;
+    const n = await this.call(`create network ${name}`, () => this.docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: { ...labels } }));
+    return (n as { id: string } | undefined)?.id ?? name;
+  }
+
+  async removeNetwork(idOrName: string): Promise<void> {
+    await this.call(`remove network ${idOrName}`, () => this.docker.getNetwork(idOrName).remove());
+  }
+
+  async connectNetwork(network: string, container: string, aliases: readonly string[] = []): Promise<void> {
+    await this.call(`connect ${container} to ${network}`, () =>
+      this.docker.getNetwork(network).connect({ Container: container, EndpointConfig: { Aliases: [...aliases] } }),
+    );
   }
 
   async removeVolume(name: string): Promise<void> {

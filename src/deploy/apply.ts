@@ -1,0 +1,316 @@
+import { systemClock, type Clock } from '../common/clock.js';
+import { asKibokoError, isAbortError, KibokoError } from '../common/errors.js';
+import { LABELS } from '../common/labels.js';
+import type { ContainerDetails, Engine } from '../engine/index.js';
+import { defaultNetwork, projectNetwork, projectVolume, replicaSpec } from './containers.js';
+import { configHash, containerConfig, type ContainerConfig } from './hash.js';
+import type { ServiceSpec, SystemConfig, UpdateConfig } from './model.js';
+import { observeProject, type ObservedReplica } from './observe.js';
+import type { DeployPlan } from './plan.js';
+
+export type ServiceOutcome = 'ok' | 'unchanged' | 'rolled-back' | 'paused' | 'failed' | 'cancelled';
+
+/** Typed progress events; the CLI renders them for humans or as NDJSON. */
+export type DeployEvent =
+  | { type: 'service-started'; at: string; service: string; action: string; causes: string[] }
+  | { type: 'replica-started'; at: string; service: string; slot: number; id: string; name: string; image: string }
+  | { type: 'replica-ready'; at: string; service: string; slot: number; id: string; ms: number; health: string }
+  | { type: 'replica-failed'; at: string; service: string; slot: number; id: string; reason: string }
+  | { type: 'replica-removed'; at: string; service: string; slot: number; id: string }
+  | { type: 'batch-done'; at: string; service: string; updated: number; total: number }
+  | { type: 'rollback-started'; at: string; service: string; reason: string }
+  | { type: 'service-finished'; at: string; service: string; outcome: ServiceOutcome; detail?: string | undefined }
+  | { type: 'warning'; at: string; message: string };
+
+export interface ServiceResult {
+  service: string;
+  outcome: ServiceOutcome;
+  error?: string | undefined;
+  /** What the service runs at the end, for the revision record. */
+  image?: string | undefined;
+}
+
+export interface ApplyResult {
+  outcome: 'ok' | 'failed' | 'cancelled';
+  services: ServiceResult[];
+}
+
+export interface ApplyDeps {
+  engine: Engine;
+  clock?: Clock;
+  /** Ctrl-C / SIGTERM: the current batch finishes, the service in progress is rolled back to one version. */
+  signal?: AbortSignal;
+  onEvent?: (e: DeployEvent) => void;
+  /** Upper bound for a replica to become healthy (default: derived from its healthcheck, ≥ 60 s). */
+  healthTimeoutMs?: number;
+  pollMs?: number;
+}
+
+interface Ctx extends Required<Pick<ApplyDeps, 'engine' | 'clock'>> {
+  project: string;
+  revision: number;
+  signal: AbortSignal;
+  emit: (e: DeployEvent) => void;
+  healthTimeoutMs?: number | undefined;
+  pollMs: number;
+  /** One-shot services: a dependent waits for them with service_completed_successfully. */
+  jobs: ReadonlySet<string>;
+}
+
+/**
+ * Executes a deploy plan: project networks and volumes, then each service in dependency order —
+ * create, scale, or a rolling update honouring update_config — and deletions last. A failed
+ * update follows failure_action (rollback by default) and the result says what failed and what
+ * was restored; one service failing stops the services that come after it.
+ */
+export async function applyDeploy(config: SystemConfig, plan: DeployPlan, revision: number, deps: ApplyDeps): Promise<ApplyResult> {
+  const ctx: Ctx = {
+    engine: deps.engine,
+    clock: deps.clock ?? systemClock,
+    project: config.project,
+    revision,
+    signal: deps.signal ?? new AbortController().signal,
+    emit: (e) => deps.onEvent?.(e),
+    healthTimeoutMs: deps.healthTimeoutMs,
+    pollMs: deps.pollMs ?? 250,
+    jobs: new Set(config.services.flatMap((s) => s.dependsOn.filter((d) => d.condition === 'service_completed_successfully').map((d) => d.service))),
+  };
+  const labels = { [LABELS.managed]: 'true', [LABELS.deployProject]: config.project };
+  if (plan.steps.some((s) => s.action !== 'delete' && s.action !== 'unchanged')) {
+    await ctx.engine.ensureNetwork(defaultNetwork(config.project), labels);
+    for (const n of config.networks) await ctx.engine.ensureNetwork(projectNetwork(config.project, n), labels);
+    for (const v of config.volumes) await ctx.engine.ensureVolume(projectVolume(config.project, v), labels);
+  }
+  const observed = await observeProject(ctx.engine, config.project);
+  const results: ServiceResult[] = [];
+  let stopped = false;
+  for (const step of plan.steps) {
+    const spec = config.services.find((s) => s.name === step.service);
+    const have = observed.filter((r) => r.service === step.service);
+    if (stopped) {
+      results.push({ service: step.service, outcome: 'cancelled', error: 'not started: an earlier service failed or the deploy was cancelled' });
+      continue;
+    }
+    if (step.action === 'unchanged') {
+      results.push({ service: step.service, outcome: 'unchanged', image: spec?.image });
+      continue;
+    }
+    ctx.emit({ type: 'service-started', at: iso(ctx), service: step.service, action: step.action, causes: step.causes });
+    let result: ServiceResult;
+    try {
+      result = step.action === 'delete' ? await deleteService(step.service, have, ctx) : await rollService(spec!, have, ctx);
+    } catch (err) {
+      const e = asKibokoError(err);
+      result = { service: step.service, outcome: 'failed', error: e.message };
+    }
+    ctx.emit({ type: 'service-finished', at: iso(ctx), service: step.service, outcome: result.outcome, detail: result.error });
+    results.push(result);
+    if (result.outcome !== 'ok' || ctx.signal.aborted) stopped = true;
+  }
+  const failed = results.some((r) => r.outcome === 'failed' || r.outcome === 'rolled-back' || r.outcome === 'paused');
+  return { outcome: failed ? 'failed' : ctx.signal.aborted ? 'cancelled' : 'ok', services: results };
+}
+
+const iso = (ctx: Ctx) => new Date(ctx.clock.now()).toISOString();
+
+async function deleteService(service: string, have: readonly ObservedReplica[], ctx: Ctx): Promise<ServiceResult> {
+  for (const r of have) await removeReplica(service, r.slot, r.id, ctx, 10);
+  return { service, outcome: 'ok' };
+}
+
+async function removeReplica(service: string, slot: number, id: string, ctx: Ctx, graceSeconds: number) {
+  try {
+    await ctx.engine.stop(id, graceSeconds);
+    await ctx.engine.remove(id, { force: true, volumes: true });
+  } catch (err) {
+    if (!(err instanceof KibokoError && err.code === 'TARGET_NOT_FOUND')) throw err;
+  }
+  ctx.emit({ type: 'replica-removed', at: iso(ctx), service, slot, id });
+}
+
+/** A replica of `cfg` in `slot`, started; a leftover container with the same name is replaced. */
+async function startReplica(service: ServiceSpec, slot: number, cfg: ContainerConfig, ctx: Ctx): Promise<string> {
+  const spec = replicaSpec(ctx.project, service.name, slot, cfg, ctx.revision);
+  let ref;
+  try {
+    ref = await ctx.engine.create(spec);
+  } catch (err) {
+    if (!(err instanceof KibokoError && err.code === 'CONFLICT')) throw err;
+    await ctx.engine.remove(spec.name, { force: true }).catch(() => undefined);
+    ref = await ctx.engine.create(spec);
+  }
+  ctx.emit({ type: 'replica-started', at: iso(ctx), service: service.name, slot, id: ref.id, name: spec.name, image: cfg.image });
+  await ctx.engine.start(ref.id);
+  return ref.id;
+}
+
+/**
+ * Ready means: healthy when the container has a healthcheck (its own or its image's), running
+ * otherwise — and still so after `monitor` (Swarm's rule: a failure within monitor counts).
+ * One-shot services (a dependency with service_completed_successfully) are ready when they exit 0.
+ */
+export async function waitReady(id: string, cfg: ContainerConfig, monitorMs: number, ctx: Ctx, job = false): Promise<{ ok: true; health: string } | { ok: false; reason: string }> {
+  const hc = cfg.healthcheck;
+  const derived = hc ? (hc.startPeriodMs ?? 0) + ((hc.intervalMs ?? 30_000) + (hc.timeoutMs ?? 30_000)) * ((hc.retries ?? 3) + 1) : 0;
+  const timeout = ctx.healthTimeoutMs ?? Math.max(60_000, derived + 10_000);
+  const start = ctx.clock.now();
+  let readyAt: number | undefined;
+  let d: ContainerDetails;
+  for (;;) {
+    d = await ctx.engine.inspect(id);
+    if (job) {
+      if (d.status === 'exited') return d.exitCode === 0 ? { ok: true, health: 'completed' } : { ok: false, reason: `exited with ${d.exitCode}` };
+    } else {
+      if (d.status === 'exited' || d.status === 'dead') return { ok: false, reason: `exited with ${d.exitCode}` };
+      if (d.status === 'restarting') return { ok: false, reason: 'restarting (crash loop)' };
+      if (d.health === 'unhealthy') return { ok: false, reason: 'unhealthy' };
+      const ready = d.hasHealthcheck ? d.health === 'healthy' : d.status === 'running';
+      if (ready) readyAt ??= ctx.clock.now();
+      if (readyAt !== undefined && ctx.clock.now() - readyAt >= monitorMs) return { ok: true, health: d.hasHealthcheck ? 'healthy' : 'running' };
+    }
+    if (ctx.clock.now() - start > timeout + monitorMs || (job && ctx.signal.aborted)) {
+      return { ok: false, reason: d.hasHealthcheck ? `not healthy within ${Math.round(timeout / 1000)}s (${d.health})` : `not running within ${Math.round(timeout / 1000)}s` };
+    }
+    await ctx.clock.sleep(ctx.pollMs);
+  }
+}
+
+/** Creates, scales or rolls one service to its desired config. */
+async function rollService(s: ServiceSpec, have: readonly ObservedReplica[], ctx: Ctx): Promise<ServiceResult> {
+  const want = containerConfig(s);
+  const wantHash = configHash(want);
+  const u = effectiveUpdate(s, ctx);
+  const bySlot = new Map<number, ObservedReplica>();
+  const extras: ObservedReplica[] = [];
+  for (const r of [...have].sort((a, b) => a.slot - b.slot || (a.hash === wantHash ? -1 : 1))) {
+    if (bySlot.has(r.slot) || r.slot < 1 || r.slot > s.replicas) extras.push(r);
+    else bySlot.set(r.slot, r);
+  }
+  // Slots to (re)create: stale or down replicas first, then missing slots (scale up).
+  const work: { slot: number; old?: ObservedReplica | undefined }[] = [];
+  for (let slot = 1; slot <= s.replicas; slot++) {
+    const r = bySlot.get(slot);
+    if (!r) work.push({ slot });
+    else if (r.hash !== wantHash || (r.status !== 'running' && r.status !== 'restarting')) work.push({ slot, old: r });
+  }
+  work.sort((a, b) => Number(!a.old) - Number(!b.old) || a.slot - b.slot);
+
+  const total = work.length;
+  const size = u.parallelism === 0 ? Math.max(1, total) : u.parallelism;
+  const done: { slot: number; newId: string; old?: ObservedReplica | undefined }[] = [];
+  let failures = 0;
+  let failureReason = '';
+  for (let i = 0; i < work.length; i += size) {
+    if (ctx.signal.aborted) break;
+    const batch = work.slice(i, i + size);
+    const outcomes = await Promise.all(batch.map((w) => replaceSlot(s, w.slot, w.old, want, u, ctx)));
+    for (const [k, o] of outcomes.entries()) {
+      if (o.ok) done.push({ slot: batch[k]!.slot, newId: o.id, old: batch[k]!.old });
+      else {
+        failures++;
+        failureReason = `replica ${batch[k]!.slot}: ${o.reason}`;
+        // Even without a new container the slot was touched (stop-first removed the old one).
+        done.push({ slot: batch[k]!.slot, newId: o.id ?? '', old: batch[k]!.old });
+      }
+    }
+    ctx.emit({ type: 'batch-done', at: iso(ctx), service: s.name, updated: Math.min(i + size, total), total });
+    if (failures > 0 && failures / Math.max(1, total) > u.maxFailureRatio && u.failureAction !== 'continue') {
+      if (u.failureAction === 'pause') {
+        return { service: s.name, outcome: 'paused', error: `update paused after ${failures} failure(s) (${failureReason}); ${done.length - failures} of ${total} replicas updated — run apply again to resume, or roll back`, image: s.image };
+      }
+      return rollBack(s, done, `update failed: ${failureReason}`, ctx);
+    }
+    if (u.delayMs && i + size < work.length) {
+      try {
+        await ctx.clock.sleep(u.delayMs, ctx.signal);
+      } catch (err) {
+        if (!isAbortError(err)) throw err;
+      }
+    }
+  }
+  if (ctx.signal.aborted && done.length < work.length) {
+    // Stop at a safe point, on one version: undo the part of this service already rolled.
+    return { ...(await rollBack(s, done, 'cancelled', ctx)), outcome: 'cancelled' };
+  }
+  for (const r of extras.sort((a, b) => b.slot - a.slot)) await removeReplica(s.name, r.slot, r.id, ctx, graceOf(s));
+  if (failures > 0) return { service: s.name, outcome: 'ok', error: `${failures} replica(s) failed; failure_action continue`, image: s.image };
+  return { service: s.name, outcome: 'ok', image: s.image };
+}
+
+function graceOf(s: { stopGracePeriodMs?: number | undefined }): number {
+  return Math.ceil((s.stopGracePeriodMs ?? 10_000) / 1000);
+}
+
+/**
+ * start-first needs two containers of a slot at once, which a fixed published host port forbids:
+ * such services go stop-first, with a warning (the zero-downtime front proxy is what lifts this).
+ */
+function effectiveUpdate(s: ServiceSpec, ctx: Ctx): UpdateConfig {
+  const fixedPort = s.ports.some((p) => p.published !== undefined);
+  if (s.update.order === 'start-first' && fixedPort) {
+    ctx.emit({ type: 'warning', at: iso(ctx), message: `${s.name} publishes a fixed host port, which two containers cannot share: updating stop-first (a short gap per replica)` });
+    return { ...s.update, order: 'stop-first' };
+  }
+  return s.update;
+}
+
+async function replaceSlot(s: ServiceSpec, slot: number, old: ObservedReplica | undefined, cfg: ContainerConfig, u: UpdateConfig, ctx: Ctx): Promise<{ ok: true; id: string } | { ok: false; id?: string | undefined; reason: string }> {
+  const job = ctx.jobs.has(s.name);
+  const oldRunning = old && (old.status === 'running' || old.status === 'restarting');
+  if (old && (u.order === 'stop-first' || !oldRunning || old.hash === configHash(cfg))) await removeReplica(s.name, slot, old.id, ctx, graceOf(s));
+  let id: string;
+  try {
+    id = await startReplica(s, slot, cfg, ctx);
+  } catch (err) {
+    const reason = asKibokoError(err).message;
+    ctx.emit({ type: 'replica-failed', at: iso(ctx), service: s.name, slot, id: '', reason });
+    return { ok: false, reason };
+  }
+  const started = ctx.clock.now();
+  const ready = await waitReady(id, cfg, u.monitorMs, ctx, job);
+  if (!ready.ok) {
+    ctx.emit({ type: 'replica-failed', at: iso(ctx), service: s.name, slot, id, reason: ready.reason });
+    return { ok: false, id, reason: ready.reason };
+  }
+  ctx.emit({ type: 'replica-ready', at: iso(ctx), service: s.name, slot, id, ms: ctx.clock.now() - started, health: ready.health });
+  if (old && oldRunning && u.order === 'start-first' && old.hash !== configHash(cfg)) await removeReplica(s.name, slot, old.id, ctx, graceOf(s));
+  return { ok: true, id };
+}
+
+/**
+ * Puts every slot this run touched back on the config it had before (start-first where the old
+ * replica is gone, waiting for it to be ready), removing the new replicas; slots that were new
+ * (scale up, new service) are removed.
+ */
+async function rollBack(s: ServiceSpec, done: readonly { slot: number; newId: string; old?: ObservedReplica | undefined }[], reason: string, ctx: Ctx): Promise<ServiceResult> {
+  ctx.emit({ type: 'rollback-started', at: iso(ctx), service: s.name, reason });
+  const problems: string[] = [];
+  const restoredImages = new Set<string>();
+  for (const d of done) {
+    const prior = d.old?.config;
+    if (prior) {
+      try {
+        const alive = await ctx.engine.inspect(d.old!.id).then(
+          (x) => x.status === 'running',
+          () => false,
+        );
+        if (!alive) {
+          const id = await startReplica({ ...s, ...prior, name: s.name } as ServiceSpec, d.slot, prior, ctx);
+          const ready = await waitReady(id, prior, Math.min(s.rollback.monitorMs, 5000), ctx);
+          if (!ready.ok) problems.push(`slot ${d.slot}: the previous version did not come back (${ready.reason})`);
+        }
+        restoredImages.add(prior.image);
+      } catch (err) {
+        problems.push(`slot ${d.slot}: ${asKibokoError(err).message}`);
+      }
+    }
+    if (d.newId) await removeReplica(s.name, d.slot, d.newId, ctx, graceOf(s)).catch((err) => problems.push(`slot ${d.slot}: ${asKibokoError(err).message}`));
+  }
+  const restored = restoredImages.size ? `restored ${[...restoredImages].join(', ')}` : 'removed the new replicas';
+  return {
+    service: s.name,
+    outcome: problems.length ? 'failed' : 'rolled-back',
+    error: `${reason}; ${restored}${problems.length ? `; ${problems.join('; ')}` : ''}`,
+    image: [...restoredImages][0],
+  };
+}

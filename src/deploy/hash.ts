@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import type { ServiceSpec } from './model.js';
+
+/**
+ * The part of a service that, when changed, requires new containers. Like compose's config hash,
+ * replica count and rollout settings are left out: scaling never recreates containers.
+ */
+export type ContainerConfig = Omit<ServiceSpec, 'replicas' | 'update' | 'rollback' | 'tagPolicy' | 'origin' | 'dependsOn'>;
+
+export function containerConfig(s: ServiceSpec): ContainerConfig {
+  const { replicas: _r, update: _u, rollback: _b, tagPolicy: _t, origin: _o, dependsOn: _d, ...rest } = s;
+  return rest;
+}
+
+/** JSON with sorted keys, so equal configs always serialize (and hash) the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function configHash(s: ServiceSpec | ContainerConfig): string {
+  const cfg = 'replicas' in s ? containerConfig(s as ServiceSpec) : s;
+  return createHash('sha256').update(canonicalJson(cfg)).digest('hex');
+}
+
+/** Human causes for a config change, naming keys but never printing values (env may hold secrets). */
+export function describeChanges(from: ContainerConfig, to: ContainerConfig): string[] {
+  const causes: string[] = [];
+  if (from.image !== to.image) causes.push(`image ${from.image} → ${to.image}`);
+  const keys = new Set([...Object.keys(from), ...Object.keys(to)]) as Set<keyof ContainerConfig>;
+  for (const k of [...keys].sort()) {
+    if (k === 'image' || k === 'name') continue;
+    const a = (from as Record<string, unknown>)[k];
+    const b = (to as Record<string, unknown>)[k];
+    if (canonicalJson(a) === canonicalJson(b)) continue;
+    if ((k === 'environment' || k === 'labels') && a && b && typeof a === 'object' && typeof b === 'object') {
+      const ra = a as Record<string, string>;
+      const rb = b as Record<string, string>;
+      const added = Object.keys(rb).filter((x) => !(x in ra));
+      const removed = Object.keys(ra).filter((x) => !(x in rb));
+      const changed = Object.keys(rb).filter((x) => x in ra && ra[x] !== rb[x]);
+      const parts = [...(added.length ? [`+${added.join(',')}`] : []), ...(removed.length ? [`-${removed.join(',')}`] : []), ...(changed.length ? [`~${changed.join(',')}`] : [])];
+      causes.push(`${k} changed (${parts.join(' ')})`);
+    } else {
+      causes.push(`${k} changed`);
+    }
+  }
+  return causes;
+}
