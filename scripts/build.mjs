@@ -42,6 +42,8 @@ await build({
       },
     },
   ],
+  // better-sqlite3 is a native addon: loaded from node_modules at run time, never bundled.
+  external: ['better-sqlite3'],
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __kibokoCreateRequire } from 'node:module'; const require = __kibokoCreateRequire(import.meta.url);",
   },

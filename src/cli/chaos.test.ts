@@ -131,6 +131,10 @@ describe('buildProgram + mergedOptions', () => {
         seen.push({ kind: 'doctor', args, options: mergedOptions(cmd) });
         return 0;
       },
+      deploy: (sub) => async (cmd: Command, args: string[]) => {
+        seen.push({ kind: `deploy:${sub}`, args, options: mergedOptions(cmd) });
+        return 0;
+      },
     });
     for (const c of allCommands(program)) {
       c.exitOverride();
@@ -243,7 +247,7 @@ async function parseArgv(argv: string[]) {
     seen.push({ kind, args, options: mergedOptions(cmd) });
     return 0;
   };
-  const program = buildProgram({ chaos: (kind) => record(kind), recover: record('recover'), doctor: record('doctor') });
+  const program = buildProgram({ chaos: (kind) => record(kind), recover: record('recover'), doctor: record('doctor'), deploy: (sub) => record(`deploy:${sub}`) });
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program)) {
     c.exitOverride();

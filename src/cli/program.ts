@@ -7,6 +7,7 @@ export interface Handlers {
   chaos: (kind: ChaosCommandName) => ActionHandler;
   recover: ActionHandler;
   doctor: ActionHandler;
+  deploy: (sub: 'plan' | 'apply' | 'history' | 'rollback' | 'set-tag') => ActionHandler;
 }
 
 export type NetemEffectName = 'delay' | 'loss' | 'loss-state' | 'loss-gemodel' | 'rate' | 'duplicate' | 'corrupt' | 'combine';
@@ -145,6 +146,8 @@ export function buildProgram(handlers: Handlers): Command {
     process.exitCode = await handlers.recover(command, []);
   });
 
+  addDeployCommands(program, handlers);
+
   const doctor = program
     .command('doctor')
     .description('check the engine, privileges, kernel features (tc qdiscs, iptables matches), cgroups and helper images that faults need')
@@ -156,6 +159,35 @@ export function buildProgram(handlers: Handlers): Command {
   });
 
   return program;
+}
+
+function addDeployCommands(program: Command, handlers: Handlers) {
+  const deploy = program
+    .command('deploy')
+    .description('declarative deploys: plan and apply a system configuration (compose file or unit files) with health-gated rolling updates, rollback and history');
+  const common = (c: Command) => {
+    c.option('-f, --file <path>', 'compose file (repeatable) or a folder with a compose file or *.service unit files', collect)
+      .option('-p, --project <name>', 'project name (default: compose `name:`, else the folder name)')
+      .option('-j, --json', 'JSON output (apply: NDJSON events)');
+    addEngineOptions(c);
+    return c;
+  };
+  const run = (name: 'plan' | 'apply' | 'history' | 'rollback' | 'set-tag', c: Command) =>
+    c.action(async (...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      const positional = args.slice(0, -2).filter((a): a is string => typeof a === 'string');
+      process.exitCode = await handlers.deploy(name)(command, positional);
+    });
+  run('plan', common(deploy.command('plan').description('show what apply would do: create / update / scale / delete / unchanged, each with its cause; exit 0 no change, 10 changes')));
+  run(
+    'apply',
+    common(deploy.command('apply').description('bring the services to the configuration: dependencies first, rolling updates per update_config, gated on health, rolled back on failure'))
+      .option('--watch <interval>', 're-plan every interval and apply changes (e.g. 1m); runs until Ctrl-C/SIGTERM')
+      .option('--log-level <level>', 'with --json: debug, info, warning, error'),
+  );
+  run('history', common(deploy.command('history').description('list deploy revisions (newest first)')).option('--limit <n>', 'revisions per project (default 20)'));
+  run('rollback', common(deploy.command('rollback').description('re-deploy an earlier revision (default: the one before the last successful deploy)')).option('--to <rev>', 'revision number to return to'));
+  run('set-tag', common(deploy.command('set-tag').description("rewrite one service's image tag in the compose file in place (comments and formatting kept) — the step CI runs").argument('<service>').argument('<tag>')));
 }
 
 const NET_SHORTS = { l: false, r: false, i: false };

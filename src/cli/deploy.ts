@@ -1,0 +1,189 @@
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { invalidArgument } from '../common/errors.js';
+import { parseLogLevel } from '../common/log.js';
+import type { DeployEvent, DeployPlan, PlanStep } from '../deploy/index.js';
+import { connectEngine } from '../engine/index.js';
+import { defaultStateDir } from '../journal/index.js';
+import { connectionFlags } from './options.js';
+import { mergedOptions } from './program.js';
+import { installSignalHandlers } from './signals.js';
+import { createJsonLogger } from '../common/log.js';
+
+/** `deploy plan` exit codes: 0 nothing to do, 10 changes planned (errors keep their usual codes). */
+export const PLAN_EXIT = { unchanged: 0, changes: 10 } as const;
+
+const SYMBOL: Record<PlanStep['action'], string> = { create: '+', update: '~', scale: '↕', delete: '-', unchanged: '=' };
+
+export function renderPlan(plan: DeployPlan): string {
+  const lines = [`project ${plan.project}: ${plan.changes ? `${plan.steps.filter((s) => s.action !== 'unchanged').length} change(s)` : 'no change'}`];
+  for (const s of plan.steps) {
+    const replicas = s.replicas.from === s.replicas.to ? `${s.replicas.to}` : `${s.replicas.from}→${s.replicas.to}`;
+    lines.push(`  ${SYMBOL[s.action]} ${s.action.padEnd(9)} ${s.service.padEnd(20)} replicas ${replicas.padEnd(5)} ${s.causes.join('; ')}`);
+  }
+  return lines.join('\n');
+}
+
+function humanEvent(e: DeployEvent): string | null {
+  switch (e.type) {
+    case 'service-started':
+      return `${e.service}: ${e.action} (${e.causes.join('; ')})`;
+    case 'replica-started':
+      return `  ${e.service}[${e.slot}] started ${e.name} (${e.image})`;
+    case 'replica-ready':
+      return `  ${e.service}[${e.slot}] ${e.health} after ${(e.ms / 1000).toFixed(1)}s`;
+    case 'replica-failed':
+      return `  ✖ ${e.service}[${e.slot}] ${e.reason}`;
+    case 'replica-removed':
+      return `  ${e.service}[${e.slot}] removed ${e.id.slice(0, 12)}`;
+    case 'batch-done':
+      return `  ${e.service}: ${e.updated}/${e.total} replaced`;
+    case 'rollback-started':
+      return `  ↩ ${e.service}: rolling back — ${e.reason}`;
+    case 'service-finished':
+      return `${e.outcome === 'ok' ? '✔' : '✖'} ${e.service}: ${e.outcome}${e.detail ? ` — ${e.detail}` : ''}`;
+    case 'warning':
+      return `warning: ${e.message}`;
+  }
+}
+
+async function open(o: Record<string, unknown>) {
+  const engine = await connectEngine(connectionFlags(o));
+  await engine.info();
+  const { DeployStore } = await import('../deploy/index.js');
+  const store = new DeployStore((o.stateDir as string | undefined) ?? defaultStateDir());
+  return { engine, store };
+}
+
+const files = (o: Record<string, unknown>): string[] => (o.file as string[] | undefined) ?? [];
+
+export async function runDeployPlan(cmd: Command): Promise<number> {
+  const o = mergedOptions(cmd);
+  const d = await import('../deploy/index.js');
+  const loaded = await d.loadConfiguration(files(o), { projectName: o.project as string | undefined });
+  const engine = await connectEngine(connectionFlags(o));
+  const { config, notes } = await d.resolveConfiguration(engine, loaded);
+  const plan = await d.planProject(engine, config);
+  if (o.json) process.stdout.write(`${JSON.stringify({ plan, notes })}\n`);
+  else {
+    for (const n of notes) process.stdout.write(`tag policy: ${n}\n`);
+    process.stdout.write(`${renderPlan(plan)}\n`);
+  }
+  return plan.changes ? PLAN_EXIT.changes : PLAN_EXIT.unchanged;
+}
+
+export async function runDeployApply(cmd: Command): Promise<number> {
+  const o = mergedOptions(cmd);
+  const d = await import('../deploy/index.js');
+  const json = Boolean(o.json);
+  const log = json ? createJsonLogger(parseLogLevel(o.logLevel as string | undefined, 'info')) : undefined;
+  const say = (line: string) => (json ? undefined : process.stdout.write(`${line}\n`));
+  const emit = (e: DeployEvent) => {
+    if (log) log[e.type === 'replica-failed' || e.type === 'warning' ? 'warn' : 'info']({ event: e.type, ...e }, humanEvent(e) ?? e.type);
+    else {
+      const line = humanEvent(e);
+      if (line) say(line);
+    }
+  };
+  const { engine, store } = await open(o);
+  const signals = installSignalHandlers((m) => (json ? log!.warn(m) : process.stderr.write(`${m}\n`)));
+  try {
+    const once = async () => {
+      const loaded = await d.loadConfiguration(files(o), { projectName: o.project as string | undefined });
+      const { config, notes } = await d.resolveConfiguration(engine, loaded);
+      for (const n of notes) say(`tag policy: ${n}`);
+      const run = await d.deployProject(engine, store, config, { trigger: o.watch ? 'watch' : 'apply', source: files(o).join(',') || process.cwd(), signal: signals.signal, onEvent: emit });
+      if (log) log.info({ event: 'deploy-finished', revision: run.revision, outcome: run.result.outcome, plan: run.plan, services: run.result.services }, `revision ${run.revision}: ${run.result.outcome}`);
+      else say(run.plan.changes ? `revision ${run.revision}: ${run.result.outcome}` : `revision ${run.revision}: no change`);
+      return run.result.outcome === 'ok' ? 0 : run.result.outcome === 'cancelled' ? 130 : 1;
+    };
+    if (!o.watch) return await once();
+    const { parseDuration } = await import('../common/duration.js');
+    const every = parseDuration(String(o.watch), '--watch');
+    if (every < 1000) throw invalidArgument(`--watch ${String(o.watch)} is too short`, 'use at least 1s, e.g. --watch 1m');
+    let code = 0;
+    while (!signals.signal.aborted) {
+      const started = Date.now();
+      try {
+        code = await once();
+      } catch (err) {
+        code = 1;
+        say(`pass failed: ${(err as Error).message}`);
+      }
+      const wait = Math.max(0, every - (Date.now() - started));
+      await new Promise<void>((res) => {
+        const t = setTimeout(res, wait);
+        signals.signal.addEventListener('abort', () => (clearTimeout(t), res()), { once: true });
+      });
+    }
+    return code === 130 ? 0 : code;
+  } finally {
+    signals.dispose();
+    store.close();
+  }
+}
+
+export async function runDeployHistory(cmd: Command): Promise<number> {
+  const o = mergedOptions(cmd);
+  const { engine, store } = await open(o);
+  void engine;
+  try {
+    const projects = o.project ? [String(o.project)] : store.projects();
+    const all = projects.flatMap((p) => store.list(p, Number(o.limit ?? 20)));
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify({ revisions: all.map((r) => ({ ...r, config: undefined, images: Object.fromEntries(r.config.services.map((s) => [s.name, s.image])) })) })}\n`);
+      return 0;
+    }
+    if (all.length === 0) process.stdout.write('no deploys recorded yet\n');
+    for (const r of all) {
+      const images = r.config.services.map((s) => `${s.name}=${s.image.split('/').pop()}`).join(' ');
+      const changes = r.plan.steps.filter((s) => s.action !== 'unchanged').map((s) => `${s.action} ${s.service}`).join(', ') || 'no change';
+      process.stdout.write(`${r.project} rev ${String(r.rev).padEnd(4)} ${r.createdAt.slice(0, 19)}Z ${r.outcome.padEnd(9)} ${r.trigger}${r.rollbackOf ? ` of ${r.rollbackOf}` : ''} — ${changes} — ${images}\n`);
+    }
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+export async function runDeployRollback(cmd: Command): Promise<number> {
+  const o = mergedOptions(cmd);
+  const d = await import('../deploy/index.js');
+  const { engine, store } = await open(o);
+  const signals = installSignalHandlers((m) => process.stderr.write(`${m}\n`));
+  try {
+    let project = o.project as string | undefined;
+    if (!project) {
+      const ps = store.projects();
+      if (ps.length !== 1) throw invalidArgument(ps.length ? `several projects have history (${ps.join(', ')})` : 'no deploy history yet', 'name one with --project');
+      project = ps[0]!;
+    }
+    const to = o.to === undefined ? undefined : Number(o.to);
+    if (to !== undefined && (!Number.isInteger(to) || to < 1)) throw invalidArgument(`invalid --to '${String(o.to)}': expected a revision number`, 'see `kiboko deploy history`');
+    const run = await d.rollbackProject(engine, store, project, {
+      to,
+      signal: signals.signal,
+      onEvent: (e) => {
+        const line = humanEvent(e);
+        if (line && !o.json) process.stdout.write(`${line}\n`);
+      },
+    });
+    const msg = `rolled back ${project} to revision ${run.target} as revision ${run.revision}: ${run.result.outcome}`;
+    process.stdout.write(o.json ? `${JSON.stringify({ target: run.target, revision: run.revision, result: run.result })}\n` : `${msg}\n`);
+    return run.result.outcome === 'ok' ? 0 : 1;
+  } finally {
+    signals.dispose();
+    store.close();
+  }
+}
+
+export async function runDeploySetTag(cmd: Command, args: string[]): Promise<number> {
+  const o = mergedOptions(cmd);
+  const [service, tag] = args;
+  const d = await import('../deploy/index.js');
+  const file = files(o)[0] ?? ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'].find((f) => existsSync(f));
+  if (!file) throw invalidArgument('no compose file found', 'pass -f compose.yaml');
+  const r = d.setTagInComposeFile(file, service!, tag!);
+  process.stdout.write(o.json ? `${JSON.stringify({ file, service, ...r })}\n` : `${file}: ${service} ${r.before} → ${r.after}\n`);
+  return 0;
+}

@@ -1,0 +1,11 @@
+export type * from './model.js';
+export { DEFAULT_UPDATE, DEFAULT_ROLLBACK } from './model.js';
+export { configHash, containerConfig, describeChanges, canonicalJson, type ContainerConfig } from './hash.js';
+export { parseImageRef, parseBuildTag, compareBuildTags, resolveImage, setTagInComposeFile } from './tags.js';
+export { observeProject, type ObservedReplica } from './observe.js';
+export { planDeploy, dependencyOrder, type DeployPlan, type PlanStep, type StepAction } from './plan.js';
+export { applyDeploy, type ApplyResult, type DeployEvent, type ServiceResult, type ServiceOutcome } from './apply.js';
+export { DeployStore, type Revision, type RevisionOutcome } from './store.js';
+export { loadConfiguration, resolveConfiguration, planProject, deployProject, rollbackProject, type DeployRun, type LoadOptions } from './run.js';
+export { loadCompose } from './compose.js';
+export { loadUnitFolder } from './units.js';

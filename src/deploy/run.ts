@@ -1,0 +1,130 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { Clock } from '../common/clock.js';
+import { KibokoError } from '../common/errors.js';
+import type { Engine } from '../engine/index.js';
+import { applyDeploy, type ApplyResult, type DeployEvent } from './apply.js';
+import { loadCompose } from './compose.js';
+import type { SystemConfig } from './model.js';
+import { observeProject } from './observe.js';
+import { planDeploy, type DeployPlan } from './plan.js';
+import type { DeployStore } from './store.js';
+import { resolveImage } from './tags.js';
+import { loadUnitFolder } from './units.js';
+
+const COMPOSE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+
+export interface LoadOptions {
+  projectName?: string | undefined;
+  env?: Record<string, string | undefined> | undefined;
+  cwd?: string | undefined;
+}
+
+/**
+ * Reads a system configuration: compose files (`-f` repeatable), or a folder holding a compose
+ * file or fleet-style unit files; without paths, the compose file in the working directory.
+ */
+export async function loadConfiguration(paths: readonly string[], options: LoadOptions = {}): Promise<SystemConfig> {
+  const cwd = options.cwd ?? process.cwd();
+  const targets = paths.length ? paths.map((p) => resolve(cwd, p)) : [cwd];
+  if (targets.length === 1 && existsSync(targets[0]!) && statSync(targets[0]!).isDirectory()) {
+    const dir = targets[0]!;
+    // Compose's own discovery (and its override file) when the folder has a compose file.
+    if (COMPOSE_NAMES.some((n) => existsSync(join(dir, n)))) return loadCompose([], { ...options, cwd: dir });
+    if (readdirSync(dir).some((f) => f.endsWith('.service'))) return loadUnitFolder(dir, { projectName: options.projectName ?? basename(dir), env: options.env });
+    throw new KibokoError('INVALID_ARGUMENT', `no configuration in ${dir}: neither ${COMPOSE_NAMES.join(', ')} nor *.service unit files`, {
+      hint: 'pass -f compose.yaml, or a folder with a compose file or unit files',
+    });
+  }
+  for (const t of targets) {
+    if (!existsSync(t)) throw new KibokoError('INVALID_ARGUMENT', `configuration file ${t} does not exist`, { hint: 'check the -f path' });
+  }
+  return loadCompose(targets, { ...options, cwd });
+}
+
+/** Applies tag policies against the images the engine has; returns the config to deploy and why images moved. */
+export async function resolveConfiguration(engine: Engine, config: SystemConfig): Promise<{ config: SystemConfig; notes: string[] }> {
+  const follows = config.services.some((s) => s.tagPolicy.kind === 'follow-branch');
+  const available = follows ? (await engine.listImages()).flatMap((i) => i.tags) : [];
+  const notes: string[] = [];
+  const services = config.services.map((s) => {
+    const r = resolveImage(s, available);
+    if (r.cause) notes.push(`${s.name}: ${s.image} → ${r.image} (${r.cause})`);
+    return r.image === s.image ? s : { ...s, image: r.image };
+  });
+  return { config: { ...config, services }, notes };
+}
+
+export async function planProject(engine: Engine, config: SystemConfig): Promise<DeployPlan> {
+  return planDeploy(config, await observeProject(engine, config.project));
+}
+
+/** Images that are needed and not on the engine are pulled; a failed pull stops the deploy before anything changes. */
+async function ensureImages(engine: Engine, config: SystemConfig, plan: DeployPlan): Promise<void> {
+  const needed = new Set(plan.steps.filter((s) => s.action === 'create' || s.action === 'update' || s.action === 'scale').map((s) => config.services.find((x) => x.name === s.service)!.image));
+  for (const image of needed) {
+    if (await engine.imageExists(image)) continue;
+    try {
+      await engine.pullImage(image);
+    } catch (cause) {
+      throw new KibokoError('INVALID_ARGUMENT', `image ${image} is not on the engine and could not be pulled: ${(cause as Error).message}`, {
+        cause,
+        hint: 'build or load the image on this engine (docker build / docker load), or fix the tag',
+      });
+    }
+  }
+}
+
+export interface DeployRun {
+  revision: number;
+  plan: DeployPlan;
+  result: ApplyResult;
+}
+
+/**
+ * One deploy: plan, record the revision (durably, before any change), make sure images exist,
+ * apply, and record the outcome. A revision with no changes is still recorded, as `ok`.
+ */
+export async function deployProject(
+  engine: Engine,
+  store: DeployStore,
+  config: SystemConfig,
+  options: { trigger: string; source: string; rollbackOf?: number; signal?: AbortSignal; clock?: Clock; onEvent?: (e: DeployEvent) => void; healthTimeoutMs?: number },
+): Promise<DeployRun> {
+  const plan = await planProject(engine, config);
+  const revision = store.begin({ project: config.project, trigger: options.trigger, source: options.source, config, plan, rollbackOf: options.rollbackOf });
+  try {
+    await ensureImages(engine, config, plan);
+    const result = await applyDeploy(config, plan, revision, {
+      engine,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(options.healthTimeoutMs ? { healthTimeoutMs: options.healthTimeoutMs } : {}),
+    });
+    store.finish(config.project, revision, result.outcome, result);
+    return { revision, plan, result };
+  } catch (err) {
+    store.finish(config.project, revision, 'failed', { error: (err as Error).message });
+    throw err;
+  }
+}
+
+/** Re-deploys an earlier revision's resolved configuration (any revision, not just the last). */
+export async function rollbackProject(
+  engine: Engine,
+  store: DeployStore,
+  project: string,
+  options: { to?: number | undefined; signal?: AbortSignal; onEvent?: (e: DeployEvent) => void; healthTimeoutMs?: number },
+): Promise<DeployRun & { target: number }> {
+  const latest = store.list(project, 1)[0];
+  if (!latest) throw new KibokoError('TARGET_NOT_FOUND', `no deploy history for project ${project}`, { hint: 'list projects with `kiboko deploy history`' });
+  const target = options.to !== undefined ? store.get(project, options.to) : store.previousOk(project, store.latestOk(project)?.rev ?? latest.rev);
+  if (!target) {
+    throw new KibokoError('TARGET_NOT_FOUND', options.to !== undefined ? `project ${project} has no revision ${options.to}` : `project ${project} has no earlier successful revision to roll back to`, {
+      hint: `see \`kiboko deploy history --project ${project}\``,
+    });
+  }
+  const run = await deployProject(engine, store, target.config, { trigger: 'rollback', source: `revision ${target.rev}`, rollbackOf: target.rev, ...options });
+  return { ...run, target: target.rev };
+}
