@@ -41,8 +41,11 @@ export class DockerEngine implements Engine {
   private readonly docker: Docker;
   private negotiated: Promise<EngineInfo> | undefined;
 
+  private readonly connectTimeoutMs: number;
+
   constructor(target: ConnectionTarget, options: DockerEngineOptions = {}) {
     this.endpoint = target.endpoint;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     // Every key is set explicitly so docker-modem's own DOCKER_* environment defaults never win.
     const base = {
       host: undefined,
@@ -53,7 +56,8 @@ export class DockerEngine implements Engine {
       cert: undefined,
       key: undefined,
       version: options.apiVersion ? `v${options.apiVersion}` : undefined,
-      connectionTimeout: options.connectTimeoutMs ?? 10_000,
+      // No connectionTimeout: docker-modem clears it only when a response arrives, so it would
+      // cut off every call longer than it (a graceful stop, a wait). Reachability is bounded in info().
     };
     const opts =
       target.kind === 'unix'
@@ -86,13 +90,22 @@ export class DockerEngine implements Engine {
   info(): Promise<EngineInfo> {
     this.negotiated ??= (async () => {
       let v: Docker.DockerVersion;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        v = await this.docker.version();
+        v = await Promise.race([
+          this.docker.version(),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(Object.assign(new Error('no answer'), { code: 'ETIMEDOUT' })), this.connectTimeoutMs);
+            timer.unref();
+          }),
+        ]);
       } catch (err) {
         this.negotiated = undefined;
         const code = (err as { code?: string }).code;
         if (code || (err as Error).message?.includes('socket hang up')) throw unreachable(this.endpoint, code ?? 'no answer', err);
         throw translateEngineError(err, { endpoint: this.endpoint, operation: 'connect' }) ?? err;
+      } finally {
+        clearTimeout(timer);
       }
       const server = v.ApiVersion;
       const negotiated = compareVersions(server, MAX_API_VERSION) < 0 ? server : MAX_API_VERSION;
