@@ -197,12 +197,18 @@ async function rollService(s: ServiceSpec, have: readonly ObservedReplica[], ctx
 
   const total = work.length;
   const size = u.parallelism === 0 ? Math.max(1, total) : u.parallelism;
+  // Replacements go in batches of `parallelism`; new slots (a new service, a scale-up) start together.
+  const replacing = work.filter((w) => w.old);
+  const adding = work.filter((w) => !w.old);
+  const batches: (typeof work)[] = [];
+  for (let i = 0; i < replacing.length; i += size) batches.push(replacing.slice(i, i + size));
+  if (adding.length) batches.push(adding);
   const done: { slot: number; newId: string; old?: ObservedReplica | undefined }[] = [];
   let failures = 0;
   let failureReason = '';
-  for (let i = 0; i < work.length; i += size) {
+  let processed = 0;
+  for (const [b, batch] of batches.entries()) {
     if (ctx.signal.aborted) break;
-    const batch = work.slice(i, i + size);
     const outcomes = await Promise.all(batch.map((w) => replaceSlot(s, w.slot, w.old, want, u, ctx)));
     for (const [k, o] of outcomes.entries()) {
       if (o.ok) done.push({ slot: batch[k]!.slot, newId: o.id, old: batch[k]!.old });
@@ -213,14 +219,15 @@ async function rollService(s: ServiceSpec, have: readonly ObservedReplica[], ctx
         done.push({ slot: batch[k]!.slot, newId: o.id ?? '', old: batch[k]!.old });
       }
     }
-    ctx.emit({ type: 'batch-done', at: iso(ctx), service: s.name, updated: Math.min(i + size, total), total });
+    processed += batch.length;
+    ctx.emit({ type: 'batch-done', at: iso(ctx), service: s.name, updated: processed, total });
     if (failures > 0 && failures / Math.max(1, total) > u.maxFailureRatio && u.failureAction !== 'continue') {
       if (u.failureAction === 'pause') {
         return { service: s.name, outcome: 'paused', error: `update paused after ${failures} failure(s) (${failureReason}); ${done.length - failures} of ${total} replicas updated — run apply again to resume, or roll back`, image: s.image };
       }
       return rollBack(s, done, `update failed: ${failureReason}`, ctx);
     }
-    if (u.delayMs && i + size < work.length) {
+    if (u.delayMs && b < batches.length - 1) {
       try {
         await ctx.clock.sleep(u.delayMs, ctx.signal);
       } catch (err) {
