@@ -3,6 +3,7 @@ import { asKibokoError, isAbortError, KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
 import type { ContainerDetails, Engine } from '../engine/index.js';
 import { defaultNetwork, projectNetwork, projectVolume, replicaSpec } from './containers.js';
+import { drain, ensureFront, frontPorts, removeFront, setUpstreams, type Front } from './front/index.js';
 import { configHash, containerConfig, type ContainerConfig } from './hash.js';
 import type { ServiceSpec, SystemConfig, UpdateConfig } from './model.js';
 import { observeProject, type ObservedReplica } from './observe.js';
@@ -113,7 +114,68 @@ export async function applyDeploy(config: SystemConfig, plan: DeployPlan, revisi
 
 const iso = (ctx: Ctx) => new Date(ctx.clock.now()).toISOString();
 
+/**
+ * Which replicas a service's front sends new connections to. Without a front (no published TCP
+ * port) every call is a no-op. A replica joins once ready and leaves — and is drained — before
+ * it is stopped, so clients never meet a stopping or starting replica.
+ */
+class Traffic {
+  private readonly live = new Map<string, string>();
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly front: Front | undefined,
+  ) {}
+
+  get fronted(): boolean {
+    return this.front !== undefined;
+  }
+
+  seed(id: string, ip: string) {
+    this.live.set(id, ip);
+  }
+
+  async add(id: string): Promise<void> {
+    if (!this.front) return;
+    const ip = (await this.ctx.engine.inspect(id)).networks[defaultNetwork(this.ctx.project)]?.ipAddress;
+    if (!ip) throw new KibokoError('ACTION_FAILED', `replica ${id.slice(0, 12)} has no address on ${defaultNetwork(this.ctx.project)}`);
+    this.live.set(id, ip);
+    await setUpstreams(this.ctx.engine, this.front, [...this.live.values()]);
+  }
+
+  async remove(id: string, graceMs: number): Promise<void> {
+    if (!this.front || !this.live.has(id)) return;
+    const ip = this.live.get(id)!;
+    this.live.delete(id);
+    await setUpstreams(this.ctx.engine, this.front, [...this.live.values()]);
+    const drained = await drain(this.ctx.engine, this.front, ip, graceMs, (ms) => this.ctx.clock.sleep(ms));
+    if (!drained) this.ctx.emit({ type: 'warning', at: iso(this.ctx), message: `connections to ${ip} still open after ${Math.round(graceMs / 1000)}s; stopping it anyway` });
+  }
+}
+
+/** Opens (or creates) the service's front when it publishes TCP ports, seeded with the running replicas. */
+async function openTraffic(s: ServiceSpec, have: readonly ObservedReplica[], ctx: Ctx): Promise<Traffic> {
+  if (frontPorts(s.ports).length === 0) return new Traffic(ctx, undefined);
+  const running: [string, string][] = [];
+  for (const r of have.filter((x) => x.status === 'running')) {
+    const ip = (await ctx.engine.inspect(r.id)).networks[defaultNetwork(ctx.project)]?.ipAddress;
+    if (ip) running.push([r.id, ip]);
+  }
+  let front: Front & { created: boolean };
+  try {
+    front = await ensureFront(ctx.engine, ctx.project, s.name, defaultNetwork(ctx.project), s.ports, running.map(([, ip]) => ip));
+  } catch (err) {
+    // E.g. a remote engine of another architecture, where the front image cannot be built.
+    ctx.emit({ type: 'warning', at: iso(ctx), message: `no front proxy for ${s.name} (${asKibokoError(err).message}): replicas publish their ports themselves` });
+    return new Traffic(ctx, undefined);
+  }
+  const t = new Traffic(ctx, front);
+  for (const [id, ip] of running) t.seed(id, ip);
+  if (!front.created) await setUpstreams(ctx.engine, front, running.map(([, ip]) => ip));
+  return t;
+}
+
 async function deleteService(service: string, have: readonly ObservedReplica[], ctx: Ctx): Promise<ServiceResult> {
+  await removeFront(ctx.engine, ctx.project, service);
   for (const r of have) await removeReplica(service, r.slot, r.id, ctx, 10);
   return { service, outcome: 'ok' };
 }
@@ -129,8 +191,8 @@ async function removeReplica(service: string, slot: number, id: string, ctx: Ctx
 }
 
 /** A replica of `cfg` in `slot`, started; a leftover container with the same name is replaced. */
-async function startReplica(service: ServiceSpec, slot: number, cfg: ContainerConfig, ctx: Ctx): Promise<string> {
-  const spec = replicaSpec(ctx.project, service.name, slot, cfg, ctx.revision);
+async function startReplica(service: ServiceSpec, slot: number, cfg: ContainerConfig, ctx: Ctx, publish = true): Promise<string> {
+  const spec = replicaSpec(ctx.project, service.name, slot, cfg, ctx.revision, publish);
   let ref;
   try {
     ref = await ctx.engine.create(spec);
@@ -179,7 +241,8 @@ export async function waitReady(id: string, cfg: ContainerConfig, monitorMs: num
 async function rollService(s: ServiceSpec, have: readonly ObservedReplica[], ctx: Ctx): Promise<ServiceResult> {
   const want = containerConfig(s);
   const wantHash = configHash(want);
-  const u = effectiveUpdate(s, ctx);
+  const traffic = await openTraffic(s, have, ctx);
+  const u = effectiveUpdate(s, ctx, traffic.fronted);
   const bySlot = new Map<number, ObservedReplica>();
   const extras: ObservedReplica[] = [];
   for (const r of [...have].sort((a, b) => a.slot - b.slot || (a.hash === wantHash ? -1 : 1))) {
@@ -209,7 +272,7 @@ async function rollService(s: ServiceSpec, have: readonly ObservedReplica[], ctx
   let processed = 0;
   for (const [b, batch] of batches.entries()) {
     if (ctx.signal.aborted) break;
-    const outcomes = await Promise.all(batch.map((w) => replaceSlot(s, w.slot, w.old, want, u, ctx)));
+    const outcomes = await Promise.all(batch.map((w) => replaceSlot(s, w.slot, w.old, want, u, ctx, traffic)));
     for (const [k, o] of outcomes.entries()) {
       if (o.ok) done.push({ slot: batch[k]!.slot, newId: o.id, old: batch[k]!.old });
       else {
@@ -225,7 +288,7 @@ async function rollService(s: ServiceSpec, have: readonly ObservedReplica[], ctx
       if (u.failureAction === 'pause') {
         return { service: s.name, outcome: 'paused', error: `update paused after ${failures} failure(s) (${failureReason}); ${done.length - failures} of ${total} replicas updated — run apply again to resume, or roll back`, image: s.image };
       }
-      return rollBack(s, done, `update failed: ${failureReason}`, ctx);
+      return rollBack(s, done, `update failed: ${failureReason}`, ctx, traffic);
     }
     if (u.delayMs && b < batches.length - 1) {
       try {
@@ -237,9 +300,12 @@ async function rollService(s: ServiceSpec, have: readonly ObservedReplica[], ctx
   }
   if (ctx.signal.aborted && done.length < work.length) {
     // Stop at a safe point, on one version: undo the part of this service already rolled.
-    return { ...(await rollBack(s, done, 'cancelled', ctx)), outcome: 'cancelled' };
+    return { ...(await rollBack(s, done, 'cancelled', ctx, traffic)), outcome: 'cancelled' };
   }
-  for (const r of extras.sort((a, b) => b.slot - a.slot)) await removeReplica(s.name, r.slot, r.id, ctx, graceOf(s));
+  for (const r of extras.sort((a, b) => b.slot - a.slot)) {
+    await traffic.remove(r.id, graceOf(s) * 1000);
+    await removeReplica(s.name, r.slot, r.id, ctx, graceOf(s));
+  }
   if (failures > 0) return { service: s.name, outcome: 'ok', error: `${failures} replica(s) failed; failure_action continue`, image: s.image };
   return { service: s.name, outcome: 'ok', image: s.image };
 }
@@ -252,8 +318,9 @@ function graceOf(s: { stopGracePeriodMs?: number | undefined }): number {
  * start-first needs two containers of a slot at once, which a fixed published host port forbids:
  * such services go stop-first, with a warning (the zero-downtime front proxy is what lifts this).
  */
-function effectiveUpdate(s: ServiceSpec, ctx: Ctx): UpdateConfig {
-  const fixedPort = s.ports.some((p) => p.published !== undefined);
+function effectiveUpdate(s: ServiceSpec, ctx: Ctx, fronted: boolean): UpdateConfig {
+  // With a front, replicas publish nothing themselves: only UDP ports still pin a host port.
+  const fixedPort = s.ports.some((p) => p.published !== undefined && (!fronted || p.protocol === 'udp'));
   if (s.update.order === 'start-first' && fixedPort) {
     ctx.emit({ type: 'warning', at: iso(ctx), message: `${s.name} publishes a fixed host port, which two containers cannot share: updating stop-first (a short gap per replica)` });
     return { ...s.update, order: 'stop-first' };
@@ -261,13 +328,24 @@ function effectiveUpdate(s: ServiceSpec, ctx: Ctx): UpdateConfig {
   return s.update;
 }
 
-async function replaceSlot(s: ServiceSpec, slot: number, old: ObservedReplica | undefined, cfg: ContainerConfig, u: UpdateConfig, ctx: Ctx): Promise<{ ok: true; id: string } | { ok: false; id?: string | undefined; reason: string }> {
+async function replaceSlot(
+  s: ServiceSpec,
+  slot: number,
+  old: ObservedReplica | undefined,
+  cfg: ContainerConfig,
+  u: UpdateConfig,
+  ctx: Ctx,
+  traffic: Traffic,
+): Promise<{ ok: true; id: string } | { ok: false; id?: string | undefined; reason: string }> {
   const job = ctx.jobs.has(s.name);
   const oldRunning = old && (old.status === 'running' || old.status === 'restarting');
-  if (old && (u.order === 'stop-first' || !oldRunning || old.hash === configHash(cfg))) await removeReplica(s.name, slot, old.id, ctx, graceOf(s));
+  if (old && (u.order === 'stop-first' || !oldRunning || old.hash === configHash(cfg))) {
+    await traffic.remove(old.id, graceOf(s) * 1000);
+    await removeReplica(s.name, slot, old.id, ctx, graceOf(s));
+  }
   let id: string;
   try {
-    id = await startReplica(s, slot, cfg, ctx);
+    id = await startReplica(s, slot, cfg, ctx, !traffic.fronted);
   } catch (err) {
     const reason = asKibokoError(err).message;
     ctx.emit({ type: 'replica-failed', at: iso(ctx), service: s.name, slot, id: '', reason });
@@ -280,7 +358,11 @@ async function replaceSlot(s: ServiceSpec, slot: number, old: ObservedReplica | 
     return { ok: false, id, reason: ready.reason };
   }
   ctx.emit({ type: 'replica-ready', at: iso(ctx), service: s.name, slot, id, ms: ctx.clock.now() - started, health: ready.health });
-  if (old && oldRunning && u.order === 'start-first' && old.hash !== configHash(cfg)) await removeReplica(s.name, slot, old.id, ctx, graceOf(s));
+  if (!job) await traffic.add(id);
+  if (old && oldRunning && u.order === 'start-first' && old.hash !== configHash(cfg)) {
+    await traffic.remove(old.id, graceOf(s) * 1000);
+    await removeReplica(s.name, slot, old.id, ctx, graceOf(s));
+  }
   return { ok: true, id };
 }
 
@@ -289,7 +371,13 @@ async function replaceSlot(s: ServiceSpec, slot: number, old: ObservedReplica | 
  * replica is gone, waiting for it to be ready), removing the new replicas; slots that were new
  * (scale up, new service) are removed.
  */
-async function rollBack(s: ServiceSpec, done: readonly { slot: number; newId: string; old?: ObservedReplica | undefined }[], reason: string, ctx: Ctx): Promise<ServiceResult> {
+async function rollBack(
+  s: ServiceSpec,
+  done: readonly { slot: number; newId: string; old?: ObservedReplica | undefined }[],
+  reason: string,
+  ctx: Ctx,
+  traffic: Traffic,
+): Promise<ServiceResult> {
   ctx.emit({ type: 'rollback-started', at: iso(ctx), service: s.name, reason });
   const problems: string[] = [];
   const restoredImages = new Set<string>();
@@ -302,16 +390,20 @@ async function rollBack(s: ServiceSpec, done: readonly { slot: number; newId: st
           () => false,
         );
         if (!alive) {
-          const id = await startReplica({ ...s, ...prior, name: s.name } as ServiceSpec, d.slot, prior, ctx);
+          const id = await startReplica({ ...s, ...prior, name: s.name } as ServiceSpec, d.slot, prior, ctx, !traffic.fronted);
           const ready = await waitReady(id, prior, Math.min(s.rollback.monitorMs, 5000), ctx);
           if (!ready.ok) problems.push(`slot ${d.slot}: the previous version did not come back (${ready.reason})`);
+          else await traffic.add(id);
         }
         restoredImages.add(prior.image);
       } catch (err) {
         problems.push(`slot ${d.slot}: ${asKibokoError(err).message}`);
       }
     }
-    if (d.newId) await removeReplica(s.name, d.slot, d.newId, ctx, graceOf(s)).catch((err) => problems.push(`slot ${d.slot}: ${asKibokoError(err).message}`));
+    if (d.newId) {
+      await traffic.remove(d.newId, graceOf(s) * 1000).catch((err) => problems.push(`slot ${d.slot}: ${asKibokoError(err).message}`));
+      await removeReplica(s.name, d.slot, d.newId, ctx, graceOf(s)).catch((err) => problems.push(`slot ${d.slot}: ${asKibokoError(err).message}`));
+    }
   }
   const restored = restoredImages.size ? `restored ${[...restoredImages].join(', ')}` : 'removed the new replicas';
   return {

@@ -11,7 +11,8 @@ export function replicaName(project: string, service: string, slot: number, hash
 }
 
 /** The engine spec of one replica: the service's container config plus kiboko's labels. */
-export function replicaSpec(project: string, service: string, slot: number, cfg: ContainerConfig, revision: number): ContainerSpec & { name: string } {
+/** `publish: false` when a front proxy holds the service's host ports: the replica only exposes them. */
+export function replicaSpec(project: string, service: string, slot: number, cfg: ContainerConfig, revision: number, publish = true): ContainerSpec & { name: string } {
   const hash = configHash(cfg);
   const binds: string[] = [];
   const anonymous: string[] = [];
@@ -35,7 +36,7 @@ export function replicaSpec(project: string, service: string, slot: number, cfg:
       [LABELS.deployConfig]: canonicalJson(cfg),
       [LABELS.deployRevision]: String(revision),
     },
-    ports: cfg.ports,
+    ports: publish ? cfg.ports : [],
     binds,
     volumes: anonymous,
     networks: [

@@ -13,6 +13,8 @@ export interface HostToolsImage {
   programs: readonly string[];
   /** Folders copied whole (plugin folders such as iptables' xtables extensions). */
   folders?: readonly string[];
+  /** Extra files written into the image: absolute path → contents. */
+  files?: Readonly<Record<string, string>>;
   entrypoint?: readonly string[];
 }
 
@@ -83,6 +85,10 @@ export async function buildHostToolsImage(engine: Engine, spec: HostToolsImage, 
       }
     }
     for (const bin of binaries) for (const lib of sharedLibraries(bin)) place(fs, lib, seen);
+    for (const [path, contents] of Object.entries(spec.files ?? {})) {
+      mkdirSync(dirname(join(fs, path)), { recursive: true });
+      writeFileSync(join(fs, path), contents);
+    }
     const busybox = findStaticBusybox();
     if (busybox) {
       mkdirSync(join(fs, 'bin'), { recursive: true });
