@@ -61,9 +61,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`kiboko.deploy.project=${PROJECT}`] }) });
+  // Every project this file deployed starts with PROJECT (…, -zd, -units, -compose).
+  const mine = (labels: Record<string, string> | undefined) => (labels?.['kiboko.deploy.project'] ?? '').startsWith(PROJECT);
+  const list = (await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['kiboko.deploy.project'] }) })).filter((c) => mine(c.Labels));
   await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
-  for (const n of await docker.listNetworks({ filters: JSON.stringify({ label: [`kiboko.deploy.project=${PROJECT}`] }) })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  for (const n of (await docker.listNetworks({ filters: JSON.stringify({ label: ['kiboko.deploy.project'] }) })).filter((n) => mine(n.Labels))) {
+    await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  }
   for (const t of ['58-develop', '100-develop', '101-hotfix']) await docker.getImage(`${REPO}:${t}`).remove({ force: true }).catch(() => undefined);
   await docker.getImage(`${REPO}-myservice:58-develop`).remove({ force: true }).catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
@@ -231,5 +235,60 @@ describe('fleet-style unit files deploy like the equivalent compose service', ()
     const r = await runCli(['deploy', 'plan', '-f', bad], { stateDir });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/x\.service.*not a docker run/i);
+  });
+});
+
+describe('zero downtime through the front proxy', () => {
+  it('a published-port service answers every request through an update and through a failed-then-rolled-back update', async () => {
+    const project = `${PROJECT}-zd`;
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const file = join(dir, 'zd.yaml');
+    const text = (tag: string) =>
+      `name: ${project}\nservices:\n  web:\n    image: ${REPO}:${tag}\n    ports: ["127.0.0.1:${port}:80"]\n    stop_grace_period: 1s\n    deploy:\n      replicas: 2\n      update_config: {parallelism: 1, order: start-first, monitor: 1s}\n`;
+    writeFileSync(file, text('58-develop'));
+    const first = await runCli(['deploy', 'apply', '-f', file], { stateDir });
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+
+    /** A steady request loop: a new connection per request, as most clients behind a balancer. */
+    const load = (until: () => boolean) =>
+      (async () => {
+        const r = { ok: 0, failed: 0, versions: {} as Record<string, number> };
+        while (!until()) {
+          try {
+            const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000), headers: { connection: 'close' } });
+            const body = (await res.text()).trim();
+            if (res.ok) {
+              r.ok++;
+              r.versions[body] = (r.versions[body] ?? 0) + 1;
+            } else r.failed++;
+          } catch {
+            r.failed++;
+          }
+        }
+        return r;
+      })();
+
+    let done = false;
+    const during = load(() => done);
+    writeFileSync(file, text('100-develop'));
+    const update = await runCli(['deploy', 'apply', '-f', file], { stateDir });
+    done = true;
+    const a = await during;
+    console.log(`update: ${a.ok} ok, ${a.failed} failed, versions ${JSON.stringify(a.versions)}`);
+    expect(update.code, update.stdout + update.stderr).toBe(0);
+    expect(a.failed).toBe(0);
+    expect(a.ok).toBeGreaterThan(100);
+    expect(a.versions['100-develop']).toBeGreaterThan(0);
+
+    done = false;
+    const during2 = load(() => done);
+    writeFileSync(file, text('101-hotfix'));
+    const bad = await runCli(['deploy', 'apply', '-f', file], { stateDir });
+    done = true;
+    const b = await during2;
+    console.log(`failed update + rollback: ${b.ok} ok, ${b.failed} failed, versions ${JSON.stringify(b.versions)}`);
+    expect(bad.code).toBe(1);
+    expect(b.failed).toBe(0);
+    expect(Object.keys(b.versions)).toEqual(['100-develop']);
   });
 });
