@@ -11,6 +11,7 @@ answers() { curl -sf --max-time 2 --unix-socket "$sock" http://localhost/_ping >
 need=()
 want() { command -v "$1" >/dev/null 2>&1 || need+=("$2"); }
 want curl curl
+want git git
 want dockerd docker.io
 want iptables iptables
 want nft nftables

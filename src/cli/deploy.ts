@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { invalidArgument } from '../common/errors.js';
 import { parseLogLevel } from '../common/log.js';
@@ -57,14 +58,26 @@ async function open(o: Record<string, unknown>) {
 
 const files = (o: Record<string, unknown>): string[] => (o.file as string[] | undefined) ?? [];
 
+/** The configuration from -f paths, or from a git branch (`--from git+URL#branch`) pinned to its commit. */
+async function loadFromFlags(o: Record<string, unknown>) {
+  const d = await import('../deploy/index.js');
+  if (o.from) {
+    const src = d.parseGitSource(String(o.from));
+    const checkout = await d.checkoutGitSource(src, (o.stateDir as string | undefined) ?? defaultStateDir());
+    const paths = files(o).length ? files(o).map((f) => join(checkout.dir, f)) : [checkout.dir];
+    return { loaded: await d.loadConfiguration(paths, { projectName: o.project as string | undefined, cwd: checkout.dir }), source: checkout.describe };
+  }
+  return { loaded: await d.loadConfiguration(files(o), { projectName: o.project as string | undefined }), source: files(o).join(',') || process.cwd() };
+}
+
 export async function runDeployPlan(cmd: Command): Promise<number> {
   const o = mergedOptions(cmd);
   const d = await import('../deploy/index.js');
-  const loaded = await d.loadConfiguration(files(o), { projectName: o.project as string | undefined });
+  const { loaded, source } = await loadFromFlags(o);
   const engine = await connectEngine(connectionFlags(o));
   const { config, notes } = await d.resolveConfiguration(engine, loaded);
   const plan = await d.planProject(engine, config);
-  if (o.json) process.stdout.write(`${JSON.stringify({ plan, notes })}\n`);
+  if (o.json) process.stdout.write(`${JSON.stringify({ plan, notes, source })}\n`);
   else {
     for (const n of notes) process.stdout.write(`tag policy: ${n}\n`);
     process.stdout.write(`${renderPlan(plan)}\n`);
@@ -89,10 +102,10 @@ export async function runDeployApply(cmd: Command): Promise<number> {
   const signals = installSignalHandlers((m) => (json ? log!.warn(m) : process.stderr.write(`${m}\n`)));
   try {
     const once = async () => {
-      const loaded = await d.loadConfiguration(files(o), { projectName: o.project as string | undefined });
+      const { loaded, source } = await loadFromFlags(o);
       const { config, notes } = await d.resolveConfiguration(engine, loaded);
       for (const n of notes) say(`tag policy: ${n}`);
-      const run = await d.deployProject(engine, store, config, { trigger: o.watch ? 'watch' : 'apply', source: files(o).join(',') || process.cwd(), signal: signals.signal, onEvent: emit });
+      const run = await d.deployProject(engine, store, config, { trigger: o.watch ? 'watch' : 'apply', source, signal: signals.signal, onEvent: emit });
       if (log) log.info({ event: 'deploy-finished', revision: run.revision, outcome: run.result.outcome, plan: run.plan, services: run.result.services }, `revision ${run.revision}: ${run.result.outcome}`);
       else say(run.plan.changes ? `revision ${run.revision}: ${run.result.outcome}` : `revision ${run.revision}: no change`);
       return run.result.outcome === 'ok' ? 0 : run.result.outcome === 'cancelled' ? 130 : 1;

@@ -167,6 +167,7 @@ function addDeployCommands(program: Command, handlers: Handlers) {
     .description('declarative deploys: plan and apply a system configuration (compose file or unit files) with health-gated rolling updates, rollback and history');
   const common = (c: Command) => {
     c.option('-f, --file <path>', 'compose file (repeatable) or a folder with a compose file or *.service unit files', collect)
+      .option('--from <git+URL#branch[:path]>', 'read the configuration from a git branch (the revision records the commit)')
       .option('-p, --project <name>', 'project name (default: compose `name:`, else the folder name)')
       .option('-j, --json', 'JSON output (apply: NDJSON events)');
     addEngineOptions(c);

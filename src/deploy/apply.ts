@@ -288,7 +288,10 @@ async function rollService(s: ServiceSpec, have: readonly ObservedReplica[], ctx
       if (u.failureAction === 'pause') {
         return { service: s.name, outcome: 'paused', error: `update paused after ${failures} failure(s) (${failureReason}); ${done.length - failures} of ${total} replicas updated — run apply again to resume, or roll back`, image: s.image };
       }
-      return rollBack(s, done, `update failed: ${failureReason}`, ctx, traffic);
+      const rolled = await rollBack(s, done, `update failed: ${failureReason}`, ctx, traffic);
+      // A service that did not exist before is gone again: so is its front.
+      if (have.length === 0) await removeFront(ctx.engine, ctx.project, s.name);
+      return rolled;
     }
     if (u.delayMs && b < batches.length - 1) {
       try {

@@ -8,4 +8,5 @@ export { applyDeploy, type ApplyResult, type DeployEvent, type ServiceResult, ty
 export { DeployStore, type Revision, type RevisionOutcome } from './store.js';
 export { loadConfiguration, resolveConfiguration, planProject, deployProject, rollbackProject, type DeployRun, type LoadOptions } from './run.js';
 export { loadCompose } from './compose.js';
+export { parseGitSource, checkoutGitSource, type GitSource } from './source.js';
 export { loadUnitFolder } from './units.js';

@@ -292,3 +292,44 @@ describe('zero downtime through the front proxy', () => {
     expect(Object.keys(b.versions)).toEqual(['100-develop']);
   });
 });
+
+describe('configuration sources', () => {
+  it('--from git+URL#branch deploys the branch tip and pins the commit in the revision', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const repo = join(dir, 'system-src');
+    const bare = join(dir, 'system.git');
+    mkdirSync(repo);
+    const project = `${PROJECT}-git`;
+    writeFileSync(join(repo, 'compose.yaml'), `name: ${project}\nservices:\n  app:\n    image: ${REPO}:58-develop\n    stop_grace_period: 1s\n`);
+    const g = (args: string[], cwd = repo) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
+    g(['init', '-q', '-b', 'main']);
+    g(['-c', 'user.email=t@t', '-c', 'user.name=t', 'add', '.']);
+    g(['-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'system v1']);
+    execFileSync('git', ['clone', '-q', '--bare', repo, bare]);
+    const commit = g(['rev-parse', 'HEAD']);
+    const r = await runCli(['deploy', 'apply', '--from', `git+file://${bare}#main`], { stateDir });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const h = JSON.parse((await runCli(['deploy', 'history', '--json', '--project', project], { stateDir })).stdout);
+    expect(h.revisions[0].source).toBe(`git+file://${bare}#main@${commit}`);
+    const bad = await runCli(['deploy', 'plan', '--from', `git+file://${bare}#no-such-branch`], { stateDir });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/git fetch failed/);
+  });
+
+  it('apply --watch re-plans on its interval, applies a change, and stops cleanly on SIGTERM', async () => {
+    const project = `${PROJECT}-watch`;
+    const file = join(dir, 'watch.yaml');
+    const text = (tag: string) => `name: ${project}\nservices:\n  app:\n    image: ${REPO}:${tag}\n    stop_grace_period: 1s\n    deploy:\n      update_config: {monitor: 0s}\n`;
+    writeFileSync(file, text('58-develop'));
+    const p = startCli(['deploy', 'apply', '--json', '--watch', '2s', '-f', file], { stateDir });
+    await p.waitForOutput(/"event":"deploy-finished"/, 60_000);
+    writeFileSync(file, text('100-develop'));
+    await p.waitForOutput(/"event":"service-started"[^\n]*"action":"update"/, 60_000);
+    await p.waitForOutput(/"action":"update"[\s\S]*"event":"deploy-finished"/, 60_000);
+    p.child.kill('SIGTERM');
+    const r = await p.done;
+    expect(r.code, r.stderr).toBe(0);
+    const [c] = await docker.listContainers({ filters: JSON.stringify({ label: [`kiboko.deploy.project=${project}`] }) });
+    expect(c!.Image).toBe(`${REPO}:100-develop`);
+  });
+});

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, configHash, containerConfig, describeChanges } from './hash.js';
+import { DEFAULT_ROLLBACK, DEFAULT_UPDATE, type ServiceSpec } from './model.js';
+
+function svc(over: Partial<ServiceSpec> = {}): ServiceSpec {
+  return {
+    name: 'web',
+    image: 'repo/web:1',
+    environment: { A: '1', B: '2' },
+    ports: [{ target: 80, protocol: 'tcp' }],
+    volumes: [],
+    networks: [],
+    labels: {},
+    dependsOn: [],
+    restart: 'no',
+    replicas: 1,
+    update: DEFAULT_UPDATE,
+    rollback: DEFAULT_ROLLBACK,
+    tagPolicy: { kind: 'pinned' },
+    ...over,
+  };
+}
+
+/** The same object with its keys in reverse order, recursively (arrays keep their order). */
+function reversedKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(reversedKeys);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reversedKeys(x)]));
+  return v;
+}
+
+describe('configHash', () => {
+  const base = configHash(svc());
+
+  it('is a sha256 hex digest', () => {
+    expect(base).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('ignores replicas, rollout settings, tag policy, origin and depends_on', () => {
+    expect(configHash(svc({ replicas: 7 }))).toBe(base);
+    expect(configHash(svc({ update: { ...DEFAULT_UPDATE, parallelism: 3, order: 'stop-first' } }))).toBe(base);
+    expect(configHash(svc({ rollback: { ...DEFAULT_ROLLBACK, delayMs: 999 } }))).toBe(base);
+    expect(configHash(svc({ tagPolicy: { kind: 'follow-branch', branch: 'develop' } }))).toBe(base);
+    expect(configHash(svc({ origin: { file: 'compose.yaml', line: 12 } }))).toBe(base);
+    expect(configHash(svc({ dependsOn: [{ service: 'db', condition: 'service_healthy' }] }))).toBe(base);
+  });
+
+  it('ignores key order, at every depth', () => {
+    const s = svc({ environment: { Z: 'z', A: 'a' }, healthcheck: { test: ['CMD', 'true'], intervalMs: 1000, retries: 2 } });
+    expect(configHash(reversedKeys(s) as ServiceSpec)).toBe(configHash(s));
+  });
+
+  it('is the same for the service and its container config', () => {
+    expect(configHash(containerConfig(svc()))).toBe(base);
+  });
+
+  it('treats an undefined optional field like a missing one', () => {
+    expect(configHash(svc({ command: undefined, user: undefined }))).toBe(base);
+  });
+
+  it('changes with image, env, ports and command', () => {
+    const hashes = [
+      base,
+      configHash(svc({ image: 'repo/web:2' })),
+      configHash(svc({ environment: { A: '1', B: '3' } })),
+      configHash(svc({ environment: { A: '1', B: '2', C: '' } })),
+      configHash(svc({ ports: [{ target: 81, protocol: 'tcp' }] })),
+      configHash(svc({ ports: [{ target: 80, protocol: 'tcp', published: 8080 }] })),
+      configHash(svc({ command: ['serve'] })),
+      configHash(svc({ command: ['serve', '--verbose'] })),
+    ];
+    expect(new Set(hashes).size).toBe(hashes.length);
+  });
+
+  it('is sensitive to array order (command arguments are positional)', () => {
+    expect(configHash(svc({ command: ['a', 'b'] }))).not.toBe(configHash(svc({ command: ['b', 'a'] })));
+  });
+});
+
+describe('containerConfig', () => {
+  it('drops exactly the rollout fields', () => {
+    const cfg = containerConfig(svc({ origin: { file: 'x' } }));
+    expect(Object.keys(cfg).sort()).toEqual(['environment', 'image', 'labels', 'name', 'networks', 'ports', 'restart', 'volumes']);
+  });
+});
+
+describe('describeChanges', () => {
+  const from = containerConfig(svc({ environment: { KEEP: 'same', GONE: 'secret-old', CHANGED: 'secret-a' } }));
+
+  it('names added, removed and changed env keys without their values', () => {
+    const to = containerConfig(svc({ environment: { KEEP: 'same', NEW: 'secret-new', CHANGED: 'secret-b' } }));
+    const causes = describeChanges(from, to);
+    expect(causes).toEqual(['environment changed (+NEW -GONE ~CHANGED)']);
+    expect(causes.join(' ')).not.toMatch(/secret/);
+  });
+
+  it('lists several keys of one kind comma-separated', () => {
+    const to = containerConfig(svc({ environment: { KEEP: 'same', GONE: 'secret-old', CHANGED: 'secret-a', X: '1', Y: '2' } }));
+    expect(describeChanges(from, to)).toEqual(['environment changed (+X,Y)']);
+  });
+
+  it('puts the image change first, then other keys in sorted order', () => {
+    const to = containerConfig(svc({ image: 'repo/web:2', environment: { KEEP: 'same' }, ports: [], command: ['x'] }));
+    expect(describeChanges(from, to)).toEqual(['image repo/web:1 → repo/web:2', 'command changed', 'environment changed (-GONE,CHANGED)', 'ports changed']);
+  });
+
+  it('describes labels like env, by key', () => {
+    const a = containerConfig(svc({ labels: { team: 'a' } }));
+    const b = containerConfig(svc({ labels: { team: 'b', tier: 'front' } }));
+    expect(describeChanges(a, b)).toEqual(['labels changed (+tier ~team)']);
+  });
+
+  it('is empty for equal configs, whatever their key order', () => {
+    expect(describeChanges(from, reversedKeys(from) as typeof from)).toEqual([]);
+  });
+
+  it('never reports the service name', () => {
+    expect(describeChanges(containerConfig(svc({ name: 'a' })), containerConfig(svc({ name: 'b' })))).toEqual([]);
+  });
+
+  it('notices a field that appears or disappears', () => {
+    const a = containerConfig(svc());
+    const b = containerConfig(svc({ user: '1000' }));
+    expect(describeChanges(a, b)).toEqual(['user changed']);
+    expect(describeChanges(b, a)).toEqual(['user changed']);
+  });
+});
+
+describe('canonicalJson', () => {
+  it('sorts keys at every depth and keeps array order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}');
+  });
+
+  it('drops undefined values at every depth', () => {
+    expect(canonicalJson({ a: undefined, b: { c: undefined, d: 1 } })).toBe('{"b":{"d":1}}');
+  });
+
+  it('parses back to an equal value', () => {
+    const v = { s: 'quote " and \\ and ☃', n: -1.5, t: true, f: false, nil: null, arr: [], obj: {} };
+    expect(JSON.parse(canonicalJson(v))).toEqual(v);
+  });
+
+  it('is the same string for objects that differ only in key order', () => {
+    const v = { x: { b: [1, 2], a: 'a' }, w: 'w' };
+    expect(canonicalJson(reversedKeys(v))).toBe(canonicalJson(v));
+  });
+});
