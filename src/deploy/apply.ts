@@ -147,7 +147,7 @@ class Traffic {
     const ip = this.live.get(id)!;
     this.live.delete(id);
     await setUpstreams(this.ctx.engine, this.front, [...this.live.values()]);
-    const drained = await drain(this.ctx.engine, this.front, ip, graceMs, (ms) => this.ctx.clock.sleep(ms));
+    const drained = await drain(this.ctx.engine, this.front, ip, graceMs, this.ctx.clock);
     if (!drained) this.ctx.emit({ type: 'warning', at: iso(this.ctx), message: `connections to ${ip} still open after ${Math.round(graceMs / 1000)}s; stopping it anyway` });
   }
 }
@@ -231,6 +231,7 @@ export async function waitReady(id: string, cfg: ContainerConfig, monitorMs: num
       if (readyAt !== undefined && ctx.clock.now() - readyAt >= monitorMs) return { ok: true, health: d.hasHealthcheck ? 'healthy' : 'running' };
     }
     if (ctx.clock.now() - start > timeout + monitorMs || (job && ctx.signal.aborted)) {
+      if (job) return { ok: false, reason: `did not finish within ${Math.round(timeout / 1000)}s` };
       return { ok: false, reason: d.hasHealthcheck ? `not healthy within ${Math.round(timeout / 1000)}s (${d.health})` : `not running within ${Math.round(timeout / 1000)}s` };
     }
     await ctx.clock.sleep(ctx.pollMs);
@@ -254,7 +255,7 @@ async function rollService(s: ServiceSpec, have: readonly ObservedReplica[], ctx
   for (let slot = 1; slot <= s.replicas; slot++) {
     const r = bySlot.get(slot);
     if (!r) work.push({ slot });
-    else if (r.hash !== wantHash || (r.status !== 'running' && r.status !== 'restarting')) work.push({ slot, old: r });
+    else if (r.hash !== wantHash || !isSettled(r.status, ctx.jobs.has(s.name))) work.push({ slot, old: r });
   }
   work.sort((a, b) => Number(!a.old) - Number(!b.old) || a.slot - b.slot);
 
@@ -303,15 +304,22 @@ async function rollService(s: ServiceSpec, have: readonly ObservedReplica[], ctx
   }
   if (ctx.signal.aborted && done.length < work.length) {
     // Stop at a safe point, on one version: undo the part of this service already rolled.
-    return { ...(await rollBack(s, done, 'cancelled', ctx, traffic)), outcome: 'cancelled' };
+    const rolled = await rollBack(s, done, 'cancelled', ctx, traffic);
+    return { ...rolled, outcome: rolled.outcome === 'failed' ? 'failed' : 'cancelled' };
   }
   for (const r of extras.sort((a, b) => b.slot - a.slot)) {
     await traffic.remove(r.id, graceOf(s) * 1000);
     await removeReplica(s.name, r.slot, r.id, ctx, graceOf(s));
   }
-  if (failures > 0) return { service: s.name, outcome: 'ok', error: `${failures} replica(s) failed; failure_action continue`, image: s.image };
+  if (failures > 0) {
+    const why = u.failureAction === 'continue' ? 'failure_action continue' : `within max_failure_ratio ${u.maxFailureRatio}`;
+    return { service: s.name, outcome: 'ok', error: `${failures} replica(s) failed (${failureReason}); tolerated: ${why}`, image: s.image };
+  }
   return { service: s.name, outcome: 'ok', image: s.image };
 }
+
+/** A replica needs no work when it runs — or, for a one-shot job, when it has finished. */
+const isSettled = (status: string, job: boolean) => status === 'running' || status === 'restarting' || (job && status === 'exited');
 
 function graceOf(s: { stopGracePeriodMs?: number | undefined }): number {
   return Math.ceil((s.stopGracePeriodMs ?? 10_000) / 1000);
@@ -358,6 +366,12 @@ async function replaceSlot(
   const ready = await waitReady(id, cfg, u.monitorMs, ctx, job);
   if (!ready.ok) {
     ctx.emit({ type: 'replica-failed', at: iso(ctx), service: s.name, slot, id, reason: ready.reason });
+    if (old && oldRunning && u.order === 'start-first') {
+      // The old replica still serves: a failed new one never stays beside it (a later apply
+      // would otherwise keep the failed one and remove the healthy one).
+      await removeReplica(s.name, slot, id, ctx, graceOf(s));
+      return { ok: false, reason: ready.reason };
+    }
     return { ok: false, id, reason: ready.reason };
   }
   ctx.emit({ type: 'replica-ready', at: iso(ctx), service: s.name, slot, id, ms: ctx.clock.now() - started, health: ready.health });
@@ -384,8 +398,12 @@ async function rollBack(
   ctx.emit({ type: 'rollback-started', at: iso(ctx), service: s.name, reason });
   const problems: string[] = [];
   const restoredImages = new Set<string>();
+  const fixedPort = !traffic.fronted && s.ports.some((p) => p.published !== undefined);
   for (const d of done) {
     const prior = d.old?.config;
+    if (fixedPort && d.newId) {
+      await removeReplica(s.name, d.slot, d.newId, ctx, graceOf(s)).catch((err) => problems.push(`slot ${d.slot}: ${asKibokoError(err).message}`));
+    }
     if (prior) {
       try {
         const alive = await ctx.engine.inspect(d.old!.id).then(
@@ -394,7 +412,7 @@ async function rollBack(
         );
         if (!alive) {
           const id = await startReplica({ ...s, ...prior, name: s.name } as ServiceSpec, d.slot, prior, ctx, !traffic.fronted);
-          const ready = await waitReady(id, prior, Math.min(s.rollback.monitorMs, 5000), ctx);
+          const ready = await waitReady(id, prior, Math.min(s.rollback.monitorMs, 5000), ctx, ctx.jobs.has(s.name));
           if (!ready.ok) problems.push(`slot ${d.slot}: the previous version did not come back (${ready.reason})`);
           else await traffic.add(id);
         }
@@ -403,7 +421,7 @@ async function rollBack(
         problems.push(`slot ${d.slot}: ${asKibokoError(err).message}`);
       }
     }
-    if (d.newId) {
+    if (d.newId && !fixedPort) {
       await traffic.remove(d.newId, graceOf(s) * 1000).catch((err) => problems.push(`slot ${d.slot}: ${asKibokoError(err).message}`));
       await removeReplica(s.name, d.slot, d.newId, ctx, graceOf(s)).catch((err) => problems.push(`slot ${d.slot}: ${asKibokoError(err).message}`));
     }

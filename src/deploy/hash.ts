@@ -14,6 +14,7 @@ export function containerConfig(s: ServiceSpec): ContainerConfig {
 
 /** JSON with sorted keys, so equal configs always serialize (and hash) the same. */
 export function canonicalJson(value: unknown): string {
+  if (value === undefined) return 'null';
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)

@@ -56,6 +56,7 @@ export function planDeploy(config: SystemConfig, observed: readonly ObservedRepl
   const byService = new Map<string, ObservedReplica[]>();
   for (const r of observed) byService.set(r.service, [...(byService.get(r.service) ?? []), r]);
 
+  const jobs = new Set(config.services.flatMap((s) => s.dependsOn.filter((d) => d.condition === 'service_completed_successfully').map((d) => d.service)));
   for (const name of dependencyOrder(config.services)) {
     const s = config.services.find((x) => x.name === name)!;
     const have = (byService.get(name) ?? []).sort((a, b) => a.slot - b.slot);
@@ -73,7 +74,8 @@ export function planDeploy(config: SystemConfig, observed: readonly ObservedRepl
       causes.push(...(described.length ? described : ['config changed']));
       if (stale.length < have.length) causes.push(`${stale.length} of ${have.length} replicas run an older config`);
     }
-    const down = have.filter((r) => !RUNNING.has(r.status));
+    // A one-shot job that has finished is where it should be.
+    const down = have.filter((r) => !RUNNING.has(r.status) && !(jobs.has(name) && r.status === 'exited'));
     if (down.length) causes.push(`${down.length} of ${have.length} replicas not running`);
     const slots = new Set(have.map((r) => r.slot));
     if (slots.size !== have.length) causes.push('duplicate replica slots');

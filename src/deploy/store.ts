@@ -108,8 +108,8 @@ export class DeployStore {
           process.kill(r.owner_pid, 0);
           alive = true;
         }
-      } catch {
-        alive = false;
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, but another user's
       }
       if (!alive) this.db.prepare(`UPDATE revisions SET outcome = 'crashed', finished_at = ? WHERE project = ? AND rev = ?`).run(new Date().toISOString(), r.project, r.rev);
     }
@@ -127,7 +127,9 @@ export class DeployStore {
         .run(entry.project, row.next, new Date().toISOString(), entry.trigger, entry.source, JSON.stringify(entry.config), JSON.stringify(entry.plan), entry.rollbackOf ?? null, process.pid);
       return row.next;
     });
-    return tx();
+    // IMMEDIATE: take the write lock up front, so two deploys starting at once wait (busy_timeout)
+    // instead of failing with SQLITE_BUSY when their read turns into a write.
+    return tx.immediate();
   }
 
   finish(project: string, rev: number, outcome: Exclude<RevisionOutcome, 'running'>, result: unknown): void {

@@ -71,14 +71,14 @@ export async function setUpstreams(engine: Engine, front: Front, upstreams: read
 }
 
 /** Waits until no connection through the front is open to `upstream` (or the timeout passes). */
-export async function drain(engine: Engine, front: Front, upstream: string, timeoutMs: number, sleep: (ms: number) => Promise<void>): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+export async function drain(engine: Engine, front: Front, upstream: string, timeoutMs: number, clock: { now(): number; sleep(ms: number): Promise<void> }): Promise<boolean> {
+  const deadline = clock.now() + timeoutMs;
   for (;;) {
     const r = await engine.exec(front.id, { cmd: ['node', '/kiboko/front.cjs', 'status'] });
     const status = JSON.parse(r.stdout || '{}') as { active?: Record<string, number> };
     if (!status.active?.[upstream]) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(100);
+    if (clock.now() > deadline) return false;
+    await clock.sleep(100);
   }
 }
 
