@@ -58,6 +58,12 @@ async function open(o: Record<string, unknown>) {
 
 const files = (o: Record<string, unknown>): string[] => (o.file as string[] | undefined) ?? [];
 
+function engineMode(o: Record<string, unknown>): 'auto' | 'docker' | 'swarm' {
+  const m = (o.engine as string | undefined) ?? 'auto';
+  if (m !== 'auto' && m !== 'docker' && m !== 'swarm') throw invalidArgument(`invalid --engine '${m}': expected docker, swarm or auto`, 'e.g. --engine swarm');
+  return m;
+}
+
 /** The configuration from -f paths, or from a git branch (`--from git+URL#branch`) pinned to its commit. */
 async function loadFromFlags(o: Record<string, unknown>) {
   const d = await import('../deploy/index.js');
@@ -76,7 +82,7 @@ export async function runDeployPlan(cmd: Command): Promise<number> {
   const { loaded, source } = await loadFromFlags(o);
   const engine = await connectEngine(connectionFlags(o));
   const { config, notes } = await d.resolveConfiguration(engine, loaded);
-  const plan = await d.planProject(engine, config);
+  const plan = await d.planProject(engine, config, engineMode(o));
   if (o.json) process.stdout.write(`${JSON.stringify({ plan, notes, source })}\n`);
   else {
     for (const n of notes) process.stdout.write(`tag policy: ${n}\n`);
@@ -105,7 +111,7 @@ export async function runDeployApply(cmd: Command): Promise<number> {
       const { loaded, source } = await loadFromFlags(o);
       const { config, notes } = await d.resolveConfiguration(engine, loaded);
       for (const n of notes) say(`tag policy: ${n}`);
-      const run = await d.deployProject(engine, store, config, { trigger: o.watch ? 'watch' : 'apply', source, signal: signals.signal, onEvent: emit });
+      const run = await d.deployProject(engine, store, config, { trigger: o.watch ? 'watch' : 'apply', source, signal: signals.signal, onEvent: emit, engineMode: engineMode(o) });
       if (log) log.info({ event: 'deploy-finished', revision: run.revision, outcome: run.result.outcome, plan: run.plan, services: run.result.services }, `revision ${run.revision}: ${run.result.outcome}`);
       else say(run.plan.changes ? `revision ${run.revision}: ${run.result.outcome}` : `revision ${run.revision}: no change`);
       return run.result.outcome === 'ok' ? 0 : run.result.outcome === 'cancelled' ? 130 : 1;
@@ -175,6 +181,7 @@ export async function runDeployRollback(cmd: Command): Promise<number> {
     if (to !== undefined && (!Number.isInteger(to) || to < 1)) throw invalidArgument(`invalid --to '${String(o.to)}': expected a revision number`, 'see `kiboko deploy history`');
     const run = await d.rollbackProject(engine, store, project, {
       to,
+      engineMode: engineMode(o),
       signal: signals.signal,
       onEvent: (e) => {
         const line = humanEvent(e);

@@ -168,6 +168,7 @@ function addDeployCommands(program: Command, handlers: Handlers) {
   const common = (c: Command) => {
     c.option('-f, --file <path>', 'compose file (repeatable) or a folder with a compose file or *.service unit files', collect)
       .option('--from <git+URL#branch[:path]>', 'read the configuration from a git branch (the revision records the commit)')
+      .option('--engine <docker|swarm>', 'deploy as containers on this engine, or as Swarm services (default: Swarm when the engine is a manager)')
       .option('-p, --project <name>', 'project name (default: compose `name:`, else the folder name)')
       .option('-j, --json', 'JSON output (apply: NDJSON events)');
     addEngineOptions(c);

@@ -9,6 +9,7 @@ import type { SystemConfig } from './model.js';
 import { observeProject } from './observe.js';
 import { planDeploy, type DeployPlan } from './plan.js';
 import type { DeployStore } from './store.js';
+import { applySwarm, observeSwarm, planSwarm } from './swarm.js';
 import { resolveImage } from './tags.js';
 import { loadUnitFolder } from './units.js';
 
@@ -55,7 +56,16 @@ export async function resolveConfiguration(engine: Engine, config: SystemConfig)
   return { config: { ...config, services }, notes };
 }
 
-export async function planProject(engine: Engine, config: SystemConfig): Promise<DeployPlan> {
+export type EngineMode = 'auto' | 'docker' | 'swarm';
+
+/** Swarm when asked, or (auto) when the engine is a Swarm manager; the single-host engine otherwise. */
+export async function useSwarm(engine: Engine, mode: EngineMode = 'auto'): Promise<boolean> {
+  if (mode !== 'auto') return mode === 'swarm';
+  return (await engine.systemInfo()).isManager;
+}
+
+export async function planProject(engine: Engine, config: SystemConfig, mode: EngineMode = 'auto'): Promise<DeployPlan> {
+  if (await useSwarm(engine, mode)) return planSwarm(config, await observeSwarm(engine, config.project));
   return planDeploy(config, await observeProject(engine, config.project));
 }
 
@@ -89,13 +99,16 @@ export async function deployProject(
   engine: Engine,
   store: DeployStore,
   config: SystemConfig,
-  options: { trigger: string; source: string; rollbackOf?: number; signal?: AbortSignal; clock?: Clock; onEvent?: (e: DeployEvent) => void; healthTimeoutMs?: number },
+  options: { trigger: string; source: string; rollbackOf?: number; signal?: AbortSignal; clock?: Clock; onEvent?: (e: DeployEvent) => void; healthTimeoutMs?: number; engineMode?: EngineMode },
 ): Promise<DeployRun> {
-  const plan = await planProject(engine, config);
+  const swarm = await useSwarm(engine, options.engineMode);
+  const plan = await planProject(engine, config, swarm ? 'swarm' : 'docker');
   const revision = store.begin({ project: config.project, trigger: options.trigger, source: options.source, config, plan, rollbackOf: options.rollbackOf });
   try {
     await ensureImages(engine, config, plan);
-    const result = await applyDeploy(config, plan, revision, {
+    const result = swarm
+      ? await applySwarm(config, plan, revision, { engine, ...(options.clock ? { clock: options.clock } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(options.onEvent ? { onEvent: options.onEvent } : {}) })
+      : await applyDeploy(config, plan, revision, {
       engine,
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -115,7 +128,7 @@ export async function rollbackProject(
   engine: Engine,
   store: DeployStore,
   project: string,
-  options: { to?: number | undefined; signal?: AbortSignal; onEvent?: (e: DeployEvent) => void; healthTimeoutMs?: number },
+  options: { to?: number | undefined; signal?: AbortSignal; onEvent?: (e: DeployEvent) => void; healthTimeoutMs?: number; engineMode?: EngineMode },
 ): Promise<DeployRun & { target: number }> {
   const latest = store.list(project, 1)[0];
   if (!latest) throw new KibokoError('TARGET_NOT_FOUND', `no deploy history for project ${project}`, { hint: 'list projects with `kiboko deploy history`' });

@@ -17,6 +17,8 @@ import type {
   ListOptions,
   NetworkSummary,
   RemoveOptions,
+  SwarmService,
+  SwarmTask,
 } from './types.js';
 
 interface FakeContainer extends ContainerDetails {
@@ -239,6 +241,34 @@ export class FakeEngine implements Engine {
     for (const [k, n] of this.networks) if (n.id === idOrName || n.name === idOrName) this.networks.delete(k);
   }
 
+  async listServices(): Promise<SwarmService[]> {
+    throw notSwarm();
+  }
+
+  async inspectService(): Promise<SwarmService> {
+    throw notSwarm();
+  }
+
+  async createService(): Promise<string> {
+    throw notSwarm();
+  }
+
+  async updateService(): Promise<void> {
+    throw notSwarm();
+  }
+
+  async removeService(): Promise<void> {
+    throw notSwarm();
+  }
+
+  async listTasks(): Promise<SwarmTask[]> {
+    throw notSwarm();
+  }
+
+  async ensureOverlayNetwork(name: string, labels: Readonly<Record<string, string>> = {}): Promise<string> {
+    return this.ensureNetwork(name, labels);
+  }
+
   async connectNetwork(network: string, container: string): Promise<void> {
     const c = this.find(container, 'connect');
     c.networks = { ...c.networks, [network]: { ipAddress: `10.1.0.${(this.seq++ % 250) + 2}` } };
@@ -291,6 +321,9 @@ export class FakeEngine implements Engine {
     c.finishedAt = new Date().toISOString();
   }
 }
+
+/** The fake is a single engine, never a Swarm manager (as a non-manager engine answers). */
+const notSwarm = () => new KibokoError('CONFLICT', 'This node is not a swarm manager.', { hint: 'docker swarm init, or deploy with --engine docker' });
 
 function matchLabel(labels: Readonly<Record<string, string>>, filter: string): boolean {
   const eq = filter.indexOf('=');

@@ -12,6 +12,9 @@ import type {
   ImageSummary,
   ListOptions,
   NetworkSummary,
+  SwarmService,
+  SwarmServiceDefinition,
+  SwarmTask,
   RemoveOptions,
 } from './types.js';
 
@@ -55,6 +58,15 @@ export interface Engine {
   /** Creates a bridge network unless one with that name exists; returns its id. */
   ensureNetwork(name: string, labels?: Readonly<Record<string, string>>): Promise<string>;
   removeNetwork(idOrName: string): Promise<void>;
+  /** Swarm (manager nodes): services by label, create/update/remove, their tasks. */
+  listServices(labels?: readonly string[]): Promise<SwarmService[]>;
+  inspectService(idOrName: string): Promise<SwarmService>;
+  createService(definition: SwarmServiceDefinition): Promise<string>;
+  updateService(id: string, version: number, definition: SwarmServiceDefinition): Promise<void>;
+  removeService(idOrName: string): Promise<void>;
+  listTasks(serviceId: string): Promise<SwarmTask[]>;
+  /** Creates an attachable overlay network (Swarm) unless one with that name exists. */
+  ensureOverlayNetwork(name: string, labels?: Readonly<Record<string, string>>): Promise<string>;
   /** Joins a container to a further network, with DNS aliases. */
   connectNetwork(network: string, container: string, aliases?: readonly string[]): Promise<void>;
   removeVolume(name: string): Promise<void>;

@@ -140,6 +140,67 @@ export interface EngineSystemInfo {
   isManager: boolean;
 }
 
+/** A Swarm service as kiboko defines it; the adapter maps it to the Engine API's ServiceSpec. */
+export interface SwarmServiceDefinition {
+  name: string;
+  image: string;
+  /** Replaces the image's ENTRYPOINT (ContainerSpec.Command). */
+  entrypoint?: readonly string[] | undefined;
+  /** Replaces the image's CMD (ContainerSpec.Args). */
+  command?: readonly string[] | undefined;
+  env: readonly string[];
+  /** Labels on the service. */
+  labels: Readonly<Record<string, string>>;
+  /** Labels on its containers. */
+  containerLabels: Readonly<Record<string, string>>;
+  healthcheck?: { test: readonly string[]; intervalMs?: number | undefined; timeoutMs?: number | undefined; retries?: number | undefined; startPeriodMs?: number | undefined } | undefined;
+  user?: string | undefined;
+  workingDir?: string | undefined;
+  stopSignal?: string | undefined;
+  stopGracePeriodMs?: number | undefined;
+  mounts: readonly { type: 'volume' | 'bind'; source?: string | undefined; target: string; readOnly: boolean }[];
+  networks: readonly { target: string; aliases: readonly string[] }[];
+  ports: readonly { target: number; published?: number | undefined; protocol: 'tcp' | 'udp' }[];
+  replicas: number;
+  update: SwarmUpdateConfig;
+  rollback: SwarmUpdateConfig;
+  restart: 'none' | 'on-failure' | 'any';
+}
+
+export interface SwarmUpdateConfig {
+  parallelism: number;
+  delayMs: number;
+  failureAction: 'pause' | 'continue' | 'rollback';
+  monitorMs: number;
+  maxFailureRatio: number;
+  order: 'stop-first' | 'start-first';
+}
+
+export type SwarmUpdateState = 'updating' | 'paused' | 'completed' | 'rollback_started' | 'rollback_paused' | 'rollback_completed';
+
+export interface SwarmService {
+  id: string;
+  name: string;
+  /** Object version, needed to update it. */
+  version: number;
+  labels: Readonly<Record<string, string>>;
+  image: string;
+  replicas: number;
+  updateState?: SwarmUpdateState | undefined;
+  updateMessage?: string | undefined;
+  /** When the update the status describes began (to tell it from an earlier update). */
+  updateStartedAt?: string | undefined;
+}
+
+export interface SwarmTask {
+  id: string;
+  state: string;
+  desiredState: string;
+  message: string;
+  error?: string | undefined;
+  image: string;
+}
+
 export interface BuildOptions {
   /** Directory sent as the build context. */
   contextDir: string;

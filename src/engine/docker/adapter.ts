@@ -22,6 +22,10 @@ import type {
   ListOptions,
   NetworkSummary,
   RemoveOptions,
+  SwarmService,
+  SwarmServiceDefinition,
+  SwarmTask,
+  SwarmUpdateConfig,
 } from '../types.js';
 import { translateEngineError, unreachable } from './errors.js';
 
@@ -463,6 +467,55 @@ export class DockerEngine implements Engine {
     await this.call(`remove network ${idOrName}`, () => this.docker.getNetwork(idOrName).remove());
   }
 
+  async listServices(labels: readonly string[] = []): Promise<SwarmService[]> {
+    const raw = await this.call('list services', () => this.docker.listServices({ filters: JSON.stringify(labels.length ? { label: [...labels] } : {}) }));
+    return ((raw ?? []) as unknown as RawService[]).map(toSwarmService);
+  }
+
+  async inspectService(idOrName: string): Promise<SwarmService> {
+    const raw = await this.call(`inspect service ${idOrName}`, () => this.docker.getService(idOrName).inspect());
+    return toSwarmService(raw as unknown as RawService);
+  }
+
+  async createService(definition: SwarmServiceDefinition): Promise<string> {
+    const r = await this.call(`create service ${definition.name}`, () => this.docker.createService(serviceSpec(definition) as unknown as Docker.CreateServiceOptions));
+    return (r as unknown as { id?: string; ID?: string } | undefined)?.id ?? (r as unknown as { ID?: string } | undefined)?.ID ?? '';
+  }
+
+  async updateService(id: string, version: number, definition: SwarmServiceDefinition): Promise<void> {
+    await this.call(`update service ${definition.name}`, () =>
+      this.docker.getService(id).update({ ...serviceSpec(definition), version } as unknown as Docker.ServiceSpec & { version: number }),
+    );
+  }
+
+  async removeService(idOrName: string): Promise<void> {
+    await this.call(`remove service ${idOrName}`, () => this.docker.getService(idOrName).remove());
+  }
+
+  async listTasks(serviceId: string): Promise<SwarmTask[]> {
+    const raw = (await this.call(`list tasks of ${serviceId}`, () => this.docker.listTasks({ filters: JSON.stringify({ service: [serviceId] }) }))) as unknown as {
+      ID: string;
+      DesiredState?: string;
+      Status?: { State?: string; Message?: string; Err?: string };
+      Spec?: { ContainerSpec?: { Image?: string } };
+    }[];
+    return (raw ?? []).map((t) => ({
+      id: t.ID,
+      state: t.Status?.State ?? 'unknown',
+      desiredState: t.DesiredState ?? 'unknown',
+      message: t.Status?.Message ?? '',
+      error: t.Status?.Err,
+      image: t.Spec?.ContainerSpec?.Image ?? '',
+    }));
+  }
+
+  async ensureOverlayNetwork(name: string, labels: Readonly<Record<string, string>> = {}): Promise<string> {
+    const existing = (await this.listNetworks()).find((n) => n.name === name);
+    if (existing) return existing.id;
+    const n = await this.call(`create network ${name}`, () => this.docker.createNetwork({ Name: name, Driver: 'overlay', Attachable: true, CheckDuplicate: true, Labels: { ...labels } }));
+    return (n as { id: string } | undefined)?.id ?? name;
+  }
+
   async connectNetwork(network: string, container: string, aliases: readonly string[] = []): Promise<void> {
     await this.call(`connect ${container} to ${network}`, () =>
       this.docker.getNetwork(network).connect({ Container: container, EndpointConfig: { Aliases: [...aliases] } }),
@@ -476,6 +529,77 @@ export class DockerEngine implements Engine {
   close(): void {
     // dockerode keeps no pooled sockets of its own; nothing to release today.
   }
+}
+
+const NS = 1e6;
+
+function updateConfigSpec(u: SwarmUpdateConfig) {
+  return {
+    Parallelism: u.parallelism,
+    Delay: Math.round(u.delayMs * NS),
+    FailureAction: u.failureAction,
+    Monitor: Math.round(u.monitorMs * NS),
+    MaxFailureRatio: u.maxFailureRatio,
+    Order: u.order,
+  };
+}
+
+/** kiboko's service definition → the Engine API's ServiceSpec. */
+export function serviceSpec(d: SwarmServiceDefinition): Record<string, unknown> {
+  return {
+    Name: d.name,
+    Labels: { ...d.labels },
+    TaskTemplate: {
+      ContainerSpec: {
+        Image: d.image,
+        Command: d.entrypoint ? [...d.entrypoint] : undefined,
+        Args: d.command ? [...d.command] : undefined,
+        Env: [...d.env],
+        Labels: { ...d.containerLabels },
+        User: d.user,
+        Dir: d.workingDir,
+        StopSignal: d.stopSignal,
+        StopGracePeriod: d.stopGracePeriodMs === undefined ? undefined : Math.round(d.stopGracePeriodMs * NS),
+        Healthcheck: d.healthcheck
+          ? {
+              Test: [...d.healthcheck.test],
+              Interval: d.healthcheck.intervalMs === undefined ? undefined : d.healthcheck.intervalMs * NS,
+              Timeout: d.healthcheck.timeoutMs === undefined ? undefined : d.healthcheck.timeoutMs * NS,
+              Retries: d.healthcheck.retries,
+              StartPeriod: d.healthcheck.startPeriodMs === undefined ? undefined : d.healthcheck.startPeriodMs * NS,
+            }
+          : undefined,
+        Mounts: d.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
+      },
+      RestartPolicy: { Condition: d.restart },
+      Networks: d.networks.map((n) => ({ Target: n.target, Aliases: [...n.aliases] })),
+    },
+    Mode: { Replicated: { Replicas: d.replicas } },
+    UpdateConfig: updateConfigSpec(d.update),
+    RollbackConfig: updateConfigSpec(d.rollback),
+    EndpointSpec: { Ports: d.ports.map((p) => ({ Protocol: p.protocol, TargetPort: p.target, PublishedPort: p.published, PublishMode: 'ingress' })) },
+  };
+}
+
+interface RawService {
+  ID: string;
+  Version?: { Index?: number };
+  Spec?: { Name?: string; Labels?: Record<string, string>; Mode?: { Replicated?: { Replicas?: number } }; TaskTemplate?: { ContainerSpec?: { Image?: string } } };
+  UpdateStatus?: { State?: string; Message?: string; StartedAt?: string };
+}
+
+function toSwarmService(s: RawService): SwarmService {
+  return {
+    id: s.ID,
+    name: s.Spec?.Name ?? s.ID,
+    version: s.Version?.Index ?? 0,
+    labels: s.Spec?.Labels ?? {},
+    image: s.Spec?.TaskTemplate?.ContainerSpec?.Image ?? '',
+    replicas: s.Spec?.Mode?.Replicated?.Replicas ?? 0,
+    updateState: s.UpdateStatus?.State as SwarmService['updateState'],
+    updateMessage: s.UpdateStatus?.Message,
+    updateStartedAt: s.UpdateStatus?.StartedAt,
+  };
 }
 
 /** Compares dotted API versions numerically: `1.9` < `1.41`. */

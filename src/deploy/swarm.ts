@@ -1,0 +1,208 @@
+import { systemClock, type Clock } from '../common/clock.js';
+import { asKibokoError, KibokoError } from '../common/errors.js';
+import { LABELS } from '../common/labels.js';
+import type { Engine, SwarmService, SwarmServiceDefinition } from '../engine/index.js';
+import type { ApplyResult, DeployEvent, ServiceResult } from './apply.js';
+import { projectNetwork, projectVolume } from './containers.js';
+import { canonicalJson, configHash, containerConfig, describeChanges, type ContainerConfig } from './hash.js';
+import type { ServiceSpec, SystemConfig } from './model.js';
+import { dependencyOrder, type DeployPlan, type PlanStep } from './plan.js';
+
+/** `docker stack deploy`'s namespace label, so `docker stack ls/ps` shows kiboko's projects too. */
+const STACK_LABEL = 'com.docker.stack.namespace';
+
+export const swarmServiceName = (project: string, service: string): string => `${project}_${service}`;
+export const swarmNetwork = (project: string): string => `${project}_default`;
+
+/** A service of the configuration as a Swarm service: update_config and rollback_config mapped 1:1. */
+export function toSwarmDefinition(project: string, s: ServiceSpec, revision: number): SwarmServiceDefinition {
+  const cfg = containerConfig(s);
+  const hash = configHash(cfg);
+  return {
+    name: swarmServiceName(project, s.name),
+    image: s.image,
+    entrypoint: s.entrypoint,
+    command: s.command,
+    env: Object.entries(s.environment).map(([k, v]) => `${k}=${v}`),
+    labels: {
+      [STACK_LABEL]: project,
+      [LABELS.managed]: 'true',
+      [LABELS.deployProject]: project,
+      [LABELS.deployService]: s.name,
+      [LABELS.deployHash]: hash,
+      [LABELS.deployConfig]: canonicalJson(cfg),
+      [LABELS.deployRevision]: String(revision),
+    },
+    containerLabels: { ...s.labels, [STACK_LABEL]: project, [LABELS.deployProject]: project, [LABELS.deployService]: s.name },
+    healthcheck: s.healthcheck,
+    user: s.user,
+    workingDir: s.workingDir,
+    stopSignal: s.stopSignal,
+    stopGracePeriodMs: s.stopGracePeriodMs,
+    mounts: s.volumes
+      .filter((v) => v.type !== 'anonymous')
+      .map((v) => ({ type: v.type === 'bind' ? ('bind' as const) : ('volume' as const), source: v.type === 'volume' && v.source ? projectVolume(project, v.source) : v.source, target: v.target, readOnly: v.readOnly })),
+    networks: [
+      { target: swarmNetwork(project), aliases: [s.name] },
+      ...s.networks.filter((n) => n !== 'default').map((n) => ({ target: projectNetwork(project, n), aliases: [s.name] })),
+    ],
+    ports: s.ports.map((p) => ({ target: p.target, published: p.published, protocol: p.protocol })),
+    replicas: s.replicas,
+    update: s.update,
+    rollback: s.rollback,
+    restart: s.restart === 'no' ? 'none' : s.restart === 'on-failure' ? 'on-failure' : 'any',
+  };
+}
+
+/** Pure: the same plan shape as on one host, from the services' labels. */
+export function planSwarm(config: SystemConfig, services: readonly SwarmService[]): DeployPlan {
+  const steps: PlanStep[] = [];
+  const byName = new Map(services.map((x) => [x.labels[LABELS.deployService] ?? '', x]));
+  for (const name of dependencyOrder(config.services)) {
+    const s = config.services.find((x) => x.name === name)!;
+    const have = byName.get(name);
+    const image = { from: have?.image, to: s.image };
+    if (!have) {
+      steps.push({ service: name, action: 'create', causes: ['new service'], replicas: { from: 0, to: s.replicas }, image });
+      continue;
+    }
+    const causes: string[] = [];
+    const changed = have.labels[LABELS.deployHash] !== configHash(s);
+    if (changed) {
+      let old: ContainerConfig | undefined;
+      try {
+        old = JSON.parse(have.labels[LABELS.deployConfig] ?? '') as ContainerConfig;
+      } catch {
+        old = undefined;
+      }
+      const d = old ? describeChanges(old, containerConfig(s)) : [];
+      causes.push(...(d.length ? d : ['config changed']));
+    }
+    if (have.replicas !== s.replicas) causes.push(`replicas ${have.replicas} → ${s.replicas}`);
+    if (have.updateState === 'paused' || have.updateState === 'rollback_paused') causes.push(`update ${have.updateState}`);
+    const action = changed || have.updateState === 'paused' ? 'update' : have.replicas !== s.replicas ? 'scale' : 'unchanged';
+    steps.push({ service: name, action, causes, replicas: { from: have.replicas, to: s.replicas }, image });
+  }
+  for (const [name, svc] of byName) {
+    if (!name || config.services.some((s) => s.name === name)) continue;
+    steps.push({ service: name, action: 'delete', causes: ['not in the configuration'], replicas: { from: svc.replicas, to: 0 }, image: { from: svc.image } });
+  }
+  return { project: config.project, steps, order: steps.map((s) => s.service), changes: steps.some((s) => s.action !== 'unchanged') };
+}
+
+export async function observeSwarm(engine: Engine, project: string): Promise<SwarmService[]> {
+  return engine.listServices([`${LABELS.deployProject}=${project}`]);
+}
+
+export interface SwarmApplyDeps {
+  engine: Engine;
+  clock?: Clock;
+  signal?: AbortSignal;
+  onEvent?: (e: DeployEvent) => void;
+  /** How long to wait for a service to converge (default 10 min). */
+  timeoutMs?: number;
+}
+
+/**
+ * Applies a plan to a Swarm: services are created or updated with their update_config and
+ * rollback_config, and kiboko waits for the true outcome — UpdateStatus `completed`, or
+ * `rollback_completed`/`paused`, which are failures (unlike `docker stack deploy`, which exits 0
+ * after an automatic rollback).
+ */
+export async function applySwarm(config: SystemConfig, plan: DeployPlan, revision: number, deps: SwarmApplyDeps): Promise<ApplyResult> {
+  const { engine } = deps;
+  const clock = deps.clock ?? systemClock;
+  const emit = (e: DeployEvent) => deps.onEvent?.(e);
+  const iso = () => new Date(clock.now()).toISOString();
+  const timeout = deps.timeoutMs ?? 600_000;
+  const labels = { [LABELS.managed]: 'true', [LABELS.deployProject]: config.project, [STACK_LABEL]: config.project };
+  await engine.ensureOverlayNetwork(swarmNetwork(config.project), labels);
+  for (const n of config.networks) await engine.ensureOverlayNetwork(projectNetwork(config.project, n), labels);
+  const existing = await observeSwarm(engine, config.project);
+  const results: ServiceResult[] = [];
+  let stopped = false;
+  for (const step of plan.steps) {
+    if (stopped || deps.signal?.aborted) {
+      results.push({ service: step.service, outcome: 'cancelled', error: 'not started: an earlier service failed or the deploy was cancelled' });
+      stopped = true;
+      continue;
+    }
+    if (step.action === 'unchanged') {
+      results.push({ service: step.service, outcome: 'unchanged' });
+      continue;
+    }
+    emit({ type: 'service-started', at: iso(), service: step.service, action: step.action, causes: step.causes });
+    const have = existing.find((x) => x.labels[LABELS.deployService] === step.service);
+    let result: ServiceResult;
+    try {
+      if (step.action === 'delete') {
+        await engine.removeService(have!.id);
+        result = { service: step.service, outcome: 'ok' };
+      } else {
+        const s = config.services.find((x) => x.name === step.service)!;
+        const def = toSwarmDefinition(config.project, s, revision);
+        let id: string;
+        const before = have ? await engine.inspectService(have.id) : undefined;
+        const requestedAt = Date.now();
+        if (have) {
+          id = have.id;
+          await engine.updateService(id, before!.version, def);
+        } else {
+          id = await engine.createService(def);
+        }
+        result = await waitConverged(engine, id, s, requestedAt, Boolean(have), clock, timeout, deps.signal, (m) => emit({ type: 'warning', at: iso(), message: m }));
+      }
+    } catch (err) {
+      result = { service: step.service, outcome: 'failed', error: asKibokoError(err).message };
+    }
+    emit({ type: 'service-finished', at: iso(), service: step.service, outcome: result.outcome, detail: result.error });
+    results.push(result);
+    if (result.outcome !== 'ok') stopped = true;
+  }
+  const failed = results.some((r) => r.outcome === 'failed' || r.outcome === 'rolled-back' || r.outcome === 'paused');
+  return { outcome: failed ? 'failed' : deps.signal?.aborted ? 'cancelled' : 'ok', services: results };
+}
+
+async function waitConverged(
+  engine: Engine,
+  id: string,
+  s: ServiceSpec,
+  requestedAt: number,
+  updated: boolean,
+  clock: Clock,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  warn: (m: string) => void,
+): Promise<ServiceResult> {
+  const start = clock.now();
+  for (;;) {
+    const svc = await engine.inspectService(id);
+    // Only the status of this update counts, not a `completed` left by an earlier one.
+    const current = svc.updateState && svc.updateStartedAt && Date.parse(svc.updateStartedAt) >= requestedAt - 1000 ? svc.updateState : undefined;
+    if (current === 'rollback_completed') {
+      return { service: s.name, outcome: 'rolled-back', error: `Swarm rolled the update back: ${svc.updateMessage ?? 'update failed'}; the service runs ${svc.image}`, image: svc.image };
+    }
+    if (current === 'paused' || current === 'rollback_paused') {
+      return { service: s.name, outcome: 'paused', error: `Swarm ${current === 'paused' ? 'paused the update' : 'paused the rollback'}: ${svc.updateMessage ?? ''}`, image: svc.image };
+    }
+    const settled = current === 'completed' || (current === undefined && (!updated || clock.now() - start > 2000));
+    if (settled && (await tasksRunning(engine, id, s.replicas))) return { service: s.name, outcome: 'ok', image: s.image };
+    if (signal?.aborted) {
+      warn(`cancelled while ${s.name} converges; Swarm finishes (or rolls back) the update by itself`);
+      return { service: s.name, outcome: 'cancelled', error: 'cancelled while converging' };
+    }
+    if (clock.now() - start > timeoutMs) {
+      throw new KibokoError('TIMEOUT', `${s.name} did not converge within ${Math.round(timeoutMs / 1000)}s (update state: ${svc.updateState ?? 'none'})`, {
+        hint: `inspect it: docker service ps ${svc.name}`,
+      });
+    }
+    await clock.sleep(500);
+  }
+}
+
+/** All desired replicas running with the service's current image (Swarm marks a task running only once healthy). */
+async function tasksRunning(engine: Engine, id: string, replicas: number): Promise<boolean> {
+  const svc = await engine.inspectService(id);
+  const tasks = (await engine.listTasks(id)).filter((t) => t.desiredState === 'running');
+  return tasks.filter((t) => t.state === 'running' && t.image.split('@')[0] === svc.image.split('@')[0]).length >= replicas;
+}
