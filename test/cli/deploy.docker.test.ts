@@ -211,21 +211,25 @@ describe('fleet-style unit files deploy like the equivalent compose service', ()
     const unitProject = `${PROJECT}-units`;
     const u = await runCli(['deploy', 'apply', '-f', unitsDir, '--project', unitProject], { stateDir });
     expect(u.code, u.stdout + u.stderr).toBe(0);
-    const [c] = await docker.listContainers({ filters: JSON.stringify({ label: [`kiboko.deploy.project=${unitProject}`] }) });
-    expect(c!.Ports.some((p) => p.PublicPort === 3000 && p.PrivatePort === 3000)).toBe(true);
+    // The published port is held by the service's front; the replica only exposes it.
+    const [front] = await docker.listContainers({ filters: JSON.stringify({ label: [`kiboko.deploy.project=${unitProject}`, 'kiboko.deploy.front=myservice'] }) });
+    expect(front!.Ports.some((p) => p.PublicPort === 3000)).toBe(true);
     const res = await fetch('http://127.0.0.1:3000/', { signal: AbortSignal.timeout(5000) });
     expect((await res.text()).trim()).toBe('58-develop');
+    const [c] = await docker.listContainers({ filters: JSON.stringify({ label: [`kiboko.deploy.project=${unitProject}`, 'kiboko.deploy.service=myservice'] }) });
     const unitConfig = c!.Labels['kiboko.deploy.config'];
-    await docker.getContainer(c!.Id).remove({ force: true });
+    for (const x of [front!, c!]) await docker.getContainer(x.Id).remove({ force: true });
 
     const composeDir = join(dir, 'equivalent');
     mkdirSync(composeDir);
     writeFileSync(join(composeDir, 'compose.yaml'), `services:\n  myservice:\n    image: ${REPO}-myservice:58-develop\n    ports: ["3000:3000"]\n`);
     const cp = await runCli(['deploy', 'apply', '-f', composeDir, '--project', `${PROJECT}-compose`], { stateDir });
     expect(cp.code, cp.stdout + cp.stderr).toBe(0);
-    const [d] = await docker.listContainers({ filters: JSON.stringify({ label: [`kiboko.deploy.project=${PROJECT}-compose`] }) });
+    const [d] = await docker.listContainers({ filters: JSON.stringify({ label: [`kiboko.deploy.project=${PROJECT}-compose`, 'kiboko.deploy.service=myservice'] }) });
     expect(d!.Labels['kiboko.deploy.config']).toBe(unitConfig);
-    await docker.getContainer(d!.Id).remove({ force: true });
+    for (const x of await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`kiboko.deploy.project=${PROJECT}-compose`] }) })) {
+      await docker.getContainer(x.Id).remove({ force: true });
+    }
   });
 
   it('a unit whose ExecStart is not docker run is refused with a clear message', async () => {
