@@ -7,6 +7,7 @@ import { applyDeploy, type ApplyResult, type DeployEvent } from './apply.js';
 import { FRONT_IMAGE } from './front/index.js';
 import { configHash, containerConfig } from './hash.js';
 import { DEFAULT_ROLLBACK, DEFAULT_UPDATE, type DependsCondition, type ServiceSpec, type SystemConfig, type UpdateConfig } from './model.js';
+import { newService } from './model.js';
 import { observeProject } from './observe.js';
 import { planDeploy, type DeployPlan } from './plan.js';
 
@@ -85,22 +86,7 @@ function upd(over: Partial<UpdateConfig> = {}): UpdateConfig {
 }
 
 function svc(name: string, over: Partial<ServiceSpec> = {}): ServiceSpec {
-  return {
-    name,
-    image: `repo/${name}:1`,
-    environment: {},
-    ports: [],
-    volumes: [],
-    networks: [],
-    labels: {},
-    dependsOn: [],
-    restart: 'no',
-    replicas: 1,
-    update: upd(),
-    rollback: { ...DEFAULT_ROLLBACK, monitorMs: 100 },
-    tagPolicy: { kind: 'pinned' },
-    ...over,
-  };
+  return newService(name, `repo/${name}:1`, { update: upd(), rollback: { ...DEFAULT_ROLLBACK, monitorMs: 100 }, ...over });
 }
 
 const HEALTHCHECK = { test: ['CMD', 'true'], intervalMs: 1000 };

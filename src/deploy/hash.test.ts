@@ -1,24 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, configHash, containerConfig, describeChanges } from './hash.js';
-import { DEFAULT_ROLLBACK, DEFAULT_UPDATE, type ServiceSpec } from './model.js';
+import { DEFAULT_ROLLBACK, DEFAULT_UPDATE, newService, type ServiceSpec } from './model.js';
 
 function svc(over: Partial<ServiceSpec> = {}): ServiceSpec {
-  return {
-    name: 'web',
-    image: 'repo/web:1',
-    environment: { A: '1', B: '2' },
-    ports: [{ target: 80, protocol: 'tcp' }],
-    volumes: [],
-    networks: [],
-    labels: {},
-    dependsOn: [],
-    restart: 'no',
-    replicas: 1,
-    update: DEFAULT_UPDATE,
-    rollback: DEFAULT_ROLLBACK,
-    tagPolicy: { kind: 'pinned' },
-    ...over,
-  };
+  return newService('web', 'repo/web:1', { environment: { A: '1', B: '2' }, ports: [{ target: 80, protocol: 'tcp' }], ...over });
 }
 
 /** The same object with its keys in reverse order, recursively (arrays keep their order). */

@@ -101,3 +101,23 @@ export const DEFAULT_UPDATE: UpdateConfig = {
 };
 
 export const DEFAULT_ROLLBACK: RollbackConfig = { ...DEFAULT_UPDATE, failureAction: 'pause' };
+
+/** A service with every default the loaders apply (one replica, Swarm-like rollout, pinned tag). */
+export function newService(name: string, image: string, over: Partial<ServiceSpec> = {}): ServiceSpec {
+  return {
+    name,
+    image,
+    environment: {},
+    ports: [],
+    volumes: [],
+    networks: [],
+    labels: {},
+    dependsOn: [],
+    restart: 'no',
+    replicas: 1,
+    update: DEFAULT_UPDATE,
+    rollback: DEFAULT_ROLLBACK,
+    tagPolicy: { kind: 'pinned' },
+    ...over,
+  };
+}

@@ -2,27 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { KibokoError } from '../common/errors.js';
 import type { ContainerStatus } from '../engine/index.js';
 import { configHash, containerConfig } from './hash.js';
-import { DEFAULT_ROLLBACK, DEFAULT_UPDATE, type DependsCondition, type ServiceSpec, type SystemConfig } from './model.js';
+import { DEFAULT_UPDATE, newService, type DependsCondition, type ServiceSpec, type SystemConfig } from './model.js';
 import type { ObservedReplica } from './observe.js';
 import { dependencyOrder, planDeploy } from './plan.js';
 
 function svc(name: string, over: Partial<ServiceSpec> = {}): ServiceSpec {
-  return {
-    name,
-    image: `repo/${name}:1`,
-    environment: {},
-    ports: [],
-    volumes: [],
-    networks: [],
-    labels: {},
-    dependsOn: [],
-    restart: 'no',
-    replicas: 1,
-    update: DEFAULT_UPDATE,
-    rollback: DEFAULT_ROLLBACK,
-    tagPolicy: { kind: 'pinned' },
-    ...over,
-  };
+  return newService(name, `repo/${name}:1`, over);
 }
 
 const deps = (...names: string[]): ServiceSpec['dependsOn'] => names.map((service) => ({ service, condition: 'service_started' as DependsCondition }));

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KibokoError } from '../common/errors.js';
-import { DEFAULT_ROLLBACK, DEFAULT_UPDATE, type ServiceSpec, type TagPolicy } from './model.js';
+import { type ServiceSpec, type TagPolicy } from './model.js';
+import { newService } from './model.js';
 import { compareBuildTags, parseBuildTag, parseImageRef, resolveImage, setTagInComposeFile } from './tags.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kiboko-tags-'));
@@ -28,21 +29,7 @@ function caught(fn: () => unknown): KibokoError {
 }
 
 function svc(image: string, tagPolicy: TagPolicy): ServiceSpec {
-  return {
-    name: 'app',
-    image,
-    environment: {},
-    ports: [],
-    volumes: [],
-    networks: [],
-    labels: {},
-    dependsOn: [],
-    restart: 'no',
-    replicas: 1,
-    update: DEFAULT_UPDATE,
-    rollback: DEFAULT_ROLLBACK,
-    tagPolicy,
-  };
+  return newService('app', image, { tagPolicy });
 }
 
 describe('parseImageRef', () => {
