@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../common/clock.js';
+import { mapSettled } from '../common/concurrency.js';
 import { asKibokoError, isAbortError, KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
 import type { ContainerDetails, Engine } from '../engine/index.js';
@@ -44,6 +45,8 @@ export interface ApplyDeps {
   onEvent?: (e: DeployEvent) => void;
   /** Upper bound for a replica to become healthy (default: derived from its healthcheck, ≥ 60 s). */
   healthTimeoutMs?: number;
+  /** Independent services applied at once (default 8). */
+  concurrency?: number;
   pollMs?: number;
 }
 
@@ -59,10 +62,10 @@ interface Ctx extends Required<Pick<ApplyDeps, 'engine' | 'clock'>> {
 }
 
 /**
- * Executes a deploy plan: project networks and volumes, then each service in dependency order —
- * create, scale, or a rolling update honouring update_config — and deletions last. A failed
- * update follows failure_action (rollback by default) and the result says what failed and what
- * was restored; one service failing stops the services that come after it.
+ * Executes a deploy plan: project networks and volumes, then the services in dependency waves
+ * (independent services at once) — create, scale, or a rolling update honouring update_config —
+ * and deletions last. A failed update follows failure_action (rollback by default) and the result
+ * says what failed and what was restored; one service failing stops the services after its wave.
  */
 export async function applyDeploy(config: SystemConfig, plan: DeployPlan, revision: number, deps: ApplyDeps): Promise<ApplyResult> {
   const ctx: Ctx = {
@@ -83,31 +86,46 @@ export async function applyDeploy(config: SystemConfig, plan: DeployPlan, revisi
     for (const v of config.volumes) await ctx.engine.ensureVolume(projectVolume(config.project, v), labels);
   }
   const observed = await observeProject(ctx.engine, config.project);
-  const results: ServiceResult[] = [];
-  let stopped = false;
-  for (const step of plan.steps) {
+  const byService = new Map<string, ServiceResult>();
+  const runStep = async (step: DeployPlan['steps'][number]): Promise<ServiceResult> => {
     const spec = config.services.find((s) => s.name === step.service);
     const have = observed.filter((r) => r.service === step.service);
-    if (stopped) {
-      results.push({ service: step.service, outcome: 'cancelled', error: 'not started: an earlier service failed or the deploy was cancelled' });
-      continue;
-    }
-    if (step.action === 'unchanged') {
-      results.push({ service: step.service, outcome: 'unchanged', image: spec?.image });
-      continue;
-    }
+    if (step.action === 'unchanged') return { service: step.service, outcome: 'unchanged', image: spec?.image };
     ctx.emit({ type: 'service-started', at: iso(ctx), service: step.service, action: step.action, causes: step.causes });
     let result: ServiceResult;
     try {
       result = step.action === 'delete' ? await deleteService(step.service, have, ctx) : await rollService(spec!, have, ctx);
     } catch (err) {
-      const e = asKibokoError(err);
-      result = { service: step.service, outcome: 'failed', error: e.message };
+      result = { service: step.service, outcome: 'failed', error: asKibokoError(err).message };
     }
     ctx.emit({ type: 'service-finished', at: iso(ctx), service: step.service, outcome: result.outcome, detail: result.error });
-    results.push(result);
-    if (result.outcome !== 'ok' || ctx.signal.aborted) stopped = true;
+    return result;
+  };
+  // Services whose dependencies are done go together, in waves (bounded); deletions come last.
+  // A failure lets the rest of its wave finish, then stops everything after it.
+  let pending = plan.steps.filter((s) => s.action !== 'delete');
+  const deletes = plan.steps.filter((s) => s.action === 'delete');
+  let stopped = false;
+  while (pending.length && !stopped && !ctx.signal.aborted) {
+    const wave = pending.filter((step) => (config.services.find((s) => s.name === step.service)?.dependsOn ?? []).every((d) => byService.has(d.service)));
+    if (wave.length === 0) break;
+    const settled = await mapSettled(wave, deps.concurrency ?? 8, runStep);
+    for (const [i, r] of settled.entries()) {
+      const result = r.ok ? r.value : { service: wave[i]!.service, outcome: 'failed' as const, error: asKibokoError(r.error).message };
+      byService.set(result.service, result);
+      if (result.outcome !== 'ok' && result.outcome !== 'unchanged') stopped = true;
+    }
+    pending = pending.filter((p) => !wave.includes(p));
   }
+  for (const step of deletes) {
+    if (stopped || ctx.signal.aborted) break;
+    const result = await runStep(step);
+    byService.set(step.service, result);
+    if (result.outcome !== 'ok') stopped = true;
+  }
+  const results: ServiceResult[] = plan.steps.map(
+    (step) => byService.get(step.service) ?? { service: step.service, outcome: 'cancelled', error: 'not started: an earlier service failed or the deploy was cancelled' },
+  );
   const failed = results.some((r) => r.outcome === 'failed' || r.outcome === 'rolled-back' || r.outcome === 'paused');
   return { outcome: failed ? 'failed' : ctx.signal.aborted ? 'cancelled' : 'ok', services: results };
 }
