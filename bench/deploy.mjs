@@ -612,7 +612,7 @@ async function main() {
   );
   const ps = apply.kiboko.perServiceMedianMs;
   console.log(
-    `kiboko per service (median ms, services run one after another): create ${fmtMs(ps.create)}, start ${fmtMs(ps.start)}, ready check ${fmtMs(ps.ready)}; ` +
+    `kiboko per service (median ms; independent services run concurrently): create ${fmtMs(ps.create)}, start ${fmtMs(ps.start)}, ready check ${fmtMs(ps.ready)}; ` +
       `kiboko / raw sequential = ${fmtRatio(apply.kiboko.median / apply.rawSequential.median)}`,
   );
 
