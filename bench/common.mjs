@@ -1,5 +1,6 @@
 // Shared helpers for the bench scripts: build-if-missing, timing a child process, statistics,
 // table printing and writing results. Plain Node ESM, no dependencies.
+import { randomBytes } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -104,4 +105,19 @@ export function run(file, args) {
   return new Promise((resolve, reject) => {
     execFile(file, args, { cwd: ROOT }, (err, stdout, stderr) => (err ? reject(new Error(`${file} ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout)));
   });
+}
+
+/** A run id unique enough to fence a bench's objects by name and label. */
+export const newRunId = () => `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+
+/** The engine's unix socket, from DOCKER_HOST when it names one. */
+export const SOCKET = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
+
+/** A whole-number setting from the environment (BENCH_REPEAT, …), with its fallback. */
+export function positiveInt(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number ≥ 1, got '${raw}'`);
+  return n;
 }

@@ -29,25 +29,11 @@
 // services one at a time) and splits kiboko's time into phases; the goals use the runs above.
 //
 // Env: BENCH_REPEAT (default 5).
-import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CLI,
-  ensureBuilt,
-  fmtMs,
-  fmtRatio,
-  killLiveChildren,
-  liveChildren,
-  machine,
-  median,
-  printTable,
-  ROOT,
-  timeProcess,
-  writeResult,
-} from './common.mjs';
+import { CLI, ensureBuilt, fmtMs, fmtRatio, killLiveChildren, liveChildren, machine, median, printTable, ROOT, timeProcess, writeResult, newRunId, SOCKET, positiveInt } from './common.mjs';
 
 const REPEAT = positiveInt('BENCH_REPEAT', 5);
 const NOOP_SERVICES = 100;
@@ -57,19 +43,11 @@ const GOAL_PLAN_MS = 500;
 const GOAL_PLAN_VS_COMPOSE = 10;
 const GOAL_APPLY_RATIO = 1.3;
 
-const RUN_ID = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+const RUN_ID = newRunId();
 const PREFIX = `kbd${RUN_ID}`;
 const BENCH_LABEL = 'kiboko.bench';
 const SERVICE_LABEL = 'kiboko.bench.service';
-const SOCKET = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
 
-function positiveInt(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number ≥ 1, got '${raw}'`);
-  return n;
-}
 
 await ensureBuilt();
 const { default: Docker } = await import('dockerode');

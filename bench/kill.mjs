@@ -11,22 +11,10 @@
 // kiboko.bench=<runid> and is removed by that label in a finally block and on SIGINT/SIGTERM.
 //
 // Env: BENCH_REPEAT (default 3), BENCH_CONTAINERS (default 40), BENCH_CREATE_PARALLEL (default 8).
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CLI,
-  ensureBuilt,
-  fmtMs,
-  fmtRatio,
-  killLiveChildren,
-  machine,
-  median,
-  printTable,
-  timeProcess,
-  writeResult,
-} from './common.mjs';
+import { CLI, ensureBuilt, fmtMs, fmtRatio, killLiveChildren, machine, median, printTable, timeProcess, writeResult, newRunId, SOCKET, positiveInt } from './common.mjs';
 
 const REPEAT = positiveInt('BENCH_REPEAT', 3);
 const COUNT = positiveInt('BENCH_CONTAINERS', 40);
@@ -36,17 +24,9 @@ const GOAL_RATIO = 1.15;
 /** Lets the engine go idle after the last start before the timed step (not timed). */
 const SETTLE_MS = 300;
 
-const RUN_ID = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+const RUN_ID = newRunId();
 const BENCH_LABEL = 'kiboko.bench';
-const SOCKET = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
 
-function positiveInt(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number ≥ 1, got '${raw}'`);
-  return n;
-}
 
 await ensureBuilt();
 const { default: Docker } = await import('dockerode');
