@@ -1,0 +1,137 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { handleFleet, type FleetRequest, type UnitOption } from './api.js';
+import { MemoryRegistry } from './memory.js';
+import { decodePageToken, encodePageToken } from './pagination.js';
+
+const req = (method: string, path: string, body?: unknown, contentType = 'application/json'): FleetRequest => {
+  const [p, q] = path.split('?');
+  return { method, path: p!, query: new URLSearchParams(q ?? ''), contentType, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) };
+};
+
+const dockerUnit = (image: string): UnitOption[] => [
+  { section: 'Unit', name: 'Description', value: 'app %i' },
+  { section: 'Service', name: 'ExecStartPre', value: '-/usr/bin/docker kill %p-%i' },
+  { section: 'Service', name: 'ExecStartPre', value: '-/usr/bin/docker rm %p-%i' },
+  { section: 'Service', name: 'ExecStart', value: `/usr/bin/docker run --name %p-%i ${image}` },
+  { section: 'Service', name: 'ExecStop', value: '/usr/bin/docker stop %p-%i' },
+];
+
+describe('fleet v1 units API semantics', () => {
+  it('runs the classic fleet flow: create launched (201), list, scale a new version by instances, delete the old by prefix (204)', async () => {
+    const r = new MemoryRegistry();
+    for (const n of ['app:1.0.0@1.service', 'app:1.0.0@2.service']) {
+      expect((await handleFleet(req('PUT', `/fleet/v1/units/${n}`, { desiredState: 'launched', options: dockerUnit('repo/app:1.0.0') }), r)).status).toBe(201);
+    }
+    const list = await handleFleet(req('GET', '/fleet/v1/units'), r);
+    expect(list.status).toBe(200);
+    expect((list.body as { units: { name: string; currentState: string }[] }).units.map((u) => [u.name, u.currentState])).toEqual([
+      ['app:1.0.0@1.service', 'launched'],
+      ['app:1.0.0@2.service', 'launched'],
+    ]);
+    for (const n of ['app:2.0.0@1.service', 'app:2.0.0@2.service']) {
+      expect((await handleFleet(req('PUT', `/fleet/v1/units/${n}`, { desiredState: 'launched', options: dockerUnit('repo/app:2.0.0') }), r)).status).toBe(201);
+    }
+    const old = (await r.list()).filter((u) => u.name.startsWith('app:1.0.0'));
+    for (const u of old) expect((await handleFleet(req('DELETE', `/fleet/v1/units/${u.name}`), r)).status).toBe(204);
+    expect((await r.list()).map((u) => u.name)).toEqual(['app:2.0.0@1.service', 'app:2.0.0@2.service']);
+  });
+
+  it('PUT with only desiredState is a state change (204); same options are not a replacement; new options replace (201)', async () => {
+    const r = new MemoryRegistry();
+    await handleFleet(req('PUT', '/fleet/v1/units/web.service', { desiredState: 'loaded', options: dockerUnit('a:1') }), r);
+    expect((await handleFleet(req('PUT', '/fleet/v1/units/web.service', { desiredState: 'launched' }), r)).status).toBe(204);
+    expect((await r.get('web.service'))!.desiredState).toBe('launched');
+    expect((await handleFleet(req('PUT', '/fleet/v1/units/web.service', { desiredState: 'launched', options: dockerUnit('a:1') }), r)).status).toBe(204);
+    expect((await handleFleet(req('PUT', '/fleet/v1/units/web.service', { desiredState: 'launched', options: dockerUnit('a:2') }), r)).status).toBe(201);
+  });
+
+  it('answers with fleet’s status codes and error body', async () => {
+    const r = new MemoryRegistry();
+    const cases: [FleetRequest, number, RegExp][] = [
+      [req('PUT', '/fleet/v1/units/new.service', { desiredState: 'launched' }), 409, /unit does not exist and options field empty/],
+      [req('PUT', '/fleet/v1/units/x.service', { options: dockerUnit('a:1') }), 409, /missing desiredState/],
+      [req('PUT', '/fleet/v1/units/x.service', { desiredState: 'launched', options: dockerUnit('a:1') }, 'text/plain'), 415, /application\/json/],
+      [req('PUT', '/fleet/v1/units/x.service', '{not json'), 400, /unable to decode body/],
+      [req('PUT', '/fleet/v1/units/x.service', { name: 'y.service', desiredState: 'launched', options: dockerUnit('a:1') }), 400, /must match/],
+      [req('PUT', '/fleet/v1/units/x.bogus', { desiredState: 'launched', options: dockerUnit('a:1') }), 400, /invalid unit type suffix/],
+      [req('PUT', '/fleet/v1/units/@x.service', { desiredState: 'launched', options: dockerUnit('a:1') }), 400, /starts with @/],
+      [req('PUT', '/fleet/v1/units/x.service', { desiredState: 'running', options: dockerUnit('a:1') }), 400, /invalid desiredState/],
+      [req('PUT', '/fleet/v1/units/tpl@.service', { desiredState: 'launched', options: dockerUnit('a:1') }), 400, /cannot activate template units/],
+      [
+        req('PUT', '/fleet/v1/units/x.service', { desiredState: 'launched', options: [...dockerUnit('a:1'), { section: 'X-Fleet', name: 'Global', value: 'true' }, { section: 'X-Fleet', name: 'MachineOf', value: 'y.service' }] }),
+        400,
+        /Global cannot be combined/,
+      ],
+      [req('GET', '/fleet/v1/units/none.service'), 404, /unit does not exist/],
+      [req('DELETE', '/fleet/v1/units/none.service'), 404, /unit does not exist/],
+      [req('POST', '/fleet/v1/units/x.service'), 405, /only GET, PUT and DELETE/],
+      [req('GET', '/fleet/v1/units?nextPageToken=zzz'), 400, /nextPageToken/],
+      [req('GET', '/fleet/v1/nothing'), 404, /not found/],
+      [req('GET', '/fleet/v1/units/%zz.service'), 400, /percent-encoding/],
+    ];
+    for (const [request, status, message] of cases) {
+      const res = await handleFleet(request, r);
+      expect(res.status, `${request.method} ${request.path}`).toBe(status);
+      const err = (res.body as { error: { code: number; message: string } }).error;
+      expect(err.code).toBe(status);
+      expect(err.message).toMatch(message);
+    }
+  });
+
+  it('a template may be submitted inactive; its instances launch', async () => {
+    const r = new MemoryRegistry();
+    expect((await handleFleet(req('PUT', '/fleet/v1/units/hello@.service', { desiredState: 'inactive', options: dockerUnit('a:1') }), r)).status).toBe(201);
+    expect((await handleFleet(req('PUT', '/fleet/v1/units/hello@1.service', { desiredState: 'launched', options: dockerUnit('a:1') }), r)).status).toBe(201);
+  });
+
+  it('refuses units the backend cannot run, with the backend’s message', async () => {
+    const r = new MemoryRegistry(undefined, (_n, options) => (options.some((o) => o.name === 'ExecStart' && !o.value.includes('docker run')) ? 'ExecStart is not a docker run line' : undefined));
+    const res = await handleFleet(req('PUT', '/fleet/v1/units/py.service', { desiredState: 'launched', options: [{ section: 'Service', name: 'ExecStart', value: '/usr/bin/python3 -m http.server' }] }), r);
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toMatch(/not a docker run line/);
+  });
+
+  it('paginates 250 units 100 at a time with fleet’s token; /state and /machines answer; /v1-alpha works too', async () => {
+    const r = new MemoryRegistry();
+    for (let i = 0; i < 250; i++) await r.put({ name: `u${String(i).padStart(3, '0')}.service`, options: dockerUnit('a:1'), desiredState: 'launched' });
+    const seen: string[] = [];
+    let token: string | undefined;
+    do {
+      const res = await handleFleet(req('GET', `/fleet/v1/units${token ? `?nextPageToken=${token}` : ''}`), r);
+      const b = res.body as { units: { name: string }[]; nextPageToken?: string };
+      seen.push(...b.units.map((u) => u.name));
+      token = b.nextPageToken;
+    } while (token);
+    expect(seen).toHaveLength(250);
+    expect(new Set(seen).size).toBe(250);
+    const states = await handleFleet(req('GET', '/fleet/v1/state?unitName=u007.service'), r);
+    expect((states.body as { states: { name: string; systemdSubState: string }[] }).states).toEqual([expect.objectContaining({ name: 'u007.service', systemdSubState: 'running' })]);
+    expect(((await handleFleet(req('GET', '/fleet/v1/machines'), r)).body as { machines: unknown[] }).machines).toHaveLength(1);
+    expect((await handleFleet(req('GET', '/v1-alpha/units/u001.service'), r)).status).toBe(200);
+    expect((await handleFleet(req('GET', '/fleet/v1/discovery'), r)).status).toBe(200);
+  });
+
+  it('page tokens are fleet’s: base64url little-endian {limit 100, page}; a wrong limit is refused', () => {
+    expect(decodePageToken(encodePageToken(3))).toEqual({ page: 3 });
+    expect(decodePageToken(encodePageToken(3, 50))).toEqual({ error: 'token limit must be 100' });
+    expect(decodePageToken(encodePageToken(0))).toEqual({ error: 'page number must be greater than zero' });
+  });
+
+  it('never answers 5xx or throws for arbitrary names, methods and bodies (property)', async () => {
+    const r = new MemoryRegistry();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'PUT', 'DELETE', 'POST', 'PATCH'),
+        fc.string({ maxLength: 40 }),
+        fc.oneof(fc.json(), fc.string(), fc.record({ desiredState: fc.string(), options: fc.anything() }, { requiredKeys: [] })),
+        async (method, name, body) => {
+          const res = await handleFleet(req(method, `/fleet/v1/units/${encodeURIComponent(name)}`, typeof body === 'string' ? body : JSON.stringify(body)), r);
+          expect(res.status).toBeLessThan(500);
+          if (res.status >= 400) expect((res.body as { error: { code: number } }).error.code).toBe(res.status);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,18 @@
+/** systemd unit name rules as fleet enforces them (`unit.ValidateName`). */
+const SUFFIXES = ['service', 'socket', 'timer', 'path', 'mount', 'automount', 'busname', 'device', 'scope', 'slice', 'snapshot', 'swap', 'target'];
+const TEMPLATE_SUFFIXES = ['path', 'service', 'socket', 'target', 'timer'];
+
+export function unitNameError(name: string): string | undefined {
+  if (name.length === 0) return 'unit name is empty';
+  if (name.length > 256) return 'unit name exceeds 256 characters';
+  if (!/^[A-Za-z0-9:_.@-]+$/.test(name)) return `unit name ${name} contains invalid characters`;
+  if (name.startsWith('@')) return `unit name ${name} starts with @`;
+  const dot = name.lastIndexOf('.');
+  const suffix = dot < 0 ? '' : name.slice(dot + 1);
+  if (!SUFFIXES.includes(suffix)) return `unit name ${name} has an invalid unit type suffix`;
+  if (isTemplate(name) && !TEMPLATE_SUFFIXES.includes(suffix)) return `template unit ${name} must be one of ${TEMPLATE_SUFFIXES.join(', ')}`;
+  return undefined;
+}
+
+/** `foo@.service` is a template; `foo@1.service` an instance of it. */
+export const isTemplate = (name: string): boolean => /@\.[a-z]+$/.test(name);
