@@ -13,6 +13,7 @@ export async function main(argv: string[]): Promise<number> {
     chaos: (kind) => async (cmd, args) => (await import('./chaos.js')).runChaosCommand(kind, cmd, args),
     recover: async (cmd) => (await import('./chaos.js')).runRecoverCommand(cmd),
     doctor: async (cmd) => (await import('./chaos.js')).runDoctorCommand(cmd),
+    serve: async (cmd) => (await import('./serve.js')).runServe(cmd),
     deploy: (sub) => async (cmd, args) => {
       const d = await import('./deploy.js');
       const run = { plan: d.runDeployPlan, apply: d.runDeployApply, history: d.runDeployHistory, rollback: d.runDeployRollback, 'set-tag': d.runDeploySetTag }[sub];

@@ -8,6 +8,7 @@ export interface Handlers {
   recover: ActionHandler;
   doctor: ActionHandler;
   deploy: (sub: 'plan' | 'apply' | 'history' | 'rollback' | 'set-tag') => ActionHandler;
+  serve?: ActionHandler;
 }
 
 export type NetemEffectName = 'delay' | 'loss' | 'loss-state' | 'loss-gemodel' | 'rate' | 'duplicate' | 'corrupt' | 'combine';
@@ -147,6 +148,23 @@ export function buildProgram(handlers: Handlers): Command {
   });
 
   addDeployCommands(program, handlers);
+
+  if (handlers.serve) {
+    const serve = program
+      .command('serve')
+      .description("run the daemon: fleet's v1 units API (units as containers) behind a bearer token, over a unix socket and/or TCP")
+      .option('--listen <host:port>', 'listen on TCP (e.g. 127.0.0.1:8555)')
+      .option('--socket <path>', 'listen on a unix socket (default: <state-dir>/kiboko.sock when no --listen)')
+      .option('--tls-cert <file>', 'serve HTTPS with this certificate')
+      .option('--tls-key <file>', 'and this key')
+      .option('--token-file <file>', 'the bearer token (created with mode 0600 on first start; default <state-dir>/serve.token)')
+      .option('--allow-any-exec-start', 'accept units whose ExecStart is not a docker run line (they are stored but cannot run as containers)');
+    addEngineOptions(serve);
+    const handler = handlers.serve;
+    serve.action(async (_opts: unknown, command: Command) => {
+      process.exitCode = await handler(command, []);
+    });
+  }
 
   const doctor = program
     .command('doctor')

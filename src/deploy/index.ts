@@ -11,3 +11,6 @@ export { toSwarmDefinition, planSwarm, applySwarm, observeSwarm, swarmServiceNam
 export { loadCompose } from './compose.js';
 export { parseGitSource, checkoutGitSource, type GitSource } from './source.js';
 export { loadUnitFolder } from './units.js';
+export { parseUnitFile, serialize as serializeUnit, toOptions, fromOptions, parseExec, parseUnitName, expandSpecifiers, type UnitFile } from './unitfile.js';
+export { translateUnits, type UnitSource, type UnitFolderConfig } from './units.js';
+export { parseDockerRun } from './dockerrun.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { fromOptions, serialize } from '../deploy/unitfile.js';
+import { fromOptions, serializeUnit as serialize } from '../deploy/index.js';
 import { VERSION } from '../common/version.js';
 import { isTemplate, unitNameError } from './name.js';
 import { decodePageToken, paginate } from './pagination.js';
