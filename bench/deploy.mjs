@@ -33,7 +33,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, ensureBuilt, fmtMs, fmtRatio, killLiveChildren, liveChildren, machine, median, printTable, ROOT, timeProcess, writeResult, newRunId, SOCKET, positiveInt } from './common.mjs';
+import { CLI, ensureBuilt, fmtMs, fmtRatio, killLiveChildren, liveChildren, machine, median, printTable, ROOT, timeProcess, writeResult, newRunId, SOCKET, positiveInt, mapLimit } from './common.mjs';
 
 const REPEAT = positiveInt('BENCH_REPEAT', 5);
 const NOOP_SERVICES = 100;
@@ -188,18 +188,6 @@ function checkAborted() {
   if (aborting) throw new Error('interrupted');
 }
 
-async function mapLimit(items, limit, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
-}
 
 /** timeProcess with a short error: exit code or signal, and the last lines of output (compose's warnings left out). */
 async function timed(file, args, options = {}) {

@@ -14,7 +14,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, ensureBuilt, fmtMs, fmtRatio, killLiveChildren, machine, median, printTable, timeProcess, writeResult, newRunId, SOCKET, positiveInt } from './common.mjs';
+import { CLI, ensureBuilt, fmtMs, fmtRatio, killLiveChildren, machine, median, printTable, timeProcess, writeResult, newRunId, SOCKET, positiveInt, mapLimit } from './common.mjs';
 
 const REPEAT = positiveInt('BENCH_REPEAT', 3);
 const COUNT = positiveInt('BENCH_CONTAINERS', 40);
@@ -93,18 +93,6 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 // ---------------------------------------------------------------------------------------------
 // setup and verification (not timed)
 
-async function mapLimit(items, limit, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
-}
 
 function checkAborted() {
   if (aborting) throw new Error('interrupted');

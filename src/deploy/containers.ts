@@ -1,10 +1,22 @@
 import { LABELS } from '../common/labels.js';
 import type { ContainerSpec } from '../engine/index.js';
 import { canonicalJson, configHash, type ContainerConfig } from './hash.js';
+import type { VolumeMount } from './model.js';
 
 export const defaultNetwork = (project: string): string => `${project}_default`;
 export const projectNetwork = (project: string, name: string): string => `${project}_${name}`;
 export const projectVolume = (project: string, name: string): string => `${project}_${name}`;
+
+/** A service's volumes as engine binds (`source:/target[:ro]`) and anonymous volume paths; `named` maps a named volume to its engine name. */
+export function volumeMounts(volumes: readonly VolumeMount[], named: (name: string) => string): { binds: string[]; anonymous: string[] } {
+  const binds: string[] = [];
+  const anonymous: string[] = [];
+  for (const v of volumes) {
+    if (v.type === 'anonymous' || !v.source) anonymous.push(v.target);
+    else binds.push(`${v.type === 'volume' ? named(v.source) : v.source}:${v.target}${v.readOnly ? ':ro' : ''}`);
+  }
+  return { binds, anonymous };
+}
 
 export function replicaName(project: string, service: string, slot: number, hash: string): string {
   return `${project}-${service}-${slot}-${hash.slice(0, 8)}`;
@@ -14,12 +26,7 @@ export function replicaName(project: string, service: string, slot: number, hash
 /** `publish: false` when a front proxy holds the service's host ports: the replica only exposes them. */
 export function replicaSpec(project: string, service: string, slot: number, cfg: ContainerConfig, revision: number, publish = true): ContainerSpec & { name: string } {
   const hash = configHash(cfg);
-  const binds: string[] = [];
-  const anonymous: string[] = [];
-  for (const v of cfg.volumes) {
-    if (v.type === 'anonymous' || !v.source) anonymous.push(v.target);
-    else binds.push(`${v.type === 'volume' ? projectVolume(project, v.source) : v.source}:${v.target}${v.readOnly ? ':ro' : ''}`);
-  }
+  const { binds, anonymous } = volumeMounts(cfg.volumes, (named) => projectVolume(project, named));
   return {
     name: replicaName(project, service, slot, hash),
     image: cfg.image,

@@ -14,3 +14,4 @@ export { loadUnitFolder } from './units.js';
 export { parseUnitFile, serialize as serializeUnit, toOptions, fromOptions, parseExec, parseUnitName, expandSpecifiers, type UnitFile } from './unitfile.js';
 export { translateUnits, type UnitSource, type UnitFolderConfig } from './units.js';
 export { parseDockerRun } from './dockerrun.js';
+export { volumeMounts } from './containers.js';

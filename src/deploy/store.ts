@@ -1,8 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
-import { KibokoError } from '../common/errors.js';
+import { openDatabase, type Database } from '../common/sqlite.js';
 import type { SystemConfig } from './model.js';
 import type { DeployPlan } from './plan.js';
 
@@ -78,23 +75,10 @@ const fromRow = (r: Row): Revision => ({
  * whose process is gone is marked `crashed` on the next open.
  */
 export class DeployStore {
-  private readonly db: BetterSqlite3.Database;
+  private readonly db: Database;
 
   constructor(stateDir: string) {
-    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-    let Database: typeof BetterSqlite3;
-    try {
-      Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
-    } catch (cause) {
-      throw new KibokoError('INTERNAL', `the SQLite driver (better-sqlite3) could not be loaded: ${(cause as Error).message}`, {
-        cause,
-        hint: 'reinstall kiboko (npm ci) so better-sqlite3 is built for this Node version',
-      });
-    }
-    this.db = new Database(join(stateDir, 'deploy.db'));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = openDatabase(join(stateDir, 'deploy.db'));
     this.db.exec(SCHEMA);
     this.markCrashed();
   }

@@ -1,11 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
 import { asKibokoError, KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
-import { fromOptions, parseExec, translateUnits, type ServiceSpec } from '../deploy/index.js';
+import { openDatabase, type Database } from '../common/sqlite.js';
+import { fromOptions, parseExec, translateUnits, volumeMounts, type ServiceSpec } from '../deploy/index.js';
 import type { ContainerSpec, ContainerSummary, Engine } from '../engine/index.js';
 import { unitHash, type DesiredState, type FleetUnit, type Machine, type UnitOption, type UnitRegistry, type UnitStateRecord } from './api.js';
 import { isTemplate } from './name.js';
@@ -26,12 +24,7 @@ export function unitContainer(name: string, options: readonly UnitOption[]): { s
   const explicit = i < 0 ? undefined : argv[i]!.startsWith('--name=') ? argv[i]!.slice('--name='.length) : argv[i + 1];
   // Docker names allow [A-Za-z0-9_.-] only; fleet names such as `app:1.0.0@1` expand `%p-%i` to more.
   const containerName = (explicit ?? `kiboko-unit-${name}`).replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
-  const binds: string[] = [];
-  const anonymous: string[] = [];
-  for (const v of service.volumes) {
-    if (v.type === 'anonymous' || !v.source) anonymous.push(v.target);
-    else binds.push(`${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`);
-  }
+  const { binds, anonymous } = volumeMounts(service.volumes, (named) => named);
   const nets = service.networks.filter((n) => n !== 'default');
   return {
     service,
@@ -65,18 +58,14 @@ type Row = { name: string; options: string; desired_state: DesiredState; error: 
  * kept and shown (currentState stays `loaded`, the state record says `failed`).
  */
 export class EngineRegistry implements UnitRegistry {
-  private readonly db: BetterSqlite3.Database;
+  private readonly db: Database;
 
   constructor(
     private readonly engine: Engine,
     stateDir: string,
     private readonly allowAnyExecStart = false,
   ) {
-    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-    const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
-    this.db = new Database(join(stateDir, 'units.db'));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    this.db = openDatabase(join(stateDir, 'units.db'));
     this.db.exec('CREATE TABLE IF NOT EXISTS units (name TEXT PRIMARY KEY, options TEXT NOT NULL, desired_state TEXT NOT NULL, error TEXT)');
   }
 
