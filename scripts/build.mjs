@@ -43,7 +43,8 @@ await build({
     },
   ],
   // better-sqlite3 is a native addon: loaded from node_modules at run time, never bundled.
-  external: ['better-sqlite3'],
+  // etcd3 loads its .proto files from its package folder at run time; playwright-core is for tests only.
+  external: ['better-sqlite3', 'etcd3', 'playwright-core'],
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __kibokoCreateRequire } from 'node:module'; const require = __kibokoCreateRequire(import.meta.url);",
   },

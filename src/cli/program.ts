@@ -1,5 +1,9 @@
 import { Command, Option } from 'commander';
 import { VERSION } from '../common/version.js';
+import { defineEventsCommands } from './define-events.js';
+import { definePackagesCommands } from './define-packages.js';
+import { defineTemplateCommands } from './define-template.js';
+import { defineUnitsCommands } from './define-units.js';
 
 export type ActionHandler = (cmd: Command, args: string[]) => Promise<number>;
 
@@ -148,6 +152,10 @@ export function buildProgram(handlers: Handlers): Command {
   });
 
   addDeployCommands(program, handlers);
+  defineUnitsCommands(program);
+  definePackagesCommands(program);
+  defineTemplateCommands(program);
+  defineEventsCommands(program);
 
   if (handlers.serve) {
     const serve = program

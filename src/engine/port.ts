@@ -9,7 +9,11 @@ import type {
   EngineSystemInfo,
   ExecOptions,
   ExecResult,
+  ImageDetails,
   ImageSummary,
+  EngineEvent,
+  EventsOptions,
+  LogsOptions,
   ListOptions,
   NetworkSummary,
   SwarmService,
@@ -43,7 +47,7 @@ export interface Engine {
   /** Resolves with the exit code once the container is no longer running. */
   wait(id: string, signal?: AbortSignal): Promise<number>;
   exec(id: string, options: ExecOptions): Promise<ExecResult>;
-  logs(id: string): Promise<string>;
+  logs(id: string, options?: LogsOptions): Promise<string>;
   /** A one-shot resource sample (CPU and memory counters) from the engine. */
   stats(id: string): Promise<ContainerStats>;
   imageExists(ref: string): Promise<boolean>;
@@ -51,7 +55,20 @@ export interface Engine {
   pullImage(ref: string, onProgress?: (line: string) => void): Promise<void>;
   listImages(labels?: readonly string[]): Promise<ImageSummary[]>;
   removeImage(ref: string, force?: boolean): Promise<void>;
+  /** Builds and tags; resolves with the image id. */
   buildImage(options: BuildOptions): Promise<string>;
+  inspectImage(ref: string): Promise<ImageDetails>;
+  /** Adds a name (`repo:tag`) to an image. */
+  tagImage(ref: string, repo: string, tag: string): Promise<void>;
+  /** Extracts a tar archive into a directory of a container (created or running). */
+  putArchive(id: string, destDir: string, tar: Buffer): Promise<void>;
+  /** A tar archive of a path in a container (file or directory, as `docker cp` gives it). */
+  getArchive(id: string, path: string): Promise<Buffer>;
+  /**
+   * The engine's event stream. Ends when `signal` aborts or `until` passes; throws
+   * ENGINE_UNREACHABLE when the connection drops (callers reconnect with `since`).
+   */
+  events(options?: EventsOptions): AsyncIterable<EngineEvent>;
   volumeExists(name: string): Promise<boolean>;
   ensureVolume(name: string, labels?: Readonly<Record<string, string>>): Promise<void>;
   listNetworks(labels?: readonly string[]): Promise<NetworkSummary[]>;

@@ -202,11 +202,22 @@ export interface SwarmTask {
 }
 
 export interface BuildOptions {
-  /** Directory sent as the build context. */
+  /** Directory sent as the build context (`.dockerignore` honoured). */
   contextDir: string;
   tag: string;
+  /** Further `repo:tag` names given to the built image. */
+  extraTags?: readonly string[];
+  /** Dockerfile path relative to the context (default `Dockerfile`). */
   dockerfile?: string;
+  /** Dockerfile text to build instead of the file (sent in the context as a temporary entry). */
+  dockerfileContent?: string;
   labels?: Readonly<Record<string, string>>;
+  buildArgs?: Readonly<Record<string, string>>;
+  /** Multi-stage target. */
+  target?: string;
+  noCache?: boolean;
+  /** Always attempt to pull newer base images. */
+  pull?: boolean;
   onProgress?: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -215,4 +226,60 @@ export interface ImageSummary {
   id: string;
   tags: readonly string[];
   labels: Readonly<Record<string, string>>;
+}
+
+/** One image, inspected. */
+export interface ImageDetails {
+  id: string;
+  tags: readonly string[];
+  labels: Readonly<Record<string, string>>;
+  /** ISO time the image was created. */
+  created: string;
+  /** Parent image id (locally built images only; empty otherwise). */
+  parent: string;
+  env: readonly string[];
+  entrypoint: readonly string[] | undefined;
+  cmd: readonly string[] | undefined;
+  workingDir: string;
+  user: string;
+  /** ONBUILD triggers recorded in the image. */
+  onBuild: readonly string[];
+  /** Layer diff ids, oldest first (an image built FROM another starts with its layers). */
+  layers: readonly string[];
+  size: number;
+}
+
+/** Engine events (`docker events`), kiboko's view. */
+export interface EngineEvent {
+  /** container, image, network, volume, daemon, service, node, ... */
+  type: string;
+  /** create, start, die, oom, kill, stop, destroy, `health_status: healthy`, ... */
+  action: string;
+  /** The object's id (container id, image id, ...). */
+  id: string;
+  /** Actor attributes: name, image, labels, exitCode, ... */
+  attributes: Readonly<Record<string, string>>;
+  /** Unix seconds. */
+  time: number;
+  /** Unix nanoseconds, as a decimal string (exact). */
+  timeNano: string;
+  scope: string;
+}
+
+export interface EventsOptions {
+  /** Replay events since this time: unix seconds (may be fractional) or an ISO date. */
+  since?: number | string;
+  /** Stop after this time (the stream then ends). */
+  until?: number | string;
+  /** Engine filters, e.g. `{ type: ['container'], event: ['die'], label: ['a=b'] }`. */
+  filters?: Readonly<Record<string, readonly string[]>>;
+  signal?: AbortSignal;
+}
+
+export interface LogsOptions {
+  /** Lines from the end (default all). */
+  tail?: number;
+  /** Unix seconds. */
+  since?: number;
+  timestamps?: boolean;
 }
