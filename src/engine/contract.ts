@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import tarStream from 'tar-stream';
 import { KibokoError } from '../common/errors.js';
 import type { Engine } from './port.js';
 
@@ -27,6 +28,7 @@ export function engineContract(name: string, make: () => Promise<ContractSubject
   describe(`Engine contract: ${name}`, () => {
     let s: ContractSubject;
     let id = '';
+    const t0 = Date.now() / 1000 - 1;
     const cname = `kiboko-contract-${Math.random().toString(16).slice(2, 8)}`;
 
     beforeAll(async () => {
@@ -65,6 +67,50 @@ export function engineContract(name: string, make: () => Promise<ContractSubject
       expect(a.pid).toBeGreaterThan(0);
       await s.engine.start(id);
       expect((await s.engine.inspect(id)).startedAt).toBe(a.startedAt);
+    });
+
+    it('inspects an image: id, tags and labels', async () => {
+      const img = await s.engine.inspectImage(s.image);
+      expect(img.id).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(img.tags).toContain(s.image);
+      expect(await code(s.engine.inspectImage('kiboko-no-such-image:nope'))).toBe('TARGET_NOT_FOUND');
+    });
+
+    it('copies files in (putArchive) and out (getArchive) of a running container', async () => {
+      const pack = tarStream.pack();
+      pack.entry({ name: 'hello.txt', mode: 0o640 }, 'hello from kiboko\n');
+      pack.finalize();
+      const chunks: Buffer[] = [];
+      for await (const b of pack as unknown as AsyncIterable<Buffer>) chunks.push(b);
+      await s.engine.putArchive(id, '/tmp', Buffer.concat(chunks));
+      const out = await s.engine.getArchive(id, '/tmp/hello.txt');
+      const files: Record<string, { text: string; mode: number | undefined }> = {};
+      const extract = tarStream.extract();
+      extract.on('entry', (h, stream, next) => {
+        const parts: Buffer[] = [];
+        stream.on('data', (b: unknown) => void parts.push(b as Buffer));
+        stream.on('end', () => {
+          files[h.name] = { text: Buffer.concat(parts).toString(), mode: (h.mode ?? 0) & 0o7777 };
+          next();
+        });
+      });
+      await new Promise<void>((resolve, reject) => {
+        extract.on('finish', resolve).on('error', reject);
+        extract.end(out);
+      });
+      expect(files['hello.txt']).toEqual({ text: 'hello from kiboko\n', mode: 0o640 });
+      expect(await code(s.engine.getArchive(id, '/tmp/kiboko-no-such-file'))).toBe('TARGET_NOT_FOUND');
+    });
+
+    it('replays this container\'s create and start from the event stream (since/until/filters)', async () => {
+      const seen: string[] = [];
+      for await (const e of s.engine.events({ since: t0, until: Date.now() / 1000 + 0.5, filters: { type: ['container'], container: [id] } })) {
+        expect(e.id).toBe(id);
+        expect(e.attributes.name).toBe(cname);
+        expect(e.timeNano).toMatch(/^\d{19}$/);
+        seen.push(e.action);
+      }
+      expect(seen.slice(0, 2)).toEqual(['create', 'start']);
     });
 
     it('finds by name as well as by id', async () => {

@@ -1,3 +1,5 @@
+import { posix } from 'node:path';
+import tarStream from 'tar-stream';
 import { KibokoError } from '../common/errors.js';
 import { signalNumber } from '../common/signals.js';
 import type { Engine } from './port.js';
@@ -13,7 +15,11 @@ import type {
   EngineSystemInfo,
   ExecOptions,
   ExecResult,
+  EngineEvent,
+  EventsOptions,
+  ImageDetails,
   ImageSummary,
+  LogsOptions,
   ListOptions,
   NetworkSummary,
   RemoveOptions,
@@ -23,6 +29,8 @@ import type {
 
 interface FakeContainer extends ContainerDetails {
   volumes: string[];
+  files: Map<string, { content: Buffer; mode: number }>;
+  logText: string;
   spec?: ContainerSpec | undefined;
 }
 
@@ -42,6 +50,7 @@ export class FakeEngine implements Engine {
   readonly calls: FakeCall[] = [];
   private readonly containers = new Map<string, FakeContainer>();
   private readonly images = new Map<string, ImageSummary>();
+  private readonly imageDetails = new Map<string, ImageDetails>();
   private readonly volumeNames = new Set<string>();
   private seq = 0;
   /** Make an operation fail: return an error to throw, or undefined to proceed. */
@@ -84,6 +93,8 @@ export class FakeEngine implements Engine {
       networks: partial.networks ?? { bridge: { ipAddress: `172.17.0.${(this.seq % 250) + 2}` } },
       mounts: [],
       volumes: [],
+      files: new Map(),
+      logText: '',
       health: partial.health ?? 'none',
       hasHealthcheck: partial.hasHealthcheck ?? false,
       imageId: partial.imageId ?? `sha256:${partial.image ?? 'busybox:latest'}`,
@@ -102,7 +113,7 @@ export class FakeEngine implements Engine {
 
   async inspect(idOrName: string): Promise<ContainerDetails> {
     const c = this.find(idOrName, 'inspect');
-    const { volumes: _v, spec: _s, ...details } = c;
+    const { volumes: _v, spec: _s, files: _f, logText: _l, ...details } = c;
     return structuredClone(details);
   }
 
@@ -114,6 +125,7 @@ export class FakeEngine implements Engine {
     const c = this.add({ name: spec.name ?? `fake_${this.seq + 1}`, image: spec.image, labels: spec.labels ?? {}, status: 'created', stopSignal: spec.stopSignal });
     const fc = this.containers.get(c.id)!;
     fc.spec = spec;
+    this.containerEvent(fc, 'create');
     fc.hasHealthcheck = Boolean(spec.healthcheck && spec.healthcheck.test[0] !== 'NONE');
     if (spec.networks?.length) fc.networks = Object.fromEntries(spec.networks.map((n, i) => [n.name, { ipAddress: `10.0.${i}.${(this.seq % 250) + 2}` }]));
     for (let i = 0; i < (spec.volumes ?? []).length; i++) {
@@ -129,6 +141,7 @@ export class FakeEngine implements Engine {
     if (c.status === 'running' || c.status === 'paused') return;
     this.setStatus(c, 'running');
     c.startedAt = new Date(Date.now() + this.seq++).toISOString();
+    this.containerEvent(c, 'start');
     if (c.hasHealthcheck) c.health = this.healthOf(c);
     if (!this.staysUp(c)) this.exit(c, 1);
   }
@@ -137,12 +150,14 @@ export class FakeEngine implements Engine {
     const c = this.find(id, 'stop', timeoutSeconds);
     if (c.status !== 'running' && c.status !== 'paused') return;
     this.exit(c, 0);
+    this.containerEvent(c, 'stop');
   }
 
   async kill(id: string, signal: string): Promise<void> {
     const c = this.find(id, 'kill', signal);
     // The engine delivers signals to paused containers too (it thaws them to do so).
     if (c.status !== 'running' && c.status !== 'paused') throw new KibokoError('CONFLICT', `kill ${id}: container ${c.name} is not running`);
+    this.containerEvent(c, 'kill', { signal: String(signalNumber(signal) ?? 9) });
     this.exit(c, 128 + (signalNumber(signal) ?? 9));
   }
 
@@ -150,12 +165,14 @@ export class FakeEngine implements Engine {
     const c = this.find(id, 'pause');
     if (c.status !== 'running') throw new KibokoError('CONFLICT', `pause ${id}: container ${c.name} is not running`);
     this.setStatus(c, 'paused');
+    this.containerEvent(c, 'pause');
   }
 
   async unpause(id: string): Promise<void> {
     const c = this.find(id, 'unpause');
     if (c.status !== 'paused') throw new KibokoError('CONFLICT', `unpause ${id}: container ${c.name} is not paused`);
     this.setStatus(c, 'running');
+    this.containerEvent(c, 'unpause');
   }
 
   async restart(id: string, timeoutSeconds: number): Promise<void> {
@@ -163,6 +180,7 @@ export class FakeEngine implements Engine {
     this.setStatus(c, 'running');
     c.restartCount += 1;
     c.startedAt = new Date(Date.now() + this.seq++).toISOString();
+    this.containerEvent(c, 'restart');
   }
 
   async remove(id: string, options: RemoveOptions = {}): Promise<void> {
@@ -171,6 +189,7 @@ export class FakeEngine implements Engine {
       throw new KibokoError('CONFLICT', `remove ${id}: container ${c.name} is running; stop it or force the removal`);
     }
     this.containers.delete(c.id);
+    this.containerEvent(c, 'destroy');
     if (options.volumes) for (const v of c.volumes) this.volumeNames.delete(v);
   }
 
@@ -185,10 +204,6 @@ export class FakeEngine implements Engine {
     return this.execHandler(c.id, options.cmd);
   }
 
-  async logs(id: string): Promise<string> {
-    this.find(id, 'logs');
-    return '';
-  }
 
   async stats(id: string): Promise<ContainerStats> {
     const c = this.find(id, 'stats');
@@ -213,9 +228,8 @@ export class FakeEngine implements Engine {
   }
 
   async buildImage(options: BuildOptions): Promise<string> {
-    const id = `sha256:${(++this.seq).toString(16).padStart(64, '0')}`;
-    this.images.set(options.tag, { id, tags: [options.tag], labels: options.labels ?? {} });
-    return id;
+    this.guard('build', options.tag, options);
+    return this.addImage({ tags: [options.tag, ...(options.extraTags ?? [])], labels: options.labels ?? {} }).id;
   }
 
   async ensureVolume(name: string): Promise<void> {
@@ -292,6 +306,174 @@ export class FakeEngine implements Engine {
     this.containers.delete(id);
   }
 
+  // ---- images, archives, events, logs ------------------------------------------------------
+
+  /** Test helper: adds (or replaces) an image with the given details. */
+  addImage(partial: Partial<ImageDetails> & { tags: readonly string[] }): ImageDetails {
+    const d: ImageDetails = {
+      id: partial.id ?? `sha256:${(++this.seq).toString(16).padStart(64, '0')}`,
+      tags: partial.tags,
+      labels: partial.labels ?? {},
+      created: partial.created ?? new Date().toISOString(),
+      parent: partial.parent ?? '',
+      env: partial.env ?? [],
+      entrypoint: partial.entrypoint,
+      cmd: partial.cmd,
+      workingDir: partial.workingDir ?? '',
+      user: partial.user ?? '',
+      onBuild: partial.onBuild ?? [],
+      layers: partial.layers ?? [],
+      size: partial.size ?? 0,
+    };
+    for (const t of d.tags) this.images.set(t, { id: d.id, tags: d.tags, labels: d.labels });
+    this.imageDetails.set(d.id, d);
+    return d;
+  }
+
+  async inspectImage(ref: string): Promise<ImageDetails> {
+    this.guard('inspectImage', ref);
+    const summary = this.images.get(ref) ?? [...this.images.values()].find((i) => i.id === ref || i.id === `sha256:${ref}`);
+    if (!summary) throw new KibokoError('TARGET_NOT_FOUND', `inspect image ${ref}: No such image: ${ref}`);
+    const d = this.imageDetails.get(summary.id);
+    return structuredClone(d ?? { id: summary.id, tags: summary.tags, labels: summary.labels, created: new Date(0).toISOString(), parent: '', env: [], entrypoint: undefined, cmd: undefined, workingDir: '', user: '', onBuild: [], layers: [], size: 0 });
+  }
+
+  async tagImage(ref: string, repo: string, tag: string): Promise<void> {
+    this.guard('tagImage', ref, `${repo}:${tag}`);
+    const d = await this.inspectImage(ref);
+    this.addImage({ ...d, tags: [...new Set([...d.tags, `${repo}:${tag}`])] });
+  }
+
+  /** Test helper: a file in a container's filesystem (as putArchive left it). */
+  readFile(id: string, path: string): string | undefined {
+    return this.find(id, 'readFile').files.get(path)?.content.toString('utf8');
+  }
+
+  /** Test helper: puts a file into a container's filesystem. */
+  writeFile(id: string, path: string, content: string | Buffer, mode = 0o644): void {
+    this.find(id, 'writeFile').files.set(path, { content: Buffer.from(content), mode });
+  }
+
+  async putArchive(id: string, destDir: string, tar: Buffer): Promise<void> {
+    const c = this.find(id, 'putArchive', destDir);
+    const extract = tarStream.extract();
+    const done = new Promise<void>((resolve, reject) => {
+      extract.on('entry', (header, stream, next) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (b: unknown) => void chunks.push(b as Buffer));
+        stream.on('end', () => {
+          if (header.type === 'file') c.files.set(posix.join(destDir, header.name), { content: Buffer.concat(chunks), mode: header.mode ?? 0o644 });
+          next();
+        });
+        stream.resume();
+      });
+      extract.on('finish', resolve);
+      extract.on('error', reject);
+    });
+    extract.end(tar);
+    await done;
+  }
+
+  async getArchive(id: string, path: string): Promise<Buffer> {
+    const c = this.find(id, 'getArchive', path);
+    const base = posix.basename(path);
+    const entries = [...c.files].filter(([p]) => p === path || p.startsWith(`${path.replace(/\/$/, '')}/`));
+    if (!entries.length) throw new KibokoError('TARGET_NOT_FOUND', `copy from ${id}:${path}: Could not find the file ${path} in container ${c.name}`);
+    const pack = tarStream.pack();
+    for (const [p, f] of entries) pack.entry({ name: p === path ? base : posix.join(base, posix.relative(path, p)), mode: f.mode }, f.content);
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const b of pack as unknown as AsyncIterable<Buffer>) chunks.push(b);
+    return Buffer.concat(chunks);
+  }
+
+  /** Test helper: sets what logs() returns for a container. */
+  setLogs(id: string, text: string): void {
+    this.find(id, 'setLogs').logText = text;
+  }
+
+  async logs(id: string, options: LogsOptions = {}): Promise<string> {
+    const c = this.find(id, 'logs');
+    if (options.tail === undefined) return c.logText;
+    const lines = c.logText.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    const tail = lines.slice(Math.max(0, lines.length - options.tail));
+    return tail.length ? `${tail.join('\n')}\n` : '';
+  }
+
+  /** Everything the fake engine has emitted, oldest first (for `since` replays). */
+  readonly eventLog: EngineEvent[] = [];
+  private readonly eventListeners = new Set<(e: EngineEvent | Error) => void>();
+  /** The time of the last event, unix nanoseconds (wall clock, strictly increasing). */
+  eventClockNs = 0n;
+
+  /** Test helper: emits an engine event (container events are also emitted by the operations). */
+  emitEvent(partial: Partial<EngineEvent> & { action: string }): EngineEvent {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    this.eventClockNs = now > this.eventClockNs ? now : this.eventClockNs + 1n;
+    const e: EngineEvent = {
+      type: partial.type ?? 'container',
+      action: partial.action,
+      id: partial.id ?? '',
+      attributes: partial.attributes ?? {},
+      time: partial.time ?? Number(this.eventClockNs / 1_000_000_000n),
+      timeNano: partial.timeNano ?? this.eventClockNs.toString(),
+      scope: partial.scope ?? 'local',
+    };
+    this.eventLog.push(e);
+    for (const l of this.eventListeners) l(e);
+    return e;
+  }
+
+  /** Test helper: drops every open event stream as a dying engine connection would. */
+  dropEventStreams(): void {
+    const err = new KibokoError('ENGINE_UNREACHABLE', `cannot reach the Docker engine at ${this.endpoint}: the event stream ended`);
+    for (const l of this.eventListeners) l(err);
+  }
+
+  async *events(options: EventsOptions = {}): AsyncIterable<EngineEvent> {
+    this.guard('events', '');
+    const queue: (EngineEvent | Error)[] = [];
+    let wake: (() => void) | undefined;
+    const listener = (e: EngineEvent | Error) => {
+      queue.push(e);
+      wake?.();
+    };
+    const onAbort = () => wake?.();
+    options.signal?.addEventListener('abort', onAbort);
+    const since = options.since === undefined ? undefined : toNs(options.since);
+    const until = options.until === undefined ? undefined : toNs(options.until);
+    const match = (e: EngineEvent) => matchEvent(e, options.filters ?? {});
+    try {
+      if (since !== undefined) for (const e of this.eventLog) if (BigInt(e.timeNano) >= since && (until === undefined || BigInt(e.timeNano) <= until) && match(e)) yield e;
+      const nowNs = () => BigInt(Date.now()) * 1_000_000n;
+      if (until !== undefined && until <= nowNs()) return;
+      this.eventListeners.add(listener);
+      while (!options.signal?.aborted) {
+        const next = queue.shift();
+        if (next === undefined) {
+          if (until !== undefined && until <= nowNs()) return;
+          // Like the engine, a stream with `until` ends at that time even when nothing happens.
+          const timer = until === undefined ? undefined : setTimeout(() => wake?.(), Number((until - nowNs()) / 1_000_000n) + 1);
+          await new Promise<void>((resolve) => (wake = resolve));
+          clearTimeout(timer);
+          wake = undefined;
+          continue;
+        }
+        if (next instanceof Error) throw next;
+        if (until !== undefined && BigInt(next.timeNano) > until) return;
+        if (match(next)) yield next;
+      }
+    } finally {
+      this.eventListeners.delete(listener);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private containerEvent(c: FakeContainer, action: string, extra: Record<string, string> = {}) {
+    this.emitEvent({ type: 'container', action, id: c.id, attributes: { ...c.labels, name: c.name, image: c.image, ...extra } });
+  }
+
   close(): void {}
 
   private guard(op: string, id: string, args?: unknown) {
@@ -319,6 +501,7 @@ export class FakeEngine implements Engine {
     this.setStatus(c, 'exited');
     c.exitCode = code;
     c.finishedAt = new Date().toISOString();
+    this.containerEvent(c, 'die', { exitCode: String(code) });
   }
 }
 
@@ -329,4 +512,39 @@ function matchLabel(labels: Readonly<Record<string, string>>, filter: string): b
   const eq = filter.indexOf('=');
   if (eq < 0) return filter in labels;
   return labels[filter.slice(0, eq)] === filter.slice(eq + 1);
+}
+
+function toNs(t: number | string): bigint {
+  if (typeof t === 'number') return BigInt(Math.round(t * 1e3)) * 1_000_000n;
+  if (/^\d+$/.test(t)) return BigInt(t) * 1_000_000_000n;
+  if (/^\d+\.\d+$/.test(t)) {
+    const [s, f] = t.split('.') as [string, string];
+    return BigInt(s) * 1_000_000_000n + BigInt(f.padEnd(9, '0').slice(0, 9));
+  }
+  return BigInt(Date.parse(t)) * 1_000_000n;
+}
+
+/** The engine's event filters: type, event (action), container (id or name), image, label. */
+function matchEvent(e: EngineEvent, filters: Readonly<Record<string, readonly string[]>>): boolean {
+  for (const [key, values] of Object.entries(filters)) {
+    if (!values.length) continue;
+    const ok = values.some((v) => {
+      switch (key) {
+        case 'type':
+          return e.type === v;
+        case 'event':
+          return e.action === v || e.action.split(':')[0] === v;
+        case 'container':
+          return e.type === 'container' && (e.id === v || e.id.startsWith(v) || e.attributes.name === v);
+        case 'image':
+          return e.attributes.image === v;
+        case 'label':
+          return matchLabel(e.attributes, v);
+        default:
+          return true;
+      }
+    });
+    if (!ok) return false;
+  }
+  return true;
 }

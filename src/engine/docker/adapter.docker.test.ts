@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tarStream from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { BUSYBOX_IMAGE } from '../../images/index.js';
 import { engineContract } from '../contract.js';
@@ -30,6 +34,51 @@ describe('DockerEngine specifics', () => {
       expect(r).toEqual({ exitCode: 3, stdout: 'out\n', stderr: 'err\n' });
     } finally {
       await engine.remove(ref.id, { force: true });
+    }
+  });
+
+  it('builds from generated Dockerfile text with .dockerignore honoured, labels, build args and extra tags', async () => {
+    const engine = await connectEngine();
+    const dir = mkdtempSync(join(tmpdir(), 'kiboko-build-'));
+    const tag = `kiboko-adapter-build:${Date.now().toString(36)}`;
+    try {
+      writeFileSync(join(dir, 'kept.txt'), 'kept\n');
+      writeFileSync(join(dir, 'secret.txt'), 'ignored\n');
+      writeFileSync(join(dir, '.dockerignore'), 'secret.txt\n');
+      const id = await engine.buildImage({
+        contextDir: dir,
+        tag,
+        extraTags: [`${tag}-extra`],
+        dockerfileContent: 'FROM scratch\nARG WHO\nLABEL who=$WHO\nCOPY . /ctx/\n',
+        buildArgs: { WHO: 'kiboko' },
+        labels: { 'kiboko.test': 'adapter-build' },
+      });
+      const img = await engine.inspectImage(tag);
+      expect(img.id).toBe(id);
+      expect(img.tags).toEqual(expect.arrayContaining([tag, `${tag}-extra`]));
+      expect(img.labels).toMatchObject({ who: 'kiboko', 'kiboko.test': 'adapter-build' });
+      const ref = await engine.create({ image: tag, cmd: ['none'], labels: { 'kiboko.test': 'adapter' } });
+      try {
+        const names: string[] = [];
+        const extract = tarStream.extract();
+        extract.on('entry', (h, stream, next) => {
+          names.push(h.name);
+          stream.on('end', next);
+          stream.resume();
+        });
+        await new Promise<void>((resolve, reject) => {
+          extract.on('finish', resolve).on('error', reject);
+          void engine.getArchive(ref.id, '/ctx').then((b) => extract.end(b), reject);
+        });
+        // Like `docker build -f -`: the generated Dockerfile and .dockerignore are not copied.
+        expect(names.sort()).toEqual(['ctx/', 'ctx/kept.txt']);
+      } finally {
+        await engine.remove(ref.id, { force: true });
+      }
+    } finally {
+      await engine.removeImage(`${tag}-extra`).catch(() => undefined);
+      await engine.removeImage(tag, true).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,8 +1,10 @@
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { join, relative } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { createRequire } from 'node:module';
 import Docker from 'dockerode';
+import tarStream from 'tar-stream';
 import { KibokoError } from '../../common/errors.js';
 import type { ConnectionTarget } from '../connection.js';
 import type { Engine } from '../port.js';
@@ -18,8 +20,12 @@ import type {
   EngineSystemInfo,
   ExecOptions,
   ExecResult,
+  EngineEvent,
+  EventsOptions,
+  ImageDetails,
   ImageSummary,
   ListOptions,
+  LogsOptions,
   NetworkSummary,
   RemoveOptions,
   SwarmService,
@@ -334,9 +340,16 @@ export class DockerEngine implements Engine {
     }))!;
   }
 
-  async logs(id: string): Promise<string> {
+  async logs(id: string, options: LogsOptions = {}): Promise<string> {
     const buf = await this.call(`logs ${id}`, async () => {
-      const raw = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+      const raw = (await this.docker.getContainer(id).logs({
+        stdout: true,
+        stderr: true,
+        follow: false,
+        ...(options.tail !== undefined ? { tail: options.tail } : {}),
+        ...(options.since !== undefined ? { since: options.since } : {}),
+        timestamps: options.timestamps ?? false,
+      })) as unknown as Buffer;
       return demuxBuffer(raw);
     });
     return buf ?? '';
@@ -396,20 +409,29 @@ export class DockerEngine implements Engine {
   }
 
   async buildImage(options: BuildOptions): Promise<string> {
-    const src = listContextFiles(options.contextDir);
     const op = `build ${options.tag}`;
+    let dockerfile = options.dockerfile ?? 'Dockerfile';
+    let context: NodeJS.ReadableStream | { context: string; src: string[] };
+    if (options.dockerfileContent !== undefined) {
+      // The Dockerfile text travels inside the context under a name no project file uses.
+      dockerfile = `.kiboko-dockerfile-${process.pid}-${Date.now().toString(36)}`;
+      context = await packContext(options.contextDir, { [dockerfile]: options.dockerfileContent });
+    } else {
+      context = { context: options.contextDir, src: listContextFiles(options.contextDir) };
+    }
     await this.call(op, async () => {
-      const stream = await this.docker.buildImage(
-        { context: options.contextDir, src },
-        {
-          t: options.tag,
-          dockerfile: options.dockerfile ?? 'Dockerfile',
-          labels: options.labels ? JSON.stringify(options.labels) : undefined,
-          rm: true,
-          forcerm: true,
-          abortSignal: options.signal,
-        } as object,
-      );
+      const stream = await this.docker.buildImage(context as never, {
+        t: options.tag,
+        dockerfile,
+        labels: options.labels ? JSON.stringify(options.labels) : undefined,
+        buildargs: options.buildArgs ? JSON.stringify(options.buildArgs) : undefined,
+        target: options.target,
+        nocache: options.noCache ?? false,
+        pull: options.pull ? '1' : undefined,
+        rm: true,
+        forcerm: true,
+        abortSignal: options.signal,
+      } as object);
       await new Promise<void>((resolve, reject) => {
         this.docker.modem.followProgress(
           stream,
@@ -433,7 +455,85 @@ export class DockerEngine implements Engine {
       });
     });
     const image = await this.call(`inspect image ${options.tag}`, () => this.docker.getImage(options.tag).inspect());
+    for (const extra of options.extraTags ?? []) {
+      const at = extra.lastIndexOf(':');
+      const [repo, tag] = at > extra.lastIndexOf('/') ? [extra.slice(0, at), extra.slice(at + 1)] : [extra, 'latest'];
+      await this.tagImage(image?.Id ?? options.tag, repo, tag);
+    }
     return image?.Id ?? '';
+  }
+
+  async inspectImage(ref: string): Promise<ImageDetails> {
+    const i = (await this.call(`inspect image ${ref}`, () => this.docker.getImage(ref).inspect())) as unknown as RawImage;
+    return {
+      id: i.Id,
+      tags: i.RepoTags ?? [],
+      labels: i.Config?.Labels ?? {},
+      created: i.Created,
+      parent: i.Parent ?? '',
+      env: i.Config?.Env ?? [],
+      entrypoint: i.Config?.Entrypoint ?? undefined,
+      cmd: i.Config?.Cmd ?? undefined,
+      workingDir: i.Config?.WorkingDir ?? '',
+      user: i.Config?.User ?? '',
+      onBuild: i.Config?.OnBuild ?? [],
+      layers: i.RootFS?.Layers ?? [],
+      size: i.Size ?? 0,
+    };
+  }
+
+  async tagImage(ref: string, repo: string, tag: string): Promise<void> {
+    await this.call(`tag ${ref} ${repo}:${tag}`, () => this.docker.getImage(ref).tag({ repo, tag }));
+  }
+
+  async putArchive(id: string, destDir: string, tar: Buffer): Promise<void> {
+    await this.call(`copy into ${id}:${destDir}`, () => this.docker.getContainer(id).putArchive(tar, { path: destDir }));
+  }
+
+  async getArchive(id: string, path: string): Promise<Buffer> {
+    const op = `copy from ${id}:${path}`;
+    const buf = await this.call(op, async () => {
+      const stream = (await this.docker.getContainer(id).getArchive({ path })) as unknown as NodeJS.ReadableStream;
+      const chunks: Buffer[] = [];
+      for await (const c of stream) chunks.push(Buffer.from(c as Buffer));
+      return Buffer.concat(chunks);
+    });
+    return buf ?? Buffer.alloc(0);
+  }
+
+  async *events(options: EventsOptions = {}): AsyncIterable<EngineEvent> {
+    const op = 'events';
+    const filters: Record<string, string[]> = {};
+    for (const [k, v] of Object.entries(options.filters ?? {})) filters[k] = [...v];
+    const stream = (await this.call(op, () =>
+      this.docker.getEvents({
+        since: options.since === undefined ? undefined : eventTime(options.since),
+        until: options.until === undefined ? undefined : eventTime(options.until),
+        filters: JSON.stringify(filters),
+        abortSignal: options.signal,
+      } as Docker.GetEventsOptions),
+    )) as unknown as NodeJS.ReadableStream & { destroy(): void };
+    const onAbort = () => stream.destroy();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    let rest = '';
+    try {
+      for await (const chunk of stream) {
+        rest += chunk.toString();
+        let nl: number;
+        while ((nl = rest.indexOf('\n')) >= 0) {
+          const line = rest.slice(0, nl).trim();
+          rest = rest.slice(nl + 1);
+          if (line) yield toEngineEvent(JSON.parse(line) as RawEvent, /"timeNano":\s*(\d+)/.exec(line)?.[1]);
+        }
+      }
+    } catch (err) {
+      if (options.signal?.aborted) return;
+      throw translateEngineError(err, { endpoint: this.endpoint, operation: op }) ?? err;
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+    if (options.signal?.aborted || options.until !== undefined) return;
+    throw unreachable(this.endpoint, 'the event stream ended');
   }
 
   async volumeExists(name: string): Promise<boolean> {
@@ -639,4 +739,91 @@ function listContextFiles(dir: string): string[] {
   };
   walk(dir);
   return out;
+}
+
+interface RawImage {
+  Id: string;
+  RepoTags?: string[] | null;
+  Created: string;
+  Parent?: string;
+  Size?: number;
+  RootFS?: { Layers?: string[] };
+  Config?: {
+    Labels?: Record<string, string> | null;
+    Env?: string[] | null;
+    Entrypoint?: string[] | null;
+    Cmd?: string[] | null;
+    WorkingDir?: string;
+    User?: string;
+    OnBuild?: string[] | null;
+  } | null;
+}
+
+interface RawEvent {
+  Type?: string;
+  Action?: string;
+  status?: string;
+  id?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+  scope?: string;
+  time?: number;
+  timeNano?: number | string;
+}
+
+/** `exactNano`: timeNano as written in the JSON text (JSON numbers lose digits beyond 2^53). */
+function toEngineEvent(e: RawEvent, exactNano?: string): EngineEvent {
+  const time = e.time ?? 0;
+  const timeNano = exactNano ?? `${time}000000000`;
+  return {
+    type: e.Type ?? 'container',
+    action: e.Action ?? e.status ?? '',
+    id: e.Actor?.ID ?? e.id ?? '',
+    attributes: e.Actor?.Attributes ?? {},
+    time,
+    timeNano,
+    scope: e.scope ?? 'local',
+  };
+}
+
+/** The Engine API takes `since`/`until` as unix seconds (fractions allowed) or RFC 3339. */
+function eventTime(t: number | string): string {
+  if (typeof t === 'number') return t.toFixed(9).replace(/\.?0+$/, '');
+  if (/^\d+(\.\d+)?$/.test(t)) return t;
+  const ms = Date.parse(t);
+  if (Number.isNaN(ms)) throw new KibokoError('INVALID_ARGUMENT', `invalid event time '${t}': expected unix seconds or an ISO date`, { hint: 'e.g. 1700000000 or 2026-01-02T03:04:05Z' });
+  return (ms / 1000).toFixed(3);
+}
+
+/**
+ * The build context as a tar stream, `.dockerignore` honoured (the same filter dockerode uses),
+ * plus extra in-memory files (e.g. a generated Dockerfile).
+ */
+// CommonJS package whose typings say `export default`: loaded through require for a stable shape.
+const DockerIgnore = createRequire(import.meta.url)('@balena/dockerignore') as typeof import('@balena/dockerignore').default;
+
+async function packContext(dir: string, extra: Readonly<Record<string, string>>): Promise<NodeJS.ReadableStream> {
+  let files = listContextFiles(dir);
+  let ignoreText = '';
+  try {
+    ignoreText = readFileSync(join(dir, '.dockerignore'), 'utf8');
+    files = files.filter(DockerIgnore({ ignorecase: false }).add(ignoreText).createFilter());
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const pack = tarStream.pack();
+  // As `docker build -f -` does: the generated files are listed in the sent .dockerignore, so
+  // the daemon reads them but `COPY .` never copies them.
+  const sentIgnore = `${ignoreText}${ignoreText && !ignoreText.endsWith('\n') ? '\n' : ''}.dockerignore\n${Object.keys(extra).join('\n')}\n`;
+  pack.entry({ name: '.dockerignore', mode: 0o644 }, sentIgnore);
+  for (const rel of files) {
+    if (rel === '.dockerignore') continue;
+    const full = join(dir, rel);
+    const st = lstatSync(full);
+    const name = rel.split(/[\\/]/).join('/');
+    if (st.isSymbolicLink()) pack.entry({ name, type: 'symlink', linkname: readlinkSync(full), mode: st.mode & 0o7777, mtime: st.mtime });
+    else pack.entry({ name, mode: st.mode & 0o7777, mtime: st.mtime }, readFileSync(full));
+  }
+  for (const [name, text] of Object.entries(extra)) pack.entry({ name, mode: 0o644 }, text);
+  pack.finalize();
+  return pack as unknown as NodeJS.ReadableStream;
 }
