@@ -18,6 +18,10 @@ want nft nftables
 want tc iproute2
 want nsenter util-linux
 want stress-ng stress-ng
+# etcd v3 server for the `kiboko template --backend etcd` tests (they start their own on loopback).
+want etcd etcd-server
+# Headless browser for the dashboard tests (driven by playwright-core).
+want chromium chromium
 # A dynamic busybox names its loader near the start of the file; the test images need a static one.
 if [ ! -x /bin/busybox ] || head -c 4096 /bin/busybox | grep -qa ld-linux; then need+=(busybox-static); fi
 

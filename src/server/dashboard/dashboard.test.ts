@@ -1,0 +1,72 @@
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handleDashboard, SESSION_COOKIE, sessionAuthorized, sessionValue } from './index.js';
+
+const TOKEN = 'dashboard-test-token-0123456789';
+
+describe('dashboard edge', () => {
+  let server: Server;
+  let base = '';
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const bearer = req.headers.authorization === `Bearer ${TOKEN}`;
+      void handleDashboard(req, res, url, {
+        token: TOKEN,
+        authorized: bearer || sessionAuthorized(req, TOKEN),
+        secure: false,
+        checkToken: (t) => t === TOKEN,
+        readBody: () =>
+          new Promise((resolve) => {
+            let b = '';
+            req.on('data', (c: Buffer) => (b += c.toString()));
+            req.on('end', () => resolve(b));
+          }),
+      }).then((handled) => {
+        if (!handled) res.writeHead(404).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const a = server.address();
+    base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('answers 401 with the sign-in form (and no data) without a token', async () => {
+    const r = await fetch(`${base}/dashboard`);
+    expect(r.status).toBe(401);
+    const text = await r.text();
+    expect(text).toContain('action="/dashboard/login"');
+    expect(text).not.toContain('app.js');
+    expect((await fetch(`${base}/dashboard/app.js`)).status).toBe(401);
+  });
+
+  it('serves the app with the bearer token, with a strict CSP', async () => {
+    const r = await fetch(`${base}/dashboard`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(await r.text()).toContain('data-testid="units"');
+  });
+
+  it('signs in with the token: a session cookie that authorises GET only', async () => {
+    const bad = await fetch(`${base}/dashboard/login`, { method: 'POST', body: 'token=wrong', headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('set-cookie')).toBeNull();
+    const ok = await fetch(`${base}/dashboard/login`, { method: 'POST', body: `token=${TOKEN}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
+    expect(ok.status).toBe(303);
+    const cookie = ok.headers.get('set-cookie') ?? '';
+    expect(cookie).toContain(`${SESSION_COOKIE}=${sessionValue(TOKEN)}`);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    const page = await fetch(`${base}/dashboard/app.js`, { headers: { cookie: `${SESSION_COOKIE}=${sessionValue(TOKEN)}` } });
+    expect(page.status).toBe(200);
+    const fake = { method: 'POST', headers: { cookie: `${SESSION_COOKIE}=${sessionValue(TOKEN)}` } } as unknown as Parameters<typeof sessionAuthorized>[0];
+    expect(sessionAuthorized(fake, TOKEN)).toBe(false);
+    const get = { method: 'GET', headers: { cookie: `a=b; ${SESSION_COOKIE}=${sessionValue('another-token-entirely')}` } } as unknown as Parameters<typeof sessionAuthorized>[0];
+    expect(sessionAuthorized(get, TOKEN)).toBe(false);
+  });
+
+  it('leaves other paths to the caller', async () => {
+    expect((await fetch(`${base}/fleet/v1/units`)).status).toBe(404);
+  });
+});
