@@ -1,10 +1,52 @@
 import type { Command } from 'commander';
 
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/** Engine connection flags (as program.ts's, repeated here so this file imports commander only). */
+function engineOptions(cmd: Command): Command {
+  return cmd
+    .option('-H, --host <host>', 'engine address: unix:///var/run/docker.sock or tcp://HOST:PORT (env DOCKER_HOST)')
+    .option('--tls', 'use TLS (implied by --tlsverify)')
+    .option('--tlsverify', 'use TLS and verify the engine (env DOCKER_TLS_VERIFY)')
+    .option('--tlscacert <path|pem>', 'CA certificate (default $DOCKER_CERT_PATH/ca.pem)')
+    .option('--tlscert <path|pem>', 'client certificate (default $DOCKER_CERT_PATH/cert.pem)')
+    .option('--tlskey <path|pem>', 'client key (default $DOCKER_CERT_PATH/key.pem)')
+    .option('--state-dir <dir>', 'where cursors and logs live (env KIBOKO_STATE_DIR; default ~/.local/state/kiboko)');
+}
+
 /**
- * Declares the `events` commands (options and help only; commander is the only import, so that
- * `kiboko --help` stays fast). Each action lazy-loads its implementation, e.g.
- * `process.exitCode = await (await import('./events.js')).run(command)`.
+ * Declares the `events` and `react` commands (options and help only; commander is the only
+ * import, so that `kiboko --help` stays fast). Each action lazy-loads ./events.js.
  */
 export function defineEventsCommands(program: Command): void {
-  void program;
+  const events = program
+    .command('events')
+    .description('stream engine events (docker events filters and output), reconnecting when the engine restarts')
+    .option('-f, --filter <key=value>', 'type, event, container, image, label, network, volume, daemon, scope, … (repeatable; same key ORs, labels AND); type=deploy adds kiboko deploys', collect)
+    .option('--since <time>', 'replay from: a duration back (10m), unix seconds or an ISO date')
+    .option('--until <time>', 'stop at: a duration back, unix seconds or an ISO date (the stream then ends)')
+    .option('--format <template>', "Go-template-style line per event, e.g. '{{.Action}} {{.Actor.Attributes.name}}' or '{{json .}}'")
+    .option('-j, --json', 'one JSON object per event (NDJSON)');
+  engineOptions(events);
+  events.action(async (_opts: unknown, command: Command) => {
+    process.exitCode = await (await import('./events.js')).runEvents(command);
+  });
+
+  const react = program
+    .command('react')
+    .description('run actions on matching events (rules file): notify, exec, restart, lifecycle, render, rollback; catches up after restarts')
+    .argument('[rules]', 'rules file (YAML); optional with --deps')
+    .option('--dry-run', 'match events and log what would run; run nothing and keep the cursor where it is')
+    .option('-j, --json', 'NDJSON firings and notices on stdout')
+    .option('--since <time>', 'start from here instead of the saved cursor (10m, unix seconds, ISO)')
+    .option('--max-catchup <duration>', 'replay at most this far back after a restart (default 1h)')
+    .option('--concurrency <n>', 'firings running at once (default 4)')
+    .option('--grace <duration>', 'on SIGINT/SIGTERM, let running actions finish this long (default 10s)')
+    .option('--deps', 'keep dependents configured: re-render and reload services whose dependencies got new containers (needs -p or -f)')
+    .option('-p, --project <name>', 'deploy project for --deps (default: from the compose file)')
+    .option('--file <path>', 'compose file for --deps (repeatable; default: the latest deployed revision)', collect);
+  engineOptions(react);
+  react.action(async (_rules: string | undefined, _opts: unknown, command: Command) => {
+    process.exitCode = await (await import('./events.js')).runReact(command);
+  });
 }

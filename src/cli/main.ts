@@ -34,11 +34,15 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       const where = commandPath(argv);
       const message = err.message.replace(/^error: /, '');
-      return report(new KibokoError('INVALID_ARGUMENT', message, { hint: `see \`kiboko ${where}--help\`` }), json);
+      const code = report(new KibokoError('INVALID_ARGUMENT', message, { hint: `see \`kiboko ${where}--help\`` }), json);
+      // lifecycle and test have typed exit codes where 2 means "not declared": usage errors are 3 there.
+      return TYPED_EXIT_COMMANDS.has(argv.find((a) => !a.startsWith('-')) ?? '') ? 3 : code;
     }
     return report(asKibokoError(err), json);
   }
 }
+
+const TYPED_EXIT_COMMANDS = new Set(['lifecycle', 'test']);
 
 function report(err: KibokoError, json: boolean): number {
   if (json) {

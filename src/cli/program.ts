@@ -32,7 +32,7 @@ export type ChaosCommandName =
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 /** Engine connection flags, as the docker CLI and Pumba spell them. */
-function addEngineOptions(cmd: Command): Command {
+export function addEngineOptions(cmd: Command): Command {
   return cmd
     .option('-H, --host <host>', 'engine address: unix:///var/run/docker.sock or tcp://HOST:PORT (env DOCKER_HOST)')
     .option('--tls', 'use TLS (implied by --tlsverify)')
@@ -160,13 +160,19 @@ export function buildProgram(handlers: Handlers): Command {
   if (handlers.serve) {
     const serve = program
       .command('serve')
-      .description("run the daemon: fleet's v1 units API (units as containers) behind a bearer token, over a unix socket and/or TCP")
+      .description("run the daemon: fleet's v1 units API (units as containers), the deploy hook and kiboko's native API (deploys, chaos, events, metrics), behind a bearer token, over a unix socket and/or TCP")
       .option('--listen <host:port>', 'listen on TCP (e.g. 127.0.0.1:8555)')
       .option('--socket <path>', 'listen on a unix socket (default: <state-dir>/kiboko.sock when no --listen)')
       .option('--tls-cert <file>', 'serve HTTPS with this certificate')
       .option('--tls-key <file>', 'and this key')
       .option('--token-file <file>', 'the bearer token (created with mode 0600 on first start; default <state-dir>/serve.token)')
-      .option('--allow-any-exec-start', 'accept units whose ExecStart is not a docker run line (they are stored but cannot run as containers)');
+      .option('--allow-any-exec-start', 'accept units whose ExecStart is not a docker run line (they are stored but cannot run as containers)')
+      .option('--engine <docker|swarm>', 'run units as containers on this engine, or as Swarm services (default: Swarm when the engine is a manager)')
+      .option('--metadata <key=value,...>', "this machine's fleet metadata, matched by units' MachineMetadata= (e.g. region=us-east-1,disk=ssd)")
+      .option('--project <name=path>', 'deploy this project through the native API and the deploy hook: a compose file or folder, as deploy -f takes it (repeatable)', collect)
+      .option('--deploy-config <file>', 'YAML: projects (file, engine, per-service tag_policy) and webhook.secret / webhook.secret_file')
+      .option('--webhook-secret-file <file>', "the deploy hook's shared secret: requests signed with X-Hub-Signature-256 (HMAC-SHA256 of the body) need no bearer token")
+      .option('--rules <file>', 'react to events with this rules file (as kiboko react does), with the daemon\'s deploy and chaos events too');
     addEngineOptions(serve);
     const handler = handlers.serve;
     serve.action(async (_opts: unknown, command: Command) => {
@@ -211,6 +217,7 @@ function addDeployCommands(program: Command, handlers: Handlers) {
     'apply',
     common(deploy.command('apply').description('bring the services to the configuration: dependencies first, rolling updates per update_config, gated on health, rolled back on failure'))
       .option('--watch <interval>', 're-plan every interval and apply changes (e.g. 1m); runs until Ctrl-C/SIGTERM')
+      .option('--require-tests [type]', "after a successful apply, run the project's test containers (images labelled test.type=<type>, default integration); roll back if they fail")
       .option('--log-level <level>', 'with --json: debug, info, warning, error'),
   );
   run('history', common(deploy.command('history').description('list deploy revisions (newest first)')).option('--limit <n>', 'revisions per project (default 20)'));

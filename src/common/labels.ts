@@ -23,6 +23,28 @@ export const LABELS = {
   deployRevision: 'kiboko.deploy.revision',
   /** Pumba's per-container stop signal, honoured by `stop`. */
   pumbaStopSignal: 'com.gaiaadm.pumba.stop-signal',
+  /** Images as packages: this build's metadata record (JSON), set by `kiboko build`. */
+  packageMeta: 'kiboko.meta',
+  /** The metadata records of every kiboko-built ancestor (JSON array, oldest first). */
+  packageAncestry: 'kiboko.ancestry',
+  /** Where the same metadata lives as a file inside the image. */
+  packageMetaFile: 'kiboko.meta-file',
+  /** Prefix of lifecycle method labels: `kiboko.method.validate=/srv/bin/validate.sh`. */
+  methodPrefix: 'kiboko.method.',
+  /** Deploys: a lifecycle method (e.g. `validate`) a new replica must pass before it counts as ready. */
+  deployGate: 'kiboko.deploy.gate',
+  /** Test-aware images: test commands (JSON list), run by `kiboko test` in containers of `<image>:<tag>-test`. */
+  ontest: 'kiboko.ontest',
+  /** Test-aware images: Dockerfile instructions (JSON list) replayed only in the generated Dockerfile.test (ONTEST). */
+  ontestBuild: 'kiboko.ontest.build',
+  /** On `<image>:<tag>-test` images and test containers kiboko makes: the image under test. */
+  testOf: 'kiboko.test-of',
+  /** Integration-test images: the kind of test (integration, performance, security, chaos, …). */
+  testType: 'test.type',
+  /** Integration-test images: where the container writes its results (default /var/tests/results). */
+  testResults: 'test.results',
+  /** Integration-test images: the deploy project they test (optional). */
+  testProject: 'test.project',
 } as const;
 
 export const SKIP_LABELS = [LABELS.skip, LABELS.pumbaSkip, LABELS.pumbaSelf] as const;

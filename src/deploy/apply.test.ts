@@ -584,3 +584,41 @@ describe('applyDeploy: published ports', () => {
     expect(h.engine.minRunning('web', run.sampleFrom)).toBe(2);
   });
 });
+
+describe('applyDeploy: lifecycle method gate (kiboko.deploy.gate)', () => {
+  const GATED = { 'kiboko.deploy.gate': 'validate', 'kiboko.method.validate': '/srv/bin/validate --quick' };
+
+  it('a replica counts as ready only once the gate method exits 0 (retried about once a second)', async () => {
+    const h = harness();
+    let attempts = 0;
+    h.engine.execHandler = (_id, cmd) => (cmd[0] === '/srv/bin/validate' && ++attempts >= 2 ? { exitCode: 0, stdout: '', stderr: '' } : { exitCode: 1, stdout: '', stderr: 'warming up\n' });
+    const run = await h.deploy([svc('web', { labels: GATED })]);
+    expect(run.result.outcome).toBe('ok');
+    expect(attempts).toBe(2);
+    expect(h.engine.calls.filter((c) => c.op === 'exec').map((c) => c.args)).toEqual([
+      ['/srv/bin/validate', '--quick'],
+      ['/srv/bin/validate', '--quick'],
+    ]);
+    expect(ofType(run.events, 'replica-ready')[0]).toMatchObject({ health: 'running, validate passed' });
+  });
+
+  it('an update whose gate never passes is rolled back, naming the gate', async () => {
+    const h = harness();
+    h.engine.execHandler = () => ({ exitCode: 0, stdout: '', stderr: '' });
+    const v1 = svc('web', { labels: GATED });
+    await h.deploy([v1]);
+    const [old] = await h.replicas('web');
+    h.engine.execHandler = () => ({ exitCode: 1, stdout: '', stderr: 'db unreachable\n' });
+    const run = await h.deploy([{ ...v1, image: 'repo/web:2' }]);
+    expect(outcomeOf(run.result, 'web')).toMatchObject({ outcome: 'rolled-back', error: expect.stringMatching(/gate not passed within 1s \(validate exited with 1 — db unreachable\)/) });
+    expect((await h.replicas('web')).map((r) => [r.id, r.status])).toEqual([[old!.id, 'running']]);
+  });
+
+  it('a gate method the image does not declare fails at once, without running anything', async () => {
+    const h = harness();
+    const run = await h.deploy([svc('web', { labels: { 'kiboko.deploy.gate': 'validate' } })]);
+    expect(run.result.outcome).toBe('failed');
+    expect(ofType(run.events, 'replica-failed')[0]?.reason).toMatch(/^gate validate: .* does not declare validate/);
+    expect(h.engine.calls.filter((c) => c.op === 'exec')).toEqual([]);
+  });
+});

@@ -48,6 +48,16 @@ export interface ApplyDeps {
   /** Independent services applied at once (default 8). */
   concurrency?: number;
   pollMs?: number;
+  /** Called around each replica started (e.g. to keep dependents' configs in step; see src/events/deps). */
+  hooks?: ReplicaHooks | undefined;
+}
+
+/** Replica lifecycle hooks; a failing hook is a warning, never a failed deploy. */
+export interface ReplicaHooks {
+  /** The replica was started (before it is health-gated). */
+  started?(service: string, slot: number, id: string): Promise<void>;
+  /** The replica is ready; `replaces` (if any) is removed right after this resolves. */
+  ready?(service: string, slot: number, id: string, replaces: string | undefined): Promise<void>;
 }
 
 interface Ctx extends Required<Pick<ApplyDeps, 'engine' | 'clock'>> {
@@ -59,6 +69,7 @@ interface Ctx extends Required<Pick<ApplyDeps, 'engine' | 'clock'>> {
   pollMs: number;
   /** One-shot services: a dependent waits for them with service_completed_successfully. */
   jobs: ReadonlySet<string>;
+  hooks?: ReplicaHooks | undefined;
 }
 
 /**
@@ -78,6 +89,7 @@ export async function applyDeploy(config: SystemConfig, plan: DeployPlan, revisi
     healthTimeoutMs: deps.healthTimeoutMs,
     pollMs: deps.pollMs ?? 250,
     jobs: new Set(config.services.flatMap((s) => s.dependsOn.filter((d) => d.condition === 'service_completed_successfully').map((d) => d.service))),
+    hooks: deps.hooks,
   };
   const labels = { [LABELS.managed]: 'true', [LABELS.deployProject]: config.project };
   if (plan.steps.some((s) => s.action !== 'delete' && s.action !== 'unchanged')) {
@@ -224,20 +236,32 @@ async function startReplica(service: ServiceSpec, slot: number, cfg: ContainerCo
   return ref.id;
 }
 
+/** One run of a deploy gate method; a run that takes longer counts as a failed attempt. */
+const GATE_TIMEOUT_MS = 30_000;
+/** A failing gate is retried at most once a second (each attempt is an exec in the replica). */
+const GATE_RETRY_MS = 1_000;
+
 /**
  * Ready means: healthy when the container has a healthcheck (its own or its image's), running
  * otherwise — and still so after `monitor` (Swarm's rule: a failure within monitor counts).
  * One-shot services (a dependency with service_completed_successfully) are ready when they exit 0.
+ * A service labelled `kiboko.deploy.gate=<method>` must also pass that lifecycle method (run in
+ * the replica, retried until the health timeout; a method the image does not declare fails at once).
  */
 export async function waitReady(id: string, cfg: ContainerConfig, monitorMs: number, ctx: Ctx, job = false): Promise<{ ok: true; health: string } | { ok: false; reason: string }> {
   const hc = cfg.healthcheck;
   const derived = hc ? (hc.startPeriodMs ?? 0) + ((hc.intervalMs ?? 30_000) + (hc.timeoutMs ?? 30_000)) * ((hc.retries ?? 3) + 1) : 0;
   const timeout = ctx.healthTimeoutMs ?? Math.max(60_000, derived + 10_000);
   const start = ctx.clock.now();
+  let gate: string | undefined;
+  let gateFailure: string | undefined;
+  let gateAt = -Infinity;
   let readyAt: number | undefined;
   let d: ContainerDetails;
   for (;;) {
     d = await ctx.engine.inspect(id);
+    // `kiboko.deploy.gate=<method>` (service or image label): the replica must also pass that lifecycle method.
+    gate = job ? undefined : (cfg.labels[LABELS.deployGate] ?? d.labels[LABELS.deployGate]) || undefined;
     if (job) {
       if (d.status === 'exited') return d.exitCode === 0 ? { ok: true, health: 'completed' } : { ok: false, reason: `exited with ${d.exitCode}` };
     } else {
@@ -245,11 +269,26 @@ export async function waitReady(id: string, cfg: ContainerConfig, monitorMs: num
       if (d.status === 'restarting') return { ok: false, reason: 'restarting (crash loop)' };
       if (d.health === 'unhealthy') return { ok: false, reason: 'unhealthy' };
       const ready = d.hasHealthcheck ? d.health === 'healthy' : d.status === 'running';
-      if (ready) readyAt ??= ctx.clock.now();
-      if (readyAt !== undefined && ctx.clock.now() - readyAt >= monitorMs) return { ok: true, health: d.hasHealthcheck ? 'healthy' : 'running' };
+      if (ready && readyAt === undefined && gate) {
+        if (ctx.clock.now() - gateAt < GATE_RETRY_MS) {
+          await ctx.clock.sleep(ctx.pollMs);
+          continue;
+        }
+        gateAt = ctx.clock.now();
+        const { checkMethodGate } = await import('../packages/index.js');
+        // No cancel signal: like the health wait, a gate in flight finishes. Its timeout is real
+        // time (the engine call it bounds is), not the deploy's clock.
+        const g = await checkMethodGate(ctx.engine, id, gate, { timeoutMs: GATE_TIMEOUT_MS });
+        if (g.ok) readyAt = ctx.clock.now();
+        else if (!g.retry) return { ok: false, reason: `gate ${g.reason}` };
+        else gateFailure = g.reason;
+      } else if (ready) readyAt ??= ctx.clock.now();
+      const health = `${d.hasHealthcheck ? 'healthy' : 'running'}${gate ? `, ${gate} passed` : ''}`;
+      if (readyAt !== undefined && ctx.clock.now() - readyAt >= monitorMs) return { ok: true, health };
     }
     if (ctx.clock.now() - start > timeout + monitorMs || (job && ctx.signal.aborted)) {
       if (job) return { ok: false, reason: `did not finish within ${Math.round(timeout / 1000)}s` };
+      if (gateFailure && readyAt === undefined) return { ok: false, reason: `gate not passed within ${Math.round(timeout / 1000)}s (${gateFailure})` };
       return { ok: false, reason: d.hasHealthcheck ? `not healthy within ${Math.round(timeout / 1000)}s (${d.health})` : `not running within ${Math.round(timeout / 1000)}s` };
     }
     await ctx.clock.sleep(ctx.pollMs);
@@ -380,6 +419,7 @@ async function replaceSlot(
     ctx.emit({ type: 'replica-failed', at: iso(ctx), service: s.name, slot, id: '', reason });
     return { ok: false, reason };
   }
+  await runHook(ctx, () => ctx.hooks?.started?.(s.name, slot, id));
   const started = ctx.clock.now();
   const ready = await waitReady(id, cfg, u.monitorMs, ctx, job);
   if (!ready.ok) {
@@ -394,11 +434,20 @@ async function replaceSlot(
   }
   ctx.emit({ type: 'replica-ready', at: iso(ctx), service: s.name, slot, id, ms: ctx.clock.now() - started, health: ready.health });
   if (!job) await traffic.add(id);
+  await runHook(ctx, () => ctx.hooks?.ready?.(s.name, slot, id, old?.id));
   if (old && oldRunning && u.order === 'start-first' && old.hash !== configHash(cfg)) {
     await traffic.remove(old.id, graceOf(s) * 1000);
     await removeReplica(s.name, slot, old.id, ctx, graceOf(s));
   }
   return { ok: true, id };
+}
+
+async function runHook(ctx: Ctx, hook: () => Promise<void> | undefined): Promise<void> {
+  try {
+    await hook();
+  } catch (err) {
+    ctx.emit({ type: 'warning', at: iso(ctx), message: `replica hook failed: ${asKibokoError(err).message}` });
+  }
 }
 
 /**

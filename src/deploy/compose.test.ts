@@ -855,3 +855,10 @@ describe('healthcheck, deploy, profiles, tag policy', () => {
     expect(w).toMatchObject({ restart: 'on-failure', labels: { from: 'a' }, user: '1' });
   });
 });
+
+describe('deploy gate label', () => {
+  it('kiboko.deploy.gate is configuration, not a reserved bookkeeping label', () => {
+    const c = load({ 'compose.yaml': 'services:\n  web:\n    image: nginx\n    labels: {kiboko.deploy.gate: validate}\n' });
+    expect(c.services[0]!.labels).toEqual({ 'kiboko.deploy.gate': 'validate' });
+  });
+});

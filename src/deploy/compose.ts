@@ -31,6 +31,7 @@ import {
   type VolumeMount,
 } from './model.js';
 import { interpolate, parseDotenv, splitShellWords, type Lookup } from './shellwords.js';
+import { parseTagPolicy } from './tags.js';
 
 // ——— public API ————————————————————————————————————————————————————————————————
 
@@ -655,19 +656,26 @@ function readTopLevelObjects(entry: Entry | undefined, kind: 'network' | 'volume
 /** `x-kiboko: { tag-policy: { follow: <branch> } | pinned }` on the project or on a service. */
 function readKibokoExtension(entry: Entry | undefined, ctx: Context, fallback: TagPolicy): TagPolicy {
   if (!entry) return fallback;
-  const docs = 'write x-kiboko: { tag-policy: { follow: <branch> } } or tag-policy: pinned';
+  const docs = 'write x-kiboko: { tag-policy: { follow: <branch> } } or tag-policy: pinned | semver | semver-major-locked | regex:<re2>';
   const map = mapOf(entry.value, ctx, 'a mapping', docs);
   if (!map) return fallback;
   let policy = fallback;
   for (const e of map.entries.values()) {
+    // A service's config templates are read by readServiceTemplates.
+    if (e.key === 'config') continue;
     if (e.key !== 'tag-policy') {
-      const guess = closest(e.key, ['tag-policy']);
+      const guess = closest(e.key, ['tag-policy', 'config']);
       ctx.problems.add(e.keyLoc, `unknown x-kiboko key ${JSON.stringify(e.key)}`, guess ? `did you mean ${guess}?` : docs);
       continue;
     }
     const v = e.value;
-    if (v.kind === 'scalar' && v.value === 'pinned') {
-      policy = { kind: 'pinned' };
+    if (v.kind === 'scalar' && typeof v.value === 'string') {
+      // One word: pinned, any, semver, semver-major-locked, follow:<branch>, regex:<re2>.
+      try {
+        policy = parseTagPolicy(v.value);
+      } catch (err) {
+        ctx.problems.add(v.loc, errorMessage(err), docs);
+      }
       continue;
     }
     const m = mapOf(v, ctx, '{ follow: <branch> } or pinned', docs);
@@ -691,6 +699,45 @@ function readKibokoExtension(entry: Entry | undefined, ctx: Context, fallback: T
     }
   }
   return policy;
+}
+
+/**
+ * `x-kiboko: { config: { confdir: ./web-conf, reload: [nginx, -s, reload] } }` on a service: a
+ * confd folder rendered into its containers with its dependencies' addresses (src/events/deps).
+ */
+function readServiceTemplates(entry: Entry | undefined, ctx: Context): ServiceSpec['templates'] {
+  const map = entry?.value.kind === 'map' ? entry.value : undefined;
+  const config = map?.entries.get('config');
+  if (!config) return undefined;
+  const docs = 'write x-kiboko: { config: { confdir: ./conf, reload: [cmd, arg] } } — a confd folder (conf.d/*.toml, templates/)';
+  const m = mapOf(config.value, ctx, 'a mapping with confdir (and reload)', docs);
+  if (!m) return undefined;
+  let confdir: string | undefined;
+  let reload: string[] | undefined;
+  for (const e of m.entries.values()) {
+    if (e.key === 'confdir') {
+      const dir = str(e.value, ctx, 'a folder path', docs);
+      if (dir === undefined) continue;
+      const abs = path.resolve(ctx.projectDir, dir);
+      if (!isDirectory(abs)) ctx.problems.add(e.value.loc, `config folder ${dir} does not exist (${abs})`, docs);
+      else confdir = abs;
+    } else if (e.key === 'reload') {
+      reload = readCommand(e, ctx);
+    } else {
+      const guess = closest(e.key, ['confdir', 'reload']);
+      ctx.problems.add(e.keyLoc, `unknown x-kiboko.config key ${JSON.stringify(e.key)}`, guess ? `did you mean ${guess}?` : docs);
+    }
+  }
+  if (!m.entries.has('confdir')) ctx.problems.add(config.keyLoc, 'x-kiboko.config needs confdir', docs);
+  return confdir ? { confdir, ...(reload?.length ? { reload } : {}) } : undefined;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 // ——— services ——————————————————————————————————————————————————————————————————
@@ -813,6 +860,7 @@ function readService(entry: Entry, ctx: Context, defaultPolicy: TagPolicy): Read
     update: { ...DEFAULT_UPDATE },
     rollback: { ...DEFAULT_ROLLBACK },
     tagPolicy: readKibokoExtension(get('x-kiboko'), ctx, defaultPolicy),
+    templates: readServiceTemplates(get('x-kiboko'), ctx),
     origin: { file: entry.keyLoc.file, line: entry.keyLoc.line },
   };
   readDeploy(get('deploy'), get('scale'), spec, ctx);
@@ -977,7 +1025,8 @@ function readLabels(entry: Entry | undefined, ctx: Context): Record<string, stri
   const labels: Record<string, string> = {};
   if (!entry) return labels;
   for (const [key, value, loc] of keyValues(entry.value, ctx, 'labels', svcDocs('labels'))) {
-    if (RESERVED_LABELS.has(key) || key.startsWith('kiboko.deploy.')) {
+    // kiboko.deploy.gate is configuration (the lifecycle method a replica must pass), not bookkeeping.
+    if (RESERVED_LABELS.has(key) || (key.startsWith('kiboko.deploy.') && key !== LABELS.deployGate)) {
       ctx.problems.add(loc, `label ${key} is reserved: kiboko sets it on what it deploys`, 'use another key');
       continue;
     }

@@ -46,8 +46,29 @@ export interface RollbackConfig extends Omit<UpdateConfig, 'failureAction'> {
   failureAction: 'pause' | 'continue';
 }
 
-/** `x-kiboko.tag-policy`: follow the newest `<build>-<branch>` tag of a branch, or pin one tag. */
-export type TagPolicy = { kind: 'pinned' } | { kind: 'follow-branch'; branch: string };
+/**
+ * `x-kiboko.tag-policy`: pin one tag (a deploy hook may set any tag), follow the newest
+ * `<build>-<branch>` tag of a branch, or accept only semver tags (never older; `major` locks the
+ * major version) or tags matching an RE2 pattern. See `parseTagPolicy` and `checkTagPolicy`.
+ */
+export type TagPolicy =
+  | { kind: 'pinned' }
+  | { kind: 'follow-branch'; branch: string }
+  | { kind: 'semver'; lock?: 'major' | undefined }
+  | { kind: 'regex'; pattern: string };
+
+/**
+ * A service's config kept in step with its dependencies (`x-kiboko: { config: … }`): a confd
+ * folder (`conf.d/*.toml` + `templates/`) rendered into each running container with keys that
+ * describe the services it depends on (`/deps/<service>/address`, `…/host`, `…/port`, …), and
+ * re-rendered — then reloaded, never restarted — whenever a dependency gets new containers.
+ */
+export interface ServiceTemplates {
+  /** Absolute path of the confd folder. */
+  confdir: string;
+  /** Run in each container after any of its files changed (besides each resource's reload_cmd). */
+  reload?: readonly string[] | undefined;
+}
 
 export interface ServiceSpec {
   name: string;
@@ -71,6 +92,8 @@ export interface ServiceSpec {
   update: UpdateConfig;
   rollback: RollbackConfig;
   tagPolicy: TagPolicy;
+  /** `x-kiboko.config`: config templates rendered into its containers from its dependencies' addresses. */
+  templates?: ServiceTemplates | undefined;
   /** Where the service was declared, for messages (`compose.yaml:12`). */
   origin?: { file: string; line?: number | undefined } | undefined;
 }

@@ -106,6 +106,8 @@ export async function deployProject(
   const revision = store.begin({ project: config.project, trigger: options.trigger, source: options.source, config, plan, rollbackOf: options.rollbackOf });
   try {
     await ensureImages(engine, config, plan);
+    // Services with x-kiboko.config follow their dependencies: re-rendered and reloaded as those get new containers.
+    const hooks = !swarm && config.services.some((s) => s.templates) ? await dependencyHooksFor(engine, config, options.onEvent) : undefined;
     const result = swarm
       ? await applySwarm(config, plan, revision, { engine, ...(options.clock ? { clock: options.clock } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(options.onEvent ? { onEvent: options.onEvent } : {}) })
       : await applyDeploy(config, plan, revision, {
@@ -114,7 +116,9 @@ export async function deployProject(
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       ...(options.healthTimeoutMs ? { healthTimeoutMs: options.healthTimeoutMs } : {}),
+      ...(hooks ? { hooks } : {}),
     });
+    if (hooks && result.outcome !== 'cancelled') await hooks.afterApply(options.signal);
     store.finish(config.project, revision, result.outcome, result);
     return { revision, plan, result };
   } catch (err) {
@@ -128,7 +132,7 @@ export async function rollbackProject(
   engine: Engine,
   store: DeployStore,
   project: string,
-  options: { to?: number | undefined; signal?: AbortSignal; onEvent?: (e: DeployEvent) => void; healthTimeoutMs?: number; engineMode?: EngineMode },
+  options: { to?: number | undefined; signal?: AbortSignal; clock?: Clock; onEvent?: (e: DeployEvent) => void; healthTimeoutMs?: number; engineMode?: EngineMode },
 ): Promise<DeployRun & { target: number }> {
   const latest = store.list(project, 1)[0];
   if (!latest) throw new KibokoError('TARGET_NOT_FOUND', `no deploy history for project ${project}`, { hint: 'list projects with `kiboko deploy history`' });
@@ -140,4 +144,10 @@ export async function rollbackProject(
   }
   const run = await deployProject(engine, store, target.config, { trigger: 'rollback', source: `revision ${target.rev}`, rollbackOf: target.rev, ...options });
   return { ...run, target: target.rev };
+}
+
+/** The dependency hooks (src/events/deps), loaded only for configurations that use them. */
+async function dependencyHooksFor(engine: Engine, config: SystemConfig, onEvent: ((e: DeployEvent) => void) | undefined) {
+  const { dependencyHooks } = await import('../events/index.js');
+  return dependencyHooks(engine, config, { warn: (message) => onEvent?.({ type: 'warning', at: new Date().toISOString(), message }) });
 }

@@ -221,3 +221,41 @@ describe('setTagInComposeFile', () => {
     );
   });
 });
+
+describe('tag policies for deploy hooks', () => {
+  it('parses the one-word forms and prints them back', async () => {
+    const { parseTagPolicy, formatTagPolicy } = await import('./tags.js');
+    for (const [text, policy] of [
+      ['pinned', { kind: 'pinned' }],
+      ['any', { kind: 'pinned' }],
+      ['semver', { kind: 'semver' }],
+      ['semver-major-locked', { kind: 'semver', lock: 'major' }],
+      ['follow:develop', { kind: 'follow-branch', branch: 'develop' }],
+      ['regex:^v[0-9]+$', { kind: 'regex', pattern: '^v[0-9]+$' }],
+    ] as const) {
+      expect(parseTagPolicy(text)).toEqual(policy);
+      if (text !== 'any') expect(formatTagPolicy(parseTagPolicy(text))).toBe(text);
+    }
+    for (const bad of ['', 'semver-minor', 'follow:', 'follow:a/b', 'regex:', 'regex:(x', 'regex:a\\1']) expect(caught(() => parseTagPolicy(bad)).code).toBe('INVALID_ARGUMENT');
+  });
+
+  it('accepts and refuses tags as each policy says', async () => {
+    const { checkTagPolicy, compareSemver } = await import('./tags.js');
+    const ok = (p: TagPolicy, cur: string, next: string) => checkTagPolicy(p, cur, next).ok;
+    expect(ok({ kind: 'pinned' }, '1', 'anything')).toBe(true);
+    expect(ok({ kind: 'semver' }, '1.2.3', '1.10.0')).toBe(true);
+    expect(ok({ kind: 'semver' }, '1.2.3', 'v2.0.0')).toBe(true);
+    expect(ok({ kind: 'semver' }, '1.2.3', '1.2.2')).toBe(false);
+    expect(ok({ kind: 'semver' }, '1.2.3', 'latest')).toBe(false);
+    expect(ok({ kind: 'semver' }, 'latest', '0.1.0')).toBe(true);
+    expect(ok({ kind: 'semver', lock: 'major' }, '1.2.3', '1.9.0')).toBe(true);
+    expect(ok({ kind: 'semver', lock: 'major' }, '1.2.3', '2.0.0')).toBe(false);
+    expect(ok({ kind: 'follow-branch', branch: 'develop' }, '58-develop', '100-develop')).toBe(true);
+    expect(ok({ kind: 'follow-branch', branch: 'develop' }, '58-develop', '57-develop')).toBe(false);
+    expect(ok({ kind: 'follow-branch', branch: 'develop' }, '58-develop', '100-main')).toBe(false);
+    expect(ok({ kind: 'regex', pattern: 'v[0-9]+' }, 'v1', 'v22')).toBe(true);
+    expect(ok({ kind: 'regex', pattern: 'v[0-9]+' }, 'v1', 'xv22')).toBe(false);
+    expect(ok({ kind: 'semver' }, '2.0.0', '2.0.0')).toBe(true);
+    expect(['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0'].every((v, i, a) => i === 0 || compareSemver(a[i - 1]!, v) < 0)).toBe(true);
+  });
+});

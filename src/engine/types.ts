@@ -165,6 +165,10 @@ export interface SwarmServiceDefinition {
   update: SwarmUpdateConfig;
   rollback: SwarmUpdateConfig;
   restart: 'none' | 'on-failure' | 'any';
+  /** `global`: one task on every node that meets the constraints (replicas ignored). Default replicated. */
+  mode?: 'replicated' | 'global' | undefined;
+  /** Placement constraints, e.g. `node.labels.region==us-east-1`, `node.id!=abc`. */
+  constraints?: readonly string[] | undefined;
 }
 
 export interface SwarmUpdateConfig {
@@ -199,6 +203,8 @@ export interface SwarmTask {
   message: string;
   error?: string | undefined;
   image: string;
+  /** The node the task is assigned to ('' while pending). */
+  nodeId?: string | undefined;
 }
 
 export interface BuildOptions {
@@ -211,6 +217,8 @@ export interface BuildOptions {
   dockerfile?: string;
   /** Dockerfile text to build instead of the file (sent in the context as a temporary entry). */
   dockerfileContent?: string;
+  /** Generated files added to the context (name → text), e.g. a file a `COPY` picks up; never written to disk. */
+  contextFiles?: Readonly<Record<string, string>>;
   labels?: Readonly<Record<string, string>>;
   buildArgs?: Readonly<Record<string, string>>;
   /** Multi-stage target. */

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { KibokoError } from '../common/errors.js';
@@ -71,3 +71,17 @@ export class FailureThrottle {
     this.failures.delete(client);
   }
 }
+
+/**
+ * GitHub's webhook signature scheme (`X-Hub-Signature-256: sha256=<hex>`): the HMAC-SHA256 of
+ * the raw request body keyed with the shared secret, compared in constant time.
+ */
+export function hubSignatureMatches(body: Buffer, header: string | string[] | undefined, secret: string | undefined): boolean {
+  if (!secret || typeof header !== 'string') return false;
+  const m = /^sha256=([0-9a-fA-F]{64})$/.exec(header.trim());
+  if (!m) return false;
+  const expected = createHmac('sha256', secret).update(body).digest();
+  return timingSafeEqual(expected, Buffer.from(m[1]!, 'hex'));
+}
+
+export const hubSignature = (body: Buffer | string, secret: string): string => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;

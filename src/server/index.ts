@@ -1,2 +1,11 @@
 export { startServer, type ServeOptions, type RunningServer } from './http.js';
-export { loadOrCreateToken, tokenMatches, bearerOf, FailureThrottle } from './auth.js';
+export { loadOrCreateToken, tokenMatches, bearerOf, FailureThrottle, hubSignatureMatches, hubSignature } from './auth.js';
+export { EventBus, typeMatcher, type BusEvent, type BusListener } from './bus.js';
+export { DeployService, jobView, revisionView, type DeployJob, type JobStatus, type TagChange } from './deploys.js';
+export { ChaosService, type ExperimentStatus } from './chaos.js';
+export { parseChaosSpec, CHAOS_ACTIONS, type ChaosSpec } from './chaos-spec.js';
+export { parseHookPayload, normalizeRepository, sameRepository, type PushNotice, type ParsedHook } from './webhook.js';
+export { parseProjectFlag, loadDeployConfig, readSecretFile, type ProjectDef, type DeployConfig } from './projects.js';
+export { createDaemonServices, pumpEngineEvents, observeRegistry, engineEventType, type DaemonServices } from './daemon.js';
+export { Metrics } from './metrics.js';
+export { HTTP_STATUS, toHttpError, HttpError } from './errors.js';

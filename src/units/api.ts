@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { fromOptions, serializeUnit as serialize } from '../deploy/index.js';
 import { VERSION } from '../common/version.js';
-import { isTemplate, unitNameError } from './name.js';
+import { isTemplate, templateOf, unitNameError } from './name.js';
+import { XFLEET_KEYS } from './xfleet.js';
 import { decodePageToken, paginate } from './pagination.js';
 
 export type DesiredState = 'inactive' | 'loaded' | 'launched';
@@ -20,6 +21,8 @@ export interface FleetUnit {
   /** What the engine says (fleet: the last known state); absent until reconciled. */
   currentState?: DesiredState | undefined;
   machineID?: string | undefined;
+  /** kiboko's addition (fleet clients ignore it): why the unit is not where it should be. */
+  message?: string | undefined;
 }
 
 export interface UnitStateRecord {
@@ -29,6 +32,8 @@ export interface UnitStateRecord {
   systemdLoadState: string;
   systemdActiveState: string;
   systemdSubState: string;
+  /** kiboko's addition: why the unit failed or waits (a failed ExecStartPre, a conflict, …). */
+  message?: string | undefined;
 }
 
 export interface Machine {
@@ -86,7 +91,12 @@ export function optionsError(options: unknown): string | undefined {
     if (/[\n\r]/.test(o.value)) return `option ${o.section}.${o.name} contains a line break`;
   }
   const fleet = new Map<string, string[]>();
-  for (const o of options as UnitOption[]) if (o.section === 'X-Fleet') fleet.set(o.name, [...(fleet.get(o.name) ?? []), o.value]);
+  for (const o of options as UnitOption[]) {
+    if (o.section !== 'X-Fleet') continue;
+    const key = XFLEET_KEYS[o.name];
+    if (!key) return `unrecognized requirement in [X-Fleet] section: "${o.name}"`;
+    fleet.set(key, [...(fleet.get(key) ?? []), o.value]);
+  }
   const has = (k: string) => fleet.has(k);
   if (has('MachineID') && (has('MachineOf') || has('Conflicts') || has('Global') || has('Replaces'))) return 'MachineID cannot be combined with MachineOf, Conflicts, Global or Replaces';
   if (has('Global') && (has('MachineOf') || has('Replaces'))) return 'Global cannot be combined with MachineOf or Replaces';
@@ -169,8 +179,17 @@ async function unitItem(req: FleetRequest, registry: UnitRegistry, name: string)
   if (state !== undefined && state !== 'inactive' && isTemplate(name)) return fleetError(400, 'cannot activate template units');
 
   const existing = await registry.get(name);
-  const options = body.options;
-  const hasOptions = Array.isArray(options) && options.length > 0;
+  let options = body.options;
+  let hasOptions = Array.isArray(options) && options.length > 0;
+  // As fleetctl does: a new instance without options of its own (`start app@1.service`) is made from its template.
+  const template = !existing && !hasOptions ? templateOf(name) : undefined;
+  if (template) {
+    const t = await registry.get(template);
+    if (t) {
+      options = t.options;
+      hasOptions = t.options.length > 0;
+    }
+  }
   if (hasOptions) {
     const optErr = optionsError(options);
     if (optErr) return fleetError(400, optErr);

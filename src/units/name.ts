@@ -16,3 +16,10 @@ export function unitNameError(name: string): string | undefined {
 
 /** `foo@.service` is a template; `foo@1.service` an instance of it. */
 export const isTemplate = (name: string): boolean => /@\.[a-z]+$/.test(name);
+
+/** The template an instance comes from: `app@1.service` → `app@.service`; undefined for other names. */
+export function templateOf(name: string): string | undefined {
+  const m = /^([^@]+)@(.+)\.([a-z]+)$/.exec(name);
+  if (!m || isTemplate(name)) return undefined;
+  return `${m[1]}@.${m[3]}`;
+}

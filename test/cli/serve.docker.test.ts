@@ -30,7 +30,8 @@ const options = (version: string) => [
   { section: 'Unit', name: 'Description', value: `${APP} %i` },
   { section: 'Service', name: 'ExecStartPre', value: '-/usr/bin/docker kill %p-%i' },
   { section: 'Service', name: 'ExecStartPre', value: '-/usr/bin/docker rm %p-%i' },
-  { section: 'Service', name: 'ExecStart', value: `/usr/bin/docker run --name %p-%i -e VERSION=${version} kiboko/busybox:local sleep 3600` },
+  // PID 1 leaves on SIGTERM, so the ExecStop docker stop is quick.
+  { section: 'Service', name: 'ExecStart', value: `/usr/bin/docker run --name %p-%i -e VERSION=${version} kiboko/busybox:local sh -c "trap 'exit 0' TERM; while true; do sleep 0.2; done"` },
   { section: 'Service', name: 'ExecStop', value: '/usr/bin/docker stop %p-%i' },
 ];
 

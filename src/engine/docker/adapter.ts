@@ -412,10 +412,15 @@ export class DockerEngine implements Engine {
     const op = `build ${options.tag}`;
     let dockerfile = options.dockerfile ?? 'Dockerfile';
     let context: NodeJS.ReadableStream | { context: string; src: string[] };
-    if (options.dockerfileContent !== undefined) {
-      // The Dockerfile text travels inside the context under a name no project file uses.
-      dockerfile = `.kiboko-dockerfile-${process.pid}-${Date.now().toString(36)}`;
-      context = await packContext(options.contextDir, { [dockerfile]: options.dockerfileContent });
+    if (options.dockerfileContent !== undefined || options.contextFiles) {
+      const extra: Record<string, string> = { ...options.contextFiles };
+      if (options.dockerfileContent !== undefined) {
+        // The Dockerfile text travels inside the context under a name no project file uses.
+        dockerfile = `.kiboko-dockerfile-${process.pid}-${Date.now().toString(36)}`;
+        extra[dockerfile] = options.dockerfileContent;
+      }
+      // contextFiles stay visible to COPY; only the generated Dockerfile is hidden.
+      context = await packContext(options.contextDir, extra, options.dockerfileContent !== undefined ? [dockerfile] : []);
     } else {
       context = { context: options.contextDir, src: listContextFiles(options.contextDir) };
     }
@@ -595,6 +600,7 @@ export class DockerEngine implements Engine {
   async listTasks(serviceId: string): Promise<SwarmTask[]> {
     const raw = (await this.call(`list tasks of ${serviceId}`, () => this.docker.listTasks({ filters: JSON.stringify({ service: [serviceId] }) }))) as unknown as {
       ID: string;
+      NodeID?: string;
       DesiredState?: string;
       Status?: { State?: string; Message?: string; Err?: string };
       Spec?: { ContainerSpec?: { Image?: string } };
@@ -606,6 +612,7 @@ export class DockerEngine implements Engine {
       message: t.Status?.Message ?? '',
       error: t.Status?.Err,
       image: t.Spec?.ContainerSpec?.Image ?? '',
+      nodeId: t.NodeID ?? '',
     }));
   }
 
@@ -672,9 +679,10 @@ export function serviceSpec(d: SwarmServiceDefinition): Record<string, unknown> 
         Mounts: d.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
       },
       RestartPolicy: { Condition: d.restart },
+      ...(d.constraints?.length ? { Placement: { Constraints: [...d.constraints] } } : {}),
       Networks: d.networks.map((n) => ({ Target: n.target, Aliases: [...n.aliases] })),
     },
-    Mode: { Replicated: { Replicas: d.replicas } },
+    Mode: d.mode === 'global' ? { Global: {} } : { Replicated: { Replicas: d.replicas } },
     UpdateConfig: updateConfigSpec(d.update),
     RollbackConfig: updateConfigSpec(d.rollback),
     EndpointSpec: { Ports: d.ports.map((p) => ({ Protocol: p.protocol, TargetPort: p.target, PublishedPort: p.published, PublishMode: 'ingress' })) },
@@ -801,7 +809,7 @@ function eventTime(t: number | string): string {
 // CommonJS package whose typings say `export default`: loaded through require for a stable shape.
 const DockerIgnore = createRequire(import.meta.url)('@balena/dockerignore') as typeof import('@balena/dockerignore').default;
 
-async function packContext(dir: string, extra: Readonly<Record<string, string>>): Promise<NodeJS.ReadableStream> {
+async function packContext(dir: string, extra: Readonly<Record<string, string>>, hidden: readonly string[] = Object.keys(extra)): Promise<NodeJS.ReadableStream> {
   let files = listContextFiles(dir);
   let ignoreText = '';
   try {
@@ -811,9 +819,10 @@ async function packContext(dir: string, extra: Readonly<Record<string, string>>)
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const pack = tarStream.pack();
-  // As `docker build -f -` does: the generated files are listed in the sent .dockerignore, so
-  // the daemon reads them but `COPY .` never copies them.
-  const sentIgnore = `${ignoreText}${ignoreText && !ignoreText.endsWith('\n') ? '\n' : ''}.dockerignore\n${Object.keys(extra).join('\n')}\n`;
+  // As `docker build -f -` does: the generated Dockerfile is listed in the sent .dockerignore.
+  // The classic builder drops the Dockerfile and .dockerignore named there from what `COPY .`
+  // sees (other files are filtered here, client side, before sending).
+  const sentIgnore = `${ignoreText}${ignoreText && !ignoreText.endsWith('\n') ? '\n' : ''}.dockerignore\n${hidden.join('\n')}\n`;
   pack.entry({ name: '.dockerignore', mode: 0o644 }, sentIgnore);
   for (const rel of files) {
     if (rel === '.dockerignore') continue;

@@ -1,0 +1,213 @@
+import { unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { parseDuration } from '../common/duration.js';
+import { invalidArgument, type KibokoError } from '../common/errors.js';
+import { createJsonLogger, levelRank, parseLogLevel, type LogLevel } from '../common/log.js';
+import { connectEngine } from '../engine/index.js';
+import { parseTargetArgs } from '../targets/index.js';
+import type { ApplyResult, TemplateEvent } from '../template/index.js';
+import { connectionFlags, parseConcurrency } from './options.js';
+import { mergedOptions } from './program.js';
+import { installSignalHandlers } from './signals.js';
+
+const str = (o: Record<string, unknown>, k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+const list = (o: Record<string, unknown>, k: string) => (Array.isArray(o[k]) ? (o[k] as string[]) : undefined);
+
+/** `--interval 60` (confd: whole seconds) or `--interval 30s`. */
+export function parseInterval(value: string): number {
+  const text = value.trim();
+  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : parseDuration(text, '--interval');
+  if (ms <= 0) throw invalidArgument(`invalid --interval '${value}': expected more than 0`, 'e.g. --interval 60 (seconds) or --interval 30s');
+  return ms;
+}
+
+const SYMBOL: Partial<Record<ApplyResult['outcome'], string>> = {
+  reloaded: '✔',
+  written: '✔',
+  noop: '~',
+  unchanged: '=',
+  'check-failed': '✖',
+  'reload-failed-restored': '✖',
+  failed: '✖',
+  cancelled: '⚠',
+};
+
+function where(r: ApplyResult): string {
+  return `${r.resource} → ${r.dest}${r.target === 'host' ? '' : ` in ${r.target}`}`;
+}
+
+export function humanResult(r: ApplyResult): string {
+  const s = SYMBOL[r.outcome] ?? '·';
+  switch (r.outcome) {
+    case 'unchanged':
+      return `${s} ${where(r)}: unchanged`;
+    case 'noop':
+      return `${s} ${where(r)}: would change (${r.reasons.join(', ')})\n${r.diff ?? ''}`.trimEnd();
+    case 'written':
+    case 'reloaded': {
+      const extra = [r.atomic === false ? 'written in place (not atomic)' : 'replaced atomically', r.outcome === 'reloaded' ? 'reloaded' : undefined].filter(Boolean).join(', ');
+      return `${s} ${where(r)}: ${r.reasons.join(', ')} — ${extra}`;
+    }
+    default:
+      return `${s} ${where(r)}: ${r.error?.message ?? r.outcome}${r.error?.hint ? ` — ${r.error.hint}` : ''}`;
+  }
+}
+
+function levelOf(e: TemplateEvent): LogLevel {
+  switch (e.type) {
+    case 'result':
+      return e.result.outcome === 'unchanged' ? 'debug' : e.result.outcome === 'cancelled' ? 'warning' : e.result.error ? 'error' : 'info';
+    case 'render-failed':
+      return 'error';
+    case 'notice':
+      return 'warning';
+    case 'change':
+    case 'cycle-started':
+    case 'cycle-finished':
+    case 'targets':
+      return 'debug';
+    default:
+      return 'info';
+  }
+}
+
+function humanEvent(e: TemplateEvent): string | null {
+  switch (e.type) {
+    case 'run-started':
+      return `template: ${e.resources.length} resource(s) from the ${e.backend} backend, ${e.mode === 'onetime' ? 'once' : e.mode}${e.containers ? ', into containers' : ''}`;
+    case 'watching':
+      return `watching ${e.prefixes.join(', ')}`;
+    case 'change':
+      return `changed: ${e.keys ? e.keys.join(', ') : 'everything (resync)'}`;
+    case 'cycle-started':
+      return `render ${e.cycle} (${e.reason}): ${e.resources.join(', ')}`;
+    case 'targets':
+      return `containers: ${e.selected.join(', ') || 'none'}${e.skipped.length ? `; skipped ${e.skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : ''}`;
+    case 'result':
+      return e.result.outcome === 'failed' && e.result.resource !== '*' && e.result.target === '*' ? null : humanResult(e.result);
+    case 'render-failed':
+      return `✖ ${e.resource} → ${e.dest}: ${e.error.message}${e.error.hint ? ` — ${e.error.hint}` : ''}`;
+    case 'notice':
+      return `warning: ${e.message}`;
+    case 'cycle-finished':
+      return `render ${e.cycle}: ${e.changed} changed, ${e.failed} failed (${e.ms} ms)`;
+    case 'run-finished':
+      return e.interrupted ? `stopped after ${e.cycles} render(s)` : null;
+  }
+}
+
+/** The JSON form of an event: results are flattened, with the outcome as the event name. */
+export function jsonEvent(e: TemplateEvent): Record<string, unknown> {
+  const err = (x: KibokoError | undefined) => (x ? x.toJSON() : undefined);
+  if (e.type === 'result') {
+    const { error, check, reload, restoreReload, ...rest } = e.result;
+    return {
+      event: e.result.outcome,
+      ...rest,
+      ...(error ? { error: err(error) } : {}),
+      ...(check ? { check: { exitCode: check.exitCode, timedOut: check.timedOut, ms: check.ms, output: check.output } } : {}),
+      ...(reload ? { reload: { exitCode: reload.exitCode, timedOut: reload.timedOut, ms: reload.ms, output: reload.output } } : {}),
+      ...(restoreReload ? { restoreReload: { exitCode: restoreReload.exitCode, timedOut: restoreReload.timedOut, ms: restoreReload.ms } } : {}),
+    };
+  }
+  if (e.type === 'render-failed') return { event: e.type, resource: e.resource, dest: e.dest, error: err(e.error) };
+  const { type, ...rest } = e;
+  return { event: type, ...rest };
+}
+
+export async function runTemplateCommand(cmd: Command): Promise<number> {
+  const o = mergedOptions(cmd);
+  const t = await import('../template/index.js');
+  const json = Boolean(o.json);
+
+  const confdirFlag = str(o, 'confdir');
+  const configFile = str(o, 'configFile');
+  const fileConfig = await t.loadConfdConfig(configFile ?? join(confdirFlag ?? '/etc/confd', 'confd.toml'), configFile !== undefined);
+  const level = parseLogLevel(str(o, 'logLevel') ?? fileConfig.logLevel, 'info');
+  const log = json ? createJsonLogger(level) : undefined;
+  const print = (l: LogLevel, line: string) => {
+    if (levelRank(l) < levelRank(level)) return;
+    (levelRank(l) >= levelRank('error') ? process.stderr : process.stdout).write(`${line}\n`);
+  };
+  const emit = (e: TemplateEvent) => {
+    const l = levelOf(e);
+    if (log) {
+      const at = l === 'warning' ? 'warn' : l === 'panic' ? 'fatal' : l;
+      (log[at as 'info'] as (obj: object, msg: string) => void)(jsonEvent(e), humanEvent(e)?.split('\n')[0] ?? e.type);
+    } else {
+      const line = humanEvent(e);
+      if (line !== null) print(l, line);
+    }
+  };
+
+  const onetime = Boolean(o.onetime);
+  const watch = Boolean(o.watch ?? fileConfig.watch);
+  if (onetime && o.watch) throw invalidArgument('--onetime and --watch exclude each other', 'pick one: --onetime renders once; --watch follows changes');
+  const mode = onetime ? 'onetime' : watch ? 'watch' : 'interval';
+  const intervalText = str(o, 'interval');
+  const intervalMs = intervalText ? parseInterval(intervalText) : (fileConfig.interval ?? 600) * 1000;
+  const wait = str(o, 'wait') ? t.parseWait(str(o, 'wait')!) : undefined;
+  if (wait && mode !== 'watch') throw invalidArgument('--wait works with --watch', 'add --watch, or drop --wait');
+  const checkTimeoutMs = str(o, 'checkTimeout') ? parseDuration(str(o, 'checkTimeout')!, '--check-timeout') : undefined;
+  const reloadTimeoutMs = str(o, 'reloadTimeout') ? parseDuration(str(o, 'reloadTimeout')!, '--reload-timeout') : undefined;
+
+  const backend = await t.openBackend({
+    backend: str(o, 'backend') ?? fileConfig.backend ?? 'etcd',
+    nodes: list(o, 'node') ?? fileConfig.nodes ?? [],
+    files: list(o, 'file') ?? fileConfig.file ?? [],
+    filter: str(o, 'filter') ?? fileConfig.filter,
+    clientCert: str(o, 'clientCert') ?? fileConfig.clientCert ?? process.env.CONFD_CLIENT_CERT,
+    clientKey: str(o, 'clientKey') ?? fileConfig.clientKey ?? process.env.CONFD_CLIENT_KEY,
+    clientCaKeys: str(o, 'clientCaKeys') ?? fileConfig.clientCaKeys ?? process.env.CONFD_CLIENT_CAKEYS,
+    username: str(o, 'username') ?? fileConfig.username,
+    password: str(o, 'password') ?? process.env.KIBOKO_ETCD_PASSWORD ?? fileConfig.password,
+  });
+
+  const containerArgs = list(o, 'container');
+  const labels = list(o, 'label') ?? [];
+  if (!containerArgs && labels.length) throw invalidArgument('--label selects containers for --container', "add --container 're2:.' to write into every container with the label");
+  const containers = containerArgs
+    ? {
+        engine: await connectEngine(connectionFlags(o)),
+        query: parseTargetArgs(containerArgs, labels),
+        concurrency: o.concurrency === undefined ? 8 : parseConcurrency(o.concurrency),
+      }
+    : undefined;
+
+  const signals = installSignalHandlers((m) => (log ? log.warn(m) : process.stderr.write(`${m}\n`)));
+  // A third Ctrl-C exits at once; staged host files must not be left behind even then.
+  const onExit = () => {
+    for (const f of t.stagedFilesInFlight()) if (f.target === 'host') {
+      try {
+        unlinkSync(f.path);
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  process.on('exit', onExit);
+  try {
+    const summary = await t.runTemplate({
+      backend,
+      render: t.renderWithGoTemplate,
+      confdir: confdirFlag ?? fileConfig.confdir ?? '/etc/confd',
+      prefix: str(o, 'prefix') ?? fileConfig.prefix,
+      mode,
+      intervalMs,
+      wait,
+      apply: { noop: Boolean(o.noop ?? fileConfig.noop), syncOnly: Boolean(o.syncOnly ?? fileConfig.syncOnly), checkTimeoutMs, reloadTimeoutMs },
+      containers,
+      signal: signals.signal,
+      onEvent: emit,
+    });
+    if (mode === 'onetime') return summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
+    return summary.failed > 0 && summary.interrupted === false ? 1 : 0;
+  } finally {
+    signals.dispose();
+    process.off('exit', onExit);
+    await backend.close();
+    containers?.engine.close();
+    log?.flush();
+  }
+}

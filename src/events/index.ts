@@ -1,0 +1,17 @@
+export { watchEvents, type WatchOptions, type WatchState } from './watch.js';
+export { parseFilterArgs, matchesFilters, matchesAction, matchLabels, engineFilters, wantsEngineEvents, eventKey, FILTER_KEYS, EVENT_TYPES, type EventFilters, type FilterKey } from './filters.js';
+export { parseEventTime, nanoToSeconds, compareNano, msToNano, nanoToMs } from './time.js';
+export { CursorFile, type Cursor } from './cursor.js';
+export { parseRules, loadRulesFile, parseCondition, ACTION_KINDS, type Rule, type RuleSet, type RuleMatch, type Action, type ActionKind, type Condition, type RuleProblem } from './rules.js';
+export { ruleMatches, ruleFilters, unionEngineFilters, needsEngine, needsKiboko } from './match.js';
+export { compileTemplate, eventContext, type EventContext, type CompiledTemplate } from './interpolate.js';
+export { runAction, withTimeout, redact, type ActionDeps, type ActionOutcome } from './actions.js';
+export { startReactor, type Reactor, type ReactorOptions, type ReactorNotice, type FiringRecord, type FiringOutcome } from './reactor.js';
+export { humanEventLine, isoNano } from './format.js';
+export { pollDeployHistory, type DeployHistory } from './deploy-source.js';
+export { createEventBus, kibokoEvent, deployEvent, chaosEvent, fromBusEvent, busSource, type KibokoEvent, type EventBus, type BusEventLike } from './types.js';
+export { dependencyValues, deployBackend, liveReplicas } from './deps/values.js';
+export { syncDependents, dependentsOf, type DependentSync, type DependencyEvent, type SyncOptions } from './deps/sync.js';
+export { dependencyHooks, hasTemplates, type DependencyHooks } from './deps/hooks.js';
+export { startDependencyReactor, type DependencyReactorOptions, type DependencyReactorEvent } from './deps/reactor.js';
+export { startRulesReactor, type RulesReactor, type RulesReactorOptions } from './run.js';

@@ -1,0 +1,186 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as z from 'zod/mini';
+import { invalidArgument } from '../common/errors.js';
+import type { UnitRegistry } from '../units/index.js';
+import type { EventBus } from './bus.js';
+import type { ChaosService } from './chaos.js';
+import { jobView, type DeployService } from './deploys.js';
+import { describeIssue, HttpError } from './errors.js';
+import type { Metrics } from './metrics.js';
+import { streamEvents } from './sse.js';
+import { parseHookPayload } from './webhook.js';
+
+export interface NativeApiDeps {
+  registry: UnitRegistry;
+  deploys?: DeployService | undefined;
+  chaos?: ChaosService | undefined;
+  bus?: EventBus | undefined;
+  metrics: Metrics;
+  sse?: { heartbeatMs?: number | undefined } | undefined;
+  /** Open SSE responses, so closing the server can end them. */
+  streams: Set<ServerResponse>;
+}
+
+export interface ApiCall {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  params: Record<string, string>;
+  body: Buffer | undefined;
+}
+
+export type ApiReply = { status: number; body?: unknown; headers?: Record<string, string> | undefined } | 'streamed';
+
+interface Route {
+  method: string;
+  pattern: string;
+  re: RegExp;
+  keys: string[];
+  handler: (call: ApiCall) => Promise<ApiReply>;
+}
+
+const compile = (pattern: string) => {
+  const keys: string[] = [];
+  const re = new RegExp(`^${pattern.replace(/:([a-z]+)/g, (_, k: string) => (keys.push(k), '([^/]+)'))}$`);
+  return { re, keys };
+};
+
+/** The request body as JSON: JSON media types (any `+json`), or GitHub's form encoding (`payload=`). */
+export function jsonBody(call: Pick<ApiCall, 'req' | 'body'>): unknown {
+  const type = (call.req.headers['content-type'] ?? '').toLowerCase();
+  let text = call.body?.toString('utf8') ?? '';
+  if (type.startsWith('application/x-www-form-urlencoded')) {
+    const p = new URLSearchParams(text).get('payload');
+    if (p === null) throw invalidArgument('form-encoded body without a payload field', 'send JSON, or GitHub’s form encoding (payload=…)');
+    text = p;
+  } else if (type && !type.includes('json')) {
+    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `expected a JSON body, got content-type ${type.slice(0, 80)}`, 'send content-type: application/json');
+  }
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw invalidArgument(`the body is not valid JSON: ${(err as Error).message}`, 'send a JSON object');
+  }
+}
+
+function parse<T>(schema: z.ZodMiniType<T>, value: unknown, what: string, example: string): T {
+  const r = schema.safeParse(value ?? {});
+  if (r.success) return r.data;
+  throw invalidArgument(`invalid ${what}: ${describeIssue(r.error.issues[0]!, value)}`, `e.g. ${example}`);
+}
+
+const projectName = z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { error: 'expected a project name (lowercase letters, digits, - and _)' }));
+const projectBody = z.object({ project: projectName });
+const rollbackBody = z.object({ project: projectName, to: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1_000_000_000))) });
+
+function unavailable(what: string): never {
+  throw new HttpError(503, 'NOT_ENABLED', `${what} is not enabled on this daemon`, 'start kiboko serve with the engine connection and --project NAME=PATH');
+}
+
+/**
+ * kiboko's native API under /v1 (JSON, behind the bearer token), the deploy hook and /metrics.
+ * Every route validates its input and answers errors as `{"error": {"code", "message", "hint"}}`.
+ */
+export class NativeApi {
+  private readonly routes: Route[] = [];
+
+  constructor(d: NativeApiDeps) {
+    const add = (method: string, pattern: string, handler: Route['handler']) => this.routes.push({ method, pattern, ...compile(pattern), handler });
+    const deploys = () => d.deploys ?? unavailable('deploying');
+    const chaos = () => d.chaos ?? unavailable('chaos');
+
+    add('GET', '/metrics', async () => {
+      const m = await d.metrics.text();
+      return { status: 200, body: m.body, headers: { 'content-type': m.contentType } };
+    });
+    add('GET', '/v1/units', async () => ({ status: 200, body: { units: await d.registry.list() } }));
+    add('GET', '/v1/projects', async () => ({ status: 200, body: { projects: await deploys().projects() } }));
+    add('POST', '/v1/deploys/plan', async (c) => {
+      const { project } = parse(projectBody, jsonBody(c), 'plan request', '{"project": "shop"}');
+      return { status: 200, body: await deploys().plan(project) };
+    });
+    add('POST', '/v1/deploys', async (c) => {
+      const { project } = parse(projectBody, jsonBody(c), 'deploy request', '{"project": "shop"}');
+      const job = deploys().startApply(project);
+      return { status: 202, body: jobView(job), headers: { location: `/v1/deploys/${job.id}` } };
+    });
+    add('POST', '/v1/deploys/rollback', async (c) => {
+      const { project, to } = parse(rollbackBody, jsonBody(c), 'rollback request', '{"project": "shop", "to": 3}');
+      const job = deploys().startRollback(project, to);
+      return { status: 202, body: jobView(job), headers: { location: `/v1/deploys/${job.id}` } };
+    });
+    add('GET', '/v1/deploys', async (c) => {
+      const q = c.url.searchParams;
+      const project = q.get('project') ?? undefined;
+      if (project !== undefined) parse(projectName, project, 'project', '?project=shop');
+      const limitRaw = q.get('limit') ?? '50';
+      if (!/^\d{1,4}$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > 500) throw invalidArgument(`invalid limit '${limitRaw.slice(0, 20)}': expected a whole number from 1 to 500`, '?limit=20');
+      return { status: 200, body: deploys().history({ project, limit: Number(limitRaw) }) };
+    });
+    add('GET', '/v1/deploys/:id', async (c) => ({ status: 200, body: deploys().find(c.params.id!) }));
+    add('POST', '/hooks/deploy', async (c) => {
+      const event = c.req.headers['x-github-event'];
+      const parsed = parseHookPayload(jsonBody(c), typeof event === 'string' ? event : undefined);
+      if (parsed.kind === 'ping') return { status: 200, body: { ok: true, event: 'ping' } };
+      if (parsed.notices.length === 0) return { status: 200, body: { jobs: [], ignored: parsed.ignored, unmatched: [] } };
+      const source = parsed.notices[0]!.source;
+      const { jobs, unmatched } = await deploys().hook(parsed.notices, source);
+      if (jobs.length === 0) return { status: 200, body: { jobs: [], ignored: parsed.ignored + unmatched.length, unmatched } };
+      return {
+        status: 202,
+        body: { ...jobView(jobs[0]!, false), jobs: jobs.map((j) => jobView(j, false)), ignored: parsed.ignored, unmatched },
+        headers: { location: `/v1/deploys/${jobs[0]!.id}` },
+      };
+    });
+    add('GET', '/v1/chaos/experiments', async () => ({ status: 200, body: { experiments: chaos().list() } }));
+    add('POST', '/v1/chaos/experiments', async (c) => {
+      const x = await chaos().start(jsonBody(c));
+      return { status: 201, body: x, headers: { location: x.links.self } };
+    });
+    add('GET', '/v1/chaos/experiments/:id', async (c) => ({ status: 200, body: chaos().get(c.params.id!) }));
+    add('DELETE', '/v1/chaos/experiments/:id', async (c) => ({ status: 200, body: await chaos().stop(c.params.id!) }));
+    add('GET', '/v1/events', async (c) => {
+      const bus = d.bus ?? unavailable('the event stream');
+      d.streams.add(c.res);
+      try {
+        await streamEvents(c.req, c.res, c.url, bus, { heartbeatMs: d.sse?.heartbeatMs });
+      } finally {
+        d.streams.delete(c.res);
+      }
+      return 'streamed';
+    });
+  }
+
+  /** True for the paths this API owns (so the edge answers unknown ones in this API's error shape). */
+  owns(path: string): boolean {
+    return path === '/metrics' || path.startsWith('/v1/') || path === '/v1' || path.startsWith('/hooks/');
+  }
+
+  /** The route pattern a path belongs to, for metrics labels (never throws). */
+  label(path: string): string | undefined {
+    return this.routes.find((r) => r.re.test(path))?.pattern;
+  }
+
+  /** The route for a request: its handler and params, a 405 with the allowed methods, or none. */
+  resolve(method: string, path: string): { route: Route; params: Record<string, string> } | { allowed: string[]; pattern: string } | undefined {
+    let allowed: string[] = [];
+    let pattern = '';
+    for (const r of this.routes) {
+      const m = r.re.exec(path);
+      if (!m) continue;
+      const params: Record<string, string> = {};
+      for (const [i, k] of r.keys.entries()) {
+        try {
+          params[k] = decodeURIComponent(m[i + 1]!);
+        } catch {
+          throw new HttpError(400, 'INVALID_ARGUMENT', 'invalid percent-encoding in the path', 'encode path segments with encodeURIComponent');
+        }
+      }
+      if (r.method === method) return { route: r, params };
+      allowed = [...allowed, r.method];
+      pattern ||= r.pattern;
+    }
+    return allowed.length ? { allowed, pattern } : undefined;
+  }
+}

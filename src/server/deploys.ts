@@ -1,0 +1,539 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { Clock } from '../common/clock.js';
+import { asKibokoError, invalidArgument, KibokoError } from '../common/errors.js';
+import { LABELS } from '../common/labels.js';
+import {
+  checkTagPolicy,
+  deployProject,
+  formatTagPolicy,
+  loadConfiguration,
+  parseImageRef,
+  planProject,
+  resolveConfiguration,
+  rollbackProject,
+  setTagInComposeFile,
+  type ApplyResult,
+  type DeployEvent,
+  type DeployPlan,
+  type DeployRun,
+  type DeployStore,
+  type Revision,
+  type SystemConfig,
+} from '../deploy/index.js';
+import type { Engine } from '../engine/index.js';
+import type { EventBus } from './bus.js';
+import type { ProjectDef } from './projects.js';
+import { sameRepository, type PushNotice } from './webhook.js';
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'rolled-back' | 'cancelled' | 'rejected';
+export const FINISHED: readonly JobStatus[] = ['succeeded', 'failed', 'rolled-back', 'cancelled', 'rejected'];
+
+export interface TagChange {
+  service: string;
+  tag: string;
+  /** Image before and after the compose file was rewritten. */
+  from?: string | undefined;
+  to?: string | undefined;
+  file?: string | undefined;
+  /** The deploy failed and the file got its previous tag back. */
+  restored?: boolean | undefined;
+}
+
+export interface DeployJob {
+  id: string;
+  kind: 'hook' | 'apply' | 'rollback';
+  project: string;
+  /** webhook, api, rollback: what the revision records. */
+  trigger: string;
+  /** Who asked: kiboko, dockerhub, registry, github (hooks) or api. */
+  source: string;
+  status: JobStatus;
+  /** Position in the order jobs were accepted (1, 2, 3…), across projects. */
+  seq: number;
+  createdAt: string;
+  startedAt?: string | undefined;
+  finishedAt?: string | undefined;
+  changes: TagChange[];
+  rollbackTo?: number | undefined;
+  revision?: number | undefined;
+  plan?: { changes: boolean; steps: { service: string; action: string; causes: string[] }[] } | undefined;
+  result?: ApplyResult | undefined;
+  error?: { code: string; message: string; hint?: string | undefined } | undefined;
+  events: DeployEvent[];
+}
+
+export interface DeployServiceOptions {
+  engine: Engine;
+  store: DeployStore;
+  projects: readonly ProjectDef[];
+  bus?: EventBus | undefined;
+  clock?: Clock | undefined;
+  healthTimeoutMs?: number | undefined;
+  /** Jobs kept in memory for GET /v1/deploys/ID (oldest finished ones are dropped). */
+  keepJobs?: number | undefined;
+}
+
+const MAX_EVENTS = 1000;
+const planSummary = (p: DeployPlan) => ({ changes: p.changes, steps: p.steps.map((s) => ({ service: s.service, action: s.action, causes: s.causes })) });
+
+/** The JSON shape of a job (`GET /v1/deploys/ID`, hook and apply responses). */
+export function jobView(job: DeployJob, withEvents = true) {
+  const first = job.changes[0];
+  return {
+    id: job.id,
+    kind: job.kind,
+    project: job.project,
+    ...(first ? { service: first.service, tag: first.tag } : {}),
+    status: job.status,
+    seq: job.seq,
+    trigger: job.trigger,
+    source: job.source,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+    changes: job.changes,
+    ...(job.rollbackTo !== undefined ? { rollbackTo: job.rollbackTo } : {}),
+    revision: job.revision,
+    plan: job.plan,
+    result: job.result,
+    error: job.error,
+    ...(withEvents ? { events: job.events } : { eventCount: job.events.length }),
+    links: { self: `/v1/deploys/${job.id}`, ...(job.revision !== undefined ? { revision: `/v1/deploys/${encodeURIComponent(`${job.project}@${job.revision}`)}` } : {}) },
+  };
+}
+
+/** The JSON shape of a stored revision (`GET /v1/deploys`, `GET /v1/deploys/PROJECT@REV`). */
+export function revisionView(r: Revision, job?: string) {
+  return {
+    id: `${r.project}@${r.rev}`,
+    project: r.project,
+    revision: r.rev,
+    createdAt: r.createdAt,
+    finishedAt: r.finishedAt,
+    trigger: r.trigger,
+    source: r.source,
+    outcome: r.outcome,
+    rollbackOf: r.rollbackOf,
+    images: Object.fromEntries(r.config.services.map((s) => [s.name, s.image])),
+    plan: planSummary(r.plan),
+    result: r.result,
+    ...(job ? { job } : {}),
+    links: { self: `/v1/deploys/${encodeURIComponent(`${r.project}@${r.rev}`)}`, ...(job ? { job: `/v1/deploys/${job}` } : {}) },
+  };
+}
+
+function statusOf(result: ApplyResult): JobStatus {
+  if (result.outcome === 'ok') return 'succeeded';
+  if (result.outcome === 'cancelled') return 'cancelled';
+  return result.services.some((s) => s.outcome === 'rolled-back') ? 'rolled-back' : 'failed';
+}
+
+/**
+ * Deploys for the daemon: the projects it knows, deploy jobs (hooks, applies, rollbacks) run
+ * through the deploy library one at a time per project, in the order they were accepted — a
+ * burst of hooks is queued, none lost — and the history from the deploy store.
+ */
+export class DeployService {
+  private readonly defs: Map<string, ProjectDef>;
+  private readonly jobs = new Map<string, DeployJob>();
+  private readonly byRevision = new Map<string, string>();
+  private readonly tails = new Map<string, Promise<void>>();
+  /** Tags accepted but not yet deployed, per `project/service`: the next hook is checked against these. */
+  private readonly pending = new Map<string, string>();
+  private intake: Promise<unknown> = Promise.resolve();
+  private readonly stop = new AbortController();
+  private seq = 0;
+  private closing = false;
+
+  constructor(private readonly o: DeployServiceOptions) {
+    this.defs = new Map(o.projects.map((p) => [p.name, p]));
+  }
+
+  private def(name: string): ProjectDef {
+    const d = this.defs.get(name);
+    if (!d) throw new KibokoError('TARGET_NOT_FOUND', `no project ${JSON.stringify(name.slice(0, 80))} is configured`, { hint: `known projects: ${[...this.defs.keys()].join(', ') || 'none'} (kiboko serve --project NAME=PATH)` });
+    return d;
+  }
+
+  /** The project's configuration as written (tags not resolved), with the daemon's tag-policy overrides. */
+  async load(def: ProjectDef): Promise<SystemConfig> {
+    const config = await loadConfiguration(def.paths, { projectName: def.name });
+    if (config.project !== def.name) {
+      throw invalidArgument(`project ${def.name}: its configuration names the project ${config.project}`, `register it as --project ${config.project}=…, or drop name: from the compose file`);
+    }
+    return { ...config, services: config.services.map((s) => (def.tagPolicies[s.name] ? { ...s, tagPolicy: def.tagPolicies[s.name]! } : s)) };
+  }
+
+  async projects() {
+    const out = [];
+    for (const def of this.defs.values()) {
+      const base = { name: def.name, paths: def.paths, engine: def.engine };
+      try {
+        const c = await this.load(def);
+        // Replicas running now (single-host engine; Swarm services are not counted here).
+        const running = new Map<string, number>();
+        for (const ctr of await this.o.engine.list({ labels: [`${LABELS.deployProject}=${def.name}`] }).catch(() => [])) {
+          const svc = ctr.labels[LABELS.deployService];
+          if (svc && ctr.status === 'running') running.set(svc, (running.get(svc) ?? 0) + 1);
+        }
+        out.push({ ...base, services: c.services.map((s) => ({ name: s.name, image: s.image, replicas: s.replicas, running: running.get(s.name) ?? 0, tagPolicy: formatTagPolicy(s.tagPolicy) })) });
+      } catch (err) {
+        const e = asKibokoError(err);
+        out.push({ ...base, services: [], error: { code: e.code, message: e.message, hint: e.hint } });
+      }
+    }
+    return out;
+  }
+
+  async plan(project: string) {
+    const def = this.def(project);
+    const { config, notes } = await resolveConfiguration(this.o.engine, await this.load(def));
+    const plan = await planProject(this.o.engine, config, def.engine);
+    return { project, plan, notes };
+  }
+
+  private assertOpen() {
+    if (this.closing) throw new KibokoError('CANCELLED', 'the daemon is shutting down', { hint: 'send the request again once it is back' });
+  }
+
+  private newJob(kind: DeployJob['kind'], project: string, trigger: string, source: string, changes: TagChange[] = []): DeployJob {
+    const job: DeployJob = {
+      id: `dj_${randomBytes(8).toString('hex')}`,
+      kind,
+      project,
+      trigger,
+      source,
+      status: 'queued',
+      seq: ++this.seq,
+      createdAt: new Date().toISOString(),
+      changes,
+      events: [],
+    };
+    this.jobs.set(job.id, job);
+    this.evict();
+    return job;
+  }
+
+  private evict() {
+    const keep = this.o.keepJobs ?? 1000;
+    if (this.jobs.size <= keep) return;
+    for (const [id, j] of this.jobs) {
+      if (this.jobs.size <= keep) break;
+      if (FINISHED.includes(j.status)) this.jobs.delete(id);
+    }
+  }
+
+  private publish(type: string, job: DeployJob, extra: Record<string, unknown> = {}) {
+    this.o.bus?.publish(type, { job: job.id, project: job.project, kind: job.kind, status: job.status, revision: job.revision, ...extra });
+  }
+
+  /** Queues a job behind the project's earlier ones; resolves at once (the job runs later). */
+  private enqueue(job: DeployJob, run: (job: DeployJob, signal: AbortSignal) => Promise<void>) {
+    const prev = this.tails.get(job.project) ?? Promise.resolve();
+    const next = prev.then(() => this.execute(job, run));
+    this.tails.set(job.project, next);
+    this.publish('deploy.job.queued', job, { changes: job.changes });
+    void next.finally(() => {
+      if (this.tails.get(job.project) === next) this.tails.delete(job.project);
+    });
+  }
+
+  private async execute(job: DeployJob, run: (job: DeployJob, signal: AbortSignal) => Promise<void>): Promise<void> {
+    if (this.stop.signal.aborted) {
+      this.finish(job, 'cancelled', { code: 'CANCELLED', message: 'not started: the daemon shut down' });
+      return;
+    }
+    job.status = 'running';
+    job.startedAt = new Date().toISOString();
+    this.publish('deploy.job.started', job);
+    try {
+      await run(job, this.stop.signal);
+    } catch (err) {
+      const e = asKibokoError(err);
+      this.finish(job, job.status === 'running' ? 'failed' : job.status, { code: e.code, message: e.message, hint: e.hint });
+    }
+    for (const c of job.changes) {
+      const key = `${job.project}/${c.service}`;
+      if (this.pending.get(key) === c.tag) this.pending.delete(key);
+    }
+  }
+
+  private finish(job: DeployJob, status: JobStatus, error?: DeployJob['error']) {
+    job.status = status;
+    if (error) job.error = error;
+    job.finishedAt = new Date().toISOString();
+    this.publish('deploy.job.finished', job, { ...(error ? { error } : {}), changes: job.changes });
+  }
+
+  /** The store as the library sees it, reporting the revision number as soon as it is written. */
+  private tracking(job: DeployJob): DeployStore {
+    const store = this.o.store;
+    const self = this;
+    return Object.create(store, {
+      begin: {
+        value(entry: Parameters<DeployStore['begin']>[0]) {
+          const rev = store.begin(entry);
+          job.revision = rev;
+          self.byRevision.set(`${job.project}@${rev}`, job.id);
+          self.publish('deploy.revision', job);
+          return rev;
+        },
+      },
+    }) as DeployStore;
+  }
+
+  private onEvent(job: DeployJob) {
+    return (e: DeployEvent) => {
+      if (job.events.length < MAX_EVENTS) job.events.push(e);
+      this.publish('deploy.progress', job, { event: e });
+    };
+  }
+
+  private done(job: DeployJob, run: DeployRun) {
+    job.revision = run.revision;
+    job.plan = planSummary(run.plan);
+    job.result = run.result;
+    const failed = run.result.services.find((s) => s.error);
+    this.finish(job, statusOf(run.result), run.result.outcome === 'ok' ? undefined : { code: 'ACTION_FAILED', message: failed ? `${failed.service}: ${failed.error}` : `deploy ${run.result.outcome}` });
+  }
+
+  private async apply(job: DeployJob, def: ProjectDef, signal: AbortSignal): Promise<DeployRun> {
+    const { config } = await resolveConfiguration(this.o.engine, await this.load(def));
+    return deployProject(this.o.engine, this.tracking(job), config, {
+      trigger: job.trigger,
+      source: def.paths.join(','),
+      signal,
+      onEvent: this.onEvent(job),
+      engineMode: def.engine,
+      ...(this.o.clock ? { clock: this.o.clock } : {}),
+      ...(this.o.healthTimeoutMs ? { healthTimeoutMs: this.o.healthTimeoutMs } : {}),
+    });
+  }
+
+  /** `POST /v1/deploys`: apply the project's configuration as it is now. */
+  startApply(project: string): DeployJob {
+    this.assertOpen();
+    const def = this.def(project);
+    const job = this.newJob('apply', project, 'api', 'api');
+    this.enqueue(job, async (j, signal) => this.done(j, await this.apply(j, def, signal)));
+    return job;
+  }
+
+  /** `POST /v1/deploys/rollback`: redeploy revision `to` (default: the previous good one). */
+  startRollback(project: string, to?: number): DeployJob {
+    this.assertOpen();
+    const def = this.def(project);
+    if (to !== undefined && !this.o.store.get(project, to)) throw new KibokoError('TARGET_NOT_FOUND', `project ${project} has no revision ${to}`, { hint: `see GET /v1/deploys?project=${project}` });
+    if (this.o.store.list(project, 1).length === 0) throw new KibokoError('TARGET_NOT_FOUND', `no deploy history for project ${project}`, { hint: 'deploy it first' });
+    const job = this.newJob('rollback', project, 'rollback', 'api');
+    job.rollbackTo = to;
+    this.enqueue(job, async (j, signal) => {
+      const run = await rollbackProject(this.o.engine, this.tracking(j), project, {
+        to,
+        signal,
+        onEvent: this.onEvent(j),
+        engineMode: def.engine,
+        ...(this.o.healthTimeoutMs ? { healthTimeoutMs: this.o.healthTimeoutMs } : {}),
+      });
+      j.rollbackTo = run.target;
+      this.done(j, run);
+    });
+    return job;
+  }
+
+  /**
+   * `POST /hooks/deploy`: maps the notices to services, checks each tag against the service's
+   * policy (against the tag an earlier queued hook will set, if any), and queues one job per
+   * project. Hooks are admitted one at a time, so jobs queue in the order requests arrived.
+   * Nothing is queued when any notice is refused.
+   */
+  hook(notices: readonly PushNotice[], source: string): Promise<{ jobs: DeployJob[]; unmatched: string[] }> {
+    const admitted = this.intake.then(() => this.admit(notices, source));
+    this.intake = admitted.catch(() => undefined);
+    return admitted;
+  }
+
+  private async admit(notices: readonly PushNotice[], source: string): Promise<{ jobs: DeployJob[]; unmatched: string[] }> {
+    this.assertOpen();
+    const configs = new Map<string, SystemConfig | Error>();
+    const config = async (def: ProjectDef) => {
+      if (!configs.has(def.name)) configs.set(def.name, await this.load(def).catch((err: unknown) => asKibokoError(err)));
+      return configs.get(def.name)!;
+    };
+    const wanted = new Map<string, Map<string, string>>(); // project → service → tag
+    const want = (project: string, service: string, tag: string) => {
+      const m = wanted.get(project) ?? new Map<string, string>();
+      if (m.has(service) && m.get(service) !== tag) throw invalidArgument(`the notifications ask for two tags of ${project}/${service} (${m.get(service)}, ${tag})`, 'send one tag per service');
+      m.set(service, tag);
+      wanted.set(project, m);
+    };
+    const unmatched: string[] = [];
+    for (const n of notices) {
+      if (n.source === 'kiboko') {
+        const defs = n.project ? [this.def(n.project)] : [...this.defs.values()];
+        const hits: string[] = [];
+        for (const def of defs) {
+          const c = await config(def);
+          if (c instanceof Error) {
+            if (n.project) throw c;
+            continue;
+          }
+          if (c.services.some((s) => s.name === n.service)) hits.push(def.name);
+        }
+        if (hits.length === 0) throw new KibokoError('TARGET_NOT_FOUND', `no service ${n.service} in ${n.project ? `project ${n.project}` : 'any configured project'}`, { hint: 'check the service name (services.<name> in the compose file)' });
+        if (hits.length > 1) throw invalidArgument(`service ${n.service} is in several projects (${hits.join(', ')})`, 'name one with "project"');
+        want(hits[0]!, n.service, n.tag);
+        continue;
+      }
+      let hit = false;
+      for (const def of this.defs.values()) {
+        const c = await config(def);
+        if (c instanceof Error) continue;
+        for (const s of c.services) {
+          if (sameRepository(n, parseImageRef(s.image).repo)) {
+            want(def.name, s.name, n.tag);
+            hit = true;
+          }
+        }
+      }
+      if (!hit) unmatched.push(`${n.repository}:${n.tag}`);
+    }
+    // Every tag is checked before anything is queued: one refusal refuses the whole hook.
+    const jobs: { project: string; changes: TagChange[] }[] = [];
+    for (const [project, services] of wanted) {
+      const c = (await config(this.def(project))) as SystemConfig;
+      if (!c.sources.some((f) => /\.ya?ml$/i.test(f))) {
+        throw invalidArgument(`project ${project} is configured by unit files; a hook can only set tags in a compose file`, 'deploy unit-file projects with POST /v1/deploys after editing the units');
+      }
+      const changes: TagChange[] = [];
+      for (const [service, tag] of services) {
+        const spec = c.services.find((s) => s.name === service)!;
+        const current = this.pending.get(`${project}/${service}`) ?? parseImageRef(spec.image).tag;
+        const verdict = checkTagPolicy(spec.tagPolicy, current, tag);
+        if (!verdict.ok) {
+          throw new KibokoError('CONFLICT', `${project}/${service}: ${verdict.reason} (tag policy ${formatTagPolicy(spec.tagPolicy)})`, {
+            hint: 'nothing was deployed; push a tag the policy accepts, or change the policy (x-kiboko tag-policy)',
+            details: { project, service, tag, current, policy: formatTagPolicy(spec.tagPolicy) },
+          });
+        }
+        changes.push({ service, tag });
+      }
+      jobs.push({ project, changes });
+    }
+    const created = jobs.map(({ project, changes }) => {
+      const def = this.def(project);
+      const job = this.newJob('hook', project, 'webhook', source, changes);
+      for (const ch of changes) this.pending.set(`${project}/${ch.service}`, ch.tag);
+      this.enqueue(job, (j, signal) => this.runHook(j, def, signal));
+      return job;
+    });
+    return { jobs: created, unmatched };
+  }
+
+  private async runHook(job: DeployJob, def: ProjectDef, signal: AbortSignal): Promise<void> {
+    const config = await this.load(def);
+    // Checked again: an earlier job may have failed, or the file changed since the hook was accepted.
+    for (const ch of job.changes) {
+      const spec = config.services.find((s) => s.name === ch.service);
+      if (!spec) throw new KibokoError('TARGET_NOT_FOUND', `service ${ch.service} is no longer in project ${def.name}`);
+      const verdict = checkTagPolicy(spec.tagPolicy, parseImageRef(spec.image).tag, ch.tag);
+      if (!verdict.ok) {
+        job.status = 'rejected';
+        throw new KibokoError('CONFLICT', `${def.name}/${ch.service}: ${verdict.reason} (tag policy ${formatTagPolicy(spec.tagPolicy)})`, { hint: 'nothing was deployed' });
+      }
+    }
+    const files = config.sources.filter((f) => /\.ya?ml$/i.test(f)).reverse(); // the last file that sets the image wins, as in compose
+    try {
+      for (const ch of job.changes) {
+        for (const file of files) {
+          try {
+            const r = setTagInComposeFile(file, ch.service, ch.tag);
+            Object.assign(ch, { from: r.before, to: r.after, file });
+            break;
+          } catch (err) {
+            if (!(err instanceof KibokoError && err.code === 'TARGET_NOT_FOUND')) throw err;
+          }
+        }
+        if (!ch.file) throw new KibokoError('TARGET_NOT_FOUND', `no compose file of project ${def.name} sets services.${ch.service}.image`, { hint: 'give the service an image: line' });
+      }
+      const run = await this.apply(job, def, signal);
+      if (statusOf(run.result) !== 'succeeded') this.restoreTags(job);
+      this.done(job, run);
+    } catch (err) {
+      this.restoreTags(job);
+      throw err;
+    }
+  }
+
+  /** A failed deploy gives the compose file its previous tags back, so the file says what runs. */
+  private restoreTags(job: DeployJob) {
+    for (const ch of [...job.changes].reverse()) {
+      if (!ch.file || !ch.from || ch.from === ch.to) continue;
+      try {
+        // Only our own change is undone: a file edited since keeps the edit.
+        const now = parseDocument(readFileSync(ch.file, 'utf8')).getIn(['services', ch.service, 'image']);
+        if (now !== ch.to) continue;
+        setTagInComposeFile(ch.file, ch.service, parseImageRef(ch.from).tag);
+        ch.restored = true;
+      } catch (err) {
+        job.events.push({ type: 'warning', at: new Date().toISOString(), message: `could not restore ${ch.service}'s tag in ${ch.file}: ${asKibokoError(err).message}` });
+      }
+    }
+  }
+
+  job(id: string): DeployJob | undefined {
+    return this.jobs.get(id);
+  }
+
+  /** A job (by id) or a stored revision (`PROJECT@REV`). */
+  find(id: string) {
+    const m = /^([a-z0-9][a-z0-9_-]*)@(\d{1,9})$/.exec(id);
+    if (m) {
+      const r = this.o.store.get(m[1]!, Number(m[2]));
+      if (!r) throw new KibokoError('TARGET_NOT_FOUND', `project ${m[1]} has no revision ${m[2]}`, { hint: 'see GET /v1/deploys' });
+      const jobId = this.byRevision.get(id);
+      const job = jobId ? this.jobs.get(jobId) : undefined;
+      return { ...revisionView(r, jobId), ...(job ? { status: job.status, events: job.events } : {}) };
+    }
+    const job = this.jobs.get(id);
+    if (!job) throw new KibokoError('TARGET_NOT_FOUND', `no deploy ${JSON.stringify(id.slice(0, 80))}`, { hint: 'ids are dj_… (jobs of this daemon run) or PROJECT@REVISION' });
+    const r = job.revision !== undefined ? this.o.store.get(job.project, job.revision) : undefined;
+    return { ...jobView(job), ...(r ? { outcome: r.outcome, images: Object.fromEntries(r.config.services.map((s) => [s.name, s.image])) } : {}) };
+  }
+
+  /** History from the store (newest first) and the jobs of this daemon run still queued or running. */
+  history(options: { project?: string | undefined; limit: number }) {
+    if (options.project !== undefined && !this.defs.has(options.project) && !this.o.store.projects().includes(options.project)) this.def(options.project);
+    const projects = options.project ? [options.project] : [...new Set([...this.defs.keys(), ...this.o.store.projects()])];
+    const revisions = projects
+      .flatMap((p) => this.o.store.list(p, options.limit))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.rev - a.rev)
+      .slice(0, options.limit);
+    const active = [...this.jobs.values()].filter((j) => !FINISHED.includes(j.status) && (!options.project || j.project === options.project));
+    return {
+      deploys: revisions.map((r) => revisionView(r, this.byRevision.get(`${r.project}@${r.rev}`))),
+      jobs: active.map((j) => jobView(j, false)),
+    };
+  }
+
+  /** Counts by status, for /metrics. */
+  counts(): Record<JobStatus, number> {
+    const out = { queued: 0, running: 0, succeeded: 0, failed: 0, 'rolled-back': 0, cancelled: 0, rejected: 0 } as Record<JobStatus, number>;
+    for (const j of this.jobs.values()) out[j.status]++;
+    return out;
+  }
+
+  /** Waits for every queued job (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.tails.size) await Promise.all([...this.tails.values()]);
+  }
+
+  /** SIGTERM: no new jobs; the running one finishes its batch and rolls back to one version; queued ones are cancelled. */
+  async close(timeoutMs = 120_000): Promise<void> {
+    this.closing = true;
+    this.stop.abort();
+    await Promise.race([this.idle(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+}

@@ -1,0 +1,119 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { docker, events, scope, startCli, waitFor, type CliProcess } from '../helpers.js';
+
+/**
+ * `kiboko react` while dockerd restarts under it: the event stream drops, react reports the
+ * engine unreachable, reconnects when it is back, and a labelled container killed afterwards
+ * fires its rule once. dockerd is stopped with SIGTERM and started again the way
+ * scripts/ensure-docker.sh starts it (the same command line, in the background), and is brought
+ * back in `finally` whatever happens, with the containers that were running before.
+ */
+const SOCK = '/var/run/docker.sock';
+const LOG = '/var/log/kiboko-dockerd.log';
+const s = scope('react-restart');
+const dir = mkdtempSync(join(tmpdir(), 'kiboko-react-restart-'));
+const posts: { event: { id: string; action: string } }[] = [];
+let server: Server | undefined;
+let proc: CliProcess | undefined;
+
+const ping = () =>
+  new Promise<boolean>((resolve) => {
+    const req = request({ socketPath: SOCK, path: '/_ping', timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(false);
+    });
+    req.end();
+  });
+
+function dockerdPid(): number | undefined {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'dockerd') return Number(d);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+/** As scripts/ensure-docker.sh: `nohup dockerd … >log 2>&1 &`, with the command line dockerd had. */
+function startDockerd(argv: string[]): void {
+  rmSync('/var/run/docker.pid', { force: true });
+  const out = openSync(LOG, 'a');
+  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, out] });
+  child.unref();
+  closeSync(out);
+}
+
+afterAll(async () => {
+  if (proc && proc.child.exitCode === null) proc.child.kill('SIGKILL');
+  server?.close();
+  await s.cleanup().catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('kiboko react across a dockerd restart', () => {
+  it('reconnects after the engine comes back and fires for a labelled container killed then, once', async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        posts.push(JSON.parse(body));
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    const rules = join(dir, 'rules.yaml');
+    writeFileSync(rules, `rules:\n  - name: died\n    on: { type: container, event: die, label: ["kiboko.test=${s.id}"] }\n    actions:\n      - notify: { url: "${url}" }\n`);
+
+    const pid = dockerdPid();
+    expect(pid, 'dockerd runs on this host').toBeDefined();
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    const before = (await docker.listContainers()).map((c) => c.Id);
+
+    proc = startCli(['react', rules, '--json'], { stateDir: s.stateDir });
+    await proc.waitForOutput('"event":"connected"');
+
+    let restarted = false;
+    try {
+      process.kill(pid!, 'SIGTERM');
+      await waitFor(async () => !(await ping()), 60_000, 200);
+      await proc.waitForOutput('"event":"disconnected"', 15_000);
+      startDockerd(argv);
+      await waitFor(() => ping(), 60_000, 250);
+      restarted = true;
+      // Connected again (a second `connected` line).
+      await waitFor(async () => events(proc!.stdout()).filter((l) => l.event === 'connected').length >= 2, 30_000, 200);
+      const victim = await s.create('victim');
+      await docker.getContainer(victim).kill({ signal: 'SIGKILL' });
+      await waitFor(async () => posts.length >= 1, 15_000);
+      await new Promise((r) => setTimeout(r, 750));
+      expect(posts.map((p) => [p.event.action, p.event.id])).toEqual([['die', victim]]);
+    } finally {
+      if (!restarted && !(await ping())) {
+        if (!dockerdPid()) startDockerd(argv);
+        await waitFor(() => ping(), 60_000, 250);
+      }
+      // Leave the engine as it was found: the containers that ran before run again.
+      for (const id of before) {
+        const st = await docker.getContainer(id).inspect().catch(() => undefined);
+        if (st && !st.State.Running) await docker.getContainer(id).start().catch(() => undefined);
+      }
+    }
+    proc.child.kill('SIGTERM');
+    expect((await proc.done).code).toBe(0);
+  }, 180_000);
+});
