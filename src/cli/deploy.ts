@@ -112,7 +112,9 @@ export async function runDeployApply(cmd: Command): Promise<number> {
       const { config, notes } = await d.resolveConfiguration(engine, loaded);
       for (const n of notes) say(`tag policy: ${n}`);
       const deployOptions = { trigger: o.watch ? 'watch' : 'apply', source, signal: signals.signal, onEvent: emit, engineMode: engineMode(o) };
-      if (o.requireTests) return requireTests(engine, store, config, deployOptions, o.requireTests === true ? 'integration' : String(o.requireTests), log, say);
+      // x-kiboko.post_deploy_tests, or --require-tests [type] / --no-require-tests, which override it.
+      const tests = d.requiredTests(config, o.requireTests === undefined || typeof o.requireTests === 'boolean' ? (o.requireTests as boolean | undefined) : String(o.requireTests));
+      if (tests) return requireTests(engine, store, config, deployOptions, tests, log, say);
       const run = await d.deployProject(engine, store, config, deployOptions);
       if (log) log.info({ event: 'deploy-finished', revision: run.revision, outcome: run.result.outcome, plan: run.plan, services: run.result.services }, `revision ${run.revision}: ${run.result.outcome}`);
       else say(run.plan.changes ? `revision ${run.revision}: ${run.result.outcome}` : `revision ${run.revision}: no change`);
@@ -144,26 +146,28 @@ export async function runDeployApply(cmd: Command): Promise<number> {
   }
 }
 
-/** `deploy apply --require-tests [type]`: the post-deploy gate (packages' deployWithTests): tests fail → roll back, exit 1. */
+/** The post-deploy gate (`x-kiboko.post_deploy_tests`, `--require-tests [type]`; packages' deployWithTests): tests fail → roll back, exit 1. */
 async function requireTests(
   engine: import('../engine/index.js').Engine,
   store: import('../deploy/index.js').DeployStore,
   config: import('../deploy/index.js').SystemConfig,
   deployOptions: Parameters<typeof import('../deploy/index.js').deployProject>[3],
-  type: string,
+  tests: import('../deploy/index.js').PostDeployTests,
   log: ReturnType<typeof createJsonLogger> | undefined,
   say: (line: string) => void,
 ): Promise<number> {
   const p = await import('../packages/index.js');
+  const { type } = tests;
   const gated = await p.deployWithTests(engine, store, config, deployOptions, {
     type,
+    ...(tests.timeoutMs !== undefined ? { timeoutMs: tests.timeoutMs } : {}),
     reportDir: join(process.cwd(), 'test-results'),
     onEvent: (e) => {
       if (e.type === 'test-finished') say(`  ${e.result.status === 'pass' ? '✔' : '✖'} test ${e.image}: ${e.result.status}${e.result.message ? ` — ${e.result.message}` : ''}`);
     },
   });
-  const tests = gated.tests ? { code: gated.tests.code, reason: gated.tests.reason, cases: gated.tests.suite.cases.map((c) => ({ name: c.name, status: c.status, message: c.message })) } : undefined;
-  if (log) log[gated.outcome === 'ok' ? 'info' : 'error']({ event: 'deploy-finished', revision: gated.run.revision, outcome: gated.outcome, plan: gated.run.plan, services: gated.run.result.services, tests, rollback: gated.rollback ? { revision: gated.rollback.revision, target: gated.rollback.target, outcome: gated.rollback.result.outcome } : undefined }, gated.detail ?? `revision ${gated.run.revision}: ${gated.outcome}`);
+  const report = gated.tests ? { code: gated.tests.code, reason: gated.tests.reason, cases: gated.tests.suite.cases.map((c) => ({ name: c.name, status: c.status, message: c.message })) } : undefined;
+  if (log) log[gated.outcome === 'ok' ? 'info' : 'error']({ event: 'deploy-finished', revision: gated.run.revision, outcome: gated.outcome, plan: gated.run.plan, services: gated.run.result.services, tests: report, rollback: gated.rollback ? { revision: gated.rollback.revision, target: gated.rollback.target, outcome: gated.rollback.result.outcome } : undefined }, gated.detail ?? `revision ${gated.run.revision}: ${gated.outcome}`);
   else say(`revision ${gated.run.revision}: ${gated.outcome}${gated.detail ? ` — ${gated.detail}` : gated.tests ? ` (${type} tests passed)` : ''}`);
   return gated.outcome === 'ok' ? 0 : gated.outcome === 'cancelled' ? 130 : 1;
 }

@@ -54,9 +54,10 @@ export async function runEvents(cmd: Command): Promise<number> {
       });
       tasks.push(
         new Promise<void>((resolve) => {
-          const end = () => (unsubscribe(), store.close(), resolve());
+          // The poller's timer does not hold the process open; this does, until the end.
+          const alive = setTimeout(() => controller.abort(), until ? Math.max(0, ev.nanoToMs(until) - Date.now()) : 2 ** 31 - 1);
+          const end = () => (clearTimeout(alive), unsubscribe(), store.close(), resolve());
           controller.signal.addEventListener('abort', end, { once: true });
-          if (until) setTimeout(() => controller.abort(), Math.max(0, ev.nanoToMs(until) - Date.now())).unref();
         }),
       );
     }
@@ -107,6 +108,8 @@ export async function runReact(cmd: Command): Promise<number> {
   const engine = await connectEngine(connectionFlags(o));
   const stopping = new AbortController();
   const waits: Promise<void>[] = [];
+  // Runs until a signal, even when nothing else holds the process open (rules on deploy events only).
+  const alive = setInterval(() => undefined, 2 ** 30);
   const dispose = onStopSignals(() => {
     say('info', 'stopping', `stopping: letting running actions finish (up to ${Math.round(graceMs / 1000)}s)…`);
     stopping.abort();
@@ -174,6 +177,7 @@ export async function runReact(cmd: Command): Promise<number> {
     say('info', 'stopped', 'stopped');
     return 0;
   } finally {
+    clearInterval(alive);
     dispose();
     engine.close();
   }

@@ -217,7 +217,8 @@ function addDeployCommands(program: Command, handlers: Handlers) {
     'apply',
     common(deploy.command('apply').description('bring the services to the configuration: dependencies first, rolling updates per update_config, gated on health, rolled back on failure'))
       .option('--watch <interval>', 're-plan every interval and apply changes (e.g. 1m); runs until Ctrl-C/SIGTERM')
-      .option('--require-tests [type]', "after a successful apply, run the project's test containers (images labelled test.type=<type>, default integration); roll back if they fail")
+      .option('--require-tests [type]', "after a successful apply, run the project's test containers (images labelled test.type=<type>, default integration); roll back if they fail (overrides x-kiboko.post_deploy_tests)")
+      .option('--no-require-tests', 'skip the post-deploy tests the configuration requires (x-kiboko.post_deploy_tests)')
       .option('--log-level <level>', 'with --json: debug, info, warning, error'),
   );
   run('history', common(deploy.command('history').description('list deploy revisions (newest first)')).option('--limit <n>', 'revisions per project (default 20)'));

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KibokoError } from '../common/errors.js';
 import { startServer, type RunningServer } from '../server/index.js';
 import { MemoryRegistry, UnitsClient, type DesiredState, type UnitOption } from '../units/index.js';
@@ -163,5 +163,45 @@ describe('waitForStates (fleetctl blocking)', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('kiboko units through the CLI parser', () => {
+  async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+    const { main } = await import('./main.js');
+    let out = '';
+    let err = '';
+    const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
+    const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
+    try {
+      const code = await main(args);
+      return { code, out, err };
+    } finally {
+      o.mockRestore();
+      e.mockRestore();
+      process.exitCode = undefined;
+    }
+  }
+
+  it('takes the client flags before or after the subcommand, and prints fleetctl-style output', async () => {
+    const tokenFile = join(dir, 'cli.token');
+    writeFileSync(tokenFile, `${TOKEN}\n`);
+    const flags = ['--endpoint', `unix://${socket}`, '--token-file', tokenFile];
+    writeFileSync(join(dir, 'cli.service'), unitText('repo/cli:1'));
+    expect(await cli(['units', ...flags, 'submit', join(dir, 'cli.service')])).toEqual({ code: 0, out: 'Unit cli.service inactive\n', err: '' });
+    const start = await cli(['units', 'start', '--block-attempts', '3', 'cli', ...flags]);
+    expect(start).toEqual({ code: 0, out: 'Unit cli.service launched on local.../127.0.0.1\n', err: '' });
+    const files = await cli(['units', 'list-unit-files', '--fields', 'unit,dstate,state,desc', '--no-legend', ...flags]);
+    expect(files.out).toMatch(/^cli\.service\t+launched\t+launched\t+app $/m);
+    const json = await cli(['units', '--json', ...flags, 'list-units']);
+    expect(json.out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { name: string }).map((s) => s.name)).toContain('cli.service');
+    expect((await cli(['units', 'cat', 'cli.service', ...flags])).out).toBe(unitText('repo/cli:1'));
+    const noBlock = await cli(['units', 'stop', '--no-block', 'cli.service', ...flags]);
+    expect(noBlock.out).toBe('Triggered unit cli.service stop\n');
+    const bad = await cli(['units', 'list-units', '--fields', 'unit,nope', ...flags]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/invalid key in output format: 'nope' — valid fields are active,hash,load,machine,sub,unit/);
+    const gone = await cli(['units', 'destroy', 'cli.service', 'ghost.service', ...flags]);
+    expect(gone).toEqual({ code: 5, out: 'Destroyed cli.service\n', err: 'Unit ghost.service does not exist\n' });
   });
 });

@@ -472,13 +472,20 @@ async function run(name: UnitsCommandName, client: UnitsClient, args: string[], 
     case 'start': {
       const target: DesiredState = name === 'load' ? 'loaded' : 'launched';
       const { names } = await lazyCreateUnits(client, args, { replace, out });
+      const waiting: string[] = [];
       for (const n of names) {
         const u = await client.getUnit(n);
+        if (!u) continue;
         // load never stops a launched unit (fleet's states: load is for none/inactive units).
-        if (!u || u.desiredState === target || (target === 'loaded' && u.desiredState === 'launched')) continue;
-        await client.setDesiredState(n, target);
+        if (target === 'loaded' && u.desiredState === 'launched') {
+          out.line(`Unit ${n} already launched`);
+          out.record({ event: 'unit-skipped', unit: n, desiredState: u.desiredState });
+          continue;
+        }
+        if (u.desiredState !== target) await client.setDesiredState(n, target);
+        waiting.push(n);
       }
-      await wait(names, target, name);
+      await wait(waiting, target, name);
       return 0;
     }
     case 'stop':

@@ -622,3 +622,51 @@ describe('applyDeploy: lifecycle method gate (kiboko.deploy.gate)', () => {
     expect(h.engine.calls.filter((c) => c.op === 'exec')).toEqual([]);
   });
 });
+
+describe('applyDeploy: x-kiboko.gate (ServiceSpec.gate)', () => {
+  const DECLARES = { 'kiboko.method.validate': '/srv/bin/validate' };
+
+  it('gates like the label: ready only once the method exits 0', async () => {
+    const h = harness();
+    let attempts = 0;
+    h.engine.execHandler = (_id, cmd) => (cmd[0] === '/srv/bin/validate' && ++attempts >= 2 ? { exitCode: 0, stdout: '', stderr: '' } : { exitCode: 1, stdout: '', stderr: 'warming up\n' });
+    const run = await h.deploy([svc('web', { labels: DECLARES, gate: { method: 'validate' } })]);
+    expect(run.result.outcome).toBe('ok');
+    expect(attempts).toBe(2);
+    expect(ofType(run.events, 'replica-ready')[0]).toMatchObject({ health: 'running, validate passed' });
+  });
+
+  it('wins over a kiboko.deploy.gate label', async () => {
+    const h = harness();
+    const ran: string[] = [];
+    h.engine.execHandler = (_id, cmd) => (ran.push(cmd[0]!), { exitCode: 0, stdout: '', stderr: '' });
+    const labels = { ...DECLARES, 'kiboko.deploy.gate': 'check', 'kiboko.method.check': '/srv/bin/check' };
+    const run = await h.deploy([svc('web', { labels, gate: { method: 'validate' } })]);
+    expect(run.result.outcome).toBe('ok');
+    expect(ran).toEqual(['/srv/bin/validate']);
+  });
+
+  it('its timeout fails the replica before the health timeout, and the update is rolled back', async () => {
+    const h = harness();
+    h.engine.execHandler = () => ({ exitCode: 0, stdout: '', stderr: '' });
+    const v1 = svc('web', { labels: DECLARES, gate: { method: 'validate', timeoutMs: 500 } });
+    await h.deploy([v1]);
+    const [old] = await h.replicas('web');
+    let attempts = 0;
+    h.engine.execHandler = () => (attempts++, { exitCode: 1, stdout: '', stderr: 'not ready\n' });
+    const run = await h.deploy([{ ...v1, image: 'repo/web:2' }]);
+    expect(outcomeOf(run.result, 'web')).toMatchObject({ outcome: 'rolled-back', error: expect.stringMatching(/gate not passed within 500ms \(validate exited with 1 — not ready\)/) });
+    expect(attempts).toBe(2);
+    expect((await h.replicas('web')).map((r) => [r.id, r.status])).toEqual([[old!.id, 'running']]);
+  });
+
+  it('is a rollout setting: adding or changing it never recreates containers', async () => {
+    const h = harness();
+    const v1 = svc('web', { labels: DECLARES });
+    await h.deploy([v1]);
+    const run = await h.deploy([{ ...v1, gate: { method: 'validate', timeoutMs: 1000 } }]);
+    expect(run.plan.steps.map((s) => s.action)).toEqual(['unchanged']);
+    expect(run.ops).toEqual([]);
+    expect(configHash({ ...v1, gate: { method: 'validate' } })).toBe(configHash(v1));
+  });
+});

@@ -1,12 +1,13 @@
 import { systemClock, type Clock } from '../common/clock.js';
 import { mapSettled } from '../common/concurrency.js';
+import { formatDuration } from '../common/duration.js';
 import { asKibokoError, isAbortError, KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
 import type { ContainerDetails, Engine } from '../engine/index.js';
 import { defaultNetwork, projectNetwork, projectVolume, replicaSpec } from './containers.js';
 import { drain, ensureFront, frontPorts, removeFront, setUpstreams, type Front } from './front/index.js';
 import { configHash, containerConfig, type ContainerConfig } from './hash.js';
-import type { ServiceSpec, SystemConfig, UpdateConfig } from './model.js';
+import type { DeployGate, ServiceSpec, SystemConfig, UpdateConfig } from './model.js';
 import { observeProject, type ObservedReplica } from './observe.js';
 import type { DeployPlan } from './plan.js';
 
@@ -245,10 +246,11 @@ const GATE_RETRY_MS = 1_000;
  * Ready means: healthy when the container has a healthcheck (its own or its image's), running
  * otherwise — and still so after `monitor` (Swarm's rule: a failure within monitor counts).
  * One-shot services (a dependency with service_completed_successfully) are ready when they exit 0.
- * A service labelled `kiboko.deploy.gate=<method>` must also pass that lifecycle method (run in
- * the replica, retried until the health timeout; a method the image does not declare fails at once).
+ * A service labelled `kiboko.deploy.gate=<method>` — or with `x-kiboko.gate` (`serviceGate`, which
+ * wins) — must also pass that lifecycle method (run in the replica, retried until the health
+ * timeout or the gate's own timeout; a method the image does not declare fails at once).
  */
-export async function waitReady(id: string, cfg: ContainerConfig, monitorMs: number, ctx: Ctx, job = false): Promise<{ ok: true; health: string } | { ok: false; reason: string }> {
+export async function waitReady(id: string, cfg: ContainerConfig, monitorMs: number, ctx: Ctx, job = false, serviceGate?: DeployGate): Promise<{ ok: true; health: string } | { ok: false; reason: string }> {
   const hc = cfg.healthcheck;
   const derived = hc ? (hc.startPeriodMs ?? 0) + ((hc.intervalMs ?? 30_000) + (hc.timeoutMs ?? 30_000)) * ((hc.retries ?? 3) + 1) : 0;
   const timeout = ctx.healthTimeoutMs ?? Math.max(60_000, derived + 10_000);
@@ -256,12 +258,13 @@ export async function waitReady(id: string, cfg: ContainerConfig, monitorMs: num
   let gate: string | undefined;
   let gateFailure: string | undefined;
   let gateAt = -Infinity;
+  let gateStart: number | undefined;
   let readyAt: number | undefined;
   let d: ContainerDetails;
   for (;;) {
     d = await ctx.engine.inspect(id);
     // `kiboko.deploy.gate=<method>` (service or image label): the replica must also pass that lifecycle method.
-    gate = job ? undefined : (cfg.labels[LABELS.deployGate] ?? d.labels[LABELS.deployGate]) || undefined;
+    gate = job ? undefined : (serviceGate?.method ?? cfg.labels[LABELS.deployGate] ?? d.labels[LABELS.deployGate]) || undefined;
     if (job) {
       if (d.status === 'exited') return d.exitCode === 0 ? { ok: true, health: 'completed' } : { ok: false, reason: `exited with ${d.exitCode}` };
     } else {
@@ -275,13 +278,16 @@ export async function waitReady(id: string, cfg: ContainerConfig, monitorMs: num
           continue;
         }
         gateAt = ctx.clock.now();
+        gateStart ??= gateAt;
         const { checkMethodGate } = await import('../packages/index.js');
         // No cancel signal: like the health wait, a gate in flight finishes. Its timeout is real
         // time (the engine call it bounds is), not the deploy's clock.
         const g = await checkMethodGate(ctx.engine, id, gate, { timeoutMs: GATE_TIMEOUT_MS });
         if (g.ok) readyAt = ctx.clock.now();
         else if (!g.retry) return { ok: false, reason: `gate ${g.reason}` };
-        else gateFailure = g.reason;
+        else if (serviceGate?.timeoutMs !== undefined && ctx.clock.now() - gateStart >= serviceGate.timeoutMs) {
+          return { ok: false, reason: `gate not passed within ${formatDuration(serviceGate.timeoutMs)} (${g.reason})` };
+        } else gateFailure = g.reason;
       } else if (ready) readyAt ??= ctx.clock.now();
       const health = `${d.hasHealthcheck ? 'healthy' : 'running'}${gate ? `, ${gate} passed` : ''}`;
       if (readyAt !== undefined && ctx.clock.now() - readyAt >= monitorMs) return { ok: true, health };
@@ -421,7 +427,7 @@ async function replaceSlot(
   }
   await runHook(ctx, () => ctx.hooks?.started?.(s.name, slot, id));
   const started = ctx.clock.now();
-  const ready = await waitReady(id, cfg, u.monitorMs, ctx, job);
+  const ready = await waitReady(id, cfg, u.monitorMs, ctx, job, s.gate);
   if (!ready.ok) {
     ctx.emit({ type: 'replica-failed', at: iso(ctx), service: s.name, slot, id, reason: ready.reason });
     if (old && oldRunning && u.order === 'start-first') {

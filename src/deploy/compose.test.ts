@@ -862,3 +862,65 @@ describe('deploy gate label', () => {
     expect(c.services[0]!.labels).toEqual({ 'kiboko.deploy.gate': 'validate' });
   });
 });
+
+describe('x-kiboko: gate and post_deploy_tests', () => {
+  const svcText = (xk: string) => `services:\n  web:\n    image: nginx\n    x-kiboko: ${xk}\n`;
+
+  it('reads a service gate, as a word or with a timeout; it does not change the service otherwise', () => {
+    expect(only(load({ 'compose.yaml': svcText('{gate: validate}') }), 'web').gate).toEqual({ method: 'validate' });
+    expect(only(load({ 'compose.yaml': svcText('{gate: {method: smoke.check, timeout: 1m30s}}') }), 'web').gate).toEqual({ method: 'smoke.check', timeoutMs: 90_000 });
+    const plain = only(load({ 'compose.yaml': 'services:\n  web:\n    image: nginx\n' }), 'web');
+    expect(plain).not.toHaveProperty('gate');
+    expect({ ...only(load({ 'compose.yaml': svcText('{gate: validate}') }), 'web'), gate: undefined, origin: undefined }).toEqual({ ...plain, origin: undefined });
+  });
+
+  it('accepts the same gate as a kiboko.deploy.gate label', () => {
+    const text = 'services:\n  web:\n    image: nginx\n    labels: {kiboko.deploy.gate: validate}\n    x-kiboko: {gate: {method: validate, timeout: 20s}}\n';
+    expect(only(load({ 'compose.yaml': text }), 'web')).toMatchObject({ labels: { 'kiboko.deploy.gate': 'validate' }, gate: { method: 'validate', timeoutMs: 20_000 } });
+  });
+
+  it('reads top-level post_deploy_tests (type defaults to integration), also merged from an override file', () => {
+    const base = 'services:\n  web: {image: nginx}\n';
+    expect(load({ 'compose.yaml': `x-kiboko:\n  post_deploy_tests: {type: integration, timeout: 5m}\n${base}` }).postDeployTests).toEqual({ type: 'integration', timeoutMs: 300_000 });
+    expect(load({ 'compose.yaml': `x-kiboko: {post_deploy_tests: {}}\n${base}` }).postDeployTests).toEqual({ type: 'integration' });
+    expect(load({ 'compose.yaml': `x-kiboko: {post_deploy_tests: smoke}\n${base}` }).postDeployTests).toEqual({ type: 'smoke' });
+    expect(load({ 'compose.yaml': base })).not.toHaveProperty('postDeployTests');
+    const merged = load(
+      { 'compose.yaml': `x-kiboko:\n  tag-policy: pinned\n${base}`, 'compose.override.yaml': 'x-kiboko:\n  post_deploy_tests:\n    type: e2e\n' },
+      {},
+      ['compose.yaml', 'compose.override.yaml'],
+    );
+    expect(merged.postDeployTests).toEqual({ type: 'e2e' });
+  });
+
+  it.each([
+    ['a gate that is not a method name', svcText('{gate: "validate; rm -rf /"}'), 'services.web.x-kiboko.gate', 'expected a lifecycle method name like validate, got "validate; rm -rf /"'],
+    ['a gate that is a list', svcText('{gate: [validate]}'), 'services.web.x-kiboko.gate', 'expected a lifecycle method name like validate, got'],
+    ['a gate without method', svcText('{gate: {timeout: 5s}}'), 'services.web.x-kiboko.gate', 'x-kiboko.gate needs method'],
+    ['an unknown gate key', svcText('{gate: {method: validate, timout: 5s}}'), 'services.web.x-kiboko.gate.timout', 'did you mean timeout?'],
+    ['a bad gate timeout', svcText('{gate: {method: validate, timeout: soon}}'), 'services.web.x-kiboko.gate.timeout', 'expected a duration like 30s'],
+    ['a zero gate timeout', svcText('{gate: {method: validate, timeout: 0s}}'), 'services.web.x-kiboko.gate.timeout', 'expected a timeout above zero'],
+    ['a gate at the top level', 'x-kiboko: {gate: validate}\nservices:\n  web: {image: nginx}\n', 'x-kiboko.gate', 'set per service'],
+    ['post_deploy_tests on a service', svcText('{post_deploy_tests: {type: integration}}'), 'services.web.x-kiboko.post_deploy_tests', 'applies to the whole project'],
+    ['a bad test type', 'x-kiboko: {post_deploy_tests: {type: "a b"}}\nservices:\n  web: {image: nginx}\n', 'x-kiboko.post_deploy_tests.type', 'expected a test type like integration'],
+    ['a bad tests timeout', 'x-kiboko: {post_deploy_tests: {timeout: 5}}\nservices:\n  web: {image: nginx}\n', 'x-kiboko.post_deploy_tests.timeout', 'expected a duration'],
+    ['an unknown tests key', 'x-kiboko: {post_deploy_tests: {types: integration}}\nservices:\n  web: {image: nginx}\n', 'x-kiboko.post_deploy_tests.types', 'did you mean type?'],
+    ['a misspelt x-kiboko key', svcText('{gates: validate}'), 'services.web.x-kiboko.gates', 'did you mean gate?'],
+    [
+      'a gate that disagrees with the label',
+      'services:\n  web:\n    image: nginx\n    labels: {kiboko.deploy.gate: check}\n    x-kiboko: {gate: validate}\n',
+      'services.web.x-kiboko.gate',
+      'x-kiboko.gate says "validate" but the label kiboko.deploy.gate says "check"',
+    ],
+  ])('reports %s with its line and key', (_what, text, key, fragment) => {
+    const problems = problemsOf(() => load({ 'compose.yaml': text }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ file: 'compose.yaml', path: key, message: expect.stringContaining(fragment) });
+    expect(problems[0]!.line).toBeGreaterThan(0);
+  });
+
+  it('gives the fix with the problem', () => {
+    const e = failure(() => load({ 'compose.yaml': 'x-kiboko: {gate: validate}\nservices:\n  web: {image: nginx}\n' }));
+    expect(e.message).toContain('write x-kiboko: { gate: validate }');
+  });
+});

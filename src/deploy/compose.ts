@@ -537,6 +537,8 @@ function buildConfig(root: MapNode, ctx: Context, explicitName: string | undefin
   const get = (key: string) => root.entries.get(key);
 
   const defaultPolicy = readKibokoExtension(get('x-kiboko'), ctx, { kind: 'pinned' });
+  readGate(get('x-kiboko'), ctx, 'project');
+  const postDeployTests = readPostDeployTests(get('x-kiboko'), ctx, 'project');
   const networks = readTopLevelObjects(get('networks'), 'network', ctx);
   const volumes = readTopLevelObjects(get('volumes'), 'volume', ctx);
   ctx.networks = new Set(networks);
@@ -585,6 +587,7 @@ function buildConfig(root: MapNode, ctx: Context, explicitName: string | undefin
     networks,
     volumes,
     sources: [...new Set(ctx.sources)],
+    ...(postDeployTests ? { postDeployTests } : {}),
   };
 }
 
@@ -661,10 +664,10 @@ function readKibokoExtension(entry: Entry | undefined, ctx: Context, fallback: T
   if (!map) return fallback;
   let policy = fallback;
   for (const e of map.entries.values()) {
-    // A service's config templates are read by readServiceTemplates.
-    if (e.key === 'config') continue;
+    // A service's config templates are read by readServiceTemplates; gate and post_deploy_tests by readGate / readPostDeployTests.
+    if (e.key === 'config' || e.key === 'gate' || e.key === 'post_deploy_tests') continue;
     if (e.key !== 'tag-policy') {
-      const guess = closest(e.key, ['tag-policy', 'config']);
+      const guess = closest(e.key, ['tag-policy', 'config', 'gate', 'post_deploy_tests']);
       ctx.problems.add(e.keyLoc, `unknown x-kiboko key ${JSON.stringify(e.key)}`, guess ? `did you mean ${guess}?` : docs);
       continue;
     }
@@ -730,6 +733,113 @@ function readServiceTemplates(entry: Entry | undefined, ctx: Context): ServiceSp
   }
   if (!m.entries.has('confdir')) ctx.problems.add(config.keyLoc, 'x-kiboko.config needs confdir', docs);
   return confdir ? { confdir, ...(reload?.length ? { reload } : {}) } : undefined;
+}
+
+const GATE_DOCS = 'write x-kiboko: { gate: validate } or { gate: { method: validate, timeout: 20s } } on a service — a lifecycle method its image declares (LABEL kiboko.method.validate=…)';
+const TESTS_DOCS = 'write x-kiboko: { post_deploy_tests: { type: integration, timeout: 5m } } at the top level — test images labelled test.type=<type>';
+// The lifecycle method and test.type grammars of src/packages (lifecycle.ts, integration.ts).
+const methodName = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/));
+const testType = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/));
+
+/** A word checked by a zod schema: `expected <what>, got …` at the node's line. */
+function word(node: Node, ctx: Context, schema: typeof methodName, what: string, docs: string): string | undefined {
+  const r = schema.safeParse(scalarValue(node));
+  if (!r.success) {
+    ctx.problems.add(node.loc, `expected ${what}, got ${show(node)}`, docs);
+    return undefined;
+  }
+  return r.data;
+}
+
+/** A timeout: a duration above zero. */
+function positiveDuration(node: Node, ctx: Context, docs: string): number | undefined {
+  const ms = duration(node, ctx, docs);
+  if (ms === 0) ctx.problems.add(node.loc, `expected a timeout above zero, got ${show(node)}`, docs);
+  return ms ? ms : undefined;
+}
+
+/** The `x-kiboko` mapping's entry for `key`, when x-kiboko is a mapping (readKibokoExtension reports it otherwise). */
+function kibokoKey(entry: Entry | undefined, key: string): Entry | undefined {
+  const e = entry?.value.kind === 'map' ? entry.value.entries.get(key) : undefined;
+  return e && !(e.value.kind === 'scalar' && e.value.value === null) ? e : undefined;
+}
+
+/**
+ * `x-kiboko: { gate: validate }` or `{ gate: { method: validate, timeout: 20s } }` on a service:
+ * the lifecycle method a new replica must pass (the `kiboko.deploy.gate` label's equivalent).
+ * At the top level it is refused: a gate names a method of one service's image.
+ */
+function readGate(entry: Entry | undefined, ctx: Context, scope: 'project' | 'service'): ServiceSpec['gate'] {
+  const e = kibokoKey(entry, 'gate');
+  if (!e) return undefined;
+  if (scope === 'project') {
+    ctx.problems.add(e.keyLoc, 'x-kiboko.gate is set per service, not for the whole file', GATE_DOCS);
+    return undefined;
+  }
+  if (e.value.kind !== 'map') {
+    const method = word(e.value, ctx, methodName, 'a lifecycle method name like validate', GATE_DOCS);
+    return method === undefined ? undefined : { method };
+  }
+  let method: string | undefined;
+  let timeoutMs: number | undefined;
+  for (const k of e.value.entries.values()) {
+    if (k.key === 'method') method = word(k.value, ctx, methodName, 'a lifecycle method name like validate', GATE_DOCS);
+    else if (k.key === 'timeout') timeoutMs = positiveDuration(k.value, ctx, GATE_DOCS);
+    else {
+      const guess = closest(k.key, ['method', 'timeout']);
+      ctx.problems.add(k.keyLoc, `unknown x-kiboko.gate key ${JSON.stringify(k.key)}`, guess ? `did you mean ${guess}?` : GATE_DOCS);
+    }
+  }
+  if (!e.value.entries.has('method')) ctx.problems.add(e.keyLoc, 'x-kiboko.gate needs method', GATE_DOCS);
+  return method === undefined ? undefined : { method, ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+}
+
+/** A service label `kiboko.deploy.gate` and `x-kiboko.gate` may both be written only when they agree. */
+function checkGateLabel(spec: ServiceSpec, entry: Entry | undefined, ctx: Context): void {
+  const label = spec.labels[LABELS.deployGate];
+  const e = kibokoKey(entry, 'gate');
+  if (!spec.gate || label === undefined || label === spec.gate.method || !e) return;
+  ctx.problems.add(
+    e.keyLoc,
+    `x-kiboko.gate says ${JSON.stringify(spec.gate.method)} but the label ${LABELS.deployGate} says ${JSON.stringify(label)}`,
+    'keep one of them (x-kiboko.gate can also set a timeout)',
+  );
+}
+
+/**
+ * Top-level `x-kiboko: { post_deploy_tests: { type: integration, timeout: 5m } }` (or just
+ * `post_deploy_tests: integration`): after a successful apply the project's test containers must
+ * pass, else the deploy is rolled back. On a service it is refused: the tests judge the project.
+ */
+function readPostDeployTests(entry: Entry | undefined, ctx: Context, scope: 'project' | 'service'): SystemConfig['postDeployTests'] {
+  const e = kibokoKey(entry, 'post_deploy_tests');
+  if (!e) return undefined;
+  if (scope === 'service') {
+    ctx.problems.add(e.keyLoc, 'x-kiboko.post_deploy_tests applies to the whole project, not to one service', `move it to the top-level x-kiboko; ${TESTS_DOCS}`);
+    return undefined;
+  }
+  if (e.value.kind !== 'map') {
+    const type = word(e.value, ctx, testType, 'a test type like integration (or a mapping with type and timeout)', TESTS_DOCS);
+    return type === undefined ? undefined : { type };
+  }
+  let type = 'integration';
+  let timeoutMs: number | undefined;
+  let ok = true;
+  for (const k of e.value.entries.values()) {
+    if (k.key === 'type') {
+      const t = word(k.value, ctx, testType, 'a test type like integration (letters, digits, _ . -)', TESTS_DOCS);
+      if (t === undefined) ok = false;
+      else type = t;
+    } else if (k.key === 'timeout') {
+      timeoutMs = positiveDuration(k.value, ctx, TESTS_DOCS);
+      if (timeoutMs === undefined) ok = false;
+    } else {
+      const guess = closest(k.key, ['type', 'timeout']);
+      ctx.problems.add(k.keyLoc, `unknown x-kiboko.post_deploy_tests key ${JSON.stringify(k.key)}`, guess ? `did you mean ${guess}?` : TESTS_DOCS);
+      ok = false;
+    }
+  }
+  return ok ? { type, ...(timeoutMs !== undefined ? { timeoutMs } : {}) } : undefined;
 }
 
 function isDirectory(p: string): boolean {
@@ -861,9 +971,12 @@ function readService(entry: Entry, ctx: Context, defaultPolicy: TagPolicy): Read
     rollback: { ...DEFAULT_ROLLBACK },
     tagPolicy: readKibokoExtension(get('x-kiboko'), ctx, defaultPolicy),
     templates: readServiceTemplates(get('x-kiboko'), ctx),
+    gate: readGate(get('x-kiboko'), ctx, 'service'),
     origin: { file: entry.keyLoc.file, line: entry.keyLoc.line },
   };
   readDeploy(get('deploy'), get('scale'), spec, ctx);
+  checkGateLabel(spec, get('x-kiboko'), ctx);
+  readPostDeployTests(get('x-kiboko'), ctx, 'service');
   if (spec.tagPolicy.kind === 'follow-branch' && image.includes('@') && imageEntry) {
     problems.add(
       imageEntry.value.loc,

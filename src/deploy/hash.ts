@@ -5,11 +5,12 @@ import type { ServiceSpec } from './model.js';
  * The part of a service that, when changed, requires new containers. Like compose's config hash,
  * replica count and rollout settings are left out: scaling never recreates containers.
  */
-export type ContainerConfig = Omit<ServiceSpec, 'replicas' | 'update' | 'rollback' | 'tagPolicy' | 'origin' | 'dependsOn' | 'templates'>;
+export type ContainerConfig = Omit<ServiceSpec, 'replicas' | 'update' | 'rollback' | 'tagPolicy' | 'origin' | 'dependsOn' | 'templates' | 'gate'>;
 
 export function containerConfig(s: ServiceSpec): ContainerConfig {
-  // Config templates are rendered into running containers: changing them never needs new ones.
-  const { replicas: _r, update: _u, rollback: _b, tagPolicy: _t, origin: _o, dependsOn: _d, templates: _c, ...rest } = s;
+  // Config templates are rendered into running containers, and a deploy gate is a rollout
+  // setting: changing either never needs new containers.
+  const { replicas: _r, update: _u, rollback: _b, tagPolicy: _t, origin: _o, dependsOn: _d, templates: _c, gate: _g, ...rest } = s;
   return rest;
 }
 

@@ -6,7 +6,7 @@ export { observeProject, type ObservedReplica } from './observe.js';
 export { planDeploy, dependencyOrder, type DeployPlan, type PlanStep, type StepAction } from './plan.js';
 export { applyDeploy, type ApplyResult, type DeployEvent, type ServiceResult, type ServiceOutcome } from './apply.js';
 export { DeployStore, type Revision, type RevisionOutcome } from './store.js';
-export { loadConfiguration, resolveConfiguration, planProject, deployProject, rollbackProject, useSwarm, type DeployRun, type LoadOptions, type EngineMode } from './run.js';
+export { loadConfiguration, resolveConfiguration, planProject, deployProject, rollbackProject, useSwarm, requiredTests, type DeployRun, type LoadOptions, type EngineMode } from './run.js';
 export { toSwarmDefinition, planSwarm, applySwarm, observeSwarm, swarmServiceName } from './swarm.js';
 export { loadCompose } from './compose.js';
 export { parseGitSource, checkoutGitSource, type GitSource } from './source.js';

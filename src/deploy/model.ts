@@ -70,6 +70,28 @@ export interface ServiceTemplates {
   reload?: readonly string[] | undefined;
 }
 
+/**
+ * `x-kiboko: { gate: validate }` (or `{ method: validate, timeout: 20s }`): a new replica is ready
+ * only once this lifecycle method exits 0 in it. A rollout setting, like update_config: changing
+ * it never recreates containers.
+ */
+export interface DeployGate {
+  method: string;
+  /** How long the method may keep failing once the replica runs (default: the health timeout). */
+  timeoutMs?: number | undefined;
+}
+
+/**
+ * Top-level `x-kiboko: { post_deploy_tests: { type: integration, timeout: 5m } }`: after a
+ * successful apply, the project's test containers (images labelled `test.type=<type>`) must pass,
+ * else the revision is marked failed and rolled back (`deploy apply --require-tests` overrides it).
+ */
+export interface PostDeployTests {
+  type: string;
+  /** Per test container (default: the integration runner's, 10 min). */
+  timeoutMs?: number | undefined;
+}
+
 export interface ServiceSpec {
   name: string;
   /** Image reference as written (`repo/name:tag`). */
@@ -94,6 +116,8 @@ export interface ServiceSpec {
   tagPolicy: TagPolicy;
   /** `x-kiboko.config`: config templates rendered into its containers from its dependencies' addresses. */
   templates?: ServiceTemplates | undefined;
+  /** `x-kiboko.gate`: a lifecycle method each new replica must pass (like the `kiboko.deploy.gate` label). */
+  gate?: DeployGate | undefined;
   /** Where the service was declared, for messages (`compose.yaml:12`). */
   origin?: { file: string; line?: number | undefined } | undefined;
 }
@@ -108,6 +132,8 @@ export interface SystemConfig {
   volumes: readonly string[];
   /** Files this configuration was read from. */
   sources: readonly string[];
+  /** `x-kiboko.post_deploy_tests`: tests the project must pass after a deploy. */
+  postDeployTests?: PostDeployTests | undefined;
 }
 
 /**

@@ -5,7 +5,7 @@ import { KibokoError } from '../common/errors.js';
 import type { Engine } from '../engine/index.js';
 import { applyDeploy, type ApplyResult, type DeployEvent } from './apply.js';
 import { loadCompose } from './compose.js';
-import type { SystemConfig } from './model.js';
+import type { PostDeployTests, SystemConfig } from './model.js';
 import { observeProject } from './observe.js';
 import { planDeploy, type DeployPlan } from './plan.js';
 import type { DeployStore } from './store.js';
@@ -83,6 +83,20 @@ async function ensureImages(engine: Engine, config: SystemConfig, plan: DeployPl
       });
     }
   }
+}
+
+/**
+ * The tests an apply must pass afterwards (the post-deploy gate): `x-kiboko.post_deploy_tests`,
+ * overridden by `deploy apply --require-tests [type]` — `flag` is the type, `true` for the bare
+ * flag (the configured type, else integration; the configured timeout is kept) and `false` for
+ * `--no-require-tests`, which turns a configured gate off.
+ */
+export function requiredTests(config: SystemConfig, flag?: string | boolean): PostDeployTests | undefined {
+  if (flag === false) return undefined;
+  if (flag === undefined) return config.postDeployTests;
+  const timeoutMs = config.postDeployTests?.timeoutMs;
+  const type = flag === true ? (config.postDeployTests?.type ?? 'integration') : flag;
+  return { type, ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
 }
 
 export interface DeployRun {

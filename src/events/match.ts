@@ -73,3 +73,8 @@ export function needsEngine(rules: readonly Rule[]): boolean {
 export function needsKiboko(rules: readonly Rule[], type: 'deploy' | 'chaos'): boolean {
   return rules.some((r) => !r.on.type?.length || r.on.type.includes(type));
 }
+
+/** Whether a rule can match a container `die` (so deaths missed in a gap are worth rebuilding). */
+export function wantsDeaths(rules: readonly Rule[]): boolean {
+  return rules.some((r) => (!r.on.type?.length || r.on.type.includes('container')) && (!r.on.event?.length || r.on.event.includes('die')));
+}

@@ -24,10 +24,14 @@ class FakeClock implements Clock {
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
+/** Yields until `cond` holds (bounded by the wall clock: the cursor file is real I/O). */
 async function until(cond: () => boolean, what = 'condition') {
-  for (let i = 0; i < 5000; i++) {
-    if (cond()) return;
-    await tick();
+  for (const end = Date.now() + 10_000; Date.now() < end; ) {
+    for (let i = 0; i < 50; i++) {
+      if (cond()) return;
+      await tick();
+    }
+    await new Promise((r) => setTimeout(r, 1));
   }
   throw new Error(`${what} not reached`);
 }
@@ -245,6 +249,50 @@ describe('startReactor', () => {
     await until(() => s.firings.length === n + 2);
     await again.stop();
     expect(posted).toEqual(['db-2', 'db-1', 'db-3']);
+  });
+
+  it('rebuilds deaths the engine lost in a restart from container state, and never fires twice for one', async () => {
+    const s = setup();
+    s.clock.t = Date.now() - 10_000;
+    const db1 = s.engine.add({ name: 'db-1', labels: { app: 'db' } });
+    const db2 = s.engine.add({ name: 'db-2', labels: { app: 'db' } });
+    const r = startReactor(s.engine, s.rules, { clock: s.clock, onNotice: s.onNotice });
+    await until(() => s.notices.some((n) => n.type === 'connected'));
+    s.engine.emitEvent({ action: 'start', id: 'x', timeNano: String(BigInt(Date.now() - 5_000) * 1_000_000n), attributes: { name: 'x' } });
+    // dockerd goes down: the stream drops, db-1 dies, and the engine's event buffer is gone.
+    s.engine.unreachable = true;
+    s.engine.dropEventStreams();
+    await until(() => s.notices.some((n) => n.type === 'disconnected'));
+    s.engine.unreachable = false;
+    await s.engine.kill(db1.id, 'SIGKILL');
+    s.engine.eventLog.length = 0;
+    await until(() => s.firings.length === 1, 'the rebuilt death');
+    expect(s.firings[0]!.event).toMatchObject({ id: db1.id, action: 'die' });
+    expect(s.execs).toEqual([['record', 'db-1', '137']]);
+    // A death both rebuilt (after a gap) and replayed by the engine fires once.
+    s.engine.unreachable = true;
+    s.engine.dropEventStreams();
+    await until(() => s.notices.filter((n) => n.type === 'disconnected').length === 2);
+    s.engine.unreachable = false;
+    await s.engine.kill(db2.id, 'SIGKILL');
+    await until(() => s.firings.length === 2, 'the second death');
+    for (let i = 0; i < 200; i++) await tick();
+    await r.stop();
+    expect(s.execs).toEqual([
+      ['record', 'db-1', '137'],
+      ['record', 'db-2', '137'],
+    ]);
+  });
+
+  it('fires for every real death of one container, however close together', async () => {
+    const s = setup();
+    const r = startReactor(s.engine, s.rules, { clock: s.clock, onNotice: s.onNotice });
+    await until(() => s.notices.some((n) => n.type === 'connected'));
+    die(s.engine, 'db-1');
+    die(s.engine, 'db-1');
+    await until(() => s.firings.length === 2);
+    await r.stop();
+    expect(s.execs).toHaveLength(2);
   });
 
   it('debounces per rule or per container on the events’ own times', async () => {

@@ -5,7 +5,8 @@ import { runAction, withTimeout, type ActionDeps } from './actions.js';
 import type { CursorFile } from './cursor.js';
 import { eventKey } from './filters.js';
 import { eventContext } from './interpolate.js';
-import { needsEngine, ruleMatches, unionEngineFilters } from './match.js';
+import { missedDies, SYNTHESIZED } from './catchup.js';
+import { needsEngine, ruleMatches, unionEngineFilters, wantsDeaths } from './match.js';
 import type { Rule, RuleSet } from './rules.js';
 import { compareNano, msToNano, nanoToMs } from './time.js';
 import type { KibokoEvent, EventBus as KibokoEventSource } from './types.js';
@@ -189,13 +190,37 @@ export function startReactor(engine: Engine, ruleSet: RuleSet | readonly Rule[],
     return record;
   };
 
+  /**
+   * A container's death seen twice — rebuilt from its state after a gap (missedDies: its time is
+   * the container's FinishedAt) and replayed by the engine (its die event comes right after
+   * FinishedAt), in either order — is one death. Two real deaths are always two.
+   */
+  const deaths = new Map<string, { synthesized: boolean; t: bigint }>();
+  const sameDeath = (e: EngineEvent): boolean => {
+    if (e.type !== 'container' || e.action !== 'die') return false;
+    const now = { synthesized: e.attributes[SYNTHESIZED] === 'true', t: BigInt(e.timeNano) };
+    const seen = deaths.get(e.id);
+    deaths.set(e.id, now);
+    if (deaths.size > MAX_REMEMBERED) deaths.delete(deaths.keys().next().value!);
+    if (!seen || seen.synthesized === now.synthesized) return false;
+    const [synth, real] = now.synthesized ? [now.t, seen.t] : [seen.t, now.t];
+    return real >= synth && real - synth < 1_000_000_000n;
+  };
+
   /** One event from either source, in the order it arrived. */
   const handle = (e: EngineEvent, fromEngine: boolean) => {
     const key = eventKey(e);
     if (remembered.has(key)) return;
     remember(key);
+    const duplicate = sameDeath(e);
     if (!fromEngine) {
-      dispatch(e, key, () => undefined);
+      if (!duplicate) dispatch(e, key, () => undefined);
+      return;
+    }
+    if (duplicate) {
+      // Nothing to fire, but the cursor moves past it like past any other event.
+      watermark.add(e.timeNano, key);
+      if (watermark.advance()) dirty = true;
       return;
     }
     const entry = watermark.add(e.timeNano, key);
@@ -222,6 +247,8 @@ export function startReactor(engine: Engine, ruleSet: RuleSet | readonly Rule[],
       filters: unionEngineFilters(rules),
       since,
       seen,
+      // Deaths the engine cannot replay (it lost its buffer in a restart) are rebuilt from state.
+      ...(wantsDeaths(rules) ? { catchUp: (from: string) => missedDies(engine, from).catch(() => []) } : {}),
       signal: listen.signal,
       clock,
       ...(options.backoff ? { backoff: options.backoff } : {}),

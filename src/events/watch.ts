@@ -22,6 +22,11 @@ export interface WatchOptions {
   clock?: Clock | undefined;
   /** Reconnect backoff: doubles from `initialMs` up to `maxMs` (defaults 250 ms, 5 s). */
   backoff?: { initialMs: number; maxMs: number } | undefined;
+  /**
+   * On every connection that resumes from a past point (a reconnect, or `since` given), events
+   * the engine may no longer have (see missedDies) — yielded before the stream's, as they are.
+   */
+  catchUp?: ((sinceNano: string) => Promise<EngineEvent[]>) | undefined;
 }
 
 /**
@@ -36,6 +41,7 @@ export async function* watchEvents(engine: Engine, options: WatchOptions = {}): 
   let since = options.since;
   let boundary = { timeNano: since, keys: new Set(options.seen ?? []) };
   let attempt = 0;
+  let resuming = since !== undefined;
   for (;;) {
     if (options.signal?.aborted) return;
     // Without a starting point, a reconnect resumes from when we first listened: nothing is lost.
@@ -44,6 +50,8 @@ export async function* watchEvents(engine: Engine, options: WatchOptions = {}): 
       // The stream says nothing until an event happens; ping first so `connected` is true.
       await engine.info();
       options.onState?.({ state: 'connected', since: from });
+      if (resuming && options.catchUp) for (const e of await options.catchUp(from)) yield e;
+      resuming = true;
       const stream = engine.events({
         ...(options.filters ? { filters: options.filters } : {}),
         since: nanoToSeconds(from),

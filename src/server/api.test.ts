@@ -177,6 +177,8 @@ describe('deploys through the API and the hook', () => {
       ['worker', 'pinned'],
       ['api', 'regex:v[0-9]+'],
     ]);
+    // Containers of each service by engine status (the dashboard's service state).
+    expect((projects.projects[0]!.services[0] as unknown as { running: number; containers: Record<string, number> })).toMatchObject({ running: 1, containers: { running: 1 } });
   });
 
   it('a signed hook sets the tag in the compose file (every other byte kept), deploys it and records the revision', async () => {

@@ -174,11 +174,14 @@ export class DeployService {
         const c = await this.load(def);
         // Replicas running now (single-host engine; Swarm services are not counted here).
         const running = new Map<string, number>();
-        for (const ctr of await this.o.engine.list({ labels: [`${LABELS.deployProject}=${def.name}`] }).catch(() => [])) {
+        // Every container of the service by engine status (running, paused, exited…), for the dashboard.
+        const statuses = new Map<string, Record<string, number>>();
+        for (const ctr of await this.o.engine.list({ all: true, labels: [`${LABELS.deployProject}=${def.name}`] }).catch(() => [])) {
           const svc = ctr.labels[LABELS.deployService];
           if (svc && ctr.status === 'running') running.set(svc, (running.get(svc) ?? 0) + 1);
+          if (svc) statuses.set(svc, { ...statuses.get(svc), [ctr.status]: (statuses.get(svc)?.[ctr.status] ?? 0) + 1 });
         }
-        out.push({ ...base, services: c.services.map((s) => ({ name: s.name, image: s.image, replicas: s.replicas, running: running.get(s.name) ?? 0, tagPolicy: formatTagPolicy(s.tagPolicy) })) });
+        out.push({ ...base, services: c.services.map((s) => ({ name: s.name, image: s.image, replicas: s.replicas, running: running.get(s.name) ?? 0, containers: statuses.get(s.name) ?? {}, tagPolicy: formatTagPolicy(s.tagPolicy) })) });
       } catch (err) {
         const e = asKibokoError(err);
         out.push({ ...base, services: [], error: { code: e.code, message: e.message, hint: e.hint } });

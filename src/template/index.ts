@@ -23,7 +23,7 @@ export { containerDestination, probeTools, type ContainerTools } from './contain
 export { checkScript, checkArgv, reloadArgv, runCommand, splitWords, type CommandResult, type CommandRunner } from './commands.js';
 export { parseWait, quiesce, type Wait } from './debounce.js';
 export { runTemplate, renderResource, affects, type Renderer, type RunMode, type TemplateEvent, type TemplateRunOptions, type TemplateRunSummary, type ContainerTargets } from './run.js';
-export { renderText, renderWithGoTemplate } from './render.js';
+export { renderText, renderWithGoTemplate, createRenderer, localZone, type RenderOptions } from './render.js';
 export * as backends from './backends/index.js';
 export { openBackend, parseBackendName, type Backend, type BackendName, type BackendOptions } from './backends/index.js';
 export * from './gotemplate/index.js';

@@ -28,5 +28,7 @@ describe('planResource', () => {
     expect(planResource(res({ mode: 0o600 }), 'x', file('x')).reasons).toEqual(['mode 0644 → 0600']);
     expect(planResource(res({ uid: 33 }), 'x', file('x')).reasons).toEqual(['uid 0 → 33']);
     expect(planResource(res({ gid: 33 }), 'x', file('x', 0o644, 0, 33)).changed).toBe(false);
+    const both = planResource(res({ mode: 0o600 }), 'y\n', file('x\n'));
+    expect(both.diff).toMatch(/-x\n\+y\n[\s\S]*\/etc\/a\.conf: mode 0644 → 0600\n$/);
   });
 });

@@ -58,7 +58,8 @@ export function planResource(resource: TemplateResource, rendered: string | Buff
   }
   const changed = reasons.length > 0;
   const contentChanged = !current || !current.content.equals(content);
-  const diff = !changed ? '' : contentChanged ? unifiedDiff(resource.dest, current?.content, content) : `${resource.dest}: ${reasons.join(', ')}\n`;
+  const other = reasons.filter((r) => r !== 'content' && r !== 'new file');
+  const diff = !changed ? '' : `${contentChanged ? unifiedDiff(resource.dest, current?.content, content) : ''}${other.length ? `${resource.dest}: ${other.join(', ')}\n` : ''}`;
   return {
     resource,
     content,

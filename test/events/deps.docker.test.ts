@@ -48,7 +48,17 @@ const containerOf = async (service: string) => {
   const details = await docker.getContainer(c!.Id).inspect();
   return { id: c!.Id, ip: (details.NetworkSettings.Networks as Record<string, { IPAddress: string }>)[`${PROJECT}_default`]!.IPAddress };
 };
-const cat = async (id: string, path: string) => (await dexec(id, ['cat', path])).out;
+/** A file's content through exec (the raw stream is multiplexed: 8-byte frame headers dropped). */
+const cat = async (id: string, path: string) => {
+  const raw = Buffer.from((await dexec(id, ['cat', path])).out, 'latin1');
+  let out = '';
+  for (let at = 0; at + 8 <= raw.length; ) {
+    const size = raw.readUInt32BE(at + 4);
+    if (raw[at] === 1) out += raw.subarray(at + 8, at + 8 + size).toString('utf8');
+    at += 8 + size;
+  }
+  return out;
+};
 
 describe('service dependencies', () => {
   it('re-renders and reloads a dependent when its dependency is replaced; the dependent keeps its container', async () => {

@@ -141,15 +141,18 @@ describe('service dependencies', () => {
     const web = await s.byService('web');
     const seen: DependencyReactorEvent[] = [];
     const reactor = startDependencyReactor(s.engine, 'shop', { load: async () => config, settleMs: 0, onEvent: (e) => seen.push(e) });
-    const tick = () => new Promise((r) => setImmediate(r));
-    for (let i = 0; i < 2000 && !seen.some((e) => e.type === 'pass'); i++) await tick();
+    // File reads happen in each pass: wait on the wall clock (bounded), not a number of ticks.
+    const until = async (cond: () => boolean) => {
+      for (const end = Date.now() + 10_000; !cond() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 5));
+    };
+    await until(() => seen.some((e) => e.type === 'pass'));
     expect(seen.find((e) => e.type === 'pass')).toMatchObject({ reason: 'start', results: [{ service: 'web', changed: 0 }] });
     // Someone replaces db by hand: a new container with the deploy's labels, the old one removed.
     const old = await s.engine.inspect((await s.byService('db')).id);
     await s.engine.remove(old.id, { force: true });
     const ref = await s.engine.create({ image: 'db:1', name: 'shop-db-1-manual', labels: old.labels, networks: [{ name: 'shop_default', aliases: ['db'] }] });
     await s.engine.start(ref.id);
-    for (let i = 0; i < 2000 && seen.filter((e) => e.type === 'pass').length < 2; i++) await tick();
+    await until(() => seen.filter((e) => e.type === 'pass').length >= 2);
     await reactor.stop();
     expect(seen.filter((e) => e.type === 'pass')[1]).toMatchObject({ reason: 'containers-started', services: ['web'], results: [{ service: 'web', changed: 1, reloaded: [web.name] }] });
     expect(s.engine.readFile(web.id, '/etc/web/web.conf')).toBe(`upstream ${(await s.engine.inspect(ref.id)).networks.shop_default!.ipAddress}:5432 host=db for=web\n`);

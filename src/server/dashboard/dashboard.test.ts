@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_HTML, APP_JS, LOGIN_HTML } from './assets.js';
 import { handleDashboard, SESSION_COOKIE, sessionAuthorized, sessionValue } from './index.js';
 
 const TOKEN = 'dashboard-test-token-0123456789';
@@ -66,7 +67,36 @@ describe('dashboard edge', () => {
     expect(sessionAuthorized(get, TOKEN)).toBe(false);
   });
 
+  it('signs out by clearing the cookie', async () => {
+    const r = await fetch(`${base}/dashboard/logout`, { method: 'POST', redirect: 'manual' });
+    expect(r.status).toBe(303);
+    expect(r.headers.get('location')).toBe('/dashboard');
+    expect(r.headers.get('set-cookie')).toMatch(new RegExp(`^${SESSION_COOKIE}=;.*Max-Age=0`));
+  });
+
   it('leaves other paths to the caller', async () => {
     expect((await fetch(`${base}/fleet/v1/units`)).status).toBe(404);
+  });
+});
+
+describe('dashboard assets', () => {
+  const pages = [LOGIN_HTML('That token is not valid.'), APP_HTML];
+
+  it('hold no inline script, handler or style (the CSP allows none) and ask for no favicon', () => {
+    for (const page of pages) {
+      for (const tag of page.match(/<script\b[^>]*>/g) ?? []) expect(tag).toMatch(/ src="\/dashboard\/app\.js"/);
+      expect(page).not.toMatch(/<script>[^<]/);
+      expect(page).not.toMatch(/\son[a-z]+=/i);
+      expect(page).not.toMatch(/\sstyle=|<style/i);
+      // A browser asks for /favicon.ico unless told otherwise: unauthenticated, it would count as a failed sign-in.
+      expect(page).toContain('<link rel="icon" href="data:,">');
+    }
+  });
+
+  it('the script parses and only ever sets text, never markup', () => {
+    expect(() => new Function(APP_JS)).not.toThrow();
+    expect(APP_JS).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(/);
+    // It reads the API shapes the daemon serves.
+    for (const path of ['/fleet/v1/units', '/v1/projects', '/v1/deploys?limit=50', '/v1/chaos/experiments', '/v1/events']) expect(APP_JS).toContain(`'${path}`);
   });
 });

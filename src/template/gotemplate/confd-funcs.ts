@@ -13,6 +13,7 @@
 import { statSync } from 'node:fs';
 import { goIPString, syncDnsResolver, type DnsResolver } from './dns.js';
 import { GoError } from './errors.js';
+import { GO_LOWER_EXCEPTIONS, GO_UPPER_EXCEPTIONS } from './casemap.js';
 import { compareStrings } from './fmt.js';
 import { unmarshalArray, unmarshalObject } from './gojson.js';
 import { pathBase, pathDir } from './gopath.js';
@@ -27,8 +28,8 @@ import { GO_TYPE, GoNumber, goFunc, intOf, makeInt, typeOf, withGoType } from '.
 export interface ConfdFuncOptions {
   /** Environment for getenv (default: process.env). */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Clock for datetime (default: new Date()). */
-  now?: () => Date;
+  /** Clock for datetime (default: new Date()); a GoTime carries nanoseconds and its own zone. */
+  now?: () => Date | GoTime;
   /** Zone datetime reports (default: UTC). */
   zone?: GoZone;
   /** DNS answers for lookupIP/lookupIPV4/lookupIPV6/lookupSRV (default: syncDnsResolver()). */
@@ -100,12 +101,16 @@ export function goReplace(s: string, old: string, neu: string, n: number): strin
 
 /** unicode simple case mapping, rune by rune (strings.ToUpper/ToLower): no length-changing special casing. */
 function mapCase(s: string, upper: boolean): string {
+  const exceptions = upper ? GO_UPPER_EXCEPTIONS : GO_LOWER_EXCEPTIONS;
   let out = '';
   for (const ch of s) {
+    const special = exceptions.get(ch.codePointAt(0)!);
+    if (special !== undefined) {
+      out += String.fromCodePoint(special);
+      continue;
+    }
     const mapped = upper ? ch.toUpperCase() : ch.toLowerCase();
-    if (Array.from(mapped).length === 1) out += mapped;
-    else if (!upper && ch === '\u0130') out += 'i';
-    else out += ch;
+    out += Array.from(mapped).length === 1 ? mapped : ch;
   }
   return out;
 }
@@ -248,7 +253,10 @@ export function confdFuncs(source: KvSource, options: ConfdFuncOptions = {}): Fu
       return value === '' ? (v[0] ?? '') : value;
     }),
     join: goFunc({ params: ['[]string', 'string'], result: 'string' }, (elems: string[], sep: string) => elems.join(sep)),
-    datetime: goFunc({ params: [], result: TIME_TYPE }, () => GoTime.fromDate(now(), zone)),
+    datetime: goFunc({ params: [], result: TIME_TYPE }, () => {
+      const t = now();
+      return t instanceof GoTime ? t : GoTime.fromDate(t, zone);
+    }),
     toUpper: goFunc({ params: ['string'], result: 'string' }, (s: string) => mapCase(s, true)),
     toLower: goFunc({ params: ['string'], result: 'string' }, (s: string) => mapCase(s, false)),
     contains: goFunc({ params: ['string', 'string'], result: 'bool' }, (s: string, sub: string) => s.includes(sub)),

@@ -14,7 +14,8 @@ const MAX_NESTING_DEPTH = 10000;
 function quoteChar(c: number): string {
   if (c === 0x27) return "'\\''";
   if (c === 0x22) return `'"'`;
-  const s = c < 0x80 ? quote(String.fromCharCode(c)) : `"\\x${c.toString(16).padStart(2, '0')}"`;
+  // Go quotes string(rune(c)): a byte ≥ 0x80 shows as the Latin-1 character of that code.
+  const s = quote(String.fromCharCode(c));
   return "'" + s.slice(1, -1) + "'";
 }
 
@@ -47,8 +48,8 @@ export function checkValid(text: string): string | undefined {
   const literal = (word: string, name: string): void => {
     // first char already matched
     for (let k = 1; k < word.length; k++) {
-      const c = peek();
-      if (c < 0) eof();
+      // at the end of input Go's scanner is fed one space, so a cut literal reports that space
+      const c = peek() < 0 ? 0x20 : peek();
       if (c !== word.charCodeAt(k)) fail(c, `in literal ${name} (expecting '${word[k]}')`);
       i++;
     }
@@ -85,24 +86,21 @@ export function checkValid(text: string): string | undefined {
     const start = i - 1;
     let c = first;
     if (c === 0x2d) {
-      c = peek();
-      if (c < 0) eof();
+      c = peek() < 0 ? 0x20 : peek();
       if (!isDigit(c)) fail(c, 'in numeric literal');
       i++;
     }
     if (c !== 0x30) while (isDigit(peek())) i++;
     if (peek() === 0x2e) {
       i++;
-      const d = peek();
-      if (d < 0) eof();
+      const d = peek() < 0 ? 0x20 : peek();
       if (!isDigit(d)) fail(d, 'after decimal point in numeric literal');
       while (isDigit(peek())) i++;
     }
     if (peek() === 0x65 || peek() === 0x45) {
       i++;
       if (peek() === 0x2b || peek() === 0x2d) i++;
-      const d = peek();
-      if (d < 0) eof();
+      const d = peek() < 0 ? 0x20 : peek();
       if (!isDigit(d)) fail(d, 'in exponent of numeric literal');
       while (isDigit(peek())) i++;
     }

@@ -147,17 +147,23 @@ function run(c: Case): Golden {
   }
 }
 
-const cases = JSON.parse(readFileSync(join(here, 'testdata/cases.json'), 'utf8')) as Case[];
-const golden = JSON.parse(readFileSync(join(here, 'testdata/cases.golden.json'), 'utf8')) as Golden[];
+/**
+ * cases.json: hand-written cases (language, builtins, errors); fmt-cases.json: 570 generated
+ * printf/print cases (random verbs, flags, widths, precisions and values; seed in README).
+ */
+for (const file of ['cases', 'fmt-cases']) {
+  const cases = JSON.parse(readFileSync(join(here, `testdata/${file}.json`), 'utf8')) as Case[];
+  const golden = JSON.parse(readFileSync(join(here, `testdata/${file}.golden.json`), 'utf8')) as Golden[];
 
-describe('Go text/template golden cases (expected outputs recorded from Go 1.23.5)', () => {
-  it('has a golden result for every case', () => {
-    expect(golden.map((g) => g.name)).toEqual(cases.map((c) => c.name));
-  });
-  cases.forEach((c, i) => {
-    const known = KNOWN_DIFFERENCES[c.name];
-    it(`${i}: ${c.name}${known ? ' (known difference)' : ''}`, () => {
-      expect(run(c)).toEqual(known ? { name: c.name, ...known.expected } : golden[i]);
+  describe(`Go text/template golden ${file} (expected outputs recorded from Go 1.23.5)`, () => {
+    it('has a golden result for every case', () => {
+      expect(golden.map((g) => g.name)).toEqual(cases.map((c) => c.name));
+    });
+    cases.forEach((c, i) => {
+      const known = KNOWN_DIFFERENCES[c.name];
+      it(`${i}: ${c.name}${known ? ' (known difference)' : ''}`, () => {
+        expect(run(c)).toEqual(known ? { name: c.name, ...known.expected } : golden[i]);
+      });
     });
   });
-});
+}
