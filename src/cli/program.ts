@@ -86,7 +86,7 @@ function chaosCommand(
 
 export function buildProgram(handlers: Handlers): Command {
   const program = new Command('kiboko')
-    .description('Run Docker containers well: chaos experiments today; deploys, checks and configuration next.')
+    .description('Run Docker containers well: break them on purpose (chaos), ship them (deploys, the units daemon), check them (images as packages, tests) and keep them configured (templates, events).')
     .version(VERSION, '-v, --version', 'print the version')
     .enablePositionalOptions()
     .showSuggestionAfterError(true);

@@ -11,6 +11,7 @@ import {
   loadConfiguration,
   parseImageRef,
   planProject,
+  requiredTests,
   resolveConfiguration,
   rollbackProject,
   setTagInComposeFile,
@@ -304,7 +305,7 @@ export class DeployService {
 
   private async apply(job: DeployJob, def: ProjectDef, signal: AbortSignal): Promise<DeployRun> {
     const { config } = await resolveConfiguration(this.o.engine, await this.load(def));
-    return deployProject(this.o.engine, this.tracking(job), config, {
+    const options = {
       trigger: job.trigger,
       source: def.paths.join(','),
       signal,
@@ -312,7 +313,25 @@ export class DeployService {
       engineMode: def.engine,
       ...(this.o.clock ? { clock: this.o.clock } : {}),
       ...(this.o.healthTimeoutMs ? { healthTimeoutMs: this.o.healthTimeoutMs } : {}),
+    };
+    // The post-deploy gate of the configuration (x-kiboko.post_deploy_tests), as the CLI runs it.
+    const tests = requiredTests(config);
+    if (!tests) return deployProject(this.o.engine, this.tracking(job), config, options);
+    const { deployWithTests } = await import('../packages/index.js');
+    const gated = await deployWithTests(this.o.engine, this.tracking(job), config, options, {
+      type: tests.type,
+      ...(tests.timeoutMs !== undefined ? { timeoutMs: tests.timeoutMs } : {}),
     });
+    if (gated.outcome === 'ok' || gated.run.result.outcome !== 'ok') return gated.run;
+    // Deployed, but the tests failed (and the deploy was rolled back when it could be).
+    const why = gated.detail ?? `post-deploy ${tests.type} tests did not pass`;
+    return {
+      ...gated.run,
+      result: {
+        outcome: 'failed',
+        services: [...gated.run.result.services, { service: 'post-deploy tests', outcome: gated.rollback ? 'rolled-back' : 'failed', error: why }],
+      },
+    };
   }
 
   /** `POST /v1/deploys`: apply the project's configuration as it is now. */
