@@ -15,11 +15,12 @@ export function isoToNano(iso: string): string | undefined {
 
 /**
  * The `die` events the engine can no longer replay. The engine keeps its last 256 events in
- * memory only, and stops serving the API *before* it stops containers on shutdown: containers
- * that died while dockerd went down (or while nobody listened and the buffer rolled over) have no
- * event left anywhere. Their state still says when they finished and how: each container that
+ * memory only: a death that was not delivered before the connection dropped (dockerd killed or
+ * crashed, its buffer lost in the restart, or rolled over while nobody listened) has no event
+ * left anywhere. The container's state still says when it finished and how: each container that
  * finished after `sinceNano` becomes a `die` event (time = its FinishedAt, attributes = its
- * labels, name, image, exitCode, and `kiboko.synthesized=true`).
+ * labels, name, image, exitCode, and `kiboko.synthesized=true`); the reactor drops whichever of
+ * the rebuilt and the real event comes second.
  */
 export async function missedDies(engine: Engine, sinceNano: string, options: { limit?: number } = {}): Promise<EngineEvent[]> {
   const all = await engine.list({ all: true });
