@@ -126,15 +126,19 @@ async function slice(target, paths, headers, seconds, into) {
   instance.on('response', (_client, status, bytes, ms) => {
     into.samples.push(ms);
     into.bytes += bytes;
-    if (status !== 200) into.bad++;
+    if (status !== 200) {
+      into.bad++;
+      into.firstError ??= `HTTP ${status}`;
+    }
   });
+  instance.on('reqError', (err) => (into.firstError ??= err.message));
   const result = await instance;
   into.seconds += (performance.now() - t0) / 1000;
   into.bad += result.errors + result.timeouts;
 }
 
 function summary(name, r) {
-  if (r.bad > 0) throw new Error(`${name}: ${r.bad} failed requests (errors, timeouts or non-200 answers)`);
+  if (r.bad > 0) throw new Error(`${name}: ${r.bad} failed requests (errors, timeouts or non-200 answers; first: ${r.firstError ?? 'timeout'})`);
   return {
     name,
     p50: percentile(r.samples, 50),
@@ -162,6 +166,7 @@ try {
   const m = await daemon.waitFor(/"addresses":\["(http:\/\/[^"]+)"/);
   const base = m[1];
   const token = readFileSync(join(work, 'state', 'serve.token'), 'utf8').trim();
+  const memStarted = memoryOf(daemon.child.pid);
   const auth = { authorization: `Bearer ${token}` };
   const api = (path, init = {}) => fetch(`${base}${path}`, { ...init, headers: { ...auth, ...(init.body ? { 'content-type': 'application/json' } : {}) } });
   const t0 = performance.now();
@@ -175,6 +180,7 @@ try {
     },
   );
   const setupMs = performance.now() - t0;
+  const memSetup = memoryOf(daemon.child.pid);
 
   // 2. The pagination walk the load will cycle through (and the bodies the bare server replays).
   const paths = [];
@@ -257,7 +263,11 @@ try {
   const goals = [
     { goal: `first page: p99 < ${GOAL_P99_MS} ms at ${RATE} req/s`, value: `${fmtMs(by['kiboko first-page'].p99)} ms at ${by['kiboko first-page'].rps.toFixed(0)} req/s`, pass: by['kiboko first-page'].p99 < GOAL_P99_MS && rateOk(by['kiboko first-page']) },
     { goal: `page walk: p99 < ${GOAL_P99_MS} ms at ${RATE} req/s`, value: `${fmtMs(by['kiboko page-walk'].p99)} ms at ${by['kiboko page-walk'].rps.toFixed(0)} req/s`, pass: by['kiboko page-walk'].p99 < GOAL_P99_MS && rateOk(by['kiboko page-walk']) },
-    { goal: `daemon RSS < ${GOAL_RSS_MB} MB (peak, VmHWM)`, value: `${mem.hwmMb.toFixed(1)} MB (under load: ${peakLoadRss.toFixed(1)} MB)`, pass: mem.hwmMb < GOAL_RSS_MB },
+    {
+      goal: `daemon RSS < ${GOAL_RSS_MB} MB (peak, VmHWM)`,
+      value: `${mem.hwmMb.toFixed(1)} MB (listening: ${memStarted.rssMb.toFixed(1)} MB; after the ${UNITS} PUTs: ${memSetup.rssMb.toFixed(1)} MB; highest under load: ${peakLoadRss.toFixed(1)} MB)`,
+      pass: mem.hwmMb < GOAL_RSS_MB,
+    },
   ];
   for (const g of goals) console.log(`goal: ${g.goal}: ${g.value} ${g.pass ? 'PASS' : 'MISS'}`);
   const path = writeResult('serve', {
@@ -272,7 +282,7 @@ try {
     connections: CONNECTIONS,
     setupMs,
     runs,
-    daemonMemoryMb: { peak: mem.hwmMb, peakUnderLoad: peakLoadRss, end: mem.rssMb },
+    daemonMemoryMb: { listening: memStarted.rssMb, afterSetup: memSetup.rssMb, peak: mem.hwmMb, peakUnderLoad: peakLoadRss, end: mem.rssMb },
     goals,
   });
   console.log(`results: ${path}`);

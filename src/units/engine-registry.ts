@@ -296,9 +296,13 @@ export class EngineRegistry implements ReconcilingRegistry {
       }
     }
     const current = new Map([...byUnit].filter(([n]) => names.has(n)).map(([n, cs]) => [n, cs[0]!]));
-    const reqs = new Map(rows.map((r) => [r.name, parseRequirements(r.name, JSON.parse(r.options) as UnitOption[])]));
-    const launched: LaunchedUnit[] = rows.filter((r) => ACTIVE.has(current.get(r.name)?.status ?? 'exited')).map((r) => ({ name: r.name, conflicts: reqs.get(r.name)!.conflicts }));
-    for (const { row } of placementOrder(rows.map((row) => ({ name: row.name, machineOf: reqs.get(row.name)!.machineOf, row })))) {
+    // A change to one unit (focus) can only affect that unit, units with a container, and units
+    // with [X-Fleet] requirements (Conflicts/MachineOf may now be met); a full pass visits all.
+    // This keeps a PUT O(affected units) rather than O(all units).
+    const visit = focus === undefined ? rows : rows.filter((r) => r.name === focus || current.has(r.name) || r.options.includes('"X-Fleet"'));
+    const reqs = new Map(visit.map((r) => [r.name, parseRequirements(r.name, JSON.parse(r.options) as UnitOption[])]));
+    const launched: LaunchedUnit[] = visit.filter((r) => ACTIVE.has(current.get(r.name)?.status ?? 'exited')).map((r) => ({ name: r.name, conflicts: reqs.get(r.name)!.conflicts }));
+    for (const { row } of placementOrder(visit.map((row) => ({ name: row.name, machineOf: reqs.get(row.name)!.machineOf, row })))) {
       try {
         await this.step(row, current.get(row.name), mode, row.name === focus, launched);
       } catch (err) {
