@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
@@ -152,6 +152,27 @@ export function events(stdout: string): Record<string, unknown>[] {
     .split('\n')
     .filter((l) => l.trim().startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/**
+ * Builds `tag` FROM the local busybox image through the engine (no registry): the Dockerfile's
+ * `lines`, then `LABEL <label>` (for cleanup); `files` (path → text, mode 0755) go in the context.
+ */
+export async function buildFromBusybox(tag: string, lines: readonly string[], label: string, files: Readonly<Record<string, string>> = {}): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kiboko-test-img-'));
+  try {
+    writeFileSync(join(dir, 'Dockerfile'), [`FROM ${IMAGE}`, ...lines, `LABEL ${label}`, ''].join('\n'));
+    for (const [f, text] of Object.entries(files)) {
+      mkdirSync(join(dir, f, '..'), { recursive: true });
+      writeFileSync(join(dir, f), text, { mode: 0o755 });
+    }
+    const stream = await docker.buildImage({ context: dir, src: ['Dockerfile', ...Object.keys(files)] }, { t: tag, rm: true, forcerm: true });
+    const out = await new Promise<{ error?: string }[]>((res, rej) => docker.modem.followProgress(stream, (err, o) => (err ? rej(err) : res(o as { error?: string }[]))));
+    const failed = out.find((o) => o.error);
+    if (failed) throw new Error(failed.error);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function waitFor<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 15_000, stepMs = 50): Promise<T> {

@@ -1,18 +1,7 @@
 import type { Command } from 'commander';
+import { addEngineOptions } from './program.js';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
-
-/** Engine connection flags (as program.ts's, repeated here so this file imports commander only). */
-function engineOptions(cmd: Command): Command {
-  return cmd
-    .option('-H, --host <host>', 'engine address: unix:///var/run/docker.sock or tcp://HOST:PORT (env DOCKER_HOST)')
-    .option('--tls', 'use TLS (implied by --tlsverify)')
-    .option('--tlsverify', 'use TLS and verify the engine (env DOCKER_TLS_VERIFY)')
-    .option('--tlscacert <path|pem>', 'CA certificate (default $DOCKER_CERT_PATH/ca.pem)')
-    .option('--tlscert <path|pem>', 'client certificate (default $DOCKER_CERT_PATH/cert.pem)')
-    .option('--tlskey <path|pem>', 'client key (default $DOCKER_CERT_PATH/key.pem)')
-    .option('--state-dir <dir>', 'where cursors and logs live (env KIBOKO_STATE_DIR; default ~/.local/state/kiboko)');
-}
 
 /**
  * Declares the `events` and `react` commands (options and help only; commander is the only
@@ -27,7 +16,7 @@ export function defineEventsCommands(program: Command): void {
     .option('--until <time>', 'stop at: a duration back, unix seconds or an ISO date (the stream then ends)')
     .option('--format <template>', "Go-template-style line per event, e.g. '{{.Action}} {{.Actor.Attributes.name}}' or '{{json .}}'")
     .option('-j, --json', 'one JSON object per event (NDJSON)');
-  engineOptions(events);
+  addEngineOptions(events);
   events.action(async (_opts: unknown, command: Command) => {
     process.exitCode = await (await import('./events.js')).runEvents(command);
   });
@@ -45,7 +34,7 @@ export function defineEventsCommands(program: Command): void {
     .option('--deps', 'keep dependents configured: re-render and reload services whose dependencies got new containers (needs -p or -f)')
     .option('-p, --project <name>', 'deploy project for --deps (default: from the compose file)')
     .option('--file <path>', 'compose file for --deps (repeatable; default: the latest deployed revision)', collect);
-  engineOptions(react);
+  addEngineOptions(react);
   react.action(async (_rules: string | undefined, _opts: unknown, command: Command) => {
     process.exitCode = await (await import('./events.js')).runReact(command);
   });

@@ -265,8 +265,12 @@ function expandArgv(cmd: ExecCommand, env: Readonly<Record<string, string | unde
   return argv;
 }
 
-/** `docker SUB args`, `/usr/bin/docker …`, `/usr/bin/env docker …`, `docker container SUB …`. */
-function dockerCommand(cmd: ExecCommand, argv: readonly string[]): { sub: string; args: string[] } | undefined {
+/**
+ * The arguments after `docker` in `docker SUB args`, `/usr/bin/docker …` or `/usr/bin/env docker …`
+ * (argv[0] is the program), `docker GROUP SUB` folded to `docker SUB` for the groups named;
+ * undefined when the program is not docker.
+ */
+export function dockerArgs(cmd: ExecCommand, argv: readonly string[], groups: readonly string[] = ['container']): string[] | undefined {
   let bin = cmd.path;
   let args = argv.slice(1);
   if (basename(bin) === 'env' && args[0] !== undefined && (args[0] === 'docker' || args[0].endsWith('/docker'))) {
@@ -274,10 +278,15 @@ function dockerCommand(cmd: ExecCommand, argv: readonly string[]): { sub: string
     args = args.slice(1);
   }
   if (bin !== 'docker' && !bin.endsWith('/docker')) return undefined;
-  if (args[0] === 'container' && args[1] !== undefined) args = args.slice(1);
-  const sub = args[0];
-  if (sub === undefined) return undefined;
-  return { sub, args: args.slice(1) };
+  if (args[0] !== undefined && groups.includes(args[0]) && args[1] !== undefined) args = args.slice(1);
+  return args;
+}
+
+/** `docker SUB args`, `/usr/bin/docker …`, `/usr/bin/env docker …`, `docker container SUB …`. */
+function dockerCommand(cmd: ExecCommand, argv: readonly string[]): { sub: string; args: string[] } | undefined {
+  const args = dockerArgs(cmd, argv);
+  if (args?.[0] === undefined) return undefined;
+  return { sub: args[0], args: args.slice(1) };
 }
 
 /** Flags of the housekeeping commands that take a value (the rest are booleans). */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import tarStream from 'tar-stream';
 import { KibokoError } from '../common/errors.js';
+import { packTar, readTar } from '../common/tar.js';
 import type { Engine } from './port.js';
 
 export interface ContractSubject {
@@ -77,27 +77,9 @@ export function engineContract(name: string, make: () => Promise<ContractSubject
     });
 
     it('copies files in (putArchive) and out (getArchive) of a running container', async () => {
-      const pack = tarStream.pack();
-      pack.entry({ name: 'hello.txt', mode: 0o640 }, 'hello from kiboko\n');
-      pack.finalize();
-      const chunks: Buffer[] = [];
-      for await (const b of pack as unknown as AsyncIterable<Buffer>) chunks.push(b);
-      await s.engine.putArchive(id, '/tmp', Buffer.concat(chunks));
+      await s.engine.putArchive(id, '/tmp', await packTar([{ name: 'hello.txt', mode: 0o640, data: 'hello from kiboko\n' }]));
       const out = await s.engine.getArchive(id, '/tmp/hello.txt');
-      const files: Record<string, { text: string; mode: number | undefined }> = {};
-      const extract = tarStream.extract();
-      extract.on('entry', (h, stream, next) => {
-        const parts: Buffer[] = [];
-        stream.on('data', (b: unknown) => void parts.push(b as Buffer));
-        stream.on('end', () => {
-          files[h.name] = { text: Buffer.concat(parts).toString(), mode: (h.mode ?? 0) & 0o7777 };
-          next();
-        });
-      });
-      await new Promise<void>((resolve, reject) => {
-        extract.on('finish', resolve).on('error', reject);
-        extract.end(out);
-      });
+      const files = Object.fromEntries((await readTar(out)).map((e) => [e.name, { text: e.data.toString(), mode: e.mode & 0o7777 }]));
       expect(files['hello.txt']).toEqual({ text: 'hello from kiboko\n', mode: 0o640 });
       expect(await code(s.engine.getArchive(id, '/tmp/kiboko-no-such-file'))).toBe('TARGET_NOT_FOUND');
     });

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
-import tarStream from 'tar-stream';
 import { KibokoError } from '../common/errors.js';
 import { signalNumber } from '../common/signals.js';
+import { packTar, readTar } from '../common/tar.js';
 import type { Engine } from './port.js';
 import type {
   BuildOptions,
@@ -356,22 +356,7 @@ export class FakeEngine implements Engine {
 
   async putArchive(id: string, destDir: string, tar: Buffer): Promise<void> {
     const c = this.find(id, 'putArchive', destDir);
-    const extract = tarStream.extract();
-    const done = new Promise<void>((resolve, reject) => {
-      extract.on('entry', (header, stream, next) => {
-        const chunks: Buffer[] = [];
-        stream.on('data', (b: unknown) => void chunks.push(b as Buffer));
-        stream.on('end', () => {
-          if (header.type === 'file') c.files.set(posix.join(destDir, header.name), { content: Buffer.concat(chunks), mode: header.mode ?? 0o644 });
-          next();
-        });
-        stream.resume();
-      });
-      extract.on('finish', resolve);
-      extract.on('error', reject);
-    });
-    extract.end(tar);
-    await done;
+    for (const e of await readTar(tar)) if (e.type === 'file') c.files.set(posix.join(destDir, e.name), { content: e.data, mode: e.mode });
   }
 
   async getArchive(id: string, path: string): Promise<Buffer> {
@@ -379,12 +364,7 @@ export class FakeEngine implements Engine {
     const base = posix.basename(path);
     const entries = [...c.files].filter(([p]) => p === path || p.startsWith(`${path.replace(/\/$/, '')}/`));
     if (!entries.length) throw new KibokoError('TARGET_NOT_FOUND', `copy from ${id}:${path}: Could not find the file ${path} in container ${c.name}`);
-    const pack = tarStream.pack();
-    for (const [p, f] of entries) pack.entry({ name: p === path ? base : posix.join(base, posix.relative(path, p)), mode: f.mode }, f.content);
-    pack.finalize();
-    const chunks: Buffer[] = [];
-    for await (const b of pack as unknown as AsyncIterable<Buffer>) chunks.push(b);
-    return Buffer.concat(chunks);
+    return packTar(entries.map(([p, f]) => ({ name: p === path ? base : posix.join(base, posix.relative(path, p)), mode: f.mode, data: f.content })));
   }
 
   /** Test helper: sets what logs() returns for a container. */

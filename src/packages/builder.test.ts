@@ -1,26 +1,24 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import tarStream from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { packTar } from '../common/tar.js';
 import { FakeEngine } from '../engine/index.js';
 import { thrown } from '../../test/expect-error.js';
 import { buildWithBuilder, extractArtifact, parseArtifactOption } from './builder.js';
 
 type E = { name: string; type?: 'file' | 'directory' | 'symlink' | 'link' | 'fifo'; body?: string; linkname?: string; mode?: number };
 
-async function tar(entries: E[]): Promise<Buffer> {
-  const pack = tarStream.pack();
-  for (const e of entries) {
-    const header = { name: e.name, type: e.type ?? 'file', mode: e.mode ?? (e.type === 'directory' ? 0o755 : 0o644), ...(e.linkname ? { linkname: e.linkname } : {}) };
-    if ((e.type ?? 'file') === 'file') pack.entry(header, e.body ?? '');
-    else pack.entry(header);
-  }
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of pack as unknown as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks);
-}
+const tar = (entries: E[]): Promise<Buffer> =>
+  packTar(
+    entries.map((e) => ({
+      name: e.name,
+      type: e.type ?? 'file',
+      mode: e.mode ?? (e.type === 'directory' ? 0o755 : 0o644),
+      ...(e.linkname ? { linkname: e.linkname } : {}),
+      ...((e.type ?? 'file') === 'file' ? { data: e.body ?? '' } : {}),
+    })),
+  );
 
 let dir: string;
 beforeEach(() => {

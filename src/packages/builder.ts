@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
-import tarStream from 'tar-stream';
 import { invalidArgument, KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
+import { readTar } from '../common/tar.js';
 import type { Engine } from '../engine/index.js';
 import { buildPackage, type BuildEvent, type BuildRequest, type BuildResult } from './build.js';
 import { readGitInfo, runGit } from './metadata.js';
@@ -42,36 +42,6 @@ export interface ExtractedArtifact {
   /** Where it was written. */
   target: string;
   bytes: number;
-}
-
-interface Entry {
-  name: string;
-  type: string;
-  mode: number;
-  mtime: Date | undefined;
-  linkname: string | undefined;
-  data: Buffer;
-}
-
-async function readTar(tar: Buffer): Promise<Entry[]> {
-  const extract = tarStream.extract();
-  const entries: Entry[] = [];
-  const done = new Promise<void>((resolveDone, reject) => {
-    extract.on('entry', (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (b: unknown) => void chunks.push(b as Buffer));
-      stream.on('end', () => {
-        entries.push({ name: header.name, type: header.type ?? 'file', mode: header.mode ?? 0o644, mtime: header.mtime, linkname: header.linkname ?? undefined, data: Buffer.concat(chunks) });
-        next();
-      });
-      stream.on('error', reject);
-    });
-    extract.on('finish', resolveDone);
-    extract.on('error', reject);
-  });
-  extract.end(tar);
-  await done;
-  return entries;
 }
 
 const refuse = (what: string, detail: string) =>

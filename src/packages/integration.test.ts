@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../common/clock.js';
-import { DEFAULT_ROLLBACK, DEFAULT_UPDATE, DeployStore, type ServiceSpec, type SystemConfig } from '../deploy/index.js';
+import { DeployStore, newService, type SystemConfig } from '../deploy/index.js';
 import { FakeEngine, type ContainerSpec } from '../engine/index.js';
 import { deployWithTests, discoverTestImages, projectNetworks, runIntegrationTests } from './integration.js';
 
@@ -142,22 +142,7 @@ class FastClock implements Clock {
 }
 
 describe('deployWithTests (post-deploy gate)', () => {
-  const web = (image: string): ServiceSpec => ({
-    name: 'web',
-    image,
-    environment: {},
-    ports: [],
-    volumes: [],
-    networks: [],
-    labels: {},
-    dependsOn: [],
-    restart: 'no',
-    replicas: 1,
-    update: DEFAULT_UPDATE,
-    rollback: DEFAULT_ROLLBACK,
-    tagPolicy: { kind: 'pinned' },
-  });
-  const config = (image: string): SystemConfig => ({ project: 'shop', services: [web(image)], networks: [], volumes: [], sources: [] });
+  const config = (image: string): SystemConfig => ({ project: 'shop', services: [newService('web', image)], networks: [], volumes: [], sources: [] });
 
   it('keeps a deploy whose tests pass; rolls back to the last good revision when they fail', async () => {
     const e = new ItEngine();

@@ -1,6 +1,6 @@
 import { basename, posix } from 'node:path';
-import tarStream from 'tar-stream';
 import { errorMessage, KibokoError } from '../common/errors.js';
+import { packTar, readTar } from '../common/tar.js';
 import type { Engine, ExecResult } from '../engine/index.js';
 import type { Destination } from './apply.js';
 import { checkArgv, reloadArgv, splitWords, type CommandResult } from './commands.js';
@@ -33,38 +33,27 @@ export async function probeTools(engine: Engine, id: string): Promise<ContainerT
   }
 }
 
+/** What readTarFile finds: the archive's first entry. */
+export interface TarFile {
+  content: Buffer;
+  mode: number;
+  uid: number;
+  gid: number;
+  type: string;
+  linkname?: string;
+}
+
 /** The single file in a `docker cp`-style archive (following a symlink once or twice). */
-export async function readTarFile(tar: Buffer): Promise<{ content: Buffer; mode: number; uid: number; gid: number; type: string; linkname?: string } | undefined> {
-  const extract = tarStream.extract();
-  let found: { content: Buffer; mode: number; uid: number; gid: number; type: string; linkname?: string } | undefined;
-  const done = new Promise<void>((resolve, reject) => {
-    extract.on('entry', (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (b: unknown) => void chunks.push(b as Buffer));
-      stream.on('end', () => {
-        if (!found) {
-          found = { content: Buffer.concat(chunks), mode: (header.mode ?? 0o644) & 0o7777, uid: header.uid ?? 0, gid: header.gid ?? 0, type: header.type ?? 'file' };
-          if (header.linkname) found.linkname = header.linkname;
-        }
-        next();
-      });
-      stream.resume();
-    });
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-  });
-  extract.end(tar);
-  await done;
+export async function readTarFile(tar: Buffer): Promise<TarFile | undefined> {
+  const first = (await readTar(tar))[0];
+  if (!first) return undefined;
+  const found: TarFile = { content: first.data, mode: first.mode & 0o7777, uid: first.uid, gid: first.gid, type: first.type };
+  if (first.linkname) found.linkname = first.linkname;
   return found;
 }
 
 export async function packFile(name: string, content: Buffer, mode: number, uid: number, gid: number): Promise<Buffer> {
-  const pack = tarStream.pack();
-  pack.entry({ name, mode, uid, gid, mtime: new Date(), type: 'file' }, content);
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const b of pack as unknown as AsyncIterable<Buffer>) chunks.push(b);
-  return Buffer.concat(chunks);
+  return packTar([{ name, mode, uid, gid, mtime: new Date(), type: 'file', data: content }]);
 }
 
 function toCommandResult(r: ExecResult, ms: number, timedOut: boolean, cancelled: boolean): CommandResult {

@@ -2,25 +2,10 @@
  * Key paths exactly as confd handles them: Go's `path.Clean`/`path.Join`, the per-resource
  * prefix, and the in-memory store the template sees (keys relative to the prefix).
  */
+import { pathClean } from './gotemplate/index.js';
 
 /** Go's `path.Clean`: lexical clean-up of a slash-separated path. */
-export function goClean(p: string): string {
-  if (p === '') return '.';
-  const rooted = p.startsWith('/');
-  const out: string[] = [];
-  for (const part of p.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
-      else if (!rooted) out.push('..');
-      continue;
-    }
-    out.push(part);
-  }
-  const joined = out.join('/');
-  if (rooted) return `/${joined}`;
-  return joined === '' ? '.' : joined;
-}
+export const goClean: (p: string) => string = pathClean;
 
 /** Go's `path.Join`: empty elements are ignored; the result is cleaned; all empty gives "". */
 export function goJoin(...parts: string[]): string {

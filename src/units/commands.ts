@@ -1,7 +1,6 @@
-import { basename } from 'node:path';
 import { invalidArgument, KibokoError, asKibokoError } from '../common/errors.js';
 import { parseSignal } from '../common/signals.js';
-import { expandEnvironment, parseExec, type ExecCommand, type UnitName } from '../deploy/index.js';
+import { dockerArgs as deployDockerArgs, expandEnvironment, parseExec, type ExecCommand, type UnitName } from '../deploy/index.js';
 import type { Engine } from '../engine/index.js';
 
 /**
@@ -40,15 +39,7 @@ export function dockerSafe(name: string): string {
 
 /** `docker SUB args`, `/usr/bin/docker …`, `/usr/bin/env docker …`; `docker container|image SUB` folded. */
 export function dockerArgs(cmd: ExecCommand, argv: readonly string[]): string[] | undefined {
-  let bin = cmd.path;
-  let args = argv.slice(1);
-  if (basename(bin) === 'env' && args[0] !== undefined && (args[0] === 'docker' || args[0].endsWith('/docker'))) {
-    bin = args[0];
-    args = args.slice(1);
-  }
-  if (bin !== 'docker' && !bin.endsWith('/docker')) return undefined;
-  if ((args[0] === 'container' || args[0] === 'image') && args[1] !== undefined) args = args.slice(1);
-  return args;
+  return deployDockerArgs(cmd, argv, ['container', 'image']);
 }
 
 interface FlagSpec {

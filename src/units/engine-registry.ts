@@ -117,6 +117,17 @@ export class EngineRegistry implements ReconcilingRegistry {
     return this.db.prepare('SELECT * FROM units ORDER BY name').all() as Row[];
   }
 
+  /**
+   * The rows a change to `focus` can affect: the unit itself, units that have containers (they may
+   * conflict), and loaded/launched units with [X-Fleet] requirements (they may now be placeable;
+   * inactive ones wait for nothing) — read without materialising every stored unit.
+   */
+  private affectedRows(focus: string, withContainers: readonly string[]): Row[] {
+    return this.db
+      .prepare(`SELECT * FROM units WHERE name = ? OR (desired_state <> 'inactive' AND instr(options, '"X-Fleet"') > 0) OR name IN (SELECT value FROM json_each(?)) ORDER BY name`)
+      .all(focus, JSON.stringify(withContainers)) as Row[];
+  }
+
   private row(name: string): Row | undefined {
     return this.db.prepare('SELECT * FROM units WHERE name = ?').get(name) as Row | undefined;
   }
@@ -285,7 +296,7 @@ export class EngineRegistry implements ReconcilingRegistry {
 
   private async converge(mode: ReconcileMode, focus?: string): Promise<void> {
     const byUnit = await this.containersByUnit();
-    const rows = this.rows();
+    const rows = focus === undefined ? this.rows() : this.affectedRows(focus, [...byUnit.keys()]);
     const names = new Set(rows.map((r) => r.name));
     // Leftovers: containers of deleted units, and any second container of a unit.
     for (const [name, cs] of byUnit) {
@@ -296,10 +307,9 @@ export class EngineRegistry implements ReconcilingRegistry {
       }
     }
     const current = new Map([...byUnit].filter(([n]) => names.has(n)).map(([n, cs]) => [n, cs[0]!]));
-    // A change to one unit (focus) can only affect that unit, units with a container, and units
-    // with [X-Fleet] requirements (Conflicts/MachineOf may now be met); a full pass visits all.
-    // This keeps a PUT O(affected units) rather than O(all units).
-    const visit = focus === undefined ? rows : rows.filter((r) => r.name === focus || current.has(r.name) || r.options.includes('"X-Fleet"'));
+    // With a focus, \`rows\` holds only the units a change can affect (see affectedRows), so a PUT
+    // costs O(affected units), not O(all units); a full pass visits all.
+    const visit = rows;
     const reqs = new Map(visit.map((r) => [r.name, parseRequirements(r.name, JSON.parse(r.options) as UnitOption[])]));
     const launched: LaunchedUnit[] = visit.filter((r) => ACTIVE.has(current.get(r.name)?.status ?? 'exited')).map((r) => ({ name: r.name, conflicts: reqs.get(r.name)!.conflicts }));
     for (const { row } of placementOrder(visit.map((row) => ({ name: row.name, machineOf: reqs.get(row.name)!.machineOf, row })))) {

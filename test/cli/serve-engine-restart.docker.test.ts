@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { dockerdArgv, dockerdPid, ensureDockerdRunning, startDockerd, startStopped, stopDockerd, waitForEngine } from '../dockerd.js';
 import { docker, IMAGE, startCli, waitFor, type CliProcess } from '../helpers.js';
 
 /**
@@ -13,46 +12,9 @@ import { docker, IMAGE, startCli, waitFor, type CliProcess } from '../helpers.js
  * the way scripts/ensure-docker.sh starts it — the same command line, in the background — and
  * is brought back in `finally` whatever happens, with the containers that were running before.
  */
-const SOCK = '/var/run/docker.sock';
-const LOG = '/var/log/kiboko-dockerd.log';
 const stateDir = mkdtempSync(join(tmpdir(), 'kiboko-serve-restart-'));
 const APP = `ktrestart${Math.random().toString(16).slice(2, 6)}`;
 let daemon: CliProcess | undefined;
-
-const ping = () =>
-  new Promise<boolean>((resolve) => {
-    const req = request({ socketPath: SOCK, path: '/_ping', timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => {
-      req.destroy();
-      resolve(false);
-    });
-    req.end();
-  });
-
-function dockerdPid(): number | undefined {
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'dockerd') return Number(d);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
-}
-
-/** As scripts/ensure-docker.sh: `nohup dockerd … >log 2>&1 &`, with the command line dockerd had. */
-function startDockerd(argv: string[]): void {
-  rmSync('/var/run/docker.pid', { force: true });
-  const out = openSync(LOG, 'a');
-  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, out] });
-  child.unref();
-  closeSync(out);
-}
 
 afterAll(async () => {
   if (daemon && daemon.child.exitCode === null) daemon.child.kill('SIGKILL');
@@ -72,8 +34,7 @@ describe('kiboko serve across a dockerd restart', () => {
   it('keeps serving, shows the engine unreachable then connected, and has its units launched again, once each', async () => {
     const pid = dockerdPid();
     expect(pid, 'dockerd runs on this host').toBeDefined();
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-    argv[0] = readlinkSync(`/proc/${pid}/exe`); // the same binary, whatever PATH this process has
+    const argv = dockerdArgv(pid!);
     const before = (await docker.listContainers()).map((c) => c.Id);
     const swarmBefore = (await docker.info()).Swarm?.LocalNodeState;
 
@@ -99,8 +60,7 @@ describe('kiboko serve across a dockerd restart', () => {
 
     let restarted = false;
     try {
-      process.kill(pid!, 'SIGTERM');
-      await waitFor(async () => !(await ping()), 60_000, 200);
+      await stopDockerd(pid!);
       // The daemon keeps serving; health shows the engine unreachable; the unit list still answers.
       const down = await waitFor(async () => {
         const h = await health();
@@ -110,7 +70,7 @@ describe('kiboko serve across a dockerd restart', () => {
       expect((await units()).filter((u) => u.name.startsWith(APP)).map((u) => u.name)).toEqual(names);
 
       startDockerd(argv);
-      await waitFor(() => ping(), 60_000, 250);
+      await waitForEngine();
       restarted = true;
       await waitFor(async () => (await health()).reachable, 15_000, 200);
       // Relaunched by the engine (Restart=always → restart policy) or by kiboko's reconcile: one container each.
@@ -122,15 +82,9 @@ describe('kiboko serve across a dockerd restart', () => {
       expect(launched.map((u) => u.currentState)).toEqual(['launched', 'launched']);
       expect(await perUnit()).toEqual(names.map((n) => [n, 'running']));
     } finally {
-      if (!restarted && !(await ping())) {
-        if (!dockerdPid()) startDockerd(argv);
-        await waitFor(() => ping(), 60_000, 250);
-      }
+      if (!restarted) await ensureDockerdRunning(argv);
       // Leave the engine as it was found: the containers that ran before run again, Swarm unchanged.
-      for (const id of before) {
-        const st = await docker.getContainer(id).inspect().catch(() => undefined);
-        if (st && !st.State.Running) await docker.getContainer(id).start().catch(() => undefined);
-      }
+      await startStopped(before);
       expect((await docker.info()).Swarm?.LocalNodeState).toBe(swarmBefore);
     }
 

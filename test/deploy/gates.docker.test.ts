@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, dexec, docker, events, exists, IMAGE, removeLabelled, type CliResult } from '../helpers.js';
+import { buildFromBusybox, CLI, dexec, docker, events, exists, removeLabelled, type CliResult } from '../helpers.js';
 
 /**
  * The two deploy gates against the real engine, through the bundled CLI and a compose file's
@@ -22,18 +22,7 @@ const work = mkdtempSync(join(tmpdir(), 'kiboko-gates-'));
 const stateDir = join(work, 'state');
 
 /** Builds `tag` FROM the local busybox image through the engine, labelled with this file's id. */
-async function build(tag: string, lines: string[]): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'kiboko-gates-img-'));
-  try {
-    writeFileSync(join(dir, 'Dockerfile'), [`FROM ${IMAGE}`, ...lines, `LABEL ${FILE_LABEL}=${id}`, ''].join('\n'));
-    const stream = await docker.buildImage({ context: dir, src: ['Dockerfile'] }, { t: tag, rm: true, forcerm: true });
-    const out = await new Promise<{ error?: string }[]>((res, rej) => docker.modem.followProgress(stream, (err, o) => (err ? rej(err) : res(o as { error?: string }[]))));
-    const failed = out.find((o) => o.error);
-    if (failed) throw new Error(failed.error);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const build = (tag: string, lines: string[]) => buildFromBusybox(tag, lines, `${FILE_LABEL}=${id}`);
 
 /** An httpd image answering `body` on :8080. */
 const site = (body: string, cmd = 'exec httpd -f -p 8080 -h /www') => [`RUN mkdir -p /www && echo "${body}" > /www/index.html`, `CMD ["sh", "-c", "${cmd}"]`];

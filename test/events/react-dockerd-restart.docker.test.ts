@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { dockerdArgv, dockerdPid, ensureDockerdRunning, startDockerd, startStopped, stopDockerd, waitForEngine } from '../dockerd.js';
 import { docker, events, scope, startCli, waitFor, type CliProcess } from '../helpers.js';
 
 /**
@@ -15,48 +15,11 @@ import { docker, events, scope, startCli, waitFor, type CliProcess } from '../he
  * scripts/ensure-docker.sh starts it (the same command line, in the background), and is brought
  * back in `finally` whatever happens, with the containers that were running before.
  */
-const SOCK = '/var/run/docker.sock';
-const LOG = '/var/log/kiboko-dockerd.log';
 const s = scope('react-restart');
 const dir = mkdtempSync(join(tmpdir(), 'kiboko-react-restart-'));
 const posts: { event: { id: string; action: string; attributes: Record<string, string> } }[] = [];
 let server: Server | undefined;
 let proc: CliProcess | undefined;
-
-const ping = () =>
-  new Promise<boolean>((resolve) => {
-    const req = request({ socketPath: SOCK, path: '/_ping', timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => {
-      req.destroy();
-      resolve(false);
-    });
-    req.end();
-  });
-
-function dockerdPid(): number | undefined {
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'dockerd') return Number(d);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
-}
-
-/** As scripts/ensure-docker.sh: `nohup dockerd … >log 2>&1 &`, with the command line dockerd had. */
-function startDockerd(argv: string[]): void {
-  rmSync('/var/run/docker.pid', { force: true });
-  const out = openSync(LOG, 'a');
-  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, out] });
-  child.unref();
-  closeSync(out);
-}
 
 afterAll(async () => {
   if (proc && proc.child.exitCode === null) proc.child.kill('SIGKILL');
@@ -82,7 +45,7 @@ describe('kiboko react across a dockerd restart', () => {
 
     const pid = dockerdPid();
     expect(pid, 'dockerd runs on this host').toBeDefined();
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    const argv = dockerdArgv(pid!);
     const liveRestore = Boolean((await docker.info()).LiveRestoreEnabled);
     // Stopped by dockerd's own shutdown (SIGTERM → exit 42): its death must fire once too.
     const doomed = await s.create('doomed');
@@ -93,11 +56,10 @@ describe('kiboko react across a dockerd restart', () => {
 
     let restarted = false;
     try {
-      process.kill(pid!, 'SIGTERM');
-      await waitFor(async () => !(await ping()), 60_000, 200);
+      await stopDockerd(pid!);
       await proc.waitForOutput('"event":"disconnected"', 15_000);
       startDockerd(argv);
-      await waitFor(() => ping(), 60_000, 250);
+      await waitForEngine();
       restarted = true;
       // Connected again (a second `connected` line).
       await waitFor(async () => events(proc!.stdout()).filter((l) => l.event === 'connected').length >= 2, 30_000, 200);
@@ -112,15 +74,9 @@ describe('kiboko react across a dockerd restart', () => {
       expect(got).toHaveLength(expected.length);
       expect(got).toEqual(expect.arrayContaining(expected));
     } finally {
-      if (!restarted && !(await ping())) {
-        if (!dockerdPid()) startDockerd(argv);
-        await waitFor(() => ping(), 60_000, 250);
-      }
+      if (!restarted) await ensureDockerdRunning(argv);
       // Leave the engine as it was found: the containers that ran before run again.
-      for (const id of before) {
-        const st = await docker.getContainer(id).inspect().catch(() => undefined);
-        if (st && !st.State.Running) await docker.getContainer(id).start().catch(() => undefined);
-      }
+      await startStopped(before);
     }
     proc.child.kill('SIGTERM');
     expect((await proc.done).code).toBe(0);

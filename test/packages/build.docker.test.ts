@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import tarStream from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readTar } from '../../src/common/tar.js';
 import { docker, events, IMAGE, removeLabelled, runCli, scope, TEST_LABEL } from '../helpers.js';
 
 /**
@@ -25,23 +25,9 @@ async function readFromImage(image: string, path: string): Promise<Buffer> {
   const c = await docker.createContainer({ Image: image, Cmd: ['/never-run'], Labels: { [TEST_LABEL]: s.id } });
   try {
     const stream = (await c.getArchive({ path })) as unknown as NodeJS.ReadableStream;
-    const extract = tarStream.extract();
-    const files: Buffer[] = [];
-    const done = new Promise<void>((resolve, reject) => {
-      extract.on('entry', (_h, entry, next) => {
-        const chunks: Buffer[] = [];
-        entry.on('data', (b: unknown) => void chunks.push(b as Buffer));
-        entry.on('end', () => {
-          files.push(Buffer.concat(chunks));
-          next();
-        });
-      });
-      extract.on('finish', resolve);
-      extract.on('error', reject);
-    });
-    stream.pipe(extract);
-    await done;
-    return files[0]!;
+    const chunks: Buffer[] = [];
+    for await (const b of stream) chunks.push(b as Buffer);
+    return (await readTar(Buffer.concat(chunks)))[0]!.data;
   } finally {
     await c.remove({ force: true });
   }

@@ -1,26 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, events, IMAGE, runCli, scope, TEST_LABEL } from '../helpers.js';
+import { buildFromBusybox, docker, events, IMAGE, runCli, scope, TEST_LABEL } from '../helpers.js';
 
 const s = scope('life-m');
 const OK = `kiboko-pkgtest/validate-ok:${s.id}`;
 const BAD = `kiboko-pkgtest/validate-bad:${s.id}`;
 
 /** Builds a one-layer image FROM the local busybox image with the given LABEL lines (through the engine, no registry). */
-async function buildImage(tag: string, labelLines: string[]): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'kiboko-pkgtest-'));
-  try {
-    writeFileSync(join(dir, 'Dockerfile'), [`FROM ${IMAGE}`, ...labelLines, `LABEL ${TEST_LABEL}.image=${s.id}`, ''].join('\n'));
-    const stream = await docker.buildImage({ context: dir, src: ['Dockerfile'] }, { t: tag, rm: true, forcerm: true });
-    const out = await new Promise<{ error?: string }[]>((res, rej) => docker.modem.followProgress(stream, (err, o) => (err ? rej(err) : res(o as { error?: string }[]))));
-    const failed = out.find((o) => o.error);
-    if (failed) throw new Error(failed.error);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const buildImage = (tag: string, labelLines: string[]) => buildFromBusybox(tag, labelLines, `${TEST_LABEL}.image=${s.id}`);
 
 const name = (n: string) => `${s.prefix}${n}`;
 const byContainer = (stdout: string) => {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, events, IMAGE, runCli, scope, startCli, TEST_LABEL } from '../helpers.js';
+import { buildFromBusybox, docker, events, IMAGE, runCli, scope, startCli, TEST_LABEL } from '../helpers.js';
 
 const s = scope('pkg-test');
 const repo = `kiboko-pkgtest/${s.id}`;
@@ -14,22 +14,7 @@ const NETWORK = `${PROJECT}_default`;
 const work = mkdtempSync(join(tmpdir(), 'kiboko-pkgtest-work-'));
 
 /** Builds an image FROM the local busybox image through the engine (no registry), labelled for cleanup. */
-async function buildImage(tag: string, lines: string[], files: Record<string, string> = {}): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'kiboko-pkgtest-'));
-  try {
-    writeFileSync(join(dir, 'Dockerfile'), [`FROM ${IMAGE}`, ...lines, `LABEL ${TEST_LABEL}=${s.id}`, ''].join('\n'));
-    for (const [f, text] of Object.entries(files)) {
-      mkdirSync(join(dir, f, '..'), { recursive: true });
-      writeFileSync(join(dir, f), text, { mode: 0o755 });
-    }
-    const stream = await docker.buildImage({ context: dir, src: ['Dockerfile', ...Object.keys(files)] }, { t: tag, rm: true, forcerm: true });
-    const out = await new Promise<{ error?: string }[]>((res, rej) => docker.modem.followProgress(stream, (err, o) => (err ? rej(err) : res(o as { error?: string }[]))));
-    const failed = out.find((o) => o.error);
-    if (failed) throw new Error(failed.error);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const buildImage = (tag: string, lines: string[], files: Record<string, string> = {}) => buildFromBusybox(tag, lines, `${TEST_LABEL}=${s.id}`, files);
 
 const label = (key: string, value: unknown) => `LABEL ${key}=${JSON.stringify(typeof value === 'string' ? value : JSON.stringify(value))}`;
 const WRITE_JUNIT = `echo '<testsuite tests="2" failures="0"/>' > /var/tests/results/unit.xml`;

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import tarStream from 'tar-stream';
 import { describe, expect, it } from 'vitest';
+import { readTar } from '../../common/tar.js';
 import { BUSYBOX_IMAGE } from '../../images/index.js';
 import { engineContract } from '../contract.js';
 import { connectEngine } from '../index.js';
@@ -59,17 +59,7 @@ describe('DockerEngine specifics', () => {
       expect(img.labels).toMatchObject({ who: 'kiboko', 'kiboko.test': 'adapter-build' });
       const ref = await engine.create({ image: tag, cmd: ['none'], labels: { 'kiboko.test': 'adapter' } });
       try {
-        const names: string[] = [];
-        const extract = tarStream.extract();
-        extract.on('entry', (h, stream, next) => {
-          names.push(h.name);
-          stream.on('end', next);
-          stream.resume();
-        });
-        await new Promise<void>((resolve, reject) => {
-          extract.on('finish', resolve).on('error', reject);
-          void engine.getArchive(ref.id, '/ctx').then((b) => extract.end(b), reject);
-        });
+        const names = (await readTar(await engine.getArchive(ref.id, '/ctx'))).map((e) => e.name);
         // Like `docker build -f -`: the generated Dockerfile and .dockerignore are not copied.
         expect(names.sort()).toEqual(['ctx/', 'ctx/kept.txt']);
       } finally {

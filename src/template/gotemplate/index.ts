@@ -11,6 +11,7 @@ export { GoNumber, GoComplex, GO_TYPE, goFunc, goMethod, withGoType, float64 } f
 export { T as GoTypes, type GoType, type FuncSignature, type GoMethod } from './types.js';
 export { confdFuncs, CONFD_FUNC_NAMES, Srv, type ConfdFuncOptions } from './confd-funcs.js';
 export { KVPair, MemKv, type KvSource } from './memkv.js';
+export { pathClean } from './gopath.js';
 export { GoTime, UTC as UTC_ZONE, type GoZone } from './gotime.js';
 export {
   syncDnsResolver,
