@@ -142,7 +142,9 @@ async function firstStart(engine: Engine, c: ContainerDetails, options: ExamineO
     let created = false;
     for await (const e of engine.events({
       since: Math.max(0, c.created - 1),
-      until: now,
+      // A second past now: \`now\` has millisecond precision, the engine's event times nanoseconds,
+      // so a start in the current millisecond would otherwise fall after \`until\`.
+      until: now + 1,
       filters: { type: ['container'], container: [c.id], event: ['create', 'start'] },
       signal: controller.signal,
     })) {
