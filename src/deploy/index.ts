@@ -10,7 +10,7 @@ export { loadConfiguration, resolveConfiguration, planProject, deployProject, ro
 export { toSwarmDefinition, planSwarm, applySwarm, observeSwarm, swarmServiceName } from './swarm.js';
 export { loadCompose } from './compose.js';
 export { parseGitSource, checkoutGitSource, type GitSource } from './source.js';
-export { loadUnitFolder, dockerArgs } from './units.js';
+export { loadUnitFolder, dockerArgs, systemdRestart } from './units.js';
 export { parseUnitFile, serialize as serializeUnit, toOptions, fromOptions, parseExec, parseUnitName, expandSpecifiers, type UnitFile } from './unitfile.js';
 export { expandEnvironment, parseEnvironment, listSetting, lastSetting, type ExecCommand, type UnitName } from './unitfile.js';
 export { translateUnits, type UnitSource, type UnitFolderConfig } from './units.js';

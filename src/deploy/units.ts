@@ -346,8 +346,9 @@ function repository(ref: string): string {
 /**
  * systemd restarts the `docker run` client under `Restart=`, i.e. the container: the compose
  * equivalent is the container's restart policy (used when docker run has no --restart).
+ * `where` names the file (with the setting's line) or the unit (`withLine` false) in errors.
  */
-function systemdRestart(unit: UnitFile, file: string): ServiceSpec['restart'] | undefined {
+export function systemdRestart(unit: UnitFile, where: string, withLine = true): ServiceSpec['restart'] | undefined {
   const r = lastSetting(unit, 'Service', 'Restart');
   if (!r || r.value === '') return undefined;
   switch (r.value) {
@@ -361,7 +362,7 @@ function systemdRestart(unit: UnitFile, file: string): ServiceSpec['restart'] | 
     case 'on-watchdog':
       return 'on-failure';
     default:
-      throw invalidArgument(`${file}:${r.line}: Restart=${r.value} has no container equivalent`, 'use Restart=always, Restart=on-failure or Restart=no (or docker run --restart)');
+      throw invalidArgument(`${withLine ? `${where}:${r.line}` : where}: Restart=${r.value} has no container equivalent`, 'use Restart=always, Restart=on-failure or Restart=no (or docker run --restart)');
   }
 }
 

@@ -9,6 +9,7 @@ import {
   parseEnvironment,
   parseExec,
   parseUnitName,
+  systemdRestart,
   volumeMounts,
   type ServiceSpec,
   type UnitFile,
@@ -82,7 +83,7 @@ export function unitRuntime(name: string, options: readonly UnitOption[]): UnitR
   }
   const run = parseRun(name, args.slice(1), env);
   const service = run.service;
-  const restart = run.restartSet ? service.restart : (systemdRestart(unit, name) ?? service.restart);
+  const restart = run.restartSet ? service.restart : (systemdRestart(unit, name, false) ?? service.restart);
   const containerName = run.containerName ?? dockerSafe(`kiboko-unit-${name}`);
 
   const commands = Object.fromEntries(HOUSEKEEPING_KEYS.map((k) => [k, listSetting(unit, 'Service', k).flatMap((e) => parseUnitCommands(k, e.value, { unitName, env }))])) as Record<HousekeepingKey, UnitCommand[]>;
@@ -140,16 +141,6 @@ function parseRun(name: string, args: readonly string[], env: Readonly<Record<st
   if (positions.every((p) => p < imageAt)) return first;
   const mixed = safe.map((a, i) => (i >= imageAt ? args[i]! : a));
   return parseDockerRun(mixed, ctx);
-}
-
-/** systemd restarts the docker client under Restart=, i.e. the container: its restart policy. */
-function systemdRestart(unit: UnitFile, name: string): ServiceSpec['restart'] | undefined {
-  const r = lastSetting(unit, 'Service', 'Restart');
-  if (!r || r.value === '') return undefined;
-  if (r.value === 'no') return 'no';
-  if (r.value === 'always') return 'always';
-  if (['on-failure', 'on-abnormal', 'on-abort', 'on-watchdog'].includes(r.value)) return 'on-failure';
-  throw invalidArgument(`${name}: Restart=${r.value} has no container equivalent`, 'use Restart=always, Restart=on-failure or Restart=no (or docker run --restart)');
 }
 
 /**
