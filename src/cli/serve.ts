@@ -20,6 +20,13 @@ export async function runServe(cmd: Command): Promise<number> {
   const engine = await connectEngine(connectionFlags(o));
   const log = (level: 'info' | 'warn' | 'error', msg: string, data: Record<string, unknown> = {}) =>
     process.stderr.write(`${JSON.stringify({ level, time: new Date().toISOString(), msg, ...data })}\n`);
+  // The daemon's last line of defence: a rejection or exception nothing handled (a bug) is logged
+  // with its stack and the daemon keeps serving, instead of every client losing it at once.
+  const guard = (kind: string) => (err: unknown) => log('error', `${kind} (a bug: please report it)`, { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  const onRejection = guard('unhandled rejection');
+  const onException = guard('uncaught exception');
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
   if (o.engine !== undefined && o.engine !== 'docker' && o.engine !== 'swarm') throw invalidArgument(`invalid --engine '${String(o.engine)}': expected docker or swarm`, 'e.g. --engine swarm');
   // Units: reconciled at start, every 10 s and as soon as the engine is back after a restart.
   const units = await startUnitsDaemon({
@@ -68,5 +75,7 @@ export async function runServe(cmd: Command): Promise<number> {
   await server.close();
   await units.close();
   log('info', 'stopped');
+  process.off('unhandledRejection', onRejection);
+  process.off('uncaughtException', onException);
   return 0;
 }

@@ -77,6 +77,23 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
 }
 
 /**
+ * The request target as a URL: origin-form (`/path?q`), or absolute-form (`http://host/path`,
+ * whose path is used); authority-form, `*` and anything the URL parser rejects throw, and the
+ * caller answers 400.
+ */
+export function parseTarget(target: string | undefined): URL {
+  const t = target ?? '/';
+  if (/^https?:\/\//i.test(t)) {
+    const abs = new URL(t);
+    return new URL(`http://kiboko.local${abs.pathname}${abs.search}`);
+  }
+  if (!t.startsWith('/')) throw new Error('not an origin-form request target');
+  const url = new URL(`http://kiboko.local${t}`);
+  if (url.host !== 'kiboko.local') throw new Error('request target names another host');
+  return url;
+}
+
+/**
  * `kiboko serve`'s HTTP edge: every endpoint but /healthz needs the bearer token (compared in
  * constant time; repeated failures are throttled and logged) — the deploy hook also takes an
  * HMAC signature instead; fleet's v1 API under /fleet/v1 and /v1-alpha with fleet's error body;
@@ -100,8 +117,27 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const api = new NativeApi({ registry, deploys: options.deploys, chaos: options.chaos, bus: options.bus, metrics, sse: options.sse, streams });
   const lists = new ListCache(options.listCacheMs);
   const cachedRegistry = lists.registry(registry);
-  const handler = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://kiboko.local');
+  // The error boundary: everything a request does — parsing its target included — runs inside
+  // one try, and whatever escapes it (a bug) is answered 500 and logged, never left unhandled.
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    let url: URL;
+    try {
+      url = parseTarget(req.url);
+    } catch {
+      log('warn', 'malformed request target', { client: req.socket.remoteAddress ?? 'unix', target: JSON.stringify((req.url ?? '').slice(0, 80)) });
+      return send(res, 400, { error: { code: 400, message: 'malformed request target' } }, { connection: 'close' });
+    }
+    handle(req, res, url).catch((err: unknown) => {
+      log('error', 'request handler failed', { path: url.pathname.slice(0, 200), method: String(req.method).slice(0, 10), error: (err as Error)?.stack ?? String(err) });
+      try {
+        if (!res.headersSent) send(res, 500, { error: { code: 500, message: 'internal error; see the daemon log' } }, { connection: 'close' });
+        else res.destroy();
+      } catch {
+        res.destroy();
+      }
+    });
+  };
+  const handle = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const client = req.socket.remoteAddress ?? 'unix';
     const method = req.method ?? 'GET';
     const native = api.owns(url.pathname);
@@ -210,7 +246,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return send(res, r.status, r.body);
     }
   };
-  const make = () => (options.tls ? createHttpsServer({ cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key) }, handler) : createHttpServer(handler));
+  const make = () => {
+    const s = options.tls ? createHttpsServer({ cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key) }, handler) : createHttpServer(handler);
+    // Bytes the HTTP parser rejects (a bad request line or header, an oversized header block):
+    // 400 (431 for headers too large) and close, logged; never an exception.
+    s.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') log('warn', 'malformed request', { error: err.code ?? err.message });
+      if (!socket.writable) return void socket.destroy();
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      const body = JSON.stringify({ error: { code: Number(status.slice(0, 3)), message: status.slice(4).toLowerCase() } });
+      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    });
+    s.on('error', (err) => log('error', 'server error', { error: err.message }));
+    return s;
+  };
   const servers: Server[] = [];
   const addresses: string[] = [];
   if (options.socket) {
