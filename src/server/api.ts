@@ -16,10 +16,13 @@ export interface NativeApiDeps {
   chaos?: ChaosService | undefined;
   bus?: EventBus | undefined;
   metrics: Metrics;
-  sse?: { heartbeatMs?: number | undefined } | undefined;
+  sse?: { heartbeatMs?: number | undefined; maxStreams?: number | undefined; maxStreamsPerClient?: number | undefined; maxBufferedBytes?: number | undefined } | undefined;
   /** Open SSE responses, so closing the server can end them. */
   streams: Set<ServerResponse>;
 }
+
+/** How a request proved itself: the unix socket's permissions, the token, a TLS client certificate, a dashboard session (GET only), the hook's HMAC signature or its `?token=`. */
+export type Credential = 'socket' | 'token' | 'certificate' | 'session' | 'signature' | 'hook-token';
 
 export interface ApiCall {
   req: IncomingMessage;
@@ -27,7 +30,13 @@ export interface ApiCall {
   url: URL;
   params: Record<string, string>;
   body: Buffer | undefined;
+  credential?: Credential | undefined;
+  /** The client's address (`unix` over the socket): per-client limits count by it. */
+  client?: string | undefined;
 }
+
+/** Concurrent event streams (defaults: 2,000 in all, 1,000 per client address). */
+export const SSE_LIMITS = { maxStreams: 2000, maxStreamsPerClient: 1000, maxBufferedBytes: 256 * 1024 };
 
 export type ApiReply = { status: number; body?: unknown; headers?: Record<string, string> | undefined } | 'streamed';
 
@@ -140,13 +149,24 @@ export class NativeApi {
     });
     add('GET', '/v1/chaos/experiments/:id', async (c) => ({ status: 200, body: chaos().get(c.params.id!) }));
     add('DELETE', '/v1/chaos/experiments/:id', async (c) => ({ status: 200, body: await chaos().stop(c.params.id!) }));
+    const perClient = new Map<string, number>();
+    const maxStreams = d.sse?.maxStreams ?? SSE_LIMITS.maxStreams;
+    const maxPerClient = d.sse?.maxStreamsPerClient ?? SSE_LIMITS.maxStreamsPerClient;
     add('GET', '/v1/events', async (c) => {
       const bus = d.bus ?? unavailable('the event stream');
+      const client = c.client ?? 'unknown';
+      const mine = perClient.get(client) ?? 0;
+      if (mine >= maxPerClient) throw new HttpError(429, 'TOO_MANY_STREAMS', `this client has ${mine} event streams open (at most ${maxPerClient})`, 'close streams you no longer read; one stream can carry every event type', { 'retry-after': '10' });
+      if (d.streams.size >= maxStreams) throw new HttpError(429, 'TOO_MANY_STREAMS', `the daemon serves ${d.streams.size} event streams (at most ${maxStreams})`, 'retry later', { 'retry-after': '10' });
       d.streams.add(c.res);
+      perClient.set(client, mine + 1);
       try {
-        await streamEvents(c.req, c.res, c.url, bus, { heartbeatMs: d.sse?.heartbeatMs });
+        await streamEvents(c.req, c.res, c.url, bus, { heartbeatMs: d.sse?.heartbeatMs, maxBufferedBytes: d.sse?.maxBufferedBytes ?? SSE_LIMITS.maxBufferedBytes });
       } finally {
         d.streams.delete(c.res);
+        const left = (perClient.get(client) ?? 1) - 1;
+        if (left > 0) perClient.set(client, left);
+        else perClient.delete(client);
       }
       return 'streamed';
     });

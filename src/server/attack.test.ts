@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryRegistry } from '../units/index.js';
+import { FailureThrottle, hubSignature } from './auth.js';
+import { EventBus } from './bus.js';
 import { parseTarget, startServer, type RunningServer } from './http.js';
 
 /**
@@ -10,13 +12,28 @@ import { parseTarget, startServer, type RunningServer } from './http.js';
  */
 
 const TOKEN = 'attack-token-0123456789abcdef';
+const SECRET = 'attack-webhook-secret';
 let server: RunningServer;
 let port = 0;
+let base = '';
 const logs: string[] = [];
+const bus = new EventBus();
+// The default throttle, with a lower ceiling so the suite stays quick.
+const throttle = new FailureThrottle({ maxDelayMs: 800 });
 
 beforeAll(async () => {
-  server = await startServer({ token: TOKEN, registry: new MemoryRegistry(), listen: '127.0.0.1:0', log: (level, msg, data) => void logs.push(JSON.stringify({ level, msg, ...data })) });
-  port = Number(new URL(server.addresses[0]!).port);
+  server = await startServer({
+    token: TOKEN,
+    registry: new MemoryRegistry(),
+    listen: '127.0.0.1:0',
+    bus,
+    webhookSecret: SECRET,
+    throttle,
+    sse: { heartbeatMs: 60_000, maxStreamsPerClient: 1000 },
+    log: (level, msg, data) => void logs.push(JSON.stringify({ level, msg, ...data })),
+  });
+  base = server.addresses[0]!;
+  port = Number(new URL(base).port);
 });
 afterAll(() => server.close());
 
@@ -102,4 +119,123 @@ describe('item 1: no request can crash the daemon', () => {
     expect(await healthy()).toBe(true);
     expect(logs.some((l) => l.includes('request handler failed'))).toBe(false);
   }, 60_000);
+});
+
+describe('item 2: throttling slows guessing but never refuses a valid credential', () => {
+  it('after 20 bad tokens from 127.0.0.1 the right token works at once; the bad ones are answered 401, late', async () => {
+    const started = Date.now();
+    const bad = Array.from({ length: 20 }, (_, i) => fetch(`${base}/fleet/v1/units`, { headers: { authorization: `Bearer wrong-token-${i}-xxxxxxxxxx` } }).then(async (r) => ({ status: r.status, ms: Date.now() - started, body: await r.text() })));
+    await new Promise((r) => setTimeout(r, 50)); // the failures are in
+    const t0 = Date.now();
+    const good = await fetch(`${base}/fleet/v1/units`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const goodMs = Date.now() - t0;
+    expect(good.status).toBe(200);
+    expect(goodMs).toBeLessThan(300);
+    const answers = await Promise.all(bad);
+    expect(answers.every((a) => a.status === 401)).toBe(true);
+    expect(Math.max(...answers.map((a) => a.ms))).toBeGreaterThanOrEqual(700); // the later failures waited
+    // and still, after all of them, at once
+    const t1 = Date.now();
+    expect((await fetch(`${base}/fleet/v1/units`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    expect(Date.now() - t1).toBeLessThan(300);
+    expect(logs.join('\n')).not.toContain('wrong-token-');
+  });
+});
+
+describe('item 3: credentials before bodies; small limits; 413 delivered', () => {
+  const big = Buffer.alloc(2 * 1024 * 1024, 'a');
+
+  it('a 2 MiB body with the token gets 413 (a response, not a reset), and the connection stays usable', async () => {
+    const r = await fetch(`${base}/fleet/v1/units/x.service`, { method: 'PUT', body: big, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } });
+    expect(r.status).toBe(413);
+    expect(await r.json()).toEqual({ error: { code: 413, message: 'request body too large' } });
+    // the same sent chunked (no Content-Length): counted as it streams
+    const chunked = await fetch(`${base}/v1/deploys`, {
+      method: 'POST',
+      duplex: 'half',
+      body: new ReadableStream({
+        start(c) {
+          for (let i = 0; i < 32; i++) c.enqueue(big.subarray(0, 64 * 1024));
+          c.close();
+        },
+      }),
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect(((await chunked.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('without a credential, a 2 MiB body is never read: 401 for the API, 413 for the small unauthenticated forms', async () => {
+    expect((await fetch(`${base}/fleet/v1/units/x.service`, { method: 'PUT', body: big, headers: { 'content-type': 'application/json' } })).status).toBe(401);
+    const hook = await fetch(`${base}/hooks/deploy`, { method: 'POST', body: big, headers: { 'content-type': 'application/json', 'x-hub-signature-256': hubSignature(big, SECRET) } });
+    expect(hook.status).toBe(413);
+    const login = await fetch(`${base}/dashboard/login`, { method: 'POST', body: big, headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
+    expect(login.status).toBe(413);
+  });
+
+  it('a slow unauthenticated body is cut off; a raw 413 arrives before the sender finishes', async () => {
+    const r = await raw(port, `POST /hooks/deploy HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Hub-Signature-256: sha256=${'0'.repeat(64)}\r\nContent-Length: 2097152\r\n\r\n{"service":`, { waitMs: 1500 });
+    expect(statusOf(r)).toBe(413);
+  });
+});
+
+describe('item 4: event streams are capped and bounded', () => {
+  it('one client may hold 1,000 streams; the 1,001st is refused with 429; a closed one frees its place', async () => {
+    const sockets: import('node:net').Socket[] = [];
+    const idle = bus.subscribers; // the metrics' own subscription
+    try {
+      const open = () =>
+        new Promise<{ status: number; socket: import('node:net').Socket }>((resolve) => {
+          const s = connect(port, '127.0.0.1');
+          let out = '';
+          s.on('data', (d) => {
+            out += d.toString();
+            if (out.includes('\r\n\r\n')) resolve({ status: statusOf(out), socket: s });
+          });
+          s.on('error', () => resolve({ status: 0, socket: s }));
+          s.write(`GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`);
+        });
+      for (let i = 0; i < 10; i++) {
+        const batch = await Promise.all(Array.from({ length: 100 }, open));
+        for (const b of batch) sockets.push(b.socket);
+        expect(batch.every((b) => b.status === 200)).toBe(true);
+      }
+      expect(bus.subscribers - idle).toBe(1000);
+      const extra = await open();
+      sockets.push(extra.socket);
+      expect(extra.status).toBe(429);
+      sockets.shift()!.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+      const again = await open();
+      sockets.push(again.socket);
+      expect(again.status).toBe(200);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+    for (let i = 0; i < 50 && bus.subscribers > idle; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(bus.subscribers).toBe(idle);
+  }, 60_000);
+
+  it('a reader that does not read is dropped once its unsent output passes the per-stream bound', async () => {
+    const s = connect(port, '127.0.0.1');
+    const idle = bus.subscribers;
+    try {
+      await new Promise<void>((resolve) => {
+        s.once('data', () => resolve());
+        s.write(`GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`);
+      });
+      s.pause(); // never reads again
+      const before = bus.subscribers;
+      expect(before).toBe(idle + 1);
+      const filler = 'x'.repeat(16 * 1024);
+      // bounded: at most 64 MiB offered; the socket buffers of loopback hold a few MiB
+      for (let i = 0; i < 4096 && bus.subscribers === before; i++) {
+        bus.publish('test.filler', { filler, i });
+        if (i % 64 === 0) await new Promise((r) => setImmediate(r));
+      }
+      expect(bus.subscribers).toBe(idle);
+    } finally {
+      s.destroy();
+    }
+  }, 30_000);
 });

@@ -1,14 +1,34 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { KibokoError } from '../common/errors.js';
 
 /**
- * The daemon's bearer token: read from the token file, or created there on first start with
- * owner-only permissions (0600) — `created` tells the caller to print it once.
+ * Refuses a secret file, or the directory holding the daemon's state, that others can read, as
+ * ssh refuses a readable private key: the message is the one-line fix.
+ */
+export function assertPrivate(path: string, what: 'file' | 'dir'): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    return; // absent: created private by its writer
+  }
+  if ((st.mode & 0o077) === 0) return;
+  const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+  throw new KibokoError('INVALID_ARGUMENT', `${path} is accessible by others (mode ${mode}); it holds secrets, so kiboko serve will not use it`, {
+    hint: `chmod ${what === 'dir' ? '700' : '600'} ${path}`,
+  });
+}
+
+/**
+ * The daemon's bearer token: read from the token file (refused when group- or world-accessible),
+ * or created there on first start with owner-only permissions (0600). The token is never shown:
+ * `created` lets the caller say where it is.
  */
 export function loadOrCreateToken(file: string): { token: string; created: boolean } {
   if (existsSync(file)) {
+    assertPrivate(file, 'file');
     const token = readFileSync(file, 'utf8').trim();
     if (token.length < 16) throw new KibokoError('INVALID_ARGUMENT', `token file ${file} holds no usable token (at least 16 characters)`, { hint: 'delete it to have a new one created, or write a long random token into it' });
     return { token, created: false };
@@ -33,42 +53,100 @@ export function bearerOf(header: string | undefined): string | undefined {
   return m?.[1];
 }
 
+export interface ThrottleOptions {
+  /** Failures a client may make within the window before its failed answers are delayed (default 3). */
+  freeFailures?: number;
+  /** The first delay; it doubles with each further failure (default 100 ms)… */
+  baseDelayMs?: number;
+  /** …up to this (default 5 s). */
+  maxDelayMs?: number;
+  /** A client's failures are forgotten this long after its last one (default 10 min). */
+  windowMs?: number;
+  /** The most clients remembered; the least recently failing is forgotten first (default 10,000). */
+  maxClients?: number;
+  /** Failures a second from all clients together before every failed answer gets the longest delay (default 20). */
+  globalPerSecond?: number;
+  /** Failed answers held back at once; past this a failure is answered 429 at once (default 256). */
+  maxPending?: number;
+  now?: () => number;
+}
+
 /**
- * Throttles repeated authentication failures per client: after `maxFailures` within `windowMs`
- * the client is refused (429) until `blockMs` passes.
+ * Slows down guessing without ever refusing a valid credential. Only a failed answer is delayed
+ * (a valid token, session, signature or client certificate is checked first and never waits):
+ * per client, after a few free failures, each failure is answered after a delay that doubles up to
+ * a ceiling; across all clients, past a global rate every failure gets the ceiling (so 20,000
+ * addresses guess no faster than one). The table forgets a client a window after its last failure
+ * and never holds more than `maxClients`; held-back answers are bounded too.
  */
 export class FailureThrottle {
-  private readonly failures = new Map<string, { count: number; first: number; blockedUntil: number }>();
-  constructor(
-    private readonly maxFailures = 10,
-    private readonly windowMs = 60_000,
-    private readonly blockMs = 60_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+  private readonly clients = new Map<string, { count: number; last: number }>();
+  private readonly o: Required<Omit<ThrottleOptions, 'now'>>;
+  private readonly now: () => number;
+  private second = 0;
+  private inSecond = 0;
+  private held = 0;
 
-  blocked(client: string): boolean {
-    const f = this.failures.get(client);
-    return Boolean(f && f.blockedUntil > this.now());
+  constructor(options: ThrottleOptions = {}) {
+    this.o = {
+      freeFailures: options.freeFailures ?? 3,
+      baseDelayMs: options.baseDelayMs ?? 100,
+      maxDelayMs: options.maxDelayMs ?? 5000,
+      windowMs: options.windowMs ?? 10 * 60_000,
+      maxClients: options.maxClients ?? 10_000,
+      globalPerSecond: options.globalPerSecond ?? 20,
+      maxPending: options.maxPending ?? 256,
+    };
+    this.now = options.now ?? Date.now;
   }
 
-  /** Records a failure; returns true when this one tipped the client into a block. */
-  fail(client: string): boolean {
+  /** How many clients are remembered now (expired ones are dropped as failures come in). */
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Failed answers being held back now. */
+  get pending(): number {
+    return this.held;
+  }
+
+  /** Records a failure; returns how long to hold its answer back (ms), or 'refuse' when too many are held already. */
+  fail(client: string): number | 'refuse' {
     const t = this.now();
-    const f = this.failures.get(client);
-    if (!f || t - f.first > this.windowMs) {
-      this.failures.set(client, { count: 1, first: t, blockedUntil: 0 });
-      return false;
+    this.expire(t);
+    const prev = this.clients.get(client);
+    const count = prev && t - prev.last <= this.o.windowMs ? prev.count + 1 : 1;
+    this.clients.delete(client); // re-inserted last: the Map's order is least recently failing first
+    this.clients.set(client, { count, last: t });
+    while (this.clients.size > this.o.maxClients) this.clients.delete(this.clients.keys().next().value!);
+    const sec = Math.floor(t / 1000);
+    if (sec !== this.second) {
+      this.second = sec;
+      this.inSecond = 0;
     }
-    f.count++;
-    if (f.count >= this.maxFailures && f.blockedUntil <= t) {
-      f.blockedUntil = t + this.blockMs;
-      return true;
-    }
-    return false;
+    this.inSecond++;
+    if (this.held >= this.o.maxPending) return 'refuse';
+    const over = count - this.o.freeFailures;
+    const own = over <= 0 ? 0 : Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** Math.min(over - 1, 30));
+    return this.inSecond > this.o.globalPerSecond ? this.o.maxDelayMs : own;
   }
 
-  succeed(client: string): void {
-    this.failures.delete(client);
+  /** Holds a failed answer back for `ms` (counted in `pending` meanwhile). */
+  async hold(ms: number): Promise<void> {
+    if (ms <= 0) return;
+    this.held++;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+    } finally {
+      this.held--;
+    }
+  }
+
+  private expire(t: number): void {
+    for (const [k, v] of this.clients) {
+      if (t - v.last <= this.o.windowMs) break; // the rest failed more recently
+      this.clients.delete(k);
+    }
   }
 }
 

@@ -12,7 +12,7 @@ let server: RunningServer;
 let base = '';
 
 beforeAll(async () => {
-  server = await startServer({ token: TOKEN, registry: new MemoryRegistry(), listen: '127.0.0.1:0' });
+  server = await startServer({ token: TOKEN, registry: new MemoryRegistry(), listen: '127.0.0.1:0', throttle: new FailureThrottle({ freeFailures: 1000, globalPerSecond: 1000 }) });
   base = server.addresses[0]!;
 });
 afterAll(() => server.close());
@@ -77,15 +77,33 @@ describe('auth pieces', () => {
     expect(tokenMatches(undefined, TOKEN)).toBe(false);
   });
 
-  it('throttles a client after repeated failures, for a while', () => {
+  it('throttles failures by delaying them: per client after free ones, doubling to a ceiling, forgotten after the window', () => {
     let t = 0;
-    const th = new FailureThrottle(3, 60_000, 30_000, () => t);
-    expect(th.fail('a')).toBe(false);
-    expect(th.fail('a')).toBe(false);
-    expect(th.fail('a')).toBe(true);
-    expect(th.blocked('a')).toBe(true);
-    expect(th.blocked('b')).toBe(false);
-    t += 30_001;
-    expect(th.blocked('a')).toBe(false);
+    const th = new FailureThrottle({ freeFailures: 2, baseDelayMs: 100, maxDelayMs: 1000, windowMs: 60_000, globalPerSecond: 1000, now: () => t });
+    expect([th.fail('a'), th.fail('a'), th.fail('a'), th.fail('a'), th.fail('a'), th.fail('a'), th.fail('a')]).toEqual([0, 0, 100, 200, 400, 800, 1000]);
+    expect(th.fail('b')).toBe(0);
+    t += 60_001;
+    expect(th.fail('a')).toBe(0); // forgotten
+    expect(th.size).toBe(1); // b expired too
+  });
+
+  it('bounds guessing across addresses (a global rate) and the size of its table', () => {
+    let t = 5_000;
+    const th = new FailureThrottle({ globalPerSecond: 10, maxDelayMs: 5000, maxClients: 100, now: () => t });
+    const delays = Array.from({ length: 20_000 }, (_, i) => th.fail(`10.0.${i >> 8}.${i & 255}`));
+    expect(delays.slice(0, 10).every((d) => d === 0)).toBe(true);
+    expect(delays.slice(10).every((d) => d === 5000)).toBe(true);
+    expect(th.size).toBe(100);
+    t += 1000;
+    expect(th.fail('10.9.9.9')).toBe(0); // a new second
+  });
+
+  it('refuses at once, rather than hold ever more answers back', async () => {
+    const th = new FailureThrottle({ freeFailures: 0, baseDelayMs: 50, maxPending: 2 });
+    const held = [th.hold(th.fail('a') as number), th.hold(th.fail('a') as number)];
+    expect(th.pending).toBe(2);
+    expect(th.fail('a')).toBe('refuse');
+    await Promise.all(held);
+    expect(th.pending).toBe(0);
   });
 });

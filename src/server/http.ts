@@ -1,19 +1,22 @@
+import { chmodSync, chownSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { readFileSync, rmSync } from 'node:fs';
+import type { TLSSocket } from 'node:tls';
 import { VERSION } from '../common/version.js';
 import { fleetError, handleFleet, type UnitRegistry } from '../units/index.js';
-import { NativeApi } from './api.js';
-import { handleDashboard, sessionAuthorized } from './dashboard/index.js';
+import { NativeApi, type Credential } from './api.js';
 import { bearerOf, FailureThrottle, hubSignatureMatches, tokenMatches } from './auth.js';
+import { ByteBudget, drain, readBody } from './body.js';
 import type { EventBus } from './bus.js';
 import type { ChaosService } from './chaos.js';
+import { handleDashboard, SessionStore } from './dashboard/index.js';
 import { observeRegistry } from './daemon.js';
 import type { DeployService } from './deploys.js';
 import { toHttpError } from './errors.js';
-import { Metrics } from './metrics.js';
 import { handleUnitRoutes } from './journal.js';
 import { ListCache } from './list-cache.js';
+import { Metrics } from './metrics.js';
+import { singleFlight } from './once.js';
 
 export interface ServeOptions {
   token: string;
@@ -22,14 +25,22 @@ export interface ServeOptions {
   engine?: import('../engine/index.js').Engine | undefined;
   /** `host:port` to listen on TCP. */
   listen?: string | undefined;
-  /** Unix socket path. */
+  /** Unix socket path: plain HTTP, trusted by its file permissions (no token needed). */
   socket?: string | undefined;
-  tls?: { cert: string; key: string } | undefined;
-  /** Structured log lines (auth failures, requests with errors). */
+  /** A second unix socket serving the same API where fleet clients look (`/var/run/fleet.sock`). */
+  fleetSocket?: string | undefined;
+  /** The sockets' group (a gid): its members may use the API (mode 0660). Default: owner only (0600). */
+  socketGroup?: number | undefined;
+  /** HTTPS on TCP; with `clientCa`, a client certificate it signed is a credential equal to the token. */
+  tls?: { cert: string; key: string; clientCa?: string | undefined } | undefined;
+  /** Structured log lines (auth failures, requests with errors). Never given a secret. */
   log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
-  /** Health details for /healthz (engine status). */
+  /** Health details for /healthz (engine status); called at most once per `healthCacheMs`. */
   health?: () => Promise<Record<string, unknown>>;
+  healthCacheMs?: number | undefined;
+  /** Authenticated request bodies (default 1 MiB). */
   maxBodyBytes?: number;
+  limits?: Partial<EdgeLimits> | undefined;
   /** How long collection GETs (/fleet/v1/units, /state, /machines) may be answered from cache (default 1000 ms; 0: never); writes clear it. */
   listCacheMs?: number | undefined;
   /** The native API's services (`/v1/deploys`, `/hooks/deploy`, `/v1/chaos`, `/v1/events`); absent ones answer 503. */
@@ -40,10 +51,43 @@ export interface ServeOptions {
   webhookSecret?: string | undefined;
   /** Whether the engine answered the last health check (the kiboko_engine_up metric). */
   engineUp?: (() => boolean) | undefined;
-  sse?: { heartbeatMs?: number | undefined } | undefined;
-  /** Throttling of repeated authentication failures (default: 10 a minute block a client for a minute). */
+  sse?: { heartbeatMs?: number | undefined; maxStreams?: number | undefined; maxStreamsPerClient?: number | undefined; maxBufferedBytes?: number | undefined } | undefined;
+  /** Slows repeated authentication failures (never a valid credential). */
   throttle?: FailureThrottle | undefined;
+  /** Dashboard sessions (default: 8 h, at most 1,000). */
+  sessions?: SessionStore | undefined;
 }
+
+/** The edge's bounds on what a client may make the daemon hold (see docs/serve-security.md). */
+export interface EdgeLimits {
+  /** The sign-in form's body (unauthenticated; default 4 KiB). */
+  loginBodyBytes: number;
+  /** A signed deploy hook's body, read before its signature is checked (default 256 KiB). */
+  hookBodyBytes: number;
+  /** All unauthenticated bodies together (default 8 MiB; past it: 503). */
+  unauthenticatedBytes: number;
+  /** An unauthenticated body must arrive within this (default 10 s; then 408 and the connection is cut). */
+  unauthenticatedBodyMs: number;
+  /** The request head must arrive within this (default 10 s). */
+  headersTimeoutMs: number;
+  /** The whole request (head and body) must arrive within this (default 60 s; streams are not limited once answered). */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this (default 5 s). */
+  keepAliveTimeoutMs: number;
+  /** Open connections per listener (default 4,000; more are refused at accept). */
+  maxConnections: number;
+}
+
+export const DEFAULT_LIMITS: EdgeLimits = {
+  loginBodyBytes: 4 * 1024,
+  hookBodyBytes: 256 * 1024,
+  unauthenticatedBytes: 8 * 1024 * 1024,
+  unauthenticatedBodyMs: 10_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 4_000,
+};
 
 export interface RunningServer {
   servers: Server[];
@@ -58,23 +102,7 @@ const send = (res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 };
 
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        reject(Object.assign(new Error('body too large'), { status: 413 }));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(chunks.length ? Buffer.concat(chunks) : undefined));
-    req.on('error', reject);
-  });
-}
+type Transport = 'unix' | 'tcp';
 
 /**
  * The request target as a URL: origin-form (`/path?q`), or absolute-form (`http://host/path`,
@@ -94,16 +122,22 @@ export function parseTarget(target: string | undefined): URL {
 }
 
 /**
- * `kiboko serve`'s HTTP edge: every endpoint but /healthz needs the bearer token (compared in
- * constant time; repeated failures are throttled and logged) — the deploy hook also takes an
- * HMAC signature instead; fleet's v1 API under /fleet/v1 and /v1-alpha with fleet's error body;
- * kiboko's native API under /v1, /hooks/deploy and /metrics with `{"error": {"code", "message",
- * "hint"}}`. Kiboko errors map to HTTP statuses; nothing leaks a 5xx detail.
+ * `kiboko serve`'s HTTP edge. Every request runs inside one error boundary (its target is parsed
+ * there too). Credentials are checked from the request head before any body is read: a request over
+ * the unix socket is trusted by the socket's file permissions; over TCP, the bearer token, a TLS
+ * client certificate signed by `--tls-client-ca`, or (GET only) a dashboard session; the deploy
+ * hook also takes an HMAC signature of its body, read under a small limit and a shared budget.
+ * Failed attempts are answered late (the throttle), never a valid credential. fleet's v1 API under
+ * /fleet/v1 and /v1-alpha with fleet's error body; kiboko's native API under /v1, /hooks/deploy and
+ * /metrics with `{"error": {"code", "message", "hint"}}`; nothing leaks a 5xx detail.
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const throttle = options.throttle ?? new FailureThrottle();
+  const sessions = options.sessions ?? new SessionStore();
   const log = options.log ?? (() => undefined);
   const max = options.maxBodyBytes ?? 1024 * 1024;
+  const limits: EdgeLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const unauthenticated = new ByteBudget(limits.unauthenticatedBytes);
   const registry = options.bus ? observeRegistry(options.registry, options.bus) : options.registry;
   const streams = new Set<ServerResponse>();
   const metrics = new Metrics({
@@ -117,27 +151,42 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const api = new NativeApi({ registry, deploys: options.deploys, chaos: options.chaos, bus: options.bus, metrics, sse: options.sse, streams });
   const lists = new ListCache(options.listCacheMs);
   const cachedRegistry = lists.registry(registry);
+  // /healthz is open: it answers from a result at most healthCacheMs old, and concurrent callers share one check.
+  const health = options.health ? singleFlight(options.health, options.healthCacheMs ?? 2000) : undefined;
+
   // The error boundary: everything a request does — parsing its target included — runs inside
   // one try, and whatever escapes it (a bug) is answered 500 and logged, never left unhandled.
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    let url: URL;
-    try {
-      url = parseTarget(req.url);
-    } catch {
-      log('warn', 'malformed request target', { client: req.socket.remoteAddress ?? 'unix', target: JSON.stringify((req.url ?? '').slice(0, 80)) });
-      return send(res, 400, { error: { code: 400, message: 'malformed request target' } }, { connection: 'close' });
-    }
-    handle(req, res, url).catch((err: unknown) => {
-      log('error', 'request handler failed', { path: url.pathname.slice(0, 200), method: String(req.method).slice(0, 10), error: (err as Error)?.stack ?? String(err) });
+  const handlerFor =
+    (transport: Transport) =>
+    (req: IncomingMessage, res: ServerResponse): void => {
+      let url: URL;
       try {
-        if (!res.headersSent) send(res, 500, { error: { code: 500, message: 'internal error; see the daemon log' } }, { connection: 'close' });
-        else res.destroy();
+        url = parseTarget(req.url);
       } catch {
-        res.destroy();
+        log('warn', 'malformed request target', { client: req.socket.remoteAddress ?? 'unix', target: JSON.stringify((req.url ?? '').slice(0, 80)) });
+        drain(req);
+        return send(res, 400, { error: { code: 400, message: 'malformed request target' } }, { connection: 'close' });
       }
-    });
+      handle(req, res, url, transport).catch((err: unknown) => {
+        log('error', 'request handler failed', { path: url.pathname.slice(0, 200), method: String(req.method).slice(0, 10), error: (err as Error)?.stack ?? String(err) });
+        try {
+          if (!res.headersSent) send(res, 500, { error: { code: 500, message: 'internal error; see the daemon log' } }, { connection: 'close' });
+          else res.destroy();
+        } catch {
+          res.destroy();
+        }
+      });
+    };
+
+  /** The credential a request's head carries (no body read), if any. */
+  const credentialOf = (req: IncomingMessage, transport: Transport): Credential | undefined => {
+    if (transport === 'unix') return 'socket';
+    if (options.tls?.clientCa && (req.socket as TLSSocket).authorized === true) return 'certificate';
+    if (tokenMatches(bearerOf(req.headers.authorization), options.token)) return 'token';
+    return undefined;
   };
-  const handle = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, url: URL, transport: Transport) => {
     const client = req.socket.remoteAddress ?? 'unix';
     const method = req.method ?? 'GET';
     const native = api.owns(url.pathname);
@@ -155,61 +204,72 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if (method !== 'GET' && method !== 'HEAD') lists.invalidateAfter(res);
     const fail = (status: number, code: string, message: string, hint?: string, headers: Record<string, string> = {}) =>
       native ? send(res, status, { error: { code, message, ...(hint ? { hint } : {}) } }, headers) : send(res, status, { error: { code: status, message } }, headers);
+    /**
+     * A failed credential: logged (never what was presented), counted, its body never read, and
+     * answered late (the throttle). False when too many failed answers are held already: the
+     * caller then refuses at once.
+     */
+    const penalize = async (reason: 'token' | 'signature'): Promise<boolean> => {
+      log('warn', 'authentication failed', { client, path: url.pathname.slice(0, 200), reason });
+      metrics.authFailed(reason);
+      drain(req);
+      const wait = throttle.fail(client);
+      if (wait === 'refuse') return false;
+      await throttle.hold(wait);
+      return true;
+    };
+    const tooMany = () => fail(429, 'TOO_MANY_REQUESTS', 'too many failed authentication attempts in progress; try again later', undefined, { 'retry-after': '5', connection: 'close' });
     try {
       if (url.pathname === '/healthz') {
         if (req.method !== 'GET') return send(res, 405, { error: { code: 405, message: 'only GET supported against this resource' } });
-        return send(res, 200, { status: 'ok', version: VERSION, ...(options.health ? await options.health() : {}) });
+        return send(res, 200, { status: 'ok', version: VERSION, ...(health ? await health() : {}) });
       }
-      if (throttle.blocked(client)) return fail(429, 'TOO_MANY_REQUESTS', 'too many failed authentication attempts; try again later', undefined, { 'retry-after': '60' });
+      let credential = credentialOf(req, transport);
       if (url.pathname === '/dashboard' || url.pathname.startsWith('/dashboard/')) {
         await handleDashboard(req, res, url, {
-          token: options.token,
-          authorized: tokenMatches(bearerOf(req.headers.authorization), options.token) || sessionAuthorized(req, options.token),
+          sessions,
+          authorized: credential !== undefined || sessions.authorizes(req),
           secure: Boolean(options.tls),
-          checkToken: (presented) => {
-            if (tokenMatches(presented, options.token)) {
-              throttle.succeed(client);
-              return true;
-            }
-            if (throttle.fail(client)) log('warn', 'authentication failures throttled', { client });
-            log('warn', 'authentication failed', { client, path: url.pathname });
-            metrics.authFailed('token');
+          checkToken: async (presented) => {
+            if (tokenMatches(presented, options.token)) return true;
+            if (!(await penalize('token'))) res.destroy(); // too many held: no answer at all
             return false;
           },
-          readBody: async () => (await readBody(req, max))?.toString('utf8'),
+          readBody: async () => (await readBody(req, { max: limits.loginBodyBytes, budget: unauthenticated, timeoutMs: limits.unauthenticatedBodyMs }))?.toString('utf8'),
         });
         return;
       }
       let body: Buffer | undefined;
       let bodyRead = false;
-      // A dashboard session (a cookie derived from the token) authorises read-only requests.
-      if (!tokenMatches(bearerOf(req.headers.authorization), options.token) && !sessionAuthorized(req, options.token)) {
+      // A dashboard session authorises read-only requests.
+      if (credential === undefined && sessions.authorizes(req)) credential = 'session';
+      if (credential === undefined) {
         // The deploy hook also accepts GitHub's HMAC signature of the body (or, for senders that
-        // cannot sign or set headers, the webhook secret as ?token=).
+        // cannot sign or set headers, the webhook secret as ?token=); its body is read under the
+        // hook's small limit and the unauthenticated budget before the signature is checked.
         const signature = req.headers['x-hub-signature-256'];
         const hookToken = url.searchParams.get('token');
-        let hookOk = false;
         if (url.pathname === '/hooks/deploy' && method === 'POST' && options.webhookSecret && (signature !== undefined || hookToken !== null)) {
-          body = await readBody(req, max);
-          bodyRead = true;
-          hookOk = signature !== undefined ? hubSignatureMatches(body ?? Buffer.alloc(0), signature, options.webhookSecret) : tokenMatches(hookToken ?? undefined, options.webhookSecret);
+          if (signature !== undefined) {
+            body = await readBody(req, { max: limits.hookBodyBytes, budget: unauthenticated, timeoutMs: limits.unauthenticatedBodyMs });
+            bodyRead = true;
+            if (hubSignatureMatches(body ?? Buffer.alloc(0), signature, options.webhookSecret)) credential = 'signature';
+          } else if (tokenMatches(hookToken ?? undefined, options.webhookSecret)) credential = 'hook-token';
         }
-        if (!hookOk) {
-          if (throttle.fail(client)) log('warn', 'authentication failures throttled', { client });
-          log('warn', 'authentication failed', { client, path: url.pathname });
-          metrics.authFailed(signature !== undefined ? 'signature' : 'token');
+        if (credential === undefined) {
+          const reason = signature !== undefined ? 'signature' : 'token';
+          if (!(await penalize(reason))) return tooMany();
           if (native) {
             const hint = url.pathname === '/hooks/deploy' ? 'send Authorization: Bearer <token>, or X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body with the webhook secret>' : 'send Authorization: Bearer <the token in <state-dir>/serve.token>';
-            return fail(401, 'UNAUTHENTICATED', signature !== undefined ? 'invalid signature' : 'missing or invalid bearer token', hint, { 'www-authenticate': 'Bearer realm="kiboko"' });
+            return fail(401, 'UNAUTHENTICATED', reason === 'signature' ? 'invalid signature' : 'missing or invalid bearer token', hint, { 'www-authenticate': 'Bearer realm="kiboko"' });
           }
           return send(res, 401, { error: { code: 401, message: 'missing or invalid bearer token' } }, { 'www-authenticate': 'Bearer realm="kiboko"' });
         }
       }
-      throttle.succeed(client);
-      if (!bodyRead && (method === 'PUT' || method === 'POST' || method === 'PATCH' || method === 'DELETE')) body = await readBody(req, max);
+      if (!bodyRead && (method === 'PUT' || method === 'POST' || method === 'PATCH' || method === 'DELETE')) body = await readBody(req, { max, timeoutMs: limits.requestTimeoutMs });
       const unitRoute = await handleUnitRoutes(req.method ?? 'GET', url, options);
       if (unitRoute) return send(res, unitRoute.status, unitRoute.body);
-      if (url.pathname.startsWith('/fleet/v1') || url.pathname.startsWith('/v1-alpha') || url.pathname === '/') {
+      if (isFleet) {
         if (lists.covers(method, url.pathname)) return await lists.serve(res, `${url.pathname}${url.search}`, () => handleFleet({ method, path: url.pathname, query: url.searchParams }, cachedRegistry));
         const r = await handleFleet({ method, path: url.pathname, query: url.searchParams, contentType: req.headers['content-type'], body: body?.toString('utf8') }, registry);
         return send(res, r.status, r.body, r.headers);
@@ -218,7 +278,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         const found = api.resolve(method, url.pathname);
         if (!found) return fail(404, 'NOT_FOUND', `no route ${url.pathname.slice(0, 100)}`, 'see the Daemon API section of the README');
         if ('allowed' in found) return fail(405, 'METHOD_NOT_ALLOWED', `${method.slice(0, 10)} is not supported on ${found.pattern}`, `use ${found.allowed.join(' or ')}`, { allow: found.allowed.join(', ') });
-        const reply = await found.route.handler({ req, res, url, params: found.params, body });
+        const reply = await found.route.handler({ req, res, url, params: found.params, body, credential, client });
         if (reply === 'streamed') return;
         if (typeof reply.body === 'string') {
           res.writeHead(reply.status, { server: `kiboko/${VERSION}`, ...reply.headers, 'content-length': Buffer.byteLength(reply.body) });
@@ -233,21 +293,43 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         return;
       }
       const status = (err as { status?: number }).status;
-      if (status === 413) return fail(413, 'PAYLOAD_TOO_LARGE', 'request body too large', `send at most ${max} bytes`);
+      if (status === 413 || status === 408 || (status === 503 && (err as { code?: string }).code === 'BUSY')) {
+        const h = toHttpError(err);
+        return fail(h.status, h.body.error.code, h.body.error.message, h.body.error.hint, h.headers);
+      }
       if (native) {
         const h = toHttpError(err);
-        log(h.status >= 500 ? 'error' : 'warn', 'request failed', { path: url.pathname, status: h.status, error: (err as Error).message });
+        log(h.status >= 500 ? 'error' : 'warn', 'request failed', { path: url.pathname.slice(0, 200), status: h.status, error: (err as Error).message });
         return send(res, h.status, h.body, h.headers);
       }
       const e = err as { code?: string; message?: string; hint?: string };
       const mapped = e.code === 'TARGET_NOT_FOUND' ? 404 : e.code === 'INVALID_ARGUMENT' ? 400 : e.code === 'CONFLICT' ? 409 : e.code === 'ENGINE_UNREACHABLE' ? 503 : 500;
-      log(mapped >= 500 ? 'error' : 'warn', 'request failed', { path: url.pathname, error: e.message });
-      const r = fleetError(mapped, `${e.message ?? 'error'}${e.hint ? ` — ${e.hint}` : ''}`);
+      log(mapped >= 500 ? 'error' : 'warn', 'request failed', { path: url.pathname.slice(0, 200), error: e.message });
+      const r = fleetError(mapped, mapped >= 500 && mapped !== 503 ? 'internal error; see the daemon log' : `${e.message ?? 'error'}${e.hint ? ` — ${e.hint}` : ''}`);
       return send(res, r.status, r.body);
     }
   };
-  const make = () => {
-    const s = options.tls ? createHttpsServer({ cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key) }, handler) : createHttpServer(handler);
+
+  const make = (transport: Transport) => {
+    const handler = handlerFor(transport);
+    const tls = transport === 'tcp' ? options.tls : undefined;
+    const s = tls
+      ? createHttpsServer(
+          {
+            cert: readFileSync(tls.cert),
+            key: readFileSync(tls.key),
+            // A client certificate is asked for and checked against the CA, but not required:
+            // clients without one still authenticate with the token.
+            ...(tls.clientCa ? { ca: readFileSync(tls.clientCa), requestCert: true, rejectUnauthorized: false } : {}),
+          },
+          handler,
+        )
+      : createHttpServer(handler);
+    s.headersTimeout = limits.headersTimeoutMs;
+    s.requestTimeout = limits.requestTimeoutMs;
+    s.keepAliveTimeout = limits.keepAliveTimeoutMs;
+    s.maxHeadersCount = 100;
+    s.maxConnections = limits.maxConnections;
     // Bytes the HTTP parser rejects (a bad request line or header, an oversized header block):
     // 400 (431 for headers too large) and close, logged; never an exception.
     s.on('clientError', (err: NodeJS.ErrnoException, socket) => {
@@ -262,17 +344,21 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
   const servers: Server[] = [];
   const addresses: string[] = [];
-  if (options.socket) {
-    rmSync(options.socket, { force: true });
-    const s = make();
-    await new Promise<void>((resolve, reject) => s.once('error', reject).listen(options.socket, resolve));
+  for (const path of [options.socket, options.fleetSocket]) {
+    if (!path) continue;
+    rmSync(path, { force: true });
+    const s = make('unix');
+    await new Promise<void>((resolve, reject) => s.once('error', reject).listen(path, resolve));
+    // The socket is the credential: owner (and --socket-group) only, as dockerd's socket.
+    chmodSync(path, options.socketGroup !== undefined ? 0o660 : 0o600);
+    if (options.socketGroup !== undefined) chownSync(path, process.getuid?.() ?? 0, options.socketGroup);
     servers.push(s);
-    addresses.push(`unix://${options.socket}`);
+    addresses.push(`unix://${path}`);
   }
   if (options.listen) {
     const m = /^(.*):(\d+)$/.exec(options.listen);
     if (!m) throw new Error(`invalid --listen '${options.listen}': expected HOST:PORT`);
-    const s = make();
+    const s = make('tcp');
     await new Promise<void>((resolve, reject) => s.once('error', reject).listen(Number(m[2]), m[1] || '127.0.0.1', resolve));
     const a = s.address();
     servers.push(s);

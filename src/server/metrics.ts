@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { UnitRegistry } from '../units/index.js';
 import type { EventBus } from './bus.js';
+import { singleFlight } from './once.js';
 
 export interface MetricsSources {
   registry?: UnitRegistry | undefined;
@@ -11,6 +12,8 @@ export interface MetricsSources {
   activeJobs?: (() => { queued: number; running: number }) | undefined;
   chaosRunning?: (() => number) | undefined;
   sseClients?: (() => number) | undefined;
+  /** How old the unit counts may be (default 5 s): a scrape never lists every unit itself. */
+  unitsTtlMs?: number | undefined;
 }
 
 /**
@@ -26,6 +29,7 @@ export class Metrics {
   private readonly deployJobs: Counter<'outcome'>;
   private readonly chaosTotal: Counter<'outcome'>;
   private unsubscribe: (() => void) | undefined;
+  private readonly render: () => Promise<{ contentType: string; body: string }>;
 
   constructor(sources: MetricsSources = {}) {
     const register = this.register;
@@ -85,21 +89,25 @@ export class Metrics {
       },
     });
     const unitRegistry = sources.registry;
+    // Counted at most once per unitsTtlMs, concurrent scrapes sharing the one count.
+    const unitCounts = singleFlight(async () => {
+      const counts = new Map<string, number>();
+      for (const u of await unitRegistry!.list()) {
+        const k = `${u.desiredState}\u0000${u.currentState ?? 'inactive'}`;
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+      return counts;
+    }, sources.unitsTtlMs ?? 5000);
     new Gauge({
       name: 'kiboko_units',
-      help: 'Units by desired and current state',
+      help: 'Units by desired and current state (counted at most every few seconds)',
       labelNames: ['desired', 'current'],
       registers: [register],
       async collect() {
         this.reset();
         if (!unitRegistry) return;
         try {
-          const counts = new Map<string, number>();
-          for (const u of await unitRegistry.list()) {
-            const k = `${u.desiredState}\u0000${u.currentState ?? 'inactive'}`;
-            counts.set(k, (counts.get(k) ?? 0) + 1);
-          }
-          for (const [k, n] of counts) {
+          for (const [k, n] of await unitCounts()) {
             const [desired, current] = k.split('\u0000');
             this.set({ desired: desired!, current: current! }, n);
           }
@@ -108,6 +116,8 @@ export class Metrics {
         }
       },
     });
+    // Concurrent scrapes share one rendering.
+    this.render = singleFlight(async () => ({ contentType: this.register.contentType, body: await this.register.metrics() }), 0);
     this.unsubscribe = sources.bus?.subscribe((e) => {
       if (e.type === 'deploy.job.finished') this.deployJobs.inc({ outcome: String(e.data.status) });
       if (e.type === 'chaos.experiment.finished') this.chaosTotal.inc({ outcome: String(e.data.status) });
@@ -123,8 +133,8 @@ export class Metrics {
     this.authFailures.inc({ reason });
   }
 
-  async text(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.register.contentType, body: await this.register.metrics() };
+  text(): Promise<{ contentType: string; body: string }> {
+    return this.render();
   }
 
   close(): void {

@@ -51,17 +51,26 @@ export function streamEvents(req: IncomingMessage, res: ServerResponse, url: URL
     server: `kiboko/${VERSION}`,
   });
   res.write(`retry: 2000\n: kiboko events, last id ${bus.lastId}\n\n`);
-  const max = options.maxBufferedBytes ?? 4 * 1024 * 1024;
+  const max = options.maxBufferedBytes ?? 256 * 1024;
   let closed = false;
+  // A reader that does not keep up is dropped once its unsent output passes `max`, not buffered
+  // without end; it reconnects with Last-Event-ID and catches up from the ring.
+  // The catch-up replay (at most the bus's ring) may pass `max` once, on connect.
+  let limit = Math.max(max, 4 * 1024 * 1024);
+  const write = (text: string) => {
+    if (closed || res.destroyed) return;
+    res.write(text);
+    if (res.writableLength > limit) res.destroy();
+  };
   const send = (e: BusEvent) => {
-    if (closed || !wanted(e.type)) return;
-    res.write(frame(e));
-    if (res.writableLength > max) res.destroy();
+    if (!closed && wanted(e.type)) write(frame(e));
   };
   // Replay and subscribe in one synchronous step: nothing published in between can be missed.
   if (afterId !== undefined || sinceMs !== undefined) for (const e of bus.replay({ afterId, sinceMs })) send(e);
   const unsubscribe = bus.subscribe(send);
-  const heartbeat = setInterval(() => res.write(`: heartbeat ${new Date(now()).toISOString()}\n\n`), options.heartbeatMs ?? 15_000);
+  if (res.writableLength <= max) limit = max;
+  else res.once('drain', () => (limit = max));
+  const heartbeat = setInterval(() => write(`: heartbeat ${new Date(now()).toISOString()}\n\n`), options.heartbeatMs ?? 15_000);
   heartbeat.unref();
   return new Promise<void>((resolve) => {
     const end = () => {

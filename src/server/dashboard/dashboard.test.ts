@@ -1,11 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_HTML, APP_JS, LOGIN_HTML } from './assets.js';
-import { handleDashboard, SESSION_COOKIE, sessionAuthorized, sessionValue } from './index.js';
+import { handleDashboard, SESSION_COOKIE, SessionStore } from './index.js';
 
 const TOKEN = 'dashboard-test-token-0123456789';
 
 describe('dashboard edge', () => {
+  const sessions = new SessionStore();
   let server: Server;
   let base = '';
   beforeAll(async () => {
@@ -13,10 +14,10 @@ describe('dashboard edge', () => {
       const url = new URL(req.url ?? '/', 'http://x');
       const bearer = req.headers.authorization === `Bearer ${TOKEN}`;
       void handleDashboard(req, res, url, {
-        token: TOKEN,
-        authorized: bearer || sessionAuthorized(req, TOKEN),
+        sessions,
+        authorized: bearer || sessions.authorizes(req),
         secure: false,
-        checkToken: (t) => t === TOKEN,
+        checkToken: async (t) => t === TOKEN,
         readBody: () =>
           new Promise((resolve) => {
             let b = '';
@@ -49,29 +50,51 @@ describe('dashboard edge', () => {
     expect(await r.text()).toContain('data-testid="units"');
   });
 
-  it('signs in with the token: a session cookie that authorises GET only', async () => {
-    const bad = await fetch(`${base}/dashboard/login`, { method: 'POST', body: 'token=wrong', headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
-    expect(bad.status).toBe(401);
-    expect(bad.headers.get('set-cookie')).toBeNull();
+  const login = async () => {
     const ok = await fetch(`${base}/dashboard/login`, { method: 'POST', body: `token=${TOKEN}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
     expect(ok.status).toBe(303);
     const cookie = ok.headers.get('set-cookie') ?? '';
-    expect(cookie).toContain(`${SESSION_COOKIE}=${sessionValue(TOKEN)}`);
-    expect(cookie).toMatch(/HttpOnly/);
-    expect(cookie).toMatch(/SameSite=Strict/);
-    const page = await fetch(`${base}/dashboard/app.js`, { headers: { cookie: `${SESSION_COOKIE}=${sessionValue(TOKEN)}` } });
+    return { cookie, value: new RegExp(`^${SESSION_COOKIE}=([^;]+)`).exec(cookie)![1]! };
+  };
+
+  it('signs in with the token: a new random session per login, expiring, that authorises GET only', async () => {
+    const bad = await fetch(`${base}/dashboard/login`, { method: 'POST', body: 'token=wrong', headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('set-cookie')).toBeNull();
+    const a = await login();
+    const b = await login();
+    expect(a.value).not.toBe(b.value);
+    expect(a.value).not.toContain(TOKEN);
+    expect(a.cookie).toMatch(/HttpOnly/);
+    expect(a.cookie).toMatch(/SameSite=Strict/);
+    expect(a.cookie).toMatch(/Max-Age=28800/);
+    const page = await fetch(`${base}/dashboard/app.js`, { headers: { cookie: `${SESSION_COOKIE}=${a.value}` } });
     expect(page.status).toBe(200);
-    const fake = { method: 'POST', headers: { cookie: `${SESSION_COOKIE}=${sessionValue(TOKEN)}` } } as unknown as Parameters<typeof sessionAuthorized>[0];
-    expect(sessionAuthorized(fake, TOKEN)).toBe(false);
-    const get = { method: 'GET', headers: { cookie: `a=b; ${SESSION_COOKIE}=${sessionValue('another-token-entirely')}` } } as unknown as Parameters<typeof sessionAuthorized>[0];
-    expect(sessionAuthorized(get, TOKEN)).toBe(false);
+    const fake = { method: 'POST', headers: { cookie: `${SESSION_COOKIE}=${a.value}` } } as unknown as Parameters<SessionStore['authorizes']>[0];
+    expect(sessions.authorizes(fake)).toBe(false);
+    const get = { method: 'GET', headers: { cookie: `a=b; ${SESSION_COOKIE}=forged-session-value` } } as unknown as Parameters<SessionStore['authorizes']>[0];
+    expect(sessions.authorizes(get)).toBe(false);
   });
 
-  it('signs out by clearing the cookie', async () => {
-    const r = await fetch(`${base}/dashboard/logout`, { method: 'POST', redirect: 'manual' });
+  it('signing out revokes that session (the old cookie no longer works) and clears the cookie', async () => {
+    const a = await login();
+    const b = await login();
+    const r = await fetch(`${base}/dashboard/logout`, { method: 'POST', redirect: 'manual', headers: { cookie: `${SESSION_COOKIE}=${a.value}` } });
     expect(r.status).toBe(303);
     expect(r.headers.get('location')).toBe('/dashboard');
     expect(r.headers.get('set-cookie')).toMatch(new RegExp(`^${SESSION_COOKIE}=;.*Max-Age=0`));
+    expect((await fetch(`${base}/dashboard/app.js`, { headers: { cookie: `${SESSION_COOKIE}=${a.value}` } })).status).toBe(401);
+    expect((await fetch(`${base}/dashboard/app.js`, { headers: { cookie: `${SESSION_COOKIE}=${b.value}` } })).status).toBe(200);
+  });
+
+  it('sessions expire, and their number is bounded', () => {
+    let t = 0;
+    const store = new SessionStore(1000, 3, () => t);
+    const ids = [store.create(), store.create(), store.create(), store.create()];
+    expect(store.valid(ids[0])).toBe(false); // the oldest went when the fourth came
+    expect(store.valid(ids[3])).toBe(true);
+    t = 1001;
+    expect(store.valid(ids[3])).toBe(false);
   });
 
   it('leaves other paths to the caller', async () => {

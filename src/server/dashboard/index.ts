@@ -1,20 +1,16 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { APP_CSS, APP_HTML, APP_JS, LOGIN_HTML } from './assets.js';
 
 /**
  * The web dashboard, behind the daemon's token. A browser cannot attach a bearer header to a page
- * load, so signing in posts the token once and receives a session cookie derived from it
- * (HMAC-SHA256 of the token; HttpOnly, SameSite=Strict, Secure over TLS). The cookie authorises
- * safe (GET/HEAD) requests only, so it can never be used to change anything cross-site; it dies
- * when the token is rotated.
+ * load, so signing in posts the token once and receives a session cookie: a random id per login
+ * (HttpOnly, SameSite=Strict, Secure over TLS), remembered by the daemon (only its hash) until it
+ * expires, the user signs out, or the daemon restarts. The session authorises safe (GET/HEAD)
+ * requests only, so it can never be used to change anything cross-site.
  */
 
 export const SESSION_COOKIE = 'kiboko_session';
-
-export function sessionValue(token: string): string {
-  return createHmac('sha256', token).update('kiboko dashboard session v1').digest('base64url');
-}
 
 function cookieOf(req: IncomingMessage, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
@@ -24,14 +20,50 @@ function cookieOf(req: IncomingMessage, name: string): string | undefined {
   return undefined;
 }
 
-/** Whether the request carries a valid dashboard session cookie and is a safe (read-only) method. */
-export function sessionAuthorized(req: IncomingMessage, token: string): boolean {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-  const presented = cookieOf(req, SESSION_COOKIE);
-  if (!presented) return false;
-  const a = Buffer.from(presented);
-  const b = Buffer.from(sessionValue(token));
-  return a.length === b.length && timingSafeEqual(a, b);
+const digest = (id: string) => createHash('sha256').update(id).digest('base64url');
+
+/** Dashboard sessions: one per sign-in, expiring, revocable, bounded in number (oldest dropped first). */
+export class SessionStore {
+  private readonly sessions = new Map<string, number>();
+  constructor(
+    readonly ttlMs = 8 * 3600_000,
+    private readonly max = 1000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** A new session id (the cookie value). */
+  create(): string {
+    const id = randomBytes(32).toString('base64url');
+    this.sessions.set(digest(id), this.now() + this.ttlMs);
+    while (this.sessions.size > this.max) this.sessions.delete(this.sessions.keys().next().value!);
+    return id;
+  }
+
+  valid(id: string | undefined): boolean {
+    if (!id || id.length > 100) return false;
+    const key = digest(id);
+    const until = this.sessions.get(key);
+    if (until === undefined) return false;
+    if (until <= this.now()) {
+      this.sessions.delete(key);
+      return false;
+    }
+    return true;
+  }
+
+  revoke(id: string | undefined): void {
+    if (id && id.length <= 100) this.sessions.delete(digest(id));
+  }
+
+  /** The session a request presents, if it is valid and the method is safe (read-only). */
+  authorizes(req: IncomingMessage): boolean {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    return this.valid(cookieOf(req, SESSION_COOKIE));
+  }
 }
 
 const SECURITY_HEADERS = {
@@ -42,13 +74,13 @@ const SECURITY_HEADERS = {
 };
 
 export interface DashboardContext {
-  token: string;
+  sessions: SessionStore;
   /** Whether the request already passed the bearer-token or session check. */
   authorized: boolean;
   /** Served over TLS (cookie gets `Secure`). */
   secure: boolean;
-  /** Checks a presented token (constant time, throttled by the caller); true when it matches. */
-  checkToken: (presented: string) => boolean;
+  /** Checks a presented token (constant time; a failure is answered late by the caller's throttle); true when it matches. */
+  checkToken: (presented: string) => Promise<boolean>;
   readBody: () => Promise<string | undefined>;
 }
 
@@ -75,13 +107,14 @@ export async function handleDashboard(req: IncomingMessage, res: ServerResponse,
     if (method !== 'POST') return html(res, 405, LOGIN_HTML('Use the form to sign in.'), { allow: 'POST' }), true;
     const body = (await ctx.readBody()) ?? '';
     const presented = new URLSearchParams(body).get('token')?.trim() ?? '';
-    if (!ctx.checkToken(presented)) return html(res, 401, LOGIN_HTML('That token is not valid.')), true;
-    const cookie = `${SESSION_COOKIE}=${sessionValue(ctx.token)}; Path=/; HttpOnly; SameSite=Strict${ctx.secure ? '; Secure' : ''}`;
+    if (!(await ctx.checkToken(presented))) return html(res, 401, LOGIN_HTML('That token is not valid.')), true;
+    const cookie = `${SESSION_COOKIE}=${ctx.sessions.create()}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(ctx.sessions.ttlMs / 1000)}${ctx.secure ? '; Secure' : ''}`;
     res.writeHead(303, { location: '/dashboard', 'set-cookie': cookie, ...SECURITY_HEADERS });
     res.end();
     return true;
   }
   if (path === '/dashboard/logout') {
+    ctx.sessions.revoke(cookieOf(req, SESSION_COOKIE));
     res.writeHead(303, { location: '/dashboard', 'set-cookie': `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`, ...SECURITY_HEADERS });
     res.end();
     return true;

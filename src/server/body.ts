@@ -1,0 +1,116 @@
+import type { IncomingMessage } from 'node:http';
+import { HttpError } from './errors.js';
+
+/**
+ * A shared allowance of bytes: what unauthenticated request bodies (the sign-in form, a signed
+ * hook before its signature is checked) may hold in memory together, whatever their number.
+ */
+export class ByteBudget {
+  private used = 0;
+  constructor(readonly max: number) {}
+
+  get inUse(): number {
+    return this.used;
+  }
+
+  take(n: number): boolean {
+    if (this.used + n > this.max) return false;
+    this.used += n;
+    return true;
+  }
+
+  give(n: number): void {
+    this.used = Math.max(0, this.used - n);
+  }
+}
+
+export interface BodyLimits {
+  /** The most bytes kept; a body over this is answered 413. */
+  max: number;
+  /** Charged for every byte kept (unauthenticated bodies); when it is spent the request gets 503. */
+  budget?: ByteBudget | undefined;
+  /** The whole body must arrive within this (unauthenticated bodies: slow senders are cut off with 408). */
+  timeoutMs?: number | undefined;
+}
+
+/** How much of a refused body is read and thrown away so the client sees the answer, not a reset. */
+export const DRAIN_MAX_BYTES = 8 * 1024 * 1024;
+const DRAIN_MAX_MS = 10_000;
+
+/**
+ * Reads and discards what is left of a request body the daemon will not use (a refused
+ * credential, a body over the limit), so the client reads the answer instead of a connection
+ * reset; a sender that goes on past `DRAIN_MAX_BYTES` or 10 s is cut off.
+ */
+export function drain(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return;
+  let seen = 0;
+  const cut = () => req.socket.destroy();
+  const timer = setTimeout(cut, DRAIN_MAX_MS);
+  timer.unref();
+  req.removeAllListeners('data');
+  req.on('data', (c: Buffer) => {
+    seen += c.length;
+    if (seen > DRAIN_MAX_BYTES) cut();
+  });
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
+}
+
+const tooLarge = (max: number) => new HttpError(413, 'PAYLOAD_TOO_LARGE', 'request body too large', `send at most ${max} bytes`);
+
+/**
+ * The request body, counted as it streams in and never held past `limits.max` (a declared
+ * Content-Length over the limit is refused before a byte is read). Over the limit, out of budget or
+ * too slow, it throws an HttpError (413, 503, 408) and drains the rest, so the answer reaches the
+ * client.
+ */
+export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buffer | undefined> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limits.max) {
+    drain(req);
+    return Promise.reject(tooLarge(limits.max));
+  }
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    let charged = 0;
+    const chunks: Buffer[] = [];
+    let settled = false;
+    const timer = limits.timeoutMs ? setTimeout(() => fail(new HttpError(408, 'REQUEST_TIMEOUT', `the request body did not arrive within ${limits.timeoutMs} ms`, 'send the whole body at once'), true), limits.timeoutMs) : undefined;
+    timer?.unref();
+    const release = () => {
+      clearTimeout(timer);
+      limits.budget?.give(charged);
+      charged = 0;
+      chunks.length = 0;
+    };
+    function fail(err: Error, cut = false) {
+      if (settled) return;
+      settled = true;
+      release();
+      if (cut) req.socket.destroy();
+      else drain(req);
+      reject(err);
+    }
+    req.on('data', (c: Buffer) => {
+      if (settled) return;
+      size += c.length;
+      if (size > limits.max) return fail(tooLarge(limits.max));
+      if (limits.budget) {
+        if (!limits.budget.take(c.length)) return fail(new HttpError(503, 'BUSY', 'too many unauthenticated request bodies in flight', 'retry in a few seconds', { 'retry-after': '5' }));
+        charged += c.length;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (settled) return;
+      settled = true;
+      const body = chunks.length ? Buffer.concat(chunks) : undefined;
+      release();
+      resolve(body);
+    });
+    req.on('error', (err) => fail(err, true));
+    req.on('aborted', () => fail(new HttpError(400, 'ABORTED', 'the client went away'), true));
+  });
+}
