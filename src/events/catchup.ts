@@ -48,3 +48,29 @@ export async function missedDies(engine: Engine, sinceNano: string, options: { l
   }
   return out.sort((a, b) => compareNano(a.timeNano, b.timeNano));
 }
+
+/** How long after a container's FinishedAt the engine may log its `die` event (it is logged once the container is cleaned up). */
+export const DIE_EVENT_LAG_NS = 1_000_000_000n;
+
+/**
+ * One time-ordered stream out of a catch-up: the engine's replay (`replay`, as the engine sent
+ * it) and the deaths rebuilt from container state (`rebuilt`, one per container: its last
+ * FinishedAt), merged by time. A death is identified by its container and finish time: the
+ * rebuilt death of a container is the same death as the first replayed `die` of that container
+ * at or after its finish time (a later death would have moved FinishedAt), so it is dropped
+ * then; otherwise the engine no longer has that death's event and the rebuilt one stands in
+ * for it, at its own time. Pure.
+ */
+export function mergeCatchUp(replay: readonly EngineEvent[], rebuilt: readonly EngineEvent[]): EngineEvent[] {
+  const firstDieAfter = (id: string, t: string) => replay.some((e) => e.type === 'container' && e.action === 'die' && e.id === id && compareNano(e.timeNano, t) >= 0);
+  const missing = rebuilt.filter((r) => !firstDieAfter(r.id, r.timeNano)).sort((a, b) => compareNano(a.timeNano, b.timeNano));
+  const out: EngineEvent[] = [];
+  let i = 0;
+  for (const e of replay) {
+    // At equal times the rebuilt death goes first: its container finished before its event was logged.
+    while (i < missing.length && compareNano(missing[i]!.timeNano, e.timeNano) <= 0) out.push(missing[i++]!);
+    out.push(e);
+  }
+  while (i < missing.length) out.push(missing[i++]!);
+  return out;
+}

@@ -11,6 +11,8 @@ export interface Cursor {
   keys: string[];
   /** `<event key>#<rule>` of firings that finished for later events (while earlier ones still ran). */
   fired?: string[] | undefined;
+  /** Debounce / once-per windows open at `timeNano`: `<rule>\0<scope>` → the firing event's unix ms. */
+  windows?: Record<string, number> | undefined;
   updatedAt: string;
 }
 
@@ -44,7 +46,9 @@ export class CursorFile {
       const c = JSON.parse(text) as Partial<Cursor>;
       if (typeof c.timeNano !== 'string' || !/^\d+$/.test(c.timeNano) || !Array.isArray(c.keys)) throw new Error('unexpected shape');
       const strings = (v: unknown) => (Array.isArray(v) ? v.filter((k): k is string => typeof k === 'string') : []);
-      return { timeNano: c.timeNano, keys: strings(c.keys), fired: strings(c.fired), updatedAt: String(c.updatedAt ?? '') };
+      const windows: Record<string, number> = {};
+      if (c.windows && typeof c.windows === 'object') for (const [k, v] of Object.entries(c.windows)) if (typeof v === 'number' && Number.isFinite(v)) windows[k] = v;
+      return { timeNano: c.timeNano, keys: strings(c.keys), fired: strings(c.fired), windows, updatedAt: String(c.updatedAt ?? '') };
     } catch (err) {
       throw new KibokoError('JOURNAL_ERROR', `the event cursor ${this.path} is damaged: ${(err as Error).message}`, {
         cause: err,

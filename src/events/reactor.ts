@@ -5,7 +5,7 @@ import { runAction, withTimeout, type ActionDeps } from './actions.js';
 import type { CursorFile } from './cursor.js';
 import { eventKey } from './filters.js';
 import { eventContext } from './interpolate.js';
-import { missedDies, SYNTHESIZED } from './catchup.js';
+import { DIE_EVENT_LAG_NS, missedDies, SYNTHESIZED } from './catchup.js';
 import { needsEngine, ruleMatches, unionEngineFilters, wantsDeaths } from './match.js';
 import type { Rule, RuleSet } from './rules.js';
 import { compareNano, msToNano, nanoToMs } from './time.js';
@@ -64,6 +64,8 @@ export interface Reactor {
 }
 
 const MAX_REMEMBERED = 10_000;
+/** Open windows kept in the cursor (the newest). */
+const MAX_WINDOWS = 10_000;
 
 /**
  * Runs rules against the engine's events and kiboko's own: each event fires each matching rule
@@ -80,7 +82,6 @@ export function startReactor(engine: Engine, ruleSet: RuleSet | readonly Rule[],
   const deps: ActionDeps = { engine, ...options.actions };
   const limiter = createLimiter(options.concurrency ?? 4);
   const remembered = new Set<string>();
-  const lastFired = new Map<string, number>();
   const watermark = new Watermark();
   let dirty = false;
   let stopping: Promise<void> | undefined;
@@ -110,21 +111,40 @@ export function startReactor(engine: Engine, ruleSet: RuleSet | readonly Rule[],
   }
   for (const k of seen) remember(k);
   watermark.done = { timeNano: since, keys: [...seen] };
+  // Debounce and once-per windows as they stood at the cursor: a replay decides as a live run did.
+  const committed = new Map<string, number>(saved && !options.since ? Object.entries(saved.windows ?? {}) : []);
+  const lastFired = new Map(committed);
+  watermark.onPassed = (decisions) => {
+    for (const [scope, at] of decisions) committed.set(scope, at);
+  };
 
   function remember(key: string) {
     remembered.add(key);
     if (remembered.size > MAX_REMEMBERED) remembered.delete(remembered.values().next().value!);
   }
 
-  const saveCursor = () => {
-    if (!options.cursor || options.dryRun || !dirty) return;
+  const windowOf = new Map(rules.map((r) => [r.name, ruleWindow(r)]));
+  /** The windows still open at the cursor (a window's scope starts with its rule's name). */
+  const openWindows = (): Record<string, number> => {
+    const doneMs = nanoToMs(watermark.done.timeNano);
+    const open = [...committed].filter(([scope, at]) => {
+      const w = windowOf.get(scope.slice(0, scope.indexOf('\0'))) ?? 0;
+      return w > 0 && Math.abs(doneMs - at) < w;
+    });
+    return Object.fromEntries(open.slice(-MAX_WINDOWS));
+  };
+  const saveCursor = (force = false) => {
+    if (!options.cursor || options.dryRun || (!dirty && !force)) return;
     dirty = false;
     try {
-      options.cursor.write({ ...watermark.done, fired: watermark.firedAhead() });
+      options.cursor.write({ ...watermark.done, fired: watermark.firedAhead(), windows: openWindows() });
     } catch (err) {
       notice({ type: 'warning', message: errorMessage(err) });
     }
   };
+  // A new rules file has its cursor before the first event arrives: a crash before the first
+  // firing still replays from here, not from the next start.
+  saveCursor(true);
   const flushTimer = setInterval(saveCursor, 1000);
   flushTimer.unref();
 
@@ -135,21 +155,28 @@ export function startReactor(engine: Engine, ruleSet: RuleSet | readonly Rule[],
    * `onSettled` runs when a firing has finished — before its record is announced, so a cursor
    * saved there already says it happened.
    */
-  const dispatch = (e: EngineEvent, key: string, onSettled: (rule: string) => void): number => {
+  const dispatch = (e: EngineEvent, key: string, decisions: [string, number][], onSettled: (rule: string) => void): number => {
     let queued = 0;
     for (const rule of rules) {
       if (!ruleMatches(rule, e)) continue;
-      if (alreadyFired.has(`${key}#${rule.name}`)) continue;
+      // Windows are measured on the events' own times, as a distance (never negative).
       const at = nanoToMs(e.timeNano);
       const scope = scopeKey(rule, e, key);
       const last = lastFired.get(scope);
-      const window = rule.debounceMs ?? (rule.oncePer === 'event' ? 0 : Number.POSITIVE_INFINITY);
+      const window = ruleWindow(rule);
+      if (alreadyFired.has(`${key}#${rule.name}`)) {
+        // Fired before a crash: not again, but its window counts as it did then.
+        lastFired.set(scope, at);
+        decisions.push([scope, at]);
+        continue;
+      }
       const base = { rule: rule.name, event: describeEvent(e, key), startedAt: new Date(clock.now()).toISOString() };
-      if (last !== undefined && window > 0 && at - last < window) {
+      if (last !== undefined && window > 0 && Math.abs(at - last) < window) {
         notice({ type: 'firing', firing: { ...base, outcome: 'debounced', actions: [], ms: 0 } });
         continue;
       }
       lastFired.set(scope, at);
+      decisions.push([scope, at]);
       queued++;
       void limiter(() => fire(rule, e, key)).then((record) => {
         // Cancelled by a shutdown: not done, so the cursor stays before it and it runs next time.
@@ -191,30 +218,36 @@ export function startReactor(engine: Engine, ruleSet: RuleSet | readonly Rule[],
   };
 
   /**
-   * A container's death seen twice — rebuilt from its state after a gap (missedDies: its time is
-   * the container's FinishedAt) and replayed by the engine (its die event comes right after
-   * FinishedAt), in either order — is one death. Two real deaths are always two.
+   * A death is its container and finish time. The catch-up already merges the engine's replay
+   * with the deaths rebuilt from container state (mergeCatchUp); a rebuilt death whose real
+   * `die` event was logged only after the replay ended arrives once more, live, just after its
+   * finish time: that one is the same death.
    */
-  const deaths = new Map<string, { synthesized: boolean; t: bigint }>();
+  const rebuiltDeaths = new Map<string, bigint>();
   const sameDeath = (e: EngineEvent): boolean => {
     if (e.type !== 'container' || e.action !== 'die') return false;
-    const now = { synthesized: e.attributes[SYNTHESIZED] === 'true', t: BigInt(e.timeNano) };
-    const seen = deaths.get(e.id);
-    deaths.set(e.id, now);
-    if (deaths.size > MAX_REMEMBERED) deaths.delete(deaths.keys().next().value!);
-    if (!seen || seen.synthesized === now.synthesized) return false;
-    const [synth, real] = now.synthesized ? [now.t, seen.t] : [seen.t, now.t];
-    return real >= synth && real - synth < 1_000_000_000n;
+    const t = BigInt(e.timeNano);
+    if (e.attributes[SYNTHESIZED] === 'true') {
+      rebuiltDeaths.set(e.id, t);
+      if (rebuiltDeaths.size > MAX_REMEMBERED) rebuiltDeaths.delete(rebuiltDeaths.keys().next().value!);
+      return false;
+    }
+    const finished = rebuiltDeaths.get(e.id);
+    if (finished === undefined) return false;
+    rebuiltDeaths.delete(e.id);
+    return t >= finished && t - finished < DIE_EVENT_LAG_NS;
   };
 
-  /** One event from either source, in the order it arrived. */
+  /** One event from either source: the engine's (and rebuilt deaths) in time order, the bus's as they come. */
   const handle = (e: EngineEvent, fromEngine: boolean) => {
     const key = eventKey(e);
     if (remembered.has(key)) return;
     remember(key);
     const duplicate = sameDeath(e);
     if (!fromEngine) {
-      if (!duplicate) dispatch(e, key, () => undefined);
+      const decisions: [string, number][] = [];
+      if (!duplicate) dispatch(e, key, decisions, () => undefined);
+      for (const [scope, at] of decisions) committed.set(scope, at);
       return;
     }
     if (duplicate) {
@@ -224,7 +257,7 @@ export function startReactor(engine: Engine, ruleSet: RuleSet | readonly Rule[],
       return;
     }
     const entry = watermark.add(e.timeNano, key);
-    entry.pending = dispatch(e, key, (rule) => {
+    entry.pending = dispatch(e, key, entry.decisions, (rule) => {
       entry.pending--;
       entry.fired.push(rule);
       watermark.advance();
@@ -305,6 +338,11 @@ export function startReactor(engine: Engine, ruleSet: RuleSet | readonly Rule[],
   };
 }
 
+/** A rule's window: its debounce, else forever for once_per container/rule, else none. */
+function ruleWindow(rule: Rule): number {
+  return rule.debounceMs ?? (rule.oncePer === 'event' ? 0 : Number.POSITIVE_INFINITY);
+}
+
 function describeEvent(e: EngineEvent, key: string): FiringRecord['event'] {
   return { key, type: e.type, action: e.action, id: e.id, ...(e.attributes.name ? { name: e.attributes.name } : {}), time: new Date(nanoToMs(e.timeNano)).toISOString() };
 }
@@ -331,11 +369,13 @@ function describeAction(action: Rule['actions'][number], ctx: ReturnType<typeof 
  * newest event before which everything has finished — what the cursor may say.
  */
 class Watermark {
-  private readonly queue: { timeNano: string; key: string; pending: number; fired: string[] }[] = [];
+  private readonly queue: { timeNano: string; key: string; pending: number; fired: string[]; decisions: [string, number][] }[] = [];
   done: { timeNano: string; keys: string[] } = { timeNano: '0', keys: [] };
+  /** Called with the window decisions (scope, event time) of each event `done` moves past. */
+  onPassed: (decisions: readonly [string, number][]) => void = () => undefined;
 
   add(timeNano: string, key: string) {
-    const entry = { timeNano, key, pending: 0, fired: [] as string[] };
+    const entry = { timeNano, key, pending: 0, fired: [] as string[], decisions: [] as [string, number][] };
     this.queue.push(entry);
     return entry;
   }
@@ -350,6 +390,7 @@ class Watermark {
     let moved = false;
     while (this.queue.length && this.queue[0]!.pending <= 0) {
       const head = this.queue.shift()!;
+      this.onPassed(head.decisions);
       const order = compareNano(head.timeNano, this.done.timeNano);
       if (order > 0) this.done = { timeNano: head.timeNano, keys: [head.key] };
       else if (order === 0) this.done = { timeNano: head.timeNano, keys: [...this.done.keys, head.key] };

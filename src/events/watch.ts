@@ -2,7 +2,11 @@ import { systemClock, type Clock } from '../common/clock.js';
 import { errorMessage, isAbortError, KibokoError } from '../common/errors.js';
 import type { Engine, EngineEvent } from '../engine/index.js';
 import { eventKey } from './filters.js';
+import { DIE_EVENT_LAG_NS, mergeCatchUp } from './catchup.js';
 import { compareNano, msToNano, nanoToSeconds } from './time.js';
+
+/** A catch-up replay is the engine's buffer (256 events in dockerd); anything far beyond is not a replay. */
+const MAX_REPLAY = 100_000;
 
 export type WatchState =
   | { state: 'connected'; since?: string | undefined }
@@ -24,7 +28,9 @@ export interface WatchOptions {
   backoff?: { initialMs: number; maxMs: number } | undefined;
   /**
    * On every connection that resumes from a past point (a reconnect, or `since` given), events
-   * the engine may no longer have (see missedDies) — yielded before the stream's, as they are.
+   * the engine may no longer have (see missedDies): the replay up to now is read to its end and
+   * merged with them by time (mergeCatchUp), so the whole catch-up comes out in time order and a
+   * death the engine still has is not yielded twice.
    */
   catchUp?: ((sinceNano: string) => Promise<EngineEvent[]>) | undefined;
 }
@@ -50,26 +56,53 @@ export async function* watchEvents(engine: Engine, options: WatchOptions = {}): 
       // The stream says nothing until an event happens; ping first so `connected` is true.
       await engine.info();
       options.onState?.({ state: 'connected', since: from });
-      if (resuming && options.catchUp) for (const e of await options.catchUp(from)) yield e;
-      resuming = true;
-      const stream = engine.events({
-        ...(options.filters ? { filters: options.filters } : {}),
-        since: nanoToSeconds(from),
-        ...(options.until ? { until: nanoToSeconds(options.until) } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      since = from;
-      for await (const e of stream) {
+      // Yields an event unless it is behind the boundary or one of the boundary's own.
+      const accept = (e: EngineEvent): boolean => {
         const order = compareNano(e.timeNano, boundary.timeNano);
-        if (order < 0) continue;
+        if (order < 0) return false;
         const key = eventKey(e);
-        if (order === 0 && boundary.keys.has(key)) continue;
+        if (order === 0 && boundary.keys.has(key)) return false;
         if (order > 0) boundary = { timeNano: e.timeNano, keys: new Set() };
         boundary.keys.add(key);
         since = e.timeNano;
         attempt = 0;
-        yield e;
+        return true;
+      };
+      let liveFrom = from;
+      if (resuming && options.catchUp) {
+        // Catch-up: the replay up to now (read to its end) and the rebuilt deaths, merged by time.
+        const rebuilt = await options.catchUp(from);
+        let end = BigInt(msToNano(clock.now()));
+        const lastDeath = rebuilt.reduce((m, e) => (BigInt(e.timeNano) > m ? BigInt(e.timeNano) : m), 0n);
+        // A death that just happened may not have its event logged yet: read far enough to see it.
+        if (lastDeath + DIE_EVENT_LAG_NS > end) end = lastDeath + DIE_EVENT_LAG_NS;
+        if (options.until && BigInt(options.until) < end) end = BigInt(options.until);
+        if (end < BigInt(from)) end = BigInt(from);
+        const replay: EngineEvent[] = [];
+        const head = engine.events({
+          ...(options.filters ? { filters: options.filters } : {}),
+          since: nanoToSeconds(from),
+          until: nanoToSeconds(end.toString()),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+        for await (const e of head) {
+          if (replay.length >= MAX_REPLAY) throw new KibokoError('ENGINE_ERROR', `the engine replayed more than ${MAX_REPLAY} events`);
+          replay.push(e);
+        }
+        if (options.signal?.aborted) return;
+        for (const e of mergeCatchUp(replay, rebuilt)) if (accept(e)) yield e;
+        if (options.until && compareNano(end.toString(), options.until) >= 0) return;
+        liveFrom = end.toString();
       }
+      resuming = true;
+      const stream = engine.events({
+        ...(options.filters ? { filters: options.filters } : {}),
+        since: nanoToSeconds(liveFrom),
+        ...(options.until ? { until: nanoToSeconds(options.until) } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      if (compareNano(since, liveFrom) < 0) since = liveFrom;
+      for await (const e of stream) if (accept(e)) yield e;
       // A stream that ends without error ended on purpose (until passed, or aborted).
       return;
     } catch (err) {
