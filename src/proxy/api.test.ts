@@ -52,7 +52,7 @@ describe('toxiproxy-compatible API, driven by the toxiproxy-node-client package'
     expect(proxy.listen).toMatch(/^127\.0\.0\.1:\d+$/);
     const base = await medianRtt(proxy.listen);
 
-    const toxic = await proxy.addToxic({ type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 200, jitter: 0 } });
+    const toxic = await proxy.addToxic({ name: 'latency_downstream', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 200, jitter: 0 } });
     expect(toxic.name).toBe('latency_downstream');
     const slow = await medianRtt(proxy.listen);
     console.log(`toxiproxy-node-client: median RTT ${base.toFixed(1)} ms without toxic, ${slow.toFixed(1)} ms with latency 200 ms`);
@@ -62,7 +62,7 @@ describe('toxiproxy-compatible API, driven by the toxiproxy-node-client package'
     await toxic.remove();
     expect(await medianRtt(proxy.listen)).toBeLessThan(base + 30);
 
-    await proxy.addToxic({ type: 'latency', stream: 'upstream', toxicity: 1, attributes: { latency: 100, jitter: 0 } });
+    await proxy.addToxic({ name: 'up', type: 'latency', stream: 'upstream', toxicity: 1, attributes: { latency: 100, jitter: 0 } });
     const toxicsOf = async () => ((await (await fetch(`${api.url}/proxies/echo/toxics`)).json()) as unknown[]).length;
     expect(await toxicsOf()).toBe(1);
     await client.reset();
