@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { VERSION } from '../common/version.js';
 import { defineEventsCommands } from './define-events.js';
 import { definePackagesCommands } from './define-packages.js';
+import { defineProxyCommands } from './define-proxy.js';
 import { defineTemplateCommands } from './define-template.js';
 import { defineUnitsCommands } from './define-units.js';
 
@@ -156,6 +157,7 @@ export function buildProgram(handlers: Handlers): Command {
   definePackagesCommands(program);
   defineTemplateCommands(program);
   defineEventsCommands(program);
+  defineProxyCommands(program);
 
   if (handlers.serve) {
     const serve = program

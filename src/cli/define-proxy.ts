@@ -1,0 +1,18 @@
+import type { Command } from 'commander';
+
+/**
+ * Declares `kiboko proxy serve` (options and help only; the action lazy-loads ./proxy.js so
+ * `kiboko --help` stays fast).
+ */
+export function defineProxyCommands(program: Command): void {
+  const proxy = program.command('proxy').description("fault proxies with toxiproxy's toxics, driven by toxiproxy's HTTP API (toxiproxy clients work unchanged)");
+  proxy
+    .command('serve')
+    .description("serve toxiproxy's HTTP API (/proxies, /proxies/{name}/toxics, /reset, /populate, /version) and the proxies it creates")
+    .option('--host <host>', 'address to listen on (default localhost; the API has no authentication, like toxiproxy: keep it on loopback)')
+    .option('--port <port>', 'API port (default 8474, toxiproxy’s)')
+    .option('--config <file>', 'JSON file of proxies to create at start (toxiproxy -config / POST /populate format)')
+    .action(async (_opts: unknown, command: Command) => {
+      process.exitCode = await (await import('./proxy.js')).runProxyServe(command);
+    });
+}

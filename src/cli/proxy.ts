@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { invalidArgument, KibokoError } from '../common/errors.js';
+import { VERSION } from '../common/version.js';
+import { ProxyCollection, startToxiproxyServer, type ProxyConfig } from '../proxy/index.js';
+import { validatePort } from '../chaos/index.js';
+
+/** `kiboko proxy serve`: toxiproxy-server's role, on the same port by default. */
+export async function runProxyServe(cmd: Command): Promise<number> {
+  const o = cmd.opts() as { host?: string; port?: string; config?: string };
+  const port = o.port === undefined ? 8474 : validatePort(o.port, '--port');
+  const collection = new ProxyCollection();
+  if (o.config) {
+    let list: unknown;
+    try {
+      list = JSON.parse(readFileSync(o.config, 'utf8'));
+    } catch (err) {
+      throw invalidArgument(`cannot read --config ${o.config}: ${(err as Error).message}`, 'give a JSON array of {"name", "listen", "upstream"} objects, as toxiproxy -config takes');
+    }
+    if (!Array.isArray(list)) throw invalidArgument(`--config ${o.config}: expected a JSON array of proxies`, 'e.g. [{"name": "redis", "listen": "127.0.0.1:26379", "upstream": "127.0.0.1:6379"}]');
+    try {
+      await collection.populate(list.map((p: Partial<ProxyConfig>) => ({ name: p.name ?? '', listen: p.listen ?? '', upstream: p.upstream ?? '', enabled: p.enabled ?? true })));
+    } catch (err) {
+      await collection.close();
+      throw invalidArgument(`--config ${o.config}: ${(err as Error).message}`, 'each proxy needs a name and an upstream host:port');
+    }
+  }
+  let server;
+  try {
+    server = await startToxiproxyServer(collection, { host: o.host ?? 'localhost', port }, { version: `${VERSION} (kiboko)` });
+  } catch (err) {
+    await collection.close();
+    throw new KibokoError('CONFLICT', `cannot listen on ${o.host ?? 'localhost'}:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      hint: 'another toxiproxy (or kiboko proxy serve) may be running there; pass --port',
+    });
+  }
+  process.stdout.write(`${JSON.stringify({ event: 'listening', url: server.url, proxies: collection.list().map((p) => p.toJSON()) })}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await server.close();
+  return 0;
+}

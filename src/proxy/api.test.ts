@@ -1,0 +1,116 @@
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { Toxiproxy } from 'toxiproxy-node-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProxyCollection, startToxiproxyServer, type RunningToxiproxyServer } from './index.js';
+
+let api: RunningToxiproxyServer;
+let echo: Server;
+let echoPort = 0;
+
+beforeAll(async () => {
+  api = await startToxiproxyServer(new ProxyCollection(), { host: '127.0.0.1', port: 0 }, { version: 'test' });
+  echo = createServer((s) => {
+    s.on('error', () => undefined);
+    s.pipe(s);
+  });
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
+  echoPort = (echo.address() as AddressInfo).port;
+});
+afterAll(async () => {
+  await api.close();
+  await new Promise((r) => echo.close(r));
+});
+
+/** Median round trip of a line through host:port, over `n` fresh connections. */
+async function medianRtt(listen: string, n = 5): Promise<number> {
+  const [host, port] = [listen.slice(0, listen.lastIndexOf(':')), Number(listen.slice(listen.lastIndexOf(':') + 1))];
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    times.push(
+      await new Promise<number>((resolve, reject) => {
+        const s = connect({ host: host === 'localhost' ? '127.0.0.1' : host, port }, () => {
+          const t = performance.now();
+          s.write('ping');
+          s.once('data', () => {
+            resolve(performance.now() - t);
+            s.destroy();
+          });
+        });
+        s.on('error', reject);
+      }),
+    );
+  }
+  return times.sort((a, b) => a - b)[Math.floor(n / 2)]!;
+}
+
+describe('toxiproxy-compatible API, driven by the toxiproxy-node-client package', () => {
+  it('create proxy, add a latency toxic (measured), remove it, reset', async () => {
+    const client = new Toxiproxy(api.url);
+    expect(await client.getVersion()).toContain('test');
+    const proxy = await client.createProxy({ name: 'echo', listen: '127.0.0.1:0', upstream: `127.0.0.1:${echoPort}` });
+    expect(proxy.enabled).toBe(true);
+    expect(proxy.listen).toMatch(/^127\.0\.0\.1:\d+$/);
+    const base = await medianRtt(proxy.listen);
+
+    const toxic = await proxy.addToxic({ name: 'latency_downstream', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 200, jitter: 0 } });
+    expect(toxic.name).toBe('latency_downstream');
+    const slow = await medianRtt(proxy.listen);
+    console.log(`toxiproxy-node-client: median RTT ${base.toFixed(1)} ms without toxic, ${slow.toFixed(1)} ms with latency 200 ms`);
+    expect(slow - base).toBeGreaterThanOrEqual(190);
+    expect(slow).toBeLessThan(400);
+
+    await toxic.remove();
+    expect(await medianRtt(proxy.listen)).toBeLessThan(base + 30);
+
+    await proxy.addToxic({ name: 'up', type: 'latency', stream: 'upstream', toxicity: 1, attributes: { latency: 100, jitter: 0 } });
+    const toxicsOf = async () => ((await (await fetch(`${api.url}/proxies/echo/toxics`)).json()) as unknown[]).length;
+    expect(await toxicsOf()).toBe(1);
+    await client.reset();
+    expect(await toxicsOf()).toBe(0);
+    expect(await medianRtt(proxy.listen)).toBeLessThan(base + 30);
+
+    const disabled = await proxy.update({ enabled: false, listen: proxy.listen, upstream: proxy.upstream });
+    expect(disabled.enabled).toBe(false);
+    await client.reset(); // enables every proxy again
+    expect((await client.get('echo')).enabled).toBe(true);
+    await proxy.remove();
+    expect(Object.keys(await client.getAll())).not.toContain('echo');
+  });
+
+  it("answers with toxiproxy's status codes and error bodies", async () => {
+    const call = async (method: string, path: string, body?: unknown) => {
+      const r = await fetch(`${api.url}${path}`, { method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+      const text = await r.text();
+      return { status: r.status, body: text ? JSON.parse(text) : undefined };
+    };
+    expect(await call('POST', '/proxies', { name: 'a', listen: '127.0.0.1:0', upstream: `127.0.0.1:${echoPort}` })).toMatchObject({ status: 201, body: { name: 'a', enabled: true, toxics: [] } });
+    expect(await call('POST', '/proxies', { name: 'a', listen: '127.0.0.1:0', upstream: 'x:1' })).toEqual({ status: 409, body: { error: 'proxy already exists', status: 409 } });
+    expect(await call('POST', '/proxies', { listen: '127.0.0.1:0', upstream: 'x:1' })).toEqual({ status: 400, body: { error: 'missing required field: name', status: 400 } });
+    expect((await call('POST', '/proxies', '{nope')).status).toBe(400);
+    expect(await call('GET', '/proxies/zzz')).toEqual({ status: 404, body: { error: 'proxy not found', status: 404 } });
+    expect(await call('POST', '/proxies/a/toxics', { type: 'latency', stream: 'sideways' })).toEqual({
+      status: 400,
+      body: { error: 'stream was invalid, can be either upstream or downstream', status: 400 },
+    });
+    expect(await call('POST', '/proxies/a/toxics', { type: 'nope' })).toEqual({ status: 400, body: { error: 'invalid toxic type', status: 400 } });
+    expect(await call('POST', '/proxies/a/toxics', { type: 'bandwidth', attributes: { rate: 10 } })).toMatchObject({ status: 200, body: { name: 'bandwidth_downstream', toxicity: 1 } });
+    expect((await call('POST', '/proxies/a/toxics', { type: 'bandwidth' })).status).toBe(409);
+    expect(await call('PATCH', '/proxies/a/toxics/bandwidth_downstream', { attributes: { rate: 20 }, toxicity: 0.5 })).toMatchObject({ status: 200, body: { attributes: { rate: 20 }, toxicity: 0.5 } });
+    expect((await call('GET', '/proxies/a/toxics')).body).toHaveLength(1);
+    expect(await call('DELETE', '/proxies/a/toxics/bandwidth_downstream')).toEqual({ status: 204, body: undefined });
+    expect((await call('DELETE', '/proxies/a/toxics/bandwidth_downstream')).status).toBe(404);
+    const populated = await call('POST', '/populate', [
+      { name: 'a', listen: '127.0.0.1:0', upstream: `127.0.0.1:${echoPort}` },
+      { name: 'b', listen: '127.0.0.1:0', upstream: `127.0.0.1:${echoPort}`, enabled: false },
+    ]);
+    expect(populated.status).toBe(201);
+    expect(populated.body.proxies.map((p: { name: string; enabled: boolean }) => [p.name, p.enabled])).toEqual([
+      ['a', true],
+      ['b', false],
+    ]);
+    const browser = await fetch(`${api.url}/proxies`, { headers: { 'User-Agent': 'Mozilla/5.0' } });
+    expect(browser.status).toBe(403);
+    expect((await call('DELETE', '/proxies/a')).status).toBe(204);
+    expect((await call('DELETE', '/proxies/b')).status).toBe(204);
+  });
+});
