@@ -13,6 +13,7 @@ import { recoverOrphans } from './restore.js';
 import { prepareNetAction } from './net/hold.js';
 import { isNetAction, type ActionResult, type ChaosEvent, type LifecycleAction, type RestoreResult } from './types.js';
 import { VERSION } from '../common/version.js';
+import { pullImage } from '../registry/index.js';
 
 export interface ExperimentOptions {
   action: LifecycleAction;
@@ -170,7 +171,7 @@ export async function runExperiment(options: ExperimentOptions, deps: Experiment
   if (isNetAction(action)) {
     action = await prepareNetAction(deps.engine, action, report.runId, (message) => emit({ type: 'warning', at: iso(), message }), dryRun);
   } else if (action.kind === 'stress' && action.pullImage && action.image) {
-    await deps.engine.pullImage(action.image);
+    await pullImage(deps.engine, action.image);
   }
   const prepared = { ...options, action };
   report.action = action;

@@ -3,6 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import type { Clock } from '../common/clock.js';
 import { KibokoError } from '../common/errors.js';
 import type { Engine } from '../engine/index.js';
+import { pullImage } from '../registry/index.js';
 import { applyDeploy, type ApplyResult, type DeployEvent } from './apply.js';
 import { loadCompose } from './compose.js';
 import type { PostDeployTests, SystemConfig } from './model.js';
@@ -75,11 +76,13 @@ async function ensureImages(engine: Engine, config: SystemConfig, plan: DeployPl
   for (const image of needed) {
     if (await engine.imageExists(image)) continue;
     try {
-      await engine.pullImage(image);
+      await pullImage(engine, image);
     } catch (cause) {
-      throw new KibokoError('INVALID_ARGUMENT', `image ${image} is not on the engine and could not be pulled: ${(cause as Error).message}`, {
+      // The pull's own cause (unauthorized, no such tag, registry down…) keeps its code and exit status.
+      const code = cause instanceof KibokoError && cause.code !== 'ENGINE_ERROR' && cause.code !== 'INTERNAL' ? cause.code : 'INVALID_ARGUMENT';
+      throw new KibokoError(code, `image ${image} is not on the engine and could not be pulled: ${(cause as Error).message}`, {
         cause,
-        hint: 'build or load the image on this engine (docker build / docker load), or fix the tag',
+        hint: cause instanceof KibokoError && cause.hint ? cause.hint : 'build or load the image on this engine (docker build / docker load), or fix the tag',
       });
     }
   }

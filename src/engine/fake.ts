@@ -212,7 +212,7 @@ export class FakeEngine implements Engine {
 
   async pullImage(ref: string): Promise<void> {
     this.guard('pull', ref);
-    if (!this.images.has(ref)) throw new KibokoError('ENGINE_ERROR', `pull ${ref}: repository does not exist or may require 'docker login'`);
+    if (!this.images.has(ref)) throw new KibokoError('TARGET_NOT_FOUND', `pull ${ref}: repository does not exist or may require 'docker login'`);
   }
 
   async imageExists(ref: string): Promise<boolean> {

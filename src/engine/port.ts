@@ -16,6 +16,7 @@ import type {
   LogsOptions,
   ListOptions,
   NetworkSummary,
+  PullOptions,
   SwarmService,
   SwarmServiceDefinition,
   SwarmTask,
@@ -51,8 +52,12 @@ export interface Engine {
   /** A one-shot resource sample (CPU and memory counters) from the engine. */
   stats(id: string): Promise<ContainerStats>;
   imageExists(ref: string): Promise<boolean>;
-  /** Pulls an image from its registry (resolves when the pull has finished). */
-  pullImage(ref: string, onProgress?: (line: string) => void): Promise<void>;
+  /**
+   * Pulls an image from its registry (resolves when the pull has finished). A failure is one
+   * error per cause: REGISTRY_UNAUTHORIZED, TARGET_NOT_FOUND (repository or tag),
+   * REGISTRY_RATE_LIMITED, REGISTRY_TLS, REGISTRY_UNREACHABLE (5xx, refused, reset), TIMEOUT (stalled).
+   */
+  pullImage(ref: string, onProgress?: (line: string) => void, options?: PullOptions): Promise<void>;
   listImages(labels?: readonly string[]): Promise<ImageSummary[]>;
   removeImage(ref: string, force?: boolean): Promise<void>;
   /** Builds and tags; resolves with the image id. */

@@ -255,6 +255,23 @@ export interface ImageDetails {
   /** Layer diff ids, oldest first (an image built FROM another starts with its layers). */
   layers: readonly string[];
   size: number;
+  /** `repo@sha256:…` per registry the image was pulled from or pushed to (the registry's manifest/index digest). */
+  repoDigests?: readonly string[] | undefined;
+}
+
+/** Credentials the engine passes to a registry for one pull (X-Registry-Auth). */
+export interface RegistryAuth {
+  username?: string | undefined;
+  password?: string | undefined;
+  identitytoken?: string | undefined;
+  serveraddress: string;
+}
+
+export interface PullOptions {
+  auth?: RegistryAuth | undefined;
+  signal?: AbortSignal | undefined;
+  /** Fail (and abort the pull) when the engine reports no progress for this long. */
+  stallTimeoutMs?: number | undefined;
 }
 
 /** Engine events (`docker events`), kiboko's view. */

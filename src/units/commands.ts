@@ -2,6 +2,7 @@ import { invalidArgument, KibokoError, asKibokoError } from '../common/errors.js
 import { parseSignal } from '../common/signals.js';
 import { dockerArgs as deployDockerArgs, expandEnvironment, parseExec, type ExecCommand, type UnitName } from '../deploy/index.js';
 import type { Engine } from '../engine/index.js';
+import { pullImage } from '../registry/index.js';
 
 /**
  * The docker commands fleet units run around their `docker run` (ExecStartPre, ExecStartPost,
@@ -238,7 +239,7 @@ export async function runCommand(engine: Engine, cmd: UnitCommand, ctx: CommandC
       return each(a.containers, (c) => guarded(c, () => engine.stop(c, a.timeoutSeconds ?? 10)));
     case 'pull':
       if (ctx.swarm) return; // every node pulls for its own tasks
-      return engine.pullImage(a.image);
+      return void (await pullImage(engine, a.image));
     case 'network-create':
       if (ctx.swarm || a.driver === 'overlay') await engine.ensureOverlayNetwork(a.name, a.labels);
       else await engine.ensureNetwork(a.name, a.labels);

@@ -9,6 +9,7 @@ import { HASH_LABEL, tryUnitRuntime, UNIT_LABEL, type UnitRuntime } from './cont
 import { localMachine } from './machine.js';
 import { isTemplate } from './name.js';
 import { parseRequirements, placeOnMachine, placementOrder, type LaunchedUnit } from './xfleet.js';
+import { pullImage } from '../registry/index.js';
 
 export { UNIT_LABEL, HASH_LABEL } from './container.js';
 /** Which daemon (state directory) a unit container belongs to, so two daemons never touch each other's units. */
@@ -434,7 +435,7 @@ export class EngineRegistry implements ReconcilingRegistry {
       return (await this.engine.create(spec)).id;
     } catch (err) {
       if (err instanceof KibokoError && err.code === 'TARGET_NOT_FOUND' && !(await this.engine.imageExists(spec.image))) {
-        await this.engine.pullImage(spec.image); // as docker run does
+        await pullImage(this.engine, spec.image); // as docker run does (with the user's registry credentials, retried)
         return (await this.engine.create(spec)).id;
       }
       if (err instanceof KibokoError && err.code === 'CONFLICT') {

@@ -27,13 +27,14 @@ import type {
   ListOptions,
   LogsOptions,
   NetworkSummary,
+  PullOptions,
   RemoveOptions,
   SwarmService,
   SwarmServiceDefinition,
   SwarmTask,
   SwarmUpdateConfig,
 } from '../types.js';
-import { translateEngineError, unreachable } from './errors.js';
+import { classifyPullError, translateEngineError, unreachable } from './errors.js';
 
 /** The newest Engine API version kiboko is written against; older engines are spoken to in theirs. */
 export const MAX_API_VERSION = '1.47';
@@ -370,21 +371,42 @@ export class DockerEngine implements Engine {
     };
   }
 
-  async pullImage(ref: string, onProgress?: (line: string) => void): Promise<void> {
-    await this.call(`pull ${ref}`, async () => {
-      const stream = await this.docker.pull(ref);
-      await new Promise<void>((resolve, reject) =>
-        this.docker.modem.followProgress(
-          stream,
-          (err: Error | null, out: { error?: string }[]) => {
-            const failed = err ?? out.find((o) => o.error);
-            if (failed) reject(new KibokoError('ENGINE_ERROR', `pull ${ref}: ${failed instanceof Error ? failed.message : failed.error}`, { hint: 'check the image name and that the registry is reachable, or build the image locally' }));
-            else resolve();
-          },
-          (e: { status?: string; progress?: string }) => onProgress?.(`${e.status ?? ''} ${e.progress ?? ''}`.trim()),
-        ),
-      );
-    });
+  async pullImage(ref: string, onProgress?: (line: string) => void, options: PullOptions = {}): Promise<void> {
+    const stallMs = options.stallTimeoutMs ?? 0;
+    try {
+      await this.call(`pull ${ref}`, async () => {
+        const stream = (await this.docker.pull(ref, { ...(options.auth ? { authconfig: options.auth } : {}), ...(options.signal ? { abortSignal: options.signal } : {}) })) as NodeJS.ReadableStream & { destroy?: (e?: Error) => void };
+        await new Promise<void>((resolve, reject) => {
+          let timer: NodeJS.Timeout | undefined;
+          const arm = () => {
+            if (!stallMs) return;
+            clearTimeout(timer);
+            timer = setTimeout(() => {
+              stream.destroy?.();
+              reject(new KibokoError('TIMEOUT', `pull ${ref}: no progress from the engine for ${Math.round(stallMs / 1000)}s (the registry stopped answering)`, { hint: 'check that the registry is up and reachable from the engine; raise --pull-timeout for very slow links' }));
+            }, stallMs);
+          };
+          arm();
+          this.docker.modem.followProgress(
+            stream,
+            (err: Error | null, out: { error?: string; errorDetail?: { message?: string } }[]) => {
+              clearTimeout(timer);
+              const failed = err ?? out.find((o) => o.error || o.errorDetail);
+              if (failed) reject(classifyPullError(ref, failed instanceof Error ? failed.message : (failed.errorDetail?.message ?? failed.error ?? 'unknown error'), failed));
+              else resolve();
+            },
+            (e: { status?: string; progress?: string; id?: string }) => {
+              arm();
+              onProgress?.(`${e.id ? `${e.id}: ` : ''}${e.status ?? ''} ${e.progress ?? ''}`.trim());
+            },
+          );
+        });
+      });
+    } catch (err) {
+      // Errors the engine answers before streaming (404 manifest unknown, 500 unauthorized…) get the same causes.
+      if (err instanceof KibokoError && (err.code === 'ENGINE_ERROR' || err.code === 'TARGET_NOT_FOUND')) throw classifyPullError(ref, err.message, err);
+      throw err;
+    }
   }
 
   async imageExists(ref: string): Promise<boolean> {
@@ -484,6 +506,7 @@ export class DockerEngine implements Engine {
       onBuild: i.Config?.OnBuild ?? [],
       layers: i.RootFS?.Layers ?? [],
       size: i.Size ?? 0,
+      repoDigests: i.RepoDigests ?? [],
     };
   }
 
@@ -752,6 +775,7 @@ function listContextFiles(dir: string): string[] {
 interface RawImage {
   Id: string;
   RepoTags?: string[] | null;
+  RepoDigests?: string[] | null;
   Created: string;
   Parent?: string;
   Size?: number;

@@ -67,3 +67,38 @@ function cleanModemMessage(message: string | undefined): string {
   if (!message) return 'unknown error';
   return message.replace(/^\(HTTP code \d+\) [^-]+- /, '').trim();
 }
+
+/**
+ * One cause per failed pull, from the engine's message (the engine talks to the registry, so its
+ * words are all there is): unauthorized, not found (repository or tag), rate limited, TLS,
+ * a failing or unreachable registry.
+ */
+export function classifyPullError(ref: string, message: string, cause?: unknown): KibokoError {
+  const m = message.replace(/^pull [^:]+: /, '').replace(/^\(HTTP code \d+\) [^-]+- /, '').trim();
+  const details = { image: ref, engineMessage: m.slice(0, 500) };
+  if (/toomanyrequests|rate limit|429 Too Many Requests/i.test(m)) {
+    return new KibokoError('REGISTRY_RATE_LIMITED', `pull ${ref}: the registry rate-limits pulls: ${m}`, { cause, details, hint: 'wait for the limit to reset, or log in (docker login) for a higher limit' });
+  }
+  if (/x509|certificate|tls: /i.test(m) && !/TLS handshake timeout/i.test(m)) {
+    return new KibokoError('REGISTRY_TLS', `pull ${ref}: the engine does not trust the registry's certificate: ${m}`, { cause, details, hint: "put the registry's CA in /etc/docker/certs.d/<host:port>/ca.crt on the engine's host" });
+  }
+  if (/unauthorized|authentication required|no basic auth credentials|denied: |incorrect username or password/i.test(m) && !/repository does not exist/i.test(m)) {
+    return new KibokoError('REGISTRY_UNAUTHORIZED', `pull ${ref}: the registry refused the credentials: ${m}`, { cause, details, hint: 'check the user and password (docker login <registry>, or --registry-user/--registry-password)' });
+  }
+  if (/manifest unknown|manifest for .* not found|not found: manifest/i.test(m)) {
+    return new KibokoError('TARGET_NOT_FOUND', `pull ${ref}: the registry has no such tag: ${m}`, { cause, details, hint: 'check the tag (kiboko watch tags <image> lists them)' });
+  }
+  if (/repository does not exist|name unknown|repository .* not found|pull access denied/i.test(m)) {
+    return new KibokoError('TARGET_NOT_FOUND', `pull ${ref}: no such repository (or no access to it): ${m}`, { cause, details, hint: 'check the repository name, and log in if it is private' });
+  }
+  if (/\b5\d\d\b|Service Unavailable|Bad Gateway|Gateway Time-?out|Internal Server Error/i.test(m)) {
+    return new KibokoError('REGISTRY_UNREACHABLE', `pull ${ref}: the registry is failing: ${m}`, { cause, details: { ...details, transient: true }, hint: 'try again later' });
+  }
+  if (/timeout|deadline exceeded|i\/o timeout/i.test(m)) {
+    return new KibokoError('TIMEOUT', `pull ${ref}: the registry did not answer in time: ${m}`, { cause, details: { ...details, transient: true }, hint: 'check that the registry is up and reachable from the engine' });
+  }
+  if (/connection refused|connection reset|no such host|network is unreachable|EOF|dial tcp|server misbehaving/i.test(m)) {
+    return new KibokoError('REGISTRY_UNREACHABLE', `pull ${ref}: the engine cannot reach the registry: ${m}`, { cause, details: { ...details, transient: true }, hint: 'check the registry address and that it runs and is reachable from the engine' });
+  }
+  return new KibokoError('ENGINE_ERROR', `pull ${ref}: ${m}`, { cause, details, hint: 'check the image name and that the registry is reachable, or build the image locally' });
+}
