@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
 import { asKibokoError, EXIT_CODES, KibokoError } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
+import { applyHelp } from './help.js';
 
 /**
  * The CLI edge: parse, call the library, print. Errors are caught here once and printed as one
@@ -20,21 +21,14 @@ export async function main(argv: string[]): Promise<number> {
       return run(cmd, args);
     },
   });
-  program.exitOverride();
-  program.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
-  for (const sub of allCommands(program)) {
-    sub.exitOverride();
-    sub.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
-  }
+  const help = applyHelp(program);
   try {
     await program.parseAsync(normalizeBoolFlags(argv), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      const where = commandPath(argv);
-      const message = err.message.replace(/^error: /, '');
-      const code = report(new KibokoError('INVALID_ARGUMENT', message, { hint: `see \`kiboko ${where}--help\`` }), json);
+      const code = report(help.usageError(err), json);
       // lifecycle and test have typed exit codes where 2 means "not declared": usage errors are 3 there.
       return TYPED_EXIT_COMMANDS.has(argv.find((a) => !a.startsWith('-')) ?? '') ? 3 : code;
     }
@@ -52,22 +46,6 @@ function report(err: KibokoError, json: boolean): number {
     if (err.code === 'INTERNAL' && err.cause instanceof Error && process.env.KIBOKO_DEBUG) process.stderr.write(`${err.cause.stack}\n`);
   }
   return EXIT_CODES[err.code];
-}
-
-function allCommands(cmd: import('commander').Command): import('commander').Command[] {
-  return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
-}
-
-/** `chaos kill ` from the argv, to point the user at the right --help. */
-function commandPath(argv: string[]): string {
-  const words: string[] = [];
-  for (const a of argv) {
-    if (a.startsWith('-')) continue;
-    if (words.length === 0 && a !== 'chaos') break;
-    words.push(a);
-    if (words.length === 2) break;
-  }
-  return words.length ? `${words.join(' ')} ` : '';
 }
 
 export { VERSION };
