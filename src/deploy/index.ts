@@ -1,5 +1,5 @@
 export type * from './model.js';
-export { DEFAULT_UPDATE, DEFAULT_ROLLBACK, newService } from './model.js';
+export { DEFAULT_UPDATE, DEFAULT_ROLLBACK, newService, secretValue, withSecretValue } from './model.js';
 export { configHash, containerConfig, describeChanges, canonicalJson, type ContainerConfig } from './hash.js';
 export { parseImageRef, parseBuildTag, compareBuildTags, resolveImage, setTagInComposeFile, parseTagPolicy, formatTagPolicy, checkTagPolicy, parseSemver, compareSemver } from './tags.js';
 export { observeProject, type ObservedReplica } from './observe.js';
