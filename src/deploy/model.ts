@@ -18,6 +18,15 @@ export interface VolumeMount {
   target: string;
   type: 'volume' | 'bind' | 'anonymous';
   readOnly: boolean;
+  /** Set only when written (so older specs hash the same): bind propagation, SELinux relabel, … */
+  propagation?: 'shared' | 'slave' | 'private' | 'rshared' | 'rslave' | 'rprivate' | undefined;
+  selinux?: 'z' | 'Z' | undefined;
+  /** A named volume is not filled from the image's content. */
+  nocopy?: boolean | undefined;
+  /** Mount only this folder of the volume. */
+  subpath?: string | undefined;
+  /** false: fail when a bind source is missing instead of creating it. */
+  createHostPath?: boolean | undefined;
 }
 
 export interface Healthcheck {
@@ -325,6 +334,8 @@ export interface ServiceSpec {
   healthcheck?: Healthcheck | undefined;
   dependsOn: readonly { service: string; condition: DependsCondition }[];
   restart: 'no' | 'always' | 'on-failure' | 'unless-stopped';
+  /** `restart: on-failure:N`: at most N restarts (set only when written). */
+  restartMaxRetries?: number | undefined;
   user?: string | undefined;
   workingDir?: string | undefined;
   stopSignal?: string | undefined;

@@ -4,7 +4,7 @@ import type { Clock } from '../common/clock.js';
 import { KibokoError } from '../common/errors.js';
 import type { Engine } from '../engine/index.js';
 import { applyDeploy, type ApplyResult, type DeployEvent } from './apply.js';
-import { loadCompose } from './compose.js';
+import { loadCompose } from './compose/index.js';
 import type { PostDeployTests, SystemConfig } from './model.js';
 import { observeProject } from './observe.js';
 import { planDeploy, type DeployPlan } from './plan.js';
