@@ -34,6 +34,28 @@ describe('configHash', () => {
     expect(configHash(reversedKeys(s) as ServiceSpec)).toBe(configHash(s));
   });
 
+  it('is unchanged for a spec that uses none of the Compose keys added later (existing deployments are not recreated)', () => {
+    // Computed by the hash of fff78a1, before build/secrets/capabilities/… joined the model.
+    const s = newService('web', 'repo/web:1', {
+      environment: { A: '1', B: '2' },
+      ports: [{ target: 80, protocol: 'tcp' }],
+      volumes: [{ source: 'data', target: '/data', type: 'volume', readOnly: false }],
+      networks: ['default', 'back'],
+      labels: { tier: 'web' },
+      healthcheck: { test: ['CMD', 'true'], intervalMs: 1000 },
+      restart: 'always',
+      user: '1000',
+    });
+    expect(configHash(s)).toBe('4347846d23bcf16eb48abacb08561ed1e6e5147f75b0e370b7f0ff27d60203e5');
+    expect(configHash({ ...s, capAdd: undefined, networkSettings: undefined, deploy: undefined })).toBe(configHash(s));
+  });
+
+  it('changes when a newer Compose key is set, but not for build or pull_policy (compose leaves them out too)', () => {
+    expect(configHash(svc({ capAdd: ['NET_ADMIN'] }))).not.toBe(base);
+    expect(configHash(svc({ networkSettings: { back: { aliases: ['api'] } } }))).not.toBe(base);
+    expect(configHash(svc({ build: { context: '/src/web' }, pullPolicy: 'build' }))).toBe(base);
+  });
+
   it('is the same for the service and its container config', () => {
     expect(configHash(containerConfig(svc()))).toBe(base);
   });

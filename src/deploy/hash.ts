@@ -3,14 +3,20 @@ import type { ServiceSpec } from './model.js';
 
 /**
  * The part of a service that, when changed, requires new containers. Like compose's config hash,
- * replica count and rollout settings are left out: scaling never recreates containers.
+ * replica count, rollout settings, `build` and `pull_policy` are left out: scaling never
+ * recreates containers, and a rebuild shows as a new image. Optional keys that are unset are
+ * dropped by canonicalJson, so keys added to the model never change the hash of a spec that
+ * does not use them.
  */
-export type ContainerConfig = Omit<ServiceSpec, 'replicas' | 'update' | 'rollback' | 'tagPolicy' | 'origin' | 'dependsOn' | 'templates' | 'gate'>;
+export type ContainerConfig = Omit<
+  ServiceSpec,
+  'replicas' | 'update' | 'rollback' | 'tagPolicy' | 'origin' | 'dependsOn' | 'templates' | 'gate' | 'build' | 'pullPolicy'
+>;
 
 export function containerConfig(s: ServiceSpec): ContainerConfig {
   // Config templates are rendered into running containers, and a deploy gate is a rollout
   // setting: changing either never needs new containers.
-  const { replicas: _r, update: _u, rollback: _b, tagPolicy: _t, origin: _o, dependsOn: _d, templates: _c, gate: _g, ...rest } = s;
+  const { replicas: _r, update: _u, rollback: _b, tagPolicy: _t, origin: _o, dependsOn: _d, templates: _c, gate: _g, build: _bu, pullPolicy: _p, ...rest } = s;
   return rest;
 }
 

@@ -1,5 +1,5 @@
 export type * from './model.js';
-export { DEFAULT_UPDATE, DEFAULT_ROLLBACK, newService } from './model.js';
+export { DEFAULT_UPDATE, DEFAULT_ROLLBACK, newService, secretValue, withSecretValue } from './model.js';
 export { configHash, containerConfig, describeChanges, canonicalJson, type ContainerConfig } from './hash.js';
 export { parseImageRef, parseBuildTag, compareBuildTags, resolveImage, setTagInComposeFile, parseTagPolicy, formatTagPolicy, checkTagPolicy, parseSemver, compareSemver } from './tags.js';
 export { observeProject, type ObservedReplica } from './observe.js';
@@ -8,7 +8,7 @@ export { applyDeploy, type ApplyResult, type DeployEvent, type ServiceResult, ty
 export { DeployStore, type Revision, type RevisionOutcome } from './store.js';
 export { loadConfiguration, resolveConfiguration, planProject, deployProject, rollbackProject, useSwarm, requiredTests, type DeployRun, type LoadOptions, type EngineMode } from './run.js';
 export { toSwarmDefinition, planSwarm, applySwarm, observeSwarm, swarmServiceName } from './swarm.js';
-export { loadCompose } from './compose.js';
+export { loadCompose, parseCompose, renderConfig, formatComposeProblem, type ComposeOptions, type ComposeWarning, type ComposeProblem } from './compose/index.js';
 export { parseGitSource, checkoutGitSource, type GitSource } from './source.js';
 export { loadUnitFolder, dockerArgs, systemdRestart } from './units.js';
 export { parseUnitFile, serialize as serializeUnit, toOptions, fromOptions, parseExec, parseUnitName, expandSpecifiers, type UnitFile } from './unitfile.js';

@@ -18,6 +18,15 @@ export interface VolumeMount {
   target: string;
   type: 'volume' | 'bind' | 'anonymous';
   readOnly: boolean;
+  /** Set only when written (so older specs hash the same): bind propagation, SELinux relabel, … */
+  propagation?: 'shared' | 'slave' | 'private' | 'rshared' | 'rslave' | 'rprivate' | undefined;
+  selinux?: 'z' | 'Z' | undefined;
+  /** A named volume is not filled from the image's content. */
+  nocopy?: boolean | undefined;
+  /** Mount only this folder of the volume. */
+  subpath?: string | undefined;
+  /** false: fail when a bind source is missing instead of creating it. */
+  createHostPath?: boolean | undefined;
 }
 
 export interface Healthcheck {
@@ -92,6 +101,225 @@ export interface PostDeployTests {
   timeoutMs?: number | undefined;
 }
 
+// ——— Compose Specification keys one engine honours (all optional: unset keys never reach the hash) ———
+
+/** `build:` as the Engine API's /build takes it. Paths are absolute once loaded. */
+export interface BuildSpec {
+  /** Absolute folder, or a git/https URL the engine fetches itself. */
+  context: string;
+  /** Relative to the context, as compose writes it (default `Dockerfile`); absent with dockerfileInline. */
+  dockerfile?: string | undefined;
+  dockerfileInline?: string | undefined;
+  args?: Readonly<Record<string, string>> | undefined;
+  target?: string | undefined;
+  labels?: Readonly<Record<string, string>> | undefined;
+  cacheFrom?: readonly string[] | undefined;
+  /** Network for RUN steps (`host`, `none`, or a network name). */
+  network?: string | undefined;
+  shmSizeBytes?: number | undefined;
+  /** `host:ip`, as the engine takes them. */
+  extraHosts?: readonly string[] | undefined;
+  /** At most one: the engine's builder builds one platform per build. */
+  platforms?: readonly string[] | undefined;
+  /** Further tags for the built image (besides `image:`). */
+  tags?: readonly string[] | undefined;
+  noCache?: boolean | undefined;
+  /** Always pull the base images. */
+  pull?: boolean | undefined;
+  ulimits?: Readonly<Record<string, Ulimit>> | undefined;
+  isolation?: string | undefined;
+}
+
+/** compose's pull_policy; `refresh` pulls when the local image is older than `everyMs` (daily, weekly, every_12h). */
+export type PullPolicy = 'always' | 'never' | 'missing' | 'build' | { refresh: { everyMs: number } };
+
+/** A service's `secrets:`/`configs:` entry, with compose's defaults applied (target /run/secrets/<source>, or /<source>). */
+export interface FileRef {
+  /** Name of the top-level secret/config. */
+  source: string;
+  /** Absolute path in the container. */
+  target: string;
+  uid?: string | undefined;
+  gid?: string | undefined;
+  /** Permission bits (e.g. 0o444). */
+  mode?: number | undefined;
+}
+
+export interface Ulimit {
+  soft: number;
+  hard: number;
+}
+
+export interface LoggingConfig {
+  driver?: string | undefined;
+  options?: Readonly<Record<string, string>> | undefined;
+}
+
+/** `devices:` entry: `/dev/host[:/dev/container[:rwm]]`, or a CDI name (`vendor.com/class=name`) as source with no target. */
+export interface DeviceMapping {
+  source: string;
+  target?: string | undefined;
+  permissions?: string | undefined;
+}
+
+/** A device request (`deploy.resources.reservations.devices`, `gpus:`). */
+export interface DeviceRequest {
+  capabilities: readonly string[];
+  driver?: string | undefined;
+  /** -1 for `all`. */
+  count?: number | undefined;
+  deviceIds?: readonly string[] | undefined;
+  options?: Readonly<Record<string, string>> | undefined;
+}
+
+/** The service-level resource keys (mem_limit, cpus, …), as docker run takes them. */
+export interface ContainerResources {
+  memoryBytes?: number | undefined;
+  /** memswap_limit; -1 for unlimited swap. */
+  memorySwapBytes?: number | undefined;
+  memoryReservationBytes?: number | undefined;
+  memSwappiness?: number | undefined;
+  /** Fractional CPUs (`cpus: 1.5`). */
+  cpus?: number | undefined;
+  cpuShares?: number | undefined;
+  cpuset?: string | undefined;
+  cpuQuota?: number | undefined;
+  cpuPeriod?: number | undefined;
+  cpuRtPeriod?: number | undefined;
+  cpuRtRuntime?: number | undefined;
+  cpuCount?: number | undefined;
+  cpuPercent?: number | undefined;
+  pidsLimit?: number | undefined;
+  oomKillDisable?: boolean | undefined;
+  oomScoreAdj?: number | undefined;
+  blkioWeight?: number | undefined;
+}
+
+/** `deploy.resources.limits` / `reservations`. On one engine compose applies limits over the service-level keys. */
+export interface ResourceSet {
+  cpus?: number | undefined;
+  memoryBytes?: number | undefined;
+  pids?: number | undefined;
+  /** Reservations only. */
+  devices?: readonly DeviceRequest[] | undefined;
+  /** Reservations only (Swarm generic resources: kind → value). */
+  genericResources?: readonly { kind: string; value: string | number }[] | undefined;
+}
+
+export interface RestartPolicy {
+  condition: 'none' | 'on-failure' | 'any';
+  delayMs?: number | undefined;
+  maxAttempts?: number | undefined;
+  windowMs?: number | undefined;
+}
+
+export interface Placement {
+  constraints?: readonly string[] | undefined;
+  /** `spread=node.labels.zone` descriptors. */
+  preferences?: readonly { spread: string }[] | undefined;
+  maxReplicasPerNode?: number | undefined;
+}
+
+/** The `deploy:` keys besides replicas/update_config/rollback_config (which have their own fields). */
+export interface DeploySettings {
+  mode?: 'replicated' | 'global' | 'replicated-job' | 'global-job' | undefined;
+  resources?: { limits?: ResourceSet | undefined; reservations?: ResourceSet | undefined } | undefined;
+  restartPolicy?: RestartPolicy | undefined;
+  placement?: Placement | undefined;
+  /** Labels of the Swarm service (not of its containers). */
+  labels?: Readonly<Record<string, string>> | undefined;
+  endpointMode?: 'vip' | 'dnsrr' | undefined;
+}
+
+/** `post_start` / `pre_stop` hook: a command run inside the container. */
+export interface LifecycleHook {
+  command: readonly string[];
+  user?: string | undefined;
+  privileged?: boolean | undefined;
+  workingDir?: string | undefined;
+  environment?: Readonly<Record<string, string>> | undefined;
+}
+
+/** A service's settings on one of its networks (`networks: { back: { aliases: [...] } }`). */
+export interface ServiceNetwork {
+  aliases?: readonly string[] | undefined;
+  ipv4Address?: string | undefined;
+  ipv6Address?: string | undefined;
+  linkLocalIps?: readonly string[] | undefined;
+  macAddress?: string | undefined;
+  driverOpts?: Readonly<Record<string, string>> | undefined;
+  /** Order of attachment: higher first (compose's `priority`). */
+  priority?: number | undefined;
+  /** Which network gives the default route (compose's `gw_priority`). */
+  gwPriority?: number | undefined;
+}
+
+export interface IpamConfig {
+  driver?: string | undefined;
+  config?: readonly { subnet?: string | undefined; ipRange?: string | undefined; gateway?: string | undefined; auxAddresses?: Readonly<Record<string, string>> | undefined }[] | undefined;
+  options?: Readonly<Record<string, string>> | undefined;
+}
+
+/** A top-level network, normalised as `docker compose config` prints it: `name` is the engine's name. */
+export interface NetworkDefinition {
+  /** Engine name: `<project>_<key>` unless `name:` is set or it is external (then the key). */
+  name: string;
+  driver?: string | undefined;
+  driverOpts?: Readonly<Record<string, string>> | undefined;
+  ipam?: IpamConfig | undefined;
+  internal?: boolean | undefined;
+  attachable?: boolean | undefined;
+  enableIpv4?: boolean | undefined;
+  enableIpv6?: boolean | undefined;
+  /** Created elsewhere: kiboko only checks it exists, never creates or removes it. */
+  external?: boolean | undefined;
+  labels?: Readonly<Record<string, string>> | undefined;
+}
+
+/** A top-level volume, normalised like NetworkDefinition. */
+export interface VolumeDefinition {
+  name: string;
+  driver?: string | undefined;
+  driverOpts?: Readonly<Record<string, string>> | undefined;
+  external?: boolean | undefined;
+  labels?: Readonly<Record<string, string>> | undefined;
+}
+
+/**
+ * A top-level secret or config. Exactly one source: `file` (absolute path), `environment`
+ * (a variable name, resolved when loading), `content` (configs only), or `external` (exists on
+ * the Swarm under `name`).
+ */
+export interface FileObjectDefinition {
+  /** Engine (Swarm) name: `<project>_<key>` unless `name:` is set or it is external. */
+  name: string;
+  file?: string | undefined;
+  environment?: string | undefined;
+  content?: string | undefined;
+  external?: boolean | undefined;
+  labels?: Readonly<Record<string, string>> | undefined;
+  driver?: string | undefined;
+  driverOpts?: Readonly<Record<string, string>> | undefined;
+  templateDriver?: string | undefined;
+  /**
+   * The value of `environment` when loaded. Not enumerable: it never reaches JSON (the deploy
+   * history, labels, `deploy config`); a configuration read back from the history lacks it.
+   * Read it with secretValue().
+   */
+  readonly value?: string | undefined;
+}
+
+/** The value of an environment-sourced secret/config, when the configuration was just loaded. */
+export function secretValue(def: FileObjectDefinition): string | undefined {
+  return def.environment !== undefined ? def.value : def.content;
+}
+
+/** Attaches an environment-sourced value without making it enumerable (see FileObjectDefinition.value). */
+export function withSecretValue<T extends FileObjectDefinition>(def: T, value: string | undefined): T {
+  if (value !== undefined) Object.defineProperty(def, 'value', { value, enumerable: false, writable: false });
+  return def;
+}
+
 export interface ServiceSpec {
   name: string;
   /** Image reference as written (`repo/name:tag`). */
@@ -106,6 +334,8 @@ export interface ServiceSpec {
   healthcheck?: Healthcheck | undefined;
   dependsOn: readonly { service: string; condition: DependsCondition }[];
   restart: 'no' | 'always' | 'on-failure' | 'unless-stopped';
+  /** `restart: on-failure:N`: at most N restarts (set only when written). */
+  restartMaxRetries?: number | undefined;
   user?: string | undefined;
   workingDir?: string | undefined;
   stopSignal?: string | undefined;
@@ -120,6 +350,67 @@ export interface ServiceSpec {
   gate?: DeployGate | undefined;
   /** Where the service was declared, for messages (`compose.yaml:12`). */
   origin?: { file: string; line?: number | undefined } | undefined;
+
+  // Compose keys below are set only when the file uses them, so they never change the hash of older specs.
+  build?: BuildSpec | undefined;
+  pullPolicy?: PullPolicy | undefined;
+  /** Target platform (`linux/arm64`). */
+  platform?: string | undefined;
+  containerName?: string | undefined;
+  secrets?: readonly FileRef[] | undefined;
+  configs?: readonly FileRef[] | undefined;
+  /** Per-network settings, keyed by names in `networks` (only networks that have any). */
+  networkSettings?: Readonly<Record<string, ServiceNetwork>> | undefined;
+  /** `host`, `none`, `bridge`, `service:<name>` or `container:<name>`; then `networks` is empty. */
+  networkMode?: string | undefined;
+  hostname?: string | undefined;
+  domainname?: string | undefined;
+  macAddress?: string | undefined;
+  /** Container ports exposed without publishing (`expose:`), as `port[/proto]`. */
+  expose?: readonly string[] | undefined;
+  capAdd?: readonly string[] | undefined;
+  capDrop?: readonly string[] | undefined;
+  privileged?: boolean | undefined;
+  runtime?: string | undefined;
+  sysctls?: Readonly<Record<string, string>> | undefined;
+  ulimits?: Readonly<Record<string, Ulimit>> | undefined;
+  logging?: LoggingConfig | undefined;
+  devices?: readonly DeviceMapping[] | undefined;
+  deviceCgroupRules?: readonly string[] | undefined;
+  /** `gpus:` as device requests. */
+  gpus?: readonly DeviceRequest[] | undefined;
+  /** tmpfs mounts: container path → mount options (`size=65536,mode=1777`, '' for none); long-syntax tmpfs volumes land here too. */
+  tmpfs?: Readonly<Record<string, string>> | undefined;
+  readOnly?: boolean | undefined;
+  tty?: boolean | undefined;
+  stdinOpen?: boolean | undefined;
+  init?: boolean | undefined;
+  ipc?: string | undefined;
+  pid?: string | undefined;
+  uts?: string | undefined;
+  usernsMode?: string | undefined;
+  cgroup?: 'host' | 'private' | undefined;
+  cgroupParent?: string | undefined;
+  dns?: readonly string[] | undefined;
+  dnsSearch?: readonly string[] | undefined;
+  dnsOpt?: readonly string[] | undefined;
+  /** `host:ip`, as the engine takes them. */
+  extraHosts?: readonly string[] | undefined;
+  /** `service[:alias]`. */
+  links?: readonly string[] | undefined;
+  /** `container[:alias]`. */
+  externalLinks?: readonly string[] | undefined;
+  /** `service:<name>[:ro|rw]` or `container:<name>[:ro|rw]`, normalised with the prefix. */
+  volumesFrom?: readonly string[] | undefined;
+  securityOpt?: readonly string[] | undefined;
+  shmSizeBytes?: number | undefined;
+  groupAdd?: readonly string[] | undefined;
+  storageOpt?: Readonly<Record<string, string>> | undefined;
+  annotations?: Readonly<Record<string, string>> | undefined;
+  resources?: ContainerResources | undefined;
+  deploy?: DeploySettings | undefined;
+  postStart?: readonly LifecycleHook[] | undefined;
+  preStop?: readonly LifecycleHook[] | undefined;
 }
 
 export interface SystemConfig {
@@ -134,6 +425,17 @@ export interface SystemConfig {
   sources: readonly string[];
   /** `x-kiboko.post_deploy_tests`: tests the project must pass after a deploy. */
   postDeployTests?: PostDeployTests | undefined;
+  /** The project folder (the first compose file's, or `--project-directory`): relative paths start here. */
+  projectDir?: string | undefined;
+  /**
+   * Top-level networks with their settings, keyed as in the file (`networks` lists the same keys
+   * but `default`); `default` is here when the file configures it or a service uses it.
+   */
+  networkDefinitions?: Readonly<Record<string, NetworkDefinition>> | undefined;
+  /** Top-level volumes with their settings, keyed like `volumes`. */
+  volumeDefinitions?: Readonly<Record<string, VolumeDefinition>> | undefined;
+  secrets?: Readonly<Record<string, FileObjectDefinition>> | undefined;
+  configs?: Readonly<Record<string, FileObjectDefinition>> | undefined;
 }
 
 /**

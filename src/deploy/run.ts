@@ -5,7 +5,7 @@ import { KibokoError } from '../common/errors.js';
 import type { Engine } from '../engine/index.js';
 import { pullImage } from '../registry/index.js';
 import { applyDeploy, type ApplyResult, type DeployEvent } from './apply.js';
-import { loadCompose } from './compose.js';
+import { loadCompose } from './compose/index.js';
 import type { PostDeployTests, SystemConfig } from './model.js';
 import { observeProject } from './observe.js';
 import { planDeploy, type DeployPlan } from './plan.js';

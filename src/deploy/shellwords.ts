@@ -99,9 +99,10 @@ const OPS = [':-', ':?', ':+', '-', '?', '+'] as const;
  * `${VAR-default}` (unset), `${VAR:?message}`, `${VAR?message}`, `${VAR:+alt}`, `${VAR+alt}`,
  * nested in defaults (`${A:-${B}}`), and `$$` for a literal `$`. An unset variable becomes ''.
  * Like compose, any other `$` (`$1`, a trailing `$`, `${}`) is an invalid template. Unlike
- * compose, a default is only evaluated when it is used.
+ * compose, a default is only evaluated when it is used. `onUnset` hears each unset variable that
+ * became '' for want of a default (compose warns about those).
  */
-export function interpolate(text: string, lookup: Lookup): string {
+export function interpolate(text: string, lookup: Lookup, onUnset?: (name: string) => void): string {
   let out = '';
   let i = 0;
   while (i < text.length) {
@@ -118,13 +119,15 @@ export function interpolate(text: string, lookup: Lookup): string {
     } else if (next === '{') {
       const close = closingBrace(text, dollar + 2);
       if (close < 0) throw invalidTemplate(text, 'an unclosed ${');
-      out += substituteBraced(text.slice(dollar + 2, close), lookup, text);
+      out += substituteBraced(text.slice(dollar + 2, close), lookup, text, onUnset);
       i = close + 1;
     } else {
       NAME.lastIndex = dollar + 1;
       const m = NAME.exec(text);
       if (!m) throw invalidTemplate(text, `a '$' not followed by a variable name`);
-      out += lookup(m[0]) ?? '';
+      const value = lookup(m[0]);
+      if (value === undefined) onUnset?.(m[0]);
+      out += value ?? '';
       i = dollar + 1 + m[0].length;
     }
   }
@@ -143,17 +146,20 @@ function closingBrace(text: string, from: number): number {
   return -1;
 }
 
-function substituteBraced(body: string, lookup: Lookup, whole: string): string {
+function substituteBraced(body: string, lookup: Lookup, whole: string, onUnset?: (name: string) => void): string {
   NAME.lastIndex = 0;
   const m = NAME.exec(body);
   if (!m) throw invalidTemplate(whole, `\${${body}} is not a variable name`);
   const name = m[0];
   const rest = body.slice(name.length);
   const value = lookup(name);
-  if (rest === '') return value ?? '';
+  if (rest === '') {
+    if (value === undefined) onUnset?.(name);
+    return value ?? '';
+  }
   const op = OPS.find((o) => rest.startsWith(o));
   if (!op) throw invalidTemplate(whole, `\${${body}} has an unknown operator (use :- - :? ? :+ +)`);
-  const arg = () => interpolate(rest.slice(op.length), lookup);
+  const arg = () => interpolate(rest.slice(op.length), lookup, onUnset);
   const empty = value === undefined || value === '';
   switch (op) {
     case ':-':

@@ -135,6 +135,78 @@ export function engineContract(name: string, make: () => Promise<ContractSubject
       expect((await s.engine.inspect(id)).status).toBe('exited');
     });
 
+    it('carries every HostConfig/Config setting a deploy sets to the engine and reads them back (inspectSpec)', async () => {
+      const tag = Math.random().toString(16).slice(2, 8);
+      const net = `kiboko-contract-net-${tag}`;
+      const subnet = `10.213.${Math.floor(Math.random() * 250) + 1}.0/24`;
+      const name = `${cname}-full`;
+      try {
+        await s.engine.ensureNetwork(net, { [s.label[0]]: s.label[1] }, { internal: true, ipam: { config: [{ subnet }] }, driverOpts: { 'com.docker.network.bridge.enable_icc': 'true' } });
+        const n = await s.engine.inspectNetwork(net);
+        expect(n.internal).toBe(true);
+        expect(n.ipam?.config?.[0]?.subnet).toBe(subnet);
+        expect(n.labels[s.label[0]]).toBe(s.label[1]);
+        const ip = subnet.replace('.0/24', '.77');
+        const spec = {
+          image: s.image,
+          name,
+          cmd: ['sleep', '3600'],
+          labels: { [s.label[0]]: s.label[1] },
+          networks: [{ name: net, aliases: ['full', 'full-alias'], ipv4Address: ip }],
+          capAdd: ['NET_ADMIN'],
+          capDrop: ['MKNOD'],
+          hostname: 'full-host',
+          domainname: 'example.test',
+          sysctls: { 'net.ipv4.ip_unprivileged_port_start': '80' },
+          ulimits: [{ name: 'nofile', soft: 1024, hard: 2048 }],
+          logConfig: { driver: 'json-file', options: { 'max-size': '1m' } },
+          devices: [{ pathOnHost: '/dev/null', pathInContainer: '/dev/kiboko-null', cgroupPermissions: 'rwm' }],
+          tmpfs: { '/run/kiboko': 'size=1m' },
+          readonlyRootfs: true,
+          tty: true,
+          openStdin: true,
+          init: true,
+          ipcMode: 'private',
+          dns: ['192.0.2.53'],
+          dnsSearch: ['example.test'],
+          dnsOptions: ['ndots:2'],
+          extraHosts: ['db.example.test:192.0.2.10'],
+          securityOpt: ['no-new-privileges'],
+          shmSize: 128 * 1024 * 1024,
+          memory: 64 * 1024 * 1024,
+          memoryReservation: 32 * 1024 * 1024,
+          nanoCpus: 500_000_000,
+          cpuShares: 512,
+          pidsLimit: 100,
+          stopTimeout: 3,
+          restartPolicy: { name: 'on-failure' as const, maximumRetryCount: 3 },
+        };
+        await s.engine.create(spec);
+        const back = await s.engine.inspectSpec(name);
+        const { networks, ...rest } = spec;
+        expect(back).toMatchObject(rest);
+        expect(back.networks?.find((x) => x.name === net)).toMatchObject({ ipv4Address: ip });
+        expect(back.networks?.find((x) => x.name === net)?.aliases).toEqual(expect.arrayContaining(networks[0]!.aliases));
+        await s.engine.rename(name, `${name}-renamed`);
+        expect((await s.engine.inspect(`${name}-renamed`)).name).toBe(`${name}-renamed`);
+        expect(await code(s.engine.inspect(name))).toBe('TARGET_NOT_FOUND');
+      } finally {
+        await s.engine.remove(`${name}-renamed`, { force: true }).catch(() => undefined);
+        await s.engine.remove(name, { force: true }).catch(() => undefined);
+        await s.engine.removeNetwork(net).catch(() => undefined);
+      }
+    });
+
+    it('creates volumes with labels and lists them by label', async () => {
+      const vol = `kiboko-contract-vol-${Math.random().toString(16).slice(2, 8)}`;
+      try {
+        await s.engine.ensureVolume(vol, { [s.label[0]]: s.label[1], role: 'contract-vol' }, { driver: 'local' });
+        expect((await s.engine.listVolumes([`${s.label[0]}=${s.label[1]}`, 'role=contract-vol'])).map((v) => v.name)).toEqual([vol]);
+      } finally {
+        await s.engine.removeVolume(vol).catch(() => undefined);
+      }
+    });
+
     it('removes it; afterwards every call is TARGET_NOT_FOUND', async () => {
       await s.engine.remove(id, { force: true });
       expect(await code(s.engine.inspect(id))).toBe('TARGET_NOT_FOUND');

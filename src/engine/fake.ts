@@ -19,7 +19,14 @@ import type {
   EventsOptions,
   ImageDetails,
   ImageSummary,
+  EndpointSpec,
+  LogChunk,
   LogsOptions,
+  NetworkDetails,
+  NetworkOptions,
+  SwarmObject,
+  VolumeOptions,
+  VolumeSummary,
   ListOptions,
   NetworkSummary,
   RemoveOptions,
@@ -32,6 +39,9 @@ interface FakeContainer extends ContainerDetails {
   files: Map<string, { content: Buffer; mode: number }>;
   logText: string;
   spec?: ContainerSpec | undefined;
+  /** Networks joined after create, with their endpoint settings. */
+  connected?: Map<string, EndpointSpec>;
+  networkMode?: string | undefined;
 }
 
 export interface FakeCall {
@@ -52,6 +62,10 @@ export class FakeEngine implements Engine {
   private readonly images = new Map<string, ImageSummary>();
   private readonly imageDetails = new Map<string, ImageDetails>();
   private readonly volumeNames = new Set<string>();
+  /** Volume settings and labels by name (volumes created with ensureVolume). */
+  readonly volumeInfo = new Map<string, { labels: Readonly<Record<string, string>>; options: VolumeOptions }>();
+  /** Network settings by name (networks created with ensureNetwork). */
+  readonly networkOptions = new Map<string, NetworkOptions>();
   private seq = 0;
   /** Make an operation fail: return an error to throw, or undefined to proceed. */
   failWith: ((op: string, id: string) => KibokoError | undefined) | undefined;
@@ -117,6 +131,27 @@ export class FakeEngine implements Engine {
     return structuredClone(details);
   }
 
+  async inspectSpec(idOrName: string): Promise<ContainerSpec & { name: string }> {
+    const c = this.find(idOrName, 'inspect');
+    const spec = structuredClone(c.spec ?? { image: c.image });
+    // As the engine: every network the container is on, with the endpoint settings it was given.
+    const given = new Map((spec.networks ?? []).map((n) => [n.name, n]));
+    const networks: EndpointSpec[] = spec.networkMode ? [] : Object.keys(c.networks).map((name) => given.get(name) ?? c.connected?.get(name) ?? { name });
+    return { ...spec, name: c.name, labels: c.labels, networks, restartPolicy: spec.restartPolicy ?? { name: 'no' } };
+  }
+
+  async rename(idOrName: string, newName: string): Promise<void> {
+    const c = this.find(idOrName, 'rename');
+    if ([...this.containers.values()].some((x) => x.name === newName && x.id !== c.id)) throw new KibokoError('CONFLICT', `rename ${idOrName}: name ${newName} already in use`);
+    this.guard('rename', c.id, newName);
+    c.name = newName;
+  }
+
+  async *streamLogs(id: string, options: LogsOptions & { follow?: boolean; signal?: AbortSignal } = {}): AsyncIterable<LogChunk> {
+    const text = await this.logs(id, options);
+    if (text) yield { stream: 'stdout', text };
+  }
+
   async create(spec: ContainerSpec): Promise<ContainerRef> {
     this.guard('create', spec.name ?? '');
     if (spec.name && [...this.containers.values()].some((c) => c.name === spec.name)) {
@@ -125,9 +160,10 @@ export class FakeEngine implements Engine {
     const c = this.add({ name: spec.name ?? `fake_${this.seq + 1}`, image: spec.image, labels: spec.labels ?? {}, status: 'created', stopSignal: spec.stopSignal });
     const fc = this.containers.get(c.id)!;
     fc.spec = spec;
+    fc.networkMode = spec.networkMode;
     this.containerEvent(fc, 'create');
     fc.hasHealthcheck = Boolean(spec.healthcheck && spec.healthcheck.test[0] !== 'NONE');
-    if (spec.networks?.length) fc.networks = Object.fromEntries(spec.networks.map((n, i) => [n.name, { ipAddress: `10.0.${i}.${(this.seq % 250) + 2}` }]));
+    if (spec.networks?.length && !spec.networkMode) fc.networks = Object.fromEntries(spec.networks.map((n, i) => [n.name, { ipAddress: n.ipv4Address ?? `10.0.${i}.${(this.seq % 250) + 2}` }]));
     for (let i = 0; i < (spec.volumes ?? []).length; i++) {
       const vol = `vol_${c.id.slice(-8)}_${fc.volumes.length}`;
       fc.volumes.push(vol);
@@ -232,21 +268,37 @@ export class FakeEngine implements Engine {
     return this.addImage({ tags: [options.tag, ...(options.extraTags ?? [])], labels: options.labels ?? {} }).id;
   }
 
-  async ensureVolume(name: string): Promise<void> {
-    this.guard('ensureVolume', name);
+  async ensureVolume(name: string, labels: Readonly<Record<string, string>> = {}, options: VolumeOptions = {}): Promise<void> {
+    this.guard('ensureVolume', name, Object.keys(options).length ? options : undefined);
+    if (this.volumeNames.has(name)) return;
     this.volumeNames.add(name);
+    this.volumeInfo.set(name, { labels, options });
+  }
+
+  async listVolumes(labels: readonly string[] = []): Promise<VolumeSummary[]> {
+    return [...this.volumeNames]
+      .map((name) => ({ name, driver: this.volumeInfo.get(name)?.options.driver ?? 'local', labels: this.volumeInfo.get(name)?.labels ?? {} }))
+      .filter((v) => labels.every((f) => matchLabel(v.labels, f)));
+  }
+
+  async inspectNetwork(idOrName: string): Promise<NetworkDetails> {
+    const n = [...this.networks.values()].find((x) => x.id === idOrName || x.name === idOrName);
+    if (!n) throw new KibokoError('TARGET_NOT_FOUND', `network ${idOrName} not found`);
+    const containers = Object.fromEntries([...this.containers.values()].filter((c) => n.name in c.networks).map((c) => [c.id, c.name]));
+    return { ...n, driver: 'bridge', ...this.networkOptions.get(n.name), containers };
   }
 
   async listNetworks(labels: readonly string[] = []): Promise<NetworkSummary[]> {
     return [...this.networks.values()].filter((n) => labels.every((f) => matchLabel(n.labels, f)));
   }
 
-  async ensureNetwork(name: string, labels: Readonly<Record<string, string>> = {}): Promise<string> {
-    this.guard('ensureNetwork', name);
+  async ensureNetwork(name: string, labels: Readonly<Record<string, string>> = {}, options: NetworkOptions = {}): Promise<string> {
+    this.guard('ensureNetwork', name, Object.keys(options).length ? options : undefined);
     const existing = this.networks.get(name);
     if (existing) return existing.id;
     const id = `net${++this.seq}`;
     this.networks.set(name, { id, name, labels });
+    this.networkOptions.set(name, options);
     return id;
   }
 
@@ -283,9 +335,24 @@ export class FakeEngine implements Engine {
     return this.ensureNetwork(name, labels);
   }
 
-  async connectNetwork(network: string, container: string): Promise<void> {
+  async connectNetwork(network: string, container: string, aliases: readonly string[] = [], endpoint: Omit<EndpointSpec, 'name' | 'aliases'> = {}): Promise<void> {
     const c = this.find(container, 'connect');
-    c.networks = { ...c.networks, [network]: { ipAddress: `10.1.0.${(this.seq++ % 250) + 2}` } };
+    if (c.networkMode) throw new KibokoError('CONFLICT', `connect ${container} to ${network}: container shares another network namespace (${c.networkMode})`);
+    c.networks = { ...c.networks, [network]: { ipAddress: endpoint.ipv4Address ?? `10.1.0.${(this.seq++ % 250) + 2}` } };
+    (c.connected ??= new Map()).set(network, { name: network, aliases: aliases.length ? [...aliases] : undefined, ...endpoint });
+  }
+
+  /** Swarm objects are a Swarm feature: like the services, the fake is a single engine. */
+  async createSwarmObject(): Promise<string> {
+    throw notSwarm();
+  }
+
+  async listSwarmObjects(): Promise<SwarmObject[]> {
+    throw notSwarm();
+  }
+
+  async removeSwarmObject(): Promise<void> {
+    throw notSwarm();
   }
 
   async volumeExists(name: string): Promise<boolean> {
@@ -293,7 +360,11 @@ export class FakeEngine implements Engine {
   }
 
   async removeVolume(name: string): Promise<void> {
+    if ([...this.containers.values()].some((c) => c.volumes.includes(name) || (c.spec?.binds ?? []).some((b) => b.split(':')[0] === name))) {
+      throw new KibokoError('CONFLICT', `remove volume ${name}: volume is in use`);
+    }
     this.volumeNames.delete(name);
+    this.volumeInfo.delete(name);
   }
 
   /** Test helper: the container's volumes (anonymous volumes created with it). */

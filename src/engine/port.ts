@@ -8,8 +8,15 @@ import type {
   EngineInfo,
   EngineSystemInfo,
   ExecOptions,
+  EndpointSpec,
   ExecResult,
   ImageDetails,
+  NetworkDetails,
+  NetworkOptions,
+  VolumeOptions,
+  VolumeSummary,
+  SwarmObject,
+  LogChunk,
   ImageSummary,
   EngineEvent,
   EventsOptions,
@@ -36,7 +43,10 @@ export interface Engine {
   systemInfo(): Promise<EngineSystemInfo>;
   list(options?: ListOptions): Promise<ContainerSummary[]>;
   inspect(idOrName: string): Promise<ContainerDetails>;
+  /** The container's creation settings read back from the engine, as kiboko's spec (what create was given, with the engine's view of it). */
+  inspectSpec(idOrName: string): Promise<ContainerSpec & { name: string }>;
   create(spec: ContainerSpec): Promise<ContainerRef>;
+  rename(idOrName: string, newName: string): Promise<void>;
   start(id: string): Promise<void>;
   /** Engine stop: the container's stop signal, then SIGKILL after `timeoutSeconds`. */
   stop(id: string, timeoutSeconds: number): Promise<void>;
@@ -49,6 +59,8 @@ export interface Engine {
   wait(id: string, signal?: AbortSignal): Promise<number>;
   exec(id: string, options: ExecOptions): Promise<ExecResult>;
   logs(id: string, options?: LogsOptions): Promise<string>;
+  /** Logs as they come (`docker logs -f` with `follow`): ends when the container stops (follow) or the log ends, or `signal` aborts. */
+  streamLogs(id: string, options?: LogsOptions & { follow?: boolean; signal?: AbortSignal }): AsyncIterable<LogChunk>;
   /** A one-shot resource sample (CPU and memory counters) from the engine. */
   stats(id: string): Promise<ContainerStats>;
   imageExists(ref: string): Promise<boolean>;
@@ -75,10 +87,12 @@ export interface Engine {
    */
   events(options?: EventsOptions): AsyncIterable<EngineEvent>;
   volumeExists(name: string): Promise<boolean>;
-  ensureVolume(name: string, labels?: Readonly<Record<string, string>>): Promise<void>;
+  ensureVolume(name: string, labels?: Readonly<Record<string, string>>, options?: VolumeOptions): Promise<void>;
+  listVolumes(labels?: readonly string[]): Promise<VolumeSummary[]>;
   listNetworks(labels?: readonly string[]): Promise<NetworkSummary[]>;
-  /** Creates a bridge network unless one with that name exists; returns its id. */
-  ensureNetwork(name: string, labels?: Readonly<Record<string, string>>): Promise<string>;
+  inspectNetwork(idOrName: string): Promise<NetworkDetails>;
+  /** Creates a network (a bridge unless `options.driver` says otherwise) unless one with that name exists; returns its id. */
+  ensureNetwork(name: string, labels?: Readonly<Record<string, string>>, options?: NetworkOptions): Promise<string>;
   removeNetwork(idOrName: string): Promise<void>;
   /** Swarm (manager nodes): services by label, create/update/remove, their tasks. */
   listServices(labels?: readonly string[]): Promise<SwarmService[]>;
@@ -89,8 +103,12 @@ export interface Engine {
   listTasks(serviceId: string): Promise<SwarmTask[]>;
   /** Creates an attachable overlay network (Swarm) unless one with that name exists. */
   ensureOverlayNetwork(name: string, labels?: Readonly<Record<string, string>>): Promise<string>;
-  /** Joins a container to a further network, with DNS aliases. */
-  connectNetwork(network: string, container: string, aliases?: readonly string[]): Promise<void>;
+  /** Joins a container to a further network, with DNS aliases (and fixed addresses). */
+  connectNetwork(network: string, container: string, aliases?: readonly string[], endpoint?: Omit<EndpointSpec, 'name' | 'aliases'>): Promise<void>;
+  /** Swarm secrets and configs (immutable: a changed content is a new object under a new name). */
+  createSwarmObject(kind: 'secret' | 'config', name: string, data: Buffer, labels?: Readonly<Record<string, string>>): Promise<string>;
+  listSwarmObjects(kind: 'secret' | 'config', labels?: readonly string[]): Promise<SwarmObject[]>;
+  removeSwarmObject(kind: 'secret' | 'config', idOrName: string): Promise<void>;
   removeVolume(name: string): Promise<void>;
   close(): void;
 }

@@ -12,6 +12,13 @@ import type {
   BuildOptions,
   ContainerDetails,
   ContainerRef,
+  EndpointSpec,
+  LogChunk,
+  NetworkDetails,
+  NetworkOptions,
+  SwarmObject,
+  VolumeOptions,
+  VolumeSummary,
   ContainerSpec,
   ContainerStats,
   ContainerStatus,
@@ -35,6 +42,7 @@ import type {
   SwarmUpdateConfig,
 } from '../types.js';
 import { classifyPullError, translateEngineError, unreachable } from './errors.js';
+import { createBody, endpointConfig, endpointOf, networkBody, specFromInspect, type RawContainer, type RawNetwork } from './create-body.js';
 
 /** The newest Engine API version kiboko is written against; older engines are spoken to in theirs. */
 export const MAX_API_VERSION = '1.47';
@@ -210,54 +218,22 @@ export class DockerEngine implements Engine {
   }
 
   async create(spec: ContainerSpec): Promise<ContainerRef> {
-    const ns = (ms: number | undefined) => (ms === undefined ? undefined : ms * 1e6);
-    const portKey = (p: { target: number; protocol: string }) => `${p.target}/${p.protocol}`;
-    const exposed = spec.ports ? Object.fromEntries(spec.ports.map((p) => [portKey(p), {}])) : undefined;
-    const bindings: Record<string, { HostIp?: string; HostPort?: string }[]> = {};
-    for (const p of spec.ports ?? []) {
-      (bindings[portKey(p)] ??= []).push({ HostIp: p.hostIp ?? '', HostPort: p.published === undefined ? '' : String(p.published) });
-    }
     const [firstNet, ...otherNets] = spec.networks ?? [];
-    const c = await this.call(`create ${spec.name ?? spec.image}`, () =>
-      this.docker.createContainer({
-        User: spec.user,
-        WorkingDir: spec.workingDir,
-        ExposedPorts: exposed,
-        Healthcheck: spec.healthcheck
-          ? {
-              Test: [...spec.healthcheck.test],
-              Interval: ns(spec.healthcheck.intervalMs),
-              Timeout: ns(spec.healthcheck.timeoutMs),
-              Retries: spec.healthcheck.retries,
-              StartPeriod: ns(spec.healthcheck.startPeriodMs),
-            }
-          : undefined,
-        NetworkingConfig: firstNet ? { EndpointsConfig: { [firstNet.name]: { Aliases: firstNet.aliases ? [...firstNet.aliases] : undefined } } } : undefined,
-        Image: spec.image,
-        name: spec.name,
-        Cmd: spec.cmd ? [...spec.cmd] : undefined,
-        Entrypoint: spec.entrypoint ? [...spec.entrypoint] : undefined,
-        Env: spec.env ? [...spec.env] : undefined,
-        Labels: spec.labels ? { ...spec.labels } : undefined,
-        StopSignal: spec.stopSignal,
-        StopTimeout: spec.stopTimeout,
-        Volumes: spec.volumes ? Object.fromEntries(spec.volumes.map((v) => [v, {}])) : undefined,
-        HostConfig: {
-          NetworkMode: spec.networkMode,
-          CapAdd: spec.capAdd ? [...spec.capAdd] : undefined,
-          AutoRemove: spec.autoRemove,
-          Binds: spec.binds ? [...spec.binds] : undefined,
-          Init: spec.init,
-          CgroupParent: spec.cgroupParent,
-          PortBindings: spec.ports ? bindings : undefined,
-          RestartPolicy: spec.restartPolicy ? { Name: spec.restartPolicy.name === 'no' ? '' : spec.restartPolicy.name, MaximumRetryCount: spec.restartPolicy.maximumRetryCount ?? 0 } : undefined,
-          ...(firstNet && !spec.networkMode ? { NetworkMode: firstNet.name } : {}),
-        },
-      }),
-    );
+    const c = await this.call(`create ${spec.name ?? spec.image}`, () => this.docker.createContainer(createBody(spec) as Docker.ContainerCreateOptions));
     if (!c) throw new KibokoError('INTERNAL', 'create: empty answer');
-    for (const net of otherNets) await this.connectNetwork(net.name, c.id, net.aliases);
+    void firstNet;
+    for (const net of otherNets) await this.connectNetwork(net.name, c.id, net.aliases, endpointOf(net));
     return { id: c.id, name: spec.name ?? c.id.slice(0, 12) };
+  }
+
+  async inspectSpec(idOrName: string): Promise<ContainerSpec & { name: string }> {
+    const c = await this.call(`inspect ${idOrName}`, () => this.docker.getContainer(idOrName).inspect());
+    if (!c) throw new KibokoError('INTERNAL', `inspect ${idOrName}: empty answer`);
+    return specFromInspect(c as unknown as RawContainer);
+  }
+
+  async rename(idOrName: string, newName: string): Promise<void> {
+    await this.call(`rename ${idOrName} to ${newName}`, () => this.docker.getContainer(idOrName).rename({ name: newName }));
   }
 
   async start(id: string): Promise<void> {
@@ -354,6 +330,70 @@ export class DockerEngine implements Engine {
       return demuxBuffer(raw);
     });
     return buf ?? '';
+  }
+
+  async *streamLogs(id: string, options: LogsOptions & { follow?: boolean; signal?: AbortSignal } = {}): AsyncIterable<LogChunk> {
+    const op = `logs ${id}`;
+    const info = await this.call(`inspect ${id}`, () => this.docker.getContainer(id).inspect());
+    const tty = Boolean((info as { Config?: { Tty?: boolean } } | undefined)?.Config?.Tty);
+    const common = {
+      stdout: true,
+      stderr: true,
+      ...(options.tail !== undefined ? { tail: options.tail } : {}),
+      ...(options.since !== undefined ? { since: options.since } : {}),
+      timestamps: options.timestamps ?? false,
+    };
+    if (!options.follow) {
+      const buf = (await this.call(op, () => this.docker.getContainer(id).logs({ ...common, follow: false }))) as unknown as Buffer | undefined;
+      yield* demuxChunks(buf ?? Buffer.alloc(0), tty);
+      return;
+    }
+    const raw = (await this.call(op, () => this.docker.getContainer(id).logs({ ...common, follow: true, abortSignal: options.signal } as Docker.ContainerLogsOptions & { follow: true }))) as unknown as NodeJS.ReadableStream & {
+      destroy(): void;
+    };
+    const queue: LogChunk[] = [];
+    let done = false;
+    let failure: unknown;
+    let wake: (() => void) | undefined;
+    const push = (c: LogChunk) => {
+      queue.push(c);
+      wake?.();
+    };
+    if (tty) raw.on('data', (b: Buffer) => push({ stream: 'stdout', text: b.toString('utf8') }));
+    else {
+      const out = new PassThrough();
+      const err = new PassThrough();
+      out.on('data', (b: Buffer) => push({ stream: 'stdout', text: b.toString('utf8') }));
+      err.on('data', (b: Buffer) => push({ stream: 'stderr', text: b.toString('utf8') }));
+      this.docker.modem.demuxStream(raw, out, err);
+    }
+    const finish = () => {
+      done = true;
+      wake?.();
+    };
+    raw.on('end', finish);
+    raw.on('close', finish);
+    raw.on('error', (e: unknown) => {
+      failure = e;
+      finish();
+    });
+    const onAbort = () => {
+      raw.destroy();
+      finish();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for (;;) {
+        while (queue.length) yield queue.shift()!;
+        if (done) break;
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+      }
+      if (failure && !options.signal?.aborted) throw translateEngineError(failure, { endpoint: this.endpoint, operation: op }) ?? failure;
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      raw.destroy();
+    }
   }
 
   async stats(id: string): Promise<ContainerStats> {
@@ -574,9 +614,38 @@ export class DockerEngine implements Engine {
     }
   }
 
-  async ensureVolume(name: string, labels: Readonly<Record<string, string>> = {}): Promise<void> {
+  async ensureVolume(name: string, labels: Readonly<Record<string, string>> = {}, options: VolumeOptions = {}): Promise<void> {
     if (await this.volumeExists(name)) return;
-    await this.call(`create volume ${name}`, () => this.docker.createVolume({ Name: name, Labels: { ...labels } }));
+    await this.call(`create volume ${name}`, () =>
+      this.docker.createVolume({ Name: name, Labels: { ...labels }, ...(options.driver ? { Driver: options.driver } : {}), ...(options.driverOpts ? { DriverOpts: { ...options.driverOpts } } : {}) }),
+    );
+  }
+
+  async listVolumes(labels: readonly string[] = []): Promise<VolumeSummary[]> {
+    const raw = (await this.call('list volumes', () => this.docker.listVolumes({ filters: JSON.stringify(labels.length ? { label: [...labels] } : {}) }))) as
+      | { Volumes?: { Name: string; Driver: string; Labels?: Record<string, string> | null }[] | null }
+      | undefined;
+    return (raw?.Volumes ?? []).map((v) => ({ name: v.Name, driver: v.Driver, labels: v.Labels ?? {} }));
+  }
+
+  async inspectNetwork(idOrName: string): Promise<NetworkDetails> {
+    const n = (await this.call(`inspect network ${idOrName}`, () => this.docker.getNetwork(idOrName).inspect())) as RawNetwork;
+    return {
+      id: n.Id,
+      name: n.Name,
+      labels: n.Labels ?? {},
+      driver: n.Driver,
+      driverOpts: n.Options ?? {},
+      internal: Boolean(n.Internal),
+      attachable: Boolean(n.Attachable),
+      enableIpv6: Boolean(n.EnableIPv6),
+      ipam: {
+        driver: n.IPAM?.Driver,
+        options: n.IPAM?.Options ?? undefined,
+        config: (n.IPAM?.Config ?? []).map((c) => ({ subnet: c.Subnet, ipRange: c.IPRange, gateway: c.Gateway, auxAddresses: c.AuxiliaryAddresses })),
+      },
+      containers: Object.fromEntries(Object.entries(n.Containers ?? {}).map(([id, c]) => [id, c.Name ?? ''])),
+    };
   }
 
   async listNetworks(labels: readonly string[] = []): Promise<NetworkSummary[]> {
@@ -584,10 +653,10 @@ export class DockerEngine implements Engine {
     return (raw ?? []).map((n) => ({ id: n.Id, name: n.Name, labels: n.Labels ?? {} }));
   }
 
-  async ensureNetwork(name: string, labels: Readonly<Record<string, string>> = {}): Promise<string> {
+  async ensureNetwork(name: string, labels: Readonly<Record<string, string>> = {}, options: NetworkOptions = {}): Promise<string> {
     const existing = (await this.listNetworks()).find((n) => n.name === name);
     if (existing) return existing.id;
-    const n = await this.call(`create network ${name}`, () => this.docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: { ...labels } }));
+    const n = await this.call(`create network ${name}`, () => this.docker.createNetwork({ ...networkBody(options), Name: name, CheckDuplicate: true, Labels: { ...labels } } as Docker.NetworkCreateOptions));
     return (n as { id: string } | undefined)?.id ?? name;
   }
 
@@ -646,10 +715,28 @@ export class DockerEngine implements Engine {
     return (n as { id: string } | undefined)?.id ?? name;
   }
 
-  async connectNetwork(network: string, container: string, aliases: readonly string[] = []): Promise<void> {
+  async connectNetwork(network: string, container: string, aliases: readonly string[] = [], endpoint: Omit<EndpointSpec, 'name' | 'aliases'> = {}): Promise<void> {
     await this.call(`connect ${container} to ${network}`, () =>
-      this.docker.getNetwork(network).connect({ Container: container, EndpointConfig: { Aliases: [...aliases] } }),
+      this.docker.getNetwork(network).connect({ Container: container, EndpointConfig: endpointConfig({ name: network, aliases, ...endpoint }) }),
     );
+  }
+
+  async createSwarmObject(kind: 'secret' | 'config', name: string, data: Buffer, labels: Readonly<Record<string, string>> = {}): Promise<string> {
+    const body = { Name: name, Labels: { ...labels }, Data: data.toString('base64') };
+    const r = await this.call(`create ${kind} ${name}`, () => (kind === 'secret' ? this.docker.createSecret(body) : this.docker.createConfig(body)) as Promise<unknown>);
+    return (r as unknown as { id?: string; ID?: string } | undefined)?.id ?? (r as unknown as { ID?: string } | undefined)?.ID ?? '';
+  }
+
+  async listSwarmObjects(kind: 'secret' | 'config', labels: readonly string[] = []): Promise<SwarmObject[]> {
+    const filters = JSON.stringify(labels.length ? { label: [...labels] } : {});
+    const raw = (await this.call(`list ${kind}s`, () => (kind === 'secret' ? this.docker.listSecrets({ filters }) : this.docker.listConfigs({ filters })) as Promise<unknown>)) as unknown as
+      | { ID: string; Spec?: { Name?: string; Labels?: Record<string, string> } }[]
+      | undefined;
+    return (raw ?? []).map((o) => ({ id: o.ID, name: o.Spec?.Name ?? o.ID, labels: o.Spec?.Labels ?? {} }));
+  }
+
+  async removeSwarmObject(kind: 'secret' | 'config', idOrName: string): Promise<void> {
+    await this.call(`remove ${kind} ${idOrName}`, () => (kind === 'secret' ? this.docker.getSecret(idOrName).remove() : this.docker.getConfig(idOrName).remove()) as Promise<unknown>);
   }
 
   async removeVolume(name: string): Promise<void> {
@@ -742,6 +829,22 @@ export function compareVersions(a: string, b: string): number {
     if (d !== 0) return d;
   }
   return 0;
+}
+
+/** The engine's multiplexed log format as chunks per stream (a TTY container's log is raw text). */
+function demuxChunks(buf: Buffer, tty: boolean): LogChunk[] {
+  if (!Buffer.isBuffer(buf)) return [{ stream: 'stdout', text: String(buf ?? '') }];
+  if (tty) return buf.length ? [{ stream: 'stdout', text: buf.toString('utf8') }] : [];
+  const out: LogChunk[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const type = buf[i];
+    const size = buf.readUInt32BE(i + 4);
+    if (type !== 0 && type !== 1 && type !== 2) return [{ stream: 'stdout', text: buf.toString('utf8') }];
+    out.push({ stream: type === 2 ? 'stderr' : 'stdout', text: buf.subarray(i + 8, i + 8 + size).toString('utf8') });
+    i += 8 + size;
+  }
+  return out;
 }
 
 /** Splits the engine's multiplexed log format (8-byte frame headers) into text. */

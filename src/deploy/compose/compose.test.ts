@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KibokoError } from '../common/errors.js';
+import { KibokoError } from '../../common/errors.js';
 import {
   type ComposeProblem,
   loadCompose,
   normalizeProjectName,
   parseCompose,
   parsePortSpec,
-} from './compose.js';
-import { DEFAULT_ROLLBACK, DEFAULT_UPDATE, type ServiceSpec, type SystemConfig } from './model.js';
+} from './index.js';
+import { DEFAULT_ROLLBACK, DEFAULT_UPDATE, type ServiceSpec, type SystemConfig } from '../model.js';
 
 const DOCS = 'https://docs.docker.com/reference/compose-file';
 
@@ -258,12 +258,18 @@ describe('loadCompose: a realistic project', () => {
           networks: ['back'],
           healthcheck: { test: ['CMD-SHELL', 'pg_isready -U postgres'], intervalMs: 5_000 },
           restart: 'on-failure',
+          restartMaxRetries: 5,
+          expose: ['5432'],
+          pullPolicy: 'always',
           origin: origin('db'),
         }),
       ],
       networks: ['front', 'back'],
       volumes: ['dbdata'],
       sources: [path.join(dir, 'compose.yaml'), path.join(dir, '.env'), path.join(dir, 'api.env')],
+      projectDir: dir,
+      networkDefinitions: { front: { name: 'shop_front' }, back: { name: 'back', external: true } },
+      volumeDefinitions: { dbdata: { name: 'shop_dbdata' } },
     });
   });
 
@@ -298,7 +304,7 @@ const BROKEN = `services:
     image: nginx
     ports:
       - abc
-    container_name: web1
+    container_name: web 1
     secrets: [token]
     enviroment:
       A: 1
@@ -311,7 +317,7 @@ const BROKEN = `services:
         failure_action: rollback
     depends_on: [ghost]
   builder:
-    build: .
+    build: {context: ., ssh: [default]}
   nothing:
     command: echo
 `;
@@ -325,14 +331,14 @@ describe('validation errors', () => {
     expect(problems.map(({ line, path: p }) => [line, p])).toEqual([
       [at('- abc'), 'services.web.ports[0]'],
       [at('container_name'), 'services.web.container_name'],
-      [at('secrets'), 'services.web.secrets'],
+      [at('secrets'), 'services.web.secrets[0]'],
       [at('enviroment'), 'services.web.enviroment'],
       [at('[missing]'), 'services.web.networks[0]'],
       [at('interval: 30'), 'services.web.healthcheck.interval'],
       [at('sometimes'), 'services.web.restart'],
       [at('failure_action'), 'services.web.deploy.rollback_config.failure_action'],
       [at('[ghost]'), 'services.web.depends_on[0]'],
-      [at('build: .'), 'services.builder.build'],
+      [at('build: {'), 'services.builder.build.ssh'],
       [at('nothing:'), 'services.nothing'],
     ]);
     expect(problems.every((p) => p.file === 'compose.yaml')).toBe(true);
@@ -346,28 +352,28 @@ describe('validation errors', () => {
     expect(e.hint).toContain('nothing was changed');
 
     const message = (p: string) => problems.find((x) => x.path === p)!.message;
-    expect(message('services.web.container_name')).toMatch(/not supported by kiboko deploy yet — kiboko names containers itself/);
-    expect(message('services.web.secrets')).toContain('not supported by kiboko deploy yet');
+    expect(message('services.web.container_name')).toContain('expected a container name of letters, digits');
+    expect(message('services.web.secrets[0]')).toContain('undefined secret "token"');
     expect(message('services.web.enviroment')).toContain('did you mean environment?');
     expect(message('services.web.networks[0]')).toContain('undefined network "missing"');
     expect(message('services.web.healthcheck.interval')).toContain('expected a duration like 30s or 1m30s, got 30 — add a unit');
     expect(message('services.web.restart')).toContain('expected no, always, on-failure[:N] or unless-stopped, got "sometimes"');
     expect(message('services.web.deploy.rollback_config.failure_action')).toContain('expected pause or continue, got "rollback"');
     expect(message('services.web.depends_on[0]')).toContain('depends on undefined service "ghost"');
-    expect(message('services.builder.build')).toMatch(/build: without image: kiboko does not build images — build and push/);
-    expect(message('services.nothing')).toContain('image is required');
+    expect(message('services.builder.build.ssh')).toMatch(/needs a BuildKit session; build with docker buildx/);
+    expect(message('services.nothing')).toContain('needs image: or build:');
   });
 
   it('says "1 error" for one', () => {
-    const e = failure(() => load({ 'compose.yaml': 'services:\n  web:\n    image: nginx\n    tty: true\n' }));
+    const e = failure(() => load({ 'compose.yaml': 'services:\n  web:\n    image: nginx\n    tty: maybe\n' }));
     expect(e.message.split('\n')[0]).toBe('compose.yaml: 1 error');
-    expect(e.message).toContain('compose.yaml:4 services.web.tty: tty is not supported by kiboko deploy yet');
+    expect(e.message).toContain('compose.yaml:4 services.web.tty: expected true or false, got "maybe"');
   });
 
-  it('refuses build: even next to image:, with a way out', () => {
-    const [p] = problemsOf(() => load({ 'compose.yaml': 'services:\n  web:\n    image: app:1\n    build: .\n' }));
-    expect(p).toMatchObject({ line: 4, path: 'services.web.build' });
-    expect(p!.message).toContain('!reset');
+  it('refuses what one engine cannot do, saying why and what to write instead', () => {
+    const [p] = problemsOf(() => load({ 'compose.yaml': 'services:\n  web:\n    image: app:1\n    credential_spec: {file: x.json}\n' }));
+    expect(p).toMatchObject({ line: 4, path: 'services.web.credential_spec' });
+    expect(p!.message).toContain('Windows containers');
   });
 
   it.each([
@@ -385,7 +391,7 @@ describe('validation errors', () => {
     ['no services', 'networks: {a: {}}\n', 'at least one service'],
     ['a list at the top', '- a\n', 'expected a mapping of top-level keys'],
     ['an unknown top-level key', 'servces:\n  web: {image: nginx}\nservices: {web: {image: nginx}}\n', 'did you mean services?'],
-    ['top-level secrets', 'services: {web: {image: nginx}}\nsecrets: {a: {file: ./a}}\n', 'secrets is not supported by kiboko deploy yet'],
+    ['a secret file that does not exist', 'services: {web: {image: nginx}}\nsecrets: {a: {file: ./a}}\n', 'secret file "./a" not found'],
     ['an invalid image', 'services:\n  web:\n    image: Nginx:latest\n', 'expected an image reference'],
     ['an unknown x-kiboko key', 'services:\n  web:\n    image: nginx\n    x-kiboko: {tag_policy: pinned}\n', 'did you mean tag-policy?'],
     ['a branch with a slash', 'services:\n  web:\n    image: nginx\n    x-kiboko: {tag-policy: {follow: feature/x}}\n', 'tags hold only letters'],
@@ -393,10 +399,10 @@ describe('validation errors', () => {
     ['a reserved label', 'services:\n  web:\n    image: nginx\n    labels: {kiboko.deploy.project: x}\n', 'reserved'],
     ['a relative working_dir', 'services:\n  web:\n    image: nginx\n    working_dir: app\n', 'absolute path'],
     ['an unknown signal', 'services:\n  web:\n    image: nginx\n    stop_signal: SIGFOO\n', 'not a Linux signal'],
-    ['deploy.resources', 'services:\n  web:\n    image: nginx\n    deploy: {resources: {limits: {cpus: "1"}}}\n', 'deploy.resources is not supported'],
-    ['deploy.mode global', 'services:\n  web:\n    image: nginx\n    deploy: {mode: global}\n', 'global is not supported'],
-    ['a network alias', 'services:\n  web:\n    image: nginx\n    networks: {default: {aliases: [w]}}\n', 'network option aliases is not supported'],
-    ['a non-bridge network driver', 'services: {web: {image: nginx}}\nnetworks: {n: {driver: overlay}}\n', 'driver "overlay" is not supported'],
+    ['a bad deploy.resources memory', 'services:\n  web:\n    image: nginx\n    deploy: {resources: {limits: {memory: lots}}}\n', 'expected a size like 512m'],
+    ['deploy.mode global with replicas', 'services:\n  web:\n    image: nginx\n    deploy: {mode: global, replicas: 2}\n', 'runs one task per node'],
+    ['a bad ipv4_address', 'services:\n  web:\n    image: nginx\n    networks: {default: {ipv4_address: 10.0.0}}\n', 'expected an IPv4 address'],
+    ['networks next to network_mode', 'services:\n  web:\n    image: nginx\n    network_mode: host\n    networks: [default]\n', 'cannot be combined with network_mode'],
     ['an unquoted && in command', 'services:\n  web:\n    image: nginx\n    command: a && b\n', 'unquoted shell operator'],
     ['a negative max_failure_ratio', 'services:\n  web:\n    image: nginx\n    deploy: {update_config: {max_failure_ratio: -1}}\n', 'ratio between 0 and 1'],
   ])('reports %s', (_what, text, fragment) => {
@@ -610,9 +616,9 @@ describe('several files (-f base -f override)', () => {
     expect(problems).toEqual([{ file: 'over.yaml', line: 3, path: 'services.web.ports[0]', message: expect.stringContaining('between 1 and 65535') }]);
   });
 
-  it('keeps the build: error when the override does not reset it', () => {
-    const problems = problemsOf(() => load({ 'compose.yaml': BASE }));
-    expect(problems).toEqual([expect.objectContaining({ file: 'compose.yaml', line: lineOf(BASE, 'build: .'), path: 'services.db.build' })]);
+  it('keeps build: (image + build tags the built image) unless the override resets it', () => {
+    const dir = project({ 'compose.yaml': BASE });
+    expect(only(loadCompose(['compose.yaml'], { cwd: dir, env: {} }), 'db').build).toEqual({ context: dir });
   });
 
   it('resolves relative paths in every file against the project folder (the first file\'s), as compose does', () => {
@@ -772,15 +778,15 @@ volumes:
       { type: 'anonymous', target: '/scratch', readOnly: false },
       { type: 'anonymous', target: '/anon', readOnly: false },
       { source: 'data', type: 'volume', target: '/more', readOnly: true },
-      { source: path.resolve(dir, '../shared'), type: 'bind', target: '/shared', readOnly: false },
+      { source: path.resolve(dir, '../shared'), type: 'bind', target: '/shared', readOnly: false, createHostPath: true },
     ]);
   });
 
   it.each([
     ['an undeclared named volume', 'cache:/cache', 'undefined volume "cache"'],
     ['a relative target', 'data:cache', 'absolute container path'],
-    ['an SELinux relabel', './x:/x:z', 'volume option z is not supported'],
-    ['an invalid option', './x:/x:rx', 'expected volume options ro or rw'],
+    ['nocopy on a bind mount', './x:/x:nocopy', 'nocopy applies to named volumes only'],
+    ['an invalid option', './x:/x:rx', 'expected volume options like ro, rw'],
     ['a name with a slash', 'data/sub:/x', 'write ./data/sub'],
     ['a relative anonymous volume', 'scratch', 'expected "SOURCE:TARGET[:ro]"'],
   ])('refuses %s', (_what, spec, fragment) => {
@@ -789,12 +795,11 @@ volumes:
     expect(p!.message).toContain(fragment);
   });
 
-  it('refuses tmpfs mounts and a bind without source', () => {
-    const problems = problemsOf(() => load({ 'compose.yaml': 'services:\n  web:\n    image: nginx\n    volumes:\n      - {type: tmpfs, target: /tmp}\n      - {type: bind, target: /b}\n' }));
-    expect(problems.map((p) => [p.line, p.message.split(' — ')[0]])).toEqual([
-      [5, 'volume type tmpfs is not supported by kiboko deploy yet'],
-      [6, 'a bind mount needs source: (the host path)'],
-    ]);
+  it('takes tmpfs mounts into the tmpfs map, and refuses a bind without source', () => {
+    const ok = load({ 'compose.yaml': 'services:\n  web:\n    image: nginx\n    tmpfs: /run\n    volumes:\n      - {type: tmpfs, target: /tmp, tmpfs: {size: 64m, mode: 01777}}\n' });
+    expect(ok.services[0]!.tmpfs).toEqual({ '/run': '', '/tmp': `size=${64 * 2 ** 20},mode=1777` });
+    const problems = problemsOf(() => load({ 'compose.yaml': 'services:\n  web:\n    image: nginx\n    volumes:\n      - {type: bind, target: /b}\n' }));
+    expect(problems.map((p) => [p.line, p.message.split(' — ')[0]])).toEqual([[5, 'a bind mount needs source: (the host path)']]);
   });
 });
 
@@ -846,7 +851,7 @@ describe('healthcheck, deploy, profiles, tag policy', () => {
     const text = 'services:\n  w:\n    image: nginx\n    networks:\n    depends_on:\n    healthcheck:\n    environment:\n    env_file:\n    ports:\n    profiles:\n    x-kiboko:\n';
     expect(only(load({ 'compose.yaml': text }), 'w')).toStrictEqual({ ...service('w', 'nginx'), origin: { file: 'compose.yaml', line: 2 } });
     const [p] = problemsOf(() => load({ 'compose.yaml': 'services:\n  w:\n    image:\n' }));
-    expect(p).toMatchObject({ line: 3, path: 'services.w.image', message: expect.stringContaining('expected an image reference') });
+    expect(p).toMatchObject({ line: 2, path: 'services.w', message: expect.stringContaining('needs image: or build:') });
   });
 
   it('accepts on-failure:N and YAML merge keys from several anchors', () => {

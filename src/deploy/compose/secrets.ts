@@ -1,0 +1,133 @@
+/** `secrets:`/`configs:` — the top-level definitions and a service's references to them. */
+import { withSecretValue, type FileObjectDefinition, type FileRef } from '../model.js';
+import type { Context, Mutable } from './context.js';
+import { closest, DOCS, svcDocs } from './problems.js';
+import { bool, fileMode, hostPath, mapOf, omitUndefined, str, stringMap } from './scalars.js';
+import { isNull, scalarText, show, type Entry } from './yaml.js';
+
+type Kind = 'secrets' | 'configs';
+
+/** Top-level `secrets:` or `configs:`: exactly one source each (file, environment, content for configs, or external). */
+export function readFileObjects(entry: Entry | undefined, kind: Kind, ctx: Context, project: string): Record<string, FileObjectDefinition> {
+  const docs = `see ${DOCS}/${kind}/`;
+  const out: Record<string, FileObjectDefinition> = {};
+  if (!entry || isNull(entry.value)) return out;
+  const map = mapOf(entry.value, ctx, `a mapping of ${kind} names`, docs);
+  for (const e of map?.entries.values() ?? []) {
+    const m = mapOf(e.value, ctx, `a mapping with file, environment${kind === 'configs' ? ', content' : ''} or external`, docs);
+    if (!m) continue;
+    const def: Mutable<FileObjectDefinition> = { name: '' };
+    let explicitName: string | undefined;
+    let value: string | undefined;
+    const sources: string[] = [];
+    for (const o of m.entries.values()) {
+      if (isNull(o.value)) continue;
+      switch (o.key) {
+        case 'name':
+          explicitName = str(o.value, ctx, 'a name', docs);
+          break;
+        case 'file': {
+          const f = str(o.value, ctx, 'a file path', docs);
+          if (f === undefined) break;
+          def.file = hostPath(f, ctx);
+          sources.push('file');
+          if (ctx.readFile(def.file) === undefined) ctx.problems.add(o.value.loc, `${kind.slice(0, -1)} file ${JSON.stringify(f)} not found (looked for ${ctx.display(def.file)})`, 'paths are relative to the project folder');
+          break;
+        }
+        case 'environment': {
+          def.environment = str(o.value, ctx, 'a variable name', docs);
+          sources.push('environment');
+          if (def.environment !== undefined) {
+            value = ctx.lookup(def.environment);
+            if (value === undefined) ctx.problems.add(o.value.loc, `variable ${def.environment} is not set`, `set it in the environment or in the project's .env before deploying`);
+          }
+          break;
+        }
+        case 'content':
+          if (kind === 'secrets') ctx.problems.add(o.keyLoc, 'a secret cannot have content: (it would sit in the compose file)', 'use file: or environment:');
+          else if (o.value.kind === 'scalar') def.content = scalarText(o.value);
+          else ctx.problems.add(o.value.loc, `expected text, got ${show(o.value)}`, docs);
+          sources.push('content');
+          break;
+        case 'external': {
+          const x = o.value.kind === 'map' ? true : bool(o.value, ctx, docs);
+          if (o.value.kind === 'map') {
+            const n = o.value.entries.get('name');
+            if (n) explicitName ??= str(n.value, ctx, 'a name', docs);
+          }
+          def.external = x;
+          if (x) sources.push('external');
+          break;
+        }
+        case 'labels':
+          def.labels = stringMap(o.value, ctx, 'labels', docs);
+          break;
+        case 'driver':
+          def.driver = str(o.value, ctx, 'a driver name', docs);
+          break;
+        case 'driver_opts':
+          def.driverOpts = stringMap(o.value, ctx, 'driver options', docs);
+          break;
+        case 'template_driver':
+          def.templateDriver = str(o.value, ctx, 'a template driver name', docs);
+          break;
+        default:
+          if (o.key.startsWith('x-')) break;
+          ctx.problems.add(o.keyLoc, `unknown ${kind.slice(0, -1)} key ${JSON.stringify(o.key)}`, `expected name, file, environment, ${kind === 'configs' ? 'content, ' : ''}external, labels, driver, driver_opts or template_driver; ${docs}`);
+      }
+    }
+    if (sources.length !== 1) {
+      ctx.problems.add(
+        e.keyLoc,
+        sources.length === 0 ? `${kind.slice(0, -1)} ${JSON.stringify(e.key)} has no source` : `${kind.slice(0, -1)} ${JSON.stringify(e.key)} has several sources (${sources.join(', ')})`,
+        `give exactly one of file:, environment:${kind === 'configs' ? ', content:' : ''} or external: true; ${docs}`,
+      );
+    }
+    def.name = explicitName ?? (def.external ? e.key : `${project}_${e.key}`);
+    out[e.key] = withSecretValue(omitUndefined(def), value);
+  }
+  return out;
+}
+
+/** A service's `secrets:`/`configs:` list: `name` or `{ source, target, uid, gid, mode }`, with compose's default targets. */
+export function readFileRefs(entry: Entry | undefined, kind: Kind, ctx: Context): FileRef[] | undefined {
+  if (!entry || isNull(entry.value)) return undefined;
+  const docs = svcDocs(kind);
+  const declared = kind === 'secrets' ? ctx.secrets : ctx.configs;
+  if (entry.value.kind !== 'seq') {
+    ctx.problems.add(entry.value.loc, `expected a list of ${kind}, got ${show(entry.value)}`, docs);
+    return undefined;
+  }
+  const byTarget = new Map<string, FileRef>();
+  for (const item of entry.value.items) {
+    const ref: Mutable<FileRef> = { source: '', target: '' };
+    let target: string | undefined;
+    if (item.kind === 'scalar') ref.source = str(item, ctx, `a ${kind.slice(0, -1)} name`, docs) ?? '';
+    else if (item.kind === 'map') {
+      for (const o of item.entries.values()) {
+        if (isNull(o.value)) continue;
+        if (o.key === 'source') ref.source = str(o.value, ctx, `a ${kind.slice(0, -1)} name`, docs) ?? '';
+        else if (o.key === 'target') target = str(o.value, ctx, 'a path', docs);
+        else if (o.key === 'uid') ref.uid = str(o.value, ctx, 'a user id', docs, true);
+        else if (o.key === 'gid') ref.gid = str(o.value, ctx, 'a group id', docs, true);
+        else if (o.key === 'mode') ref.mode = fileMode(o.value, ctx, docs);
+        else ctx.problems.add(o.keyLoc, `unknown ${kind.slice(0, -1)} key ${JSON.stringify(o.key)}`, `expected source, target, uid, gid or mode; ${docs}`);
+      }
+      if (!item.entries.has('source')) ctx.problems.add(item.loc, `a ${kind.slice(0, -1)} entry needs source:`, docs);
+    } else {
+      ctx.problems.add(item.loc, `expected a ${kind.slice(0, -1)} name or { source, target, uid, gid, mode }, got ${show(item)}`, docs);
+      continue;
+    }
+    if (!ref.source) continue;
+    if (!declared.has(ref.source)) {
+      const guess = closest(ref.source, [...declared]);
+      ctx.problems.add(item.loc, `refers to undefined ${kind.slice(0, -1)} ${JSON.stringify(ref.source)}`, guess ? `did you mean ${guess}?` : `declare it under the top-level ${kind}:`);
+      continue;
+    }
+    // compose: secrets land in /run/secrets/<target or source>; configs at /<source>, a relative target under /.
+    if (kind === 'secrets') ref.target = target?.startsWith('/') ? target : `/run/secrets/${target ?? ref.source}`;
+    else ref.target = target?.startsWith('/') ? target : `/${target ?? ref.source}`;
+    byTarget.set(ref.target, omitUndefined(ref));
+  }
+  return [...byTarget.values()];
+}

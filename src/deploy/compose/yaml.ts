@@ -1,0 +1,204 @@
+/**
+ * One compose file parsed into a located tree: every node knows its file, line and key path, and
+ * every string is interpolated (`${VAR}`) as it is read, as compose does per file before merging.
+ * YAML anchors and `<<` merge keys are expanded here; `!reset` / `!override` tags are kept for
+ * the merge.
+ */
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import type { KibokoError } from '../../common/errors.js';
+import { interpolate, type Lookup } from '../shellwords.js';
+import { DOCS, type Loc, type Problems } from './problems.js';
+
+export type Prim = string | number | boolean | null;
+export interface ScalarNode {
+  kind: 'scalar';
+  value: Prim;
+  /** Source text of a non-string scalar (`0755`, `1.0`), which environment values keep as written. */
+  raw?: string | undefined;
+  loc: Loc;
+  tag?: string | undefined;
+  /** Variables interpolated into this value, so a type error can name them. */
+  vars?: readonly string[] | undefined;
+}
+export interface SeqNode {
+  kind: 'seq';
+  items: Node[];
+  loc: Loc;
+  tag?: string | undefined;
+}
+export interface MapNode {
+  kind: 'map';
+  entries: Map<string, Entry>;
+  loc: Loc;
+  tag?: string | undefined;
+}
+export type Node = ScalarNode | SeqNode | MapNode;
+export interface Entry {
+  key: string;
+  keyLoc: Loc;
+  value: Node;
+}
+
+export const childPath = (parent: string, key: string) => {
+  const k = /^[A-Za-z0-9_-]+$/.test(key) ? key : `[${JSON.stringify(key)}]`;
+  return parent === '' ? k : k.startsWith('[') ? `${parent}${k}` : `${parent}.${k}`;
+};
+export const itemPath = (parent: string, i: number) => `${parent}[${i}]`;
+export const MERGE_TAGS = new Set(['!reset', '!override']);
+export const MAX_NODES = 200_000;
+
+/**
+ * Parses one file into a located tree with every string value interpolated; each unset variable
+ * that became '' is a warning.
+ */
+export function readYaml(text: string, file: string, lookup: Lookup, problems: Problems): MapNode | undefined | 'syntax-error' {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const lineOf = (offset: number | undefined) => (offset === undefined ? 1 : lc.linePos(offset).line);
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const message = e.message.replace(/ at line \d+, column \d+.*$/s, '');
+      const hint =
+        e.code === 'DUPLICATE_KEY' ? 'remove or rename one of them' : 'check the YAML syntax (indentation, quotes, colons)';
+      problems.add({ file, line: lineOf(e.pos[0]), path: '' }, message, hint);
+    }
+    return 'syntax-error';
+  }
+  const interp = (value: string, loc: Loc): { value: string; vars?: string[] } => {
+    if (!value.includes('$')) return { value };
+    const vars: string[] = [];
+    const tracked: Lookup = (name) => {
+      if (!vars.includes(name)) vars.push(name);
+      return lookup(name);
+    };
+    try {
+      const out = interpolate(value, tracked, (name) =>
+        problems.warn(loc, `variable ${name} is not set; it became an empty string (set it, or write \${${name}:-default})`),
+      );
+      return vars.length ? { value: out, vars } : { value: out };
+    } catch (err) {
+      const e = err as KibokoError;
+      problems.add(loc, e.message, `${e.hint ?? ''}; see ${DOCS}/interpolation/`);
+      return { value };
+    }
+  };
+
+  // Aliases are expanded here, so a few lines can stand for an enormous tree ("billion laughs").
+  let budget = MAX_NODES;
+  const convert = (n: unknown, p: string, fallbackLine: number, depth: number): Node => {
+    const at = (line: number): Loc => ({ file, line, path: p });
+    if (depth > 64 || --budget < 0) {
+      if (budget === -1 || depth > 64) problems.add(
+        at(fallbackLine),
+        'too deeply nested or too large once aliases are expanded',
+        'use fewer nested aliases',
+      );
+      return { kind: 'scalar', value: null, loc: at(fallbackLine) };
+    }
+    if (isAlias(n)) {
+      const target = n.resolve(doc as Document);
+      if (!target) {
+        problems.add(at(lineOf(n.range?.[0])), `unknown alias *${n.source}`, 'define the anchor (&name) before using it');
+        return { kind: 'scalar', value: null, loc: at(lineOf(n.range?.[0])) };
+      }
+      return convert(target, p, lineOf(n.range?.[0]), depth + 1);
+    }
+    const tag = (n as { tag?: string } | null)?.tag;
+    const mergeTag = tag && MERGE_TAGS.has(tag) ? tag : undefined;
+    if (isScalar(n)) {
+      const loc = at(lineOf(n.range?.[0]));
+      const v = n.value;
+      if (typeof v === 'string') {
+        const r = interp(v, loc);
+        return { kind: 'scalar', value: r.value, loc, tag: mergeTag, ...(r.vars ? { vars: r.vars } : {}) };
+      }
+      if (v === null || v === undefined || typeof v === 'number' || typeof v === 'boolean') {
+        return { kind: 'scalar', value: v ?? null, raw: n.source, loc, tag: mergeTag };
+      }
+      return { kind: 'scalar', value: String(v), loc, tag: mergeTag };
+    }
+    if (isSeq(n)) {
+      const loc = at(lineOf(n.range?.[0]));
+      const items = n.items.map((item, i) => convert(item, itemPath(p, i), loc.line, depth + 1));
+      return { kind: 'seq', items, loc, tag: mergeTag };
+    }
+    if (isMap(n)) {
+      const loc = at(lineOf(n.range?.[0]));
+      const entries = new Map<string, Entry>();
+      const mergeSources: Node[] = [];
+      for (const pair of n.items) {
+        const k = pair.key;
+        if (isScalar(k) && k.value === '<<' && k.type === 'PLAIN') {
+          // YAML merge keys (`<<: *common`): explicit keys win, then earlier sources.
+          const src = convert(pair.value, p, lineOf(k.range?.[0]), depth + 1);
+          for (const one of src.kind === 'seq' ? src.items : [src]) {
+            if (one.kind === 'map') mergeSources.push(one);
+            else problems.add(one.loc, `expected an alias of a mapping after <<, got ${show(one)}`, 'use <<: *anchor');
+          }
+          continue;
+        }
+        if (!isScalar(k) || k.value === null || typeof k.value === 'object') {
+          problems.add(at(lineOf((k as { range?: [number] } | null)?.range?.[0] ?? n.range?.[0])), 'expected a plain key');
+          continue;
+        }
+        const key = String(k.value);
+        const keyLoc: Loc = { file, line: lineOf(k.range?.[0]), path: childPath(p, key) };
+        entries.set(key, { key, keyLoc, value: convert(pair.value, keyLoc.path, keyLoc.line, depth + 1) });
+      }
+      for (const src of mergeSources) {
+        if (src.kind !== 'map') continue;
+        for (const [key, entry] of src.entries) if (!entries.has(key)) entries.set(key, rebase(entry, p));
+      }
+      return { kind: 'map', entries, loc, tag: mergeTag };
+    }
+    return { kind: 'scalar', value: null, loc: at(fallbackLine) };
+  };
+
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    problems.add({ file, line: 1, path: '' }, 'the file is empty', `a Compose file needs at least services:; see ${DOCS}/`);
+    return undefined;
+  }
+  const root = convert(doc.contents, '', 1, 0);
+  if (root.kind !== 'map') {
+    problems.add(
+      root.loc,
+      `expected a mapping of top-level keys (services:, networks:, …), got ${show(root)}`,
+      `see ${DOCS}/`,
+    );
+    return undefined;
+  }
+  return root;
+}
+
+/** An entry merged in with `<<` gets the path of the map it lands in. */
+export function rebase(entry: Entry, parentPath: string): Entry {
+  const p = childPath(parentPath, entry.key);
+  return { ...entry, keyLoc: { ...entry.keyLoc, path: p }, value: rebaseNode(entry.value, p) };
+}
+export function rebaseNode(node: Node, p: string): Node {
+  const loc = { ...node.loc, path: p };
+  if (node.kind === 'seq') return { ...node, loc, items: node.items.map((it, i) => rebaseNode(it, itemPath(p, i))) };
+  if (node.kind === 'map') {
+    const entries = new Map([...node.entries].map(([k, e]) => [k, rebase(e, p)] as const));
+    return { ...node, loc, entries };
+  }
+  return { ...node, loc };
+}
+
+/** A node as an error message shows it: `"abc"`, `a list`; an interpolated value names its variables. */
+export function show(node: Node | undefined): string {
+  if (!node) return 'nothing';
+  if (node.kind === 'seq') return 'a list';
+  if (node.kind === 'map') return 'a mapping';
+  if (node.value === null) return 'nothing';
+  const from = node.vars?.length ? ` (from \${${node.vars.join('}, ${')}})` : '';
+  if (typeof node.value === 'string') return JSON.stringify(node.value) + from;
+  return (node.raw ?? String(node.value)) + from;
+}
+
+/** The text of a scalar as written (`0755` stays `0755`); '' for null. */
+export const scalarText = (n: ScalarNode): string =>
+  n.value === null ? '' : typeof n.value === 'string' ? n.value : (n.raw ?? String(n.value));
+
+/** True for a key written with no value (`networks:`), which compose treats as absent. */
+export const isNull = (n: Node | undefined): boolean => !n || (n.kind === 'scalar' && n.value === null);
