@@ -1,3 +1,4 @@
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { connectEngine } from '../engine/index.js';
@@ -12,9 +13,14 @@ import { mergedOptions } from './program.js';
  */
 export async function runServe(cmd: Command): Promise<number> {
   const o = mergedOptions(cmd);
-  const { startServer, loadOrCreateToken, createDaemonServices, parseProjectFlag, loadDeployConfig, readSecretFile } = await import('../server/index.js');
+  const { startServer, loadOrCreateToken, assertPrivate, createDaemonServices, parseProjectFlag, loadDeployConfig, readSecretFile } = await import('../server/index.js');
   const { startUnitsDaemon, parseMetadata } = await import('../units/index.js');
   const stateDir = (o.stateDir as string | undefined) ?? defaultStateDir();
+  // Refused before anything starts: half a TLS configuration, secrets others can read.
+  const tls = serveTls(o);
+  const socketGroup = o.socketGroup !== undefined ? resolveGroup(String(o.socketGroup)) : undefined;
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  assertPrivate(stateDir, 'dir'); // it holds the units' Environment= values and the token
   const tokenFile = (o.tokenFile as string | undefined) ?? join(stateDir, 'serve.token');
   const { token, created } = loadOrCreateToken(tokenFile);
   const engine = await connectEngine(connectionFlags(o));
@@ -34,6 +40,11 @@ export async function runServe(cmd: Command): Promise<number> {
     stateDir,
     backend: o.engine as 'docker' | 'swarm' | undefined,
     allowAnyExecStart: Boolean(o.allowAnyExecStart),
+    // Units' bind mounts of host paths: none unless the operator allows them (all, or a list).
+    hostMounts: o.allowHostMounts === undefined ? false : o.allowHostMounts === true ? true : String(o.allowHostMounts).split(',').map((p) => p.trim()).filter(Boolean).map((p) => {
+      if (!p.startsWith('/')) throw invalidArgument(`--allow-host-mounts: '${p.slice(0, 100)}' is not an absolute host path`, 'e.g. --allow-host-mounts /srv/data,/var/log/app');
+      return p;
+    }),
     metadata: parseMetadata(o.metadata as string | undefined),
     log,
   });
@@ -54,7 +65,13 @@ export async function runServe(cmd: Command): Promise<number> {
     engine,
     listen: o.listen as string | undefined,
     socket: o.socket as string | undefined,
-    tls: o.tlsCert && o.tlsKey ? { cert: String(o.tlsCert), key: String(o.tlsKey) } : undefined,
+    fleetSocket: o.fleetSocket === undefined ? undefined : o.fleetSocket === true ? '/var/run/fleet.sock' : String(o.fleetSocket),
+    socketGroup,
+    tls,
+    sse: {
+      ...(o.maxEventStreams !== undefined ? { maxStreams: positive(o.maxEventStreams, '--max-event-streams') } : {}),
+      ...(o.maxEventStreamsPerClient !== undefined ? { maxStreamsPerClient: positive(o.maxEventStreamsPerClient, '--max-event-streams-per-client') } : {}),
+    },
     log,
     health: () => units.health(),
     deploys: services.deploys,
@@ -63,7 +80,8 @@ export async function runServe(cmd: Command): Promise<number> {
     webhookSecret,
     engineUp: () => units.engineReachable(),
   });
-  process.stdout.write(`${JSON.stringify({ event: 'listening', addresses: server.addresses, tokenFile, projects: projects.map((p) => p.name), webhook: webhookSecret ? 'hmac' : 'token only', ...(created ? { token, note: 'token created; shown once' } : {}) })}\n`);
+  // The token itself is never printed (stdout ends up in journald): where it is, is.
+  process.stdout.write(`${JSON.stringify({ event: 'listening', addresses: server.addresses, tokenFile, projects: projects.map((p) => p.name), webhook: webhookSecret ? 'hmac' : 'token only', ...(created ? { note: `token created in ${tokenFile} (mode 0600)` } : {}) })}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGTERM', stop);
@@ -78,4 +96,44 @@ export async function runServe(cmd: Command): Promise<number> {
   process.off('unhandledRejection', onRejection);
   process.off('uncaughtException', onException);
   return 0;
+}
+
+/**
+ * The daemon's own TLS (`--tls-cert`, `--tls-key`, `--tls-client-ca`), all or nothing: half a
+ * configuration, or the engine's client-certificate flags given where the daemon's were meant,
+ * would silently serve plain HTTP.
+ */
+function serveTls(o: Record<string, unknown>): { cert: string; key: string; clientCa?: string | undefined } | undefined {
+  const cert = o.tlsCert as string | undefined;
+  const key = o.tlsKey as string | undefined;
+  const ca = o.tlsClientCa as string | undefined;
+  if (cert && !key) throw invalidArgument('--tls-cert was given without --tls-key; kiboko serve will not fall back to plain HTTP', 'give both --tls-cert FILE and --tls-key FILE');
+  if (key && !cert) throw invalidArgument('--tls-key was given without --tls-cert; kiboko serve will not fall back to plain HTTP', 'give both --tls-cert FILE and --tls-key FILE');
+  if (ca && !cert) throw invalidArgument('--tls-client-ca needs HTTPS', 'give --tls-cert FILE and --tls-key FILE too');
+  if (!cert && o.listen && (o.tlscert || o.tlskey) && !/^tcp:|^https?:/.test(String(o.host ?? process.env.DOCKER_HOST ?? ''))) {
+    throw invalidArgument('--tlscert/--tlskey are the engine connection’s client certificate (with -H tcp://…), and the engine here is local; kiboko serve would serve plain HTTP', 'to serve HTTPS give --tls-cert FILE and --tls-key FILE');
+  }
+  return cert && key ? { cert, key, ...(ca ? { clientCa: ca } : {}) } : undefined;
+}
+
+/** `--socket-group NAME|GID` → the gid (from /etc/group for a name). */
+function resolveGroup(group: string): number {
+  if (/^\d{1,10}$/.test(group)) return Number(group);
+  let text = '';
+  try {
+    text = readFileSync('/etc/group', 'utf8');
+  } catch {
+    // no group database: only numeric ids
+  }
+  for (const line of text.split('\n')) {
+    const [name, , gid] = line.split(':');
+    if (name === group && gid && /^\d+$/.test(gid)) return Number(gid);
+  }
+  throw invalidArgument(`--socket-group: no group named ${JSON.stringify(group.slice(0, 64))}`, 'give a group name from /etc/group or a numeric gid (e.g. groupadd kiboko)');
+}
+
+function positive(v: unknown, flag: string): number {
+  const n = Number(v);
+  if (!/^\d{1,7}$/.test(String(v)) || n < 1) throw invalidArgument(`invalid ${flag} '${String(v).slice(0, 20)}': expected a whole number from 1`, `e.g. ${flag} 100`);
+  return n;
 }

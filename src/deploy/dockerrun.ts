@@ -326,6 +326,7 @@ export function parseDockerRun(args: readonly string[], ctx: DockerRunContext): 
     try {
       text = readFile(path);
     } catch (err) {
+      if (err instanceof KibokoError) throw err; // the caller's own refusal (a unit cannot name daemon files), as it is
       return fail(`cannot read ${flag} ${file}: ${(err as Error).message}`, `check that ${path} exists and is readable`);
     }
     return parseKvFile(text, (line, msg) => fail(`${flag} ${file}:${line}: ${msg}`, 'write one KEY=value per line (# starts a comment)'), lookup ? env : undefined);

@@ -8,7 +8,7 @@ import { DeployStore } from '../deploy/index.js';
 import { FakeEngine } from '../engine/index.js';
 import { Journal } from '../journal/index.js';
 import { MemoryRegistry } from '../units/index.js';
-import { FailureThrottle, hubSignature } from './auth.js';
+import { FailureThrottle, hubSignature, kibokoSignatureHeaders } from './auth.js';
 import { EventBus } from './bus.js';
 import { ChaosService } from './chaos.js';
 import { pumpEngineEvents } from './daemon.js';
@@ -216,19 +216,94 @@ describe('deploys through the API and the hook', () => {
     expect(deploys.history({ project: 'shop', limit: 50 }).deploys).toHaveLength(2);
   });
 
-  it('concurrent hooks for one project are all deployed, one at a time, in the order they were accepted', async () => {
-    const tags = ['2', '3', '4', '5', '6'];
-    const responses = await Promise.all(tags.map((tag) => hook({ service: 'worker', tag })));
-    expect(responses.map((r) => r.status)).toEqual([202, 202, 202, 202, 202]);
-    const jobs = await Promise.all(responses.map(async (r) => finished(((await r.json()) as Job).id)));
-    expect(jobs.every((j) => j.status === 'succeeded')).toBe(true);
-    const bySeq = [...jobs].sort((a, b) => a.seq - b.seq);
-    const revisions = bySeq.map((j) => j.revision!);
-    expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
-    expect(new Set(revisions).size).toBe(5);
-    const last = bySeq.at(-1)!.tag!;
-    expect(readFileSync(compose, 'utf8')).toContain(`localhost:5000/team/worker:${last}`);
-    expect(await imageOf('worker')).toEqual([`localhost:5000/team/worker:${last}`]);
+  /** Holds every container create until released: a deploy that is running, for as long as a test needs. */
+  const holdDeploys = () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const create = engine.create.bind(engine);
+    engine.create = async (spec) => {
+      await gate;
+      return create(spec);
+    };
+    return () => {
+      engine.create = create;
+      release();
+    };
+  };
+
+  it('hooks for one project while a deploy runs: none lost, those waiting join one job (the newest tag wins), deployed one at a time', async () => {
+    const release = holdDeploys();
+    let ids: string[];
+    try {
+      const first = await hook({ service: 'worker', tag: '2' });
+      expect(first.status).toBe(202);
+      ids = [((await first.json()) as Job).id];
+      for (let i = 0; i < 50 && deploys.counts().running === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      for (const tag of ['3', '4', '5', '6']) {
+        const r = await hook({ service: 'worker', tag });
+        expect(r.status).toBe(202);
+        ids.push(((await r.json()) as Job).id);
+      }
+    } finally {
+      release();
+    }
+    expect(new Set(ids.slice(1)).size).toBe(1); // 3, 4, 5, 6 joined one waiting job
+    expect(ids[1]).not.toBe(ids[0]);
+    const jobs = await Promise.all([ids[0]!, ids[1]!].map((id) => finished(id)));
+    expect(jobs.map((j) => j.status)).toEqual(['succeeded', 'succeeded']);
+    expect(jobs[0]!.revision!).toBeLessThan(jobs[1]!.revision!);
+    expect(jobs[1]!.changes.map((c) => `${c.service}:${c.tag}`)).toEqual(['worker:6']);
+    expect(readFileSync(compose, 'utf8')).toContain('localhost:5000/team/worker:6');
+    expect(await imageOf('worker')).toEqual(['localhost:5000/team/worker:6']);
+  });
+
+  it('item 5: a replayed signed hook is refused with 409 and deploys nothing; 30 hooks under new ids queue at most a couple of jobs', async () => {
+    const text = JSON.stringify({ project: 'shop', service: 'worker', tag: '8' });
+    const first = await fetch(`${base}/hooks/deploy`, { method: 'POST', body: text, headers: { 'content-type': 'application/json', 'x-hub-signature-256': hubSignature(text, SECRET), 'x-github-delivery': 'd-1' } });
+    expect(first.status).toBe(202);
+    await finished(((await first.json()) as Job).id);
+    const revisions = deploys.history({ project: 'shop', limit: 500 }).deploys.length;
+    const file = readFileSync(compose, 'utf8');
+    // the same signed bytes again: under the same delivery id, under a new one, and with none
+    for (const extra of [{ 'x-github-delivery': 'd-1' }, { 'x-github-delivery': 'd-2' }, {} as Record<string, string>]) {
+      const again = await fetch(`${base}/hooks/deploy`, { method: 'POST', body: text, headers: { 'content-type': 'application/json', 'x-hub-signature-256': hubSignature(text, SECRET), ...extra } });
+      expect(again.status).toBe(409);
+      expect((await errorOf(again)).code).toBe('REPLAYED');
+    }
+    await deploys.idle();
+    expect(deploys.history({ project: 'shop', limit: 500 }).deploys.length).toBe(revisions);
+    expect(readFileSync(compose, 'utf8')).toBe(file);
+    // kiboko's signature covers a timestamp and the delivery id: a replay is 409, a stale one 401
+    const body = JSON.stringify({ service: 'worker', tag: '7' });
+    const k1 = await fetch(`${base}/hooks/deploy`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...kibokoSignatureHeaders(body, SECRET, 'k-1') } });
+    expect(k1.status).toBe(202);
+    await finished(((await k1.json()) as Job).id);
+    const k1again = await fetch(`${base}/hooks/deploy`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...kibokoSignatureHeaders(body, SECRET, 'k-1') } });
+    expect(k1again.status).toBe(409);
+    const stale = await fetch(`${base}/hooks/deploy`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...kibokoSignatureHeaders(body, SECRET, 'k-2', Date.now() - 10 * 60_000) } });
+    expect(stale.status).toBe(401);
+    expect((await errorOf(stale)).message).toMatch(/stale signature/);
+    const forged = { ...kibokoSignatureHeaders(body, SECRET, 'k-3'), 'x-kiboko-delivery': 'k-4' };
+    expect((await fetch(`${base}/hooks/deploy`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...forged } })).status).toBe(401);
+    // 30 hooks (the token, new ids each) while a deploy runs: they join one waiting job, not 30
+    const before = deploys.history({ project: 'shop', limit: 500 }).deploys.length;
+    const release = holdDeploys();
+    const ids = new Set<string>();
+    try {
+      expect((await call('/hooks/deploy', { method: 'POST', json: { service: 'worker', tag: '2' } })).status).toBe(202);
+      for (let i = 0; i < 50 && deploys.counts().running === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 30; i++) {
+        const r = await call('/hooks/deploy', { method: 'POST', json: { service: 'worker', tag: String(1 + (i % 8)) }, headers: { 'x-github-delivery': `burst-${i}` } });
+        expect(r.status).toBe(202);
+        ids.add(((await r.json()) as Job).id);
+      }
+      expect(deploys.counts().queued).toBe(1);
+    } finally {
+      release();
+    }
+    expect(ids.size).toBe(1);
+    await deploys.idle();
+    expect(deploys.history({ project: 'shop', limit: 500 }).deploys.length - before).toBe(2); // the held deploy and the one coalesced hook job
   });
 
   it('maps Docker Hub, registry v2 and GitHub package notifications to the services running that repository', async () => {

@@ -8,6 +8,7 @@ import { jobView, type DeployService } from './deploys.js';
 import { describeIssue, HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { streamEvents } from './sse.js';
+import { deliveryKeys, DeliveryLog, replayError } from './replay.js';
 import { parseHookPayload } from './webhook.js';
 
 export interface NativeApiDeps {
@@ -19,10 +20,12 @@ export interface NativeApiDeps {
   sse?: { heartbeatMs?: number | undefined; maxStreams?: number | undefined; maxStreamsPerClient?: number | undefined; maxBufferedBytes?: number | undefined } | undefined;
   /** Open SSE responses, so closing the server can end them. */
   streams: Set<ServerResponse>;
+  /** Hook deliveries already accepted (replays are refused with 409). */
+  deliveries?: DeliveryLog | undefined;
 }
 
-/** How a request proved itself: the unix socket's permissions, the token, a TLS client certificate, a dashboard session (GET only), the hook's HMAC signature or its `?token=`. */
-export type Credential = 'socket' | 'token' | 'certificate' | 'session' | 'signature' | 'hook-token';
+/** How a request proved itself: the unix socket's permissions, the token, a TLS client certificate, a dashboard session (GET only), the hook's HMAC signature (GitHub's body-only one, or kiboko's with timestamp and delivery id) or its `?token=`. */
+export type Credential = 'socket' | 'token' | 'certificate' | 'session' | 'signature' | 'kiboko-signature' | 'hook-token';
 
 export interface ApiCall {
   req: IncomingMessage;
@@ -128,13 +131,24 @@ export class NativeApi {
       return { status: 200, body: deploys().history({ project, limit: Number(limitRaw) }) };
     });
     add('GET', '/v1/deploys/:id', async (c) => ({ status: 200, body: deploys().find(c.params.id!) }));
+    const deliveries = d.deliveries ?? new DeliveryLog();
     add('POST', '/hooks/deploy', async (c) => {
       const event = c.req.headers['x-github-event'];
       const parsed = parseHookPayload(jsonBody(c), typeof event === 'string' ? event : undefined);
       if (parsed.kind === 'ping') return { status: 200, body: { ok: true, event: 'ping' } };
       if (parsed.notices.length === 0) return { status: 200, body: { jobs: [], ignored: parsed.ignored, unmatched: [] } };
       const source = parsed.notices[0]!.source;
-      const { jobs, unmatched } = await deploys().hook(parsed.notices, source);
+      // A delivery is acted on once: its id, or (for GitHub's body-only signature) its signed bytes, within the window.
+      const keys = deliveryKeys(c.req, c.body, c.credential === 'signature');
+      if (keys.length > 0 && deliveries.replayed(keys)) throw replayError(deliveries.windowMs);
+      let admitted;
+      try {
+        admitted = await deploys().hook(parsed.notices, source);
+      } catch (err) {
+        deliveries.forget(keys); // refused: the sender may correct things and send it again
+        throw err;
+      }
+      const { jobs, unmatched } = admitted;
       if (jobs.length === 0) return { status: 200, body: { jobs: [], ignored: parsed.ignored + unmatched.length, unmatched } };
       return {
         status: 202,

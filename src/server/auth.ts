@@ -163,3 +163,35 @@ export function hubSignatureMatches(body: Buffer, header: string | string[] | un
 }
 
 export const hubSignature = (body: Buffer | string, secret: string): string => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+
+/** How far a kiboko-signed hook's timestamp may be from the daemon's clock (either way). */
+export const SIGNATURE_WINDOW_MS = 5 * 60_000;
+
+/**
+ * kiboko's own hook signature, which (unlike GitHub's) covers a timestamp and a delivery id, so a
+ * captured request cannot be replayed later or under another id: `X-Kiboko-Signature-256:
+ * sha256=<hex HMAC-SHA256 of "<timestamp>.<delivery>.<body>">`, `X-Kiboko-Timestamp: <Unix
+ * seconds>`, `X-Kiboko-Delivery: <unique id>`.
+ */
+export function kibokoSignatureCheck(body: Buffer, headers: Record<string, string | string[] | undefined>, secret: string | undefined, now = Date.now()): 'ok' | 'stale' | 'bad' {
+  const sig = headers['x-kiboko-signature-256'];
+  const ts = headers['x-kiboko-timestamp'];
+  const id = headers['x-kiboko-delivery'];
+  if (!secret || typeof sig !== 'string' || typeof ts !== 'string' || typeof id !== 'string') return 'bad';
+  if (!/^\d{1,12}$/.test(ts) || !/^[A-Za-z0-9._:-]{1,200}$/.test(id)) return 'bad';
+  const m = /^sha256=([0-9a-fA-F]{64})$/.exec(sig.trim());
+  if (!m) return 'bad';
+  const expected = createHmac('sha256', secret).update(`${ts}.${id}.`).update(body).digest();
+  if (!timingSafeEqual(expected, Buffer.from(m[1]!, 'hex'))) return 'bad';
+  return Math.abs(now - Number(ts) * 1000) > SIGNATURE_WINDOW_MS ? 'stale' : 'ok';
+}
+
+/** The headers of a kiboko-signed hook (for senders written in JS, and tests). */
+export function kibokoSignatureHeaders(body: Buffer | string, secret: string, delivery: string, now = Date.now()): Record<string, string> {
+  const ts = String(Math.floor(now / 1000));
+  return {
+    'x-kiboko-timestamp': ts,
+    'x-kiboko-delivery': delivery,
+    'x-kiboko-signature-256': `sha256=${createHmac('sha256', secret).update(`${ts}.${delivery}.`).update(body).digest('hex')}`,
+  };
+}

@@ -25,6 +25,7 @@ import {
 } from '../deploy/index.js';
 import type { Engine } from '../engine/index.js';
 import type { EventBus } from './bus.js';
+import { HttpError } from './errors.js';
 import type { ProjectDef } from './projects.js';
 import { sameRepository, type PushNotice } from './webhook.js';
 
@@ -74,6 +75,8 @@ export interface DeployServiceOptions {
   healthTimeoutMs?: number | undefined;
   /** Jobs kept in memory for GET /v1/deploys/ID (oldest finished ones are dropped). */
   keepJobs?: number | undefined;
+  /** Jobs waiting to run, all projects together (default 100); past it new jobs are refused with 503. */
+  maxQueued?: number | undefined;
 }
 
 const MAX_EVENTS = 1000;
@@ -220,6 +223,14 @@ export class DeployService {
     return job;
   }
 
+  /** Refuses work when `n` more jobs would pass the bound on waiting jobs. */
+  private assertRoom(n = 1) {
+    const max = this.o.maxQueued ?? 100;
+    let queued = 0;
+    for (const j of this.jobs.values()) if (j.status === 'queued') queued++;
+    if (queued + n > max) throw new HttpError(503, 'QUEUE_FULL', `${queued} deploy jobs are waiting (at most ${max})`, 'retry when they have run (GET /v1/deploys)', { 'retry-after': '30' });
+  }
+
   private evict() {
     const keep = this.o.keepJobs ?? 1000;
     if (this.jobs.size <= keep) return;
@@ -338,6 +349,7 @@ export class DeployService {
   startApply(project: string): DeployJob {
     this.assertOpen();
     const def = this.def(project);
+    this.assertRoom();
     const job = this.newJob('apply', project, 'api', 'api');
     this.enqueue(job, async (j, signal) => this.done(j, await this.apply(j, def, signal)));
     return job;
@@ -349,6 +361,7 @@ export class DeployService {
     const def = this.def(project);
     if (to !== undefined && !this.o.store.get(project, to)) throw new KibokoError('TARGET_NOT_FOUND', `project ${project} has no revision ${to}`, { hint: `see GET /v1/deploys?project=${project}` });
     if (this.o.store.list(project, 1).length === 0) throw new KibokoError('TARGET_NOT_FOUND', `no deploy history for project ${project}`, { hint: 'deploy it first' });
+    this.assertRoom();
     const job = this.newJob('rollback', project, 'rollback', 'api');
     job.rollbackTo = to;
     this.enqueue(job, async (j, signal) => {
@@ -444,8 +457,24 @@ export class DeployService {
       }
       jobs.push({ project, changes });
     }
+    // Hooks for a project whose earlier hook job has not started yet join that job (the newest tag
+    // per service wins), so a burst of hooks — or replays under new ids — queues one deploy, not one each.
+    const waiting = (project: string) => [...this.jobs.values()].find((j) => j.project === project && j.kind === 'hook' && j.status === 'queued');
+    const fresh = jobs.filter(({ project }) => !waiting(project)).length;
+    this.assertRoom(fresh);
     const created = jobs.map(({ project, changes }) => {
       const def = this.def(project);
+      const joined = waiting(project);
+      if (joined) {
+        for (const ch of changes) {
+          const i = joined.changes.findIndex((c) => c.service === ch.service);
+          if (i >= 0) joined.changes[i] = ch;
+          else joined.changes.push(ch);
+          this.pending.set(`${project}/${ch.service}`, ch.tag);
+        }
+        this.publish('deploy.job.coalesced', joined, { changes: joined.changes });
+        return joined;
+      }
       const job = this.newJob('hook', project, 'webhook', source, changes);
       for (const ch of changes) this.pending.set(`${project}/${ch.service}`, ch.tag);
       this.enqueue(job, (j, signal) => this.runHook(j, def, signal));

@@ -5,7 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import { VERSION } from '../common/version.js';
 import { fleetError, handleFleet, type UnitRegistry } from '../units/index.js';
 import { NativeApi, type Credential } from './api.js';
-import { bearerOf, FailureThrottle, hubSignatureMatches, tokenMatches } from './auth.js';
+import { bearerOf, FailureThrottle, hubSignatureMatches, kibokoSignatureCheck, tokenMatches } from './auth.js';
 import { ByteBudget, drain, readBody } from './body.js';
 import type { EventBus } from './bus.js';
 import type { ChaosService } from './chaos.js';
@@ -247,21 +247,31 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         // The deploy hook also accepts GitHub's HMAC signature of the body (or, for senders that
         // cannot sign or set headers, the webhook secret as ?token=); its body is read under the
         // hook's small limit and the unauthenticated budget before the signature is checked.
-        const signature = req.headers['x-hub-signature-256'];
+        const kibokoSigned = req.headers['x-kiboko-signature-256'] !== undefined;
+        const signature = kibokoSigned ? req.headers['x-kiboko-signature-256'] : req.headers['x-hub-signature-256'];
         const hookToken = url.searchParams.get('token');
+        let stale = false;
         if (url.pathname === '/hooks/deploy' && method === 'POST' && options.webhookSecret && (signature !== undefined || hookToken !== null)) {
           if (signature !== undefined) {
             body = await readBody(req, { max: limits.hookBodyBytes, budget: unauthenticated, timeoutMs: limits.unauthenticatedBodyMs });
             bodyRead = true;
-            if (hubSignatureMatches(body ?? Buffer.alloc(0), signature, options.webhookSecret)) credential = 'signature';
+            if (kibokoSigned) {
+              const verdict = kibokoSignatureCheck(body ?? Buffer.alloc(0), req.headers, options.webhookSecret);
+              if (verdict === 'ok') credential = 'kiboko-signature';
+              stale = verdict === 'stale';
+            } else if (hubSignatureMatches(body ?? Buffer.alloc(0), signature, options.webhookSecret)) credential = 'signature';
           } else if (tokenMatches(hookToken ?? undefined, options.webhookSecret)) credential = 'hook-token';
         }
         if (credential === undefined) {
           const reason = signature !== undefined ? 'signature' : 'token';
           if (!(await penalize(reason))) return tooMany();
           if (native) {
-            const hint = url.pathname === '/hooks/deploy' ? 'send Authorization: Bearer <token>, or X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body with the webhook secret>' : 'send Authorization: Bearer <the token in <state-dir>/serve.token>';
-            return fail(401, 'UNAUTHENTICATED', reason === 'signature' ? 'invalid signature' : 'missing or invalid bearer token', hint, { 'www-authenticate': 'Bearer realm="kiboko"' });
+            const hint = stale
+              ? 'X-Kiboko-Timestamp must be within 5 minutes of the daemon’s clock: sign each delivery when it is sent (and check both clocks)'
+              : url.pathname === '/hooks/deploy'
+                ? 'send Authorization: Bearer <token>, X-Kiboko-Signature-256 with X-Kiboko-Timestamp and X-Kiboko-Delivery, or X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body with the webhook secret>'
+                : 'send Authorization: Bearer <the token in <state-dir>/serve.token>';
+            return fail(401, 'UNAUTHENTICATED', stale ? 'stale signature: the signed timestamp is outside the 5-minute window' : reason === 'signature' ? 'invalid signature' : 'missing or invalid bearer token', hint, { 'www-authenticate': 'Bearer realm="kiboko"' });
           }
           return send(res, 401, { error: { code: 401, message: 'missing or invalid bearer token' } }, { 'www-authenticate': 'Bearer realm="kiboko"' });
         }

@@ -1,5 +1,7 @@
-export { startServer, type ServeOptions, type RunningServer } from './http.js';
-export { loadOrCreateToken, tokenMatches, bearerOf, FailureThrottle, hubSignatureMatches, hubSignature } from './auth.js';
+export { startServer, DEFAULT_LIMITS, type ServeOptions, type RunningServer, type EdgeLimits } from './http.js';
+export { loadOrCreateToken, assertPrivate, tokenMatches, bearerOf, FailureThrottle, hubSignatureMatches, hubSignature, kibokoSignatureHeaders, kibokoSignatureCheck, type ThrottleOptions } from './auth.js';
+export { DeliveryLog } from './replay.js';
+export { SessionStore } from './dashboard/index.js';
 export { EventBus, typeMatcher, type BusEvent, type BusListener } from './bus.js';
 export { DeployService, jobView, revisionView, type DeployJob, type JobStatus, type TagChange } from './deploys.js';
 export { ChaosService, type ExperimentStatus } from './chaos.js';

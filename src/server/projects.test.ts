@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,11 +20,15 @@ describe('daemon projects', () => {
   });
 
   it('--deploy-config: projects with files, engine and tag policies; the webhook secret from a file', () => {
-    writeFileSync(join(dir, 'hook.secret'), 'a-long-shared-secret\n');
+    writeFileSync(join(dir, 'hook.secret'), 'a-long-shared-secret\n', { mode: 0o644 });
+    chmodSync(join(dir, 'hook.secret'), 0o644);
     writeFileSync(
       join(dir, 'deploy.yaml'),
       'webhook: {secret_file: hook.secret}\nprojects:\n  shop:\n    file: shop/compose.yaml\n    engine: docker\n    services:\n      web: {tag_policy: semver-major-locked}\n      api: {tag-policy: "regex:^v[0-9]+$"}\n',
     );
+    // a secret others can read is refused, with the fix
+    expect(() => loadDeployConfig(join(dir, 'deploy.yaml'))).toThrow(/accessible by others \(mode 0644\)/);
+    chmodSync(join(dir, 'hook.secret'), 0o600);
     expect(loadDeployConfig(join(dir, 'deploy.yaml'))).toEqual({
       webhook: { secret: 'a-long-shared-secret' },
       projects: [{ name: 'shop', paths: [join(dir, 'shop', 'compose.yaml')], engine: 'docker', tagPolicies: { web: { kind: 'semver', lock: 'major' }, api: { kind: 'regex', pattern: '^v[0-9]+$' } } }],

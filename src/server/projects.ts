@@ -5,6 +5,7 @@ import * as z from 'zod/mini';
 import { invalidArgument } from '../common/errors.js';
 import { parseTagPolicy, type EngineMode, type TagPolicy } from '../deploy/index.js';
 import { describeIssue } from './errors.js';
+import { assertPrivate } from './auth.js';
 
 /** A project the daemon deploys: its configuration files (or folder), engine, tag-policy overrides. */
 export interface ProjectDef {
@@ -93,7 +94,8 @@ export function loadDeployConfig(file: string): DeployConfig {
 
 /** The webhook's shared secret (for X-Hub-Signature-256): the file's content, trimmed. */
 export function readSecretFile(file: string): string {
-  if (!existsSync(file)) throw invalidArgument(`webhook secret file ${file} does not exist`, 'create it with e.g. `openssl rand -hex 32 > FILE`');
+  if (!existsSync(file)) throw invalidArgument(`webhook secret file ${file} does not exist`, 'create it with e.g. `(umask 077; openssl rand -hex 32 > FILE)`');
+  assertPrivate(file, 'file');
   const secret = readFileSync(file, 'utf8').trim();
   if (secret.length < 8) throw invalidArgument(`webhook secret file ${file} holds no usable secret (at least 8 characters)`, 'e.g. `openssl rand -hex 32 > FILE`');
   return secret;

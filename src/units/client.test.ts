@@ -33,7 +33,7 @@ async function caught(p: Promise<unknown>): Promise<KibokoError> {
 }
 
 beforeAll(async () => {
-  server = await startServer({ token: TOKEN, registry, engine, socket });
+  server = await startServer({ token: TOKEN, registry, engine, socket, listen: '127.0.0.1:0' });
 });
 afterAll(async () => {
   await server.close();
@@ -121,7 +121,9 @@ describe('UnitsClient over a unix socket', () => {
     expect(noUnit.message).toMatch(/unit ghost.service does not exist/);
     expect(noUnit.details).toMatchObject({ status: 404, serverCode: 'TARGET_NOT_FOUND' });
 
-    const wrong = new UnitsClient({ endpoint: `unix://${socket}`, token: 'wrong-token-wrong-token' });
+    // The unix socket trusts its file permissions (no token needed); over TCP a wrong token is refused.
+    expect(await new UnitsClient({ endpoint: `unix://${socket}`, token: 'wrong-token-wrong-token' }).listUnits()).toBeDefined();
+    const wrong = new UnitsClient({ endpoint: server.addresses[1]!, token: 'wrong-token-wrong-token' });
     const auth = await caught(wrong.listUnits());
     expect(auth.code).toBe('INVALID_ARGUMENT');
     expect(auth.message).toMatch(/missing or invalid bearer token/);

@@ -1,3 +1,5 @@
+import { existsSync, realpathSync } from 'node:fs';
+import { normalize } from 'node:path';
 import { invalidArgument, KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
 import {
@@ -41,7 +43,37 @@ const EXEC_KEY = /^Exec[A-Za-z]*$/;
  * operands of docker rm/kill/stop) are made Docker-safe. Throws an INVALID_ARGUMENT naming the
  * line when the unit cannot run as a container.
  */
-export function unitRuntime(name: string, options: readonly UnitOption[]): UnitRuntime {
+/**
+ * Which host paths a unit may bind-mount. A unit comes over the network and its container runs on
+ * the daemon's host: a bind of `/` or of the engine socket is the host. Default: none;
+ * `--allow-host-mounts` (true) allows any, or a list of host paths allows those and what is below them.
+ */
+export type HostMountPolicy = boolean | readonly string[];
+
+const under = (path: string, root: string) => path === root || path.startsWith(root.endsWith('/') ? root : `${root}/`);
+
+/** Refuses the unit's bind mounts the policy does not allow (its named volumes are the engine's, not the host's). */
+export function checkHostMounts(name: string, volumes: readonly { type: string; source?: string | undefined; target: string }[], policy: HostMountPolicy = false): void {
+  if (policy === true) return;
+  for (const v of volumes) {
+    if (v.type !== 'bind' || v.source === undefined) continue;
+    // The host's view of the path: symlinks resolved where the daemon can see them (it usually runs on the engine's host).
+    let real = normalize(v.source);
+    try {
+      if (existsSync(real)) real = realpathSync(real);
+    } catch {
+      // unreadable: judged by its name
+    }
+    const source = normalize(v.source);
+    if (Array.isArray(policy) && policy.some((root) => under(real, normalize(root)) && under(source, normalize(root)))) continue;
+    throw invalidArgument(
+      `${name}: the bind mount of host path ${v.source} is refused — a unit's container runs on the daemon's host, and a host path (above all / or the engine socket) gives it the host`,
+      Array.isArray(policy) && policy.length ? `allowed host paths: ${policy.join(', ')}; use a named volume (-v NAME:${v.target}) or ask the operator to allow the path` : `use a named volume (-v NAME:${v.target}), or start kiboko serve with --allow-host-mounts (all paths) or --allow-host-mounts /srv,/data (those)`,
+    );
+  }
+}
+
+export function unitRuntime(name: string, options: readonly UnitOption[], hostMounts: HostMountPolicy = false): UnitRuntime {
   const unitName = parseUnitName(name);
   if (unitName.type !== 'service') throw invalidArgument(`${name} is a .${unitName.type} unit; kiboko runs .service units as containers`, 'submit a .service unit whose ExecStart is a docker run line');
   const unit: UnitFile = fromOptions(options);
@@ -83,6 +115,7 @@ export function unitRuntime(name: string, options: readonly UnitOption[]): UnitR
   }
   const run = parseRun(name, args.slice(1), env);
   const service = run.service;
+  checkHostMounts(name, service.volumes, hostMounts);
   const restart = run.restartSet ? service.restart : (systemdRestart(unit, name, false) ?? service.restart);
   const containerName = run.containerName ?? dockerSafe(`kiboko-unit-${name}`);
 
@@ -123,7 +156,13 @@ export function unitRuntime(name: string, options: readonly UnitOption[]): UnitR
  * `--name` after the image (a command argument) is left as written.
  */
 function parseRun(name: string, args: readonly string[], env: Readonly<Record<string, string>>) {
-  const ctx = { service: 'unit', file: name, env };
+  // A unit arrives over the API with no folder of its own: --env-file/--label-file would read the
+  // daemon's files (relative to its working directory), so they are refused without touching the
+  // file system — the message says neither what is in a file nor whether it exists.
+  const readFile = (): never => {
+    throw invalidArgument(`${name}: --env-file and --label-file cannot be used in a unit — the daemon does not read files from its host for a unit`, 'put the values in the unit: Environment=KEY=value with -e KEY, or -e KEY=value and -l key=value on the docker run line');
+  };
+  const ctx = { service: 'unit', file: name, env, readFile };
   const positions: number[] = [];
   const safe = args.map((a, i) => {
     if (a.startsWith('--name=')) {
@@ -147,10 +186,10 @@ function parseRun(name: string, args: readonly string[], env: Readonly<Record<st
  * The runtime, or why the unit cannot run (message with hint). A template (`app@.service`) is
  * checked as an instance would be (`%i` is empty in a template, so `--name %i` would not do).
  */
-export function tryUnitRuntime(name: string, options: readonly UnitOption[]): UnitRuntime | { error: string } {
+export function tryUnitRuntime(name: string, options: readonly UnitOption[], hostMounts: HostMountPolicy = false): UnitRuntime | { error: string } {
   const sample = /@\.[a-z]+$/.test(name) ? name.replace(/@\./, '@instance.') : name;
   try {
-    return unitRuntime(sample, options);
+    return unitRuntime(sample, options, hostMounts);
   } catch (err) {
     const text = err instanceof KibokoError ? `${err.message}${err.hint ? ` — ${err.hint}` : ''}` : (err as Error).message;
     return { error: sample === name ? text : text.replaceAll(sample, name) };

@@ -10,6 +10,8 @@ export interface UnitsDaemonOptions {
   /** `docker`: units are containers; `swarm`: Swarm services. Default: Swarm when the engine is a manager. */
   backend?: 'docker' | 'swarm' | undefined;
   allowAnyExecStart?: boolean | undefined;
+  /** Host paths units may bind-mount (default none; true: any). */
+  hostMounts?: import('./container.js').HostMountPolicy | undefined;
   metadata?: Readonly<Record<string, string>> | undefined;
   log?: LogFn | undefined;
   /** Periodic reconcile while the engine answers (default 10 s). */
@@ -79,7 +81,7 @@ export async function startUnitsDaemon(o: UnitsDaemonOptions): Promise<UnitsDaem
   if (backend === 'swarm' && first.ok && !first.info.isManager) {
     throw new KibokoError('CONFLICT', `the engine at ${o.engine.endpoint} is not a Swarm manager`, { hint: 'run kiboko serve on a manager node, or use --engine docker' });
   }
-  const options = { allowAnyExecStart: o.allowAnyExecStart, metadata: o.metadata, log };
+  const options = { allowAnyExecStart: o.allowAnyExecStart, hostMounts: o.hostMounts, metadata: o.metadata, log };
   const registry: ReconcilingRegistry = backend === 'swarm' ? new SwarmRegistry(o.engine, options) : new EngineRegistry(o.engine, o.stateDir, options);
 
   const ac = new AbortController();

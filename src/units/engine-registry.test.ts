@@ -229,3 +229,68 @@ describe('EngineRegistry: fleet units as containers', () => {
     expect((await units())[0]).toMatchObject({ currentState: 'launched' });
   });
 });
+
+describe('EngineRegistry: one lock per unit', () => {
+  it('a unit whose image pull hangs holds up neither an unrelated PUT nor the periodic pass; its own next change waits for it', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // The fake creates containers of any image; a create of the tarpit's image hangs as a pull would.
+    class StallingEngine extends FakeEngine {
+      override async create(spec: Parameters<FakeEngine['create']>[0]) {
+        if (spec.image.startsWith('tarpit.local/')) await gate;
+        return super.create(spec);
+      }
+    }
+    const engine = new StallingEngine();
+    engine.addImage({ tags: ['repo/app:1'] });
+    const { call, running, registry } = setup({}, engine);
+    const stalled = call('PUT', '/fleet/v1/units/slow.service', { desiredState: 'launched', options: [svc('ExecStart', '/usr/bin/docker run --name slow tarpit.local/x:1')] });
+    await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    expect((await call('PUT', '/fleet/v1/units/web.service', { desiredState: 'launched', options: plain('web') })).status).toBe(201);
+    await registry.reconcileAll('periodic');
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(await running()).toEqual(['web']);
+    let secondDone = false;
+    const second = call('PUT', '/fleet/v1/units/slow.service', { desiredState: 'inactive', options: [svc('ExecStart', '/usr/bin/docker run --name slow tarpit.local/x:1')] }).then((r) => ((secondDone = true), r));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(secondDone).toBe(false); // the same unit: serialized behind the stalled start
+    release();
+    expect((await stalled).status).toBe(201);
+    expect([200, 201, 204]).toContain((await second).status);
+    expect(await running()).toEqual(['web']);
+  });
+});
+
+describe('units: host access policy', () => {
+  const bind = (spec: string) => [svc('ExecStart', `/usr/bin/docker run --name box ${spec} repo/app:1`)];
+
+  it('refuses host bind mounts (/, the engine socket) unless allowed; named volumes are fine', async () => {
+    const { call } = setup();
+    for (const spec of ['-v /:/host', '-v /var/run/docker.sock:/var/run/docker.sock', '--mount type=bind,source=/etc,target=/e']) {
+      const r = await call('PUT', '/fleet/v1/units/b.service', { desiredState: 'launched', options: bind(spec) });
+      expect(r.status, spec).toBe(400);
+      expect(JSON.stringify(r.body)).toMatch(/bind mount of host path .* is refused.*--allow-host-mounts/);
+    }
+    expect((await call('PUT', '/fleet/v1/units/b.service', { desiredState: 'inactive', options: bind('-v data:/data') })).status).toBe(201);
+  });
+
+  it('--allow-host-mounts: any path, or only those listed (and below them)', async () => {
+    const any = setup({ hostMounts: true });
+    expect((await any.call('PUT', '/fleet/v1/units/b.service', { desiredState: 'inactive', options: bind('-v /:/host') })).status).toBe(201);
+    const some = setup({ hostMounts: ['/srv/data'] });
+    expect((await some.call('PUT', '/fleet/v1/units/b.service', { desiredState: 'inactive', options: bind('-v /srv/data/app:/d') })).status).toBe(201);
+    for (const spec of ['-v /srv/database:/d', '-v /srv/data/../../etc:/d', '-v /:/h']) expect((await some.call('PUT', '/fleet/v1/units/c.service', { desiredState: 'inactive', options: bind(spec) })).status, spec).toBe(400);
+  });
+
+  it('--env-file / --label-file in a unit are refused without reading anything; the 400 says what to do and reveals no path', async () => {
+    const { call } = setup();
+    for (const spec of ['--env-file /etc/passwd', '--env-file ./serve.token', '--label-file /nonexistent/x', '--env-file=/etc/hostname']) {
+      const r = await call('PUT', '/fleet/v1/units/e.service', { desiredState: 'launched', options: bind(spec) });
+      expect(r.status, spec).toBe(400);
+      const text = JSON.stringify(r.body);
+      expect(text).toMatch(/--env-file and --label-file cannot be used in a unit.*Environment=KEY=value/);
+      expect(text).not.toMatch(/root:|exists|No such file|ENOENT|serve\.token|passwd|nonexistent|hostname/);
+    }
+  });
+});

@@ -5,7 +5,7 @@ import { openDatabase, type Database } from '../common/sqlite.js';
 import type { ContainerStatus, ContainerSummary, Engine } from '../engine/index.js';
 import { unitHash, type DesiredState, type FleetUnit, type Machine, type UnitOption, type UnitRegistry, type UnitStateRecord } from './api.js';
 import { runSequence, type CommandContext } from './commands.js';
-import { HASH_LABEL, tryUnitRuntime, UNIT_LABEL, type UnitRuntime } from './container.js';
+import { HASH_LABEL, tryUnitRuntime, UNIT_LABEL, type HostMountPolicy, type UnitRuntime } from './container.js';
 import { localMachine } from './machine.js';
 import { isTemplate } from './name.js';
 import { parseRequirements, placeOnMachine, placementOrder, type LaunchedUnit } from './xfleet.js';
@@ -30,6 +30,8 @@ export interface UnitsRegistryOptions {
   allowAnyExecStart?: boolean | undefined;
   /** This machine's fleet metadata (MachineMetadata= is matched against it). */
   metadata?: Readonly<Record<string, string>> | undefined;
+  /** Host paths units may bind-mount (default none; true: any). */
+  hostMounts?: HostMountPolicy | undefined;
   /** Overrides the machine (tests). */
   machine?: Machine | undefined;
   log?: LogFn | undefined;
@@ -75,19 +77,21 @@ export function systemdState(s: {
  * reconciled to one container found again by its labels after a restart, so nothing is
  * duplicated: inactive → no container; loaded → not running (a stopped container may stay);
  * launched → ExecStartPre, the container started, ExecStartPost. Stopping runs ExecStop, stops
- * the container, ExecStopPost. [X-Fleet] options are enforced for this one machine. Changes are
- * serialized, so HTTP requests and the periodic pass never race on a unit.
+ * the container, ExecStopPost. [X-Fleet] options are enforced for this one machine. Changes to
+ * one unit are serialized (a lock per unit name), so HTTP requests and the periodic pass never race
+ * on a unit, and a unit that stalls never holds up the others.
  */
 export class EngineRegistry implements ReconcilingRegistry {
   readonly backend = 'docker' as const;
   private readonly db: Database;
   private readonly id: string;
   private readonly allowAnyExecStart: boolean;
+  private readonly hostMounts: HostMountPolicy;
   private readonly machine: Machine;
   private readonly log: LogFn;
   private readonly runtimes = new Map<string, { options: string; runtime: UnitRuntime | { error: string } }>();
-  /** An object, not a field that is reassigned: the server may wrap this registry with Object.create. */
-  private readonly lock: { tail: Promise<unknown> } = { tail: Promise.resolve() };
+  /** Per-unit locks (an object, not a field that is reassigned: the server may wrap this registry with Object.create). */
+  private readonly locks = new UnitLocks();
 
   constructor(
     private readonly engine: Engine,
@@ -96,6 +100,7 @@ export class EngineRegistry implements ReconcilingRegistry {
   ) {
     const o = typeof options === 'boolean' ? { allowAnyExecStart: options } : options;
     this.allowAnyExecStart = Boolean(o.allowAnyExecStart);
+    this.hostMounts = o.hostMounts ?? false;
     this.machine = o.machine ?? localMachine(o.metadata);
     this.log = o.log ?? (() => undefined);
     this.db = openDatabase(join(stateDir, 'units.db'));
@@ -108,7 +113,7 @@ export class EngineRegistry implements ReconcilingRegistry {
   }
 
   validate(name: string, options: readonly UnitOption[]): string | undefined {
-    const r = tryUnitRuntime(name, options);
+    const r = tryUnitRuntime(name, options, this.hostMounts);
     return 'error' in r && !this.allowAnyExecStart ? r.error : undefined;
   }
 
@@ -136,7 +141,7 @@ export class EngineRegistry implements ReconcilingRegistry {
   private runtime(r: Row): UnitRuntime | { error: string } {
     const cached = this.runtimes.get(r.name);
     if (cached && cached.options === r.options) return cached.runtime;
-    const runtime = tryUnitRuntime(r.name, JSON.parse(r.options) as UnitOption[]);
+    const runtime = tryUnitRuntime(r.name, JSON.parse(r.options) as UnitOption[], this.hostMounts);
     this.runtimes.set(r.name, { options: r.options, runtime });
     return runtime;
   }
@@ -225,10 +230,18 @@ export class EngineRegistry implements ReconcilingRegistry {
 
   // ---- changing -------------------------------------------------------------------------------
 
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.tail.then(fn, fn);
-    this.lock.tail = run.catch(() => undefined);
-    return run;
+  /**
+   * Runs a change to one unit holding that unit's lock: changes to one unit are serialized, changes
+   * to different units are not, so a unit whose start stalls (an image pull that hangs) never holds
+   * up another's. A pass over other units (converge) only steps the ones no one holds.
+   */
+  private async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const release = await this.locks.acquire(name);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
   }
 
   private setError(name: string, error: string | null, waiting: string | null = null): void {
@@ -236,7 +249,7 @@ export class EngineRegistry implements ReconcilingRegistry {
   }
 
   async put(unit: { name: string; options: UnitOption[]; desiredState: DesiredState }): Promise<void> {
-    await this.exclusive(async () => {
+    await this.exclusive(unit.name, async () => {
       const old = this.row(unit.name);
       const json = JSON.stringify(unit.options);
       if (old && unitHash(JSON.parse(old.options) as UnitOption[]) !== unitHash(unit.options)) {
@@ -255,14 +268,14 @@ export class EngineRegistry implements ReconcilingRegistry {
   }
 
   async setDesiredState(name: string, state: DesiredState): Promise<void> {
-    await this.exclusive(async () => {
+    await this.exclusive(name, async () => {
       this.db.prepare('UPDATE units SET desired_state = ?, error = NULL, waiting = NULL WHERE name = ?').run(state, name);
       await this.convergeTolerant(name);
     });
   }
 
   async remove(name: string): Promise<boolean> {
-    return this.exclusive(async () => {
+    return this.exclusive(name, async () => {
       const r = this.row(name);
       let had = false;
       try {
@@ -282,7 +295,7 @@ export class EngineRegistry implements ReconcilingRegistry {
 
   /** Brings every unit to its desired state (daemon start, periodic resync, engine back). */
   async reconcileAll(mode: ReconcileMode = 'periodic'): Promise<void> {
-    await this.exclusive(() => this.converge(mode));
+    await this.converge(mode); // each unit under its own lock; one held by a change is left to that change
   }
 
   private async convergeTolerant(focus: string | undefined): Promise<void> {
@@ -301,6 +314,7 @@ export class EngineRegistry implements ReconcilingRegistry {
     const names = new Set(rows.map((r) => r.name));
     // Leftovers: containers of deleted units, and any second container of a unit.
     for (const [name, cs] of byUnit) {
+      if (name !== focus && this.locks.held(name)) continue; // its own change is at work on it
       const extra = names.has(name) ? cs.slice(1) : cs;
       for (const c of extra) {
         this.log('info', 'removing leftover unit container', { unit: name, container: c.name });
@@ -314,13 +328,19 @@ export class EngineRegistry implements ReconcilingRegistry {
     const reqs = new Map(visit.map((r) => [r.name, parseRequirements(r.name, JSON.parse(r.options) as UnitOption[])]));
     const launched: LaunchedUnit[] = visit.filter((r) => ACTIVE.has(current.get(r.name)?.status ?? 'exited')).map((r) => ({ name: r.name, conflicts: reqs.get(r.name)!.conflicts }));
     for (const { row } of placementOrder(visit.map((row) => ({ name: row.name, machineOf: reqs.get(row.name)!.machineOf, row })))) {
+      // The focus's lock is the caller's; any other unit is stepped only if no one holds it.
+      const release = row.name === focus ? () => undefined : this.locks.tryAcquire(row.name);
+      if (!release) continue;
       try {
-        await this.step(row, current.get(row.name), mode, row.name === focus, launched);
+        const fresh = row.name === focus ? row : this.row(row.name); // it may have changed while we waited
+        if (fresh) await this.step(fresh, current.get(row.name), mode, row.name === focus, launched);
       } catch (err) {
         if (isUnreachable(err)) throw err;
         const e = asKibokoError(err);
         this.setError(row.name, e.message);
         this.log('warn', 'unit failed', { unit: row.name, error: e.message });
+      } finally {
+        release();
       }
     }
   }
@@ -488,5 +508,37 @@ export class EngineRegistry implements ReconcilingRegistry {
 
   close(): void {
     this.db.close();
+  }
+}
+
+/** One lock per unit name: `acquire` waits for it, `tryAcquire` takes it only if it is free. */
+class UnitLocks {
+  private readonly holders = new Map<string, Promise<void>>();
+
+  held(name: string): boolean {
+    return this.holders.has(name);
+  }
+
+  async acquire(name: string): Promise<() => void> {
+    for (;;) {
+      const busy = this.holders.get(name);
+      if (!busy) break;
+      await busy;
+    }
+    return this.take(name);
+  }
+
+  tryAcquire(name: string): (() => void) | undefined {
+    return this.holders.has(name) ? undefined : this.take(name);
+  }
+
+  private take(name: string): () => void {
+    let done!: () => void;
+    const p = new Promise<void>((resolve) => (done = resolve));
+    this.holders.set(name, p);
+    return () => {
+      if (this.holders.get(name) === p) this.holders.delete(name);
+      done();
+    };
   }
 }

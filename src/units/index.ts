@@ -8,7 +8,7 @@ export { templateOf } from './name.js';
 export { EngineRegistry, REGISTRY_LABEL, UNIT_LABEL, HASH_LABEL, systemdState, type ReconcilingRegistry, type ReconcileMode, type UnitsRegistryOptions } from './engine-registry.js';
 export { SwarmRegistry, SWARM_LABELS, serviceName, unitServiceDefinition } from './swarm-registry.js';
 export { startUnitsDaemon, type UnitsDaemon, type UnitsDaemonOptions, type EngineHealth } from './daemon.js';
-export { unitRuntime, type UnitRuntime } from './container.js';
+export { unitRuntime, checkHostMounts, type UnitRuntime, type HostMountPolicy } from './container.js';
 export { parseUnitCommands, type UnitCommand, type DockerAction } from './commands.js';
 export { parseRequirements, placeOnMachine, swarmPlacement, globMatch, type Requirements } from './xfleet.js';
 export { localMachine, parseMetadata } from './machine.js';

@@ -5,7 +5,7 @@ import { canonicalJson, DEFAULT_ROLLBACK, DEFAULT_UPDATE } from '../deploy/index
 import type { Engine, SwarmService, SwarmServiceDefinition, SwarmTask } from '../engine/index.js';
 import { unitHash, type DesiredState, type FleetUnit, type Machine, type UnitOption, type UnitStateRecord } from './api.js';
 import { runSequence } from './commands.js';
-import { HASH_LABEL, tryUnitRuntime, UNIT_LABEL, type UnitRuntime } from './container.js';
+import { HASH_LABEL, tryUnitRuntime, UNIT_LABEL, type HostMountPolicy, type UnitRuntime } from './container.js';
 import type { LogFn, ReconcileMode, ReconcilingRegistry, UnitsRegistryOptions } from './engine-registry.js';
 import { localMachine } from './machine.js';
 import { isTemplate } from './name.js';
@@ -101,6 +101,7 @@ export function unitServiceDefinition(
 export class SwarmRegistry implements ReconcilingRegistry {
   readonly backend = 'swarm' as const;
   private readonly allowAnyExecStart: boolean;
+  private readonly hostMounts: HostMountPolicy;
   private readonly machine: Machine;
   private readonly log: LogFn;
   private readonly errors = new Map<string, string>();
@@ -112,12 +113,13 @@ export class SwarmRegistry implements ReconcilingRegistry {
     options: UnitsRegistryOptions = {},
   ) {
     this.allowAnyExecStart = Boolean(options.allowAnyExecStart);
+    this.hostMounts = options.hostMounts ?? false;
     this.machine = options.machine ?? localMachine(options.metadata);
     this.log = options.log ?? (() => undefined);
   }
 
   validate(name: string, options: readonly UnitOption[]): string | undefined {
-    const r = tryUnitRuntime(name, options);
+    const r = tryUnitRuntime(name, options, this.hostMounts);
     return 'error' in r && !this.allowAnyExecStart ? r.error : undefined;
   }
 
@@ -148,7 +150,7 @@ export class SwarmRegistry implements ReconcilingRegistry {
   private async toUnit(u: StoredUnit): Promise<FleetUnit> {
     const tasks = u.desired === 'launched' ? await this.tasksOf(u.service) : [];
     const running = tasks.some((t) => RUNNING_TASK.has(t.state));
-    const rt = isTemplate(u.name) ? undefined : tryUnitRuntime(u.name, u.options);
+    const rt = isTemplate(u.name) ? undefined : tryUnitRuntime(u.name, u.options, this.hostMounts);
     const current: DesiredState = isTemplate(u.name) || (rt && 'error' in rt) || u.desired === 'inactive' ? 'inactive' : running ? 'launched' : 'loaded';
     const message = this.messageOf(u, rt, tasks);
     return { name: u.name, options: u.options, desiredState: u.desired, currentState: current, ...(current !== 'inactive' ? { machineID: this.machine.id } : {}), ...(message ? { message } : {}) };
@@ -176,7 +178,7 @@ export class SwarmRegistry implements ReconcilingRegistry {
     for (const u of (await this.stored()).units) {
       if (isTemplate(u.name) || u.desired === 'inactive') continue;
       const tasks = u.desired === 'launched' ? await this.tasksOf(u.service) : [];
-      const rt = tryUnitRuntime(u.name, u.options);
+      const rt = tryUnitRuntime(u.name, u.options, this.hostMounts);
       const message = this.messageOf(u, rt, tasks);
       let active = 'inactive';
       let sub = 'dead';
@@ -279,7 +281,7 @@ export class SwarmRegistry implements ReconcilingRegistry {
   }
 
   private async write(u: StoredUnit, req: ReturnType<typeof parseRequirements>, nodes: Map<string, string[]>, launched: LaunchedUnit[], mode: ReconcileMode, focus: boolean): Promise<void> {
-    const rt = isTemplate(u.name) ? undefined : tryUnitRuntime(u.name, u.options);
+    const rt = isTemplate(u.name) ? undefined : tryUnitRuntime(u.name, u.options, this.hostMounts);
     let placement: { constraints: string[]; global: boolean } | undefined;
     if (u.desired === 'launched' && rt && !('error' in rt)) {
       const p = swarmPlacement(u.name, req, (n) => nodes.get(n), launched);
