@@ -30,19 +30,26 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(normalizeBoolFlags(argv), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      const where = commandPath(argv);
-      const message = err.message.replace(/^error: /, '');
-      const code = report(new KibokoError('INVALID_ARGUMENT', message, { hint: `see \`kiboko ${where}--help\`` }), json);
-      // lifecycle and test have typed exit codes where 2 means "not declared": usage errors are 3 there.
-      return TYPED_EXIT_COMMANDS.has(argv.find((a) => !a.startsWith('-')) ?? '') ? 3 : code;
-    }
-    return report(asKibokoError(err), json);
+    const code = reportError(err, argv, json);
+    // fleetctl exits 1 on every error; `kiboko units` does the same so fleetctl scripts keep working.
+    return FLEETCTL_EXIT_COMMANDS.has(argv.find((a) => !a.startsWith('-')) ?? '') && code !== 0 ? 1 : code;
   }
 }
 
+function reportError(err: unknown, argv: string[], json: boolean): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    const where = commandPath(argv);
+    const message = err.message.replace(/^error: /, '');
+    const code = report(new KibokoError('INVALID_ARGUMENT', message, { hint: `see \`kiboko ${where}--help\`` }), json);
+    // lifecycle and test have typed exit codes where 2 means "not declared": usage errors are 3 there.
+    return TYPED_EXIT_COMMANDS.has(argv.find((a) => !a.startsWith('-')) ?? '') ? 3 : code;
+  }
+  return report(asKibokoError(err), json);
+}
+
 const TYPED_EXIT_COMMANDS = new Set(['lifecycle', 'test']);
+const FLEETCTL_EXIT_COMMANDS = new Set(['units']);
 
 function report(err: KibokoError, json: boolean): number {
   if (json) {
