@@ -103,6 +103,25 @@ function writeOrphan(target: { id: string; name: string }, kind: string, started
 }
 
 describe('runExperiment', () => {
+  it('a network fault whose targets match nothing says no containers and ends well, before any kernel probe or helper pull (as Pumba)', async () => {
+    engine.add({ name: 'db' });
+    const netem: LifecycleAction = {
+      kind: 'netem',
+      durationMs: 5000,
+      iface: 'eth0',
+      effects: { delay: { timeMs: 100, jitterMs: 0, correlation: 0, distribution: undefined } },
+      scope: { targets: [], egressPorts: [], ingressPorts: [] },
+      helperImage: 'kiboko/nettools:local',
+      pullImage: true,
+    };
+    const report = await runExperiment(opts(netem, ['re2:^nothing-here']), deps());
+    expect(report.cycles[0]!.targets).toEqual([]);
+    expect(report.cycles[0]!.error).toBeUndefined();
+    expect(events.some((e) => e.type === 'no-targets')).toBe(true);
+    // Only the container listing happened: no image pull, no probe container, no exec.
+    expect([...new Set(engine.calls.map((c) => c.op))]).toEqual(['list']);
+  });
+
   it('kill selects by regex and kills with the signal', async () => {
     engine.add({ name: 'web-1' });
     engine.add({ name: 'web-2' });

@@ -110,7 +110,8 @@ export function heldDurationMs(action: LifecycleAction): number {
 export function validateExperiment(options: ExperimentOptions): void {
   if (needsExplicitTargets(options.action) && selectsEverything(options.targets)) {
     throw invalidArgument(
-      `no target given: ${options.action.kind} needs container names, IDs or a re2: pattern`,
+      // Pumba's words first (its scripts and tests look for them), then which command needs what.
+      `container name, list of names, or RE2 regex is required: no target given; ${options.action.kind} needs container names, IDs or a re2: pattern`,
       `name the containers, e.g. \`kiboko chaos ${options.action.kind} web-1\` or \`kiboko chaos ${options.action.kind} 're2:^web'\``,
     );
   }
@@ -167,14 +168,22 @@ export async function runExperiment(options: ExperimentOptions, deps: Experiment
     totals: { actions: 0, ok: 0, failed: 0, targetGone: 0, restoreFailed: 0 },
   };
 
-  let action = options.action;
-  if (isNetAction(action)) {
-    action = await prepareNetAction(deps.engine, action, report.runId, (message) => emit({ type: 'warning', at: iso(), message }), dryRun);
-  } else if (action.kind === 'stress' && action.pullImage && action.image) {
-    await pullImage(deps.engine, action.image);
-  }
-  const prepared = { ...options, action };
-  report.action = action;
+  // A network fault is prepared (kernel probe, helper image, peers resolved) only once a cycle has
+  // targets: with none, the run says "no containers found" and ends well, as Pumba does, even on
+  // a kernel that lacks what the fault needs.
+  let ready: LifecycleAction | undefined;
+  const prepare = async (): Promise<LifecycleAction> => {
+    if (ready) return ready;
+    let action = options.action;
+    if (isNetAction(action)) {
+      action = await prepareNetAction(deps.engine, action, report.runId, (message) => emit({ type: 'warning', at: iso(), message }), dryRun);
+    } else if (action.kind === 'stress' && action.pullImage && action.image) {
+      await pullImage(deps.engine, action.image);
+    }
+    report.action = action;
+    return (ready = action);
+  };
+  const prepared = { ...options, prepare };
   emit({ type: 'run-started', at: report.startedAt, runId: report.runId, seed, action: options.action, dryRun, intervalMs: report.intervalMs });
 
   if (options.recover ?? true) {
@@ -225,7 +234,7 @@ async function runCycle(
   runId: string,
   cycle: number,
   seed: number,
-  options: ExperimentOptions,
+  options: ExperimentOptions & { prepare: () => Promise<LifecycleAction> },
   deps: ExperimentDeps,
   clock: Clock,
   signal: AbortSignal,
@@ -242,7 +251,8 @@ async function runCycle(
       seed,
       requireExplicit: needsExplicitTargets(options.action),
     });
-    const plan = planChaos(selection, options.action);
+    let plan = planChaos(selection, options.action);
+    if (plan.steps.length > 0) plan = planChaos(selection, await options.prepare());
     out.targets = plan.steps.map((s) => s.target);
     out.skipped = plan.skipped.map((s) => ({ id: s.container.id, name: s.container.name, reason: s.reason }));
     out.unmatched = plan.unmatched;
@@ -280,7 +290,7 @@ async function runCycle(
   } catch (err) {
     const e = asKibokoError(err);
     // Bad input and bugs always stop the run; engine trouble is survivable only when asked to.
-    const survivable = e.code !== 'INVALID_ARGUMENT' && e.code !== 'INTERNAL' && Boolean(options.intervalMs && options.skipError);
+    const survivable = e.code !== 'INVALID_ARGUMENT' && e.code !== 'INTERNAL' && e.code !== 'KERNEL_FEATURE_MISSING' && Boolean(options.intervalMs && options.skipError);
     if (!survivable) throw e;
     out.error = { code: e.code, message: e.message };
     emit({ type: 'warning', at: iso(), message: `cycle ${cycle}: ${e.message}`, hint: e.hint });

@@ -192,7 +192,7 @@ describe('buildProgram + mergedOptions', () => {
   });
 
   it('rm --force=maybe is a parse error', async () => {
-    await expect(parse(['chaos', 'rm', '--force=maybe', 'web'])).rejects.toThrow(/--force=maybe/);
+    await expect(parse(['chaos', 'rm', '--force=maybe', 'web'])).rejects.toThrow(/invalid --force 'maybe': expected true or false/);
   });
 
   it('exec collects repeated --args', async () => {
@@ -224,15 +224,20 @@ describe('buildProgram + mergedOptions', () => {
 
 describe('normalizeBoolFlags', () => {
   it('rewrites Pumba-style bool values and leaves everything else alone', () => {
-    expect(normalizeBoolFlags(['rm', '--force=false', '--volumes=TRUE', '--links=1', '--label=a=b', '--force=maybe', 'web'])).toEqual([
+    expect(normalizeBoolFlags(['chaos', 'rm', '--force=false', '--volumes=TRUE', '--links=1', '--label=a=b', '--pull-image=F', 'web', '--', '--force=false'])).toEqual([
+      'chaos',
       'rm',
       '--no-force',
       '--volumes',
       '--links',
       '--label=a=b',
-      '--force=maybe',
+      '--no-pull-image',
       'web',
+      '--',
+      '--force=false',
     ]);
+    expect(normalizeBoolFlags(['units', 'list-units', '--json=true'])).toEqual(['units', 'list-units', '--json=true']);
+    expect(() => normalizeBoolFlags(['chaos', 'rm', '--force=maybe', 'web'])).toThrow(/invalid --force 'maybe'/);
   });
 });
 
@@ -533,3 +538,127 @@ describe('stress --inject-cgroup (Pumba compatibility)', () => {
     expect(() => actionFromFlags('stress', { duration: '5s', injectCgroup: true, stressImage: 'x' })).toThrow(/exclude each other/);
   });
 });
+
+
+// ---------------------------------------------------------------------------------------------
+// Pumba's command lines as its scripts and integration tests write them (urfave/cli syntax, its words).
+// ---------------------------------------------------------------------------------------------
+
+describe('Pumba forms', () => {
+  const NET = ['--duration', '5s'];
+  /** Every boolean flag of kiboko chaos, where it lives, and how its value reaches the handler. */
+  const cases: [string, string[], string, (o: Record<string, unknown>) => unknown][] = [
+    ['--random (global, before the command)', ['chaos', '--random=@', 'kill', 'web'], 'kill', (o) => Boolean(o.random)],
+    ['--random (after the command)', ['chaos', 'kill', '--random=@', 'web'], 'kill', (o) => Boolean(o.random)],
+    ['--dry-run', ['chaos', '--dry-run=@', 'kill', 'web'], 'kill', (o) => Boolean(o.dryRun)],
+    ['--dry', ['chaos', '--dry=@', 'kill', 'web'], 'kill', (o) => Boolean(o.dry)],
+    ['--skip-error', ['chaos', '--skip-error=@', 'kill', 'web'], 'kill', (o) => Boolean(o.skipError)],
+    ['--json', ['chaos', '--json=@', 'kill', 'web'], 'kill', (o) => Boolean(o.json)],
+    ['--tls', ['chaos', '--tls=@', 'kill', 'web'], 'kill', (o) => Boolean(o.tls)],
+    ['--tlsverify', ['chaos', 'kill', '--tlsverify=@', 'web'], 'kill', (o) => Boolean(o.tlsverify)],
+    ['stop --restart', ['chaos', 'stop', '--restart=@', 'web'], 'stop', (o) => Boolean(o.restart)],
+    ['rm --force', ['chaos', 'rm', '--force=@', 'web'], 'rm', (o) => actionFromFlags('rm', o).kind === 'rm' && (actionFromFlags('rm', o) as { force: boolean }).force],
+    ['rm --links', ['chaos', 'rm', '--links=@', 'web'], 'rm', (o) => (actionFromFlags('rm', o) as { links: boolean }).links],
+    ['rm --volumes', ['chaos', 'rm', '--volumes=@', 'web'], 'rm', (o) => (actionFromFlags('rm', o) as { volumes: boolean }).volumes],
+    ['netem --pull-image (before the effect)', ['chaos', 'netem', ...NET, '--pull-image=@', 'delay', 'web'], 'netem:delay', (o) => (actionFromFlags('netem:delay', o) as { pullImage: boolean }).pullImage],
+    ['netem delay --pull-image', ['chaos', 'netem', ...NET, 'delay', '--pull-image=@', 'web'], 'netem:delay', (o) => (actionFromFlags('netem:delay', o) as { pullImage: boolean }).pullImage],
+    ['iptables --pull-image', ['chaos', 'iptables', ...NET, '--pull-image=@', 'loss', '--probability', '1', 'web'], 'iptables:loss', (o) => (actionFromFlags('iptables:loss', o) as { pullImage: boolean }).pullImage],
+    ['partition --pull-image', ['chaos', 'partition', '-d', '5s', '--peer', '10.0.0.1', '--pull-image=@', 'web'], 'partition', (o) => (actionFromFlags('partition', o) as { pullImage: boolean }).pullImage],
+    ['rate --pull-image', ['chaos', 'rate', '-d', '5s', '-r', '1mbit', '--pull-image=@', 'web'], 'rate', (o) => (actionFromFlags('rate', o) as { pullImage: boolean }).pullImage],
+    ['stress --pull-image', ['chaos', 'stress', '-d', '5s', '--stress-image', 'img', '--pull-image=@', 'web'], 'stress', (o) => (actionFromFlags('stress', o) as { pullImage: boolean }).pullImage],
+    ['stress --inject-cgroup', ['chaos', 'stress', '-d', '5s', '--inject-cgroup=@', 'web'], 'stress', (o) => Boolean(o.injectCgroup)],
+  ];
+  const spellings: [string, boolean][] = [
+    ['true', true],
+    ['false', false],
+    ['TRUE', true],
+    ['False', false],
+    ['1', true],
+    ['0', false],
+    ['t', true],
+    ['f', false],
+  ];
+  it.each(cases)('%s accepts --flag=true|false (and Go’s other spellings)', async (_name, argv, kind, value) => {
+    for (const [spelling, expected] of spellings) {
+      const r = await parseArgv(argv.map((a) => a.replace('=@', `=${spelling}`)));
+      expect(r.kind, spelling).toBe(kind);
+      expect(r.args, spelling).toEqual(['web']);
+      expect(value(r.options), `${argv.join(' ')} with ${spelling}`).toBe(expected);
+    }
+    // The bare flag still means true, and still never takes the next word.
+    const bare = await parseArgv(argv.map((a) => a.replace('=@', '')));
+    expect(bare.args).toEqual(['web']);
+    expect(value(bare.options)).toBe(true);
+  });
+
+  it('--flag=false after --flag=true: the last one wins, as in urfave/cli', async () => {
+    const r = await parseArgv(['chaos', 'netem', ...NET, 'delay', '--pull-image=true', '--pull-image=false', 'web']);
+    expect((actionFromFlags('netem:delay', r.options) as { pullImage: boolean }).pullImage).toBe(false);
+  });
+
+  it('--flag false is urfave/cli’s bare flag followed by an argument: `false` is a target, as in Pumba', async () => {
+    const r = await parseArgv(['chaos', 'kill', '--random', 'false', 'web']);
+    expect(r.options.random).toBe(true);
+    expect(r.args).toEqual(['false', 'web']);
+  });
+
+  it('a value that is not a boolean is a clear usage error (exit 2)', async () => {
+    const r = await cli(['chaos', 'netem', '--duration', '5s', 'delay', '--pull-image=perhaps', 'web']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/invalid --pull-image 'perhaps': expected true or false/);
+  });
+
+  it('kill, stop and rm without a target say Pumba’s words', async () => {
+    for (const cmd of ['kill', 'stop', 'rm']) {
+      const r = await cli(['chaos', cmd]);
+      expect(r.code, cmd).toBe(2);
+      expect(r.err, cmd).toMatch(/^kiboko: container name, list of names, or RE2 regex is required/);
+    }
+  });
+
+  it('`kiboko chaos help`, `kiboko chaos help kill` and `kiboko chaos --version` answer as pumba does', async () => {
+    const help = await cli(['chaos', 'help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^Usage: kiboko chaos \[options\] \[command\]/);
+    for (const c of ['kill', 'netem', 'iptables', 'stress']) expect(help.out).toContain(`  ${c}`);
+    const kill = await cli(['chaos', 'help', 'kill']);
+    expect(kill.out).toMatch(/^Usage: kiboko chaos kill \[options\] \[containers\.\.\.\]/);
+    const { VERSION } = await import('../common/version.js');
+    for (const flag of ['--version', '-v']) expect(await cli(['chaos', flag])).toEqual({ code: 0, out: `${VERSION}\n`, err: '' });
+  });
+
+  it('no targets: the human line starts with Pumba’s "no containers found"', async () => {
+    const { humanLine } = await import('./render.js');
+    expect(humanLine({ type: 'no-targets', at: '', cycle: 1, unmatched: ['web'] })).toMatch(/^no containers found \(cycle 1; not found: web\)/);
+  });
+
+  it('--log-level debug logs the resolved command, arguments, targets and limit (and never the slack hook)', async () => {
+    const { logResolved } = await import('./chaos.js');
+    const r = await parseArgv(['chaos', '--log-level', 'debug', '--slackhook', 'https://hooks.example/secret', 'netem', ...NET, 'delay', '-t', '200', '--limit', '2', 're2:^web', 'db']);
+    const lines: [string, Record<string, unknown> | undefined][] = [];
+    const renderer = { debug: (m: string, d?: Record<string, unknown>) => lines.push([m, d]), info: () => undefined, warn: () => undefined, error: () => undefined, event: () => undefined, close: () => undefined };
+    logResolved(renderer, 'netem:delay', r.args, r.options, experimentFromFlags('netem:delay', r.args, r.options));
+    expect(lines).toHaveLength(1);
+    const [msg, data] = lines[0]!;
+    expect(msg).toMatch(/^command: netem delay; arguments: \["re2:\^web","db"\]; flags: .*"time":"200".*; targets: .*; limit: 2; action: \{"kind":"netem"/);
+    expect(msg).not.toContain('secret');
+    expect(data).toMatchObject({ command: 'netem delay', arguments: ['re2:^web', 'db'], limit: 2, action: { kind: 'netem', effects: { delay: { timeMs: 200 } } } });
+  });
+});
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { main } = await import('./main.js');
+  const { vi } = await import('vitest');
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
+  try {
+    const code = await main(args);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+    process.exitCode = undefined;
+  }
+}

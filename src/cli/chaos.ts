@@ -239,6 +239,7 @@ export async function runChaosCommand(kind: ChaosCommandName, cmd: Command, cont
   const renderer = rendererFor(o);
   // Everything is parsed and validated before the engine is touched.
   const options = experimentFromFlags(kind, containers, o);
+  logResolved(renderer, kind, containers, o, options);
   const notifier = createNotifier(
     { slackHook: o.slackhook as string | undefined, slackChannel: o.slackchannel as string | undefined, webhookUrl: o.notify as string | undefined },
     (message) => renderer.warn(message),
@@ -269,6 +270,27 @@ export async function runChaosCommand(kind: ChaosCommandName, cmd: Command, cont
     renderer.close();
     engine.close();
   }
+}
+
+/** The Pumba-style command name (`netem delay`, `iptables loss`) of a resolved kind. */
+export const commandWords = (kind: ChaosCommandName) => kind.replace(':', ' ');
+
+/**
+ * `--log-level debug`: what was resolved from the command line before anything runs (Pumba logs
+ * its command, arguments and limit at debug level): the command, its flags, the targets and the limit.
+ */
+export function logResolved(renderer: Renderer, kind: ChaosCommandName, containers: readonly string[], o: Record<string, unknown>, options: ExperimentOptions): void {
+  const flags = Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && !['slackhook', 'notify', 'tlskey'].includes(k)));
+  const targets = options.targets;
+  const line = [
+    `command: ${commandWords(kind)}`,
+    `arguments: ${JSON.stringify(containers)}`,
+    `flags: ${JSON.stringify(flags)}`,
+    `targets: ${JSON.stringify(targets)}`,
+    `limit: ${options.limit ?? 0}${options.random ? ' (random)' : ''}`,
+    `action: ${JSON.stringify(options.action)}`,
+  ].join('; ');
+  renderer.debug(line, { command: commandWords(kind), arguments: [...containers], flags, targets, limit: options.limit ?? 0, random: Boolean(options.random), action: options.action });
 }
 
 export async function runRecoverCommand(cmd: Command): Promise<number> {

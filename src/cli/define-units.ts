@@ -6,6 +6,7 @@ export type UnitsCommandName =
   | 'load'
   | 'start'
   | 'stop'
+  | 'restart'
   | 'unload'
   | 'destroy'
   | 'list-units'
@@ -64,9 +65,12 @@ export function defineUnitsCommands(program: Command): void {
   sub('start', '<units...>', 'start units (state launched: container running), submitting local files first as needed; waits for the outcome', (c) =>
     blocking(c).option('--replace', 'replace units whose contents differ from the local file'),
   );
-  sub('stop', '<units...>', 'stop launched units (state loaded: the container stays, stopped)', blocking);
+  sub('stop', '<units...>', 'stop launched units (state loaded: the container stays, stopped, unless its docker run has --rm)', blocking);
+  sub('restart', '<units...>', 'stop then start launched units (a loaded unit is started), waiting for each state', (c) =>
+    c.option('--block-attempts <n>', 'checks (500 ms apart) before giving up waiting (default 120, about a minute)'),
+  );
   sub('unload', '<units...>', 'unschedule units (state inactive: the container is removed, the unit stays)', blocking);
-  sub('destroy', '<units...>', 'remove units and their containers');
+  sub('destroy', '<units...>', 'remove units and their containers; waits until the daemon reports them gone', blocking);
   sub('list-units', '', 'the state of units placed on a machine: UNIT MACHINE ACTIVE SUB', (c) =>
     c
       .option('--fields <list>', 'columns: unit, load, active, sub, machine, hash (default unit,machine,active,sub)')

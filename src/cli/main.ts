@@ -26,17 +26,24 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(normalizeBoolFlags(argv), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      const code = report(help.usageError(err), json);
-      // lifecycle and test have typed exit codes where 2 means "not declared": usage errors are 3 there.
-      return TYPED_EXIT_COMMANDS.has(argv.find((a) => !a.startsWith('-')) ?? '') ? 3 : code;
-    }
-    return report(asKibokoError(err), json);
+    const code = reportError(err, argv, json, help);
+    // fleetctl exits 1 on every error; `kiboko units` does the same so fleetctl scripts keep working.
+    return FLEETCTL_EXIT_COMMANDS.has(argv.find((a) => !a.startsWith('-')) ?? '') && code !== 0 ? 1 : code;
   }
 }
 
+function reportError(err: unknown, argv: string[], json: boolean, help: ReturnType<typeof applyHelp>): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    const code = report(help.usageError(err), json);
+    // lifecycle and test have typed exit codes where 2 means "not declared": usage errors are 3 there.
+    return TYPED_EXIT_COMMANDS.has(argv.find((a) => !a.startsWith('-')) ?? '') ? 3 : code;
+  }
+  return report(asKibokoError(err), json);
+}
+
 const TYPED_EXIT_COMMANDS = new Set(['lifecycle', 'test']);
+const FLEETCTL_EXIT_COMMANDS = new Set(['units']);
 
 function report(err: KibokoError, json: boolean): number {
   if (json) {

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { KibokoError } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import { defineEventsCommands } from './define-events.js';
 import { definePackagesCommands } from './define-packages.js';
@@ -96,6 +97,7 @@ export function buildProgram(handlers: Handlers): Command {
   const chaos = program
     .command('chaos')
     .description('chaos experiments on containers, Pumba-compatible: `pumba X …` works as `kiboko chaos X …`')
+    .version(VERSION, '-v, --version', 'print the version (as `pumba --version`)')
     .enablePositionalOptions();
   addChaosGlobals(chaos, { l: true, r: true });
   addEngineOptions(chaos);
@@ -152,6 +154,7 @@ export function buildProgram(handlers: Handlers): Command {
     process.exitCode = await handlers.recover(command, []);
   });
 
+  addBoolNegations(chaos);
   addDeployCommands(program, handlers);
   defineUnitsCommands(program);
   definePackagesCommands(program);
@@ -373,31 +376,71 @@ function addNetworkCommands(chaos: Command, handlers: Handlers) {
   );
 }
 
-/** Pumba's true-by-default flags, which its users switch off as `--force=false`. */
-const BOOL_FLAGS = new Set(['force', 'volumes', 'links']);
-const OTHER_COMMANDS = new Set(['kill', 'stop', 'pause', 'restart', 'exec', 'recover', 'netem', 'iptables', 'partition', 'rate', 'stress']);
+/**
+ * Every boolean flag of `kiboko chaos` and its commands (Pumba's urfave/cli BoolFlag/BoolTFlag:
+ * its scripts write `--pull-image=false`, `--random=true`, `--force=false`).
+ */
+export const CHAOS_BOOL_FLAGS: ReadonlySet<string> = new Set([
+  'random',
+  'dry-run',
+  'dry',
+  'skip-error',
+  'json',
+  'tls',
+  'tlsverify',
+  'restart',
+  'force',
+  'links',
+  'volumes',
+  'pull-image',
+  'inject-cgroup',
+  'strict',
+]);
+const GO_TRUE = ['true', '1', 't'];
+const GO_FALSE = ['false', '0', 'f'];
+
+/** A hidden `--no-X` beside every boolean `--X` of the chaos commands, so `--X=false` can say false. */
+function addBoolNegations(root: Command): void {
+  for (const c of [root, ...root.commands.flatMap(function all(x: Command): Command[] {
+    return [x, ...x.commands.flatMap(all)];
+  })]) {
+    const longs = new Set(c.options.map((o) => o.long));
+    for (const o of [...c.options]) {
+      if (o.required || o.optional || o.negate || !o.long) continue;
+      const name = o.long.slice(2);
+      if (!CHAOS_BOOL_FLAGS.has(name)) continue;
+      if (!longs.has(`--no-${name}`)) c.addOption(new Option(`--no-${name}`).hideHelp());
+    }
+  }
+}
 
 /**
- * Rewrites `--force=false` / `--force=true` (urfave/cli syntax, used in Pumba scripts) to the
- * `--no-force` / `--force` commander understands; a bare `--force` never takes a value, so
- * `rm --volumes web-1` keeps web-1 as a target.
+ * Rewrites urfave/cli's boolean syntax in `kiboko chaos …` (Pumba scripts): `--X=true|false`
+ * (Go's strconv.ParseBool spellings: true/false, 1/0, t/f, any case) becomes the `--X` /
+ * `--no-X` commander understands. Only words after `chaos` and before `--` are looked at, and
+ * never the value of an option that takes one (`exec -a --force=false` stays as written). As in
+ * urfave/cli, a bare `--X` never takes the next word: `--pull-image false` leaves `false` a
+ * target name.
  */
 export function normalizeBoolFlags(argv: readonly string[]): string[] {
-  // Only rm has these flags: rewrite the words after the `rm` command word, up to a `--`.
-  const rmAt = argv.indexOf('rm');
-  if (rmAt < 0 || argv.slice(0, rmAt).some((a) => OTHER_COMMANDS.has(a))) return [...argv];
-  const dashes = argv.indexOf('--', rmAt);
+  const at = argv.indexOf('chaos');
+  if (at < 0) return [...argv];
+  const dashes = argv.indexOf('--', at);
   const end = dashes < 0 ? argv.length : dashes;
   return argv.map((arg, i) => {
-    if (i <= rmAt || i >= end) return arg;
+    if (i <= at || i >= end) return arg;
+    if (VALUE_OPTIONS.has(argv[i - 1]!)) return arg; // the value of the previous option, as written
     const m = /^--([a-z-]+)=(.*)$/.exec(arg);
-    if (!m || !BOOL_FLAGS.has(m[1]!)) return arg;
+    if (!m || !CHAOS_BOOL_FLAGS.has(m[1]!)) return arg;
     const v = m[2]!.toLowerCase();
-    if (['true', '1', 'yes', 't'].includes(v)) return `--${m[1]}`;
-    if (['false', '0', 'no', 'f'].includes(v)) return `--no-${m[1]}`;
-    return arg; // left for commander to reject with its own message
+    if (GO_TRUE.includes(v) || v === 'yes') return `--${m[1]}`;
+    if (GO_FALSE.includes(v) || v === 'no') return `--no-${m[1]}`;
+    throw new KibokoError('INVALID_ARGUMENT', `invalid --${m[1]} '${m[2]}': expected true or false`, { hint: `write --${m[1]}, --${m[1]}=true or --${m[1]}=false` });
   });
 }
+
+/** Options of the chaos commands that take a value in the next word (so that word is never rewritten). */
+const VALUE_OPTIONS: ReadonlySet<string> = new Set(['-a', '--args', '-s', '--command', '--label', '--stressors', '-u', '--user']);
 
 /**
  * Options of a command merged with its ancestors' (the chaos globals may sit on either side of

@@ -6,6 +6,7 @@ import { createJsonLogger, levelRank, type LogLevel } from '../common/log.js';
 
 export interface Renderer {
   event(e: ChaosEvent): void;
+  debug(msg: string, data?: Record<string, unknown>): void;
   info(msg: string, data?: Record<string, unknown>): void;
   warn(msg: string, data?: Record<string, unknown>): void;
   error(msg: string, data?: Record<string, unknown>): void;
@@ -50,7 +51,8 @@ export function humanLine(e: ChaosEvent): string | null {
       return `cycle ${e.cycle}: ${e.targets.length} target(s): ${e.targets.map((t) => t.name).join(', ')}${skipped}${unmatched}`;
     }
     case 'no-targets':
-      return `cycle ${e.cycle}: no containers matched${e.unmatched.length ? ` (not found: ${e.unmatched.join(', ')})` : ''} — check the names with \`docker ps\``;
+      // Pumba's words first: scripts and its tests look for "no containers found".
+      return `no containers found (cycle ${e.cycle}${e.unmatched.length ? `; not found: ${e.unmatched.join(', ')}` : ''}) — check the names with \`docker ps\``;
     case 'action-started':
       return `${e.action} ${e.target.name} (${short(e.target.id)})…`;
     case 'fault-held': {
@@ -87,6 +89,7 @@ export function jsonRenderer(level: LogLevel): Renderer {
   const at = (l: LogLevel) => (l === 'warning' ? 'warn' : l === 'panic' ? 'fatal' : l) as 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   return {
     event: (e) => log[at(levelOf(e))]({ event: e.type, ...e }, humanLine(e) ?? e.type),
+    debug: (msg, data) => log.debug(data ?? {}, msg),
     info: (msg, data) => log.info(data ?? {}, msg),
     warn: (msg, data) => log.warn(data ?? {}, msg),
     error: (msg, data) => log.error(data ?? {}, msg),
@@ -144,6 +147,7 @@ export function humanRenderer(level: LogLevel, tty = Boolean(process.stderr.isTT
       const line = humanLine(e);
       if (line !== null) print(levelOf(e), line);
     },
+    debug: (msg) => print('debug', msg),
     info: (msg) => print('info', msg),
     warn: (msg) => print('warning', `warning: ${msg}`),
     error: (msg) => print('error', msg),

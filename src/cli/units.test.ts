@@ -19,7 +19,7 @@ function recorder(json = false) {
   const lines: string[] = [];
   const records: Record<string, unknown>[] = [];
   const warnings: string[] = [];
-  return { out: { json, line: (t: string) => lines.push(t), record: (r: Record<string, unknown>) => records.push(r), warn: (t: string) => warnings.push(t) }, lines, records, warnings };
+  return { out: { json, line: (t: string) => lines.push(t), record: (r: Record<string, unknown>) => records.push(r), warn: (t: string) => warnings.push(t), note: (t: string) => warnings.push(t) }, lines, records, warnings };
 }
 
 const unitText = (image: string) => `[Unit]\nDescription=app %i\n\n[Service]\nExecStart=/usr/bin/docker run --name %p-%i ${image}\n`;
@@ -192,16 +192,32 @@ describe('kiboko units through the CLI parser', () => {
     const start = await cli(['units', 'start', '--block-attempts', '3', 'cli', ...flags]);
     expect(start).toEqual({ code: 0, out: 'Unit cli.service launched on local.../127.0.0.1\n', err: '' });
     const files = await cli(['units', 'list-unit-files', '--fields', 'unit,dstate,state,desc', '--no-legend', ...flags]);
-    expect(files.out).toMatch(/^cli\.service\t+launched\t+launched\t+app $/m);
+    expect(files.out).toMatch(/^cli\.service\t+launched\t+launched\t+app %i$/m); // fleetctl: Description= as written
     const json = await cli(['units', '--json', ...flags, 'list-units']);
     expect(json.out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { name: string }).map((s) => s.name)).toContain('cli.service');
     expect((await cli(['units', 'cat', 'cli.service', ...flags])).out).toBe(unitText('repo/cli:1'));
+    // restart of a launched unit: stopped, then started, each state reported as fleetctl does.
+    const restart = await cli(['units', 'restart', '--block-attempts', '3', 'cli.service', ...flags]);
+    expect(restart).toEqual({ code: 0, out: 'Unit cli.service loaded on local.../127.0.0.1\nUnit cli.service launched on local.../127.0.0.1\n', err: '' });
     const noBlock = await cli(['units', 'stop', '--no-block', 'cli.service', ...flags]);
-    expect(noBlock.out).toBe('Triggered unit cli.service stop\n');
+    expect(noBlock).toEqual({ code: 0, out: 'Triggered unit cli.service stop\n', err: 'Successfully stopped units [cli.service].\n' });
+    // A stopped unit is skipped by stop, as fleetctl does; an inactive one is refused with fleetctl's words and exit 1.
+    expect(await cli(['units', 'stop', 'cli.service', ...flags])).toEqual({ code: 0, out: '', err: 'Successfully stopped units [].\n' });
+    const unload = await cli(['units', 'unload', '--block-attempts', '3', 'cli.service', ...flags]);
+    expect(unload).toEqual({ code: 0, out: 'Unit cli.service inactive\n', err: 'Successfully unloaded units [cli.service].\n' });
+    const inactive = await cli(['units', 'stop', 'cli.service', ...flags]);
+    expect(inactive.code).toBe(1);
+    expect(inactive.err).toMatch(/^kiboko: Unable to stop unit cli.service in state inactive/);
+    expect(await cli(['units', 'restart', 'cli.service', ...flags])).toEqual({ code: 0, out: '', err: 'Unable to restart unit cli.service in state inactive\n' });
+    expect(await cli(['units', 'stop', 'ghost.service', ...flags])).toEqual({ code: 0, out: '', err: 'Units not found in registry\n' });
+    // Every error exits 1, as fleetctl: usage errors included.
     const bad = await cli(['units', 'list-units', '--fields', 'unit,nope', ...flags]);
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/invalid key in output format: 'nope' — valid fields are active,hash,load,machine,sub,unit/);
+    expect((await cli(['units', 'list-units', '--bogus', ...flags])).code).toBe(1);
+    expect((await cli(['units', 'cat', 'ghost.service', ...flags])).code).toBe(1);
     const gone = await cli(['units', 'destroy', 'cli.service', 'ghost.service', ...flags]);
-    expect(gone).toEqual({ code: 5, out: 'Destroyed cli.service\n', err: 'Unit ghost.service does not exist\n' });
+    expect(gone).toEqual({ code: 0, out: 'Destroyed cli.service\n', err: '' });
+    expect(await cli(['units', 'destroy', 'cli.service', ...flags])).toEqual({ code: 0, out: '', err: 'Units not found in registry\n' });
   });
 });

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import * as z from 'zod/mini';
-import { EXIT_CODES, invalidArgument, isAbortError, KibokoError } from '../common/errors.js';
+import { invalidArgument, isAbortError, KibokoError } from '../common/errors.js';
 import { expandSpecifiers, fromOptions, parseUnitFile, serializeUnit, toOptions } from '../deploy/index.js';
 import { defaultStateDir } from '../journal/index.js';
 import { unitHash, unitNameError, UnitsClient, type DesiredState, type FleetUnit, type Machine, type UnitOption, type UnitStateRecord } from '../units/index.js';
@@ -26,6 +26,8 @@ interface Out {
   /** A machine record (skipped without --json). */
   record(r: Record<string, unknown>): void;
   warn(text: string): void;
+  /** fleetctl's closing lines on stderr (`Successfully stopped units [a.service].`); a record with --json. */
+  note(text: string, r: Record<string, unknown>): void;
 }
 
 function output(json: boolean): Out {
@@ -39,6 +41,10 @@ function output(json: boolean): Out {
     },
     warn: (t) => {
       if (json) process.stdout.write(`${JSON.stringify({ level: 'warn', msg: t })}\n`);
+      else process.stderr.write(`${t}\n`);
+    },
+    note: (t, r) => {
+      if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else process.stderr.write(`${t}\n`);
     },
   };
@@ -242,6 +248,22 @@ export async function waitForStates(
   });
 }
 
+/** fleetctl's findUnits: the named units the registry has, in the order given; unknown names are skipped. */
+async function findUnits(client: UnitsClient, args: readonly string[]): Promise<FleetUnit[]> {
+  const all = new Map((await client.listUnits()).map((u) => [u.name, u]));
+  const names = [...new Set(args.map(unitNameOf))];
+  return names.flatMap((n) => (all.has(n) ? [all.get(n)!] : []));
+}
+
+/** Polls /state until the daemon no longer reports the unit (its container stopped and removed). */
+async function waitGone(client: UnitsClient, name: string, o: { attempts: number; signal?: AbortSignal | undefined; pollMs?: number }): Promise<void> {
+  for (let attempt = 0; attempt < o.attempts; attempt++) {
+    if (attempt > 0) await sleep(o.pollMs ?? POLL_MS, o.signal);
+    if ((await client.listStates({ unitName: name })).length === 0) return;
+  }
+  throw new KibokoError('TIMEOUT', `timed out waiting for unit ${name} to be destroyed`, { hint: `see \`kiboko units list-units\`; wait longer with --block-attempts N` });
+}
+
 function blockAttempts(o: Record<string, unknown>): number {
   if (o.block === false) return 0;
   if (o.blockAttempts === undefined) return DEFAULT_BLOCK_ATTEMPTS;
@@ -281,9 +303,11 @@ const STATE_FIELDS: Record<string, Field<UnitStateRecord>> = {
   hash: (s, full) => (s.hash ? (full ? s.hash : s.hash.slice(0, 7)) : '-'),
 };
 
-/** The unit's Description=, specifiers expanded as systemd shows it (`App %i` → `App 1`). */
+const rawDescription = (options: readonly UnitOption[]) => options.filter((o) => o.section === 'Unit' && o.name === 'Description').at(-1)?.value ?? '';
+
+/** The unit's Description=, specifiers expanded as systemd shows it in `status` (`App %i` → `App 1`). */
 function description(name: string, options: readonly UnitOption[]): string {
-  const d = options.filter((o) => o.section === 'Unit' && o.name === 'Description').at(-1)?.value ?? '';
+  const d = rawDescription(options);
   try {
     return expandSpecifiers(d, name);
   } catch {
@@ -299,7 +323,8 @@ const UNIT_FIELDS: Record<string, Field<FleetUnit>> = {
   target: (u, full, m) => (isGlobal(u.options) ? 'global' : machineLegend(u.machineID, m, full)),
   tmachine: (u, full, m) => (isGlobal(u.options) ? 'global' : machineLegend(u.machineID, m, full)),
   hash: (u, full) => (full ? unitHash(u.options) : unitHash(u.options).slice(0, 7)),
-  desc: (u) => description(u.name, u.options) || '-',
+  // fleetctl prints Description= as written (`App %i`), not expanded.
+  desc: (u) => rawDescription(u.options) || '-',
 };
 
 function fieldsOf<T>(spec: unknown, fallback: string, all: Record<string, Field<T>>): string[] {
@@ -460,6 +485,10 @@ async function run(name: UnitsCommandName, client: UnitsClient, args: string[], 
     }
     return waitForStates(client, names, target, { attempts, out, signal });
   };
+  const triggeredGlobal = (n: string, verb: string) => {
+    out.line(`Triggered global unit ${n} ${verb}`);
+    out.record({ event: 'unit-triggered', unit: n, action: verb, global: true });
+  };
   let machineCache: Machine[] | undefined;
   const machines = async () => (machineCache ??= await client.listMachines());
 
@@ -475,53 +504,88 @@ async function run(name: UnitsCommandName, client: UnitsClient, args: string[], 
       const waiting: string[] = [];
       for (const n of names) {
         const u = await client.getUnit(n);
-        if (!u) continue;
+        if (!u) throw new KibokoError('TARGET_NOT_FOUND', `unable to find unit ${n}`, { hint: 'see `kiboko units list-unit-files`' });
         // load never stops a launched unit (fleet's states: load is for none/inactive units).
         if (target === 'loaded' && u.desiredState === 'launched') {
           out.line(`Unit ${n} already launched`);
           out.record({ event: 'unit-skipped', unit: n, desiredState: u.desiredState });
           continue;
         }
-        if (u.desiredState !== target) await client.setDesiredState(n, target);
-        waiting.push(n);
+        if (u.desiredState === target) continue; // fleetctl: already there, nothing triggered
+        await client.setDesiredState(n, target);
+        if (isGlobal(u.options)) triggeredGlobal(n, name);
+        else waiting.push(n);
       }
       await wait(waiting, target, name);
       return 0;
     }
     case 'stop':
     case 'unload': {
+      // fleetctl's findUnits: names not in the registry are skipped.
+      const found = await findUnits(client, args);
+      if (found.length === 0) {
+        out.note('Units not found in registry', { event: 'units-not-found', units: args.map(unitNameOf) });
+        return 0;
+      }
       const target: DesiredState = name === 'stop' ? 'loaded' : 'inactive';
-      const triggered: string[] = [];
-      let missing = 0;
-      for (const n of args.map(unitNameOf)) {
-        const u = await client.getUnit(n);
-        if (!u) {
-          out.warn(`Unit ${n} does not exist`);
-          missing++;
+      const waiting: string[] = [];
+      for (const u of found) {
+        const global = isGlobal(u.options);
+        const current = u.currentState ?? 'inactive';
+        if (!global && name === 'stop' && current === 'inactive') {
+          throw new KibokoError('ACTION_FAILED', `Unable to stop unit ${u.name} in state inactive`, { hint: `start it first (\`kiboko units start ${u.name}\`)` });
+        }
+        if (!global && current === target) continue;
+        await client.setDesiredState(u.name, target);
+        if (global) triggeredGlobal(u.name, name);
+        else waiting.push(u.name);
+      }
+      await wait(waiting, target, name);
+      const verb = name === 'stop' ? 'stopped' : 'unloaded';
+      out.note(`Successfully ${verb} units [${waiting.join(' ')}].`, { event: `units-${verb}`, units: waiting });
+      return 0;
+    }
+    case 'restart': {
+      // As fleetctl: the units found before any is created; inactive ones are not restarted.
+      const found = await findUnits(client, args);
+      await lazyCreateUnits(client, args, { replace: false, out });
+      for (const u of found) {
+        const current = u.currentState ?? 'inactive';
+        if (isGlobal(u.options)) {
+          // fleetctl restarts a global unit over ssh on every machine; here: stop, then start, through the API.
+          await client.setDesiredState(u.name, 'loaded');
+          await client.setDesiredState(u.name, 'launched');
+          triggeredGlobal(u.name, 'restart');
           continue;
         }
-        if (name === 'stop' && (u.currentState ?? 'inactive') === 'inactive' && u.desiredState !== 'launched') {
-          throw new KibokoError('CONFLICT', `unable to stop unit ${n} in state inactive`, { hint: `start it first, or see \`kiboko units list-unit-files\`` });
+        if (current === 'inactive') {
+          out.warn(`Unable to restart unit ${u.name} in state inactive`);
+          continue;
         }
-        if (u.desiredState === target || (name === 'stop' && u.desiredState === 'inactive')) continue;
-        await client.setDesiredState(n, target);
-        triggered.push(n);
+        if (current === 'launched') {
+          await client.setDesiredState(u.name, 'loaded');
+          await wait([u.name], 'loaded', 'restart');
+        }
+        await client.setDesiredState(u.name, 'launched');
+        await wait([u.name], 'launched', 'restart');
       }
-      await wait(triggered, target, name);
-      return missing ? EXIT_CODES.TARGET_NOT_FOUND : 0;
+      return 0;
     }
     case 'destroy': {
-      let missing = 0;
-      for (const n of args.map(unitNameOf)) {
-        if (await client.deleteUnit(n)) {
-          out.line(`Destroyed ${n}`);
-          out.record({ event: 'unit-destroyed', unit: n });
-        } else {
-          out.warn(`Unit ${n} does not exist`);
-          missing++;
-        }
+      const found = await findUnits(client, args);
+      if (found.length === 0) {
+        out.note('Units not found in registry', { event: 'units-not-found', units: args.map(unitNameOf) });
+        return 0;
       }
-      return missing ? EXIT_CODES.TARGET_NOT_FOUND : 0;
+      const attempts = blockAttempts(o);
+      for (const u of found) {
+        if (!(await client.deleteUnit(u.name))) continue; // gone meanwhile: fleetctl ignores it
+        // The daemon answers at once and stops the container after; wait until it reports the unit gone.
+        if (attempts > 0) await waitGone(client, u.name, { attempts, signal });
+        out.line(`Destroyed ${u.name}`);
+        out.record({ event: 'unit-destroyed', unit: u.name });
+      }
+      return 0;
     }
     case 'list-units': {
       const cols = fieldsOf(o.fields, 'unit,machine,active,sub', STATE_FIELDS);

@@ -50,14 +50,13 @@ describe('fleet v1 units API semantics', () => {
     const r = new MemoryRegistry();
     const cases: [FleetRequest, number, RegExp][] = [
       [req('PUT', '/fleet/v1/units/new.service', { desiredState: 'launched' }), 409, /unit does not exist and options field empty/],
-      [req('PUT', '/fleet/v1/units/x.service', { options: dockerUnit('a:1') }), 409, /missing desiredState/],
       [req('PUT', '/fleet/v1/units/x.service', { desiredState: 'launched', options: dockerUnit('a:1') }, 'text/plain'), 415, /application\/json/],
       [req('PUT', '/fleet/v1/units/x.service', '{not json'), 400, /unable to decode body/],
-      [req('PUT', '/fleet/v1/units/x.service', { name: 'y.service', desiredState: 'launched', options: dockerUnit('a:1') }), 400, /must match/],
+      [req('PUT', '/fleet/v1/units/x.service', { name: 'y.service', desiredState: 'launched', options: dockerUnit('a:1') }), 400, /differs from unit name in request body/],
       [req('PUT', '/fleet/v1/units/x.bogus', { desiredState: 'launched', options: dockerUnit('a:1') }), 400, /invalid unit type suffix/],
       [req('PUT', '/fleet/v1/units/@x.service', { desiredState: 'launched', options: dockerUnit('a:1') }), 400, /starts with @/],
       [req('PUT', '/fleet/v1/units/x.service', { desiredState: 'running', options: dockerUnit('a:1') }), 400, /invalid desiredState/],
-      [req('PUT', '/fleet/v1/units/tpl@.service', { desiredState: 'launched', options: dockerUnit('a:1') }), 400, /cannot activate template units/],
+      [req('PUT', '/fleet/v1/units/tpl@.service', { desiredState: 'launched', options: dockerUnit('a:1') }), 400, /cannot activate template/],
       [
         req('PUT', '/fleet/v1/units/x.service', { desiredState: 'launched', options: [...dockerUnit('a:1'), { section: 'X-Fleet', name: 'Global', value: 'true' }, { section: 'X-Fleet', name: 'MachineOf', value: 'y.service' }] }),
         400,
@@ -98,7 +97,7 @@ describe('fleet v1 units API semantics', () => {
     const seen: string[] = [];
     let token: string | undefined;
     do {
-      const res = await handleFleet(req('GET', `/fleet/v1/units${token ? `?nextPageToken=${token}` : ''}`), r);
+      const res = await handleFleet(req('GET', `/fleet/v1/units${token ? `?nextPageToken=${encodeURIComponent(token)}` : ''}`), r);
       const b = res.body as { units: { name: string }[]; nextPageToken?: string };
       seen.push(...b.units.map((u) => u.name));
       token = b.nextPageToken;
@@ -112,10 +111,35 @@ describe('fleet v1 units API semantics', () => {
     expect((await handleFleet(req('GET', '/fleet/v1/discovery'), r)).status).toBe(200);
   });
 
-  it('page tokens are fleet’s: base64url little-endian {limit 100, page}; a wrong limit is refused', () => {
+  it('page tokens are fleet’s: padded base64url of little-endian {limit 100, page}; the first token names page 2', async () => {
+    // Go: base64.URLEncoding.EncodeToString([]byte{100, 0, 2, 0}) == "ZAACAA=="
+    expect(encodePageToken(2)).toBe('ZAACAA==');
+    expect(decodePageToken('ZAACAA==')).toEqual({ page: 2 });
     expect(decodePageToken(encodePageToken(3))).toEqual({ page: 3 });
+    expect(decodePageToken('ZAACAA')).toEqual({ error: 'invalid value of nextPageToken query parameter' }); // Go's decoder wants the padding
     expect(decodePageToken(encodePageToken(3, 50))).toEqual({ error: 'token limit must be 100' });
-    expect(decodePageToken(encodePageToken(0))).toEqual({ error: 'page number must be greater than zero' });
+    expect(decodePageToken(encodePageToken(0))).toEqual({ error: 'token page must be greater than zero' });
+    const r = new MemoryRegistry();
+    for (let i = 0; i < 100; i++) await r.put({ name: `u${String(i).padStart(3, '0')}.service`, options: dockerUnit('a:1'), desiredState: 'inactive' });
+    const first = (await handleFleet(req('GET', '/fleet/v1/units'), r)).body as { units: unknown[]; nextPageToken?: string };
+    expect(first.units).toHaveLength(100);
+    expect(first.nextPageToken).toBe('ZAACAA=='); // fleet's arithmetic: a full page always has a next token…
+    const second = (await handleFleet(req('GET', `/fleet/v1/units?nextPageToken=${encodeURIComponent(first.nextPageToken!)}`), r)).body as { units: unknown[]; nextPageToken?: string };
+    expect(second).toEqual({ units: [] }); // …whose page is empty and has none
+    expect((await handleFleet(req('GET', '/fleet/v1/units?nextPageToken=ZAACAA%3D%3D&nextPageToken=ZAACAA%3D%3D'), r)).status).toBe(400);
+  });
+
+  it('a PUT creating a unit with options only (fleetctl’s body) stores it inactive: 201; an existing unit needs desiredState: 409', async () => {
+    const r = new MemoryRegistry();
+    expect((await handleFleet(req('PUT', '/fleet/v1/units/x.service', { name: 'x.service', options: dockerUnit('a:1') }), r)).status).toBe(201);
+    expect((await r.get('x.service'))!.desiredState).toBe('inactive');
+    const again = await handleFleet(req('PUT', '/fleet/v1/units/x.service', { options: dockerUnit('a:1') }), r);
+    expect(again.status).toBe(409);
+    expect(JSON.stringify(again.body)).toMatch(/must provide DesiredState to update existing unit/);
+    expect((await handleFleet(req('PUT', '/fleet/v1/units/x.service', { desiredState: 'launched' }), r)).status).toBe(204);
+    // New contents under the same name are a new unit (fleetctl --replace): inactive unless said otherwise.
+    expect((await handleFleet(req('PUT', '/fleet/v1/units/x.service', { options: dockerUnit('a:2') }), r)).status).toBe(201);
+    expect((await r.get('x.service'))!.desiredState).toBe('inactive');
   });
 
   it('never answers 5xx or throws for arbitrary names, methods and bodies (property)', async () => {

@@ -139,10 +139,11 @@ export async function handleFleet(req: FleetRequest, registry: UnitRegistry): Pr
 }
 
 function page<T>(req: FleetRequest, all: readonly T[], key: string): FleetResponse {
-  const token = req.query.get('nextPageToken');
-  let index = 0;
-  if (token !== null) {
-    const d = decodePageToken(token);
+  const tokens = req.query.getAll('nextPageToken');
+  if (tokens.length > 1) return fleetError(400, 'too many values for page token');
+  let index = 1; // fleet's DefaultPageToken: page 1
+  if (tokens.length === 1) {
+    const d = decodePageToken(tokens[0]!);
     if ('error' in d) return fleetError(400, d.error);
     index = d.page;
   }
@@ -171,17 +172,19 @@ async function unitItem(req: FleetRequest, registry: UnitRegistry, name: string)
     return fleetError(400, 'unable to decode body');
   }
   if (!body || typeof body !== 'object' || Array.isArray(body)) return fleetError(400, 'unable to decode body');
-  if (body.name !== undefined && body.name !== name) return fleetError(400, 'name in URL and body must match');
+  if (body.name !== undefined && body.name !== '' && body.name !== name) return fleetError(400, `name in URL "${name}" differs from unit name in request body "${String(body.name)}"`);
   const nameError = unitNameError(name);
   if (nameError) return fleetError(400, nameError);
-  const state = body.desiredState;
+  const state = body.desiredState === '' ? undefined : body.desiredState;
   if (state !== undefined && !DESIRED_STATES.includes(state as DesiredState)) return fleetError(400, `invalid desiredState: ${String(state)}`);
-  if (state !== undefined && state !== 'inactive' && isTemplate(name)) return fleetError(400, 'cannot activate template units');
+  if (state !== undefined && state !== 'inactive' && isTemplate(name)) return fleetError(400, `cannot activate template "${name}"`);
 
   const existing = await registry.get(name);
   let options = body.options;
+  if (options !== undefined && options !== null && !Array.isArray(options)) return fleetError(400, 'options must be a list of {section, name, value}');
   let hasOptions = Array.isArray(options) && options.length > 0;
-  // As fleetctl does: a new instance without options of its own (`start app@1.service`) is made from its template.
+  // kiboko's addition (fleetctl does it client-side): a new instance without options of its own
+  // (`PUT app@1.service {"desiredState":"launched"}`) is made from its template in the registry.
   const template = !existing && !hasOptions ? templateOf(name) : undefined;
   if (template) {
     const t = await registry.get(template);
@@ -190,21 +193,18 @@ async function unitItem(req: FleetRequest, registry: UnitRegistry, name: string)
       hasOptions = t.options.length > 0;
     }
   }
-  if (hasOptions) {
-    const optErr = optionsError(options);
-    if (optErr) return fleetError(400, optErr);
+  // fleet's unitsResource.set: a new name, or new contents under an existing name, is a creation
+  // (201) whose desired state defaults to inactive — fleetctl creates units with `options` only.
+  if (!existing && !hasOptions) return fleetError(409, 'unit does not exist and options field empty');
+  const optErr = hasOptions ? optionsError(options) : undefined;
+  if (optErr) return fleetError(400, optErr);
+  if (hasOptions && (!existing || unitHash(existing.options) !== unitHash(options as UnitOption[]))) {
     const refused = registry.validate?.(name, options as UnitOption[]);
     if (refused) return fleetError(400, refused);
-    if (!existing || unitHash(existing.options) !== unitHash(options as UnitOption[])) {
-      if (state === undefined) return fleetError(409, 'missing desiredState');
-      await registry.put({ name, options: options as UnitOption[], desiredState: state as DesiredState });
-      return ok(201);
-    }
-  } else if (options !== undefined && !Array.isArray(options)) {
-    return fleetError(400, 'options must be a list of {section, name, value}');
+    await registry.put({ name, options: options as UnitOption[], desiredState: (state as DesiredState | undefined) ?? 'inactive' });
+    return ok(201);
   }
-  if (!existing) return fleetError(409, 'unit does not exist and options field empty');
-  if (state === undefined) return fleetError(409, 'missing desiredState');
+  if (state === undefined) return fleetError(409, 'must provide DesiredState to update existing unit');
   await registry.setDesiredState(name, state as DesiredState);
   return ok(204);
 }

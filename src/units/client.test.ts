@@ -114,7 +114,7 @@ describe('UnitsClient over a unix socket', () => {
     expect(missing.message).toMatch(/unit does not exist and options field empty/);
 
     const template = await caught(client.createUnit({ name: 'tpl@.service', options: exec('tpl'), desiredState: 'launched' }));
-    expect(template.message).toMatch(/cannot activate template units/);
+    expect(template.message).toMatch(/cannot activate template/);
 
     const noUnit = await caught(client.journal('ghost.service'));
     expect(noUnit.code).toBe('TARGET_NOT_FOUND');

@@ -92,15 +92,18 @@ export interface JournalResult {
   lines: string[];
 }
 
-// Response shapes, checked so that pointing the client at something else fails clearly.
-const option = z.object({ section: z.string(), name: z.string(), value: z.string() });
+// Response shapes, checked so that pointing the client at something else fails clearly. fleet
+// itself omits empty fields (Go's omitempty: an empty page has no `units`, a machine without
+// metadata no `metadata`), so those default to empty.
+const str = z._default(z.string(), '');
+const option = z.object({ section: z.string(), name: z.string(), value: str });
 const state = z.enum(['inactive', 'loaded', 'launched']);
-const unit = z.object({ name: z.string(), options: z.array(option), desiredState: state, currentState: z.optional(state), machineID: z.optional(z.string()) });
-const unitPage = z.object({ units: z.array(unit), nextPageToken: z.optional(z.string()) });
-const unitState = z.object({ name: z.string(), hash: z.string(), machineID: z.string(), systemdLoadState: z.string(), systemdActiveState: z.string(), systemdSubState: z.string() });
-const statePage = z.object({ states: z.array(unitState), nextPageToken: z.optional(z.string()) });
-const machine = z.object({ id: z.string(), primaryIP: z.string(), metadata: z.record(z.string(), z.string()) });
-const machinePage = z.object({ machines: z.array(machine), nextPageToken: z.optional(z.string()) });
+const unit = z.object({ name: z.string(), options: z._default(z.array(option), []), desiredState: state, currentState: z.optional(state), machineID: z.optional(z.string()) });
+const unitPage = z.object({ units: z._default(z.array(unit), []), nextPageToken: z.optional(z.string()) });
+const unitState = z.object({ name: z.string(), hash: str, machineID: str, systemdLoadState: str, systemdActiveState: str, systemdSubState: str });
+const statePage = z.object({ states: z._default(z.array(unitState), []), nextPageToken: z.optional(z.string()) });
+const machine = z.object({ id: z.string(), primaryIP: str, metadata: z._default(z.record(z.string(), z.string()), {}) });
+const machinePage = z.object({ machines: z._default(z.array(machine), []), nextPageToken: z.optional(z.string()) });
 const journal = z.object({ unit: z.string(), container: z.object({ id: z.string(), name: z.string(), status: z.string() }), lines: z.array(z.string()) });
 const containerInfo = z.object({
   unit: z.string(),

@@ -33,6 +33,8 @@ export interface UnitRuntime {
   commands: Record<HousekeepingKey, UnitCommand[]>;
   /** Seconds `docker stop` waits (docker run --stop-timeout, else 10). */
   stopTimeoutSeconds: number;
+  /** `docker run --rm`: the container is removed when the unit stops (loaded leaves no container). */
+  autoRemove: boolean;
 }
 
 const EXEC_KEY = /^Exec[A-Za-z]*$/;
@@ -147,6 +149,7 @@ export function unitRuntime(name: string, options: readonly UnitOption[], hostMo
     service: { ...service, name: containerName, restart },
     commands,
     stopTimeoutSeconds: service.stopGracePeriodMs === undefined ? 10 : Math.ceil(service.stopGracePeriodMs / 1000),
+    autoRemove: run.autoRemove,
   };
 }
 
@@ -177,9 +180,21 @@ function parseRun(name: string, args: readonly string[], env: Readonly<Record<st
   });
   const first = parseDockerRun(safe, ctx);
   const imageAt = args.length - (first.service.command?.length ?? 0) - 1;
-  if (positions.every((p) => p < imageAt)) return first;
+  const autoRemove = rmFlag(args.slice(0, imageAt));
+  if (positions.every((p) => p < imageAt)) return { ...first, autoRemove };
   const mixed = safe.map((a, i) => (i >= imageAt ? args[i]! : a));
-  return parseDockerRun(mixed, ctx);
+  return { ...parseDockerRun(mixed, ctx), autoRemove };
+}
+
+/** Whether docker run's flags (before the image) ask for `--rm` (the last of `--rm`, `--rm=true|false|1|0` wins). */
+function rmFlag(flags: readonly string[]): boolean {
+  let on = false;
+  for (const f of flags) {
+    if (f === '--') break;
+    if (f === '--rm') on = true;
+    else if (f.startsWith('--rm=')) on = f.slice(5) === 'true' || f.slice(5) === '1';
+  }
+  return on;
 }
 
 /**

@@ -168,6 +168,7 @@ export async function startUnitsDaemon(o: UnitsDaemonOptions): Promise<UnitsDaem
       ac.abort();
       wake();
       await loop;
+      await registry.settled(); // stops and destroys already answered finish before the store closes
       registry.close();
     },
   };

@@ -22,6 +22,7 @@ function setup(options: UnitsRegistryOptions = {}, engine = new FakeEngine(), di
   registries.push(registry);
   const call = async (method: string, path: string, body?: unknown) => {
     const r = await handleFleet({ method, path, query: new URLSearchParams(), contentType: 'application/json', body: body === undefined ? undefined : JSON.stringify(body) }, registry);
+    await registry.settled(); // stops and destroys are answered first, done after (see the test of that below)
     return r;
   };
   const units = async () => ((await call('GET', '/fleet/v1/units')).body as { units: FleetUnit[] }).units;
@@ -214,6 +215,55 @@ describe('EngineRegistry: fleet units as containers', () => {
     expect(await a.running()).toEqual(['web']);
     expect((await b.units())[0]).toMatchObject({ currentState: 'loaded', message: expect.stringMatching(/the container name web is taken by unit web.service \(of another kiboko daemon\)/) });
     expect((await a.units())[0]).toMatchObject({ currentState: 'launched' });
+  });
+
+  it('stop and destroy are answered once recorded, as fleet does; /state shows the stop in progress; the engine work follows', async () => {
+    // \`running\` reads the engine directly, so it does not wait.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    class SlowStop extends FakeEngine {
+      override async stop(id: string, timeoutSeconds: number): Promise<void> {
+        await gate;
+        return super.stop(id, timeoutSeconds);
+      }
+    }
+    const { engine, registry, call, units, states, running } = setup({}, new SlowStop());
+    await call('PUT', '/fleet/v1/units/a.service', { desiredState: 'launched', options: plain('ctr-a') });
+    await call('PUT', '/fleet/v1/units/b.service', { desiredState: 'launched', options: plain('ctr-b') });
+    const raw = (method: string, path: string, body?: unknown) =>
+      handleFleet({ method, path, query: new URLSearchParams(), contentType: 'application/json', body: body === undefined ? undefined : JSON.stringify(body) }, registry);
+    // Both answered while `docker stop` has not returned.
+    expect((await raw('PUT', '/fleet/v1/units/a.service', { desiredState: 'loaded' })).status).toBe(204);
+    expect((await raw('DELETE', '/fleet/v1/units/b.service')).status).toBe(204);
+    // (read without waiting for the engine work: the test helper's GETs wait for it)
+    expect(((await raw('GET', '/fleet/v1/units')).body as { units: FleetUnit[] }).units.map((u) => [u.name, u.desiredState, u.currentState])).toEqual([['a.service', 'loaded', 'launched']]);
+    expect(((await raw('GET', '/fleet/v1/state')).body as { states: UnitStateRecord[] }).states.map((s) => [s.name, s.systemdActiveState, s.systemdSubState])).toEqual([
+      ['a.service', 'deactivating', 'stop-sigterm'],
+      ['b.service', 'deactivating', 'stop-sigterm'],
+    ]);
+    expect(await running()).toEqual(['ctr-a', 'ctr-b']);
+    release();
+    await registry.settled();
+    expect(await running()).toEqual([]);
+    expect((await engine.list({ all: true })).map((c) => c.name)).toEqual(['ctr-a']); // loaded keeps its stopped container; destroy removed b's
+    expect((await states()).map((s) => [s.name, s.systemdActiveState])).toEqual([['a.service', 'inactive']]);
+    expect((await units())[0]).toMatchObject({ desiredState: 'loaded', currentState: 'loaded' });
+  });
+
+  it('docker run --rm: a stopped unit leaves no container; started again, a new one', async () => {
+    const { engine, call, units, running } = setup();
+    const options = [svc('ExecStart', '/usr/bin/docker run --rm --name tmp repo/app:1')];
+    await call('PUT', '/fleet/v1/units/tmp.service', { desiredState: 'launched', options });
+    expect(await running()).toEqual(['tmp']);
+    await call('PUT', '/fleet/v1/units/tmp.service', { desiredState: 'loaded' });
+    expect(await engine.list({ all: true })).toEqual([]);
+    expect((await units())[0]).toMatchObject({ desiredState: 'loaded', currentState: 'loaded' });
+    await call('PUT', '/fleet/v1/units/tmp.service', { desiredState: 'launched' });
+    expect(await running()).toEqual(['tmp']);
+    // --rm=false is docker's default: the stopped container stays.
+    await call('PUT', '/fleet/v1/units/keep.service', { desiredState: 'launched', options: [svc('ExecStart', '/usr/bin/docker run --rm=false --name keep repo/app:1')] });
+    await call('PUT', '/fleet/v1/units/keep.service', { desiredState: 'loaded' });
+    expect((await engine.list({ all: true })).find((c) => c.name === 'keep')).toMatchObject({ status: 'exited' });
   });
 
   it('keeps the API up while the engine is away: a PUT is stored (201) and launched once the engine is back', async () => {

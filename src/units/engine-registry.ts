@@ -43,12 +43,17 @@ export interface ReconcilingRegistry extends UnitRegistry {
   reconcileAll(mode?: ReconcileMode): Promise<void>;
   /** Why the unit is not in its desired state (failed start, placement), if it is not. */
   errorOf(name: string): string | undefined;
+  /** Resolves when the engine work of every change already answered is done (stops and destroys run after the answer). */
+  settled(): Promise<void>;
   close(): void;
 }
 
 type Row = { name: string; options: string; desired_state: DesiredState; error: string | null; waiting: string | null };
 
 const ACTIVE: ReadonlySet<ContainerStatus> = new Set(['running', 'restarting', 'paused']);
+/** How /state shows a unit whose stop was answered while its container still runs (systemd's words). */
+const DEACTIVATING_RECORD = { systemdActiveState: 'deactivating', systemdSubState: 'stop-sigterm', message: 'stopping: the change is recorded, the container is being stopped' } as const;
+const DEACTIVATING = { active: DEACTIVATING_RECORD.systemdActiveState, sub: DEACTIVATING_RECORD.systemdSubState, message: DEACTIVATING_RECORD.message };
 /** Docker reports `0001-01-01T00:00:00Z` for a container that never ran. */
 const neverStarted = (startedAt: string) => !startedAt || startedAt.startsWith('0001-') || !(Date.parse(startedAt) > 0);
 const isUnreachable = (err: unknown) => err instanceof KibokoError && err.code === 'ENGINE_UNREACHABLE';
@@ -92,6 +97,14 @@ export class EngineRegistry implements ReconcilingRegistry {
   private readonly runtimes = new Map<string, { options: string; runtime: UnitRuntime | { error: string } }>();
   /** Per-unit locks (an object, not a field that is reassigned: the server may wrap this registry with Object.create). */
   private readonly locks = new UnitLocks();
+  /**
+   * Stops and destroys answered before the engine did the work (fleet answers once the target
+   * state is recorded): unit name → the hash of the unit being stopped, while its engine work runs.
+   * /state shows such a unit `deactivating` until its container is stopped (or removed).
+   */
+  private readonly pending = new Map<string, { hash: string; gone: boolean }>();
+  /** Engine work of answered changes still running (what `settled()` waits for). */
+  private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly engine: Engine,
@@ -205,7 +218,8 @@ export class EngineRegistry implements ReconcilingRegistry {
       const c = cs.get(r.name);
       if (r.desired_state === 'inactive' && !c) continue;
       const rt = this.runtime(r);
-      const s = systemdState({ notRunnable: 'error' in rt ? rt.error : undefined, error: r.error, waiting: r.waiting, status: c?.status, exitCode: await this.exitCode(c) });
+      const stopping = this.pending.has(r.name) && c !== undefined && ACTIVE.has(c.status);
+      const s = stopping ? DEACTIVATING : systemdState({ notRunnable: 'error' in rt ? rt.error : undefined, error: r.error, waiting: r.waiting, status: c?.status, exitCode: await this.exitCode(c) });
       out.push({
         name: r.name,
         hash: unitHash(JSON.parse(r.options) as UnitOption[]),
@@ -216,7 +230,12 @@ export class EngineRegistry implements ReconcilingRegistry {
         ...(s.message ? { message: s.message } : {}),
       });
     }
-    return out;
+    // Destroyed units whose containers are still being stopped and removed.
+    for (const [name, p] of this.pending) {
+      if (!p.gone || !cs.has(name)) continue;
+      out.push({ name, hash: p.hash, machineID: this.machine.id, systemdLoadState: 'loaded', ...DEACTIVATING_RECORD });
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async machines(): Promise<Machine[]> {
@@ -268,13 +287,54 @@ export class EngineRegistry implements ReconcilingRegistry {
   }
 
   async setDesiredState(name: string, state: DesiredState): Promise<void> {
+    if (state !== 'launched') {
+      // A stop or unload, as fleet: recorded now, answered, the engine work done after.
+      const r = this.row(name);
+      if (!r) return;
+      this.db.prepare('UPDATE units SET desired_state = ?, error = NULL, waiting = NULL WHERE name = ?').run(state, name);
+      this.afterAnswer(name, { hash: unitHash(JSON.parse(r.options) as UnitOption[]), gone: false }, () => this.convergeTolerant(name));
+      return;
+    }
     await this.exclusive(name, async () => {
       this.db.prepare('UPDATE units SET desired_state = ?, error = NULL, waiting = NULL WHERE name = ?').run(state, name);
       await this.convergeTolerant(name);
     });
   }
 
+  /** Runs `work` in turn with other changes, without making the caller wait; failures are logged and left on the unit. */
+  private afterAnswer(name: string, mark: { hash: string; gone: boolean }, work: () => Promise<void>): void {
+    this.pending.set(name, mark);
+    const done: Promise<void> = this.exclusive(name, work)
+      .catch((err: unknown) => this.log('warn', 'unit change failed after it was answered', { unit: name, error: asKibokoError(err).message }))
+      .finally(() => {
+        if (this.pending.get(name) === mark) this.pending.delete(name);
+        this.inflight.delete(done);
+      });
+    this.inflight.add(done);
+  }
+
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
   async remove(name: string): Promise<boolean> {
+    const row = this.row(name);
+    if (row) {
+      // fleet's DELETE: the unit is gone from the registry at once; its container is stopped
+      // (ExecStop, docker stop, ExecStopPost) and removed after the answer.
+      this.db.prepare('DELETE FROM units WHERE name = ?').run(name);
+      this.afterAnswer(name, { hash: unitHash(JSON.parse(row.options) as UnitOption[]), gone: true }, async () => {
+        try {
+          for (const c of (await this.containersByUnit()).get(name) ?? []) await this.retire(row, c);
+        } catch (err) {
+          if (!isUnreachable(err)) throw err; // the container goes with the next pass, as an orphan
+        } finally {
+          if (!this.row(name)) this.runtimes.delete(name);
+        }
+        await this.convergeTolerant(undefined); // units waiting on this one (Conflicts) may go now
+      });
+      return true;
+    }
     return this.exclusive(name, async () => {
       const r = this.row(name);
       let had = false;
@@ -370,7 +430,8 @@ export class EngineRegistry implements ReconcilingRegistry {
       return;
     }
     if (row.desired_state === 'loaded') {
-      if (running) await this.stopUnit(row, rt, c!);
+      if (c && rt.autoRemove) await this.retire(row, c); // docker run --rm: a stopped unit leaves no container
+      else if (running) await this.stopUnit(row, rt, c!);
       drop();
       if (row.waiting) this.setError(name, row.error, null);
       return;
@@ -379,7 +440,8 @@ export class EngineRegistry implements ReconcilingRegistry {
     if (running && c!.labels[HASH_LABEL] === unitHash(options)) {
       const gone = req.machineOf.find((p) => this.row(p)?.desired_state !== 'launched');
       if (gone !== undefined) {
-        await this.stopUnit(row, rt, c!);
+        if (rt.autoRemove) await this.retire(row, c!);
+        else await this.stopUnit(row, rt, c!);
         drop();
         this.setError(name, null, `stopped: ${gone} (MachineOf) is no longer launched`);
         return;
@@ -392,7 +454,8 @@ export class EngineRegistry implements ReconcilingRegistry {
     if (!attempt) return; // exited on its own, or its start failed: shown as failed, not retried in a loop
     const decision = placeOnMachine(name, req, this.machine, launched);
     if (!decision.ok) {
-      if (running) await this.stopUnit(row, rt, c!);
+      if (running && rt.autoRemove) await this.retire(row, c!);
+      else if (running) await this.stopUnit(row, rt, c!);
       if (row.waiting !== decision.reason || row.error) this.log('info', 'unit waits', { unit: name, reason: decision.reason });
       this.setError(name, null, decision.reason);
       return;

@@ -333,6 +333,9 @@ export class SwarmRegistry implements ReconcilingRegistry {
     }
   }
 
+  /** Every change is done before it is answered (Swarm converges on its own). */
+  async settled(): Promise<void> {}
+
   close(): void {
     // the cluster holds the state; nothing to release
   }

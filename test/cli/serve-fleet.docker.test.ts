@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { docker, IMAGE, startCli, type CliProcess } from '../helpers.js';
+import { docker, IMAGE, startCli, waitFor, type CliProcess } from '../helpers.js';
 
 /**
  * The issue's acceptance flow, driven as fleet users drive fleet (curl-like requests, here fetch):
@@ -70,7 +70,11 @@ describe('kiboko serve: the classic fleet flow on the real engine', () => {
     for (const u of (await units()).filter((x) => x.name.startsWith(`${APP}:1.0.0`))) {
       expect((await api(`/fleet/v1/units/${encodeURIComponent(u.name)}`, { method: 'DELETE' })).status).toBe(204);
     }
-    const now = await unitContainers();
+    // DELETE is answered once recorded (as fleet); the containers go right after.
+    const now = await waitFor(async () => {
+      const cs = await unitContainers();
+      return cs.length === 2 && cs;
+    });
     expect(now.map((c) => [c.Labels['kiboko.units.unit'], c.Names[0], c.State]).sort()).toEqual([
       [`${APP}:2.0.0@1.service`, `/${APP}-2.0.0-1`, 'running'],
       [`${APP}:2.0.0@2.service`, `/${APP}-2.0.0-2`, 'running'],

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { docker, startCli, type CliProcess } from '../helpers.js';
+import { docker, startCli, waitFor, type CliProcess } from '../helpers.js';
 
 /** `kiboko serve` against the real engine, driven like fleet users drive fleet: plain HTTP + JSON. */
 const stateDir = mkdtempSync(join(tmpdir(), 'kiboko-serve-'));
@@ -63,7 +63,11 @@ describe('kiboko serve: fleet v1 API on the real engine', () => {
     for (const u of all.units.filter((x) => x.name.startsWith(`${APP}:1.0.0`))) {
       expect((await api(`/fleet/v1/units/${encodeURIComponent(u.name)}`, { method: 'DELETE' })).status).toBe(204);
     }
-    const running = await unitContainers();
+    // DELETE is answered once recorded (as fleet); the containers go right after.
+    const running = await waitFor(async () => {
+      const cs = await unitContainers();
+      return cs.length === 2 && cs;
+    });
     expect(running.map((c) => c.Labels['kiboko.units.unit']).sort()).toEqual([`${APP}:2.0.0@1.service`, `${APP}:2.0.0@2.service`]);
     expect(running.every((c) => c.State === 'running')).toBe(true);
     const ids = running.map((c) => c.Id).sort();
