@@ -88,6 +88,7 @@ export function eligibleStates(action: LifecycleAction): ContainerStatus[] {
     case 'rate':
     case 'iptables':
     case 'partition':
+    case 'proxy':
     case 'stress':
       return ['running'];
     default:
