@@ -52,6 +52,20 @@ await build({
 });
 chmodSync('dist/cli.js', 0o755);
 
+// The transparent proxy agent: one self-contained file, run with node inside a target's network
+// namespace (nsenter) or copied into the FROM-scratch proxy helper image.
+await build({
+  entryPoints: { 'proxy-agent': 'src/proxy/agent-main.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  logLevel: 'warning',
+});
+
 execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 // The library build keeps the version from package.json too.
 import('node:fs').then(({ readFileSync: r, writeFileSync: w }) => {

@@ -7,6 +7,7 @@ import type { Journal, JournalEntry } from '../journal/index.js';
 import type { PlannedStep } from './plan.js';
 import { holdUntil } from './wait.js';
 import { holdNetFault } from './net/hold.js';
+import { holdProxyFault } from './proxy/hold.js';
 import { JOURNAL_KINDS, type TargetIdentity } from './restore.js';
 import { holdStress } from './stress.js';
 import type { ActionResult, ChaosEvent, LifecycleAction, Outcome } from './types.js';
@@ -87,6 +88,8 @@ async function perform(action: LifecycleAction, target: ContainerRef, ctx: Apply
       return holdNetFault(target, action, ctx);
     case 'stress':
       return holdStress(target, action, ctx);
+    case 'proxy':
+      return holdProxyFault(target, action, ctx);
     case 'pause':
       return holdFault(target, JOURNAL_KINDS.pause, action.durationMs, ctx, {
         apply: () => engine.pause(target.id),

@@ -66,7 +66,15 @@ export function describeAction(action: LifecycleAction): string {
     case 'iptables':
       return `drop ${action.loss.mode === 'random' ? `${action.loss.probability * 100}% of` : `every ${action.loss.every}th of`} incoming ${action.protocol === 'any' ? '' : `${action.protocol} `}packets for ${formatDuration(action.durationMs)}`;
     case 'partition':
-      return `partition from ${action.peers.join(', ')} for ${formatDuration(action.durationMs)}`;
+      return `partition ${action.direction === 'to' ? 'traffic to' : action.direction === 'from' ? 'traffic from' : 'from'} ${action.peers.join(', ')} for ${formatDuration(action.durationMs)}`;
+    case 'proxy': {
+      const what = [
+        ...(action.incomingPorts.length ? [`incoming port ${action.incomingPorts.join(', ')}`] : []),
+        ...(action.outgoing.length ? [`outgoing to ${action.outgoing.map((o) => `${o.host ?? '*'}${o.port ? `:${o.port}` : ''}`).join(', ')}`] : []),
+      ].join(' and ');
+      const faults = [...action.toxics.map((t) => `${t.type}(${t.stream}${t.toxicity < 1 ? `, ${t.toxicity * 100}%` : ''})`), ...(action.httpFaults.length ? [`${action.httpFaults.length} HTTP fault(s)`] : [])].join(', ');
+      return `proxy ${what} through ${faults} for ${formatDuration(action.durationMs)}`;
+    }
     case 'stress':
       return `stress-ng ${action.stressors.join(' ')} for ${formatDuration(action.durationMs)}`;
   }

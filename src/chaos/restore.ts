@@ -3,6 +3,7 @@ import type { ContainerDetails, Engine } from '../engine/index.js';
 import { isAlive, type Journal, type JournalEntry } from '../journal/index.js';
 import { removeStaleHelpers } from './net/exec.js';
 import { NET_JOURNAL_KIND, undoNetEntry } from './net/hold.js';
+import { PROXY_JOURNAL_KIND, undoProxyEntry } from './proxy/hold.js';
 import { STRESS_JOURNAL_KIND, undoStressEntry } from './stress.js';
 import type { RestoreResult } from './types.js';
 
@@ -17,6 +18,7 @@ export const JOURNAL_KINDS = {
   stopRestart: 'stop-restart',
   net: NET_JOURNAL_KIND,
   stress: STRESS_JOURNAL_KIND,
+  proxy: PROXY_JOURNAL_KIND,
 } as const;
 
 /**
@@ -26,6 +28,7 @@ export const JOURNAL_KINDS = {
 export async function undoEntry(engine: Engine, entry: JournalEntry): Promise<RestoreResult['outcome']> {
   if (entry.kind === JOURNAL_KINDS.net) return (await undoNetEntry(engine, entry)).outcome;
   if (entry.kind === JOURNAL_KINDS.stress) return undoStressEntry(engine, entry);
+  if (entry.kind === JOURNAL_KINDS.proxy) return (await undoProxyEntry(engine, entry)).outcome;
   const identity = entry.data as unknown as TargetIdentity;
   let now: ContainerDetails;
   try {

@@ -89,6 +89,7 @@ export function eligibleStates(action: LifecycleAction): ContainerStatus[] {
     case 'rate':
     case 'iptables':
     case 'partition':
+    case 'proxy':
     case 'stress':
       return ['running'];
     default:

@@ -1,6 +1,7 @@
 import type { ContainerRef } from '../engine/index.js';
 import type { LossMode, Protocol } from './net/iptables.js';
 import type { NetemEffects } from './net/tc.js';
+import type { ProxyFaultSpec } from './proxy/hold.js';
 
 /** Where network faults are applied from: a helper container image, or (root, local engine) nsenter. */
 export interface NetExecOptions {
@@ -16,6 +17,9 @@ export interface TrafficScope {
   egressPorts: readonly number[];
   ingressPorts: readonly number[];
 }
+
+/** Which traffic a partition cuts: `to` the peers (the target cannot open connections to them), `from` them, or both. */
+export type PartitionDirection = 'to' | 'from' | 'both';
 
 /** One lifecycle fault, with every parameter resolved (durations in ms, signals canonical). */
 export type LifecycleAction =
@@ -38,7 +42,8 @@ export type LifecycleAction =
       dstPorts: readonly number[];
       loss: LossMode;
     } & NetExecOptions)
-  | ({ kind: 'partition'; durationMs: number; peers: readonly string[] } & NetExecOptions)
+  | ({ kind: 'partition'; durationMs: number; peers: readonly string[]; direction?: PartitionDirection | undefined } & NetExecOptions)
+  | ({ kind: 'proxy'; durationMs: number } & ProxyFaultSpec & NetExecOptions)
   | { kind: 'stress'; durationMs: number; stressors: readonly string[]; image?: string | undefined; pullImage?: boolean | undefined };
 
 export type ActionKind = LifecycleAction['kind'];

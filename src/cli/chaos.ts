@@ -26,7 +26,8 @@ import {
 } from './options.js';
 import { mergedOptions, type ChaosCommandName, type NetemEffectName } from './program.js';
 import { parseRate, validateCidr, validateFilter, validateInterface, validateLoss, validatePort, netemArgs, type LossMode, type NetemEffects, type Protocol } from '../chaos/index.js';
-import type { TrafficScope } from '../chaos/index.js';
+import type { PartitionDirection, TrafficScope } from '../chaos/index.js';
+import { delayActionFromFlags, kernelHasNetem, proxyActionFromFlags, proxyFormOfNetemDelay } from './chaos-proxy.js';
 import { humanRenderer, jsonRenderer, type Renderer } from './render.js';
 import { installSignalHandlers } from './signals.js';
 
@@ -64,11 +65,16 @@ export function actionFromFlags(kind: ChaosCommandName, o: Record<string, unknow
       return netemFromFlags(kind, o);
     case 'iptables:loss':
       return iptablesFromFlags(o);
+    case 'proxy':
+      return proxyActionFromFlags(o);
+    case 'delay':
+      throw invalidArgument('chaos delay chooses netem or the proxy at run time', 'run it through runChaosCommand');
     case 'partition':
       return {
         kind,
         durationMs: parseDurationFlag(o.duration, '--duration', true),
         peers: peers(o.peer, '--peer'),
+        direction: partitionDirection(o.direction),
         helperImage: str(o.iptablesImage),
         pullImage: Boolean(o.pullImage),
       };
@@ -103,6 +109,11 @@ export function actionFromFlags(kind: ChaosCommandName, o: Record<string, unknow
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+function partitionDirection(v: unknown): PartitionDirection | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'to' || v === 'from' || v === 'both') return v;
+  throw invalidArgument(`invalid --direction '${String(v)}': expected to, from or both`, 'from: the peers cannot reach the target (it still reaches them); to: the reverse');
+}
 /** Repeatable and comma-separated values, flattened. */
 const list = (v: unknown): string[] =>
   ((v as string[] | undefined) ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
@@ -206,8 +217,8 @@ function iptablesFromFlags(o: Record<string, unknown>): LifecycleAction {
   return action;
 }
 
-export function experimentFromFlags(kind: ChaosCommandName, containers: string[], o: Record<string, unknown>): ExperimentOptions {
-  const action = actionFromFlags(kind, o);
+export function experimentFromFlags(kind: ChaosCommandName, containers: string[], o: Record<string, unknown>, resolved?: LifecycleAction): ExperimentOptions {
+  const action = resolved ?? actionFromFlags(kind, o);
   const options: ExperimentOptions = {
     action,
     targets: parseTargetArgs(containers, (o.label as string[] | undefined) ?? []),
@@ -234,11 +245,26 @@ function writeReport(path: string, report: ChaosReport) {
   renameSync(tmp, path);
 }
 
+/** `chaos delay`: probes netem once, then runs netem delay or the proxy's latency, saying which. */
+async function delayExperiment(containers: string[], o: Record<string, unknown>, renderer: Renderer): Promise<ExperimentOptions> {
+  parseDurationFlag(o.duration, '--duration', true);
+  const engine = await connectEngine(connectionFlags(o));
+  let netem: boolean;
+  try {
+    netem = await kernelHasNetem(engine);
+  } finally {
+    engine.close();
+  }
+  const { action, via } = delayActionFromFlags(o, netem);
+  renderer.info(`chaos delay: using ${via}`, { via: action.kind });
+  return experimentFromFlags('delay', containers, o, action);
+}
+
 export async function runChaosCommand(kind: ChaosCommandName, cmd: Command, containers: string[]): Promise<number> {
   const o = mergedOptions(cmd);
   const renderer = rendererFor(o);
-  // Everything is parsed and validated before the engine is touched.
-  const options = experimentFromFlags(kind, containers, o);
+  // Everything is parsed and validated before the engine is touched (delay: after one netem probe).
+  const options = kind === 'delay' ? await delayExperiment(containers, o, renderer) : experimentFromFlags(kind, containers, o);
   logResolved(renderer, kind, containers, o, options);
   const notifier = createNotifier(
     { slackHook: o.slackhook as string | undefined, slackChannel: o.slackchannel as string | undefined, webhookUrl: o.notify as string | undefined },
@@ -265,6 +291,15 @@ export async function runChaosCommand(kind: ChaosCommandName, cmd: Command, cont
     if (report.totals.failed > 0 && !options.skipError) return 1;
     if (report.cycles.some((c) => c.error) && !options.skipError) return 1;
     return 0;
+  } catch (err) {
+    if (kind === 'netem:delay' && err instanceof KibokoError && err.code === 'KERNEL_FEATURE_MISSING' && (err.details as { feature?: string } | undefined)?.feature === 'netem') {
+      throw new KibokoError('KERNEL_FEATURE_MISSING', err.message, {
+        hint: `without netem, kiboko delays through its transparent proxy: \`${proxyFormOfNetemDelay(o, containers)}\` (--port: the container port whose responses to delay; --to HOST:PORT: its outgoing connections)`,
+        details: err.details,
+        cause: err,
+      });
+    }
+    throw err;
   } finally {
     signals.dispose();
     renderer.close();

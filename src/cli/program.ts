@@ -28,6 +28,8 @@ export type ChaosCommandName =
   | `netem:${NetemEffectName}`
   | 'iptables:loss'
   | 'partition'
+  | 'proxy'
+  | 'delay'
   | 'rate'
   | 'stress';
 
@@ -349,10 +351,12 @@ function addNetworkCommands(chaos: Command, handlers: Handlers) {
     c
       .option('-d, --duration <duration>', 'how long the partition lasts (required)')
       .option('--peer <container|cidr>', 'a peer to cut off (repeatable or comma-separated)', collect)
+      .option('--direction <to|from|both>', 'to: the target cannot open connections to the peers; from: the peers cannot open connections to the target; both (default): all traffic')
       .option('--iptables-image <image>', 'helper image with iptables (default: nsenter as root, else kiboko/nettools:local)')
       .option('--pull-image', 'pull the helper image before use')
       .option('-l, --limit <n>', 'act on at most N random targets (0: all)'),
   );
+  addProxyFaultCommands(chaos, handlers);
   chaosCommand(chaos, 'rate', 'limit egress bandwidth with tc tbf/htb (no netem needed)', handlers, NET_SHORTS, (c) =>
     c
       .option('-d, --duration <duration>', 'how long the limit lasts (required)')
@@ -457,4 +461,48 @@ export function mergedOptions(cmd: Command): Record<string, unknown> {
     }
   }
   return out;
+}
+
+/** `chaos proxy` and `chaos delay`: transparent proxy faults in the target's namespace (no kernel module needed). */
+function addProxyFaultCommands(chaos: Command, handlers: Handlers) {
+  const helperFlags = (c: Command) =>
+    c
+      .option('--proxy-image <image>', 'run the proxy in a helper container from this image (default: nsenter as root beside a local engine, else kiboko/proxy built from this host’s node)')
+      .option('--helper', 'run the proxy in a helper container even when nsenter is possible')
+      .option('--iptables-image <image>', 'helper image with iptables for the redirect rules (default: nsenter as root, else kiboko/nettools:local)')
+      .option('--pull-image', 'pull the helper images before use')
+      .option('-l, --limit <n>', 'act on at most N random targets (0: all)');
+  chaosCommand(chaos, 'proxy', "put a fault proxy in the target's network namespace and redirect its traffic through it (toxiproxy toxics, HTTP faults), for a duration", handlers, NET_SHORTS, (c) =>
+    helperFlags(
+      c
+        .option('-d, --duration <duration>', 'how long the fault lasts (required)')
+        .option('--port <ports>', 'incoming: connections to these container ports (repeatable or comma-separated)', collect)
+        .option('--to <host[:port]>', 'outgoing: connections to this address, CIDR or container (and port; :PORT for any address) (repeatable)', collect)
+        .option('--toxic <type[:key=value,...]>', 'a toxiproxy toxic: latency, bandwidth, slow_close, timeout, reset_peer, slicer, limit_data; keys are its attributes plus stream, toxicity, name (repeatable)', collect)
+        .option('--latency <duration>', 'shorthand for a latency toxic (ms or a duration)')
+        .option('--jitter <duration>', 'with --latency: ± jitter')
+        .option('--stream <upstream|downstream>', 'with --latency: which stream (default downstream: towards the client)')
+        .option('--toxicity <p>', 'with --latency: probability per connection, 0-1 (default 1)')
+        .option('--http-abort <status>', 'HTTP: answer matching requests with this status instead of passing them')
+        .option('--http-delay <duration>', 'HTTP: hold matching requests this long')
+        .option('--http-method <method>', 'HTTP: only this method')
+        .option('--http-path <glob|re2:regex>', "HTTP: only paths matching (e.g. '/api/*'; the query is not part of the path)")
+        .option('--http-header <name: glob>', 'HTTP: only requests with this header value (repeatable, all must match)', collect)
+        .option('--http-percent <n>', 'HTTP: only this share of matching requests, 0-100')
+        .option('--http-first <n>', 'HTTP: only the first N matching requests, then pass them')
+        .option('--http-body <text>', 'HTTP abort: the response body')
+        .option('--http-response-header <name: value>', 'HTTP abort: a response header (repeatable)', collect),
+    ),
+  );
+  chaosCommand(chaos, 'delay', 'delay traffic: netem when the kernel has it, else the transparent proxy (it says which)', handlers, { ...NET_SHORTS, j: false }, (c) =>
+    helperFlags(
+      c
+        .option('-d, --duration <duration>', 'how long the delay lasts (required)')
+        .option('-t, --time <ms>', 'delay in ms (default 100)')
+        .option('-j, --jitter <ms>', '± jitter in ms (default 0)')
+        .option('--port <ports>', 'only responses from these container ports (repeatable; needed without netem)', collect)
+        .option('--to <host[:port]>', 'only connections to this address, CIDR or container (and port) (repeatable)', collect)
+        .option('--tc-image <image>', 'helper image with tc (netem mode)'),
+    ),
+  );
 }

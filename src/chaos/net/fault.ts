@@ -1,6 +1,6 @@
 import { KibokoError } from '../../common/errors.js';
 import { runChecked, type NetnsExec } from './exec.js';
-import { deleteRule, hasOnlyEmptyFilterTable, hasTable, normalizeSave, ruleTag } from './iptables.js';
+import { deleteRule, hasOnlyEmptyTable, hasTable, normalizeSave, ruleTag } from './iptables.js';
 import { KIBOKO_HANDLE, parseRootQdisc, rootOwnership, type TcPlan } from './tc.js';
 
 /** A network fault as kernel state: exact iptables rules, or a tc plan under kiboko's handle. */
@@ -79,10 +79,12 @@ export async function teardownNetFault(exec: NetnsExec, record: NetFaultRecord):
     }
   }
   let after = await runChecked(exec, ['iptables-save']);
-  if (record.iptablesBefore !== undefined && !hasTable(record.iptablesBefore, 'filter') && hasOnlyEmptyFilterTable(after)) {
-    // iptables-nft leaves the table it created behind; remove it so the namespace is as before.
-    const r = await exec.run(['nft', 'delete', 'table', 'ip', 'filter']);
-    if (r.code === 0) after = await runChecked(exec, ['iptables-save']);
+  for (const table of ['filter', 'nat'] as const) {
+    if (record.iptablesBefore !== undefined && !hasTable(record.iptablesBefore, table) && hasOnlyEmptyTable(after, table)) {
+      // iptables-nft leaves the table it created behind; remove it so the namespace is as before.
+      const r = await exec.run(['nft', 'delete', 'table', 'ip', table]);
+      if (r.code === 0) after = await runChecked(exec, ['iptables-save']);
+    }
   }
   if (after.includes(ruleTag(fault.runId))) {
     throw new KibokoError('ACTION_FAILED', `kiboko's iptables rules (${ruleTag(fault.runId)}) are still present after teardown`);

@@ -87,7 +87,7 @@ export async function buildNetFault(engine: Engine, action: NetAction, runId: st
         ),
       };
     case 'partition':
-      return { tool: 'iptables', runId, rules: planPartition(await resolvePeers(engine, action.peers, '--peer'), runId) };
+      return { tool: 'iptables', runId, rules: planPartition(await resolvePeers(engine, action.peers, '--peer'), runId, action.direction) };
   }
 }
 

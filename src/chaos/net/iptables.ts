@@ -87,10 +87,18 @@ export function planIptablesLoss(filter: PacketFilter, loss: LossMode, runId: st
   return matches(filter).map((m) => ['-I', 'INPUT', ...m, ...stat, '-m', 'comment', '--comment', ruleTag(runId), '-j', 'DROP']);
 }
 
-/** Pure: rules that cut the target off from each peer in both directions. */
-export function planPartition(peers: readonly string[], runId: string): string[][] {
+/**
+ * Pure: rules that cut the target off from each peer. `both`: every packet either way. One way
+ * (chaosd's --direction) keeps replies flowing through conntrack: `from` drops connections the
+ * peer opens (NEW from it) while the target's own connections to the peer still work; `to` drops
+ * connections the target opens to the peer while the peer's connections still work.
+ */
+export function planPartition(peers: readonly string[], runId: string, direction: 'to' | 'from' | 'both' = 'both'): string[][] {
   if (peers.length === 0) throw invalidArgument('partition needs at least one --peer', 'name a container or a CIDR: --peer db-1 --peer 10.0.0.0/24');
   const tag = ['-m', 'comment', '--comment', ruleTag(runId), '-j', 'DROP'];
+  const fresh = ['-m', 'conntrack', '--ctstate', 'NEW'];
+  if (direction === 'from') return peers.map((p) => ['-I', 'INPUT', '-s', p, ...fresh, ...tag]);
+  if (direction === 'to') return peers.map((p) => ['-I', 'OUTPUT', '-d', p, ...fresh, ...tag]);
   return peers.flatMap((p) => [
     ['-I', 'INPUT', '-s', p, ...tag],
     ['-I', 'OUTPUT', '-d', p, ...tag],
@@ -98,7 +106,10 @@ export function planPartition(peers: readonly string[], runId: string): string[]
 }
 
 /** The delete form of an insert rule (`-I CHAIN …` → `-D CHAIN …`). */
-export const deleteRule = (rule: readonly string[]): string[] => (rule[0] === '-I' ? ['-D', ...rule.slice(1)] : [...rule]);
+export const deleteRule = (rule: readonly string[]): string[] => {
+  const at = rule[0] === '-t' ? 2 : 0; // `-t nat -I …` too
+  return rule[at] === '-I' ? [...rule.slice(0, at), '-D', ...rule.slice(at + 1)] : [...rule];
+};
 
 /** `iptables-save` output without its timestamps and counters, for before/after comparison. */
 export function normalizeSave(text: string): string {
@@ -109,14 +120,20 @@ export function normalizeSave(text: string): string {
     .join('\n');
 }
 
-/** Whether a save holds a `*filter` table with only its built-in chains, empty, policy ACCEPT. */
-export function hasOnlyEmptyFilterTable(save: string): boolean {
+const BUILTIN_CHAINS: Record<string, string> = { filter: 'INPUT|FORWARD|OUTPUT', nat: 'PREROUTING|INPUT|OUTPUT|POSTROUTING' };
+
+/** Whether a save holds the table with only its built-in chains, empty, policy ACCEPT. */
+export function hasOnlyEmptyTable(save: string, table: 'filter' | 'nat'): boolean {
   const lines = normalizeSave(save).split('\n');
-  const start = lines.indexOf('*filter');
+  const start = lines.indexOf(`*${table}`);
   if (start < 0) return false;
   const end = lines.indexOf('COMMIT', start);
   const body = lines.slice(start + 1, end);
-  return body.every((l) => /^:(INPUT|FORWARD|OUTPUT) ACCEPT \[0:0\]$/.test(l));
+  const chain = new RegExp(`^:(${BUILTIN_CHAINS[table]}) ACCEPT \\[0:0\\]$`);
+  return body.every((l) => chain.test(l));
 }
+
+/** Whether a save holds a `*filter` table with only its built-in chains, empty, policy ACCEPT. */
+export const hasOnlyEmptyFilterTable = (save: string): boolean => hasOnlyEmptyTable(save, 'filter');
 
 export const hasTable = (save: string, table: string): boolean => normalizeSave(save).split('\n').includes(`*${table}`);

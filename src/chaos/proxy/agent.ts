@@ -1,0 +1,178 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { KibokoError } from '../../common/errors.js';
+import { LABELS } from '../../common/labels.js';
+import type { ContainerRef, Engine } from '../../engine/index.js';
+import { buildHostToolsImage } from '../../images/index.js';
+import { processStartTime } from '../../journal/index.js';
+import type { AgentConfig, AgentReady } from '../../proxy/index.js';
+import { PROXY_GID } from './rules.js';
+
+/** How a running agent is found again (after the hold, or by recovery after a crash). */
+export type AgentIdentity = { via: 'nsenter'; pid: number; startTime: string } | { via: 'helper'; containerId: string; image: string };
+
+export interface AgentHandle {
+  identity: AgentIdentity;
+  ready: AgentReady;
+  /** Replaces the toxics while running (nsenter agents only). */
+  send?: ((command: Record<string, unknown>) => void) | undefined;
+  stop(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 15_000;
+
+/** dist/proxy-agent.mjs, wherever this module was loaded from (CLI bundle, library build, sources). */
+export function agentScriptPath(): string {
+  const env = process.env.KIBOKO_PROXY_AGENT;
+  if (env) return env;
+  for (const rel of ['../proxy-agent.mjs', './proxy-agent.mjs', '../../../proxy-agent.mjs', '../../../dist/proxy-agent.mjs']) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  throw new KibokoError('INTERNAL', 'the proxy agent (dist/proxy-agent.mjs) is missing from this kiboko installation', { hint: 'rebuild kiboko (npm run build)' });
+}
+
+function parseReady(line: string): AgentReady | { event: 'error'; message: string } | undefined {
+  try {
+    const o = JSON.parse(line) as { event?: string };
+    if (o.event === 'ready' || o.event === 'error') return o as AgentReady;
+  } catch {
+    // not ours
+  }
+  return undefined;
+}
+
+const agentFailed = (message: string) =>
+  new KibokoError('ACTION_FAILED', `the fault proxy did not start in the target's namespace: ${message}`, { hint: 'run `kiboko doctor`; the proxy needs node and conntrack (for outgoing faults) in that namespace' });
+
+/**
+ * Root beside a local engine: the agent is this host's node, entered into the target's network
+ * namespace with nsenter and running with kiboko's proxy group. Its stdin is a pipe from kiboko:
+ * when kiboko dies (even by SIGKILL) the pipe closes and the agent exits.
+ */
+export async function startNsenterAgent(pid: number, config: AgentConfig): Promise<AgentHandle> {
+  const child: ChildProcess = spawn('nsenter', ['-t', String(pid), '-n', '-G', String(PROXY_GID), '--', process.execPath, agentScriptPath(), JSON.stringify(config)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    // Its own process group: a Ctrl-C to kiboko must not kill the proxy before kiboko removed the rules.
+    detached: true,
+  });
+  const ready = await new Promise<AgentReady>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(agentFailed('no answer within 15 s')), READY_TIMEOUT_MS);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      for (const line of out.split('\n')) {
+        const r = parseReady(line);
+        if (r?.event === 'ready') {
+          clearTimeout(timer);
+          resolve(r);
+        } else if (r?.event === 'error') {
+          clearTimeout(timer);
+          reject(agentFailed(r.message));
+        }
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(agentFailed(`exited with ${code}: ${err.trim() || out.trim()}`));
+    });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(agentFailed(e.message));
+    });
+  }).catch((e: unknown) => {
+    child.kill('SIGKILL');
+    throw e;
+  });
+  child.unref();
+  (child.stdout as unknown as { unref?: () => void }).unref?.();
+  (child.stderr as unknown as { unref?: () => void }).unref?.();
+  const identity: AgentIdentity = { via: 'nsenter', pid: child.pid!, startTime: processStartTime(child.pid!) };
+  return {
+    identity,
+    ready,
+    send: (command) => child.stdin!.write(`${JSON.stringify(command)}\n`),
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.stdin!.end();
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** The helper image: this host's node binary and the agent, FROM scratch, tagged by the agent's hash. */
+export async function ensureProxyImage(engine: Engine): Promise<string> {
+  const script = readFileSync(agentScriptPath(), 'utf8');
+  const tag = `kiboko/proxy:${createHash('sha256').update(script).update(process.version).digest('hex').slice(0, 12)}`;
+  if (!(await engine.imageExists(tag))) {
+    await buildHostToolsImage(engine, { tag, programs: [process.execPath], files: { '/kiboko/proxy-agent.mjs': script }, entrypoint: [process.execPath, '/kiboko/proxy-agent.mjs'] });
+  }
+  return tag;
+}
+
+/**
+ * Without root beside the engine: the agent runs in a helper container sharing the target's
+ * network namespace (`--network container:<id>`), as root with kiboko's proxy group. It exits by
+ * itself at `config.exitAt`; recovery removes it by its labels.
+ */
+export async function startHelperAgent(engine: Engine, target: ContainerRef, config: AgentConfig, runId: string, image?: string): Promise<AgentHandle> {
+  const tag = image ?? (await ensureProxyImage(engine));
+  const ref = await engine.create({
+    image: tag,
+    name: `kiboko-proxy-${target.name}-${runId.slice(0, 8)}-${Math.random().toString(16).slice(2, 6)}`,
+    cmd: [JSON.stringify(config), '--detached'],
+    user: `0:${PROXY_GID}`,
+    networkMode: `container:${target.id}`,
+    stopSignal: 'SIGTERM',
+    labels: { [LABELS.skip]: 'true', [LABELS.managed]: 'true', [LABELS.role]: 'helper', [LABELS.runId]: runId },
+  });
+  const remove = () => engine.remove(ref.id, { force: true }).catch(() => undefined);
+  try {
+    await engine.start(ref.id);
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      const logs = await engine.logs(ref.id);
+      for (const line of logs.split('\n')) {
+        const r = parseReady(line.slice(line.indexOf('{')));
+        if (r?.event === 'ready') {
+          return { identity: { via: 'helper', containerId: ref.id, image: tag }, ready: r, stop: async () => void (await remove()) };
+        }
+        if (r?.event === 'error') throw agentFailed(r.message);
+      }
+      const state = await engine.inspect(ref.id);
+      if (state.status !== 'running') throw agentFailed(`helper exited: ${logs.trim()}`);
+      if (Date.now() > deadline) throw agentFailed('no answer within 15 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+}
+
+/** Stops an agent found in the journal (recovery): only the very process or container kiboko started. */
+export async function stopAgent(engine: Engine, identity: AgentIdentity): Promise<'stopped' | 'gone'> {
+  if (identity.via === 'helper') {
+    try {
+      await engine.remove(identity.containerId, { force: true });
+      return 'stopped';
+    } catch (err) {
+      if (err instanceof KibokoError && err.code === 'TARGET_NOT_FOUND') return 'gone';
+      throw err;
+    }
+  }
+  if (!identity.startTime || processStartTime(identity.pid) !== identity.startTime) return 'gone';
+  try {
+    process.kill(identity.pid, 'SIGKILL');
+    return 'stopped';
+  } catch {
+    return 'gone';
+  }
+}

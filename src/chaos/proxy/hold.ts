@@ -1,0 +1,157 @@
+import { KibokoError, invalidArgument } from '../../common/errors.js';
+import type { ContainerDetails, ContainerRef, Engine } from '../../engine/index.js';
+import type { JournalEntry } from '../../journal/index.js';
+import type { AgentConfig, HttpFault, Toxic } from '../../proxy/index.js';
+import type { ApplyContext } from '../apply.js';
+import { netnsOf } from '../net/exec.js';
+import { deleteRule } from '../net/iptables.js';
+import { applyNetFault, preflight, teardownNetFault, type NetFaultRecord } from '../net/fault.js';
+import { resolvePeers } from '../net/hold.js';
+import { chooseExecMode, openExec, type ExecMode } from '../net/mode.js';
+import { holdUntil } from '../wait.js';
+import { startHelperAgent, startNsenterAgent, stopAgent, type AgentHandle, type AgentIdentity } from './agent.js';
+import { planProxyRules, type OutgoingTarget } from './rules.js';
+
+export const PROXY_JOURNAL_KIND = 'proxy';
+
+/** A transparent proxy fault on one container's traffic. */
+export interface ProxyFaultSpec {
+  /** Container ports whose incoming TCP connections go through the proxy. */
+  incomingPorts: readonly number[];
+  /** Outgoing TCP connections to these destinations go through the proxy. */
+  outgoing: readonly OutgoingTarget[];
+  toxics: readonly Toxic[];
+  httpFaults: readonly HttpFault[];
+  /** Run the proxy in a helper container from this image (default: nsenter as root beside a local engine). */
+  proxyImage?: string | undefined;
+  /** Force a helper container for the proxy even when nsenter is possible. */
+  helper?: boolean | undefined;
+}
+
+interface ProxyEntryData {
+  startedAt: string;
+  pid: number;
+  netns: string;
+  /** How iptables reaches the namespace. */
+  mode: ExecMode;
+  record: NetFaultRecord;
+  agent: AgentIdentity;
+}
+
+export function validateProxySpec(spec: ProxyFaultSpec): void {
+  if (spec.incomingPorts.length === 0 && spec.outgoing.length === 0) {
+    throw invalidArgument('proxy needs traffic to act on: --port (incoming) or --to (outgoing)', 'e.g. --port 80 for connections to the container’s port 80, or --to db:5432 for its connections to db');
+  }
+  if (spec.toxics.length === 0 && spec.httpFaults.length === 0) {
+    throw invalidArgument('proxy needs at least one --toxic or HTTP fault', "e.g. --toxic latency:latency=200 or --http-abort 503 --http-path '/api/*'");
+  }
+}
+
+async function resolveOutgoing(engine: Engine, outgoing: readonly OutgoingTarget[]): Promise<{ cidr?: string | undefined; port?: number | undefined }[]> {
+  const out: { cidr?: string | undefined; port?: number | undefined }[] = [];
+  for (const o of outgoing) {
+    if (!o.host) out.push({ port: o.port });
+    else for (const ip of await resolvePeers(engine, [o.host], '--to')) out.push({ cidr: ip, port: o.port });
+  }
+  return out;
+}
+
+/**
+ * Starts the proxy agent in the target's namespace, journals (durably) the agent and the exact
+ * redirect rules, applies them, holds, then removes the rules and stops the agent. A failure on
+ * the way undoes what was done.
+ */
+export async function holdProxyFault(target: ContainerRef, action: ProxyFaultSpec & { durationMs: number; helperImage?: string | undefined }, ctx: ApplyContext): Promise<Record<string, unknown>> {
+  const { engine, journal, clock } = ctx;
+  validateProxySpec(action);
+  const details = await engine.inspect(target.id);
+  if (details.pid <= 0) throw new KibokoError('CONFLICT', `${target.name} is not running`);
+  const destinations = await resolveOutgoing(engine, action.outgoing);
+  const mode = chooseExecMode(engine, action.helperImage);
+  const deadline = clock.now() + action.durationMs;
+  const config: AgentConfig = {
+    incoming: [...action.incomingPorts],
+    outgoing: destinations.length > 0,
+    toxics: [...action.toxics],
+    httpFaults: [...action.httpFaults],
+    exitAt: deadline + 60_000,
+  };
+  const useHelper = mode.via === 'helper' || Boolean(action.proxyImage) || Boolean(action.helper);
+  const agent: AgentHandle = useHelper ? await startHelperAgent(engine, target, config, ctx.runId, action.proxyImage) : await startNsenterAgent(details.pid, config);
+  let entry: JournalEntry;
+  const rules = planProxyRules({ incoming: agent.ready.incoming, outgoing: agent.ready.outgoing ? { destinations, agentPort: agent.ready.outgoing } : undefined }, ctx.runId);
+  try {
+    const exec = await openExec(engine, details, mode, ctx.runId);
+    try {
+      const record = await preflight(exec, { tool: 'iptables', runId: ctx.runId, rules });
+      const data: ProxyEntryData = { startedAt: details.startedAt, pid: details.pid, netns: netnsOf(details.pid), mode, record, agent: agent.identity };
+      entry = await journal.record<Record<string, unknown>>({
+        runId: ctx.runId,
+        kind: PROXY_JOURNAL_KIND,
+        target,
+        deadline: new Date(deadline).toISOString(),
+        data: data as unknown as Record<string, unknown>,
+      });
+      // A dead man's switch (nsenter agents): if kiboko dies, the agent removes the rules as it exits.
+      agent.send?.({ op: 'cleanup', argv: rules.map((r) => deleteRule(r)) });
+      try {
+        await applyNetFault(exec, record);
+      } catch (err) {
+        await journal.close(entry, 'not-applied');
+        throw err;
+      }
+    } finally {
+      await exec.close();
+    }
+  } catch (err) {
+    await agent.stop();
+    throw err;
+  }
+  ctx.emit({ type: 'fault-held', at: new Date(clock.now()).toISOString(), cycle: ctx.cycle, target, action: 'proxy', untilMs: deadline });
+  const interrupted = await holdUntil(clock, deadline, ctx.signal);
+  const summary = { via: agent.identity.via, ports: agent.ready, applied: rules.map((r) => ['iptables', ...r]) };
+  try {
+    agent.send?.({ op: 'cleanup', argv: [] });
+    const result = await undoProxyEntry(engine, entry);
+    await agent.stop();
+    await journal.close(entry, result.outcome);
+    return { interrupted, restore: result.outcome, drift: result.drift, ...summary, gone: result.outcome === 'target-gone' };
+  } catch (err) {
+    await agent.stop();
+    const e = err instanceof KibokoError ? err : new KibokoError('ACTION_FAILED', String(err));
+    return { interrupted, restore: 'failed', restoreFailed: true, restoreError: `restore of ${target.name} failed: ${e.message}; run \`kiboko chaos recover\``, ...summary };
+  }
+}
+
+/**
+ * Undoes a journaled proxy fault: removes exactly its redirect rules, then stops exactly its
+ * agent (process or helper container). A target that restarted lost the rules with its namespace.
+ */
+export async function undoProxyEntry(engine: Engine, entry: JournalEntry): Promise<{ outcome: 'restored' | 'already-restored' | 'target-gone' | 'target-replaced'; drift?: string | undefined }> {
+  const data = entry.data as unknown as ProxyEntryData;
+  const agentStopped = () => stopAgent(engine, data.agent).catch(() => 'gone' as const);
+  let now: ContainerDetails;
+  try {
+    now = await engine.inspect(entry.target.id);
+  } catch (err) {
+    if (err instanceof KibokoError && err.code === 'TARGET_NOT_FOUND') {
+      await agentStopped();
+      return { outcome: 'target-gone' };
+    }
+    throw err;
+  }
+  if (now.pid <= 0 || now.startedAt !== data.startedAt || (data.netns && netnsOf(now.pid) && netnsOf(now.pid) !== data.netns)) {
+    await agentStopped();
+    return { outcome: 'target-replaced' };
+  }
+  const mode = data.mode.via === 'nsenter' ? chooseExecMode(engine) : data.mode;
+  const exec = await openExec(engine, now, mode, entry.runId);
+  let result;
+  try {
+    result = await teardownNetFault(exec, data.record);
+  } finally {
+    await exec.close();
+  }
+  const agent = await agentStopped();
+  return { outcome: result.outcome === 'already-restored' && agent === 'stopped' ? 'restored' : result.outcome, drift: result.drift };
+}
