@@ -29,6 +29,7 @@ import type {
   NetworkSummary,
   PullOptions,
   RemoveOptions,
+  CloneOptions,
   SwarmService,
   SwarmServiceDefinition,
   SwarmTask,
@@ -206,7 +207,47 @@ export class DockerEngine implements Engine {
       health: ((c.State as { Health?: { Status?: string } })?.Health?.Status as ContainerDetails['health'] | undefined) ?? 'none',
       hasHealthcheck: Boolean((c.Config as { Healthcheck?: { Test?: string[] } })?.Healthcheck?.Test?.length) && (c.Config as { Healthcheck?: { Test?: string[] } }).Healthcheck!.Test![0] !== 'NONE',
       imageId: c.Image,
+      publishesPorts:
+        c.HostConfig?.NetworkMode === 'host' ||
+        Boolean((c.HostConfig as { PublishAllPorts?: boolean } | undefined)?.PublishAllPorts) ||
+        Object.values(c.HostConfig?.PortBindings ?? {}).some((b) => Array.isArray(b) && b.length > 0),
     };
+  }
+
+  async rename(id: string, name: string): Promise<void> {
+    await this.call(`rename ${id} ${name}`, () => this.docker.getContainer(id).rename({ name }));
+  }
+
+  async cloneContainer(id: string, options: CloneOptions): Promise<ContainerRef> {
+    const c = (await this.call(`inspect ${id}`, () => this.docker.getContainer(id).inspect())) as unknown as RawContainer;
+    const oldImage = (await this.call(`inspect image ${c.Image}`, () => this.docker.getImage(c.Image).inspect()).catch(() => undefined)) as unknown as RawImage | undefined;
+    const config: Record<string, unknown> = { ...c.Config, Image: options.image };
+    const imageConfig = (oldImage?.Config ?? {}) as Record<string, unknown>;
+    const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+    // What the old image supplied is dropped, so the new image's defaults apply (Watchtower's rule).
+    for (const k of ['Cmd', 'Entrypoint', 'WorkingDir', 'User', 'Healthcheck', 'StopSignal', 'Volumes', 'ExposedPorts']) {
+      if (k in imageConfig && same(config[k], imageConfig[k])) delete config[k];
+    }
+    const imageEnv = new Set((imageConfig.Env as string[] | undefined) ?? []);
+    config.Env = ((config.Env as string[] | undefined) ?? []).filter((e) => !imageEnv.has(e));
+    const imageLabels = (imageConfig.Labels as Record<string, string> | undefined) ?? {};
+    config.Labels = { ...Object.fromEntries(Object.entries((config.Labels as Record<string, string> | undefined) ?? {}).filter(([k, v]) => imageLabels[k] !== v)), ...(options.labels ?? {}) };
+    delete config.Hostname; // the engine gives the new container its own (its id), as on create
+    delete config.Domainname;
+    const networks: Record<string, unknown> = {};
+    for (const [name, n] of Object.entries(c.NetworkSettings?.Networks ?? {})) {
+      const net = n as { Aliases?: string[] | null; IPAMConfig?: unknown; Links?: unknown; DriverOpts?: unknown };
+      // The old container's short id is an alias the engine adds by itself; it must not follow.
+      const aliases = (net.Aliases ?? []).filter((a) => !c.Id.startsWith(a));
+      networks[name] = { Aliases: aliases, IPAMConfig: net.IPAMConfig ?? undefined, Links: net.Links ?? undefined, DriverOpts: net.DriverOpts ?? undefined };
+    }
+    const mode = c.HostConfig?.NetworkMode ?? '';
+    const attach = mode === 'host' || mode === 'none' || mode.startsWith('container:') ? {} : networks;
+    const created = await this.call(`create ${options.name}`, () =>
+      this.docker.createContainer({ ...config, name: options.name, HostConfig: c.HostConfig, NetworkingConfig: { EndpointsConfig: attach } } as Docker.ContainerCreateOptions),
+    );
+    if (!created) throw new KibokoError('INTERNAL', `create ${options.name}: empty answer`);
+    return { id: created.id, name: options.name };
   }
 
   async create(spec: ContainerSpec): Promise<ContainerRef> {
@@ -770,6 +811,14 @@ function listContextFiles(dir: string): string[] {
   };
   walk(dir);
   return out;
+}
+
+interface RawContainer {
+  Id: string;
+  Image: string;
+  Config: Record<string, unknown>;
+  HostConfig?: { NetworkMode?: string };
+  NetworkSettings?: { Networks?: Record<string, unknown> };
 }
 
 interface RawImage {
