@@ -4,6 +4,7 @@ import { defineEventsCommands } from './define-events.js';
 import { definePackagesCommands } from './define-packages.js';
 import { defineTemplateCommands } from './define-template.js';
 import { defineUnitsCommands } from './define-units.js';
+import { defineWatchCommands } from './define-watch.js';
 
 export type ActionHandler = (cmd: Command, args: string[]) => Promise<number>;
 
@@ -156,6 +157,7 @@ export function buildProgram(handlers: Handlers): Command {
   definePackagesCommands(program);
   defineTemplateCommands(program);
   defineEventsCommands(program);
+  defineWatchCommands(program);
 
   if (handlers.serve) {
     const serve = program

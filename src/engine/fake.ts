@@ -338,6 +338,7 @@ export class FakeEngine implements Engine {
       onBuild: partial.onBuild ?? [],
       layers: partial.layers ?? [],
       size: partial.size ?? 0,
+      ...(partial.repoDigests ? { repoDigests: partial.repoDigests } : {}),
     };
     for (const t of d.tags) this.images.set(t, { id: d.id, tags: d.tags, labels: d.labels });
     this.imageDetails.set(d.id, d);

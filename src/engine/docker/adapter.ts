@@ -414,24 +414,36 @@ export class DockerEngine implements Engine {
 
   async pullImage(ref: string, onProgress?: (line: string) => void, options: PullOptions = {}): Promise<void> {
     const stallMs = options.stallTimeoutMs ?? 0;
+    // One controller aborts the engine request on Ctrl-C and when the pull stalls (also before the
+    // engine has answered at all: a registry that never answers holds the engine's reply back).
+    const ctl = new AbortController();
+    const onAbort = () => ctl.abort(options.signal!.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    let stalled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      if (!stallMs) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        stalled = true;
+        ctl.abort(new Error('stalled'));
+      }, stallMs);
+    };
+    const stallError = () =>
+      new KibokoError('TIMEOUT', `pull ${ref}: no progress from the engine for ${Math.round(stallMs / 1000)}s (the registry stopped answering)`, {
+        details: { image: ref, transient: true },
+        hint: 'check that the registry is up and reachable from the engine; raise --pull-timeout for very slow links',
+      });
+    arm();
     try {
       await this.call(`pull ${ref}`, async () => {
-        const stream = (await this.docker.pull(ref, { ...(options.auth ? { authconfig: options.auth } : {}), ...(options.signal ? { abortSignal: options.signal } : {}) })) as NodeJS.ReadableStream & { destroy?: (e?: Error) => void };
+        const stream = (await this.docker.pull(ref, { ...(options.auth ? { authconfig: options.auth } : {}), abortSignal: ctl.signal })) as NodeJS.ReadableStream;
         await new Promise<void>((resolve, reject) => {
-          let timer: NodeJS.Timeout | undefined;
-          const arm = () => {
-            if (!stallMs) return;
-            clearTimeout(timer);
-            timer = setTimeout(() => {
-              stream.destroy?.();
-              reject(new KibokoError('TIMEOUT', `pull ${ref}: no progress from the engine for ${Math.round(stallMs / 1000)}s (the registry stopped answering)`, { hint: 'check that the registry is up and reachable from the engine; raise --pull-timeout for very slow links' }));
-            }, stallMs);
-          };
+          ctl.signal.addEventListener('abort', () => reject(stalled ? stallError() : new KibokoError('CANCELLED', `pull ${ref}: cancelled`)), { once: true });
           arm();
           this.docker.modem.followProgress(
             stream,
             (err: Error | null, out: { error?: string; errorDetail?: { message?: string } }[]) => {
-              clearTimeout(timer);
               const failed = err ?? out.find((o) => o.error || o.errorDetail);
               if (failed) reject(classifyPullError(ref, failed instanceof Error ? failed.message : (failed.errorDetail?.message ?? failed.error ?? 'unknown error'), failed));
               else resolve();
@@ -444,9 +456,14 @@ export class DockerEngine implements Engine {
         });
       });
     } catch (err) {
+      if (stalled) throw stallError();
+      if (options.signal?.aborted) throw new KibokoError('CANCELLED', `pull ${ref}: cancelled`, { cause: err });
       // Errors the engine answers before streaming (404 manifest unknown, 500 unauthorized…) get the same causes.
       if (err instanceof KibokoError && (err.code === 'ENGINE_ERROR' || err.code === 'TARGET_NOT_FOUND')) throw classifyPullError(ref, err.message, err);
       throw err;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
     }
   }
 
