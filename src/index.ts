@@ -8,6 +8,8 @@ export * as journal from './journal/index.js';
 export * as template from './template/index.js';
 export * as events from './events/index.js';
 export * as packages from './packages/index.js';
+export * as registry from './registry/index.js';
+export * as watch from './watch/index.js';
 export { connectEngine, resolveConnection, FakeEngine, type Engine } from './engine/index.js';
 export type * from './engine/types.js';
 export { KibokoError, InternalError, EXIT_CODES, type ErrorCode } from './common/errors.js';

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -94,4 +94,28 @@ export async function startRegistry(): Promise<TestRegistry> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Pushes a local image through the engine (the engine trusts the registry via /etc/docker/certs.d). */
+export async function pushImage(docker: import('dockerode'), name: string, auth: { username: string; password: string; serveraddress: string }): Promise<void> {
+  const stream = await docker.getImage(name).push({ authconfig: auth });
+  const out = await new Promise<{ error?: string }[]>((res, rej) => docker.modem.followProgress(stream, (err, o) => (err ? rej(err) : res(o as { error?: string }[]))));
+  const failed = out.find((o) => o.error);
+  if (failed) throw new Error(`push ${name}: ${failed.error}`);
+}
+
+/** Lets the engine trust the test CA for this registry (removed again by the returned function). */
+export function trustForEngine(host: string, caPem: string): () => void {
+  const dir = join('/etc/docker/certs.d', host);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'ca.crt'), caPem);
+  return () => rmSync(dir, { recursive: true, force: true });
+}
+
+/** A Docker config (DOCKER_CONFIG dir) with credentials for these hosts. */
+export function dockerConfig(entries: Record<string, { username: string; password: string }>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kiboko-dockercfg-'));
+  const auths = Object.fromEntries(Object.entries(entries).map(([h, c]) => [h, { auth: Buffer.from(`${c.username}:${c.password}`).toString('base64') }]));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths }));
+  return dir;
 }

@@ -6,6 +6,7 @@ import { definePackagesCommands } from './define-packages.js';
 import { defineProxyCommands } from './define-proxy.js';
 import { defineTemplateCommands } from './define-template.js';
 import { defineUnitsCommands } from './define-units.js';
+import { defineWatchCommands } from './define-watch.js';
 
 export type ActionHandler = (cmd: Command, args: string[]) => Promise<number>;
 
@@ -163,6 +164,7 @@ export function buildProgram(handlers: Handlers): Command {
   defineTemplateCommands(program);
   defineEventsCommands(program);
   defineProxyCommands(program);
+  defineWatchCommands(program);
 
   if (handlers.serve) {
     const serve = program

@@ -30,6 +30,7 @@ import type {
   ListOptions,
   NetworkSummary,
   RemoveOptions,
+  CloneOptions,
   SwarmService,
   SwarmTask,
 } from './types.js';
@@ -163,6 +164,7 @@ export class FakeEngine implements Engine {
     fc.networkMode = spec.networkMode;
     this.containerEvent(fc, 'create');
     fc.hasHealthcheck = Boolean(spec.healthcheck && spec.healthcheck.test[0] !== 'NONE');
+    fc.publishesPorts = (spec.ports ?? []).length > 0 || spec.networkMode === 'host';
     if (spec.networks?.length && !spec.networkMode) fc.networks = Object.fromEntries(spec.networks.map((n, i) => [n.name, { ipAddress: n.ipv4Address ?? `10.0.${i}.${(this.seq % 250) + 2}` }]));
     for (let i = 0; i < (spec.volumes ?? []).length; i++) {
       const vol = `vol_${c.id.slice(-8)}_${fc.volumes.length}`;
@@ -170,6 +172,18 @@ export class FakeEngine implements Engine {
       this.volumeNames.add(vol);
     }
     return { id: c.id, name: c.name };
+  }
+
+  async rename(id: string, name: string): Promise<void> {
+    const c = this.find(id, 'rename', name);
+    if ([...this.containers.values()].some((o) => o.name === name && o.id !== c.id)) throw new KibokoError('CONFLICT', `rename ${id}: name ${name} already in use`);
+    c.name = name;
+  }
+
+  async cloneContainer(id: string, options: CloneOptions): Promise<ContainerRef> {
+    const c = this.find(id, 'clone', options.image);
+    const spec: ContainerSpec = c.spec ?? { image: c.image, labels: c.labels, ...(c.stopSignal ? { stopSignal: c.stopSignal } : {}) };
+    return this.create({ ...spec, image: options.image, name: options.name, labels: { ...spec.labels, ...(options.labels ?? {}) } });
   }
 
   async start(id: string): Promise<void> {
@@ -395,6 +409,7 @@ export class FakeEngine implements Engine {
       onBuild: partial.onBuild ?? [],
       layers: partial.layers ?? [],
       size: partial.size ?? 0,
+      ...(partial.repoDigests ? { repoDigests: partial.repoDigests } : {}),
     };
     for (const t of d.tags) this.images.set(t, { id: d.id, tags: d.tags, labels: d.labels });
     this.imageDetails.set(d.id, d);

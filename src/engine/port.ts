@@ -1,5 +1,6 @@
 import type {
   BuildOptions,
+  CloneOptions,
   ContainerDetails,
   ContainerRef,
   ContainerSpec,
@@ -55,6 +56,13 @@ export interface Engine {
   unpause(id: string): Promise<void>;
   restart(id: string, timeoutSeconds: number): Promise<void>;
   remove(id: string, options?: RemoveOptions): Promise<void>;
+  rename(id: string, name: string): Promise<void>;
+  /**
+   * Creates (not starts) a copy of a container with another image: the same host config, mounts,
+   * networks (aliases, static addresses) and settings; what the old image supplied (env, cmd,
+   * entrypoint, labels, healthcheck, …) comes from the new image instead, as Watchtower does.
+   */
+  cloneContainer(id: string, options: CloneOptions): Promise<ContainerRef>;
   /** Resolves with the exit code once the container is no longer running. */
   wait(id: string, signal?: AbortSignal): Promise<number>;
   exec(id: string, options: ExecOptions): Promise<ExecResult>;

@@ -35,6 +35,16 @@ export interface ContainerDetails extends ContainerSummary {
   hasHealthcheck: boolean;
   /** Image id the container runs. */
   imageId: string;
+  /** Whether it binds host ports (published ports, publish-all, or the host's network): a copy cannot run beside it. */
+  publishesPorts?: boolean | undefined;
+}
+
+/** `cloneContainer`: the copy's image and name. */
+export interface CloneOptions {
+  image: string;
+  name: string;
+  /** Labels added to (or replacing) the copy's. */
+  labels?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface ListOptions {

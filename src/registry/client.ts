@@ -416,7 +416,7 @@ function notFound(ref: ImageReference, what: 'repository' | 'tag' | 'blob', res:
       ? `an image blob of ${ref.repository} is missing on registry ${ref.registry}`
       : `tag ${ref.tag} of ${ref.repository} not found on registry ${ref.registry}`;
   return new KibokoError('TARGET_NOT_FOUND', msg, {
-    hint: repoMissing ? 'check the repository name (and that your credentials may see it)' : `list the tags: kiboko watch tags ${formatReference(ref)}`,
+    hint: repoMissing ? 'check the repository name (and that your credentials may see it)' : `list the tags: kiboko registry tags ${formatReference(ref)}`,
     details: { registry: ref.registry, repository: ref.repository, tag: ref.tag, registryError: codes || undefined },
   });
 }

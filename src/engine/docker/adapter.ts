@@ -36,6 +36,7 @@ import type {
   NetworkSummary,
   PullOptions,
   RemoveOptions,
+  CloneOptions,
   SwarmService,
   SwarmServiceDefinition,
   SwarmTask,
@@ -214,7 +215,47 @@ export class DockerEngine implements Engine {
       health: ((c.State as { Health?: { Status?: string } })?.Health?.Status as ContainerDetails['health'] | undefined) ?? 'none',
       hasHealthcheck: Boolean((c.Config as { Healthcheck?: { Test?: string[] } })?.Healthcheck?.Test?.length) && (c.Config as { Healthcheck?: { Test?: string[] } }).Healthcheck!.Test![0] !== 'NONE',
       imageId: c.Image,
+      publishesPorts:
+        c.HostConfig?.NetworkMode === 'host' ||
+        Boolean((c.HostConfig as { PublishAllPorts?: boolean } | undefined)?.PublishAllPorts) ||
+        Object.values(c.HostConfig?.PortBindings ?? {}).some((b) => Array.isArray(b) && b.length > 0),
     };
+  }
+
+  async rename(id: string, name: string): Promise<void> {
+    await this.call(`rename ${id} ${name}`, () => this.docker.getContainer(id).rename({ name }));
+  }
+
+  async cloneContainer(id: string, options: CloneOptions): Promise<ContainerRef> {
+    const c = (await this.call(`inspect ${id}`, () => this.docker.getContainer(id).inspect())) as unknown as RawContainer;
+    const oldImage = (await this.call(`inspect image ${c.Image}`, () => this.docker.getImage(c.Image).inspect()).catch(() => undefined)) as unknown as RawImage | undefined;
+    const config: Record<string, unknown> = { ...c.Config, Image: options.image };
+    const imageConfig = (oldImage?.Config ?? {}) as Record<string, unknown>;
+    const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+    // What the old image supplied is dropped, so the new image's defaults apply (Watchtower's rule).
+    for (const k of ['Cmd', 'Entrypoint', 'WorkingDir', 'User', 'Healthcheck', 'StopSignal', 'Volumes', 'ExposedPorts']) {
+      if (k in imageConfig && same(config[k], imageConfig[k])) delete config[k];
+    }
+    const imageEnv = new Set((imageConfig.Env as string[] | undefined) ?? []);
+    config.Env = ((config.Env as string[] | undefined) ?? []).filter((e) => !imageEnv.has(e));
+    const imageLabels = (imageConfig.Labels as Record<string, string> | undefined) ?? {};
+    config.Labels = { ...Object.fromEntries(Object.entries((config.Labels as Record<string, string> | undefined) ?? {}).filter(([k, v]) => imageLabels[k] !== v)), ...(options.labels ?? {}) };
+    delete config.Hostname; // the engine gives the new container its own (its id), as on create
+    delete config.Domainname;
+    const networks: Record<string, unknown> = {};
+    for (const [name, n] of Object.entries(c.NetworkSettings?.Networks ?? {})) {
+      const net = n as { Aliases?: string[] | null; IPAMConfig?: unknown; Links?: unknown; DriverOpts?: unknown };
+      // The old container's short id is an alias the engine adds by itself; it must not follow.
+      const aliases = (net.Aliases ?? []).filter((a) => !c.Id.startsWith(a));
+      networks[name] = { Aliases: aliases, IPAMConfig: net.IPAMConfig ?? undefined, Links: net.Links ?? undefined, DriverOpts: net.DriverOpts ?? undefined };
+    }
+    const mode = c.HostConfig?.NetworkMode ?? '';
+    const attach = mode === 'host' || mode === 'none' || mode.startsWith('container:') ? {} : networks;
+    const created = await this.call(`create ${options.name}`, () =>
+      this.docker.createContainer({ ...config, name: options.name, HostConfig: c.HostConfig, NetworkingConfig: { EndpointsConfig: attach } } as Docker.ContainerCreateOptions),
+    );
+    if (!created) throw new KibokoError('INTERNAL', `create ${options.name}: empty answer`);
+    return { id: created.id, name: options.name };
   }
 
   async create(spec: ContainerSpec): Promise<ContainerRef> {
@@ -413,24 +454,36 @@ export class DockerEngine implements Engine {
 
   async pullImage(ref: string, onProgress?: (line: string) => void, options: PullOptions = {}): Promise<void> {
     const stallMs = options.stallTimeoutMs ?? 0;
+    // One controller aborts the engine request on Ctrl-C and when the pull stalls (also before the
+    // engine has answered at all: a registry that never answers holds the engine's reply back).
+    const ctl = new AbortController();
+    const onAbort = () => ctl.abort(options.signal!.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    let stalled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      if (!stallMs) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        stalled = true;
+        ctl.abort(new Error('stalled'));
+      }, stallMs);
+    };
+    const stallError = () =>
+      new KibokoError('TIMEOUT', `pull ${ref}: no progress from the engine for ${Math.round(stallMs / 1000)}s (the registry stopped answering)`, {
+        details: { image: ref, transient: true },
+        hint: 'check that the registry is up and reachable from the engine; raise --pull-timeout for very slow links',
+      });
+    arm();
     try {
       await this.call(`pull ${ref}`, async () => {
-        const stream = (await this.docker.pull(ref, { ...(options.auth ? { authconfig: options.auth } : {}), ...(options.signal ? { abortSignal: options.signal } : {}) })) as NodeJS.ReadableStream & { destroy?: (e?: Error) => void };
+        const stream = (await this.docker.pull(ref, { ...(options.auth ? { authconfig: options.auth } : {}), abortSignal: ctl.signal })) as NodeJS.ReadableStream;
         await new Promise<void>((resolve, reject) => {
-          let timer: NodeJS.Timeout | undefined;
-          const arm = () => {
-            if (!stallMs) return;
-            clearTimeout(timer);
-            timer = setTimeout(() => {
-              stream.destroy?.();
-              reject(new KibokoError('TIMEOUT', `pull ${ref}: no progress from the engine for ${Math.round(stallMs / 1000)}s (the registry stopped answering)`, { hint: 'check that the registry is up and reachable from the engine; raise --pull-timeout for very slow links' }));
-            }, stallMs);
-          };
+          ctl.signal.addEventListener('abort', () => reject(stalled ? stallError() : new KibokoError('CANCELLED', `pull ${ref}: cancelled`)), { once: true });
           arm();
           this.docker.modem.followProgress(
             stream,
             (err: Error | null, out: { error?: string; errorDetail?: { message?: string } }[]) => {
-              clearTimeout(timer);
               const failed = err ?? out.find((o) => o.error || o.errorDetail);
               if (failed) reject(classifyPullError(ref, failed instanceof Error ? failed.message : (failed.errorDetail?.message ?? failed.error ?? 'unknown error'), failed));
               else resolve();
@@ -443,9 +496,14 @@ export class DockerEngine implements Engine {
         });
       });
     } catch (err) {
+      if (stalled) throw stallError();
+      if (options.signal?.aborted) throw new KibokoError('CANCELLED', `pull ${ref}: cancelled`, { cause: err });
       // Errors the engine answers before streaming (404 manifest unknown, 500 unauthorized…) get the same causes.
       if (err instanceof KibokoError && (err.code === 'ENGINE_ERROR' || err.code === 'TARGET_NOT_FOUND')) throw classifyPullError(ref, err.message, err);
       throw err;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -873,6 +931,14 @@ function listContextFiles(dir: string): string[] {
   };
   walk(dir);
   return out;
+}
+
+interface RawContainer {
+  Id: string;
+  Image: string;
+  Config: Record<string, unknown>;
+  HostConfig?: { NetworkMode?: string };
+  NetworkSettings?: { Networks?: Record<string, unknown> };
 }
 
 interface RawImage {

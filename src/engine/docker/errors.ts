@@ -86,7 +86,7 @@ export function classifyPullError(ref: string, message: string, cause?: unknown)
     return new KibokoError('REGISTRY_UNAUTHORIZED', `pull ${ref}: the registry refused the credentials: ${m}`, { cause, details, hint: 'check the user and password (docker login <registry>, or --registry-user/--registry-password)' });
   }
   if (/manifest unknown|manifest for .* not found|not found: manifest/i.test(m)) {
-    return new KibokoError('TARGET_NOT_FOUND', `pull ${ref}: the registry has no such tag: ${m}`, { cause, details, hint: 'check the tag (kiboko watch tags <image> lists them)' });
+    return new KibokoError('TARGET_NOT_FOUND', `pull ${ref}: the registry has no such tag: ${m}`, { cause, details, hint: 'check the tag (kiboko registry tags <image> lists them)' });
   }
   if (/repository does not exist|name unknown|repository .* not found|pull access denied/i.test(m)) {
     return new KibokoError('TARGET_NOT_FOUND', `pull ${ref}: no such repository (or no access to it): ${m}`, { cause, details, hint: 'check the repository name, and log in if it is private' });

@@ -1,0 +1,231 @@
+import { createServer, type Server } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import type { Command } from 'commander';
+import { parseDuration } from '../common/duration.js';
+import { EXIT_CODES, invalidArgument, asKibokoError } from '../common/errors.js';
+import { connectEngine } from '../engine/index.js';
+import { defaultStateDir } from '../journal/index.js';
+import { RegistryClient, parseReference, formatReference, type RegistryClientOptions } from '../registry/index.js';
+import type { WatchEvent, WatchItem, WatchOptions, WatchReport } from '../watch/index.js';
+import { connectionFlags } from './options.js';
+import { mergedOptions } from './program.js';
+import { installSignalHandlers } from './signals.js';
+
+const SYMBOL: Record<WatchItem['status'], string> = { 'up-to-date': '=', newer: '↑', updated: '✔', 'rolled-back': '↩', failed: '✖', skipped: '·' };
+
+export function renderItem(i: WatchItem): string {
+  const what = i.newImage ? `${i.image} → ${i.newImage}` : i.image;
+  return `${SYMBOL[i.status]} ${i.kind === 'service' ? 'service' : 'container'} ${i.name}: ${i.status}${i.monitorOnly && i.status === 'newer' ? ' (monitor only)' : ''} — ${what}${i.revision ? ` (revision ${i.revision})` : ''}${i.reason ? ` — ${i.reason}` : ''}`;
+}
+
+export function renderReport(r: WatchReport): string {
+  return `pass: ${r.checked} checked, ${r.newer} newer, ${r.updated} updated, ${r.rolledBack} rolled back, ${r.failed} failed, ${r.skipped} skipped in ${(r.ms / 1000).toFixed(1)}s; registry: ${r.registry.requests} requests, ${r.registry.tokens} tokens, ${r.registry.retries} retries`;
+}
+
+const ms = (v: unknown, flag: string): number | undefined => (v === undefined ? undefined : parseDuration(String(v), flag));
+
+function registryOptions(o: Record<string, unknown>, env: NodeJS.ProcessEnv): RegistryClientOptions {
+  const user = (o.registryUser as string | undefined) ?? env.REPO_USER;
+  const password = (o.registryPassword as string | undefined) ?? env.REPO_PASS;
+  if ((user === undefined) !== (password === undefined)) throw invalidArgument('--registry-user and --registry-password go together', 'give both (or REPO_USER and REPO_PASS), or neither to use ~/.docker/config.json');
+  return {
+    credentials: { ...(user !== undefined ? { explicit: { username: user, password: password! } } : {}), env },
+    caFiles: (o.registryCa as string[] | undefined) ?? [],
+    insecureRegistries: (o.insecureRegistry as string[] | undefined) ?? [],
+    ...(o.registryTimeout !== undefined ? { timeoutMs: ms(o.registryTimeout, '--registry-timeout')! } : {}),
+    userAgent: 'kiboko-watch',
+  };
+}
+
+/** `kiboko watch`: flags win over WATCHTOWER_* variables, which win over defaults. */
+export async function runWatch(cmd: Command): Promise<number> {
+  const w = await import('../watch/index.js');
+  const flags = mergedOptions(cmd);
+  const env = w.settingsFromEnv(process.env);
+  const o: Record<string, unknown> = {
+    interval: env.interval,
+    schedule: env.schedule,
+    cleanup: env.cleanup,
+    labelEnable: env.labelEnable,
+    monitorOnly: env.monitorOnly,
+    includeStopped: env.includeStopped,
+    reviveStopped: env.reviveStopped,
+    once: env.runOnce,
+    enableLifecycleHooks: env.lifecycleHooks,
+    scope: env.scope,
+    disableContainers: env.disableContainers,
+    stopTimeout: env.stopTimeout,
+    notificationUrl: env.notificationUrl,
+    slackhook: env.slackHook,
+    httpApiUpdate: env.httpApiUpdate,
+    httpApiToken: env.httpApiToken,
+    httpApiPeriodicPolls: env.httpApiPeriodicPolls,
+  };
+  for (const [k, v] of Object.entries(flags)) if (v !== undefined) o[k] = v;
+  if (o.runOnce) o.once = true;
+  const json = Boolean(o.json);
+  const names = cmd.args.filter((a) => typeof a === 'string');
+  const files = (o.file as string[] | undefined) ?? [];
+  const projects = [...(files.length ? [{ files, name: o.project as string | undefined }] : []), ...((o.projectPath as string[] | undefined) ?? []).map((p) => ({ files: [p] }))];
+  const watchOptions: WatchOptions = {
+    projects,
+    containers: projects.length === 0 || Boolean(o.containers) || names.length > 0,
+    names,
+    labelEnable: Boolean(o.labelEnable),
+    includeStopped: Boolean(o.includeStopped),
+    reviveStopped: Boolean(o.reviveStopped),
+    monitorOnly: Boolean(o.monitorOnly),
+    minAgeMs: ms(o.minAge, '--min-age'),
+    cleanup: Boolean(o.cleanup),
+    lifecycleHooks: Boolean(o.enableLifecycleHooks),
+    scope: o.scope as string | undefined,
+    disableContainers: ((o.disableContainers as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean),
+    stopTimeoutMs: ms(o.stopTimeout, '--stop-timeout'),
+    healthTimeoutMs: ms(o.healthTimeout, '--health-timeout'),
+  };
+  if (o.interval !== undefined && o.schedule !== undefined) throw invalidArgument('--interval and --schedule exclude each other', 'pick one (Watchtower refuses both too)');
+  const schedule = o.schedule !== undefined ? w.parseSchedule(String(o.schedule)) : { kind: 'interval' as const, ms: o.interval !== undefined ? intervalMs(String(o.interval)) : 24 * 3_600_000 };
+  const apiOn = Boolean(o.httpApiUpdate);
+  if (apiOn && !o.httpApiToken) throw invalidArgument('--http-api-update needs a token', 'set WATCHTOWER_HTTP_API_TOKEN or --http-api-token');
+  const periodic = !o.once && (!apiOn || Boolean(o.httpApiPeriodicPolls));
+
+  const write = (line: string) => process.stdout.write(`${line}\n`);
+  const warn = (m: string) => (json ? write(JSON.stringify({ type: 'warning', at: new Date().toISOString(), message: m })) : process.stderr.write(`warning: ${m}\n`));
+  const notifier = w.createWatchNotifier({ urls: (o.notificationUrl as string[] | undefined) ?? [], slackHook: o.slackhook as string | undefined, slackChannel: o.slackchannel as string | undefined, webhookUrl: o.webhook as string | undefined }, warn);
+  const tty = !json && process.stderr.isTTY;
+  const onEvent = (e: WatchEvent) => {
+    if (json) {
+      if (e.type !== 'pull-progress') write(JSON.stringify(e));
+      return;
+    }
+    if (e.type === 'item') write(renderItem(e.item));
+    else if (e.type === 'warning') process.stderr.write(`warning: ${e.message}\n`);
+    else if (e.type === 'pull-retry') process.stderr.write(`pull ${e.image}: ${e.reason}; retry ${e.attempt} in ${(e.waitMs / 1000).toFixed(1)}s\n`);
+    else if (e.type === 'pull-progress' && tty) process.stderr.write(`\r\x1b[2Kpull ${e.image}: ${e.line.slice(0, Math.max(20, (process.stderr.columns ?? 100) - e.image.length - 10))}`);
+    else if (e.type === 'pass-finished') {
+      if (tty) process.stderr.write('\r\x1b[2K');
+      write(renderReport(e.report));
+    }
+  };
+
+  const engine = await connectEngine(connectionFlags(o));
+  await engine.info();
+  const { DeployStore } = await import('../deploy/index.js');
+  const store = projects.length ? new DeployStore((o.stateDir as string | undefined) ?? defaultStateDir()) : undefined;
+  const signals = installSignalHandlers(warn);
+  const regOptions = registryOptions(o, process.env);
+  let api: Server | undefined;
+  let running: Promise<WatchReport> | undefined;
+  const pass = async (images?: string[]): Promise<WatchReport> => {
+    // One pass at a time: an API call during a pass waits for it, as Watchtower's lock does.
+    while (running) await running.catch(() => undefined);
+    const registry = new RegistryClient(regOptions);
+    const p = w.runWatchPass(
+      { engine, registry, store, credentials: regOptions.credentials, signal: signals.signal, onEvent, ...(o.pullTimeout !== undefined ? { pull: { stallTimeoutMs: ms(o.pullTimeout, '--pull-timeout')! } } : {}) },
+      { ...watchOptions, ...(images?.length ? { images } : {}) },
+    ).finally(() => registry.close());
+    running = p;
+    try {
+      const report = await p;
+      await notifier.notify(report);
+      return report;
+    } finally {
+      running = undefined;
+    }
+  };
+  try {
+    if (apiOn) api = await startApi(String(o.httpApiListen ?? ':8080'), String(o.httpApiToken), pass, warn);
+    if (o.once) {
+      const report = await pass();
+      return exitCodeOf(report);
+    }
+    while (!signals.signal.aborted) {
+      if (periodic) {
+        try {
+          await pass();
+        } catch (err) {
+          const e = asKibokoError(err);
+          warn(`pass failed: ${e.message}${e.hint ? ` — ${e.hint}` : ''}`);
+        }
+      }
+      const wait = periodic ? w.nextRun(schedule, Date.now()) : Number.POSITIVE_INFINITY;
+      await new Promise<void>((res) => {
+        const t = Number.isFinite(wait) ? setTimeout(res, Math.min(wait, 2 ** 31 - 1)) : undefined;
+        signals.signal.addEventListener('abort', () => (clearTimeout(t), res()), { once: true });
+      });
+    }
+    return 0;
+  } finally {
+    signals.dispose();
+    api?.close();
+    store?.close();
+    engine.close();
+  }
+}
+
+/** Watchtower's --interval is seconds; kiboko also takes durations (5m). */
+function intervalMs(v: string): number {
+  const n = /^\d+$/.test(v.trim()) ? Number(v.trim()) * 1000 : parseDuration(v, '--interval');
+  if (n < 1000) throw invalidArgument(`--interval ${v} is too short`, 'use at least 1s, e.g. --interval 5m');
+  return n;
+}
+
+/** --once: 0 when nothing failed; a rolled-back update is 1; otherwise the first failure's code. */
+export function exitCodeOf(r: WatchReport): number {
+  const failed = r.items.find((i) => i.status === 'failed');
+  if (failed) return failed.error ? (EXIT_CODES[failed.error.code as keyof typeof EXIT_CODES] ?? 1) : 1;
+  return r.rolledBack > 0 ? 1 : 0;
+}
+
+/** Watchtower's HTTP API: POST (or GET) /v1/update with `Authorization: Bearer <token>`, `?image=a,b` limits the pass. */
+async function startApi(listen: string, token: string, pass: (images?: string[]) => Promise<WatchReport>, warn: (m: string) => void): Promise<Server> {
+  const m = /^(.*):(\d+)$/.exec(listen);
+  if (!m) throw invalidArgument(`invalid --http-api-listen '${listen}': expected host:port`, 'e.g. :8080 or 127.0.0.1:8080');
+  const expected = Buffer.from(`Bearer ${token}`);
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const given = Buffer.from(req.headers.authorization ?? '');
+    const ok = given.length === expected.length && timingSafeEqual(given, expected);
+    if (url.pathname !== '/v1/update') return void res.writeHead(404).end();
+    if (!ok) return void res.writeHead(401, { 'content-type': 'text/plain' }).end('unauthorized\n');
+    if (req.method !== 'POST' && req.method !== 'GET') return void res.writeHead(405).end();
+    req.resume();
+    const images = (url.searchParams.get('image') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    pass(images)
+      .then((report) => res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(report)}\n`))
+      .catch((err: unknown) => {
+        const e = asKibokoError(err);
+        warn(`HTTP API pass failed: ${e.message}`);
+        res.writeHead(500, { 'content-type': 'application/json' }).end(`${JSON.stringify({ error: e.toJSON() })}\n`);
+      });
+  });
+  server.requestTimeout = 15 * 60_000;
+  server.headersTimeout = 10_000;
+  server.maxHeadersCount = 50;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(m[2]), m[1] || undefined, () => resolve());
+  });
+  return server;
+}
+
+export async function runRegistry(what: 'tags' | 'inspect', cmd: Command): Promise<number> {
+  const o = mergedOptions(cmd);
+  const image = cmd.args[0]!;
+  const ref = parseReference(image);
+  const client = new RegistryClient(registryOptions(o, process.env));
+  try {
+    if (what === 'tags') {
+      const tags = await client.listTags(ref);
+      process.stdout.write(o.json ? `${JSON.stringify({ image: formatReference(ref), tags })}\n` : tags.map((t) => `${t}\n`).join(''));
+      return 0;
+    }
+    const m = await client.resolve(ref);
+    const created = await client.created(ref, m.digest);
+    const out = { image: formatReference(ref), digest: m.digest, mediaType: m.mediaType, created: created?.toISOString() };
+    process.stdout.write(o.json ? `${JSON.stringify(out)}\n` : `${out.image}\n  digest     ${out.digest}\n  media type ${out.mediaType}\n  created    ${out.created ?? 'unknown'}\n`);
+    return 0;
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,6 @@
+export { runWatchPass, watchedContainers, type WatchOptions, type WatchDeps, type Target } from './pass.js';
+export { newerTag } from './candidates.js';
+export { WATCHTOWER_LABELS, settingsFromEnv, parseGoBool, parseNotificationUrl, type WatchtowerSettings, type NotificationTarget } from './watchtower.js';
+export { summarize, type WatchItem, type WatchReport, type WatchEvent, type ItemStatus } from './types.js';
+export { createWatchNotifier } from './notify.js';
+export { nextRun, parseSchedule, type Schedule } from './schedule.js';

@@ -1,0 +1,65 @@
+import type { RegistryStats } from '../registry/index.js';
+
+export type ItemStatus = 'up-to-date' | 'newer' | 'updated' | 'rolled-back' | 'failed' | 'skipped';
+
+/** One watched thing and what the pass found and did. */
+export interface WatchItem {
+  kind: 'service' | 'container';
+  /** `project/service` or the container's name. */
+  name: string;
+  /** What it runs now (as written / as the container was created). */
+  image: string;
+  status: ItemStatus;
+  /** The newer image found (`repo:100-develop`, or `repo@sha256:…` for a new digest of the same tag). */
+  newImage?: string | undefined;
+  /** `tag` (a newer tag under the policy) or `digest` (the same tag moved). */
+  change?: 'tag' | 'digest' | undefined;
+  digest?: string | undefined;
+  /** Why skipped / failed / rolled back. */
+  reason?: string | undefined;
+  error?: { code: string; message: string; hint?: string | undefined } | undefined;
+  /** Deploy revision that applied it (services). */
+  revision?: number | undefined;
+  monitorOnly?: boolean | undefined;
+}
+
+/** The report of one pass: also what notifications and `--json` carry. */
+export interface WatchReport {
+  startedAt: string;
+  finishedAt: string;
+  ms: number;
+  checked: number;
+  newer: number;
+  updated: number;
+  rolledBack: number;
+  failed: number;
+  skipped: number;
+  items: WatchItem[];
+  registry: RegistryStats;
+}
+
+/** Typed progress; the CLI renders it for humans or as NDJSON. */
+export type WatchEvent =
+  | { type: 'pass-started'; at: string; targets: number }
+  | { type: 'item'; at: string; item: WatchItem }
+  | { type: 'pull-retry'; at: string; image: string; attempt: number; waitMs: number; reason: string }
+  | { type: 'pull-progress'; at: string; image: string; line: string }
+  | { type: 'warning'; at: string; message: string }
+  | { type: 'pass-finished'; at: string; report: WatchReport };
+
+export function summarize(items: WatchItem[], startedAt: number, now: number, registry: RegistryStats): WatchReport {
+  const count = (s: WatchItem['status']) => items.filter((i) => i.status === s).length;
+  return {
+    startedAt: new Date(startedAt).toISOString(),
+    finishedAt: new Date(now).toISOString(),
+    ms: now - startedAt,
+    checked: items.length,
+    newer: items.filter((i) => i.newImage !== undefined).length,
+    updated: count('updated'),
+    rolledBack: count('rolled-back'),
+    failed: count('failed'),
+    skipped: count('skipped'),
+    items,
+    registry: { ...registry },
+  };
+}
