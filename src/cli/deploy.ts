@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { stringify as stringifyYaml } from 'yaml';
 import { invalidArgument } from '../common/errors.js';
 import { parseLogLevel } from '../common/log.js';
 import type { DeployEvent, DeployPlan, PlanStep } from '../deploy/index.js';
@@ -235,5 +236,23 @@ export async function runDeploySetTag(cmd: Command, args: string[]): Promise<num
   if (!file) throw invalidArgument('no compose file found', 'pass -f compose.yaml');
   const r = d.setTagInComposeFile(file, service!, tag!);
   process.stdout.write(o.json ? `${JSON.stringify({ file, service, ...r })}\n` : `${file}: ${service} ${r.before} → ${r.after}\n`);
+  return 0;
+}
+
+/** `deploy config`: the compose files as kiboko reads them, resolved and normalised; warnings go to stderr. */
+export async function runDeployConfig(cmd: Command): Promise<number> {
+  const o = mergedOptions(cmd);
+  const d = await import('../deploy/index.js');
+  const config = d.loadCompose(files(o), {
+    projectName: o.project as string | undefined,
+    envFiles: o.envFile as string[] | undefined,
+    profiles: o.profile as string[] | undefined,
+    onWarning: (w) => process.stderr.write(`warning: ${d.formatComposeProblem(w)}\n`),
+  });
+  if (o.quiet) return 0;
+  if (o.services) process.stdout.write(config.services.map((s) => `${s.name}\n`).join(''));
+  else if (o.json) process.stdout.write(`${JSON.stringify(d.renderConfig(config), null, 2)}\n`);
+  // YAML 1.1 quoting, so "no", "on" … stay strings for readers that follow 1.1 (docker compose among them).
+  else process.stdout.write(stringifyYaml(d.renderConfig(config), { lineWidth: 0, version: '1.1' }));
   return 0;
 }

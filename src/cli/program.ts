@@ -221,6 +221,20 @@ function addDeployCommands(program: Command, handlers: Handlers) {
       .option('--no-require-tests', 'skip the post-deploy tests the configuration requires (x-kiboko.post_deploy_tests)')
       .option('--log-level <level>', 'with --json: debug, info, warning, error'),
   );
+  deploy
+    .command('config')
+    .description('print the resolved, normalised compose model (like docker compose config): YAML, or JSON with --json')
+    .option('-f, --file <path>', 'compose file (repeatable; default: COMPOSE_FILE, else compose.yaml here or above)', collect)
+    .option('-p, --project <name>', 'project name (default: COMPOSE_PROJECT_NAME, else compose `name:`, else the folder name)')
+    .option('--env-file <path>', 'read variables from this file instead of the project\'s .env (repeatable)', collect)
+    .option('--profile <name>', 'activate a profile (repeatable; adds to COMPOSE_PROFILES)', collect)
+    .option('-q, --quiet', 'only check the files: print nothing, exit 0 when valid')
+    .option('--services', 'print the service names, one a line')
+    .option('-j, --json', 'JSON output')
+    .action(async (_o: unknown, command: Command) => {
+      const d = await import('./deploy.js');
+      process.exitCode = await d.runDeployConfig(command);
+    });
   run('history', common(deploy.command('history').description('list deploy revisions (newest first)')).option('--limit <n>', 'revisions per project (default 20)'));
   run('rollback', common(deploy.command('rollback').description('re-deploy an earlier revision (default: the one before the last successful deploy)')).option('--to <rev>', 'revision number to return to'));
   run('set-tag', common(deploy.command('set-tag').description("rewrite one service's image tag in the compose file in place (comments and formatting kept) — the step CI runs").argument('<service>').argument('<tag>')));
