@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KibokoError } from '../../common/errors.js';
-import { loadCompose } from './index.js';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { loadCompose, renderConfig } from './index.js';
 
 // CI runs on a fresh clone with ../shared beside it; the corpus is data, not part of the repo.
 // KIBOKO_COMPOSE_CORPUS points elsewhere (a worktree whose parent has no shared/).
@@ -43,11 +44,11 @@ const INVALID: Record<string, RegExp> = {
   'compose-go/loader/testdata/remote/nested/compose.yaml': /remote source/,
 };
 
-function load(file: string): { ok: true } | { ok: false; message: string } {
+function load(file: string): { ok: true; rendered: unknown } | { ok: false; message: string } {
   const abs = path.join(CORPUS, file);
   try {
-    loadCompose([abs], { cwd: path.dirname(abs), env: { HOME: '/root' } });
-    return { ok: true };
+    const config = loadCompose([abs], { cwd: path.dirname(abs), env: { HOME: '/root' } });
+    return { ok: true, rendered: renderConfig(config) };
   } catch (err) {
     if (!(err instanceof KibokoError)) throw err;
     return { ok: false, message: err.message };
@@ -70,6 +71,16 @@ describe.skipIf(!present)('compose corpus (../shared/compat/compose-corpus)', ()
       expect(r, file).toBeDefined();
       expect(r!.result.ok, file).toBe(false);
       expect((r!.result as { message: string }).message, file).toMatch(why);
+    }
+  });
+
+  it('renders every accepted file as deploy config does, and the YAML reads back the same', () => {
+    for (const r of results) {
+      if (!r.result.ok) continue;
+      const rendered = r.result.rendered as { name: string; services: Record<string, { image: string }> };
+      expect(Object.keys(rendered.services).length, r.file).toBeGreaterThan(0);
+      for (const s of Object.values(rendered.services)) expect(s.image, r.file).toMatch(/\S/);
+      expect(parseYaml(stringifyYaml(rendered, { version: '1.1' }), { version: '1.1' }), r.file).toEqual(rendered);
     }
   });
 
