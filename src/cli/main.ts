@@ -17,7 +17,21 @@ export async function main(argv: string[]): Promise<number> {
     serve: async (cmd) => (await import('./serve.js')).runServe(cmd),
     deploy: (sub) => async (cmd, args) => {
       const d = await import('./deploy.js');
-      const run = { plan: d.runDeployPlan, apply: d.runDeployApply, history: d.runDeployHistory, rollback: d.runDeployRollback, 'set-tag': d.runDeploySetTag }[sub];
+      const runs: Record<string, ((cmd: import('commander').Command, args: string[]) => Promise<number>) | undefined> = {
+        plan: d.runDeployPlan,
+        apply: d.runDeployApply,
+        up: d.runDeployApply,
+        down: d.runDeployDown,
+        ps: d.runDeployPs,
+        logs: d.runDeployLogs,
+        restart: d.runDeployRestart,
+        pull: d.runDeployPull,
+        history: d.runDeployHistory,
+        rollback: d.runDeployRollback,
+        'set-tag': d.runDeploySetTag,
+      };
+      const run = runs[sub];
+      if (!run) throw new Error(`deploy ${sub}: no handler`);
       return run(cmd, args);
     },
   });

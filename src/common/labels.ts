@@ -47,4 +47,24 @@ export const LABELS = {
   testProject: 'test.project',
 } as const;
 
+/**
+ * docker compose's own labels (v2, and v1 before it): kiboko writes them on the containers,
+ * networks and volumes it deploys, so `docker compose ps/logs/down` see its projects, and reads
+ * them to adopt what `docker compose up` started.
+ */
+export const COMPOSE_LABELS = {
+  project: 'com.docker.compose.project',
+  service: 'com.docker.compose.service',
+  containerNumber: 'com.docker.compose.container-number',
+  oneoff: 'com.docker.compose.oneoff',
+  configHash: 'com.docker.compose.config-hash',
+  workingDir: 'com.docker.compose.project.working_dir',
+  configFiles: 'com.docker.compose.project.config_files',
+  version: 'com.docker.compose.version',
+  dependsOn: 'com.docker.compose.depends_on',
+  image: 'com.docker.compose.image',
+  network: 'com.docker.compose.network',
+  volume: 'com.docker.compose.volume',
+} as const;
+
 export const SKIP_LABELS = [LABELS.skip, LABELS.pumbaSkip, LABELS.pumbaSelf] as const;

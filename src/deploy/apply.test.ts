@@ -72,11 +72,11 @@ class TestEngine extends FakeEngine {
   minRunning(service: string, fromSample = 0): number {
     return Math.min(...this.samples.slice(fromSample).map((s) => s[service] ?? 0));
   }
-  /** create/start/stop/remove calls since `from`, as `op name`. */
+  /** create/start/stop/remove/rename calls since `from`, as `op name` (the name it was created with). */
   ops(from = 0): string[] {
     return this.calls
       .slice(from)
-      .filter((c) => ['create', 'start', 'stop', 'remove'].includes(c.op))
+      .filter((c) => ['create', 'start', 'stop', 'remove', 'rename'].includes(c.op))
       .map((c) => `${c.op} ${c.op === 'create' ? c.id : (this.names.get(c.id) ?? c.id)}`);
   }
 }
@@ -91,8 +91,10 @@ function svc(name: string, over: Partial<ServiceSpec> = {}): ServiceSpec {
 
 const HEALTHCHECK = { test: ['CMD', 'true'], intervalMs: 1000 };
 const needs = (service: string, condition: DependsCondition = 'service_started') => ({ service, condition });
-/** The replica's container name: `project-service-slot-hash8`. */
-const nameOf = (s: ServiceSpec, slot: number) => `${PROJECT}-${s.name}-${slot}-${configHash(s).slice(0, 8)}`;
+/** The replica's container name, compose's: `project-service-slot`. */
+const nameOf = (s: ServiceSpec, slot: number) => `${PROJECT}-${s.name}-${slot}`;
+/** Its name while the replica it replaces still runs (start-first): `project-service-slot-hash8`, renamed once that one is gone. */
+const interimOf = (s: ServiceSpec, slot: number) => `${PROJECT}-${s.name}-${slot}-${configHash(s).slice(0, 8)}`;
 
 interface Run {
   plan: DeployPlan;
@@ -154,7 +156,8 @@ describe('applyDeploy: create and no-op', () => {
     expect(run.result).toEqual({ outcome: 'ok', services: [{ service: 'web', outcome: 'ok', image: 'repo/web:1' }] });
     const hash = configHash(web);
     const reps = await h.replicas('web');
-    expect(reps.map((r) => r.name)).toEqual([`p-web-1-${hash.slice(0, 8)}`, `p-web-2-${hash.slice(0, 8)}`, `p-web-3-${hash.slice(0, 8)}`]);
+    expect(reps.map((r) => r.name)).toEqual(['p-web-1', 'p-web-2', 'p-web-3']);
+    void hash;
     expect(reps.every((r) => r.status === 'running' && r.image === 'repo/web:1')).toBe(true);
 
     const labels = (await h.engine.inspect(reps[1]!.id)).labels;
@@ -218,7 +221,7 @@ describe('applyDeploy: rolling updates', () => {
   it('start-first, parallelism 1: slot by slot, the new replica is ready before the old one goes', async () => {
     const { h, v1, v2, run } = await rolled({ parallelism: 1, order: 'start-first' });
     expect(run.result.outcome).toBe('ok');
-    const perSlot = (slot: number) => [`create ${nameOf(v2, slot)}`, `start ${nameOf(v2, slot)}`, `stop ${nameOf(v1, slot)}`, `remove ${nameOf(v1, slot)}`];
+    const perSlot = (slot: number) => [`create ${interimOf(v2, slot)}`, `start ${interimOf(v2, slot)}`, `stop ${nameOf(v1, slot)}`, `remove ${nameOf(v1, slot)}`, `rename ${interimOf(v2, slot)}`];
     expect(run.ops).toEqual([...perSlot(1), ...perSlot(2), ...perSlot(3)]);
     expect(h.engine.minRunning('web', run.sampleFrom)).toBe(3);
     const ready = ofType(run.events, 'replica-ready');
@@ -250,9 +253,9 @@ describe('applyDeploy: rolling updates', () => {
       return i;
     };
     const firstBatchStops = Math.min(at(`stop ${nameOf(v1, 1)}`), at(`stop ${nameOf(v1, 2)}`));
-    expect(at(`create ${nameOf(v2, 1)}`)).toBeLessThan(firstBatchStops);
-    expect(at(`create ${nameOf(v2, 2)}`)).toBeLessThan(firstBatchStops);
-    const secondBatch = at(`create ${nameOf(v2, 3)}`);
+    expect(at(`create ${interimOf(v2, 1)}`)).toBeLessThan(firstBatchStops);
+    expect(at(`create ${interimOf(v2, 2)}`)).toBeLessThan(firstBatchStops);
+    const secondBatch = at(`create ${interimOf(v2, 3)}`);
     expect(at(`remove ${nameOf(v1, 1)}`)).toBeLessThan(secondBatch);
     expect(at(`remove ${nameOf(v1, 2)}`)).toBeLessThan(secondBatch);
     expect(ofType(run.events, 'batch-done').map((e) => e.updated)).toEqual([2, 3]);
@@ -261,7 +264,7 @@ describe('applyDeploy: rolling updates', () => {
 
   it('parallelism 0 replaces every slot at once', async () => {
     const { v1, v2, run } = await rolled({ parallelism: 0 });
-    const creates = [1, 2, 3].map((s) => run.ops.indexOf(`create ${nameOf(v2, s)}`));
+    const creates = [1, 2, 3].map((s) => run.ops.indexOf(`create ${interimOf(v2, s)}`));
     const stops = [1, 2, 3].map((s) => run.ops.indexOf(`stop ${nameOf(v1, s)}`));
     expect(Math.min(...creates)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...creates)).toBeLessThan(Math.min(...stops));
@@ -320,7 +323,8 @@ describe('applyDeploy: failures', () => {
     const h = harness();
     const v1 = svc('web', { replicas: 3, healthcheck: HEALTHCHECK });
     const v2 = { ...v1, image: 'repo/web:2', update: upd(update) };
-    h.engine.healthOf = (c) => (c.image === 'repo/web:2' && failingSlots.some((s) => c.name === nameOf(v2, s)) ? 'unhealthy' : 'healthy');
+    h.engine.healthOf = (c) => (c.image === 'repo/web:2' && failingSlots.includes(Number(c.labels['kiboko.deploy.slot'])) ? 'unhealthy' : 'healthy');
+    void nameOf(v2, 1);
     await h.deploy([v1]);
     const before = await h.replicas('web');
     const run = await h.deploy([v2]);
@@ -339,7 +343,7 @@ describe('applyDeploy: failures', () => {
     expect(ofType(run.events, 'replica-failed')[0]).toMatchObject({ slot: 1, reason: 'unhealthy' });
     expect(ofType(run.events, 'service-finished')[0]?.outcome).toBe('rolled-back');
     // Only slot 1 was tried; the old replica never stopped.
-    expect(run.ops).toEqual([`create ${nameOf(v2, 1)}`, `start ${nameOf(v2, 1)}`, `stop ${nameOf(v2, 1)}`, `remove ${nameOf(v2, 1)}`]);
+    expect(run.ops).toEqual([`create ${interimOf(v2, 1)}`, `start ${interimOf(v2, 1)}`, `stop ${interimOf(v2, 1)}`, `remove ${interimOf(v2, 1)}`]);
     expect(await h.replicas('web')).toEqual(before);
     expect(h.engine.minRunning('web', run.sampleFrom)).toBe(3);
   });
@@ -351,11 +355,13 @@ describe('applyDeploy: failures', () => {
     const after = await h.replicas('web');
     expect(after.map((r) => r.name)).toEqual([1, 2, 3].map((s) => nameOf(v1, s)));
     expect(after.every((r) => r.status === 'running' && r.image === 'repo/web:1' && r.hash === configHash(v1))).toBe(true);
-    expect(run.ops).toContain(`remove ${nameOf(v2, 1)}`);
-    expect(run.ops).toContain(`remove ${nameOf(v2, 2)}`);
-    expect(run.ops).not.toContain(`create ${nameOf(v2, 3)}`);
+    expect(run.ops).toContain(`remove ${interimOf(v2, 1)}`);
+    expect(run.ops).toContain(`remove ${interimOf(v2, 2)}`);
+    expect(run.ops).not.toContain(`create ${interimOf(v2, 3)}`);
     // Slot 1's old replica was gone, so the rollback starts one with the old config before removing the new one.
-    expect(run.ops.indexOf(`start ${nameOf(v1, 1)}`)).toBeLessThan(run.ops.indexOf(`remove ${nameOf(v2, 1)}`));
+    expect(run.ops.indexOf(`start ${interimOf(v1, 1)}`)).toBeLessThan(run.ops.indexOf(`remove ${interimOf(v2, 1)}`));
+    // …and gives it compose's name back once the new one is gone.
+    expect(run.ops.indexOf(`rename ${interimOf(v1, 1)}`)).toBeGreaterThan(run.ops.indexOf(`remove ${interimOf(v2, 1)}`));
   });
 
   it("failure_action 'pause' stops the update where it failed", async () => {
@@ -365,7 +371,7 @@ describe('applyDeploy: failures', () => {
     expect(r.outcome).toBe('paused');
     expect(r.error).toMatch(/paused after 1 failure/);
     expect(ofType(run.events, 'rollback-started')).toEqual([]);
-    expect(run.ops).not.toContain(`create ${nameOf(v2, 3)}`);
+    expect(run.ops).not.toContain(`create ${interimOf(v2, 3)}`);
     // Slot 1 is on v2; slots 2 and 3 still on v1. The failed new replica of slot 2 was removed at
     // once (start-first: the old one kept serving), so a later apply cannot mistake it for done.
     const after = await h.replicas('web');
@@ -380,7 +386,7 @@ describe('applyDeploy: failures', () => {
     expect(r.error).toMatch(/3 replica\(s\) failed/);
     expect(run.result.outcome).toBe('ok');
     expect(ofType(run.events, 'replica-failed').map((e) => e.slot)).toEqual([1, 2, 3]);
-    for (const s of [1, 2, 3]) expect(run.ops).toContain(`create ${nameOf(v2, s)}`);
+    for (const s of [1, 2, 3]) expect(run.ops).toContain(`create ${interimOf(v2, s)}`);
     expect(ofType(run.events, 'rollback-started')).toEqual([]);
   });
 
@@ -428,7 +434,9 @@ describe('applyDeploy: failures', () => {
     const v1 = svc('web', { replicas: 2, update: upd({ order: 'stop-first' }) });
     const v2 = { ...v1, image: 'repo/web:2' };
     await h.deploy([v1]);
-    h.engine.failWith = (op, id) => (op === 'create' && id === nameOf(v2, 1) ? new KibokoError('ENGINE_ERROR', 'no space left on device') : undefined);
+    // The first create of slot 1 (v2's) fails; the rollback's create of v1 under the same name works.
+    let failed = false;
+    h.engine.failWith = (op, id) => (op === 'create' && id === nameOf(v2, 1) && !failed ? ((failed = true), new KibokoError('ENGINE_ERROR', 'no space left on device')) : undefined);
     const run = await h.deploy([v2]);
     const r = outcomeOf(run.result, 'web')!;
     expect(r.outcome).toBe('rolled-back');
@@ -576,8 +584,8 @@ describe('applyDeploy: published ports', () => {
     const run = await h.deploy([v2]);
     expect(run.result.outcome).toBe('ok');
     expect(ofType(run.events, 'warning')).toEqual([]);
-    expect(run.ops.filter((o) => !o.includes('-front')).slice(0, 4)).toEqual([`create ${nameOf(v2, 1)}`, `start ${nameOf(v2, 1)}`, `stop ${nameOf(v1, 1)}`, `remove ${nameOf(v1, 1)}`]);
-    expect(h.engine.specs.get(nameOf(v2, 1))?.ports).toEqual([]);
+    expect(run.ops.filter((o) => !o.includes('-front')).slice(0, 5)).toEqual([`create ${interimOf(v2, 1)}`, `start ${interimOf(v2, 1)}`, `stop ${nameOf(v1, 1)}`, `remove ${nameOf(v1, 1)}`, `rename ${interimOf(v2, 1)}`]);
+    expect(h.engine.specs.get(interimOf(v2, 1))?.ports).toEqual([]);
     const front = await h.engine.inspect('p-web-front');
     expect(front.status).toBe('running');
     expect(h.engine.specs.get('p-web-front')?.ports).toMatchObject([{ published: 8080, protocol: 'tcp' }]);

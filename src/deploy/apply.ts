@@ -2,9 +2,10 @@ import { systemClock, type Clock } from '../common/clock.js';
 import { mapSettled } from '../common/concurrency.js';
 import { formatDuration } from '../common/duration.js';
 import { asKibokoError, isAbortError, KibokoError } from '../common/errors.js';
-import { LABELS } from '../common/labels.js';
+import { COMPOSE_LABELS, LABELS } from '../common/labels.js';
 import type { ContainerDetails, Engine } from '../engine/index.js';
-import { defaultNetwork, projectNetwork, projectVolume, replicaSpec } from './containers.js';
+import { interimName, primaryNetwork, replicaName, replicaSpec } from './containers.js';
+import { ensureProjectObjects, projectFiles } from './objects.js';
 import { drain, ensureFront, frontPorts, removeFront, setUpstreams, type Front } from './front/index.js';
 import { configHash, containerConfig, type ContainerConfig } from './hash.js';
 import type { DeployGate, ServiceSpec, SystemConfig, UpdateConfig } from './model.js';
@@ -63,6 +64,7 @@ export interface ReplicaHooks {
 
 interface Ctx extends Required<Pick<ApplyDeps, 'engine' | 'clock'>> {
   project: string;
+  config: SystemConfig;
   revision: number;
   signal: AbortSignal;
   emit: (e: DeployEvent) => void;
@@ -84,6 +86,7 @@ export async function applyDeploy(config: SystemConfig, plan: DeployPlan, revisi
     engine: deps.engine,
     clock: deps.clock ?? systemClock,
     project: config.project,
+    config,
     revision,
     signal: deps.signal ?? new AbortController().signal,
     emit: (e) => deps.onEvent?.(e),
@@ -92,12 +95,7 @@ export async function applyDeploy(config: SystemConfig, plan: DeployPlan, revisi
     jobs: new Set(config.services.flatMap((s) => s.dependsOn.filter((d) => d.condition === 'service_completed_successfully').map((d) => d.service))),
     hooks: deps.hooks,
   };
-  const labels = { [LABELS.managed]: 'true', [LABELS.deployProject]: config.project };
-  if (plan.steps.some((s) => s.action !== 'delete' && s.action !== 'unchanged')) {
-    await ctx.engine.ensureNetwork(defaultNetwork(config.project), labels);
-    for (const n of config.networks) await ctx.engine.ensureNetwork(projectNetwork(config.project, n), labels);
-    for (const v of config.volumes) await ctx.engine.ensureVolume(projectVolume(config.project, v), labels);
-  }
+  if (plan.steps.some((s) => s.action !== 'delete' && s.action !== 'unchanged')) await ensureProjectObjects(ctx.engine, config);
   const observed = await observeProject(ctx.engine, config.project);
   const byService = new Map<string, ServiceResult>();
   const runStep = async (step: DeployPlan['steps'][number]): Promise<ServiceResult> => {
@@ -154,7 +152,7 @@ class Traffic {
   private readonly live = new Map<string, string>();
   constructor(
     private readonly ctx: Ctx,
-    private readonly front: Front | undefined,
+    private readonly front: (Front & { network: string }) | undefined,
   ) {}
 
   get fronted(): boolean {
@@ -167,8 +165,8 @@ class Traffic {
 
   async add(id: string): Promise<void> {
     if (!this.front) return;
-    const ip = (await this.ctx.engine.inspect(id)).networks[defaultNetwork(this.ctx.project)]?.ipAddress;
-    if (!ip) throw new KibokoError('ACTION_FAILED', `replica ${id.slice(0, 12)} has no address on ${defaultNetwork(this.ctx.project)}`);
+    const ip = (await this.ctx.engine.inspect(id)).networks[this.front.network]?.ipAddress;
+    if (!ip) throw new KibokoError('ACTION_FAILED', `replica ${id.slice(0, 12)} has no address on ${this.front.network}`);
     this.live.set(id, ip);
     await setUpstreams(this.ctx.engine, this.front, [...this.live.values()]);
   }
@@ -185,21 +183,23 @@ class Traffic {
 
 /** Opens (or creates) the service's front when it publishes TCP ports, seeded with the running replicas. */
 async function openTraffic(s: ServiceSpec, have: readonly ObservedReplica[], ctx: Ctx): Promise<Traffic> {
-  if (frontPorts(s.ports).length === 0) return new Traffic(ctx, undefined);
+  // The front reaches replicas on the service's first network; a service sharing another namespace publishes nothing itself.
+  const network = primaryNetwork(ctx.config, s);
+  if (frontPorts(s.ports).length === 0 || network === undefined) return new Traffic(ctx, undefined);
   const running: [string, string][] = [];
   for (const r of have.filter((x) => x.status === 'running')) {
-    const ip = (await ctx.engine.inspect(r.id)).networks[defaultNetwork(ctx.project)]?.ipAddress;
+    const ip = (await ctx.engine.inspect(r.id)).networks[network]?.ipAddress;
     if (ip) running.push([r.id, ip]);
   }
   let front: Front & { created: boolean };
   try {
-    front = await ensureFront(ctx.engine, ctx.project, s.name, defaultNetwork(ctx.project), s.ports, running.map(([, ip]) => ip));
+    front = await ensureFront(ctx.engine, ctx.project, s.name, network, s.ports, running.map(([, ip]) => ip));
   } catch (err) {
     // E.g. a remote engine of another architecture, where the front image cannot be built.
     ctx.emit({ type: 'warning', at: iso(ctx), message: `no front proxy for ${s.name} (${asKibokoError(err).message}): replicas publish their ports themselves` });
     return new Traffic(ctx, undefined);
   }
-  const t = new Traffic(ctx, front);
+  const t = new Traffic(ctx, { ...front, network });
   for (const [id, ip] of running) t.seed(id, ip);
   if (!front.created) await setUpstreams(ctx.engine, front, running.map(([, ip]) => ip));
   return t;
@@ -221,20 +221,59 @@ async function removeReplica(service: string, slot: number, id: string, ctx: Ctx
   ctx.emit({ type: 'replica-removed', at: iso(ctx), service, slot, id });
 }
 
-/** A replica of `cfg` in `slot`, started; a leftover container with the same name is replaced. */
-async function startReplica(service: ServiceSpec, slot: number, cfg: ContainerConfig, ctx: Ctx, publish = true): Promise<string> {
-  const spec = replicaSpec(ctx.project, service.name, slot, cfg, ctx.revision, publish);
-  let ref;
-  try {
-    ref = await ctx.engine.create(spec);
-  } catch (err) {
-    if (!(err instanceof KibokoError && err.code === 'CONFLICT')) throw err;
-    await ctx.engine.remove(spec.name, { force: true }).catch(() => undefined);
-    ref = await ctx.engine.create(spec);
-  }
+/**
+ * A replica of `cfg` in `slot`, created under compose's name and started (its secrets and
+ * configs copied in first). When a running replica of the same service still holds that name
+ * (start-first), the new one gets an interim name until `claimName`; a stopped leftover of the
+ * project under the name is replaced; a container of anything else under it is a conflict.
+ */
+async function startReplica(service: ServiceSpec, slot: number, cfg: ContainerConfig, ctx: Ctx, publish = true, nameTaken = false): Promise<string> {
+  const interim = nameTaken ? interimName(ctx.project, service.name, slot, configHash(cfg), cfg.containerName) : undefined;
+  let spec = replicaSpec(ctx.config, service.name, slot, cfg, ctx.revision, publish, interim);
+  const create = async () => {
+    try {
+      return await ctx.engine.create(spec);
+    } catch (err) {
+      if (!(err instanceof KibokoError && err.code === 'CONFLICT')) throw err;
+      const holder = await ctx.engine.inspect(spec.name).catch(() => undefined);
+      if (!holder) throw err;
+      const ours = holder.labels[LABELS.deployProject] === ctx.project || holder.labels[COMPOSE_LABELS.project] === ctx.project;
+      if (!ours) {
+        throw new KibokoError('CONFLICT', `container name ${spec.name} is taken by a container that is not part of project ${ctx.project}`, {
+          hint: `remove or rename that container (docker rm -f ${spec.name}), or choose another container_name`,
+          cause: err,
+        });
+      }
+      if ((holder.status === 'running' || holder.status === 'restarting' || holder.status === 'paused') && (holder.labels[LABELS.deployService] ?? holder.labels[COMPOSE_LABELS.service]) === service.name && spec.name === replicaName(ctx.project, service.name, slot, cfg.containerName)) {
+        spec = { ...spec, name: interimName(ctx.project, service.name, slot, configHash(cfg), cfg.containerName) };
+        return create();
+      }
+      await ctx.engine.remove(holder.id, { force: true });
+      return ctx.engine.create(spec);
+    }
+  };
+  const ref = await create();
   ctx.emit({ type: 'replica-started', at: iso(ctx), service: service.name, slot, id: ref.id, name: spec.name, image: cfg.image });
+  try {
+    const files = await projectFiles(ctx.config, cfg);
+    if (files) await ctx.engine.putArchive(ref.id, '/', files);
+  } catch (err) {
+    await ctx.engine.remove(ref.id, { force: true }).catch(() => undefined);
+    throw err;
+  }
   await ctx.engine.start(ref.id);
   return ref.id;
+}
+
+/** Gives a replica compose's name once the replica it replaced is gone (a failure only delays it to the next update). */
+async function claimName(service: ServiceSpec, slot: number, id: string, cfg: ContainerConfig, ctx: Ctx): Promise<void> {
+  const name = replicaName(ctx.project, service.name, slot, cfg.containerName);
+  try {
+    const d = await ctx.engine.inspect(id);
+    if (d.name !== name) await ctx.engine.rename(id, name);
+  } catch (err) {
+    ctx.emit({ type: 'warning', at: iso(ctx), message: `${service.name}[${slot}] keeps its interim name: ${asKibokoError(err).message}` });
+  }
 }
 
 /** One run of a deploy gate method; a run that takes longer counts as a failed attempt. */
@@ -418,8 +457,10 @@ async function replaceSlot(
     await removeReplica(s.name, slot, old.id, ctx, graceOf(s));
   }
   let id: string;
+  // start-first: the old replica keeps compose's name until it is gone.
+  const keepsOld = Boolean(old && oldRunning && u.order === 'start-first' && old.hash !== configHash(cfg));
   try {
-    id = await startReplica(s, slot, cfg, ctx, !traffic.fronted);
+    id = await startReplica(s, slot, cfg, ctx, !traffic.fronted, keepsOld && old!.name === replicaName(ctx.project, s.name, slot, cfg.containerName));
   } catch (err) {
     const reason = asKibokoError(err).message;
     ctx.emit({ type: 'replica-failed', at: iso(ctx), service: s.name, slot, id: '', reason });
@@ -444,6 +485,7 @@ async function replaceSlot(
   if (old && oldRunning && u.order === 'start-first' && old.hash !== configHash(cfg)) {
     await traffic.remove(old.id, graceOf(s) * 1000);
     await removeReplica(s.name, slot, old.id, ctx, graceOf(s));
+    await claimName(s, slot, id, cfg, ctx);
   }
   return { ok: true, id };
 }
@@ -472,6 +514,7 @@ async function rollBack(
   const problems: string[] = [];
   const restoredImages = new Set<string>();
   const fixedPort = !traffic.fronted && s.ports.some((p) => p.published !== undefined);
+  const restoredIds = new Map<number, string>();
   for (const d of done) {
     const prior = d.old?.config;
     if (fixedPort && d.newId) {
@@ -485,6 +528,7 @@ async function rollBack(
         );
         if (!alive) {
           const id = await startReplica({ ...s, ...prior, name: s.name } as ServiceSpec, d.slot, prior, ctx, !traffic.fronted);
+          restoredIds.set(d.slot, id);
           const ready = await waitReady(id, prior, Math.min(s.rollback.monitorMs, 5000), ctx, ctx.jobs.has(s.name));
           if (!ready.ok) problems.push(`slot ${d.slot}: the previous version did not come back (${ready.reason})`);
           else await traffic.add(id);
@@ -498,6 +542,8 @@ async function rollBack(
       await traffic.remove(d.newId, graceOf(s) * 1000).catch((err) => problems.push(`slot ${d.slot}: ${asKibokoError(err).message}`));
       await removeReplica(s.name, d.slot, d.newId, ctx, graceOf(s)).catch((err) => problems.push(`slot ${d.slot}: ${asKibokoError(err).message}`));
     }
+    // The restored (or kept) replica takes compose's name back.
+    if (prior && restoredIds.has(d.slot)) await claimName(s, d.slot, restoredIds.get(d.slot)!, prior, ctx);
   }
   const restored = restoredImages.size ? `restored ${[...restoredImages].join(', ')}` : 'removed the new replicas';
   return {

@@ -15,5 +15,6 @@ export { parseUnitFile, serialize as serializeUnit, toOptions, fromOptions, pars
 export { expandEnvironment, parseEnvironment, listSetting, lastSetting, type ExecCommand, type UnitName } from './unitfile.js';
 export { translateUnits, type UnitSource, type UnitFolderConfig } from './units.js';
 export { parseDockerRun } from './dockerrun.js';
-export { volumeMounts, defaultNetwork } from './containers.js';
+export { volumeMounts, defaultNetwork, replicaName, serviceNetworks, networkName, volumeName, primaryNetwork } from './containers.js';
+export { projectContainers, projectReplicas, psProject, downProject, restartProject, pullProject, type PsRow, type DownOptions, type DownEvent, type DownResult } from './project.js';
 export { splitShellWords } from './shellwords.js';

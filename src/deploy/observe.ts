@@ -1,4 +1,4 @@
-import { LABELS } from '../common/labels.js';
+import { COMPOSE_LABELS, LABELS } from '../common/labels.js';
 import type { ContainerStatus, Engine } from '../engine/index.js';
 import type { ContainerConfig } from './hash.js';
 
@@ -13,11 +13,13 @@ export interface ObservedReplica {
   config: ContainerConfig | undefined;
   status: ContainerStatus;
   revision: number | undefined;
+  /** Started by docker compose (v1 or v2), not by kiboko: the next apply replaces it with a kiboko replica. */
+  adopted?: boolean | undefined;
 }
 
 export function parseReplicaLabels(c: { id: string; name: string; labels: Readonly<Record<string, string>>; status: ContainerStatus }): ObservedReplica | undefined {
   const service = c.labels[LABELS.deployService];
-  if (!service) return undefined;
+  if (!service) return parseComposeLabels(c);
   let config: ContainerConfig | undefined;
   try {
     config = c.labels[LABELS.deployConfig] ? (JSON.parse(c.labels[LABELS.deployConfig]!) as ContainerConfig) : undefined;
@@ -37,8 +39,26 @@ export function parseReplicaLabels(c: { id: string; name: string; labels: Readon
   };
 }
 
-/** Every container of a project, from one labelled list call. */
+/** A container `docker compose up` (v2) or `docker-compose up` (v1) started: a replica to adopt. One-off `run` containers are not replicas. */
+function parseComposeLabels(c: { id: string; name: string; labels: Readonly<Record<string, string>>; status: ContainerStatus }): ObservedReplica | undefined {
+  const service = c.labels[COMPOSE_LABELS.service];
+  if (!service || c.labels[COMPOSE_LABELS.oneoff] === 'True') return undefined;
+  const slot = Number(c.labels[COMPOSE_LABELS.containerNumber] ?? 1);
+  return { id: c.id, name: c.name, service, slot: Number.isInteger(slot) && slot > 0 ? slot : 1, hash: '', config: undefined, status: c.status, revision: undefined, adopted: true };
+}
+
+/**
+ * Every container of a project, from two labelled list calls: kiboko's replicas, and the
+ * containers docker compose started for a project of the same name (adopted: planned for
+ * replacement, never run twice).
+ */
 export async function observeProject(engine: Engine, project: string): Promise<ObservedReplica[]> {
-  const list = await engine.list({ all: true, labels: [`${LABELS.deployProject}=${project}`] });
-  return list.map(parseReplicaLabels).filter((r): r is ObservedReplica => r !== undefined);
+  const [ours, compose] = await Promise.all([
+    engine.list({ all: true, labels: [`${LABELS.deployProject}=${project}`] }),
+    engine.list({ all: true, labels: [`${COMPOSE_LABELS.project}=${project}`] }),
+  ]);
+  const seen = new Set(ours.map((c) => c.id));
+  return [...ours, ...compose.filter((c) => !seen.has(c.id) && !c.labels[LABELS.managed])]
+    .map(parseReplicaLabels)
+    .filter((r): r is ObservedReplica => r !== undefined);
 }

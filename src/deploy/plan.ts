@@ -57,6 +57,13 @@ export function planDeploy(config: SystemConfig, observed: readonly ObservedRepl
   for (const r of observed) byService.set(r.service, [...(byService.get(r.service) ?? []), r]);
 
   const jobs = new Set(config.services.flatMap((s) => s.dependsOn.filter((d) => d.condition === 'service_completed_successfully').map((d) => d.service)));
+  for (const s of config.services) {
+    if (s.containerName && s.replicas > 1) {
+      throw new KibokoError('INVALID_ARGUMENT', `service ${s.name} sets container_name ${s.containerName} and ${s.replicas} replicas: a container name is unique`, {
+        hint: 'remove container_name (replicas are named <project>-<service>-<n>) or keep one replica',
+      });
+    }
+  }
   for (const name of dependencyOrder(config.services)) {
     const s = config.services.find((x) => x.name === name)!;
     const have = (byService.get(name) ?? []).sort((a, b) => a.slot - b.slot);
@@ -68,7 +75,9 @@ export function planDeploy(config: SystemConfig, observed: readonly ObservedRepl
     }
     const causes: string[] = [];
     const stale = have.filter((r) => r.hash !== want);
-    if (stale.length) {
+    const adopted = have.filter((r) => r.adopted);
+    if (adopted.length) causes.push(`adopt ${adopted.length} container(s) started by docker compose (${adopted.map((r) => r.name).join(', ')}): replaced by kiboko replicas`);
+    if (stale.length > adopted.length) {
       const old = stale.find((r) => r.config)?.config;
       const described = old ? describeChanges(old, containerConfig(s)) : [];
       causes.push(...(described.length ? described : ['config changed']));

@@ -5,7 +5,7 @@ import { KibokoError } from '../common/errors.js';
 import type { Engine } from '../engine/index.js';
 import { pullImage } from '../registry/index.js';
 import { applyDeploy, type ApplyResult, type DeployEvent } from './apply.js';
-import { loadCompose } from './compose/index.js';
+import { loadCompose, type ComposeWarning } from './compose/index.js';
 import type { PostDeployTests, SystemConfig } from './model.js';
 import { observeProject } from './observe.js';
 import { planDeploy, type DeployPlan } from './plan.js';
@@ -20,6 +20,12 @@ export interface LoadOptions {
   projectName?: string | undefined;
   env?: Record<string, string | undefined> | undefined;
   cwd?: string | undefined;
+  /** `--env-file` (repeatable): read instead of the project's `.env`. */
+  envFiles?: readonly string[] | undefined;
+  /** `--profile` (repeatable). */
+  profiles?: readonly string[] | undefined;
+  /** Hears the loader's warnings (an unset variable, an ignored key). */
+  onWarning?: ((warning: ComposeWarning) => void) | undefined;
 }
 
 /**

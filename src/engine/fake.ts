@@ -142,9 +142,8 @@ export class FakeEngine implements Engine {
   }
 
   async rename(idOrName: string, newName: string): Promise<void> {
-    const c = this.find(idOrName, 'rename');
+    const c = this.find(idOrName, 'rename', newName);
     if ([...this.containers.values()].some((x) => x.name === newName && x.id !== c.id)) throw new KibokoError('CONFLICT', `rename ${idOrName}: name ${newName} already in use`);
-    this.guard('rename', c.id, newName);
     c.name = newName;
   }
 

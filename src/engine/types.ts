@@ -101,6 +101,8 @@ export interface ContainerSpec {
   cgroupParent?: string;
   user?: string;
   workingDir?: string;
+  /** Ports exposed without publishing (`80`, `53/udp`). */
+  expose?: readonly string[] | undefined;
   /** Published ports. */
   ports?: readonly { target: number; protocol: 'tcp' | 'udp'; published?: number | undefined; hostIp?: string | undefined }[];
   /** Networks to join, with DNS aliases and fixed addresses on each; the first is joined at create time. */

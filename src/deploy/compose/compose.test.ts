@@ -391,7 +391,7 @@ describe('validation errors', () => {
     ['no services', 'networks: {a: {}}\n', 'at least one service'],
     ['a list at the top', '- a\n', 'expected a mapping of top-level keys'],
     ['an unknown top-level key', 'servces:\n  web: {image: nginx}\nservices: {web: {image: nginx}}\n', 'did you mean services?'],
-    ['a secret file that does not exist', 'services: {web: {image: nginx}}\nsecrets: {a: {file: ./a}}\n', 'secret file "./a" not found'],
+    ['a secret with two sources', 'services: {web: {image: nginx}}\nsecrets: {a: {file: ./a, environment: A}}\n', 'has several sources'],
     ['an invalid image', 'services:\n  web:\n    image: Nginx:latest\n', 'expected an image reference'],
     ['an unknown x-kiboko key', 'services:\n  web:\n    image: nginx\n    x-kiboko: {tag_policy: pinned}\n', 'did you mean tag-policy?'],
     ['a branch with a slash', 'services:\n  web:\n    image: nginx\n    x-kiboko: {tag-policy: {follow: feature/x}}\n', 'tags hold only letters'],

@@ -56,7 +56,7 @@ function renderService(s: ServiceSpec): Plain {
     annotations: s.annotations,
     ports: nonEmpty(s.ports)?.map((p) => ({ mode: 'ingress', host_ip: p.hostIp, target: p.target, published: p.published === undefined ? undefined : String(p.published), protocol: p.protocol })),
     expose: s.expose,
-    volumes: [
+    volumes: nonEmpty([
       ...s.volumes.map((v) => ({
         type: v.type === 'anonymous' ? 'volume' : v.type,
         source: v.source,
@@ -65,7 +65,7 @@ function renderService(s: ServiceSpec): Plain {
         bind: v.type === 'bind' && (v.propagation || v.selinux || v.createHostPath !== undefined) ? { propagation: v.propagation, selinux: v.selinux, create_host_path: v.createHostPath } : undefined,
         volume: v.nocopy || v.subpath ? { nocopy: v.nocopy, subpath: v.subpath } : undefined,
       })),
-    ],
+    ]),
     tmpfs: s.tmpfs && Object.entries(s.tmpfs).map(([p, o]) => (o ? `${p}:${o}` : p)),
     network_mode: s.networkMode,
     networks: s.networkMode ? undefined : Object.fromEntries(s.networks.map((n) => {

@@ -31,7 +31,8 @@ export function readFileObjects(entry: Entry | undefined, kind: Kind, ctx: Conte
           if (f === undefined) break;
           def.file = hostPath(f, ctx);
           sources.push('file');
-          if (ctx.readFile(def.file) === undefined) ctx.problems.add(o.value.loc, `${kind.slice(0, -1)} file ${JSON.stringify(f)} not found (looked for ${ctx.display(def.file)})`, 'paths are relative to the project folder');
+          // As docker compose config: a missing file is no error until it is mounted (apply reports it).
+          if (ctx.readFile(def.file) === undefined) ctx.problems.warn(o.value.loc, `${kind.slice(0, -1)} file ${JSON.stringify(f)} not found (looked for ${ctx.display(def.file)}); create it before deploying`);
           break;
         }
         case 'environment': {

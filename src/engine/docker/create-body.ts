@@ -47,7 +47,8 @@ function mountBody(m: MountSpec): Record<string, unknown> {
 
 export function createBody(spec: ContainerSpec): Record<string, unknown> {
   const portKey = (p: { target: number; protocol: string }) => `${p.target}/${p.protocol}`;
-  const exposed = spec.ports ? Object.fromEntries(spec.ports.map((p) => [portKey(p), {}])) : undefined;
+  const exposedKeys = [...(spec.ports ?? []).map(portKey), ...(spec.expose ?? []).map((e) => (e.includes('/') ? e : `${e}/tcp`))];
+  const exposed = spec.ports || spec.expose ? Object.fromEntries(exposedKeys.map((k) => [k, {}])) : undefined;
   const bindings: Record<string, { HostIp?: string; HostPort?: string }[]> = {};
   for (const p of spec.ports ?? []) (bindings[portKey(p)] ??= []).push({ HostIp: p.hostIp ?? '', HostPort: p.published === undefined ? '' : String(p.published) });
   const firstNet = spec.networks?.[0];
