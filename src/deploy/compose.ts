@@ -23,6 +23,7 @@ import {
   type DependsCondition,
   type Healthcheck,
   type PortMapping,
+  type RestartPolicy,
   type RollbackConfig,
   type ServiceSpec,
   type SystemConfig,
@@ -1754,7 +1755,6 @@ function readProfiles(entry: Entry | undefined, ctx: Context): string[] {
 
 const DEPLOY_UNSUPPORTED: Record<string, string> = {
   resources: 'resource limits are not applied yet; remove deploy.resources',
-  restart_policy: 'use the service-level restart: key',
   placement: 'kiboko deploys to one engine; remove placement',
   labels: 'use the service-level labels: key',
   endpoint_mode: GENERIC_UNSUPPORTED,
@@ -1792,6 +1792,9 @@ function readDeploy(deployEntry: Entry | undefined, scaleEntry: Entry | undefine
       case 'rollback_config':
         spec.rollback = readUpdateConfig(e.value, ctx, DEFAULT_ROLLBACK, ROLLBACK_ACTIONS, 'rollback_config') as RollbackConfig;
         break;
+      case 'restart_policy':
+        spec.restartPolicy = readRestartPolicy(e.value, ctx);
+        break;
       default:
         if (e.key.startsWith('x-')) break;
         if (DEPLOY_UNSUPPORTED[e.key]) ctx.problems.add(
@@ -1802,7 +1805,7 @@ function readDeploy(deployEntry: Entry | undefined, scaleEntry: Entry | undefine
         else ctx.problems.add(
           e.keyLoc,
           `unknown deploy key ${JSON.stringify(e.key)}`,
-          `expected replicas, mode, update_config or rollback_config; ${deployDocs()}`,
+          `expected replicas, mode, update_config, rollback_config or restart_policy; ${deployDocs()}`,
         );
     }
   }
@@ -1847,6 +1850,31 @@ function readUpdateConfig(node: Node, ctx: Context, defaults: UpdateConfig, acti
           `unknown ${key} key ${JSON.stringify(e.key)}`,
           `expected parallelism, delay, failure_action, monitor, max_failure_ratio or order; ${docs}`,
         );
+    }
+  }
+  return out;
+}
+
+/** deploy.restart_policy: condition (none | on-failure | any, default any), delay, max_attempts, window. */
+function readRestartPolicy(node: Node, ctx: Context): RestartPolicy {
+  const docs = deployDocs('restart_policy');
+  const out: RestartPolicy = { condition: 'any' };
+  for (const e of mapOf(node, ctx, 'a mapping', docs)?.entries.values() ?? []) {
+    switch (e.key) {
+      case 'condition':
+        out.condition = oneOf(e.value, ctx, ['none', 'on-failure', 'any'] as const, docs) ?? out.condition;
+        break;
+      case 'delay':
+        out.delayMs = duration(e.value, ctx, docs);
+        break;
+      case 'max_attempts':
+        out.maxAttempts = int(e.value, ctx, 0, 1_000_000, 'a whole number ≥ 0 (0: unlimited)', docs);
+        break;
+      case 'window':
+        out.windowMs = duration(e.value, ctx, docs);
+        break;
+      default:
+        ctx.problems.add(e.keyLoc, `unknown restart_policy key ${JSON.stringify(e.key)}`, `expected condition, delay, max_attempts or window; ${docs}`);
     }
   }
   return out;

@@ -51,7 +51,10 @@ export function replicaSpec(project: string, service: string, slot: number, cfg:
       ...cfg.networks.filter((n) => n !== 'default').map((n) => ({ name: projectNetwork(project, n), aliases: [service] })),
     ],
     healthcheck: cfg.healthcheck,
-    restartPolicy: { name: cfg.restart },
+    // deploy.restart_policy wins over restart:, mapped to the engine's policy as compose does.
+    restartPolicy: cfg.restartPolicy
+      ? { name: cfg.restartPolicy.condition === 'none' ? 'no' : cfg.restartPolicy.condition === 'any' ? 'always' : 'on-failure', maximumRetryCount: cfg.restartPolicy.condition === 'on-failure' ? (cfg.restartPolicy.maxAttempts ?? 0) : 0 }
+      : { name: cfg.restart },
     user: cfg.user,
     workingDir: cfg.workingDir,
     stopSignal: cfg.stopSignal,

@@ -106,6 +106,8 @@ export interface ServiceSpec {
   healthcheck?: Healthcheck | undefined;
   dependsOn: readonly { service: string; condition: DependsCondition }[];
   restart: 'no' | 'always' | 'on-failure' | 'unless-stopped';
+  /** `deploy.restart_policy`: when set, it wins over `restart:` (as in docker stack deploy and compose). */
+  restartPolicy?: RestartPolicy | undefined;
   user?: string | undefined;
   workingDir?: string | undefined;
   stopSignal?: string | undefined;
@@ -120,6 +122,15 @@ export interface ServiceSpec {
   gate?: DeployGate | undefined;
   /** Where the service was declared, for messages (`compose.yaml:12`). */
   origin?: { file: string; line?: number | undefined } | undefined;
+}
+
+/** compose's `deploy.restart_policy` (Swarm's task restart policy). */
+export interface RestartPolicy {
+  condition: 'none' | 'on-failure' | 'any';
+  delayMs?: number | undefined;
+  /** 0 or unset: unlimited. */
+  maxAttempts?: number | undefined;
+  windowMs?: number | undefined;
 }
 
 export interface SystemConfig {
