@@ -86,8 +86,9 @@ const crash = async (p: CliProcess) => {
   await p.done;
 };
 
-describe('kiboko react killed with SIGKILL', () => {
-  it('two deaths while down → two POSTs, in time order', async () => {
+// The three scenarios are independent (own containers, rules file, cursor, webhook path): run at once.
+describe.concurrent('kiboko react killed with SIGKILL', () => {
+  it('two deaths while down → two POSTs', async ({ expect }) => {
     const r = rulesFor('twice');
     const id = await s.create('twice', { labels: { scenario: 'twice' } });
     const p = react(r);
@@ -106,7 +107,7 @@ describe('kiboko react killed with SIGKILL', () => {
     expect((await again.done).code).toBe(0);
   });
 
-  it('three deaths while down under a debounced rule → the firings the window allows, each firing logged', async () => {
+  it('three deaths while down under a debounced rule → the firings the window allows, each firing logged', async ({ expect }) => {
     const windowMs = 5000;
     const r = rulesFor('debounced', '    debounce: 5s\n');
     const id = await s.create('debounced', { labels: { scenario: 'debounced' } });
@@ -132,7 +133,7 @@ describe('kiboko react killed with SIGKILL', () => {
     expect(outcomes.sort()).toEqual(['debounced', 'ok', 'ok']);
   });
 
-  it('a crash before the first firing of a new rules file → the death still fires', async () => {
+  it('a crash before the first firing of a new rules file → the death still fires', async ({ expect }) => {
     const r = rulesFor('first');
     const id = await s.create('first', { labels: { scenario: 'first' } });
     const p = react(r);
