@@ -4,6 +4,8 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   const { VERSION } = await import('../common/version.js');
   process.stdout.write(`${VERSION}\n`);
 } else {
+  // A closed stdout (`kiboko … | head`) is not a crash: see ./stdout.ts.
+  (await import('./stdout.js')).guardStdout();
   const { main } = await import('./main.js');
   const code = await main(args);
   process.exitCode = code;

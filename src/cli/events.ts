@@ -4,11 +4,12 @@ import { errorMessage, invalidArgument } from '../common/errors.js';
 import { connectEngine, type EngineEvent } from '../engine/index.js';
 import { defaultStateDir } from '../journal/index.js';
 import { connectionFlags, parseConcurrency } from './options.js';
+import { onStdoutClosed, writeOut } from './stdout.js';
 import { mergedOptions } from './program.js';
 
 const short = (id: string) => (/^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id);
 const stderr = (line: string) => process.stderr.write(`${line}\n`);
-const jsonLine = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...o })}\n`);
+const jsonLine = (o: Record<string, unknown>) => writeOut(`${JSON.stringify({ time: new Date().toISOString(), ...o })}\n`);
 
 /** SIGINT/SIGTERM stop gracefully; a second one exits at once. */
 function onStopSignals(stop: () => void): () => void {
@@ -35,13 +36,17 @@ export async function runEvents(cmd: Command): Promise<number> {
   const since = o.since === undefined ? undefined : ev.parseEventTime(String(o.since), now, '--since');
   const until = o.until === undefined ? undefined : ev.parseEventTime(String(o.until), now, '--until');
   const format = o.format === undefined ? undefined : ev.compileTemplate(String(o.format));
+  // --json: exactly what `docker events --format '{{json .}}'` prints, kiboko's events alike.
   const print = (e: EngineEvent) => {
-    if (o.json) process.stdout.write(`${JSON.stringify(e)}\n`);
-    else if (format) process.stdout.write(`${format.render(ev.eventContext(e))}\n`);
-    else process.stdout.write(`${ev.humanEventLine(e)}\n`);
+    if (o.json) writeOut(`${ev.dockerEventJson(e)}\n`);
+    else if (format) writeOut(`${format.render(ev.eventContext(e))}\n`);
+    else writeOut(`${ev.humanEventLine(e)}\n`);
   };
   const controller = new AbortController();
-  const dispose = onStopSignals(() => controller.abort());
+  const stopSignals = onStopSignals(() => controller.abort());
+  // `kiboko events | head -1`: the reader left, so the stream ends quietly (exit 0).
+  const stopClosed = onStdoutClosed(() => controller.abort());
+  const dispose = () => (stopSignals(), stopClosed());
   const engine = await connectEngine(connectionFlags(o));
   const tasks: Promise<void>[] = [];
   try {
@@ -102,7 +107,7 @@ export async function runReact(cmd: Command): Promise<number> {
   const since = o.since === undefined ? undefined : ev.parseEventTime(String(o.since), Date.now(), '--since');
   const say = (level: 'info' | 'warn' | 'error', event: string, human: string | null, data: Record<string, unknown> = {}) => {
     if (json) jsonLine({ level, event, ...data, ...(human ? { msg: human } : {}) });
-    else if (human) (level === 'info' ? (l: string) => process.stdout.write(`${l}\n`) : stderr)(human);
+    else if (human) (level === 'info' ? (l: string) => writeOut(`${l}\n`) : stderr)(human);
   };
 
   const engine = await connectEngine(connectionFlags(o));

@@ -50,12 +50,27 @@ export function toSwarmDefinition(project: string, s: ServiceSpec, revision: num
     replicas: s.replicas,
     update: s.update,
     rollback: s.rollback,
-    restart: s.restart === 'no' ? 'none' : s.restart === 'on-failure' ? 'on-failure' : 'any',
+    ...swarmRestart(s),
   };
 }
 
-/** Pure: the same plan shape as on one host, from the services' labels. */
-export function planSwarm(config: SystemConfig, services: readonly SwarmService[]): DeployPlan {
+/**
+ * The restart policy as `docker stack deploy` maps it: `deploy.restart_policy` as given; else
+ * from `restart:` — `on-failure` stays on-failure, everything else (always, unless-stopped, and
+ * `no` or no `restart:` at all, for which the stack sends no policy) is Swarm's default `any`,
+ * so a killed task is replaced.
+ */
+export function swarmRestart(s: ServiceSpec): Pick<SwarmServiceDefinition, 'restart' | 'restartDelayMs' | 'restartMaxAttempts' | 'restartWindowMs'> {
+  const p = s.deploy?.restartPolicy;
+  if (!p) return { restart: s.restart === 'on-failure' ? 'on-failure' : 'any' };
+  return { restart: p.condition, restartDelayMs: p.delayMs, restartMaxAttempts: p.maxAttempts, restartWindowMs: p.windowMs };
+}
+
+/** A Swarm service as observed for a plan: with how many of its tasks run (when known). */
+export type ObservedSwarmService = SwarmService & { running?: number | undefined };
+
+/** Pure: the same plan shape as on one host, from the services' labels (and running task counts). */
+export function planSwarm(config: SystemConfig, services: readonly ObservedSwarmService[]): DeployPlan {
   const steps: PlanStep[] = [];
   const byName = new Map(services.map((x) => [x.labels[LABELS.deployService] ?? '', x]));
   for (const name of dependencyOrder(config.services)) {
@@ -80,7 +95,10 @@ export function planSwarm(config: SystemConfig, services: readonly SwarmService[
     }
     if (have.replicas !== s.replicas) causes.push(`replicas ${have.replicas} → ${s.replicas}`);
     if (have.updateState === 'paused' || have.updateState === 'rollback_paused') causes.push(`update ${have.updateState}`);
-    const action = changed || have.updateState === 'paused' ? 'update' : have.replicas !== s.replicas ? 'scale' : 'unchanged';
+    // Tasks that died and were not replaced (restart condition none, max_attempts reached): apply forces new ones.
+    const down = have.replicas === s.replicas && have.running !== undefined && have.running < s.replicas;
+    if (down) causes.push(`${have.running} of ${s.replicas} replicas running`);
+    const action = changed || down || have.updateState === 'paused' ? 'update' : have.replicas !== s.replicas ? 'scale' : 'unchanged';
     steps.push({ service: name, action, causes, replicas: { from: have.replicas, to: s.replicas }, image });
   }
   for (const [name, svc] of byName) {
@@ -90,8 +108,9 @@ export function planSwarm(config: SystemConfig, services: readonly SwarmService[
   return { project: config.project, steps, order: steps.map((s) => s.service), changes: steps.some((s) => s.action !== 'unchanged') };
 }
 
-export async function observeSwarm(engine: Engine, project: string): Promise<SwarmService[]> {
-  return engine.listServices([`${LABELS.deployProject}=${project}`]);
+export async function observeSwarm(engine: Engine, project: string): Promise<ObservedSwarmService[]> {
+  const services = await engine.listServices([`${LABELS.deployProject}=${project}`]);
+  return Promise.all(services.map(async (s) => ({ ...s, running: (await engine.listTasks(s.id)).filter((t) => t.desiredState === 'running' && t.state === 'running').length })));
 }
 
 export interface SwarmApplyDeps {
@@ -140,7 +159,8 @@ export async function applySwarm(config: SystemConfig, plan: DeployPlan, revisio
         result = { service: step.service, outcome: 'ok' };
       } else {
         const s = config.services.find((x) => x.name === step.service)!;
-        const def = toSwarmDefinition(config.project, s, revision);
+        // Replicas down with an unchanged spec: only a forced update (`docker service update --force`) replaces them.
+        const def = { ...toSwarmDefinition(config.project, s, revision), ...(step.causes.some((c) => / replicas running$/.test(c)) ? { forceUpdate: Math.floor(clock.now() / 1000) } : {}) };
         let id: string;
         const before = have ? await engine.inspectService(have.id) : undefined;
         const requestedAt = Date.now();

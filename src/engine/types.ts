@@ -299,6 +299,12 @@ export interface SwarmServiceDefinition {
   update: SwarmUpdateConfig;
   rollback: SwarmUpdateConfig;
   restart: 'none' | 'on-failure' | 'any';
+  /** The rest of Swarm's restart policy (deploy.restart_policy); unset: Swarm's defaults (5 s, unlimited, no window). */
+  restartDelayMs?: number | undefined;
+  restartMaxAttempts?: number | undefined;
+  restartWindowMs?: number | undefined;
+  /** Changed from the service's current value, Swarm replaces every task even if nothing else changed (`docker service update --force`). */
+  forceUpdate?: number | undefined;
   /** `global`: one task on every node that meets the constraints (replicas ignored). Default replicated. */
   mode?: 'replicated' | 'global' | undefined;
   /** Placement constraints, e.g. `node.labels.region==us-east-1`, `node.id!=abc`. */

@@ -1,5 +1,6 @@
 import { errorMessage, KibokoError } from '../common/errors.js';
 import type { Engine } from '../engine/index.js';
+import { dockerEventJson } from './format.js';
 import type { EventContext } from './interpolate.js';
 import type { Action } from './rules.js';
 
@@ -31,13 +32,15 @@ export async function runAction(action: Action, ctx: EventContext, deps: ActionD
     case 'notify': {
       const url = action.url.render(ctx);
       const text = action.text.render(ctx);
+      // The event as `docker events --format '{{json .}}'` prints it (docs/webhook-payload.schema.json).
+      const event = dockerEventJson({ type: ctx.Type, action: ctx.Action, id: ctx.ID, attributes: ctx.Actor.Attributes, scope: ctx.Scope, time: ctx.Time, timeNano: ctx.TimeNano });
       const body = action.slack
-        ? { text, username: 'kiboko', ...(action.channel ? { channel: action.channel } : {}) }
-        : { source: 'kiboko', rule: ctx.Rule, text, event: { type: ctx.Type, action: ctx.Action, id: ctx.ID, attributes: ctx.Actor.Attributes, time: ctx.Time, timeNano: ctx.TimeNano } };
+        ? JSON.stringify({ text, username: 'kiboko', ...(action.channel ? { channel: action.channel } : {}) })
+        : `${JSON.stringify({ source: 'kiboko', rule: ctx.Rule, text }).slice(0, -1)},"event":${event}}`;
       const doFetch = deps.fetch ?? fetch;
       let res: Response;
       try {
-        res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
+        res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal });
       } catch (err) {
         if (signal.aborted) throw signal.reason;
         throw new KibokoError('ACTION_FAILED', `notify ${redact(url)}: ${errorMessage(err)}`, { cause: err });

@@ -17,3 +17,28 @@ export function humanEventLine(e: EngineEvent): string {
   return `${isoNano(e.timeNano)} ${e.type} ${e.action} ${e.id}${attrs ? ` (${attrs})` : ''}`;
 }
 
+
+/**
+ * The event as `docker events --format '{{json .}}'` prints it — the Engine API's message:
+ * `status`, `id`, `from` (the deprecated fields the engine still fills for container and image
+ * events, left out when empty), `Type`, `Action`, `Actor: {ID, Attributes}` (keys sorted, as Go
+ * writes a map), `scope`, `time`, and `timeNano` as a JSON number with all its digits (a JS
+ * number would round it). kiboko's own events (`deploy`, `chaos`) come in the same shape.
+ */
+export function dockerEventJson(e: EngineEvent): string {
+  const legacy = e.type === 'container' || e.type === 'image';
+  const from = e.type === 'container' ? e.attributes.image : undefined;
+  const attributes = Object.fromEntries(Object.keys(e.attributes ?? {}).sort().map((k) => [k, e.attributes[k]]));
+  const head = {
+    ...(legacy && e.action ? { status: e.action } : {}),
+    ...(legacy && e.id ? { id: e.id } : {}),
+    ...(from ? { from } : {}),
+    Type: e.type,
+    Action: e.action,
+    Actor: { ID: e.id, Attributes: attributes },
+    scope: e.scope || 'local',
+    time: e.time,
+  };
+  const nano = /^\d+$/.test(e.timeNano) ? e.timeNano.replace(/^0+(?=\d)/, '') : '0';
+  return `${JSON.stringify(head).slice(0, -1)},"timeNano":${nano}}`;
+}

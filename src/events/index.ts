@@ -7,7 +7,7 @@ export { ruleMatches, ruleFilters, unionEngineFilters, needsEngine, needsKiboko 
 export { compileTemplate, eventContext, type EventContext, type CompiledTemplate } from './interpolate.js';
 export { runAction, withTimeout, redact, type ActionDeps, type ActionOutcome } from './actions.js';
 export { startReactor, type Reactor, type ReactorOptions, type ReactorNotice, type FiringRecord, type FiringOutcome } from './reactor.js';
-export { humanEventLine, isoNano } from './format.js';
+export { humanEventLine, isoNano, dockerEventJson } from './format.js';
 export { pollDeployHistory, type DeployHistory } from './deploy-source.js';
 export { createEventBus, kibokoEvent, deployEvent, chaosEvent, fromBusEvent, busSource, type KibokoEvent, type EventBus, type BusEventLike } from './types.js';
 export { dependencyValues, deployBackend, liveReplicas } from './deps/values.js';

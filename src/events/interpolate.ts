@@ -1,6 +1,7 @@
 import { errorMessage, invalidArgument, KibokoError } from '../common/errors.js';
 import type { EngineEvent } from '../engine/index.js';
 import { parseTemplate } from '../template/index.js';
+import { dockerEventJson } from './format.js';
 
 /**
  * The data a rule's strings see, shaped like the Engine API's event message (what
@@ -22,8 +23,11 @@ export interface EventContext {
   Rule?: string | undefined;
 }
 
+/** The event each context was made from, so `{{json .}}` prints it exactly as docker does. */
+const sources = new WeakMap<object, EngineEvent>();
+
 export function eventContext(e: EngineEvent, rule?: string): EventContext {
-  return {
+  const ctx: EventContext = {
     Type: e.type,
     Action: e.action,
     Status: e.action,
@@ -35,6 +39,8 @@ export function eventContext(e: EngineEvent, rule?: string): EventContext {
     TimeNano: e.timeNano,
     ...(rule ? { Rule: rule } : {}),
   };
+  sources.set(ctx, e);
+  return ctx;
 }
 
 export interface CompiledTemplate {
@@ -44,7 +50,10 @@ export interface CompiledTemplate {
 
 /** The helpers `docker events --format` templates have (besides Go's builtins: printf, index, eq, …). */
 const FUNCS = {
-  json: (v: unknown) => JSON.stringify(v ?? null),
+  json: (v: unknown) => {
+    const e = typeof v === 'object' && v !== null ? sources.get(v) : undefined;
+    return e ? dockerEventJson(e) : JSON.stringify(v ?? null);
+  },
   join: (list: unknown, sep: unknown) => (Array.isArray(list) ? list.map(String).join(String(sep)) : String(list ?? '')),
   split: (s: unknown, sep: unknown) => String(s ?? '').split(String(sep)),
   lower: (s: unknown) => String(s ?? '').toLowerCase(),

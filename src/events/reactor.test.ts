@@ -224,7 +224,7 @@ describe('startReactor', () => {
 `);
     const posted: string[] = [];
     const hanging = (async (_url: string, init: RequestInit) => {
-      const name = JSON.parse(String(init.body)).event.attributes.name as string;
+      const name = JSON.parse(String(init.body)).event.Actor.Attributes.name as string;
       if (name === 'db-1') await new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
       posted.push(name);
       return new Response('ok');
@@ -239,7 +239,7 @@ describe('startReactor', () => {
     // The process dies with db-1's action in flight (a zero grace period cancels it).
     await first.stop(0);
     const working = (async (_url: string, init: RequestInit) => {
-      posted.push(JSON.parse(String(init.body)).event.attributes.name as string);
+      posted.push(JSON.parse(String(init.body)).event.Actor.Attributes.name as string);
       return new Response('ok');
     }) as typeof fetch;
     const n = s.firings.length;

@@ -19,7 +19,7 @@ export interface RulesReactorOptions extends Omit<ReactorOptions, 'cursor' | 'bu
    * experiments), or, when absent, the deploy history polled from the state folder.
    */
   bus?: { subscribe(listener: (e: BusEventLike) => void): () => void } | undefined;
-  /** Append every firing to the firing log (default true; never in a dry run). */
+  /** Append every firing, whatever its outcome (ok, failed, cancelled, debounced, dry-run), to the firing log (default true). */
   logFirings?: boolean | undefined;
 }
 
@@ -39,7 +39,7 @@ export function startRulesReactor(engine: Engine, rulesFile: string, options: Ru
   const name = CursorFile.nameFor(rulesFile);
   const cursor = new CursorFile(options.stateDir, name);
   const firingLogPath = join(options.stateDir, 'events', `${name}.firings.ndjson`);
-  const log = options.logFirings === false || options.dryRun ? undefined : firingLog(firingLogPath, (m) => options.onNotice?.({ type: 'warning', message: m }));
+  const log = options.logFirings === false ? undefined : firingLog(firingLogPath, (m) => options.onNotice?.({ type: 'warning', message: m }));
   let store: DeployStore | undefined;
   const openStore = async () => (store ??= new (await import('../deploy/index.js')).DeployStore(options.stateDir));
   const stop = new AbortController();
@@ -64,7 +64,7 @@ export function startRulesReactor(engine: Engine, rulesFile: string, options: Ru
     };
   }
   const onNotice = (n: ReactorNotice) => {
-    if (n.type === 'firing' && log && n.firing.outcome !== 'debounced') log({ ...n.firing });
+    if (n.type === 'firing' && log) log({ ...n.firing });
     options.onNotice?.(n);
   };
   const reactor = startReactor(engine, rules, {

@@ -4,7 +4,7 @@ import { msToNano } from './time.js';
 /**
  * kiboko's own events (deploys, chaos runs) in the engine's event shape, so `kiboko events`
  * shows them beside the engine's and one rule language reacts to both:
- * `{ type: deploy, action: applied|failed|rolled-back|cancelled, id: <project>, attributes: {project, revision, …} }`,
+ * `{ type: deploy, action: applied|failed|cancelled, id: <project>, attributes: {project, revision, outcome, …} }`,
  * `{ type: chaos, action: started|stopped, id: <run id>, attributes: {action, …} }`.
  */
 export interface KibokoEvent extends EngineEvent {
@@ -48,8 +48,10 @@ export function kibokoEvent(type: KibokoEvent['type'], action: string, id: strin
 }
 
 /**
- * The event a finished deploy revision is: `applied` (ok), `rolled-back` (an update failed and
- * was rolled back), `failed`, `cancelled` or `crashed`. A rollback the user asked for that
+ * The event a finished deploy revision is: `applied` (ok), `cancelled`, or `failed` for every
+ * failed outcome — its `outcome` attribute says which: `failed`, `rolled-back` (an update failed
+ * and was rolled back, by kiboko or by Swarm) or `crashed` (the deploying process died). So a
+ * rule `on: {type: deploy, event: failed}` sees them all. A rollback the user asked for that
  * worked is `applied` with `trigger=rollback`.
  */
 export function deployEvent(
@@ -57,7 +59,8 @@ export function deployEvent(
   nowMs?: number,
 ): KibokoEvent {
   const services = (r.result as { services?: { outcome?: string }[] } | undefined)?.services ?? [];
-  const action = r.outcome === 'ok' ? 'applied' : r.outcome === 'failed' && services.some((s) => s.outcome === 'rolled-back') ? 'rolled-back' : r.outcome;
+  const outcome = r.outcome === 'failed' && services.some((s) => s.outcome === 'rolled-back') ? 'rolled-back' : r.outcome;
+  const action = r.outcome === 'ok' ? 'applied' : r.outcome === 'cancelled' ? 'cancelled' : 'failed';
   const at = r.finishedAt ? Date.parse(r.finishedAt) : undefined;
   return kibokoEvent(
     'deploy',
@@ -67,7 +70,7 @@ export function deployEvent(
       name: r.project,
       project: r.project,
       revision: String(r.rev),
-      outcome: r.outcome,
+      outcome,
       trigger: r.trigger,
       source: r.source,
       ...(r.rollbackOf !== undefined ? { rollbackOf: String(r.rollbackOf) } : {}),
@@ -100,7 +103,9 @@ export function fromBusEvent(e: BusEventLike): KibokoEvent | undefined {
     for (const k of ['revision', 'kind', 'job'] as const) if (str(d[k]) !== undefined) attributes[k] = str(d[k])!;
     const error = (d.error as { message?: unknown } | undefined)?.message;
     if (error !== undefined) attributes.error = String(error);
-    return kibokoEvent('deploy', status === 'succeeded' ? 'applied' : status, project, attributes, ms);
+    // Every failed end (failed, rolled-back, rejected) is `failed`; `status` says which.
+    const action = status === 'succeeded' ? 'applied' : status === 'cancelled' ? 'cancelled' : 'failed';
+    return kibokoEvent('deploy', action, project, { ...attributes, outcome: status }, ms);
   }
   if (e.type === 'chaos.experiment.started' || e.type === 'chaos.experiment.finished') {
     const id = str(d.experiment) ?? '';

@@ -17,7 +17,7 @@ import { docker, events, scope, startCli, waitFor, type CliProcess } from '../he
  */
 const s = scope('react-restart');
 const dir = mkdtempSync(join(tmpdir(), 'kiboko-react-restart-'));
-const posts: { event: { id: string; action: string; attributes: Record<string, string> } }[] = [];
+const posts: { event: { Action: string; Actor: { ID: string; Attributes: Record<string, string> } } }[] = [];
 let server: Server | undefined;
 let proc: CliProcess | undefined;
 
@@ -70,7 +70,7 @@ describe('kiboko react across a dockerd restart', () => {
       await new Promise((r) => setTimeout(r, 750));
       // The death during the shutdown fires once: from the engine's event if it was delivered, else
       // rebuilt from the container's state (kiboko.synthesized=true).
-      const got = posts.map((p) => [p.event.action, p.event.id, p.event.attributes.exitCode]);
+      const got = posts.map((p) => [p.event.Action, p.event.Actor.ID, p.event.Actor.Attributes.exitCode]);
       expect(got).toHaveLength(expected.length);
       expect(got).toEqual(expect.arrayContaining(expected));
     } finally {

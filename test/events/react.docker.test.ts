@@ -14,7 +14,7 @@ import { docker, events, runCli, scope, startCli, waitFor, type CliProcess } fro
 const s = scope('react');
 const dir = mkdtempSync(join(tmpdir(), 'kiboko-react-'));
 const rules = join(dir, 'rules.yaml');
-const posts: { text: string; event: { action: string; id: string; attributes: Record<string, string> } }[] = [];
+const posts: { text: string; event: { Action: string; Actor: { ID: string; Attributes: Record<string, string> } } }[] = [];
 let server: Server;
 let url = '';
 const procs: CliProcess[] = [];
@@ -78,9 +78,9 @@ describe('kiboko events', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]{18}Z container start ${id} \\(.*name=kt-${s.id}-streamed.*\\)$`, 'm'));
     const json = await runCli(['events', ...filter, '--filter', 'event=die', '--json']);
-    const lines = events(json.stdout);
-    expect(lines.map((l) => [l.type, l.action, l.id])).toEqual([['container', 'die', id]]);
-    expect(lines[0]!.timeNano).toMatch(/^\d{19}$/);
+    const lines = events(json.stdout) as { Type: string; Action: string; Actor: { ID: string } }[];
+    expect(lines.map((l) => [l.Type, l.Action, l.Actor.ID])).toEqual([['container', 'die', id]]);
+    expect(json.stdout).toMatch(/"timeNano":\d{19}\}$/m);
     const formatted = await runCli(['events', ...filter, '--format', '{{.Action}} {{index .Actor.Attributes "role"}}']);
     expect(formatted.stdout.trim().split('\n')).toEqual(expect.arrayContaining(['create streamed', 'start streamed', 'die streamed']));
     const bad = await runCli(['events', '--filter', 'colour=red']);
@@ -99,7 +99,7 @@ describe('kiboko react', () => {
     await killVictim(bystander);
     await killVictim(victim);
     await exactly(2);
-    expect(posts.map((x) => [x.event.action, x.event.id, x.text])).toEqual([
+    expect(posts.map((x) => [x.event.Action, x.event.Actor.ID, x.text])).toEqual([
       ['die', victim, `kt-${s.id}-victim died with 137`],
       ['die', victim, `kt-${s.id}-victim died with 137`],
     ]);
@@ -113,7 +113,7 @@ describe('kiboko react', () => {
     await p.waitForOutput('"event":"catch-up"');
     expect(events(p.stdout()).find((l) => l.event === 'catch-up')).toMatchObject({ from: 'cursor', clamped: false });
     await exactly(3);
-    expect(posts[2]!.event.id).toBe(victim);
+    expect(posts[2]!.event.Actor.ID).toBe(victim);
 
     p.child.kill('SIGTERM');
     const done = await p.done;
