@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SwarmService } from '../engine/index.js';
 import { LABELS } from '../common/labels.js';
-import { parseCompose } from './compose.js';
+import { parseCompose } from './compose/index.js';
 import { configHash } from './hash.js';
 import { planSwarm, toSwarmDefinition } from './swarm.js';
 

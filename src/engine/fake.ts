@@ -173,12 +173,6 @@ export class FakeEngine implements Engine {
     return { id: c.id, name: c.name };
   }
 
-  async rename(id: string, name: string): Promise<void> {
-    const c = this.find(id, 'rename', name);
-    if ([...this.containers.values()].some((o) => o.name === name && o.id !== c.id)) throw new KibokoError('CONFLICT', `rename ${id}: name ${name} already in use`);
-    c.name = name;
-  }
-
   async cloneContainer(id: string, options: CloneOptions): Promise<ContainerRef> {
     const c = this.find(id, 'clone', options.image);
     const spec: ContainerSpec = c.spec ?? { image: c.image, labels: c.labels, ...(c.stopSignal ? { stopSignal: c.stopSignal } : {}) };

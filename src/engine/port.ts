@@ -56,7 +56,6 @@ export interface Engine {
   unpause(id: string): Promise<void>;
   restart(id: string, timeoutSeconds: number): Promise<void>;
   remove(id: string, options?: RemoveOptions): Promise<void>;
-  rename(id: string, name: string): Promise<void>;
   /**
    * Creates (not starts) a copy of a container with another image: the same host config, mounts,
    * networks (aliases, static addresses) and settings; what the old image supplied (env, cmd,

@@ -222,12 +222,8 @@ export class DockerEngine implements Engine {
     };
   }
 
-  async rename(id: string, name: string): Promise<void> {
-    await this.call(`rename ${id} ${name}`, () => this.docker.getContainer(id).rename({ name }));
-  }
-
   async cloneContainer(id: string, options: CloneOptions): Promise<ContainerRef> {
-    const c = (await this.call(`inspect ${id}`, () => this.docker.getContainer(id).inspect())) as unknown as RawContainer;
+    const c = (await this.call(`inspect ${id}`, () => this.docker.getContainer(id).inspect())) as unknown as RawCloneSource;
     const oldImage = (await this.call(`inspect image ${c.Image}`, () => this.docker.getImage(c.Image).inspect()).catch(() => undefined)) as unknown as RawImage | undefined;
     const config: Record<string, unknown> = { ...c.Config, Image: options.image };
     const imageConfig = (oldImage?.Config ?? {}) as Record<string, unknown>;
@@ -939,7 +935,7 @@ function listContextFiles(dir: string): string[] {
   return out;
 }
 
-interface RawContainer {
+interface RawCloneSource {
   Id: string;
   Image: string;
   Config: Record<string, unknown>;
