@@ -47,7 +47,7 @@ describe('junitXml', () => {
         expect(Buffer.from(e, 'utf8').toString('utf8')).toBe(e);
       }),
     );
-  });
+  }, 30_000); // 100 generated strings: well under a second alone, past vitest's 5 s default on a loaded machine
 
   it('the JSON twin has the same totals', () => {
     expect(jsonReport([suite], { image: 'app:1.0' })).toMatchObject({ image: 'app:1.0', pass: false, tests: 3, passed: 1, failures: 1, errors: 1, durationMs: 2500 });
