@@ -211,7 +211,7 @@ describe('catch-up over generated histories', () => {
           rmSync(dir, { recursive: true, force: true });
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   }, 120_000);
 });

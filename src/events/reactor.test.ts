@@ -251,6 +251,39 @@ describe('startReactor', () => {
     expect(posted).toEqual(['db-2', 'db-1', 'db-3']);
   });
 
+  it('keeps the firings a crashed run finished through a second crash before they are replayed', async () => {
+    const s = setup(`rules:
+  - name: hook
+    on: { event: die }
+    actions: [ { notify: { url: "http://hooks.test/x" } } ]
+`);
+    const posted: string[] = [];
+    const fetchWith = (hang: (name: string) => boolean) =>
+      (async (_url: string, init: RequestInit) => {
+        const name = JSON.parse(String(init.body)).event.Actor.Attributes.name as string;
+        if (hang(name)) await new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+        posted.push(name);
+        return new Response('ok');
+      }) as typeof fetch;
+    const cursor = new CursorFile(stateDir(), 'rules');
+    const first = startReactor(s.engine, s.rules, { clock: s.clock, onNotice: s.onNotice, cursor, actions: { fetch: fetchWith((n) => n === 'db-1') }, concurrency: 2 });
+    await until(() => s.notices.some((n) => n.type === 'connected'));
+    die(s.engine, 'db-1');
+    die(s.engine, 'db-2');
+    await until(() => posted.length === 1);
+    await first.stop(0);
+    // Crashes again while db-1's replayed action still hangs: the cursor must still say db-2 was done.
+    const second = startReactor(s.engine, s.rules, { clock: s.clock, onNotice: s.onNotice, cursor, actions: { fetch: fetchWith(() => true) } });
+    await until(() => s.engine.calls.filter((c) => c.op === 'events').length >= 3 || s.notices.filter((n) => n.type === 'connected').length >= 2);
+    await second.stop(0);
+    const n = s.firings.length;
+    const third = startReactor(s.engine, s.rules, { clock: s.clock, onNotice: s.onNotice, cursor, actions: { fetch: fetchWith(() => false) } });
+    await until(() => s.firings.length >= n + 1);
+    for (let i = 0; i < 100; i++) await tick();
+    await third.stop();
+    expect(posted).toEqual(['db-2', 'db-1']);
+  });
+
   it('rebuilds deaths the engine lost in a restart from container state, and never fires twice for one', async () => {
     const s = setup();
     s.clock.t = Date.now() - 10_000;

@@ -123,6 +123,13 @@ export function startReactor(engine: Engine, ruleSet: RuleSet | readonly Rule[],
     if (remembered.size > MAX_REMEMBERED) remembered.delete(remembered.values().next().value!);
   }
 
+  /** Firings a previous run finished beyond its cursor, for events not passed yet: still done, still saved. */
+  const carriedFired = (): string[] =>
+    [...alreadyFired].filter((f) => {
+      const key = f.slice(0, f.indexOf('#'));
+      const order = compareNano(key.slice(0, key.indexOf('|')), watermark.done.timeNano);
+      return order > 0 || (order === 0 && !watermark.done.keys.includes(key));
+    });
   const windowOf = new Map(rules.map((r) => [r.name, ruleWindow(r)]));
   /** The windows still open at the cursor (a window's scope starts with its rule's name). */
   const openWindows = (): Record<string, number> => {
@@ -137,7 +144,7 @@ export function startReactor(engine: Engine, ruleSet: RuleSet | readonly Rule[],
     if (!options.cursor || options.dryRun || (!dirty && !force)) return;
     dirty = false;
     try {
-      options.cursor.write({ ...watermark.done, fired: watermark.firedAhead(), windows: openWindows() });
+      options.cursor.write({ ...watermark.done, fired: [...new Set([...watermark.firedAhead(), ...carriedFired()])], windows: openWindows() });
     } catch (err) {
       notice({ type: 'warning', message: errorMessage(err) });
     }
