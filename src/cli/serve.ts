@@ -23,6 +23,32 @@ export async function runServe(cmd: Command): Promise<number> {
   assertPrivate(stateDir, 'dir'); // it holds the units' Environment= values and the token
   const tokenFile = (o.tokenFile as string | undefined) ?? join(stateDir, 'serve.token');
   const { token, created } = loadOrCreateToken(tokenFile);
+  // Every flag and file is checked before the engine is reached and loops start: a refusal exits at once.
+  if (o.engine !== undefined && o.engine !== 'docker' && o.engine !== 'swarm') throw invalidArgument(`invalid --engine '${String(o.engine)}': expected docker or swarm`, 'e.g. --engine swarm');
+  // Units' bind mounts of host paths: none unless the operator allows them (all, or a list).
+  const hostMounts: boolean | string[] =
+    o.allowHostMounts === undefined
+      ? false
+      : o.allowHostMounts === true
+        ? true
+        : String(o.allowHostMounts)
+            .split(',')
+            .map((p) => p.trim())
+            .filter(Boolean)
+            .map((p) => {
+              if (!p.startsWith('/')) throw invalidArgument(`--allow-host-mounts: '${p.slice(0, 100)}' is not an absolute host path`, 'e.g. --allow-host-mounts /srv/data,/var/log/app');
+              return p;
+            });
+  const sse = {
+    ...(o.maxEventStreams !== undefined ? { maxStreams: positive(o.maxEventStreams, '--max-event-streams') } : {}),
+    ...(o.maxEventStreamsPerClient !== undefined ? { maxStreamsPerClient: positive(o.maxEventStreamsPerClient, '--max-event-streams-per-client') } : {}),
+  };
+  // Deploy projects, the deploy hook's secret, and the services behind the native API.
+  const deployConfig = o.deployConfig ? loadDeployConfig(String(o.deployConfig)) : { projects: [], webhook: { secret: undefined } };
+  const projects = [...deployConfig.projects, ...((o.project as string[] | undefined) ?? []).map((p) => parseProjectFlag(p))];
+  const dup = projects.find((p, i) => projects.findIndex((q) => q.name === p.name) !== i);
+  if (dup) throw invalidArgument(`project ${dup.name} is configured twice`, 'give each --project (and deploy-config project) its own name');
+  const webhookSecret = o.webhookSecretFile ? readSecretFile(String(o.webhookSecretFile)) : deployConfig.webhook.secret;
   const engine = await connectEngine(connectionFlags(o));
   const log = (level: 'info' | 'warn' | 'error', msg: string, data: Record<string, unknown> = {}) =>
     process.stderr.write(`${JSON.stringify({ level, time: new Date().toISOString(), msg, ...data })}\n`);
@@ -33,7 +59,6 @@ export async function runServe(cmd: Command): Promise<number> {
   const onException = guard('uncaught exception');
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);
-  if (o.engine !== undefined && o.engine !== 'docker' && o.engine !== 'swarm') throw invalidArgument(`invalid --engine '${String(o.engine)}': expected docker or swarm`, 'e.g. --engine swarm');
   // Units: reconciled at start, every 10 s and as soon as the engine is back after a restart.
   const units = await startUnitsDaemon({
     engine,
@@ -41,24 +66,20 @@ export async function runServe(cmd: Command): Promise<number> {
     backend: o.engine as 'docker' | 'swarm' | undefined,
     allowAnyExecStart: Boolean(o.allowAnyExecStart),
     // Units' bind mounts of host paths: none unless the operator allows them (all, or a list).
-    hostMounts: o.allowHostMounts === undefined ? false : o.allowHostMounts === true ? true : String(o.allowHostMounts).split(',').map((p) => p.trim()).filter(Boolean).map((p) => {
-      if (!p.startsWith('/')) throw invalidArgument(`--allow-host-mounts: '${p.slice(0, 100)}' is not an absolute host path`, 'e.g. --allow-host-mounts /srv/data,/var/log/app');
-      return p;
-    }),
+    hostMounts,
     metadata: parseMetadata(o.metadata as string | undefined),
     log,
   });
   const registry = units.registry;
-  // Deploy projects, the deploy hook's secret, and the services behind the native API.
-  const deployConfig = o.deployConfig ? loadDeployConfig(String(o.deployConfig)) : { projects: [], webhook: { secret: undefined } };
-  const projects = [...deployConfig.projects, ...((o.project as string[] | undefined) ?? []).map((p) => parseProjectFlag(p))];
-  const dup = projects.find((p, i) => projects.findIndex((q) => q.name === p.name) !== i);
-  if (dup) throw invalidArgument(`project ${dup.name} is configured twice`, 'give each --project (and deploy-config project) its own name');
-  const webhookSecret = o.webhookSecretFile ? readSecretFile(String(o.webhookSecretFile)) : deployConfig.webhook.secret;
   const services = createDaemonServices({ engine, stateDir, projects });
   // --rules: the reactor (kiboko react) inside the daemon, hearing its deploy jobs and chaos experiments too.
   const reactor = o.rules ? (await import('../events/index.js')).startRulesReactor(engine, String(o.rules), { stateDir, bus: services.bus, onNotice: (n) => log(n.type === 'warning' || n.type === 'disconnected' || (n.type === 'firing' && n.firing.outcome === 'failed') ? 'warn' : 'info', `rules: ${n.type}`, { ...n }) }) : undefined;
   if (!o.listen && !o.socket) o.socket = join(stateDir, 'kiboko.sock');
+  const stopAll = async () => {
+    await reactor?.stop();
+    // Experiments are stopped (their faults restored) and the running deploy finishes its batch.
+    await services.close();
+  };
   const server = await startServer({
     token,
     registry,
@@ -68,10 +89,7 @@ export async function runServe(cmd: Command): Promise<number> {
     fleetSocket: o.fleetSocket === undefined ? undefined : o.fleetSocket === true ? '/var/run/fleet.sock' : String(o.fleetSocket),
     socketGroup,
     tls,
-    sse: {
-      ...(o.maxEventStreams !== undefined ? { maxStreams: positive(o.maxEventStreams, '--max-event-streams') } : {}),
-      ...(o.maxEventStreamsPerClient !== undefined ? { maxStreamsPerClient: positive(o.maxEventStreamsPerClient, '--max-event-streams-per-client') } : {}),
-    },
+    sse,
     log,
     health: () => units.health(),
     deploys: services.deploys,
@@ -79,6 +97,13 @@ export async function runServe(cmd: Command): Promise<number> {
     bus: services.bus,
     webhookSecret,
     engineUp: () => units.engineReachable(),
+  }).catch(async (err: unknown) => {
+    // e.g. the address is in use: nothing may keep running behind the error.
+    await stopAll();
+    await units.close();
+    process.off('unhandledRejection', onRejection);
+    process.off('uncaughtException', onException);
+    throw err;
   });
   // The token itself is never printed (stdout ends up in journald): where it is, is.
   process.stdout.write(`${JSON.stringify({ event: 'listening', addresses: server.addresses, tokenFile, projects: projects.map((p) => p.name), webhook: webhookSecret ? 'hmac' : 'token only', ...(created ? { note: `token created in ${tokenFile} (mode 0600)` } : {}) })}\n`);
@@ -87,9 +112,7 @@ export async function runServe(cmd: Command): Promise<number> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
-  await reactor?.stop();
-  // Experiments are stopped (their faults restored) and the running deploy finishes its batch.
-  await services.close();
+  await stopAll();
   await server.close();
   await units.close();
   log('info', 'stopped');

@@ -27,7 +27,7 @@ export class ByteBudget {
 export interface BodyLimits {
   /** The most bytes kept; a body over this is answered 413. */
   max: number;
-  /** Charged for every byte kept (unauthenticated bodies); when it is spent the request gets 503. */
+  /** Charged for every byte kept (unauthenticated bodies); when it is spent the request gets 503 and the connection is closed. */
   budget?: ByteBudget | undefined;
   /** The whole body must arrive within this (unauthenticated bodies: slow senders are cut off with 408). */
   timeoutMs?: number | undefined;
@@ -63,8 +63,8 @@ const tooLarge = (max: number) => new HttpError(413, 'PAYLOAD_TOO_LARGE', 'reque
 /**
  * The request body, counted as it streams in and never held past `limits.max` (a declared
  * Content-Length over the limit is refused before a byte is read). Over the limit, out of budget or
- * too slow, it throws an HttpError (413, 503, 408) and drains the rest, so the answer reaches the
- * client.
+ * too slow, it throws an HttpError (413, 503, 408): over the limit the rest is drained so the 413
+ * reaches the client; out of budget or too slow, the answer closes the connection.
  */
 export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buffer | undefined> {
   const declared = req.headers['content-length'];
@@ -77,7 +77,7 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
     let charged = 0;
     const chunks: Buffer[] = [];
     let settled = false;
-    const timer = limits.timeoutMs ? setTimeout(() => fail(new HttpError(408, 'REQUEST_TIMEOUT', `the request body did not arrive within ${limits.timeoutMs} ms`, 'send the whole body at once'), true), limits.timeoutMs) : undefined;
+    const timer = limits.timeoutMs ? setTimeout(() => fail(new HttpError(408, 'REQUEST_TIMEOUT', `the request body did not arrive within ${limits.timeoutMs} ms`, 'send the whole body at once', { connection: 'close' }), 'close'), limits.timeoutMs) : undefined;
     timer?.unref();
     const release = () => {
       clearTimeout(timer);
@@ -85,12 +85,16 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
       charged = 0;
       chunks.length = 0;
     };
-    function fail(err: Error, cut = false) {
+    /** drain: read the rest and throw it away (the answer reaches the client); close: read no more, the answer closes the connection; cut: close now. */
+    function fail(err: Error, how: 'drain' | 'close' | 'cut' = 'drain') {
       if (settled) return;
       settled = true;
       release();
-      if (cut) req.socket.destroy();
-      else drain(req);
+      if (how === 'cut') req.socket.destroy();
+      else if (how === 'close') {
+        req.removeAllListeners('data');
+        req.pause();
+      } else drain(req);
       reject(err);
     }
     req.on('data', (c: Buffer) => {
@@ -98,7 +102,7 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
       size += c.length;
       if (size > limits.max) return fail(tooLarge(limits.max));
       if (limits.budget) {
-        if (!limits.budget.take(c.length)) return fail(new HttpError(503, 'BUSY', 'too many unauthenticated request bodies in flight', 'retry in a few seconds', { 'retry-after': '5' }));
+        if (!limits.budget.take(c.length)) return fail(new HttpError(503, 'BUSY', 'too many unauthenticated request bodies in flight', 'retry in a few seconds', { 'retry-after': '5', connection: 'close' }), 'close');
         charged += c.length;
       }
       chunks.push(c);
@@ -110,7 +114,8 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
       release();
       resolve(body);
     });
-    req.on('error', (err) => fail(err, true));
-    req.on('aborted', () => fail(new HttpError(400, 'ABORTED', 'the client went away'), true));
+    req.on('error', (err) => fail(err, 'cut'));
+    // A client that goes away mid-body: whatever was kept is let go (and the budget given back) at once.
+    req.on('close', () => fail(new HttpError(400, 'ABORTED', 'the client went away'), 'cut'));
   });
 }

@@ -45,7 +45,7 @@ describe('kiboko serve: HTTP edge', () => {
     expect(list.units.map((u) => u.name)).toContain('web.service');
   });
 
-  it('fuzzed paths and bodies with a valid token get 4xx JSON errors, never a 5xx (property)', async () => {
+  it('fuzzed paths and bodies with a valid token get 4xx JSON errors, never a 5xx (property)', { timeout: 60_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('GET', 'PUT', 'DELETE', 'POST'), fc.stringMatching(/^[A-Za-z0-9@:._%-]{0,30}$/), fc.string({ maxLength: 200 }), async (method, name, body) => {
         const r = await call(`/fleet/v1/units/${name}`, { method, ...(method === 'PUT' || method === 'POST' ? { body } : {}) });

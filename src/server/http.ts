@@ -62,9 +62,9 @@ export interface ServeOptions {
 export interface EdgeLimits {
   /** The sign-in form's body (unauthenticated; default 4 KiB). */
   loginBodyBytes: number;
-  /** A signed deploy hook's body, read before its signature is checked (default 256 KiB). */
+  /** A signed deploy hook's body, read before its signature is checked (default 64 KiB). */
   hookBodyBytes: number;
-  /** All unauthenticated bodies together (default 8 MiB; past it: 503). */
+  /** All unauthenticated bodies together (default 4 MiB; past it: 503). */
   unauthenticatedBytes: number;
   /** An unauthenticated body must arrive within this (default 10 s; then 408 and the connection is cut). */
   unauthenticatedBodyMs: number;
@@ -80,8 +80,8 @@ export interface EdgeLimits {
 
 export const DEFAULT_LIMITS: EdgeLimits = {
   loginBodyBytes: 4 * 1024,
-  hookBodyBytes: 256 * 1024,
-  unauthenticatedBytes: 8 * 1024 * 1024,
+  hookBodyBytes: 64 * 1024,
+  unauthenticatedBytes: 4 * 1024 * 1024,
   unauthenticatedBodyMs: 10_000,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 60_000,
