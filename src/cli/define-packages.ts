@@ -82,11 +82,11 @@ export function defineTestCommands(program: Command): void {
 
   const test = program
     .command('test')
-    .argument('[images...]', 'image[:tag] to test (with --integration: test images to run instead of discovering them)')
+    .argument('[images...]', 'image[:tag] to test, then optionally PATH: the build context (default the current directory, as docker-test); with --integration: test images to run instead of discovering them')
     .description(
       'test-aware images: build <image>:<tag>-test from a generated Dockerfile.test (ONTEST instructions, ONBUILD triggers), run the tests the image declares (label kiboko.ontest) with results at /var/tests/results, write JUnit and JSON; --integration runs the test.type containers against a deployed project. Exit 0 passed, 1 failed, 2 no tests, 3 could not run',
     )
-    .option('--context <dir>', 'build context for the ONTEST instructions (COPY sources; default an empty folder)')
+    .option('--context <dir>', 'build context for the ONTEST and ONBUILD instructions (COPY sources); alias of the PATH argument (default the current directory)')
     .option('--build-arg <KEY=value>', 'build argument for Dockerfile.test (repeatable; KEY alone takes it from the environment)', collect)
     .option('--no-cache', 'build the test image without the build cache')
     .option('--pull', 'pull newer base images while building')

@@ -10,6 +10,7 @@ import { applyHelp } from './help.js';
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json') || argv.includes('-j');
   const { buildProgram, normalizeBoolFlags } = await import('./program.js');
+  const { normalizeConfdFlags } = await import('./define-template.js');
   const program = buildProgram({
     chaos: (kind) => async (cmd, args) => (await import('./chaos.js')).runChaosCommand(kind, cmd, args),
     recover: async (cmd) => (await import('./chaos.js')).runRecoverCommand(cmd),
@@ -37,7 +38,8 @@ export async function main(argv: string[]): Promise<number> {
   });
   const help = applyHelp(program);
   try {
-    await program.parseAsync(normalizeBoolFlags(argv), { from: 'user' });
+    // Pumba's (urfave/cli) and confd's (Go flag) spellings, rewritten for commander.
+    await program.parseAsync(normalizeConfdFlags(normalizeBoolFlags(argv)), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     const code = reportError(err, argv, json, help);

@@ -4,6 +4,7 @@
  * the command before any container ran are reported as 3 here rather than with kiboko's usual
  * per-error codes (where 2 would read as "not declared").
  */
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { asKibokoError, invalidArgument } from '../common/errors.js';
@@ -149,10 +150,31 @@ function summary(r: LifecycleResult) {
   };
 }
 
-export async function runTestCommand(cmd: Command, args: string[]): Promise<number> {
+const isDirectory = (p: string) => existsSync(p) && statSync(p).isDirectory();
+
+/**
+ * docker-test's `IMAGE [PATH]`: the build context is PATH (a last argument naming a folder, after
+ * at least one image), else --context, else the current directory — so an image's
+ * `ONBUILD COPY test.sh /test.sh` takes test.sh from the application's folder, as
+ * `docker build -f Dockerfile.test .` does.
+ */
+export function imagesAndContext(args: readonly string[], contextFlag: unknown, cwd = process.cwd()): { images: string[]; contextDir: string } {
+  let images = [...args];
+  let context = contextFlag === undefined ? undefined : String(contextFlag);
+  const last = args.at(-1);
+  if (args.length >= 2 && last !== undefined && isDirectory(resolve(cwd, last))) {
+    if (context !== undefined) throw invalidArgument(`the build context is given twice: PATH ${last} and --context ${context}`, 'give it once: kiboko test IMAGE PATH (or --context PATH)');
+    context = last;
+    images = images.slice(0, -1);
+  }
+  return { images, contextDir: resolve(cwd, context ?? '.') };
+}
+
+export async function runTestCommand(cmd: Command, rawArgs: string[]): Promise<number> {
   const o = mergedOptions(cmd);
   const json = Boolean(o.json);
   return typed(json, async () => {
+    const { images: args, contextDir } = o.integration ? { images: rawArgs, contextDir: undefined } : imagesAndContext(rawArgs, o.context);
     const p = await import('../packages/index.js');
     const timeoutMs = parseDurationFlag(o.timeout, '--timeout');
     if (timeoutMs !== undefined && timeoutMs <= 0) throw invalidArgument(`invalid --timeout '${String(o.timeout)}': must be longer than 0`, 'e.g. --timeout 5m');
@@ -203,7 +225,7 @@ export async function runTestCommand(cmd: Command, args: string[]): Promise<numb
       for (const image of args) {
         if (signals.signal.aborted) break;
         const r = await p.testImage(engine, image, {
-          contextDir: o.context === undefined ? undefined : resolve(String(o.context)),
+          contextDir,
           buildArgs: keyValues(list(o.buildArg), '--build-arg'),
           noCache: o.cache === false,
           pull: Boolean(o.pull),

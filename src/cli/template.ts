@@ -1,4 +1,4 @@
-import { unlinkSync } from 'node:fs';
+import { existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseDuration } from '../common/duration.js';
@@ -116,6 +116,44 @@ export function jsonEvent(e: TemplateEvent): Record<string, unknown> {
   return { event: type, ...rest };
 }
 
+/** As confd: -onetime wins over -watch (confd's scripts run `-onetime -watch`); flags override confd.toml. */
+export function templateMode(o: Record<string, unknown>, fileConfig: { onetime?: boolean | undefined; watch?: boolean | undefined }): 'onetime' | 'watch' | 'interval' {
+  if (o.onetime ?? fileConfig.onetime) return 'onetime';
+  return (o.watch ?? fileConfig.watch) ? 'watch' : 'interval';
+}
+
+/** confd's default config file: read whatever -confdir says. */
+export const CONFD_CONFIG_FILE = '/etc/confd/confd.toml';
+
+/**
+ * Which confd.toml to read, in order: --config-file (must exist); else confd's
+ * /etc/confd/confd.toml; else, kiboko's documented fallback, <confdir>/confd.toml (each optional).
+ */
+export function configCandidates(configFile: string | undefined, confdir: string | undefined, defaultFile = CONFD_CONFIG_FILE): { path: string; required: boolean }[] {
+  if (configFile !== undefined) return [{ path: configFile, required: true }];
+  const fallback = join(confdir ?? '/etc/confd', 'confd.toml');
+  return fallback === defaultFile ? [{ path: defaultFile, required: false }] : [{ path: defaultFile, required: false }, { path: fallback, required: false }];
+}
+
+async function loadConfig<C extends object>(configFile: string | undefined, confdir: string | undefined, load: (path: string, required: boolean) => Promise<C>, defaultFile = CONFD_CONFIG_FILE): Promise<C> {
+  for (const c of configCandidates(configFile, confdir, defaultFile)) {
+    if (!c.required && !existsSync(c.path)) continue;
+    return load(c.path, c.required);
+  }
+  return {} as C;
+}
+
+/** confd's node defaults when none is given: etcd → $ETCDCTL_PEERS (comma-separated), else http://127.0.0.1:4001; etcdv3 → 127.0.0.1:2379. */
+export function defaultNodes(backend: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const b = backend.trim().toLowerCase();
+  if (b === 'etcd') {
+    const peers = (env.ETCDCTL_PEERS ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+    return peers.length ? peers : ['http://127.0.0.1:4001'];
+  }
+  if (b === 'etcdv3') return ['127.0.0.1:2379'];
+  return [];
+}
+
 export async function runTemplateCommand(cmd: Command): Promise<number> {
   const o = mergedOptions(cmd);
   const t = await import('../template/index.js');
@@ -123,7 +161,7 @@ export async function runTemplateCommand(cmd: Command): Promise<number> {
 
   const confdirFlag = str(o, 'confdir');
   const configFile = str(o, 'configFile');
-  const fileConfig = await t.loadConfdConfig(configFile ?? join(confdirFlag ?? '/etc/confd', 'confd.toml'), configFile !== undefined);
+  const fileConfig = await loadConfig(configFile, confdirFlag, t.loadConfdConfig);
   const level = parseLogLevel(str(o, 'logLevel') ?? fileConfig.logLevel, 'info');
   const log = json ? createJsonLogger(level) : undefined;
   const print = (l: LogLevel, line: string) => {
@@ -141,10 +179,7 @@ export async function runTemplateCommand(cmd: Command): Promise<number> {
     }
   };
 
-  const onetime = Boolean(o.onetime);
-  const watch = Boolean(o.watch ?? fileConfig.watch);
-  if (onetime && o.watch) throw invalidArgument('--onetime and --watch exclude each other', 'pick one: --onetime renders once; --watch follows changes');
-  const mode = onetime ? 'onetime' : watch ? 'watch' : 'interval';
+  const mode = templateMode(o, fileConfig);
   const intervalText = str(o, 'interval');
   const intervalMs = intervalText ? parseInterval(intervalText) : (fileConfig.interval ?? 600) * 1000;
   const wait = str(o, 'wait') ? t.parseWait(str(o, 'wait')!) : undefined;
@@ -152,9 +187,11 @@ export async function runTemplateCommand(cmd: Command): Promise<number> {
   const checkTimeoutMs = str(o, 'checkTimeout') ? parseDuration(str(o, 'checkTimeout')!, '--check-timeout') : undefined;
   const reloadTimeoutMs = str(o, 'reloadTimeout') ? parseDuration(str(o, 'reloadTimeout')!, '--reload-timeout') : undefined;
 
+  const backendName = str(o, 'backend') ?? fileConfig.backend ?? 'etcd';
+  const nodes = list(o, 'node') ?? fileConfig.nodes ?? [];
   const backend = await t.openBackend({
-    backend: str(o, 'backend') ?? fileConfig.backend ?? 'etcd',
-    nodes: list(o, 'node') ?? fileConfig.nodes ?? [],
+    backend: backendName,
+    nodes: nodes.length ? nodes : defaultNodes(backendName),
     files: list(o, 'file') ?? fileConfig.file ?? [],
     filter: str(o, 'filter') ?? fileConfig.filter,
     clientCert: str(o, 'clientCert') ?? fileConfig.clientCert ?? process.env.CONFD_CLIENT_CERT,

@@ -13,6 +13,7 @@ export interface ConfdConfig {
   confdir?: string;
   interval?: number;
   watch?: boolean;
+  onetime?: boolean;
   noop?: boolean;
   syncOnly?: boolean;
   file?: string[];
@@ -37,7 +38,7 @@ const STRINGS: Record<string, keyof ConfdConfig> = {
   password: 'password',
   'log-level': 'logLevel',
 };
-const BOOLS: Record<string, keyof ConfdConfig> = { watch: 'watch', noop: 'noop', 'sync-only': 'syncOnly' };
+const BOOLS: Record<string, keyof ConfdConfig> = { watch: 'watch', onetime: 'onetime', noop: 'noop', 'sync-only': 'syncOnly' };
 const LISTS: Record<string, keyof ConfdConfig> = { nodes: 'nodes', file: 'file' };
 
 export function parseConfdConfig(text: string, file: string): ConfdConfig {

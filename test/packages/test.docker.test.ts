@@ -63,7 +63,9 @@ describe('kiboko test: test-aware images (real engine)', () => {
   it('a failing test: exit 1, the JUnit file names it; no Dockerfile.test, test image or test container is left', async () => {
     const tmp = mkdtempSync(join(work, 'tmp-'));
     const reports = join(work, 'failing-reports');
-    const r = await runCli(['test', FAILING, '--report-dir', reports], { env: { TMPDIR: tmp } });
+    // An empty folder as docker-test's PATH (the default, the current directory, is the repository here).
+    const empty = mkdtempSync(join(work, 'empty-'));
+    const r = await runCli(['test', FAILING, empty, '--report-dir', reports], { env: { TMPDIR: tmp } });
     expect(r.code, r.stderr).toBe(1);
     const xml = readFileSync(join(reports, 'junit.xml'), 'utf8');
     expect(xml).toContain('<testsuites name="kiboko test" tests="2" failures="1" errors="0"');
