@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { connectEngine } from '../engine/index.js';
 import { defaultStateDir } from '../journal/index.js';
 import { invalidArgument } from '../common/errors.js';
+import { VERSION } from '../common/version.js';
 import { connectionFlags } from './options.js';
 import { mergedOptions } from './program.js';
 
@@ -41,7 +42,11 @@ export async function runServe(cmd: Command): Promise<number> {
   // --rules: the reactor (kiboko react) inside the daemon, hearing its deploy jobs and chaos experiments too.
   const reactor = o.rules ? (await import('../events/index.js')).startRulesReactor(engine, String(o.rules), { stateDir, bus: services.bus, onNotice: (n) => log(n.type === 'warning' || n.type === 'disconnected' || (n.type === 'firing' && n.firing.outcome === 'failed') ? 'warn' : 'info', `rules: ${n.type}`, { ...n }) }) : undefined;
   if (!o.listen && !o.socket) o.socket = join(stateDir, 'kiboko.sock');
+  // toxiproxy's API under /toxiproxy/ (issue 15): its proxies live as long as the daemon.
+  const { ProxyCollection, toxiproxyHandler } = await import('../proxy/index.js');
+  const proxies = new ProxyCollection();
   const server = await startServer({
+    toxiproxy: toxiproxyHandler(proxies, { version: `${VERSION} (kiboko)` }),
     token,
     registry,
     engine,
@@ -66,6 +71,7 @@ export async function runServe(cmd: Command): Promise<number> {
   // Experiments are stopped (their faults restored) and the running deploy finishes its batch.
   await services.close();
   await server.close();
+  await proxies.close();
   await units.close();
   log('info', 'stopped');
   return 0;

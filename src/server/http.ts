@@ -43,6 +43,8 @@ export interface ServeOptions {
   sse?: { heartbeatMs?: number | undefined } | undefined;
   /** Throttling of repeated authentication failures (default: 10 a minute block a client for a minute). */
   throttle?: FailureThrottle | undefined;
+  /** toxiproxy's API under /toxiproxy/ (issue 15), behind the token like everything else. */
+  toxiproxy?: ((req: IncomingMessage, res: ServerResponse, path: string, body: Buffer | undefined) => Promise<void>) | undefined;
 }
 
 export interface RunningServer {
@@ -171,6 +173,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       }
       throttle.succeed(client);
       if (!bodyRead && (method === 'PUT' || method === 'POST' || method === 'PATCH' || method === 'DELETE')) body = await readBody(req, max);
+      // --- toxiproxy API (issue 15): mounted under /toxiproxy/, after authentication ---
+      if (options.toxiproxy && url.pathname.startsWith('/toxiproxy/')) return await options.toxiproxy(req, res, url.pathname.slice('/toxiproxy'.length), body);
+      // --- end toxiproxy API ---
       const unitRoute = await handleUnitRoutes(req.method ?? 'GET', url, options);
       if (unitRoute) return send(res, unitRoute.status, unitRoute.body);
       if (url.pathname.startsWith('/fleet/v1') || url.pathname.startsWith('/v1-alpha') || url.pathname === '/') {
