@@ -160,6 +160,25 @@ describe('chaos proxy on outgoing traffic', () => {
   });
 });
 
+describe('chaos proxy in a helper container (no nsenter)', () => {
+  it('--helper: the proxy runs in a FROM-scratch node image sharing the target namespace; helper and rules are gone afterwards', async () => {
+    const before = await iptablesSave(web);
+    const base = median(await times(app, `http://${ipWeb}/`, 3));
+    const p = fault(['-d', '60s', '--helper', '--port', '80', '--latency', '200', `${s.prefix}web`]);
+    await p.waitForOutput('"fault-held"', 120_000); // the first run builds kiboko/proxy:<hash> from this host's node
+    const helpers = await docker.listContainers({ filters: JSON.stringify({ label: ['kiboko.role=helper'], name: [`kiboko-proxy-${s.prefix}web`] }) });
+    expect(helpers).toHaveLength(1);
+    expect(helpers[0]!.Image).toMatch(/^kiboko\/proxy:[0-9a-f]{12}$/);
+    const slow = median(await times(app, `http://${ipWeb}/`, 3));
+    p.child.kill('SIGTERM');
+    expect((await p.done).code).toBe(0);
+    console.log(`helper-container proxy: median ${base} ms before, ${slow} ms with latency 200`);
+    expect(slow - base).toBeGreaterThanOrEqual(180);
+    expect(await iptablesSave(web)).toBe(before);
+    expect(await docker.listContainers({ all: true, filters: JSON.stringify({ name: [`kiboko-proxy-${s.prefix}web`] }) })).toHaveLength(0);
+  });
+});
+
 describe('crash and recovery', () => {
   it('SIGKILL mid-fault, then chaos recover: rules and agent gone, traffic normal, journal empty', async () => {
     const before = await iptablesSave(web);
