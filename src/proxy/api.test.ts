@@ -58,7 +58,7 @@ describe('toxiproxy-compatible API, driven by the toxiproxy-node-client package'
     const slow = await medianRtt(proxy.listen);
     console.log(`toxiproxy-node-client: median RTT ${base.toFixed(1)} ms without toxic, ${slow.toFixed(1)} ms with latency 200 ms`);
     expect(slow - base).toBeGreaterThanOrEqual(190);
-    expect(slow).toBeLessThan(400);
+    expect(slow).toBeLessThan(1000); // generous: a loaded CI machine
 
     await toxic.remove();
     expect(await medianRtt(proxy.listen)).toBeLessThan(base + 30);
