@@ -237,23 +237,26 @@ describe('kiboko proxy serve', () => {
             res.on('end', () => resolve(performance.now() - start));
           }).on('error', reject);
         });
+      let samples: number[] = [];
       const timed = async () => {
-        const t: number[] = [];
-        for (let i = 0; i < 5; i++) t.push(await once());
-        return median(t);
+        samples = [];
+        for (let i = 0; i < 5; i++) samples.push(await once());
+        return median(samples);
       };
       const base = await timed();
       const toxic = await proxy.addToxic({ name: 'lat', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 200, jitter: 0 } });
       const slow = await timed();
+      const slowest = Math.min(...samples); // every response waits for the toxic, whatever the machine's load
       await toxic.remove();
       const removed = await timed();
       await proxy.addToxic({ name: 'lat2', type: 'latency', stream: 'upstream', toxicity: 1, attributes: { latency: 200, jitter: 0 } });
       await client.reset();
       const reset = await timed();
       console.log(`kiboko proxy serve + toxiproxy-node-client: median ${base.toFixed(1)} ms, ${slow.toFixed(1)} ms with latency 200, ${removed.toFixed(1)} ms removed, ${reset.toFixed(1)} ms after reset`);
-      expect(slow - base).toBeGreaterThanOrEqual(190);
-      expect(removed).toBeLessThan(base + 30);
-      expect(reset).toBeLessThan(base + 30);
+      expect(slowest).toBeGreaterThanOrEqual(195);
+      expect(slow - base).toBeGreaterThanOrEqual(150);
+      expect(removed).toBeLessThan(slow - 100);
+      expect(reset).toBeLessThan(slow - 100);
     } finally {
       server.child.kill('SIGTERM');
       expect((await server.done).code).toBe(0);
