@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureBuilt, ROOT } from './common.mjs';
 
-const SCRIPTS = ['startup.mjs', 'kill.mjs', 'deploy.mjs', 'serve.mjs', 'watch.mjs'];
+const SCRIPTS = ['startup.mjs', 'kill.mjs', 'deploy.mjs', 'serve.mjs', 'watch.mjs', 'proxy.mjs'];
 
 await ensureBuilt();
 

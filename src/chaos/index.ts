@@ -17,7 +17,7 @@ export { createNotifier, type NotifyOptions } from './notify.js';
 export type { TrafficScope, NetAction, PartitionDirection } from './types.js';
 export { validateProxySpec, PROXY_JOURNAL_KIND, type ProxyFaultSpec } from './proxy/hold.js';
 export { parseOutgoing, planProxyRules, PROXY_GID, type OutgoingTarget } from './proxy/rules.js';
-export { ensureProxyImage } from './proxy/agent.js';
+export { ensureProxyImage, agentScriptPath } from './proxy/agent.js';
 export {
   parseRate,
   netemArgs,

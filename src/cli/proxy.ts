@@ -8,7 +8,7 @@ import { validatePort } from '../chaos/index.js';
 /** `kiboko proxy serve`: toxiproxy-server's role, on the same port by default. */
 export async function runProxyServe(cmd: Command): Promise<number> {
   const o = cmd.opts() as { host?: string; port?: string; config?: string };
-  const port = o.port === undefined ? 8474 : validatePort(o.port, '--port');
+  const port = o.port === undefined ? 8474 : o.port === '0' ? 0 : validatePort(o.port, '--port');
   const collection = new ProxyCollection();
   if (o.config) {
     let list: unknown;

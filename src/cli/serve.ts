@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { connectEngine } from '../engine/index.js';
 import { defaultStateDir } from '../journal/index.js';
 import { invalidArgument } from '../common/errors.js';
+import { VERSION } from '../common/version.js';
 import { connectionFlags } from './options.js';
 import { mergedOptions } from './program.js';
 
@@ -80,7 +81,11 @@ export async function runServe(cmd: Command): Promise<number> {
     // Experiments are stopped (their faults restored) and the running deploy finishes its batch.
     await services.close();
   };
+  // toxiproxy's API under /toxiproxy/ (issue 15): its proxies live as long as the daemon.
+  const { ProxyCollection, toxiproxyHandler } = await import('../proxy/index.js');
+  const proxies = new ProxyCollection();
   const server = await startServer({
+    toxiproxy: toxiproxyHandler(proxies, { version: `${VERSION} (kiboko)` }),
     token,
     registry,
     engine,
@@ -114,6 +119,7 @@ export async function runServe(cmd: Command): Promise<number> {
   });
   await stopAll();
   await server.close();
+  await proxies.close();
   await units.close();
   log('info', 'stopped');
   process.off('unhandledRejection', onRejection);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { chooseExecMode, DEFAULT_HELPER_IMAGE, execFileResult, MODULE_OF, openProbe, probe, type KernelFeature } from '../chaos/index.js';
+import { agentScriptPath, chooseExecMode, DEFAULT_HELPER_IMAGE, execFileResult, MODULE_OF, openProbe, probe, PROXY_GID, type KernelFeature } from '../chaos/index.js';
 import { asKibokoError } from '../common/errors.js';
 import type { Engine } from '../engine/index.js';
 
@@ -16,7 +16,7 @@ export interface Check {
 }
 
 const QDISCS: { feature: KernelFeature; needed_for: string; hint?: string }[] = [
-  { feature: 'netem', needed_for: 'netem delay/loss/duplicate/corrupt/rate', hint: 'modprobe sch_netem (linux-modules-extra on some distributions); `kiboko chaos rate` limits bandwidth without it' },
+  { feature: 'netem', needed_for: 'netem delay/loss/duplicate/corrupt/rate', hint: 'modprobe sch_netem (linux-modules-extra on some distributions); without it `kiboko chaos delay` and `kiboko chaos proxy` delay traffic through the fault proxy, `kiboko chaos rate` limits bandwidth' },
   { feature: 'tbf', needed_for: 'rate (unscoped), netem rate fallback' },
   { feature: 'htb', needed_for: 'rate with --target/ports' },
   { feature: 'prio', needed_for: 'netem with --target/ports' },
@@ -89,6 +89,23 @@ export async function runChecks(engine: Engine): Promise<Check[]> {
       hint: ipt.code === 0 ? undefined : 'install iptables with the xt_statistic and xt_comment matches (modprobe xt_statistic xt_comment)',
       needed_for: 'iptables loss, partition',
     });
+    // chaos proxy / chaos delay without netem: nat REDIRECT with an owner match, and conntrack for outgoing faults.
+    const redirect = await probeRunner.run(['iptables', '-t', 'nat', '-A', 'OUTPUT', '-p', 'tcp', '-m', 'owner', '!', '--gid-owner', String(PROXY_GID), '-m', 'comment', '--comment', 'kiboko-doctor', '-j', 'REDIRECT', '--to-ports', '1']);
+    checks.push({
+      name: 'iptables nat REDIRECT+owner',
+      status: redirect.code === 0 ? 'ok' : 'missing',
+      detail: redirect.code === 0 ? 'transparent redirection to the fault proxy works' : (redirect.stderr || redirect.stdout).trim(),
+      hint: redirect.code === 0 ? undefined : 'modprobe xt_REDIRECT xt_owner nf_nat (iptable_nat on legacy iptables)',
+      needed_for: 'chaos proxy, chaos delay without netem',
+    });
+    const conntrack = await probeRunner.run(['cat', '/proc/net/nf_conntrack']);
+    checks.push({
+      name: 'conntrack table',
+      status: conntrack.code === 0 ? 'ok' : 'missing',
+      detail: conntrack.code === 0 ? '/proc/net/nf_conntrack is readable (original destinations of redirected connections)' : (conntrack.stderr || conntrack.stdout).trim() || 'not readable',
+      hint: conntrack.code === 0 ? undefined : 'modprobe nf_conntrack (and nf_conntrack procfs); without it only incoming proxy faults (--port) work',
+      needed_for: 'chaos proxy --to (outgoing), partition --direction to|from',
+    });
     const nft = await probeRunner.run(['nft', '--version']);
     checks.push({
       name: 'nft',
@@ -102,6 +119,19 @@ export async function runChecks(engine: Engine): Promise<Check[]> {
   }
 
   if (mode.via === 'nsenter') {
+    let agent = '';
+    try {
+      agent = agentScriptPath();
+    } catch {
+      // reported below
+    }
+    checks.push({
+      name: 'fault proxy agent',
+      status: agent ? 'ok' : 'missing',
+      detail: agent ? `${process.execPath} ${agent} (entered into target namespaces with nsenter)` : 'dist/proxy-agent.mjs is missing',
+      hint: agent ? undefined : 'rebuild kiboko (npm run build)',
+      needed_for: 'chaos proxy, chaos delay without netem',
+    });
     const stress = await execFileResult('stress-ng', ['--version']);
     checks.push({
       name: 'stress-ng',

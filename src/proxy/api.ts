@@ -25,7 +25,8 @@ function send(res: ServerResponse, status: number, body?: unknown) {
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readJson(req: IncomingMessage, preread?: Buffer): Promise<unknown> {
+  if (preread !== undefined) return parseJson(preread.toString('utf8').trim());
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > BODY_LIMIT) throw new ProxyApiError('bad request body: larger than 1 MiB', 413);
   const parts: Buffer[] = [];
@@ -35,7 +36,10 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     if (size > BODY_LIMIT) throw new ProxyApiError('bad request body: larger than 1 MiB', 413);
     parts.push(chunk);
   }
-  const text = Buffer.concat(parts).toString('utf8').trim();
+  return parseJson(Buffer.concat(parts).toString('utf8').trim());
+}
+
+function parseJson(text: string): unknown {
   if (text === '') throw new ProxyApiError('bad request body: EOF', 400);
   try {
     return JSON.parse(text);
@@ -71,10 +75,11 @@ export const isToxiproxyPath = (path: string): boolean => path === '/proxies' ||
  * Requests from browsers are refused (403), as toxiproxy does, so a web page cannot drive it.
  */
 export function toxiproxyHandler(collection: ProxyCollection, options: ToxiproxyApiOptions = {}) {
-  return async (req: IncomingMessage, res: ServerResponse, path = new URL(req.url ?? '/', 'http://x').pathname): Promise<void> => {
+  /** `path` and `body` let a host server mount it under a prefix after reading the body itself. */
+  return async (req: IncomingMessage, res: ServerResponse, path = new URL(req.url ?? '/', 'http://x').pathname, body?: Buffer): Promise<void> => {
     try {
       if (String(req.headers['user-agent'] ?? '').startsWith('Mozilla/')) throw new ProxyApiError('User agent not allowed', 403);
-      await route(collection, options, req, res, path);
+      await route(collection, options, req, res, path, (r) => readJson(r, body ?? (req.readableEnded ? Buffer.alloc(0) : undefined)));
     } catch (err) {
       if (err instanceof ProxyApiError) send(res, err.status, { error: err.message, status: err.status });
       else send(res, 500, { error: (err as Error).message, status: 500 });
@@ -82,7 +87,7 @@ export function toxiproxyHandler(collection: ProxyCollection, options: Toxiproxy
   };
 }
 
-async function route(collection: ProxyCollection, options: ToxiproxyApiOptions, req: IncomingMessage, res: ServerResponse, path: string) {
+async function route(collection: ProxyCollection, options: ToxiproxyApiOptions, req: IncomingMessage, res: ServerResponse, path: string, readJson: (req: IncomingMessage) => Promise<unknown>) {
   const method = req.method ?? 'GET';
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   const notAllowed = () => {

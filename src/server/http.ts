@@ -56,6 +56,8 @@ export interface ServeOptions {
   throttle?: FailureThrottle | undefined;
   /** Dashboard sessions (default: 8 h, at most 1,000). */
   sessions?: SessionStore | undefined;
+  /** toxiproxy's API under /toxiproxy/ (issue 15), behind the token like everything else. */
+  toxiproxy?: ((req: IncomingMessage, res: ServerResponse, path: string, body: Buffer | undefined) => Promise<void>) | undefined;
 }
 
 /** The edge's bounds on what a client may make the daemon hold (see docs/serve-security.md). */
@@ -277,6 +279,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         }
       }
       if (!bodyRead && (method === 'PUT' || method === 'POST' || method === 'PATCH' || method === 'DELETE')) body = await readBody(req, { max, timeoutMs: limits.requestTimeoutMs });
+      throttle.succeed(client);
+      if (!bodyRead && (method === 'PUT' || method === 'POST' || method === 'PATCH' || method === 'DELETE')) body = await readBody(req, max);
+      // --- toxiproxy API (issue 15): mounted under /toxiproxy/, after authentication ---
+      if (options.toxiproxy && url.pathname.startsWith('/toxiproxy/')) return await options.toxiproxy(req, res, url.pathname.slice('/toxiproxy'.length), body);
+      // --- end toxiproxy API ---
       const unitRoute = await handleUnitRoutes(req.method ?? 'GET', url, options);
       if (unitRoute) return send(res, unitRoute.status, unitRoute.body);
       if (isFleet) {
