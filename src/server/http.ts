@@ -279,8 +279,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         }
       }
       if (!bodyRead && (method === 'PUT' || method === 'POST' || method === 'PATCH' || method === 'DELETE')) body = await readBody(req, { max, timeoutMs: limits.requestTimeoutMs });
-      throttle.succeed(client);
-      if (!bodyRead && (method === 'PUT' || method === 'POST' || method === 'PATCH' || method === 'DELETE')) body = await readBody(req, max);
       // --- toxiproxy API (issue 15): mounted under /toxiproxy/, after authentication ---
       if (options.toxiproxy && url.pathname.startsWith('/toxiproxy/')) return await options.toxiproxy(req, res, url.pathname.slice('/toxiproxy'.length), body);
       // --- end toxiproxy API ---
