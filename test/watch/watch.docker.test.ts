@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, request as httpRequest } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -147,7 +147,7 @@ describe('a deploy project following develop', () => {
     expect(Object.keys(b.versions)).toEqual(['100-develop']);
     expect(readFileSync(compose, 'utf8')).toContain(`${REPO}:100-develop   # keep this comment`);
     expect((await running([`kiboko.deploy.project=${PROJECT}`, 'kiboko.deploy.service=web'])).map((c) => c.Image)).toEqual([`${REPO}:100-develop`, `${REPO}:100-develop`]);
-  });
+  }, 300_000); // four builds and pushes, three deploys: slow on a shared, loaded engine
 });
 
 describe('standalone containers (Watchtower labels)', () => {
@@ -180,7 +180,7 @@ describe('standalone containers (Watchtower labels)', () => {
     const plain = await docker.getContainer(b).inspect();
     expect(plain.Image).toBe(v1);
     expect(plain.State.Running).toBe(true);
-  });
+  }, 240_000);
 });
 
 describe('pull failures change nothing', () => {
@@ -199,8 +199,6 @@ describe('pull failures change nothing', () => {
     expect(w.code, w.stderr).toBe(11);
     expect(w.stderr).toMatch(/refused the credentials/);
     await nothing();
-    const ww = await watch(['--label-enable'], { DOCKER_CONFIG: wrong });
-    void ww; // no labelled container is left here; the registry client's own wrong-password path is checked below
 
     const unknown = await apply(`${REPO}:no-such-tag`);
     expect(unknown.code, unknown.stderr).toBe(5);
@@ -264,6 +262,5 @@ describe('pull failures change nothing', () => {
       tarpit.close();
       rmSync(wrong, { recursive: true, force: true });
     }
-  });
+  }, 240_000);
 });
-void httpRequest;
