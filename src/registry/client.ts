@@ -92,7 +92,7 @@ export class RegistryClient {
   private readonly insecure: Set<string>;
   private readonly scheme = new Map<string, 'https:' | 'http:'>();
   private readonly hostAuth = new Map<string, HostAuth>();
-  private readonly tokens = new Map<string, CachedToken>();
+  private readonly tokens = new Map<string, Promise<CachedToken>>();
   private readonly creds = new Map<string, Promise<RegistryCredentials | undefined>>();
   private readonly tls: (host: string) => { caFiles: string[] };
   readonly platform: Platform;
@@ -247,11 +247,19 @@ export class RegistryClient {
     const { realm, service } = known.challenge.params;
     if (!realm) return undefined;
     const key = `${host}|${realm}|${service ?? ''}|${scope}`;
-    const cached = this.tokens.get(key);
-    if (cached && cached.expiresAt > this.clock.now() + 5000) return `Bearer ${cached.token}`;
-    const token = await this.fetchToken(ref, realm, service, scope, creds, signal);
-    this.tokens.set(key, token);
-    return `Bearer ${token.token}`;
+    let pending = this.tokens.get(key);
+    const cached = pending ? await pending.catch(() => undefined) : undefined;
+    if (!cached || cached.expiresAt <= this.clock.now() + 5000) {
+      // Concurrent requests for one repository share one token request.
+      if (!pending || this.tokens.get(key) === pending) {
+        const fresh = this.fetchToken(ref, realm, service, scope, creds, signal);
+        this.tokens.set(key, fresh);
+        fresh.catch(() => this.tokens.get(key) === fresh && this.tokens.delete(key));
+        pending = fresh;
+      } else pending = this.tokens.get(key)!;
+      return `Bearer ${(await pending).token}`;
+    }
+    return `Bearer ${cached.token}`;
   }
 
   private async fetchToken(ref: ImageReference, realm: string, service: string | undefined, scope: string, creds: RegistryCredentials | undefined, signal?: AbortSignal): Promise<CachedToken> {
@@ -293,7 +301,8 @@ export class RegistryClient {
       try {
         return await this.once(new URL(`${scheme}//${host}${path}`), method, headers, maxBytes, signal);
       } catch (err) {
-        const mayFallBack = scheme === 'https:' && !this.scheme.has(host) && (isLoopbackHost(host) || this.insecure.has(host));
+        // Another request may have found meanwhile that this host speaks plain HTTP.
+        const mayFallBack = scheme === 'https:' && (this.scheme.get(host) === 'http:' || (!this.scheme.has(host) && (isLoopbackHost(host) || this.insecure.has(host))));
         if (mayFallBack && err instanceof TransportError && (err.code === 'EPROTO' || /wrong version number|packet length|ssl3_get_record/i.test(err.message))) {
           this.scheme.set(host, 'http:');
           return this.once(new URL(`http://${host}${path}`), method, headers, maxBytes, signal);

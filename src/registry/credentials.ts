@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KibokoError } from '../common/errors.js';
@@ -32,7 +32,10 @@ interface DockerConfig {
 }
 
 export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DOCKER_CONFIG ? join(env.DOCKER_CONFIG, 'config.json') : join(env.HOME || homedir(), '.docker', 'config.json');
+  if (env.DOCKER_CONFIG) return join(env.DOCKER_CONFIG, 'config.json');
+  const home = join(env.HOME || homedir(), '.docker', 'config.json');
+  // Watchtower's compose files mount the Docker config at /config.json: honoured when there is no other.
+  return !existsSync(home) && existsSync('/config.json') ? '/config.json' : home;
 }
 
 function readConfig(file: string): DockerConfig | undefined {

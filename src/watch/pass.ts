@@ -72,12 +72,16 @@ interface Found {
   tag?: string | undefined;
 }
 
+const IMAGE_ID = /^sha256:[0-9a-f]{64}$|^[0-9a-f]{12,64}$/;
 const truthy = (v: string | undefined) => v !== undefined && /^(1|t|true|yes|on)$/i.test(v);
 const falsy = (v: string | undefined) => v !== undefined && /^(0|f|false|no|off)$/i.test(v);
 
 /** The standalone containers a pass watches, by Watchtower's rules (labels, names, scope, stopped). */
 export async function watchedContainers(engine: Engine, o: WatchOptions): Promise<ContainerSummary[]> {
-  const all = await engine.list({ all: true });
+  const listed = await engine.list({ all: true });
+  // The engine lists a container by its image id once its tag has moved to another image (a
+  // pull, a push): the name it was created from is in its config.
+  const all = await Promise.all(listed.map(async (c) => (IMAGE_ID.test(c.image) ? { ...c, image: await engine.inspect(c.id).then((d) => d.image, () => c.image) } : c)));
   return all.filter((c) => {
     const l = c.labels;
     if (l[LABELS.deployProject] || l[LABELS.managed] === 'true' && l[LABELS.role]) return false; // deploys and kiboko's helpers
@@ -88,7 +92,7 @@ export async function watchedContainers(engine: Engine, o: WatchOptions): Promis
     if (o.labelEnable ? !truthy(enable) : falsy(enable)) return false;
     if (o.scope !== undefined && (l[W.scope] ?? '') !== o.scope) return false;
     if (c.status !== 'running' && !(o.includeStopped && (c.status === 'exited' || c.status === 'created'))) return false;
-    if (/^sha256:|^[0-9a-f]{64}$/.test(c.image)) return false; // created from an image id: nothing to follow
+    if (IMAGE_ID.test(c.image)) return false; // created from an image id: nothing to follow
     return true;
   });
 }
