@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers.js';
+import { spawnSync } from 'node:child_process';
+import { CLI, runCli } from '../helpers.js';
 
 // The real executable: no engine is needed to print help, but this is where the CLI is run as a user runs it.
 describe('help from the real CLI', () => {
@@ -35,5 +36,11 @@ describe('help from the real CLI', () => {
     const r = await runCli(['chaos', 'kill', '-H', 'tcp://127.0.0.1:1', 'web-1']);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/^kiboko: .*127\.0\.0\.1:1/);
+  });
+
+  it('`kiboko --help | head -1` stops quietly when the reader goes away', () => {
+    const r = spawnSync('bash', ['-c', `node ${JSON.stringify(CLI)} chaos --help | head -1; echo "status \${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    expect(r.stdout).toBe('Usage: kiboko chaos [options] [command]\nstatus 0\n');
+    expect(r.stderr).toBe('');
   });
 });
