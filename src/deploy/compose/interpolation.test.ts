@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { load, problemsOf, only } from './testing.js';
+import { load, problemsOf, only } from './fixtures.test-support.js';
 
 // ——— interpolation ——
 

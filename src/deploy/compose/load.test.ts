@@ -2,7 +2,7 @@ import path from 'node:path';
 import { loadCompose, normalizeProjectName, parseCompose, type ComposeProblem } from './index.js';
 import { DEFAULT_ROLLBACK, type SystemConfig } from '../model.js';
 import { describe, expect, it } from 'vitest';
-import { DOCS, project, load, failure, problemsOf, lineOf, service, only } from './testing.js';
+import { DOCS, project, load, failure, problemsOf, lineOf, service, only } from './fixtures.test-support.js';
 
 // ——— a realistic file ——
 

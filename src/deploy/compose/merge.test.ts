@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { loadCompose } from './index.js';
 import { describe, expect, it } from 'vitest';
-import { project, load, problemsOf, lineOf, only } from './testing.js';
+import { project, load, problemsOf, lineOf, only } from './fixtures.test-support.js';
 
 // ——— several files ——
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { parseCompose, parsePortSpec } from './index.js';
 import { describe, expect, it } from 'vitest';
-import { load, failure, problemsOf, only } from './testing.js';
+import { load, failure, problemsOf, only } from './fixtures.test-support.js';
 
 // ——— ports ——
 

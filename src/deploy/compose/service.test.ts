@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { load, failure, problemsOf, service, only } from './testing.js';
+import { load, failure, problemsOf, service, only } from './fixtures.test-support.js';
 
 // ——— the rest of a service ——
 
