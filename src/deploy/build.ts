@@ -1,4 +1,4 @@
-import { COMPOSE_LABELS, LABELS } from '../common/labels.js';
+import { COMPOSE_LABELS } from '../common/labels.js';
 import { KibokoError } from '../common/errors.js';
 import type { Engine } from '../engine/index.js';
 import type { BuildSpec, ServiceSpec, SystemConfig } from './model.js';
@@ -51,7 +51,9 @@ export function buildRequest(config: SystemConfig, s: ServiceSpec & { build: Bui
     tags: [...new Set([s.image, ...(b.tags ?? [])])],
     buildArgs: b.args,
     target: b.target,
-    labels: { ...b.labels, [COMPOSE_LABELS.project]: config.project, [COMPOSE_LABELS.service]: s.name, [LABELS.deployProject]: config.project },
+    // The project label lets `down --rmi local` find what was built for it (no service label: the
+    // containers of a build's steps inherit the image's labels and must not look like replicas).
+    labels: { ...b.labels, [COMPOSE_LABELS.project]: config.project },
     noCache: b.noCache,
     pull: b.pull,
   };
