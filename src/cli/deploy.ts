@@ -122,7 +122,19 @@ export async function runDeployApply(cmd: Command): Promise<number> {
       const { loaded, source } = await loadFromFlags(o);
       const { config, notes } = await d.resolveConfiguration(engine, loaded);
       for (const n of notes) say(`tag policy: ${n}`);
-      const deployOptions = { trigger: o.watch ? 'watch' : 'apply', source, signal: signals.signal, onEvent: emit, engineMode: engineMode(o) };
+      const deployOptions = {
+        trigger: o.watch ? 'watch' : 'apply',
+        source,
+        signal: signals.signal,
+        onEvent: emit,
+        engineMode: engineMode(o),
+        build: (o.build === true ? 'always' : o.build === false ? 'never' : 'auto') as 'always' | 'never' | 'auto',
+        builder: await packageBuilder(engine),
+        onBuildEvent: (e: import('../deploy/index.js').BuildEvent) => {
+          if (e.type === 'build-started') say(`${e.service}: building ${e.image} (${e.why})`);
+          else if (e.type === 'built') say(`${e.service}: built ${e.image} ${e.id.slice(0, 19)}`);
+        },
+      };
       // x-kiboko.post_deploy_tests, or --require-tests [type] / --no-require-tests, which override it.
       const tests = d.requiredTests(config, o.requireTests === undefined || typeof o.requireTests === 'boolean' ? (o.requireTests as boolean | undefined) : String(o.requireTests));
       if (tests) return requireTests(engine, store, config, deployOptions, tests, log, say);
@@ -380,4 +392,41 @@ export async function runDeployPull(cmd: Command, args: string[]): Promise<numbe
   });
   if (o.json) process.stdout.write(`${JSON.stringify({ project: loaded.project, pulls: events })}\n`);
   return r.failed && !o.ignorePullFailures ? 1 : 0;
+}
+
+/**
+ * Service images are built as `kiboko build` builds packages: with kiboko's build metadata and
+ * ancestry recorded (src/packages), which deploy cannot import itself (it sits below packages).
+ */
+async function packageBuilder(engine: import('../engine/index.js').Engine): Promise<import('../deploy/index.js').ImageBuilder> {
+  const p = await import('../packages/index.js');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  return async (req) => {
+    let inline: string | undefined;
+    if (req.dockerfileContent !== undefined) {
+      // The package builder reads a Dockerfile file; an inline one is written next to (not into) the context.
+      inline = mkdtempSync(join(tmpdir(), 'kiboko-inline-'));
+      writeFileSync(join(inline, 'Dockerfile'), req.dockerfileContent);
+    }
+    try {
+      const r = await p.buildPackage(engine, {
+        contextDir: req.contextDir,
+        dockerfile: inline ? join(inline, 'Dockerfile') : req.dockerfile,
+        tags: req.tags,
+        buildArgs: req.buildArgs,
+        target: req.target,
+        noCache: req.noCache,
+        pull: req.pull,
+        labels: req.labels,
+        project: req.project,
+        cause: `deploy ${req.project}: service ${req.service}`,
+        signal: req.signal,
+        onEvent: (e) => (e.type === 'output' ? req.onProgress?.(e.line) : undefined),
+      });
+      return r.id;
+    } finally {
+      if (inline) rmSync(inline, { recursive: true, force: true });
+    }
+  };
 }

@@ -239,7 +239,9 @@ function addDeployCommands(program: Command, handlers: Handlers) {
       .option('--watch <interval>', 're-plan every interval and apply changes (e.g. 1m); runs until Ctrl-C/SIGTERM')
       .option('--require-tests [type]', "after a successful apply, run the project's test containers (images labelled test.type=<type>, default integration); roll back if they fail (overrides x-kiboko.post_deploy_tests)")
       .option('--no-require-tests', 'skip the post-deploy tests the configuration requires (x-kiboko.post_deploy_tests)')
-      .option('--log-level <level>', 'with --json: debug, info, warning, error'),
+      .option('--log-level <level>', 'with --json: debug, info, warning, error')
+      .option('--build', 'build the images of services with build: before applying (default: only those missing)')
+      .option('--no-build', 'build nothing; images must exist or be pulled'),
   );
   deploy
     .command('config')
@@ -262,7 +264,9 @@ function addDeployCommands(program: Command, handlers: Handlers) {
       .option('--require-tests [type]', "after a successful apply, run the project's test containers (images labelled test.type=<type>, default integration); roll back if they fail (overrides x-kiboko.post_deploy_tests)")
       .option('--no-require-tests', 'skip the post-deploy tests the configuration requires (x-kiboko.post_deploy_tests)')
       .option('--log-level <level>', 'with --json: debug, info, warning, error')
-      .option('-d, --detach', 'accepted for docker compose compatibility: apply never attaches'),
+      .option('-d, --detach', 'accepted for docker compose compatibility: apply never attaches')
+      .option('--build', 'build the images of services with build: before applying (default: only those missing)')
+      .option('--no-build', 'build nothing; images must exist or be pulled'),
   );
   run(
     'down',

@@ -105,7 +105,7 @@ export async function applyDeploy(config: SystemConfig, plan: DeployPlan, revisi
     ctx.emit({ type: 'service-started', at: iso(ctx), service: step.service, action: step.action, causes: step.causes });
     let result: ServiceResult;
     try {
-      result = step.action === 'delete' ? await deleteService(step.service, have, ctx) : await rollService(spec!, have, ctx);
+      result = step.action === 'delete' ? await deleteService(step.service, have, ctx) : await rollService(spec!, have, ctx, Boolean(step.recreate));
     } catch (err) {
       result = { service: step.service, outcome: 'failed', error: asKibokoError(err).message };
     }
@@ -341,7 +341,7 @@ export async function waitReady(id: string, cfg: ContainerConfig, monitorMs: num
 }
 
 /** Creates, scales or rolls one service to its desired config. */
-async function rollService(s: ServiceSpec, have: readonly ObservedReplica[], ctx: Ctx): Promise<ServiceResult> {
+async function rollService(s: ServiceSpec, have: readonly ObservedReplica[], ctx: Ctx, recreate = false): Promise<ServiceResult> {
   const want = containerConfig(s);
   const wantHash = configHash(want);
   const traffic = await openTraffic(s, have, ctx);
@@ -357,7 +357,7 @@ async function rollService(s: ServiceSpec, have: readonly ObservedReplica[], ctx
   for (let slot = 1; slot <= s.replicas; slot++) {
     const r = bySlot.get(slot);
     if (!r) work.push({ slot });
-    else if (r.hash !== wantHash || !isSettled(r.status, ctx.jobs.has(s.name))) work.push({ slot, old: r });
+    else if (recreate || r.hash !== wantHash || !isSettled(r.status, ctx.jobs.has(s.name))) work.push({ slot, old: r });
   }
   work.sort((a, b) => Number(!a.old) - Number(!b.old) || a.slot - b.slot);
 

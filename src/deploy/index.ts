@@ -16,5 +16,6 @@ export { expandEnvironment, parseEnvironment, listSetting, lastSetting, type Exe
 export { translateUnits, type UnitSource, type UnitFolderConfig } from './units.js';
 export { parseDockerRun } from './dockerrun.js';
 export { volumeMounts, defaultNetwork, replicaName, serviceNetworks, networkName, volumeName, primaryNetwork } from './containers.js';
+export { buildServices, buildRequest, engineBuilder, type ImageBuilder, type ServiceBuildRequest, type BuildMode, type BuildEvent } from './build.js';
 export { projectContainers, projectReplicas, psProject, downProject, restartProject, pullProject, type PsRow, type DownOptions, type DownEvent, type DownResult } from './project.js';
 export { splitShellWords } from './shellwords.js';

@@ -42,7 +42,9 @@ export function parseReplicaLabels(c: { id: string; name: string; labels: Readon
 /** A container `docker compose up` (v2) or `docker-compose up` (v1) started: a replica to adopt. One-off `run` containers are not replicas. */
 function parseComposeLabels(c: { id: string; name: string; labels: Readonly<Record<string, string>>; status: ContainerStatus }): ObservedReplica | undefined {
   const service = c.labels[COMPOSE_LABELS.service];
-  if (!service || c.labels[COMPOSE_LABELS.oneoff] === 'True') return undefined;
+  // compose numbers every replica it starts; a container without a number only inherited the
+  // labels from its image (e.g. a build step of an image built for the project).
+  if (!service || c.labels[COMPOSE_LABELS.oneoff] === 'True' || c.labels[COMPOSE_LABELS.containerNumber] === undefined) return undefined;
   const slot = Number(c.labels[COMPOSE_LABELS.containerNumber] ?? 1);
   return { id: c.id, name: c.name, service, slot: Number.isInteger(slot) && slot > 0 ? slot : 1, hash: '', config: undefined, status: c.status, revision: undefined, adopted: true };
 }

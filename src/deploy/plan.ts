@@ -12,6 +12,8 @@ export interface PlanStep {
   causes: string[];
   replicas: { from: number; to: number };
   image: { from?: string | undefined; to?: string | undefined };
+  /** Every replica is replaced even where its config is unchanged (its image was rebuilt under the same name). */
+  recreate?: boolean | undefined;
 }
 
 export interface DeployPlan {
@@ -104,4 +106,20 @@ export function planDeploy(config: SystemConfig, observed: readonly ObservedRepl
     order: steps.map((s) => s.service),
     changes: steps.some((s) => s.action !== 'unchanged'),
   };
+}
+
+/**
+ * Marks services whose image was just rebuilt under the same name (`up --build`) for
+ * replacement when their replicas run another image id: the config hash names the image, not
+ * its content, so the plan alone cannot see it.
+ */
+export function markRebuilt(plan: DeployPlan, rebuilt: ReadonlyMap<string, { image: string; id: string }>, runningIds: ReadonlyMap<string, readonly string[]>): DeployPlan {
+  const steps = plan.steps.map((step) => {
+    const r = rebuilt.get(step.service);
+    if (!r || step.action === 'create' || step.action === 'delete') return step;
+    const stale = (runningIds.get(step.service) ?? []).filter((id) => id !== r.id).length;
+    if (stale === 0) return step;
+    return { ...step, action: 'update' as const, recreate: true, causes: [...step.causes, `image ${r.image} rebuilt (${stale} replica(s) run the previous build)`] };
+  });
+  return { ...plan, steps, changes: steps.some((s) => s.action !== 'unchanged') };
 }

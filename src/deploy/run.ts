@@ -8,7 +8,8 @@ import { applyDeploy, type ApplyResult, type DeployEvent } from './apply.js';
 import { loadCompose, type ComposeWarning } from './compose/index.js';
 import type { PostDeployTests, SystemConfig } from './model.js';
 import { observeProject } from './observe.js';
-import { planDeploy, type DeployPlan } from './plan.js';
+import { markRebuilt, planDeploy, type DeployPlan } from './plan.js';
+import { buildServices, type BuildEvent, type BuildMode, type ImageBuilder } from './build.js';
 import type { DeployStore } from './store.js';
 import { applySwarm, observeSwarm, planSwarm } from './swarm.js';
 import { resolveImage } from './tags.js';
@@ -76,17 +77,30 @@ export async function planProject(engine: Engine, config: SystemConfig, mode: En
   return planDeploy(config, await observeProject(engine, config.project));
 }
 
-/** Images that are needed and not on the engine are pulled; a failed pull stops the deploy before anything changes. */
+/**
+ * Images that are needed and not on the engine are pulled (pull_policy `always`: pulled anyway;
+ * `never`: must be there); a failed pull stops the deploy before anything changes.
+ */
 async function ensureImages(engine: Engine, config: SystemConfig, plan: DeployPlan): Promise<void> {
-  const needed = new Set(plan.steps.filter((s) => s.action === 'create' || s.action === 'update' || s.action === 'scale').map((s) => config.services.find((x) => x.name === s.service)!.image));
-  for (const image of needed) {
-    if (await engine.imageExists(image)) continue;
+  const services = plan.steps.filter((s) => s.action === 'create' || s.action === 'update' || s.action === 'scale').map((s) => config.services.find((x) => x.name === s.service)!);
+  const done = new Set<string>();
+  for (const s of services) {
+    if (done.has(s.image)) continue;
+    done.add(s.image);
+    const always = s.pullPolicy === 'always' || typeof s.pullPolicy === 'object';
+    if (!always && (await engine.imageExists(s.image))) continue;
+    if (s.pullPolicy === 'never' || s.pullPolicy === 'build') {
+      throw new KibokoError('INVALID_ARGUMENT', `image ${s.image} of service ${s.name} is not on the engine and pull_policy is ${s.pullPolicy}`, {
+        hint: s.build ? 'build it: deploy apply --build' : 'build or load the image on this engine, or change pull_policy',
+      });
+    }
     try {
-      await pullImage(engine, image);
+      await pullImage(engine, s.image);
     } catch (cause) {
+      if (always && (await engine.imageExists(s.image))) continue;
       // The pull's own cause (unauthorized, no such tag, registry down…) keeps its code and exit status.
       const code = cause instanceof KibokoError && cause.code !== 'ENGINE_ERROR' && cause.code !== 'INTERNAL' ? cause.code : 'INVALID_ARGUMENT';
-      throw new KibokoError(code, `image ${image} is not on the engine and could not be pulled: ${(cause as Error).message}`, {
+      throw new KibokoError(code, `image ${s.image} is not on the engine and could not be pulled: ${(cause as Error).message}`, {
         cause,
         hint: cause instanceof KibokoError && cause.hint ? cause.hint : 'build or load the image on this engine (docker build / docker load), or fix the tag',
       });
@@ -122,10 +136,41 @@ export async function deployProject(
   engine: Engine,
   store: DeployStore,
   config: SystemConfig,
-  options: { trigger: string; source: string; rollbackOf?: number; signal?: AbortSignal; clock?: Clock; onEvent?: (e: DeployEvent) => void; healthTimeoutMs?: number; engineMode?: EngineMode },
+  options: {
+    trigger: string;
+    source: string;
+    rollbackOf?: number;
+    signal?: AbortSignal;
+    clock?: Clock;
+    onEvent?: (e: DeployEvent) => void;
+    healthTimeoutMs?: number;
+    engineMode?: EngineMode;
+    /** `build:` services: `--build` (always), `--no-build` (never), default when the image is missing. */
+    build?: BuildMode;
+    builder?: ImageBuilder;
+    onBuildEvent?: (e: BuildEvent) => void;
+  },
 ): Promise<DeployRun> {
   const swarm = await useSwarm(engine, options.engineMode);
-  const plan = await planProject(engine, config, swarm ? 'swarm' : 'docker');
+  const built = new Map<string, { image: string; id: string }>();
+  await buildServices(engine, config, {
+    mode: options.build,
+    ...(options.builder ? { builder: options.builder } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    onEvent: (e) => {
+      if (e.type === 'built') built.set(e.service, { image: e.image, id: e.id });
+      options.onBuildEvent?.(e);
+    },
+  });
+  let plan = await planProject(engine, config, swarm ? 'swarm' : 'docker');
+  if (built.size && !swarm) {
+    const running = new Map<string, string[]>();
+    for (const r of await observeProject(engine, config.project)) {
+      if (!built.has(r.service)) continue;
+      running.set(r.service, [...(running.get(r.service) ?? []), (await engine.inspect(r.id)).imageId]);
+    }
+    plan = markRebuilt(plan, built, running);
+  }
   const revision = store.begin({ project: config.project, trigger: options.trigger, source: options.source, config, plan, rollbackOf: options.rollbackOf });
   try {
     await ensureImages(engine, config, plan);

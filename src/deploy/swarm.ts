@@ -3,7 +3,11 @@ import { asKibokoError, KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
 import type { Engine, SwarmService, SwarmServiceDefinition } from '../engine/index.js';
 import type { ApplyResult, DeployEvent, ServiceResult } from './apply.js';
-import { projectNetwork, projectVolume } from './containers.js';
+import { createHash } from 'node:crypto';
+import { COMPOSE_LABELS } from '../common/labels.js';
+import { networkName, serviceNetworks, volumeName, type ProjectNames } from './containers.js';
+import { fileObjectData, projectNetworkKeys } from './objects.js';
+import type { SwarmFileRef } from '../engine/index.js';
 import { canonicalJson, configHash, containerConfig, describeChanges, type ContainerConfig } from './hash.js';
 import type { ServiceSpec, SystemConfig } from './model.js';
 import { dependencyOrder, type DeployPlan, type PlanStep } from './plan.js';
@@ -14,10 +18,34 @@ const STACK_LABEL = 'com.docker.stack.namespace';
 export const swarmServiceName = (project: string, service: string): string => `${project}_${service}`;
 export const swarmNetwork = (project: string): string => `${project}_default`;
 
-/** A service of the configuration as a Swarm service: update_config and rollback_config mapped 1:1. */
-export function toSwarmDefinition(project: string, s: ServiceSpec, revision: number): SwarmServiceDefinition {
+/** Swarm objects (secrets, configs) by key of the file, as created or found for this deploy. */
+export type SwarmObjects = { secrets: ReadonlyMap<string, { id: string; name: string }>; configs: ReadonlyMap<string, { id: string; name: string }> };
+
+const NO_OBJECTS: SwarmObjects = { secrets: new Map(), configs: new Map() };
+
+function fileRefs(kind: 'secret' | 'config', refs: ServiceSpec['secrets'], objects: ReadonlyMap<string, { id: string; name: string }>): SwarmFileRef[] | undefined {
+  if (!refs?.length) return undefined;
+  return refs.map((r) => {
+    const o = objects.get(r.source);
+    if (!o) throw new KibokoError('INVALID_ARGUMENT', `${kind} ${r.source} is not defined at the top level`, { hint: `add it under ${kind}s:` });
+    // Swarm places a secret named by its file name under /run/secrets.
+    const target = kind === 'secret' && r.target.startsWith('/run/secrets/') ? r.target.slice('/run/secrets/'.length) : r.target;
+    return { id: o.id, name: o.name, target, uid: r.uid ?? '0', gid: r.gid ?? '0', mode: r.mode ?? 0o444 };
+  });
+}
+
+/** A service of the configuration as a Swarm service: update_config and rollback_config mapped 1:1, deploy.* and the container keys Swarm honours. */
+export function toSwarmDefinition(project: string | ProjectNames, s: ServiceSpec, revision: number, objects: SwarmObjects = NO_OBJECTS): SwarmServiceDefinition {
+  const names: ProjectNames = typeof project === 'string' ? { project, sources: [] } : project;
+  project = names.project;
   const cfg = containerConfig(s);
   const hash = configHash(cfg);
+  const limits = s.deploy?.resources?.limits;
+  const reservations = s.deploy?.resources?.reservations;
+  const cpus = limits?.cpus ?? s.resources?.cpus;
+  const memory = limits?.memoryBytes ?? s.resources?.memoryBytes;
+  const pids = limits?.pids ?? s.resources?.pidsLimit;
+  const rp = s.deploy?.restartPolicy;
   return {
     name: swarmServiceName(project, s.name),
     image: s.image,
@@ -32,6 +60,7 @@ export function toSwarmDefinition(project: string, s: ServiceSpec, revision: num
       [LABELS.deployHash]: hash,
       [LABELS.deployConfig]: canonicalJson(cfg),
       [LABELS.deployRevision]: String(revision),
+      ...s.deploy?.labels,
     },
     containerLabels: { ...s.labels, [STACK_LABEL]: project, [LABELS.deployProject]: project, [LABELS.deployService]: s.name },
     healthcheck: s.healthcheck,
@@ -41,11 +70,44 @@ export function toSwarmDefinition(project: string, s: ServiceSpec, revision: num
     stopGracePeriodMs: s.stopGracePeriodMs,
     mounts: s.volumes
       .filter((v) => v.type !== 'anonymous')
-      .map((v) => ({ type: v.type === 'bind' ? ('bind' as const) : ('volume' as const), source: v.type === 'volume' && v.source ? projectVolume(project, v.source) : v.source, target: v.target, readOnly: v.readOnly })),
-    networks: [
-      { target: swarmNetwork(project), aliases: [s.name] },
-      ...s.networks.filter((n) => n !== 'default').map((n) => ({ target: projectNetwork(project, n), aliases: [s.name] })),
-    ],
+      .map((v) => ({ type: v.type === 'bind' ? ('bind' as const) : ('volume' as const), source: v.type === 'volume' && v.source ? volumeName(names, v.source) : v.source, target: v.target, readOnly: v.readOnly })),
+    // Like on one engine: only the networks the service lists (the default one when it lists none).
+    networks: serviceNetworks(s).map((n) => ({ target: networkName(names, n), aliases: [s.name, ...(s.networkSettings?.[n]?.aliases ?? []).filter((a) => a !== s.name)] })),
+    mode: s.deploy?.mode === 'global' ? 'global' : undefined,
+    constraints: s.deploy?.placement?.constraints,
+    spread: s.deploy?.placement?.preferences?.map((p) => p.spread),
+    maxReplicasPerNode: s.deploy?.placement?.maxReplicasPerNode,
+    secrets: fileRefs('secret', s.secrets, objects.secrets),
+    configs: fileRefs('config', s.configs, objects.configs),
+    resources:
+      cpus !== undefined || memory !== undefined || pids !== undefined || reservations
+        ? {
+            limits: cpus !== undefined || memory !== undefined || pids !== undefined ? { nanoCpus: cpus === undefined ? undefined : Math.round(cpus * 1e9), memoryBytes: memory, pids } : undefined,
+            reservations: reservations
+              ? { nanoCpus: reservations.cpus === undefined ? undefined : Math.round(reservations.cpus * 1e9), memoryBytes: reservations.memoryBytes, genericResources: reservations.genericResources }
+              : undefined,
+          }
+        : undefined,
+    restartDelayMs: rp?.delayMs,
+    restartMaxAttempts: rp?.maxAttempts,
+    restartWindowMs: rp?.windowMs,
+    endpointMode: s.deploy?.endpointMode,
+    hostname: s.hostname,
+    capAdd: s.capAdd,
+    capDrop: s.capDrop,
+    sysctls: s.sysctls,
+    ulimits: s.ulimits ? Object.entries(s.ulimits).map(([name, u]) => ({ name, soft: u.soft, hard: u.hard })) : undefined,
+    tty: s.tty,
+    openStdin: s.stdinOpen,
+    readOnly: s.readOnly,
+    init: s.init,
+    dns: s.dns,
+    dnsSearch: s.dnsSearch,
+    dnsOptions: s.dnsOpt,
+    hosts: s.extraHosts?.map((h) => {
+      const at = h.indexOf(':');
+      return `${h.slice(at + 1)} ${h.slice(0, at)}`;
+    }),
     ports: s.ports.map((p) => ({ target: p.target, published: p.published, protocol: p.protocol })),
     replicas: s.replicas,
     update: s.update,
@@ -135,8 +197,12 @@ export async function applySwarm(config: SystemConfig, plan: DeployPlan, revisio
   const iso = () => new Date(clock.now()).toISOString();
   const timeout = deps.timeoutMs ?? 600_000;
   const labels = { [LABELS.managed]: 'true', [LABELS.deployProject]: config.project, [STACK_LABEL]: config.project };
-  await engine.ensureOverlayNetwork(swarmNetwork(config.project), labels);
-  for (const n of config.networks) await engine.ensureOverlayNetwork(projectNetwork(config.project, n), labels);
+  for (const key of projectNetworkKeys(config)) {
+    const def = config.networkDefinitions?.[key];
+    if (def?.external) continue;
+    await engine.ensureOverlayNetwork(networkName(config, key), { ...def?.labels, ...labels, [COMPOSE_LABELS.network]: key });
+  }
+  const objects = plan.steps.some((st) => st.action === 'create' || st.action === 'update') ? await ensureSwarmObjects(engine, config, labels) : NO_OBJECTS;
   const existing = await observeSwarm(engine, config.project);
   const results: ServiceResult[] = [];
   let stopped = false;
@@ -160,7 +226,7 @@ export async function applySwarm(config: SystemConfig, plan: DeployPlan, revisio
       } else {
         const s = config.services.find((x) => x.name === step.service)!;
         // Replicas down with an unchanged spec: only a forced update (`docker service update --force`) replaces them.
-        const def = { ...toSwarmDefinition(config.project, s, revision), ...(step.causes.some((c) => / replicas running$/.test(c)) ? { forceUpdate: Math.floor(clock.now() / 1000) } : {}) };
+        const def = { ...toSwarmDefinition(config, s, revision, objects), ...(step.causes.some((c) => / replicas running$/.test(c)) ? { forceUpdate: Math.floor(clock.now() / 1000) } : {}) };
         let id: string;
         const before = have ? await engine.inspectService(have.id) : undefined;
         const requestedAt = Date.now();
@@ -225,4 +291,34 @@ async function tasksRunning(engine: Engine, id: string, replicas: number): Promi
   const svc = await engine.inspectService(id);
   const tasks = (await engine.listTasks(id)).filter((t) => t.desiredState === 'running');
   return tasks.filter((t) => t.state === 'running' && t.image.split('@')[0] === svc.image.split('@')[0]).length >= replicas;
+}
+
+/**
+ * The Swarm secrets and configs the services use: external ones looked up by name; the others
+ * created from their file, environment or content under `<name>_<sha256[:10]>` (Swarm objects
+ * cannot change, so new content is a new object and the services move to it).
+ */
+async function ensureSwarmObjects(engine: Engine, config: SystemConfig, labels: Readonly<Record<string, string>>): Promise<SwarmObjects> {
+  const out = { secrets: new Map<string, { id: string; name: string }>(), configs: new Map<string, { id: string; name: string }>() };
+  for (const kind of ['secret', 'config'] as const) {
+    const used = new Set(config.services.flatMap((s) => (kind === 'secret' ? s.secrets : s.configs) ?? []).map((r) => r.source));
+    if (used.size === 0) continue;
+    const existing = await engine.listSwarmObjects(kind);
+    for (const key of used) {
+      const def = (kind === 'secret' ? config.secrets : config.configs)?.[key];
+      const target = kind === 'secret' ? out.secrets : out.configs;
+      if (def?.external) {
+        const found = existing.find((o) => o.name === def.name);
+        if (!found) throw new KibokoError('INVALID_ARGUMENT', `external ${kind} ${def.name} does not exist on the Swarm`, { hint: `create it: docker ${kind} create ${def.name} <file>` });
+        target.set(key, { id: found.id, name: found.name });
+        continue;
+      }
+      const data = fileObjectData(kind, key, def);
+      const name = `${def!.name}_${createHash('sha256').update(data).digest('hex').slice(0, 10)}`;
+      const found = existing.find((o) => o.name === name);
+      const id = found ? found.id : await engine.createSwarmObject(kind, name, data, { ...def!.labels, ...labels });
+      target.set(key, { id, name });
+    }
+  }
+  return out;
 }

@@ -309,6 +309,44 @@ export interface SwarmServiceDefinition {
   mode?: 'replicated' | 'global' | undefined;
   /** Placement constraints, e.g. `node.labels.region==us-east-1`, `node.id!=abc`. */
   constraints?: readonly string[] | undefined;
+  /** Placement preferences: spread over the values of these node labels/attributes. */
+  spread?: readonly string[] | undefined;
+  maxReplicasPerNode?: number | undefined;
+  /** Swarm secrets/configs mounted as files in the tasks. */
+  secrets?: readonly SwarmFileRef[] | undefined;
+  configs?: readonly SwarmFileRef[] | undefined;
+  resources?: {
+    limits?: { nanoCpus?: number | undefined; memoryBytes?: number | undefined; pids?: number | undefined } | undefined;
+    reservations?: { nanoCpus?: number | undefined; memoryBytes?: number | undefined; genericResources?: readonly { kind: string; value: string | number }[] | undefined } | undefined;
+  } | undefined;
+  endpointMode?: 'vip' | 'dnsrr' | undefined;
+  hostname?: string | undefined;
+  capAdd?: readonly string[] | undefined;
+  capDrop?: readonly string[] | undefined;
+  sysctls?: Readonly<Record<string, string>> | undefined;
+  ulimits?: readonly { name: string; soft: number; hard: number }[] | undefined;
+  tty?: boolean | undefined;
+  openStdin?: boolean | undefined;
+  readOnly?: boolean | undefined;
+  init?: boolean | undefined;
+  dns?: readonly string[] | undefined;
+  dnsSearch?: readonly string[] | undefined;
+  dnsOptions?: readonly string[] | undefined;
+  /** `ip host` lines for /etc/hosts. */
+  hosts?: readonly string[] | undefined;
+  /** tmpfs mounts (container path → size in bytes, or undefined). */
+  tmpfs?: readonly { target: string; sizeBytes?: number | undefined; mode?: number | undefined }[] | undefined;
+}
+
+/** A Swarm secret or config given to a service's tasks as a file. */
+export interface SwarmFileRef {
+  id: string;
+  name: string;
+  /** Secrets: a file name under /run/secrets or an absolute path; configs: an absolute path. */
+  target: string;
+  uid: string;
+  gid: string;
+  mode: number;
 }
 
 export interface SwarmUpdateConfig {

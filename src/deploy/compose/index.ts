@@ -99,10 +99,13 @@ export function parseComposeSources(sources: readonly ComposeSource[], options: 
   const processEnv = options.env ?? process.env;
   const projectDir = path.dirname(absFiles[0]!);
   const env = projectEnvironment(processEnv, options.envFiles?.map((f) => path.resolve(cwd, f)), projectDir, readFile, display, problems);
+  // compose sets COMPOSE_PROJECT_NAME for interpolation: -p, the environment, a literal `name:`, the folder.
+  const projectVar = explicit ?? env.lookup('COMPOSE_PROJECT_NAME') ?? literalName(sources[0]!.text) ?? normalizeProjectName(path.basename(projectDir));
+  const lookup: Lookup = (name) => env.lookup(name) ?? (name === 'COMPOSE_PROJECT_NAME' ? projectVar : undefined);
   const ctx: Context = {
     problems,
     projectDir,
-    lookup: env.lookup,
+    lookup,
     readFile,
     display,
     home: processEnv.HOME ?? homedir(),
@@ -119,7 +122,7 @@ export function parseComposeSources(sources: readonly ComposeSource[], options: 
   const trees = new Map<string, MapNode | undefined>();
   let syntaxErrors = false;
   const parse = (abs: string, lookup: Lookup, from: Loc | undefined): MapNode | undefined => {
-    const key = `${abs}\0${lookup === env.lookup ? '' : String(trees.size)}`;
+    const key = `${abs}\0${lookup === ctx.lookup ? '' : String(trees.size)}`;
     if (trees.has(key)) return trees.get(key);
     const text = texts.get(abs) ?? readFile(abs);
     if (text === undefined) {
@@ -137,7 +140,10 @@ export function parseComposeSources(sources: readonly ComposeSource[], options: 
   const loader: TreeLoader = {
     problems,
     load: (abs, lookup, from) => parse(abs, lookup, from),
-    environment: (envFiles, dir, _from) => projectEnvironment(processEnv, envFiles, dir, readFile, display, problems).lookup,
+    environment: (envFiles, dir, _from) => {
+      const included = projectEnvironment(processEnv, envFiles, dir, readFile, display, problems).lookup;
+      return (name) => included(name) ?? (name === 'COMPOSE_PROJECT_NAME' ? projectVar : undefined);
+    },
   };
   const resolveFile = (abs: string, lookup: Lookup, stack: string[], from: Loc | undefined): MapNode | undefined => {
     const tree = parse(abs, lookup, from);
@@ -148,7 +154,7 @@ export function parseComposeSources(sources: readonly ComposeSource[], options: 
 
   let merged: Node | undefined;
   for (const abs of absFiles) {
-    const root = resolveFile(abs, env.lookup, [], undefined);
+    const root = resolveFile(abs, ctx.lookup, [], undefined);
     if (root) merged = mergeNodes(merged, root, []);
   }
   if (syntaxErrors) throw finish(problems, options);
@@ -158,11 +164,17 @@ export function parseComposeSources(sources: readonly ComposeSource[], options: 
   ];
   const config =
     merged?.kind === 'map'
-      ? buildConfig(merged, ctx, { explicit, fromEnv: ctx.lookup('COMPOSE_PROJECT_NAME') }, profiles)
+      ? buildConfig(merged, ctx, { explicit, fromEnv: env.lookup('COMPOSE_PROJECT_NAME') }, profiles)
       : undefined;
   if (!problems.empty || !config) throw finish(problems, options);
   for (const w of problems.warnings) options.onWarning?.(w);
   return config;
+}
+
+/** A top-level `name: literal` (no variables) of a file's text, for COMPOSE_PROJECT_NAME before the file is interpolated. */
+function literalName(text: string): string | undefined {
+  const m = /^name:[ \t]*["']?([a-z0-9][a-z0-9_-]*)["']?[ \t]*(?:#.*)?$/m.exec(text);
+  return m?.[1];
 }
 
 /** The error to throw, after handing over the warnings gathered so far. */

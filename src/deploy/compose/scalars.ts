@@ -109,7 +109,9 @@ export function absolutePath(node: Node, ctx: Context, docs: string): string | u
 
 /** Optional keys are left out rather than set to undefined, so specs compare and print cleanly. */
 export function omitUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  const out: Record<string, unknown> = {};
+  for (const k in o) if (o[k] !== undefined) out[k] = o[k];
+  return out as T;
 }
 
 /** A key-value mapping or a `KEY=VALUE` list as strings (`KEY` alone, or `KEY:` with no value, gives ''). */

@@ -40,7 +40,8 @@ export function readFileObjects(entry: Entry | undefined, kind: Kind, ctx: Conte
           sources.push('environment');
           if (def.environment !== undefined) {
             value = ctx.lookup(def.environment);
-            if (value === undefined) ctx.problems.add(o.value.loc, `variable ${def.environment} is not set`, `set it in the environment or in the project's .env before deploying`);
+            // As docker compose config: an unset variable matters only when the secret is mounted.
+            if (value === undefined) ctx.problems.warn(o.value.loc, `variable ${def.environment} is not set; set it in the environment or in the project's .env before deploying`);
           }
           break;
         }

@@ -162,3 +162,32 @@ networks:
     expect(c.services.map((s) => s.networks)).toEqual([['back'], ['default']]);
   });
 });
+
+describe('deploy config rendering and smaller rules', () => {
+  it('interpolates ${COMPOSE_PROJECT_NAME} as compose sets it', () => {
+    const dir = project({ 'compose.yaml': 'name: shop\nservices:\n  web: {image: nginx, labels: {p: "${COMPOSE_PROJECT_NAME}"}}\n' });
+    expect(loadCompose([], { cwd: dir, env: {} }).services[0]!.labels).toEqual({ p: 'shop' });
+    expect(loadCompose([], { cwd: dir, env: {}, projectName: 'other' }).services[0]!.labels).toEqual({ p: 'other' });
+  });
+
+  it('renders the model in compose\'s vocabulary, with engine names and without secret values', () => {
+    const dir = project({
+      'compose.yaml': 'services:\n  web:\n    image: nginx\n    restart: "no"\n    mem_limit: 1g\n    secrets: [s]\n    networks: {back: {aliases: [w]}}\nnetworks: {back: {}}\nvolumes: {data: {external: true}}\nsecrets: {s: {environment: S}}\n',
+    });
+    const r = renderConfig(loadCompose([], { cwd: dir, env: { S: 'hidden' } })) as Record<string, Record<string, Record<string, unknown>>>;
+    expect(r.name).toBe('shop');
+    expect(r.services!.web).toMatchObject({ image: 'nginx', restart: 'no', mem_limit: 2 ** 30, networks: { back: { aliases: ['w'] } }, secrets: [{ source: 's', target: '/run/secrets/s' }] });
+    expect(r.networks).toEqual({ back: { name: 'shop_back' } });
+    expect(r.volumes).toEqual({ data: { name: 'data', external: true } });
+    expect(r.secrets).toEqual({ s: { name: 'shop_s', environment: 'S' } });
+    expect(JSON.stringify(r)).not.toContain('hidden');
+  });
+
+  it('warns that version is obsolete, refuses models, and keeps unknown keys apart from typos', () => {
+    const warnings: ComposeWarning[] = [];
+    loadCompose([], { cwd: project({ 'compose.yaml': 'version: "3.8"\nservices: {web: {image: nginx}}\n' }), env: {}, onWarning: (w) => warnings.push(w) });
+    expect(warnings[0]!.message).toContain('version is obsolete');
+    expect(refusal(() => loadCompose([], { cwd: project({ 'compose.yaml': 'services: {web: {image: nginx}}\nmodels: {m: {model: ai/x}}\n' }), env: {} }))).toContain('Docker Model Runner');
+    expect(refusal(() => loadCompose([], { cwd: project({ 'compose.yaml': 'services: {web: {image: nginx, cap_ad: [X]}}\n' }), env: {} }))).toContain('did you mean cap_add?');
+  });
+});

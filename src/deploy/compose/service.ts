@@ -23,6 +23,8 @@ const READ_KEYS = [
   'stop_signal', 'stop_grace_period', 'deploy', 'scale', 'profiles', 'secrets', 'configs', 'extends',
 ];
 
+const KNOWN = new Set([...READ_KEYS, ...Object.keys(CONTAINER_KEYS)]);
+
 /** Keys one Linux engine cannot honour: why, and what to write instead. */
 const REFUSED: Record<string, string> = {
   credential_spec: 'credential_spec configures Windows containers (gMSA); a Linux engine has no equivalent — remove it',
@@ -53,15 +55,14 @@ export function readService(entry: Entry, ctx: Context, defaultPolicy: TagPolicy
     const e = node.entries.get(key);
     return e && !isNull(e.value) ? e : undefined;
   };
-  const known = [...READ_KEYS, ...Object.keys(CONTAINER_KEYS)];
   for (const e of node.entries.values()) {
-    if (e.key.startsWith('x-') || known.includes(e.key)) continue;
+    if (e.key.startsWith('x-') || KNOWN.has(e.key)) continue;
     if (REFUSED[e.key]) problems.add(e.keyLoc, `${e.key} cannot be honoured by a Docker engine`, REFUSED[e.key]);
     else if (NOTICED[e.key]) problems.warn(e.keyLoc, NOTICED[e.key]!);
     else if (e.key === 'isolation') {
       if (!(e.value.kind === 'scalar' && (e.value.value === 'default' || e.value.value === null))) problems.add(e.value.loc, `isolation ${show(e.value)} exists only on Windows engines`, 'remove it (Linux containers use the default isolation)');
     } else {
-      const guess = closest(e.key, known);
+      const guess = closest(e.key, [...KNOWN]);
       problems.add(e.keyLoc, `unknown key ${JSON.stringify(e.key)}`, guess ? `did you mean ${guess}? see ${DOCS}/services/` : `see ${DOCS}/services/`);
     }
   }

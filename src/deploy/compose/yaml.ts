@@ -109,6 +109,7 @@ export function readYaml(text: string, file: string, lookup: Lookup, problems: P
       const loc = at(lineOf(n.range?.[0]));
       const v = n.value;
       if (typeof v === 'string') {
+        if (!v.includes('$')) return { kind: 'scalar', value: v, loc, tag: mergeTag };
         const r = interp(v, loc);
         return { kind: 'scalar', value: r.value, loc, tag: mergeTag, ...(r.vars ? { vars: r.vars } : {}) };
       }
