@@ -14,7 +14,6 @@ import { parseLogLevel } from '../common/log.js';
 import { parseSignal } from '../common/signals.js';
 import { connectEngine } from '../engine/index.js';
 import { Journal, defaultStateDir, isAlive } from '../journal/index.js';
-import { parseTargetArgs } from '../targets/index.js';
 import {
   connectionFlags,
   parseBoolFlag,
@@ -30,6 +29,7 @@ import type { PartitionDirection, TrafficScope } from '../chaos/index.js';
 import { delayActionFromFlags, kernelHasNetem, proxyActionFromFlags, proxyFormOfNetemDelay } from './chaos-proxy.js';
 import { humanRenderer, jsonRenderer, type Renderer } from './render.js';
 import { installSignalHandlers } from './signals.js';
+import { checkSomethingHit, targetsFromFlags } from './chaos-targets.js';
 
 /** Builds the resolved action from a command's flags; throws INVALID_ARGUMENT before anything runs. */
 export function actionFromFlags(kind: ChaosCommandName, o: Record<string, unknown>): LifecycleAction {
@@ -221,7 +221,7 @@ export function experimentFromFlags(kind: ChaosCommandName, containers: string[]
   const action = resolved ?? actionFromFlags(kind, o);
   const options: ExperimentOptions = {
     action,
-    targets: parseTargetArgs(containers, (o.label as string[] | undefined) ?? []),
+    targets: targetsFromFlags(containers, o),
     limit: parseLimit(o.limit),
     random: Boolean(o.random),
     seed: o.seed === undefined ? undefined : parseSeed(o.seed),
@@ -287,6 +287,7 @@ export async function runChaosCommand(kind: ChaosCommandName, cmd: Command, cont
       onReport: reportPath ? (r) => writeReport(reportPath, r) : undefined,
     });
     await notifier.flush();
+    await checkSomethingHit(report, engine, containers, o, (message) => renderer.warn(message));
     if (report.totals.restoreFailed > 0) return 1;
     if (report.totals.failed > 0 && !options.skipError) return 1;
     if (report.cycles.some((c) => c.error) && !options.skipError) return 1;

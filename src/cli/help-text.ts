@@ -24,10 +24,11 @@ const CHAOS_EXIT: readonly ExitRow[] = [
   INVALID,
   UNREACHABLE,
   ENGINE,
+  [5, 'with --fail-on-no-targets: no container matched (without it: a warning naming close names, exit 0)'],
   [7, 'the restore journal could not be written'],
   BUG,
 ];
-const NETWORK_EXIT: readonly ExitRow[] = [...CHAOS_EXIT.slice(0, 6), [8, 'a kernel feature the fault needs is missing (see `kiboko doctor`)'], BUG];
+const NETWORK_EXIT: readonly ExitRow[] = [...CHAOS_EXIT.filter(([c]) => c !== 70), [8, 'a kernel feature the fault needs is missing (see `kiboko doctor`)'], BUG];
 
 const UNITS_EXIT: readonly ExitRow[] = [
   [0, 'done'],
@@ -77,6 +78,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     examples: [
       ['kiboko chaos kill --signal SIGTERM web-1', 'send SIGTERM to web-1'],
       ['kiboko chaos kill --limit 1 "re2:^worker-"', 'SIGKILL one random container whose name starts with worker-'],
+      ['kiboko chaos kill --project shop --service web --limit 1 --fail-on-no-targets', "kill one of the shop project's current web replicas; exit 5 if it has none"],
     ],
     exitCodes: CHAOS_EXIT,
   },
