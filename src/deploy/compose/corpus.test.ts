@@ -65,6 +65,11 @@ describe.skipIf(!present)('compose corpus (../shared/compat/compose-corpus)', ()
     expect(real.length).toBeGreaterThanOrEqual(38);
   });
 
+  it('loads every fixture docker-compose accepts too', () => {
+    const refused = results.filter((r) => r.v1 === 'accepts' && !r.result.ok).map((r) => r.file);
+    expect(refused).toEqual([]);
+  });
+
   it('refuses the files invalid on purpose, saying why', () => {
     for (const [file, why] of Object.entries(INVALID)) {
       const r = results.find((x) => x.file === file);
