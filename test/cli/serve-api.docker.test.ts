@@ -130,13 +130,15 @@ describe('kiboko serve: deploy hook and native API on the real engine', () => {
     // The semver policy refuses going back: 409, nothing deployed.
     expect((await signedHook({ service: 'web', tag: '1.0.0' })).status).toBe(409);
 
-    // Three hooks at once: all accepted, deployed one after another in the order accepted.
+    // Three hooks at once: all accepted, none lost; those that find a job of the project still
+    // waiting join it (the newest tag wins); jobs deploy one after another in the order accepted.
     const burst = await Promise.all(['1.2.0', '1.3.0', '1.4.0'].map((tag) => signedHook({ service: 'worker', tag })));
     expect(burst.map((r) => r.status)).toEqual([202, 202, 202]);
-    const jobs = await Promise.all(burst.map(async (r) => waitJob(((await r.json()) as Job).id)));
-    expect(jobs.map((j) => j.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    const ids = await Promise.all(burst.map(async (r) => ((await r.json()) as Job).id));
+    const jobs = await Promise.all([...new Set(ids)].map((id) => waitJob(id)));
+    expect(jobs.every((j) => j.status === 'succeeded')).toBe(true);
     const ordered = [...jobs].sort((a, b) => a.seq - b.seq);
-    expect(ordered.map((j) => j.revision)).toEqual([3, 4, 5]);
+    expect(ordered.map((j) => j.revision)).toEqual(ordered.map((_, i) => 3 + i));
     expect(await imageOf('worker')).toEqual([`${REPO}:${ordered.at(-1)!.tag}`]);
 
     // A chaos pause started and stopped through the API leaves the container running.
@@ -163,7 +165,7 @@ describe('kiboko serve: deploy hook and native API on the real engine', () => {
     // /metrics parses as Prometheus text.
     const metrics = await (await api('/metrics')).text();
     for (const l of metrics.split('\n').filter((x) => x && !x.startsWith('#'))) expect(l).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? \S+$/);
-    expect(metrics).toMatch(/kiboko_deploy_jobs_total\{outcome="succeeded"\} 5/);
+    expect(metrics).toMatch(new RegExp(`kiboko_deploy_jobs_total\\{outcome="succeeded"\\} ${2 + jobs.length}`));
     expect(metrics).toMatch(/kiboko_engine_up 1/);
     expect(metrics).toMatch(/kiboko_chaos_experiments_total\{outcome="stopped"\} 1/);
     expect(metrics).toMatch(/kiboko_auth_failures_total\{reason="signature"\} 1/);
