@@ -194,6 +194,8 @@ export class EngineRegistry implements ReconcilingRegistry {
     if (isTemplate(r.name) || notRunnable) current = 'inactive';
     else if (c && ACTIVE.has(c.status)) current = 'launched';
     else if (r.desired_state === 'inactive') current = c ? 'loaded' : 'inactive';
+    // docker run --rm: a stop is done once the container is gone, not when it has exited.
+    else if (c && this.pending.has(r.name) && rt && !('error' in rt) && rt.autoRemove) current = 'launched';
     else current = 'loaded';
     const s = systemdState({ notRunnable: r.desired_state === 'inactive' ? undefined : notRunnable, error: r.error, waiting: r.waiting, status: c?.status, exitCode: r.desired_state === 'launched' ? await this.exitCode(c) : undefined });
     return { ...base, currentState: current, ...(current !== 'inactive' ? { machineID: this.machine.id } : {}), ...(s.message ? { message: s.message } : {}) };
