@@ -293,9 +293,10 @@ export async function runChaosCommand(kind: ChaosCommandName, cmd: Command, cont
     if (report.cycles.some((c) => c.error) && !options.skipError) return 1;
     return 0;
   } catch (err) {
-    if (kind === 'netem:delay' && err instanceof KibokoError && err.code === 'KERNEL_FEATURE_MISSING' && (err.details as { feature?: string } | undefined)?.feature === 'netem') {
+    const feature = err instanceof KibokoError ? (err.details as { feature?: string } | undefined)?.feature : undefined;
+    if (kind === 'netem:delay' && err instanceof KibokoError && err.code === 'KERNEL_FEATURE_MISSING' && (feature === 'netem' || feature === 'prio')) {
       throw new KibokoError('KERNEL_FEATURE_MISSING', err.message, {
-        hint: `without netem, kiboko delays through its transparent proxy: \`${proxyFormOfNetemDelay(o, containers)}\` (--port: the container port whose responses to delay; --to HOST:PORT: its outgoing connections)`,
+        hint: `without ${feature === 'prio' ? 'sch_prio (needed for a scoped netem)' : 'netem'}, kiboko delays through its transparent proxy: \`${proxyFormOfNetemDelay(o, containers)}\` (--port: the container port whose responses to delay; --to HOST:PORT: its outgoing connections)`,
         details: err.details,
         cause: err,
       });

@@ -219,6 +219,28 @@ describe('partition --direction', () => {
   });
 });
 
+/** Whether this kernel has netem, asked as kiboko does: in a throwaway namespace. */
+const kernelHasNetem = (() => {
+  try {
+    execFileSync('unshare', ['--net', '--', 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe('netem delay on this kernel (no sch_netem)', () => {
+  // Skipped where the kernel has netem: then netem delay simply works and chaos delay uses it.
+  it.skipIf(kernelHasNetem)('fails with exit 8 and the exact proxy command line in the hint; chaos delay then uses the proxy', async () => {
+    const r = await runCli(['chaos', 'netem', '--duration', '5s', '--egress-port', '80', 'delay', '--time', '150', '--jitter', '0', `${s.prefix}web`], { stateDir: s.stateDir });
+    expect(r.code).toBe(8);
+    expect(r.stderr).toContain(`\`kiboko chaos delay --duration 5s --time 150 --jitter 0 --port 80 ${s.prefix}web\``);
+    const d = await runCli(['chaos', 'delay', '--duration', '3s', '--time', '150', '--jitter', '0', '--port', '80', `${s.prefix}web`], { stateDir: s.stateDir });
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stdout).toMatch(/chaos delay: using the transparent proxy \(this kernel has no netem\)/);
+  });
+});
+
 describe('kiboko proxy serve', () => {
   it('toxiproxy-node-client creates a proxy, adds a latency toxic (measured), removes it and resets', async () => {
     const server = startCli(['proxy', 'serve', '--port', '0']);

@@ -119,8 +119,8 @@ export async function ensureProxyImage(engine: Engine): Promise<string> {
 
 /**
  * Without root beside the engine: the agent runs in a helper container sharing the target's
- * network namespace (`--network container:<id>`), as root with kiboko's proxy group. It exits by
- * itself at `config.exitAt`; recovery removes it by its labels.
+ * network namespace (`--network container:<id>`), as root with kiboko's proxy group. If kiboko
+ * dies, recovery (or the next chaos run) removes the rules and the helper, found by its labels.
  */
 export async function startHelperAgent(engine: Engine, target: ContainerRef, config: AgentConfig, runId: string, image?: string): Promise<AgentHandle> {
   const tag = image ?? (await ensureProxyImage(engine));

@@ -69,14 +69,17 @@ export async function holdProxyFault(target: ContainerRef, action: ProxyFaultSpe
   const destinations = await resolveOutgoing(engine, action.outgoing);
   const mode = chooseExecMode(engine, action.helperImage);
   const deadline = clock.now() + action.durationMs;
+  const useHelper = mode.via === 'helper' || Boolean(action.proxyImage) || Boolean(action.helper);
   const config: AgentConfig = {
     incoming: [...action.incomingPorts],
     outgoing: destinations.length > 0,
     toxics: [...action.toxics],
     httpFaults: [...action.httpFaults],
-    exitAt: deadline + 60_000,
+    // An nsenter agent removes the rules itself when it exits; a helper agent cannot (no iptables in
+    // its image), so it stays until kiboko, `chaos recover` or the next chaos run removes both —
+    // leaving it to exit on its own would turn a delay into refused connections.
+    exitAt: useHelper ? undefined : deadline + 60_000,
   };
-  const useHelper = mode.via === 'helper' || Boolean(action.proxyImage) || Boolean(action.helper);
   const agent: AgentHandle = useHelper ? await startHelperAgent(engine, target, config, ctx.runId, action.proxyImage) : await startNsenterAgent(details.pid, config);
   let entry: JournalEntry;
   const rules = planProxyRules({ incoming: agent.ready.incoming, outgoing: agent.ready.outgoing ? { destinations, agentPort: agent.ready.outgoing } : undefined }, ctx.runId);
