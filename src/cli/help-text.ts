@@ -32,12 +32,7 @@ const NETWORK_EXIT: readonly ExitRow[] = [...CHAOS_EXIT.filter(([c]) => c !== 70
 
 const UNITS_EXIT: readonly ExitRow[] = [
   [0, 'done'],
-  [1, 'a unit failed to start'],
-  [2, 'invalid input, or the daemon refused the token'],
-  [3, 'daemon unreachable'],
-  [5, 'no such unit'],
-  [6, 'conflict (e.g. stopping a unit that is not launched)'],
-  [9, 'timed out waiting for the state'],
+  [1, 'any error, as fleetctl: a unit failed to start, invalid input, the daemon refused the credential or was unreachable, no such unit, a timeout (the message says which)'],
 ];
 
 const DEPLOY_EXIT: readonly ExitRow[] = [
@@ -50,6 +45,19 @@ const DEPLOY_EXIT: readonly ExitRow[] = [
 ];
 
 const READ_EXIT: readonly ExitRow[] = [[0, 'done'], INVALID, UNREACHABLE, ENGINE];
+
+const REGISTRY_EXIT: readonly ExitRow[] = [
+  [0, 'done'],
+  INVALID,
+  [5, 'no such repository or tag'],
+  [9, 'the registry did not answer in time'],
+  [11, 'the registry refused the credentials (the message names which were tried)'],
+  [12, 'rate limited (the message says until when)'],
+  [13, 'the registry is unreachable or failing'],
+  [14, 'TLS: the registry’s certificate is not trusted (the message names the CAs tried)'],
+];
+
+const PROJECT_EXIT: readonly ExitRow[] = [[0, 'done'], [2, 'invalid configuration or flags: nothing was changed'], UNREACHABLE, ENGINE, [5, 'no such service'], BUG];
 
 const netem = (effect: string, flags: string, what: string): CommandHelp => ({
   examples: [[`kiboko chaos netem -d 30s ${effect} ${flags} web-1`, what]],
@@ -307,6 +315,73 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
     exitCodes: [[0, 'checked (missing features are reported, not failed, without --strict)'], [1, 'with --strict: something is missing'], UNREACHABLE],
   },
+  'chaos proxy': {
+    examples: [
+      ['kiboko chaos proxy -d 30s --port 80 --latency 200ms web', '200 ms on every connection to web’s port 80, without netem'],
+      ['kiboko chaos proxy -d 1m --port 80 --http-abort 503 --http-path "/api/*" --http-first 3 web', 'the first three requests to /api/* get 503, then traffic passes'],
+      ['kiboko chaos proxy -d 30s --to db:5432 --toxic latency:latency=300 app', 'outgoing: 300 ms on app’s connections to db:5432 only'],
+    ],
+    exitCodes: NETWORK_EXIT,
+  },
+  'chaos delay': {
+    examples: [['kiboko chaos delay -d 30s --time 200 --port 80 web', 'netem when the kernel has it, else the transparent proxy (it says which)']],
+    exitCodes: NETWORK_EXIT,
+  },
+  'deploy config': {
+    examples: [
+      ['kiboko deploy config -f compose.yaml', 'the resolved, normalised model as YAML, like docker compose config'],
+      ['kiboko deploy config --services', 'the service names, one a line'],
+      ['kiboko deploy config -q', 'only check the files'],
+    ],
+    exitCodes: [[0, 'valid'], [2, 'invalid: every problem with its file, line and key']],
+  },
+  'deploy up': {
+    examples: [['kiboko deploy up -d -f compose.yaml', 'the same as deploy apply (-d is accepted for docker compose scripts)']],
+    exitCodes: DEPLOY_EXIT,
+  },
+  'deploy down': {
+    examples: [
+      ['kiboko deploy down -f compose.yaml', 'remove the project’s containers and networks (recorded in the history)'],
+      ['kiboko deploy down -p shop --volumes --rmi local', 'also its named volumes and the images it built'],
+    ],
+    exitCodes: PROJECT_EXIT,
+  },
+  'deploy ps': { examples: [['kiboko deploy ps -p shop', 'the project’s containers: service, state, health, ports']], exitCodes: PROJECT_EXIT },
+  'deploy logs': {
+    examples: [
+      ['kiboko deploy logs -p shop --tail 50 web', 'the last 50 lines of each web replica'],
+      ['kiboko deploy logs -p shop -f', 'follow every service'],
+    ],
+    exitCodes: PROJECT_EXIT,
+  },
+  'deploy restart': { examples: [['kiboko deploy restart -p shop web', 'restart the web replicas in place']], exitCodes: PROJECT_EXIT },
+  'deploy pull': { examples: [['kiboko deploy pull -f compose.yaml', 'pull every service’s image now (with retries), change nothing else']], exitCodes: [...PROJECT_EXIT.filter(([c]) => c !== 70), ...REGISTRY_EXIT.filter(([c]) => c >= 9)] },
+  'units restart': { examples: [['kiboko units restart web.service', 'stop and start it, waiting for each state, as fleetctl restart']], exitCodes: UNITS_EXIT },
+  proxy: {
+    examples: [['kiboko proxy serve', 'toxiproxy’s HTTP API on localhost:8474: existing toxiproxy clients work unchanged']],
+    exitCodes: [[0, 'done'], INVALID],
+  },
+  'proxy serve': {
+    examples: [
+      ['kiboko proxy serve --port 8474', 'toxiproxy’s API; its clients create proxies and toxics as with toxiproxy-server'],
+      ['kiboko proxy serve --config proxies.json', 'create these proxies at start (toxiproxy’s -config file)'],
+    ],
+    exitCodes: [[0, 'stopped by SIGINT/SIGTERM'], [2, 'invalid flags, or the port is taken']],
+  },
+  watch: {
+    examples: [
+      ['kiboko watch --once -f compose.yaml', 'one pass: newer images under each service’s tag policy, applied health-gated with rollback'],
+      ['kiboko watch --monitor-only --interval 5m', 'report newer images of the running containers every 5 minutes, change nothing'],
+      ['kiboko watch --label-enable --schedule "0 0 4 * * *"', 'Watchtower’s way: labelled containers, daily at 04:00'],
+    ],
+    exitCodes: [[0, 'nothing failed'], [1, 'an update was rolled back'], INVALID, UNREACHABLE, ...REGISTRY_EXIT.filter(([c]) => c >= 5)],
+  },
+  registry: {
+    examples: [['kiboko registry tags 127.0.0.1:5000/app', 'the repository’s tags, as the registry lists them']],
+    exitCodes: REGISTRY_EXIT,
+  },
+  'registry tags': { examples: [['kiboko registry tags 127.0.0.1:5000/app', 'every tag, following the registry’s pages']], exitCodes: REGISTRY_EXIT },
+  'registry inspect': { examples: [['kiboko registry inspect 127.0.0.1:5000/app:1', 'digest, media type, platforms and created time']], exitCodes: REGISTRY_EXIT },
 };
 
 /**

@@ -183,7 +183,13 @@ async function startApi(listen: string, token: string, pass: (images?: string[])
   if (!m) throw invalidArgument(`invalid --http-api-listen '${listen}': expected host:port`, 'e.g. :8080 or 127.0.0.1:8080');
   const expected = Buffer.from(`Bearer ${token}`);
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://x');
+    } catch {
+      // A malformed request target (`GET http://[`) is the client's error, never a crash of the process.
+      return void res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' }).end('malformed request target\n');
+    }
     const given = Buffer.from(req.headers.authorization ?? '');
     const ok = given.length === expected.length && timingSafeEqual(given, expected);
     if (url.pathname !== '/v1/update') return void res.writeHead(404).end();

@@ -116,6 +116,23 @@ describe('toxiproxy-compatible API, driven by the toxiproxy-node-client package'
   });
 });
 
+describe('hostile request targets', () => {
+  it('answers a malformed target (GET http://[, a bad %-escape) with 400 and keeps serving', async () => {
+    const port = Number(new URL(api.url).port);
+    for (const target of ['http://[', '/proxies/%E0%A4%A']) {
+      const head = await new Promise<string>((resolve, reject) => {
+        const s = connect({ host: '127.0.0.1', port }, () => s.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+        let got = '';
+        s.on('data', (d) => (got += d.toString('latin1')));
+        s.on('end', () => resolve(got));
+        s.on('error', reject);
+      });
+      expect(head.split('\r\n')[0], target).toMatch(/^HTTP\/1\.1 400 /);
+    }
+    expect((await fetch(`${api.url}/version`)).status).toBe(200);
+  });
+});
+
 describe('mounted under a prefix by a host server that reads the body itself (kiboko serve)', () => {
   it('serves /toxiproxy/proxies with the pre-read body', async () => {
     const collection = new ProxyCollection();

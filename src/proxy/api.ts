@@ -76,9 +76,17 @@ export const isToxiproxyPath = (path: string): boolean => path === '/proxies' ||
  */
 export function toxiproxyHandler(collection: ProxyCollection, options: ToxiproxyApiOptions = {}) {
   /** `path` and `body` let a host server mount it under a prefix after reading the body itself. */
-  return async (req: IncomingMessage, res: ServerResponse, path = new URL(req.url ?? '/', 'http://x').pathname, body?: Buffer): Promise<void> => {
+  return async (req: IncomingMessage, res: ServerResponse, mountedPath?: string, body?: Buffer): Promise<void> => {
     try {
       if (String(req.headers['user-agent'] ?? '').startsWith('Mozilla/')) throw new ProxyApiError('User agent not allowed', 403);
+      // Parsing the target is inside the boundary: `GET http://[` or a bad %-escape is a 400, never a crash.
+      let path: string;
+      try {
+        path = mountedPath ?? new URL(req.url ?? '/', 'http://x').pathname;
+        decodeURIComponent(path);
+      } catch {
+        throw new ProxyApiError('malformed request target', 400);
+      }
       await route(collection, options, req, res, path, (r) => readJson(r, body ?? (req.readableEnded ? Buffer.alloc(0) : undefined)));
     } catch (err) {
       if (err instanceof ProxyApiError) send(res, err.status, { error: err.message, status: err.status });
