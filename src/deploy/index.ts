@@ -17,4 +17,6 @@ export { translateUnits, type UnitSource, type UnitFolderConfig } from './units.
 export { parseDockerRun } from './dockerrun.js';
 export { volumeMounts, defaultNetwork, replicaName, serviceNetworks, networkName, volumeName, primaryNetwork } from './containers.js';
 export { projectContainers, projectReplicas, psProject, downProject, restartProject, pullProject, type PsRow, type DownOptions, type DownEvent, type DownResult } from './project.js';
-export { splitShellWords } from './shellwords.js';
+export { dependencyValues, deployBackend, liveReplicas } from './deps/values.js';
+export { syncDependents, dependentsOf, type DependentSync, type DependencyEvent, type SyncOptions } from './deps/sync.js';
+export { dependencyHooks, hasTemplates, type DependencyHooks } from './deps/hooks.js';
