@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 bash scripts/prepare.sh
 npx tsc -p tsconfig.test.json --noEmit
+# Module boundaries: no cycles, no deep imports, layers one way (.dependency-cruiser.cjs, docs/internals.md).
+npx depcruise src --config .dependency-cruiser.cjs --output-type err
 
 mkdir -p .test-results
 status=0

@@ -8,6 +8,7 @@ export * as journal from './journal/index.js';
 export * as template from './template/index.js';
 export * as events from './events/index.js';
 export * as packages from './packages/index.js';
+export * as methods from './methods/index.js';
 export * as registry from './registry/index.js';
 export * as watch from './watch/index.js';
 export { connectEngine, resolveConnection, FakeEngine, type Engine } from './engine/index.js';

@@ -1,27 +1,15 @@
-import type { Clock } from '../common/clock.js';
 import { asKibokoError, KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
 import { parseSignal } from '../common/signals.js';
-import type { ContainerRef, Engine } from '../engine/index.js';
-import type { Journal, JournalEntry } from '../journal/index.js';
+import type { ContainerRef } from '../engine/index.js';
+import type { JournalEntry } from '../journal/index.js';
 import type { PlannedStep } from './plan.js';
 import { holdUntil } from './wait.js';
 import { holdNetFault } from './net/hold.js';
 import { holdProxyFault } from './proxy/hold.js';
 import { JOURNAL_KINDS, type TargetIdentity } from './restore.js';
 import { holdStress } from './stress.js';
-import type { ActionResult, ChaosEvent, LifecycleAction, Outcome } from './types.js';
-
-export interface ApplyContext {
-  engine: Engine;
-  journal: Journal;
-  clock: Clock;
-  runId: string;
-  cycle: number;
-  /** Cancels waits (a held pause ends early and is restored at once); restores still run. */
-  signal: AbortSignal;
-  emit: (event: ChaosEvent) => void;
-}
+import type { ActionResult, ApplyContext, LifecycleAction, Outcome } from './types.js';
 
 const STOP_POLL_MS = 100;
 

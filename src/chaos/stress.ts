@@ -4,7 +4,7 @@ import { KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
 import type { ContainerRef, Engine } from '../engine/index.js';
 import { isAlive, processStartTime, type JournalEntry, type ProcessIdentity } from '../journal/index.js';
-import type { ApplyContext } from './apply.js';
+import type { ApplyContext } from './types.js';
 import { holdUntil } from './wait.js';
 import type { LifecycleAction } from './types.js';
 import { pullImage } from '../registry/index.js';

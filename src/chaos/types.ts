@@ -1,7 +1,9 @@
-import type { ContainerRef } from '../engine/index.js';
+import type { Clock } from '../common/clock.js';
+import type { ContainerRef, Engine } from '../engine/index.js';
+import type { Journal } from '../journal/index.js';
 import type { LossMode, Protocol } from './net/iptables.js';
 import type { NetemEffects } from './net/tc.js';
-import type { ProxyFaultSpec } from './proxy/hold.js';
+import type { ProxyFaultSpec } from './proxy/spec.js';
 
 /** Where network faults are applied from: a helper container image, or (root, local engine) nsenter. */
 export interface NetExecOptions {
@@ -105,3 +107,14 @@ export type ChaosEvent =
   | { type: 'run-finished'; at: string; runId: string; cycles: number; ok: number; failed: number; interrupted: boolean };
 
 export type ChaosEventListener = (event: ChaosEvent) => void;
+
+export interface ApplyContext {
+  engine: Engine;
+  journal: Journal;
+  clock: Clock;
+  runId: string;
+  cycle: number;
+  /** Cancels waits (a held pause ends early and is restored at once); restores still run. */
+  signal: AbortSignal;
+  emit: (event: ChaosEvent) => void;
+}

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { splitShellWords } from '../deploy/index.js';
+import { splitShellWords } from '../shellwords/index.js';
 import { allCommands, applyHelp } from './help.js';
 import { buildProgram, normalizeBoolFlags } from './program.js';
 

@@ -1,6 +1,6 @@
 import { CommanderError, type Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { splitShellWords } from '../deploy/index.js';
+import { splitShellWords } from '../shellwords/index.js';
 import { documentedProgram } from './cli-docs.js';
 import { allCommands, applyHelp, commandPath } from './help.js';
 import { COMMAND_HELP, GLOBAL_OPTION_NAMES } from './help-text.js';

@@ -9,7 +9,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { asKibokoError, invalidArgument } from '../common/errors.js';
 import { connectEngine, type Engine } from '../engine/index.js';
-import type { IntegrationEvent, LifecycleEvent, LifecycleResult, TestEvent, TestSuiteResult } from '../packages/index.js';
+import type { IntegrationEvent, TestEvent, TestSuiteResult } from '../packages/index.js';
+import { worstCode, type LifecycleEvent, type LifecycleResult } from '../methods/index.js';
 import { connectionFlags, parseDurationFlag, parseConcurrency } from './options.js';
 import { mergedOptions } from './program.js';
 import { installSignalHandlers } from './signals.js';
@@ -88,7 +89,7 @@ export async function runLifecycleCommand(cmd: Command, args: string[]): Promise
   const json = Boolean(o.json);
   return typed(json, async () => {
     const [method, ...targets] = args;
-    const p = await import('../packages/index.js');
+    const p = await import('../methods/index.js');
     p.validateMethodName(method ?? '');
     const timeoutMs = parseDurationFlag(o.timeout, '--timeout') ?? p.DEFAULT_METHOD_TIMEOUT_MS;
     if (timeoutMs <= 0) throw invalidArgument(`invalid --timeout '${String(o.timeout)}': must be longer than 0`, 'e.g. --timeout 30s');
@@ -247,7 +248,7 @@ export async function runTestCommand(cmd: Command, rawArgs: string[]): Promise<n
             if (e.type === 'cleanup-warning') say(`warning: ${e.message}`);
           },
         });
-        worst = p.worstCode([worst, r.code]);
+        worst = worstCode([worst, r.code]);
         if (r.reason) reasons.push(args.length > 1 ? `${image}: ${r.reason}` : r.reason);
         if (r.code !== 2 && !(r.code === 3 && r.suite.cases.length === 0)) suites.push(r.suite);
         extras.push({ image: r.image, testImage: r.testImage, code: r.code, reason: r.reason, dockerfile: r.dockerfile, results: r.results });

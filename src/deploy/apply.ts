@@ -318,7 +318,7 @@ export async function waitReady(id: string, cfg: ContainerConfig, monitorMs: num
         }
         gateAt = ctx.clock.now();
         gateStart ??= gateAt;
-        const { checkMethodGate } = await import('../packages/index.js');
+        const { checkMethodGate } = await import('../methods/index.js');
         // No cancel signal: like the health wait, a gate in flight finishes. Its timeout is real
         // time (the engine call it bounds is), not the deploy's clock.
         const g = await checkMethodGate(ctx.engine, id, gate, { timeoutMs: GATE_TIMEOUT_MS });

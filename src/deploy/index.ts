@@ -18,4 +18,6 @@ export { parseDockerRun } from './dockerrun.js';
 export { volumeMounts, defaultNetwork, replicaName, serviceNetworks, networkName, volumeName, primaryNetwork } from './containers.js';
 export { buildServices, buildRequest, engineBuilder, type ImageBuilder, type ServiceBuildRequest, type BuildMode, type BuildEvent } from './build.js';
 export { projectContainers, projectReplicas, psProject, downProject, restartProject, pullProject, type PsRow, type DownOptions, type DownEvent, type DownResult } from './project.js';
-export { splitShellWords } from './shellwords.js';
+export { dependencyValues, deployBackend, liveReplicas } from './deps/values.js';
+export { syncDependents, dependentsOf, type DependentSync, type DependencyEvent, type SyncOptions } from './deps/sync.js';
+export { dependencyHooks, hasTemplates, type DependencyHooks } from './deps/hooks.js';

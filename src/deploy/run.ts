@@ -216,6 +216,6 @@ export async function rollbackProject(
 
 /** The dependency hooks (src/events/deps), loaded only for configurations that use them. */
 async function dependencyHooksFor(engine: Engine, config: SystemConfig, onEvent: ((e: DeployEvent) => void) | undefined) {
-  const { dependencyHooks } = await import('../events/index.js');
+  const { dependencyHooks } = await import('./deps/hooks.js');
   return dependencyHooks(engine, config, { warn: (message) => onEvent?.({ type: 'warning', at: new Date().toISOString(), message }) });
 }

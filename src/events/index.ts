@@ -10,8 +10,5 @@ export { startReactor, type Reactor, type ReactorOptions, type ReactorNotice, ty
 export { humanEventLine, isoNano, dockerEventJson } from './format.js';
 export { pollDeployHistory, type DeployHistory } from './deploy-source.js';
 export { createEventBus, kibokoEvent, deployEvent, chaosEvent, fromBusEvent, busSource, type KibokoEvent, type EventBus, type BusEventLike } from './types.js';
-export { dependencyValues, deployBackend, liveReplicas } from './deps/values.js';
-export { syncDependents, dependentsOf, type DependentSync, type DependencyEvent, type SyncOptions } from './deps/sync.js';
-export { dependencyHooks, hasTemplates, type DependencyHooks } from './deps/hooks.js';
 export { startDependencyReactor, type DependencyReactorOptions, type DependencyReactorEvent } from './deps/reactor.js';
 export { startRulesReactor, type RulesReactor, type RulesReactorOptions } from './run.js';

@@ -3,7 +3,7 @@ import type { Engine } from '../engine/index.js';
 
 /** Runs a container's declared `kiboko.method.<name>` lifecycle method (src/packages); exit 0 is success. */
 export async function runLifecycleMethod(engine: Engine, container: string, method: string, signal: AbortSignal, timeoutMs: number): Promise<string> {
-  const { runMethod } = await import('../packages/index.js');
+  const { runMethod } = await import('../methods/index.js');
   const r = await runMethod(engine, container, method, { signal, timeoutMs });
   if (r.code !== 0) {
     const why = r.reason ?? (r.exitCode !== undefined ? `exited with ${r.exitCode}` : r.outcome);

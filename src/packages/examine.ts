@@ -1,7 +1,7 @@
 import { KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
 import type { ContainerDetails, Engine, ImageDetails } from '../engine/index.js';
-import { parseMethodCommand } from './lifecycle.js';
+import { parseMethodCommand } from '../methods/index.js';
 import { decodeMetadata, type PackageRecord } from './metadata.js';
 
 /** One level of an image's history as kiboko recorded it: ancestors first, the image itself last. */

@@ -1,28 +1,5 @@
 /** Containers as packages: image metadata, lifecycle methods, test-aware images, integration-test containers. */
 export {
-  runLifecycle,
-  selectLifecycleTargets,
-  runMethod,
-  checkMethodGate,
-  resolveMethod,
-  parseMethodCommand,
-  declaredMethods,
-  methodLabel,
-  validateMethodName,
-  worstCode,
-  SEVERITY,
-  LIFECYCLE_EXIT,
-  DEFAULT_METHOD_TIMEOUT_MS,
-  type LifecycleCode,
-  type LifecycleOutcome,
-  type LifecycleResult,
-  type LifecycleEvent,
-  type LifecycleReport,
-  type LifecycleOptions,
-  type RunMethodOptions,
-  type MethodDeclaration,
-} from './lifecycle.js';
-export {
   testImage,
   parseTestCommands,
   parseOntestInstructions,

@@ -17,7 +17,7 @@ import { LABELS } from '../common/labels.js';
 import { deployProject, rollbackProject, type DeployRun, type DeployStore, type SystemConfig } from '../deploy/index.js';
 import type { Engine, ImageSummary } from '../engine/index.js';
 import type { TestCaseResult, TestSuiteResult, Totals } from './junit.js';
-import { worstCode, type LifecycleCode } from './lifecycle.js';
+import { worstCode, type LifecycleCode } from '../methods/index.js';
 import { caseFrom, collectResults, DEFAULT_TEST_TIMEOUT_MS, RESULTS_DIR, runToCompletion, type CollectedResults } from './testing.js';
 
 /** Compose projects label their networks and containers with this. */

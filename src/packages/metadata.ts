@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import * as z from 'zod/mini';
 import { invalidArgument } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
-import { parseMethodCommand, validateMethodName } from './lifecycle.js';
+import { parseMethodCommand, validateMethodName } from '../methods/index.js';
 
 /**
  * The metadata `kiboko build` puts into an image, and how it is encoded.

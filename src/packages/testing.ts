@@ -18,10 +18,10 @@ import tarStream from 'tar-stream';
 import { systemClock, type Clock } from '../common/clock.js';
 import { asKibokoError, invalidArgument, isAbortError, KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
-import { splitShellWords } from '../deploy/index.js';
+import { splitShellWords } from '../shellwords/index.js';
 import type { ContainerSpec, Engine, ImageDetails } from '../engine/index.js';
 import { jsonReport, junitXml, readJsonCounts, readJunitCounts, type TestCaseResult, type TestSuiteResult, type Totals } from './junit.js';
-import { worstCode, type LifecycleCode } from './lifecycle.js';
+import { worstCode, type LifecycleCode } from '../methods/index.js';
 
 export const RESULTS_DIR = '/var/tests/results';
 export const DEFAULT_TEST_TIMEOUT_MS = 10 * 60_000;

@@ -2,17 +2,14 @@ import { createHash } from 'node:crypto';
 import { fromOptions, serializeUnit as serialize } from '../deploy/index.js';
 import { VERSION } from '../common/version.js';
 import { isTemplate, templateOf, unitNameError } from './name.js';
+import type { Machine, UnitOption } from './types.js';
 import { XFLEET_KEYS } from './xfleet.js';
 import { decodePageToken, paginate } from './pagination.js';
 
 export type DesiredState = 'inactive' | 'loaded' | 'launched';
 export const DESIRED_STATES: readonly DesiredState[] = ['inactive', 'loaded', 'launched'];
 
-export interface UnitOption {
-  section: string;
-  name: string;
-  value: string;
-}
+export type { Machine, UnitOption } from './types.js';
 
 export interface FleetUnit {
   name: string;
@@ -34,12 +31,6 @@ export interface UnitStateRecord {
   systemdSubState: string;
   /** kiboko's addition: why the unit failed or waits (a failed ExecStartPre, a conflict, …). */
   message?: string | undefined;
-}
-
-export interface Machine {
-  id: string;
-  primaryIP: string;
-  metadata: Record<string, string>;
 }
 
 /** Where units live and how they run: the daemon backs this with its store and the engine. */

@@ -1,4 +1,4 @@
-import type { Machine, UnitOption } from './api.js';
+import type { Machine, UnitOption } from './types.js';
 
 /**
  * fleet's `[X-Fleet]` scheduling options (job/job.go, unit/unit.go), parsed as fleet parses them —

@@ -2,7 +2,7 @@ import type { Clock } from '../common/clock.js';
 import { asKibokoError, KibokoError } from '../common/errors.js';
 import type { ContainerSummary, Engine } from '../engine/index.js';
 import { formatReference, parseReference } from '../registry/index.js';
-import type { WatchOptions } from './pass.js';
+import type { WatchOptions } from './types.js';
 import type { WatchItem } from './types.js';
 import { WATCHTOWER_LABELS as W } from './watchtower.js';
 

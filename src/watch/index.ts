@@ -1,4 +1,5 @@
-export { runWatchPass, watchedContainers, type WatchOptions, type WatchDeps, type Target } from './pass.js';
+export { runWatchPass, watchedContainers, type WatchDeps, type Target } from './pass.js';
+export type { WatchOptions } from './types.js';
 export { newerTag } from './candidates.js';
 export { WATCHTOWER_LABELS, settingsFromEnv, parseGoBool, parseNotificationUrl, type WatchtowerSettings, type NotificationTarget } from './watchtower.js';
 export { summarize, type WatchItem, type WatchReport, type WatchEvent, type ItemStatus } from './types.js';

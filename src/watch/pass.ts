@@ -8,44 +8,8 @@ import { formatReference, parseReference, pullImage, repositoryName, type Creden
 import { newerTag } from './candidates.js';
 import { updateContainer } from './container.js';
 import { updateProject, type ServiceUpdate } from './service.js';
-import { summarize, type WatchEvent, type WatchItem, type WatchReport } from './types.js';
+import { summarize, type WatchEvent, type WatchItem, type WatchOptions, type WatchReport } from './types.js';
 import { WATCHTOWER_LABELS as W } from './watchtower.js';
-
-/** What one pass watches and how it acts. */
-export interface WatchOptions {
-  /** kiboko deploy projects: compose files (or folders), updated through deploys. */
-  projects?: readonly { files: readonly string[]; name?: string | undefined }[] | undefined;
-  /** Watch standalone containers (everything not deployed by kiboko). Default true. */
-  containers?: boolean | undefined;
-  /** Only these container names (Watchtower's positional arguments). */
-  names?: readonly string[] | undefined;
-  /** Only containers labelled com.centurylinklabs.watchtower.enable=true (or kiboko.watch.enable=true). */
-  labelEnable?: boolean | undefined;
-  includeStopped?: boolean | undefined;
-  /** Start stopped containers after updating them (default: keep them stopped). */
-  reviveStopped?: boolean | undefined;
-  /** Report newer images, change nothing. */
-  monitorOnly?: boolean | undefined;
-  /** Only images built at least this long ago (the registry's config `created`). */
-  minAgeMs?: number | undefined;
-  /** Remove the old image after a successful container update. */
-  cleanup?: boolean | undefined;
-  /** Run Watchtower's lifecycle.pre-update / post-update label commands. */
-  lifecycleHooks?: boolean | undefined;
-  /** Only containers with com.centurylinklabs.watchtower.scope=<scope>. */
-  scope?: string | undefined;
-  disableContainers?: readonly string[] | undefined;
-  /** Only these images (repository names, with or without tag): Watchtower's /v1/update?image=. */
-  images?: readonly string[] | undefined;
-  /** Stop timeout for containers (default 10 s). */
-  stopTimeoutMs?: number | undefined;
-  /** How long a new container or replica may take to be healthy (default 60 s). */
-  healthTimeoutMs?: number | undefined;
-  /** A new container without a healthcheck must keep running this long (default 2 s). */
-  settleMs?: number | undefined;
-  /** Registry checks in flight at once (default 8). */
-  concurrency?: number | undefined;
-}
 
 export interface WatchDeps {
   engine: Engine;

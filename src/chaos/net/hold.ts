@@ -2,7 +2,7 @@ import { KibokoError } from '../../common/errors.js';
 import type { ContainerDetails, ContainerRef, Engine } from '../../engine/index.js';
 import type { JournalEntry } from '../../journal/index.js';
 import { holdUntil } from '../wait.js';
-import type { ApplyContext } from '../apply.js';
+import type { ApplyContext } from '../types.js';
 import type { NetAction } from '../types.js';
 import { netnsOf } from './exec.js';
 import { applyNetFault, preflight, teardownNetFault, type NetFault, type NetFaultRecord, type TeardownResult } from './fault.js';

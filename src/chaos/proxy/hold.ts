@@ -1,8 +1,8 @@
 import { KibokoError, invalidArgument } from '../../common/errors.js';
 import type { ContainerDetails, ContainerRef, Engine } from '../../engine/index.js';
 import type { JournalEntry } from '../../journal/index.js';
-import type { AgentConfig, HttpFault, Toxic } from '../../proxy/index.js';
-import type { ApplyContext } from '../apply.js';
+import type { AgentConfig } from '../../proxy/index.js';
+import type { ApplyContext } from '../types.js';
 import { netnsOf } from '../net/exec.js';
 import { deleteRule } from '../net/iptables.js';
 import { applyNetFault, preflight, teardownNetFault, type NetFaultRecord } from '../net/fault.js';
@@ -11,22 +11,9 @@ import { chooseExecMode, openExec, type ExecMode } from '../net/mode.js';
 import { holdUntil } from '../wait.js';
 import { startHelperAgent, startNsenterAgent, stopAgent, type AgentHandle, type AgentIdentity } from './agent.js';
 import { planProxyRules, type OutgoingTarget } from './rules.js';
+import type { ProxyFaultSpec } from './spec.js';
 
 export const PROXY_JOURNAL_KIND = 'proxy';
-
-/** A transparent proxy fault on one container's traffic. */
-export interface ProxyFaultSpec {
-  /** Container ports whose incoming TCP connections go through the proxy. */
-  incomingPorts: readonly number[];
-  /** Outgoing TCP connections to these destinations go through the proxy. */
-  outgoing: readonly OutgoingTarget[];
-  toxics: readonly Toxic[];
-  httpFaults: readonly HttpFault[];
-  /** Run the proxy in a helper container from this image (default: nsenter as root beside a local engine). */
-  proxyImage?: string | undefined;
-  /** Force a helper container for the proxy even when nsenter is possible. */
-  helper?: boolean | undefined;
-}
 
 interface ProxyEntryData {
   startedAt: string;

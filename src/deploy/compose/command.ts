@@ -1,6 +1,6 @@
 /** `image`, `command` and `entrypoint`. */
 import type { KibokoError } from '../../common/errors.js';
-import { splitShellWords } from '../shellwords.js';
+import { splitShellWords } from '../../shellwords/index.js';
 import type { Context } from './context.js';
 import { svcDocs } from './problems.js';
 import { str } from './scalars.js';

@@ -1,5 +1,5 @@
 /** What every reader of a compose file shares: where problems go, the project folder, the variables, the declared names. */
-import type { Lookup } from '../shellwords.js';
+import type { Lookup } from '../../shellwords/index.js';
 import type { Problems } from './problems.js';
 
 export interface Context {

@@ -1,6 +1,6 @@
 /** `environment`, `env_file`, `labels` and `label_file`: the key-value keys of a service. */
 import { LABELS } from '../../common/labels.js';
-import { parseDotenv } from '../shellwords.js';
+import { parseDotenv } from '../../shellwords/index.js';
 import type { Context } from './context.js';
 import { svcDocs, type Loc } from './problems.js';
 import { bool, hostPath, str } from './scalars.js';

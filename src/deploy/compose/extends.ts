@@ -11,7 +11,7 @@
  *   refused, as by compose.
  */
 import path from 'node:path';
-import type { Lookup } from '../shellwords.js';
+import type { Lookup } from '../../shellwords/index.js';
 import { mergeNodes } from './merge.js';
 import { DOCS, type Loc, type Problems } from './problems.js';
 import { childPath, isNull, scalarText, show, type Entry, type MapNode, type Node, type ScalarNode } from './yaml.js';

@@ -10,7 +10,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { invalidArgument } from '../../common/errors.js';
-import { parseDotenv, type Lookup } from '../shellwords.js';
+import { parseDotenv, type Lookup } from '../../shellwords/index.js';
 import { DOCS, type Problems } from './problems.js';
 
 /** The file names compose looks for when no `-f` is given, in its order of preference. */

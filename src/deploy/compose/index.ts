@@ -14,7 +14,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { invalidArgument, type KibokoError } from '../../common/errors.js';
 import type { SystemConfig } from '../model.js';
-import type { Lookup } from '../shellwords.js';
+import type { Lookup } from '../../shellwords/index.js';
 import type { Context } from './context.js';
 import { applyExtends, applyInclude, type TreeLoader } from './extends.js';
 import { discoverFiles, displayPath, isFile, normalizeProjectName, PROJECT_NAME, PROJECT_NAME_RULE, projectEnvironment, readIfExists } from './files.js';

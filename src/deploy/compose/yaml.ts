@@ -6,7 +6,7 @@
  */
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { KibokoError } from '../../common/errors.js';
-import { interpolate, type Lookup } from '../shellwords.js';
+import { interpolate, type Lookup } from '../../shellwords/index.js';
 import { DOCS, type Loc, type Problems } from './problems.js';
 
 export type Prim = string | number | boolean | null;

@@ -4,10 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../common/clock.js';
 import { LABELS } from '../../common/labels.js';
-import { configHash, deployProject, DeployStore, loadCompose, newService, type ServiceSpec, type SystemConfig } from '../../deploy/index.js';
+import { configHash, dependencyValues, deployBackend, deployProject, DeployStore, liveReplicas, loadCompose, newService, syncDependents, type ServiceSpec, type SystemConfig } from '../../deploy/index.js';
 import { FakeEngine } from '../../engine/index.js';
-import { dependencyValues, deployBackend, liveReplicas } from './values.js';
-import { syncDependents } from './sync.js';
 import { startDependencyReactor, type DependencyReactorEvent } from './reactor.js';
 
 class FakeClock implements Clock {

@@ -4,7 +4,7 @@ import { LABELS } from '../../common/labels.js';
 import type { SystemConfig } from '../../deploy/index.js';
 import type { Engine } from '../../engine/index.js';
 import { watchEvents, type WatchState } from '../watch.js';
-import { dependentsOf, syncDependents, type DependencyEvent, type DependentSync } from './sync.js';
+import { dependentsOf, syncDependents, type DependencyEvent, type DependentSync } from '../../deploy/index.js';
 
 export type DependencyReactorEvent = DependencyEvent | { type: 'pass'; reason: 'start' | 'reconnect' | 'containers-started'; services: string[]; results: DependentSync[] } | { type: 'state'; state: WatchState } | { type: 'warning'; message: string };
 

@@ -1,5 +1,6 @@
 import { asKibokoError, errorMessage } from '../../common/errors.js';
-import { observeProject, type ServiceSpec, type SystemConfig } from '../../deploy/index.js';
+import type { ServiceSpec, SystemConfig } from '../model.js';
+import { observeProject } from '../observe.js';
 import type { Engine } from '../../engine/index.js';
 import { loadResources, renderWithGoTemplate, runTemplate, type TemplateEvent } from '../../template/index.js';
 import { dependencyValues, deployBackend, liveReplicas } from './values.js';

@@ -1,5 +1,5 @@
 import { errorMessage } from '../../common/errors.js';
-import type { SystemConfig } from '../../deploy/index.js';
+import type { SystemConfig } from '../model.js';
 import type { Engine } from '../../engine/index.js';
 import { dependentsOf, syncDependents, type DependencyEvent, type DependentSync } from './sync.js';
 

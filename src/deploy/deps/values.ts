@@ -1,4 +1,6 @@
-import { defaultNetwork, observeProject, type ObservedReplica, type ServiceSpec, type SystemConfig } from '../../deploy/index.js';
+import { defaultNetwork } from '../containers.js';
+import type { ServiceSpec, SystemConfig } from '../model.js';
+import { observeProject, type ObservedReplica } from '../observe.js';
 import type { Engine } from '../../engine/index.js';
 import type { Backend, BackendName } from '../../template/index.js';
 

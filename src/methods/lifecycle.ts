@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../common/clock.js';
 import { mapSettled } from '../common/concurrency.js';
 import { asKibokoError, invalidArgument, isAbortError, KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
-import { splitShellWords } from '../deploy/index.js';
+import { splitShellWords } from '../shellwords/index.js';
 import type { ContainerRef, Engine } from '../engine/index.js';
 import { parseTargetArgs, planSelection, selectsEverything } from '../targets/index.js';
 
