@@ -138,7 +138,8 @@ export function composeLabels(p: ProjectNames, service: string, slot: number, ha
     [COMPOSE_LABELS.oneoff]: 'False',
     [COMPOSE_LABELS.configHash]: hash,
     [COMPOSE_LABELS.workingDir]: p.projectDir ?? (p.sources[0] ? p.sources[0].replace(/\/[^/]*$/, '') : ''),
-    [COMPOSE_LABELS.configFiles]: p.sources.join(','),
+    // compose lists the compose files only (the sources also name .env and env_file files).
+    [COMPOSE_LABELS.configFiles]: p.sources.filter((f) => /\.ya?ml$/i.test(f)).join(','),
     [COMPOSE_LABELS.version]: COMPOSE_VERSION,
   };
 }
