@@ -1,4 +1,4 @@
-import { defaultNetwork } from '../containers.js';
+import { networkName, serviceNetworks } from '../containers.js';
 import type { ServiceSpec, SystemConfig } from '../model.js';
 import { observeProject, type ObservedReplica } from '../observe.js';
 import type { Engine } from '../../engine/index.js';
@@ -9,7 +9,7 @@ import type { Backend, BackendName } from '../../template/index.js';
  *
  * | key | value |
  * |---|---|
- * | `/deps/<dep>/address` | IPv4 of the dependency's first running replica on the project network |
+ * | `/deps/<dep>/address` | IPv4 of the dependency's first running replica on a network the two share |
  * | `/deps/<dep>/addresses` | every running replica's address, comma-separated, slot order |
  * | `/deps/<dep>/host` | its DNS name on the project network (the service name) |
  * | `/deps/<dep>/port` | its first declared container port, when it declares one |
@@ -31,9 +31,14 @@ export async function dependencyValues(
     ['/self/service', dependent.name],
   ]);
   const observed = options.observed ?? (await observeProject(engine, config.project));
-  const network = defaultNetwork(config.project);
+  const reachable = new Set(serviceNetworks(dependent));
   for (const { service } of dependent.dependsOn) {
     const spec = config.services.find((s) => s.name === service);
+    // The address on a network both services join (compose: a service joins only the networks it
+    // lists, the default one when it lists none), else on the dependency's first network.
+    const depNets = spec ? serviceNetworks(spec) : ['default'];
+    const key = depNets.find((n) => reachable.has(n)) ?? depNets[0];
+    const network = key === undefined ? undefined : networkName(config, key);
     const base = `/deps/${service}`;
     values.set(`${base}/host`, service);
     if (spec?.ports[0]) values.set(`${base}/port`, String(spec.ports[0].target));
@@ -42,7 +47,7 @@ export async function dependencyValues(
     for (const r of replicas) {
       let ip: string | undefined;
       try {
-        ip = (await engine.inspect(r.id)).networks[network]?.ipAddress;
+        ip = network === undefined ? undefined : (await engine.inspect(r.id)).networks[network]?.ipAddress;
       } catch {
         continue; // removed meanwhile
       }
