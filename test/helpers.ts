@@ -12,6 +12,9 @@ import Docker from 'dockerode';
 export const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 export const IMAGE = 'kiboko/busybox:local';
 export const TEST_LABEL = 'kiboko.test';
+/** One test run's own containers carry its id, so a run never removes another developer's (the engine is shared). */
+export const TEST_RUN_LABEL = 'kiboko.test.run';
+export const TEST_RUN = process.env.KIBOKO_TEST_RUN ?? 'none';
 export const CLI = resolve(import.meta.dirname, '..', 'dist', 'cli.js');
 
 /** PID 1 traps SIGTERM and exits 42; sleeps in short steps so the trap runs promptly. */
@@ -40,7 +43,7 @@ export function scope(tag: string): Scope {
         Image: IMAGE,
         name: `kt-${id}-${name}`,
         Cmd: options.cmd ?? TRAPPING,
-        Labels: { [TEST_LABEL]: id, 'kiboko.managed': 'true', ...(options.labels ?? {}) },
+        Labels: { [TEST_LABEL]: id, [TEST_RUN_LABEL]: TEST_RUN, 'kiboko.managed': 'true', ...(options.labels ?? {}) },
         Volumes: options.volumes ? Object.fromEntries(options.volumes.map((v) => [v, {}])) : undefined,
         HostConfig: { Init: false },
       });
