@@ -265,17 +265,18 @@ describe.skipIf(!FLEETCTL || !existsSync(FLEETCTL))('the real fleetctl binary (K
     ['fleet’s unix socket', () => ['--endpoint', `unix://${fleetSocket}`]],
     ['TLS with a client certificate', () => ['--endpoint', https.origin, '--ca-file', join(dir, 'ca.pem'), '--cert-file', join(dir, 'client.pem'), '--key-file', join(dir, 'client-key.pem')]],
   ];
+  const fleetctl = (endpoint: () => string[]) => (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(FLEETCTL!, [...endpoint(), ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
   for (const [i, [name, endpoint]] of endpoints.entries()) {
     it(`submit, load, start, list-unit-files, list-units, stop, unload, destroy with fleetctl itself over ${name}`, async () => {
-      const run = (args: string[]) =>
-        new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-          const child = spawn(FLEETCTL!, [...endpoint(), ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
-          let stdout = '';
-          let stderr = '';
-          child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-          child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-          child.on('close', (code) => resolve({ code, stdout, stderr }));
-        });
+      const run = fleetctl(endpoint);
       const app = `b${i}`;
       const unit = `ktfctl${RUNID}${app}.service`;
       const view = () => engineView(app);
@@ -308,4 +309,33 @@ describe.skipIf(!FLEETCTL || !existsSync(FLEETCTL))('the real fleetctl binary (K
       await waitFor(async () => Object.keys(await view()).length === 0, 20_000, 100);
     });
   }
+
+  it('a template and its instance, then a new version by submit --replace and start --replace (fleet’s socket)', async () => {
+    const run = fleetctl(endpoints[0]![1]);
+    const app = 'tpl';
+    const base = `ktfctl${RUNID}${app}`;
+    const [template, instance] = [`${base}@.service`, `${base}@1.service`];
+    const view = () => engineView(app);
+    const write = (version: string) =>
+      writeFileSync(join(work, template), `[Unit]\nDescription=${base} %i\n\n[Service]\nExecStart=/usr/bin/docker run --rm --name ${base}-%i -e VERSION=${version} ${RUN}\nExecStop=/usr/bin/docker stop ${base}-%i\n`);
+    const version = async () => (await docker.getContainer(`${base}-1`).inspect()).Config.Env.find((e) => e.startsWith('VERSION='));
+    write('1');
+    expect(await run(['submit', template])).toMatchObject({ code: 0, stdout: `Unit ${template} inactive\n` });
+    // The instance is created from the template in the registry (options only, no desiredState), then launched.
+    const start = await run(['start', instance]);
+    expect(start.code, start.stderr).toBe(0);
+    expect(start.stdout).toMatch(new RegExp(`^Unit ${instance.replace(/\./g, '\\.')} inactive\nUnit ${instance.replace(/\./g, '\\.')} launched on `));
+    expect(await view()).toEqual({ [instance]: 'running' });
+    expect(await version()).toBe('VERSION=1');
+    // A new version: the template first (fleetctl builds an instance from the registry's template), then the instance.
+    write('2');
+    expect((await run(['submit', '--replace', template])).code).toBe(0);
+    const replaced = await run(['start', '--replace', instance]);
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(await view()).toEqual({ [instance]: 'running' });
+    expect(await version()).toBe('VERSION=2');
+    const destroy = await run(['destroy', instance, template]);
+    expect(destroy).toMatchObject({ code: 0, stdout: `Destroyed ${instance}\nDestroyed ${template}\n` });
+    await waitFor(async () => Object.keys(await view()).length === 0, 20_000, 100);
+  });
 });
