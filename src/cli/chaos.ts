@@ -337,7 +337,9 @@ export async function runRecoverCommand(cmd: Command): Promise<number> {
   await engine.info();
   const journal = new Journal((o.stateDir as string | undefined) ?? defaultStateDir());
   const dryRun = Boolean(o.dryRun);
-  const results = await recoverOrphans(engine, journal, { dryRun });
+  const results: { target: { id: string; name: string }; kind: string; outcome: string; error?: string | undefined }[] = await recoverOrphans(engine, journal, { dryRun });
+  // Container updates `kiboko watch` (or `serve --watch`) was killed in the middle of.
+  results.push(...(await (await import('../watch/index.js')).recoverContainerUpdates(engine, journal, { dryRun })));
   const { entries, unreadable } = await journal.list();
   const live = entries.filter((e) => isAlive(e.owner));
   if (results.length === 0) renderer.info('nothing to recover: no changes left by dead kiboko runs');

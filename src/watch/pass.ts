@@ -4,6 +4,7 @@ import { asKibokoError, KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
 import { loadConfiguration, parseImageRef, type DeployStore, type ServiceSpec, type SystemConfig } from '../deploy/index.js';
 import type { ContainerSummary, Engine } from '../engine/index.js';
+import type { Journal } from '../journal/index.js';
 import { formatReference, parseReference, pullImage, repositoryName, type CredentialOptions, type ImageReference, type RegistryClient } from '../registry/index.js';
 import { newerTag } from './candidates.js';
 import { updateContainer } from './container.js';
@@ -20,6 +21,10 @@ export interface WatchDeps {
   clock?: Clock | undefined;
   signal?: AbortSignal | undefined;
   onEvent?: ((e: WatchEvent) => void) | undefined;
+  /** Container updates are journaled here before anything is touched (crash recovery). */
+  journal?: Journal | undefined;
+  /** Runs a project's update exclusively (the daemon: in the project's deploy queue). */
+  projectLock?: (<T>(project: string, fn: () => Promise<T>) => Promise<T>) | undefined;
   /** Pull settings (tests shorten them). */
   pull?: { attempts?: number; backoffMs?: number; stallTimeoutMs?: number } | undefined;
 }
@@ -167,7 +172,8 @@ export async function runWatchPass(deps: WatchDeps, o: WatchOptions): Promise<Wa
   for (const { config, found } of byProject.values()) {
     if (deps.signal?.aborted) break;
     const updates: ServiceUpdate[] = found.map((f) => ({ service: (f.target as Extract<Target, { kind: 'service' }>).service, item: f.item, tag: f.tag }));
-    const done = await updateProject(config, updates, { engine: deps.engine, store: deps.store, pull, clock, signal: deps.signal, healthTimeoutMs: o.healthTimeoutMs, warn: (message) => emit({ type: 'warning', at: at(), message }) });
+    const update = () => updateProject(config, updates, { engine: deps.engine, store: deps.store, pull, clock, signal: deps.signal, healthTimeoutMs: o.healthTimeoutMs, warn: (message) => emit({ type: 'warning', at: at(), message }) });
+    const done = deps.projectLock ? await deps.projectLock(config.project, update) : await update();
     for (const item of done) {
       items.push(item);
       emit({ type: 'item', at: at(), item });
@@ -176,7 +182,7 @@ export async function runWatchPass(deps: WatchDeps, o: WatchOptions): Promise<Wa
   for (const f of orderByDependencies(containerUpdates)) {
     if (deps.signal?.aborted) break;
     const t = f.target as Extract<Target, { kind: 'container' }>;
-    const item = await updateContainer(t.container, f.item, { engine: deps.engine, pull, clock, signal: deps.signal, options: o, warn: (message) => emit({ type: 'warning', at: at(), message }) });
+    const item = await updateContainer(t.container, f.item, { engine: deps.engine, pull, clock, signal: deps.signal, journal: deps.journal, options: o, warn: (message) => emit({ type: 'warning', at: at(), message }) });
     items.push(item);
     emit({ type: 'item', at: at(), item });
   }
