@@ -9,6 +9,7 @@ import { RegistryClient, parseReference, formatReference, type RegistryClientOpt
 import type { Schedule, WatchDeps, WatchEvent, WatchItem, WatchOptions, WatchReport } from '../watch/index.js';
 import { connectionFlags } from './options.js';
 import { mergedOptions } from './program.js';
+import { pullProgressFor, withPullProgress } from './pull-progress.js';
 import { installSignalHandlers } from './signals.js';
 
 const SYMBOL: Record<WatchItem['status'], string> = { 'up-to-date': '=', newer: '↑', updated: '✔', 'rolled-back': '↩', failed: '✖', skipped: '·' };
@@ -136,27 +137,23 @@ export async function runWatch(cmd: Command): Promise<number> {
 
   const write = (line: string) => process.stdout.write(`${line}\n`);
   const warn = (m: string) => (json ? write(JSON.stringify({ type: 'warning', at: new Date().toISOString(), message: m })) : process.stderr.write(`warning: ${m}\n`));
-  const tty = !json && process.stderr.isTTY;
   const onEvent = (e: WatchEvent) => {
-    if (json) {
-      if (e.type !== 'pull-progress') write(JSON.stringify(e));
-      return;
-    }
+    // Pull progress is drawn (or printed with --json) by withPullProgress, once a second.
+    if (e.type === 'pull-progress') return;
+    if (json) return void write(JSON.stringify(e));
     if (e.type === 'item') write(renderItem(e.item));
     else if (e.type === 'warning') process.stderr.write(`warning: ${e.message}\n`);
     else if (e.type === 'pull-retry') process.stderr.write(`pull ${e.image}: ${e.reason}; retry ${e.attempt} in ${(e.waitMs / 1000).toFixed(1)}s\n`);
-    else if (e.type === 'pull-progress' && tty) process.stderr.write(`\r\x1b[2Kpull ${e.image}: ${e.line.slice(0, Math.max(20, (process.stderr.columns ?? 100) - e.image.length - 10))}`);
-    else if (e.type === 'pass-finished') {
-      if (tty) process.stderr.write('\r\x1b[2K');
-      write(renderReport(e.report));
-    }
+    else if (e.type === 'pass-finished') write(renderReport(e.report));
   };
 
-  const engine = await connectEngine(connectionFlags(o));
-  await engine.info();
+  const raw = await connectEngine(connectionFlags(o));
+  await raw.info();
   const { DeployStore } = await import('../deploy/index.js');
   const store = projects.length ? new DeployStore((o.stateDir as string | undefined) ?? defaultStateDir()) : undefined;
   const signals = installSignalHandlers(warn);
+  // Pulls drawn on the terminal, or NDJSON pull-progress events (one a second per pull) with --json.
+  const engine = withPullProgress(raw, pullProgressFor(json ? (e) => write(JSON.stringify(e)) : undefined, signals.signal));
   const journal = new Journal((o.stateDir as string | undefined) ?? defaultStateDir());
   const runPass = passRunner(o, w, { engine, store, journal, warn }, watchOptions);
   let api: Server | undefined;
