@@ -37,7 +37,12 @@ function gated() {
     onEvent({ type: 'pass-finished', at: new Date().toISOString(), report: r });
     return r;
   };
-  return { run, release: () => waiting.shift()?.(), passes: () => passes, signal: () => lastSignal };
+  /** Releases the pass in progress, once it has started (polls: on a loaded machine it may not have yet). */
+  const release = async () => {
+    while (waiting.length === 0) await new Promise((r) => setTimeout(r, 5));
+    waiting.shift()!();
+  };
+  return { run, release, passes: () => passes, signal: () => lastSignal };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -55,11 +60,10 @@ describe('WatchService', () => {
     expect(c).toMatchObject({ pass: 2, coalesced: true });
     await tick();
     expect(g.passes()).toBe(1);
-    g.release();
+    await g.release();
     expect((await a.done)?.checked).toBe(1);
-    await tick();
+    await g.release();
     expect(g.passes()).toBe(2);
-    g.release();
     expect((await b.done)?.checked).toBe(2);
     expect(s.reports().map((r) => r.checked)).toEqual([2, 1]); // newest first
     expect(bus.replay({}).map((e) => `${e.type}#${String(e.data.pass)}`)).toEqual(['watch.pass.started#1', 'watch.pass.finished#1', 'watch.pass.started#2', 'watch.pass.finished#2']);
@@ -117,6 +121,9 @@ describe('GET /v1/watch/reports, POST /v1/watch/run', () => {
   it('behind the token; reports newest first; a run now, coalesced while one runs; ?wait=true answers with the report', async () => {
     const g = gated();
     const s = new WatchService({ run: g.run });
+    let triggers = 0;
+    const trigger = s.trigger.bind(s);
+    s.trigger = (reason) => (triggers++, trigger(reason));
     const base = await start(s);
     expect((await fetch(`${base}/v1/watch/reports`)).status).toBe(401);
     expect((await fetch(`${base}/v1/watch/run`, { method: 'POST' })).status).toBe(401);
@@ -127,10 +134,9 @@ describe('GET /v1/watch/reports, POST /v1/watch/run', () => {
     const r2 = await fetch(`${base}/v1/watch/run`, { method: 'POST', headers: auth });
     expect(await r2.json()).toEqual({ pass: 2, coalesced: true });
     const waiting = fetch(`${base}/v1/watch/run?wait=true`, { method: 'POST', headers: auth });
-    await new Promise((r) => setTimeout(r, 20));
-    g.release();
-    await new Promise((r) => setTimeout(r, 20));
-    g.release();
+    while (triggers < 3) await new Promise((r) => setTimeout(r, 5)); // the ?wait request is in, folded into pass 2
+    await g.release();
+    await g.release();
     const w = await waiting;
     expect(w.status).toBe(200);
     expect(await w.json()).toMatchObject({ pass: 2, coalesced: true, report: { checked: 2 } });
