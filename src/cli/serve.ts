@@ -182,7 +182,7 @@ async function prepareWatch(o: Record<string, unknown>, projects: readonly impor
   const w = await import('../watch/index.js');
   const { mergeWatchSettings, watchOptionsFrom, scheduleFrom, passRunner } = await import('./watch.js');
   const settings = mergeWatchSettings(o, w);
-  const watchOptions = watchOptionsFrom(settings, projects.map((p) => ({ files: p.paths, name: p.name })), []);
+  const watchOptions = watchOptionsFrom(settings, projects.map((p) => ({ files: p.paths, name: p.name, tagPolicies: p.tagPolicies })), []);
   const schedule = scheduleFrom(settings, w);
   return {
     describe: { schedule: schedule.kind === 'cron' ? schedule.expression : `every ${Math.round(schedule.ms / 1000)}s`, monitorOnly: Boolean(watchOptions.monitorOnly), projects: projects.map((p) => p.name), containers: watchOptions.containers },

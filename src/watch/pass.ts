@@ -71,7 +71,10 @@ async function projectTargets(engine: Engine, o: WatchOptions): Promise<Target[]
   for (const p of o.projects ?? []) {
     const config = await loadConfiguration(p.files, { projectName: p.name });
     const running = await engine.list({ all: false, labels: [`${LABELS.deployProject}=${config.project}`] });
-    for (const service of config.services) {
+    // The daemon's per-service tag policies (deploy-config) override the configuration's own, as its deploys do.
+    for (const spec of config.services) {
+      const policy = p.tagPolicies?.[spec.name];
+      const service = policy ? { ...spec, tagPolicy: policy } : spec;
       const containers = running.filter((c) => c.labels[LABELS.deployService] === service.name);
       const monitorOnly = Boolean(o.monitorOnly) || truthy(service.labels[W.monitorOnly]) || truthy(service.labels[W.kibokoMonitorOnly]);
       out.push({ kind: 'service', project: config, service, containers, monitorOnly });
