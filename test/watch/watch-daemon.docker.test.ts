@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
@@ -219,6 +219,25 @@ describe('a pull from a slow registry', () => {
       expect(await imageId(ref)).toBe(v1); // the tag was not moved
       expect((await named(`${name}.kiboko-old`)).length).toBe(0);
       expect(journalFiles(join(dir, 'slow'))).toHaveLength(0);
+
+      // kiboko deploy apply --json (not a terminal): NDJSON pull-progress events, and SIGINT mid-pull changes nothing.
+      await publish(`${reg.host}/${NS}/big:two`, ['RUN head -c 400000 /dev/urandom > /big && echo two > /v']);
+      const project = `${NS}-deploy`;
+      const compose = join(dir, 'slow.yaml');
+      const text = `name: ${project}\nservices:\n  big:\n    image: ${slowHost}/${NS}/big:two\n    command: ["sleep", "3600"]\n    labels: {kiboko.watch-test: ${NS}}\n`;
+      writeFileSync(compose, text);
+      const d = startCli(['deploy', 'apply', '--json', '-f', compose], { stateDir: join(dir, 'slow'), env: { DOCKER_CONFIG: viaProxy } });
+      await d.waitForOutput(/"event":"pull-progress".*"state":"pulling"/, 60_000);
+      d.child.kill('SIGINT');
+      const r = await d.done;
+      const progress = r.stdout.split('\n').filter((l) => l.includes('"event":"pull-progress"')).map((l) => JSON.parse(l) as { image: string; state: string; layers: number });
+      console.log(`deploy apply: ${progress.length} pull-progress events, exit ${r.code}`);
+      expect(r.code, r.stdout + r.stderr).toBe(130);
+      expect(progress[0]).toMatchObject({ image: `${slowHost}/${NS}/big:two`, state: 'pulling' });
+      expect(progress.at(-1)).toMatchObject({ state: 'cancelled' });
+      expect(await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`kiboko.deploy.project=${project}`] }) })).toEqual([]);
+      expect(await imageId(`${slowHost}/${NS}/big:two`)).toBeUndefined();
+      expect(readFileSync(compose, 'utf8')).toBe(text);
     } finally {
       for (const s of sockets) s.destroy();
       proxy.close();
