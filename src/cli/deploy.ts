@@ -9,6 +9,7 @@ import { connectEngine } from '../engine/index.js';
 import { defaultStateDir } from '../journal/index.js';
 import { connectionFlags } from './options.js';
 import { mergedOptions } from './program.js';
+import { pullProgressFor, withPullProgress } from './pull-progress.js';
 import { installSignalHandlers } from './signals.js';
 import { createJsonLogger } from '../common/log.js';
 
@@ -115,8 +116,11 @@ export async function runDeployApply(cmd: Command): Promise<number> {
       if (line) say(line);
     }
   };
-  const { engine, store } = await open(o);
+  const opened = await open(o);
+  const store = opened.store;
   const signals = installSignalHandlers((m) => (json ? log!.warn(m) : process.stderr.write(`${m}\n`)));
+  // Pulls drawn on the terminal (or NDJSON with --json), and cancelled by Ctrl-C before anything changes.
+  const engine = withPullProgress(opened.engine, pullProgressFor(log ? (e) => log.info({ event: e.type, ...e }, `pull ${e.image}: ${e.state}`) : undefined, signals.signal));
   try {
     const once = async () => {
       const { loaded, source } = await loadFromFlags(o);
@@ -221,8 +225,10 @@ export async function runDeployHistory(cmd: Command): Promise<number> {
 export async function runDeployRollback(cmd: Command): Promise<number> {
   const o = mergedOptions(cmd);
   const d = await import('../deploy/index.js');
-  const { engine, store } = await open(o);
+  const opened = await open(o);
+  const store = opened.store;
   const signals = installSignalHandlers((m) => process.stderr.write(`${m}\n`));
+  const engine = withPullProgress(opened.engine, pullProgressFor(undefined, signals.signal));
   try {
     let project = o.project as string | undefined;
     if (!project) {
@@ -383,7 +389,7 @@ export async function runDeployRestart(cmd: Command, args: string[]): Promise<nu
 export async function runDeployPull(cmd: Command, args: string[]): Promise<number> {
   const o = mergedOptions(cmd);
   const d = await import('../deploy/index.js');
-  const engine = await connectEngine(connectionFlags(o));
+  const engine = withPullProgress(await connectEngine(connectionFlags(o)), pullProgressFor(o.json ? (e) => process.stdout.write(`${JSON.stringify(e)}\n`) : undefined));
   const { loaded } = await loadFromFlags(o);
   const events: unknown[] = [];
   const r = await d.pullProject(engine, loaded, args, (e) => {

@@ -6,7 +6,7 @@ import { definePackagesCommands } from './define-packages.js';
 import { defineProxyCommands } from './define-proxy.js';
 import { defineTemplateCommands } from './define-template.js';
 import { defineUnitsCommands } from './define-units.js';
-import { defineWatchCommands } from './define-watch.js';
+import { addWatchPassOptions, defineWatchCommands } from './define-watch.js';
 
 export type ActionHandler = (cmd: Command, args: string[]) => Promise<number>;
 
@@ -192,7 +192,9 @@ export function buildProgram(handlers: Handlers): Command {
       .option('--project <name=path>', 'deploy this project through the native API and the deploy hook: a compose file or folder, as deploy -f takes it (repeatable)', collect)
       .option('--deploy-config <file>', 'YAML: projects (file, engine, per-service tag_policy) and webhook.secret / webhook.secret_file')
       .option('--webhook-secret-file <file>', "the deploy hook's shared secret: requests signed with X-Hub-Signature-256 (HMAC-SHA256 of the body) need no bearer token")
-      .option('--rules <file>', 'react to events with this rules file (as kiboko react does), with the daemon\'s deploy and chaos events too');
+      .option('--rules <file>', 'react to events with this rules file (as kiboko react does), with the daemon\'s deploy and chaos events too')
+      .option('--watch', 'follow new images in the registry inside the daemon, as kiboko watch does (with the watch options below and WATCHTOWER_* environment): the --project projects and standalone containers; reports at GET /v1/watch/reports, a pass now with POST /v1/watch/run, events watch.* on /v1/events');
+    addWatchPassOptions(serve);
     addEngineOptions(serve);
     const handler = handlers.serve;
     serve.action(async (_opts: unknown, command: Command) => {

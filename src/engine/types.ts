@@ -445,6 +445,17 @@ export interface RegistryAuth {
   serveraddress: string;
 }
 
+/** One progress message of a pull, as the engine streams it (per layer when `id` is a layer). */
+export interface PullProgress {
+  /** The layer (short digest), or the tag/digest for whole-image messages. */
+  id?: string | undefined;
+  /** `Pulling fs layer`, `Downloading`, `Extracting`, `Pull complete`, `Already exists`, `Digest: …`… */
+  status: string;
+  /** Bytes done and in all, while downloading or extracting. */
+  current?: number | undefined;
+  total?: number | undefined;
+}
+
 export interface PullOptions {
   auth?: RegistryAuth | undefined;
   signal?: AbortSignal | undefined;

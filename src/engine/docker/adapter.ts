@@ -35,6 +35,7 @@ import type {
   LogsOptions,
   NetworkSummary,
   PullOptions,
+  PullProgress,
   RemoveOptions,
   CloneOptions,
   SwarmService,
@@ -448,7 +449,7 @@ export class DockerEngine implements Engine {
     };
   }
 
-  async pullImage(ref: string, onProgress?: (line: string) => void, options: PullOptions = {}): Promise<void> {
+  async pullImage(ref: string, onProgress?: (line: string, progress?: PullProgress) => void, options: PullOptions = {}): Promise<void> {
     const stallMs = options.stallTimeoutMs ?? 0;
     // One controller aborts the engine request on Ctrl-C and when the pull stalls (also before the
     // engine has answered at all: a registry that never answers holds the engine's reply back).
@@ -484,9 +485,15 @@ export class DockerEngine implements Engine {
               if (failed) reject(classifyPullError(ref, failed instanceof Error ? failed.message : (failed.errorDetail?.message ?? failed.error ?? 'unknown error'), failed));
               else resolve();
             },
-            (e: { status?: string; progress?: string; id?: string }) => {
+            (e: { status?: string; progress?: string; id?: string; progressDetail?: { current?: number; total?: number } }) => {
               arm();
-              onProgress?.(`${e.id ? `${e.id}: ` : ''}${e.status ?? ''} ${e.progress ?? ''}`.trim());
+              const detail = e.progressDetail;
+              onProgress?.(`${e.id ? `${e.id}: ` : ''}${e.status ?? ''} ${e.progress ?? ''}`.trim(), {
+                id: e.id,
+                status: e.status ?? '',
+                ...(typeof detail?.current === 'number' ? { current: detail.current } : {}),
+                ...(typeof detail?.total === 'number' && detail.total > 0 ? { total: detail.total } : {}),
+              });
             },
           );
         });
