@@ -19,7 +19,7 @@ describe('LiveProgress', () => {
       const events: DeployEvent[] = [
         { type: 'service-started', at: at(0), service: 'web', action: 'update', causes: ['image'] },
         { type: 'replica-started', at: at(0), service: 'web', slot: 1, id: 'a'.repeat(64), name: 'p-web-1', image: 'web:2' },
-        { type: 'replica-waiting', at: at(1), service: 'web', slot: 1, id: 'a'.repeat(64), since: at(0), status: 'running', health: 'starting', attempts: 2, failingStreak: 2, lastCheck: { exitCode: 1, output: 'not ready yet' } },
+        { type: 'replica-waiting', at: at(1), service: 'web', slot: 1, id: 'a'.repeat(64), since: at(0), status: 'running', health: 'starting', attempts: 2, failingStreak: 2, lastCheck: { exitCode: 1, output: 'not ready yet' }, monitorMs: 5000 },
       ];
       for (const e of events) live.event(e);
       vi.setSystemTime(T0 + 1000);
@@ -29,8 +29,10 @@ describe('LiveProgress', () => {
       // Redrawn on the ticker although no event came: at least once a second.
       expect(writes.length - before).toBeGreaterThanOrEqual(6);
       expect(writes.at(-1)).toContain('waited 4s');
+      live.event({ type: 'replica-waiting', at: at(4), service: 'web', slot: 1, id: 'a'.repeat(64), since: at(0), status: 'running', health: 'healthy', attempts: 3, failingStreak: 0, lastCheck: { exitCode: 0, output: '' }, readySince: at(3), monitorMs: 5000 });
+      expect(live.render()[1]).toBe('      [1] running, health healthy · waited 4s · monitoring 1s of 5s · 3 checks · last exit 0');
       live.event({ type: 'replica-ready', at: at(4), service: 'web', slot: 1, id: 'a'.repeat(64), ms: 4000, health: 'healthy' });
-      expect(live.render()[1]).toBe('      [1] healthy after 4.0s · 2 checks');
+      expect(live.render()[1]).toBe('      [1] healthy after 4.0s · 3 checks');
       live.event({ type: 'service-finished', at: at(5), service: 'web', outcome: 'ok' });
       expect(live.render()).toEqual([]);
       live.stop();
@@ -50,7 +52,7 @@ describe('LiveProgress', () => {
     const out = { columns: 40, write: (t: string) => writes.push(t) };
     const live = new LiveProgress(out, () => T0);
     live.event({ type: 'service-started', at: at(0), service: 'web', action: 'update', causes: [] });
-    live.event({ type: 'replica-waiting', at: at(0), service: 'web', slot: 1, id: 'x', since: at(0), status: 'running', health: 'starting', attempts: 1, failingStreak: 1, lastCheck: { exitCode: 1, output: 'x'.repeat(300) } });
+    live.event({ type: 'replica-waiting', at: at(0), service: 'web', slot: 1, id: 'x', since: at(0), status: 'running', health: 'starting', attempts: 1, failingStreak: 1, lastCheck: { exitCode: 1, output: 'x'.repeat(300) }, monitorMs: 0 });
     const block = writes.at(-1)!.split('\n').filter(Boolean);
     expect(block.every((l) => [...l].length <= 39)).toBe(true);
   });

@@ -40,6 +40,9 @@ interface SlotView {
   attempts: number;
   lastCheck?: { exitCode: number; output: string } | undefined;
   settled: boolean;
+  /** Ready since (ms), while `monitor` runs. */
+  readySince?: number | undefined;
+  monitorMs?: number | undefined;
 }
 
 interface ServiceView {
@@ -111,11 +114,12 @@ export class LiveProgress {
         break;
       }
       case 'replica-started':
-        this.slot(e.service, e.slot, { doing: 'starting', since: at, attempts: 0, lastCheck: undefined, settled: false });
+        this.slot(e.service, e.slot, { doing: 'starting', since: at, attempts: 0, lastCheck: undefined, settled: false, readySince: undefined });
         break;
       case 'replica-waiting': {
         const doing = e.health === 'none' ? e.status : `${e.status}, health ${e.health}`;
-        this.slot(e.service, e.slot, { doing, since: Date.parse(e.since) || at, attempts: e.attempts, lastCheck: e.lastCheck, settled: false });
+        const readySince = e.readySince ? Date.parse(e.readySince) : undefined;
+        this.slot(e.service, e.slot, { doing, since: Date.parse(e.since) || at, attempts: e.attempts, lastCheck: e.lastCheck, settled: false, readySince, monitorMs: e.monitorMs });
         break;
       }
       case 'replica-ready':
@@ -125,7 +129,7 @@ export class LiveProgress {
         this.slot(e.service, e.slot, { doing: 'failed', settled: true });
         break;
       case 'replica-stopping':
-        this.slot(e.service, e.slot, { doing: `stopping ${e.id.slice(0, 12)} (grace ${e.graceSeconds}s)`, since: at, settled: false, attempts: 0, lastCheck: undefined });
+        this.slot(e.service, e.slot, { doing: `stopping ${e.id.slice(0, 12)} (grace ${e.graceSeconds}s)`, since: at, settled: false, attempts: 0, lastCheck: undefined, readySince: undefined });
         break;
       case 'replica-removed':
         this.slot(e.service, e.slot, { doing: `removed ${e.id.slice(0, 12)}`, settled: true });
@@ -147,6 +151,8 @@ export class LiveProgress {
       for (const r of [...s.slots.values()].sort((a, b) => a.slot - b.slot)) {
         let text = `      [${r.slot}] ${r.doing}`;
         if (!r.settled) text += ` · waited ${secs(now - r.since)}`;
+        // Ready, and must stay so for `monitor` (a failure within it still counts).
+        if (!r.settled && r.readySince !== undefined && r.monitorMs) text += ` · monitoring ${secs(now - r.readySince)} of ${secs(r.monitorMs)}`;
         if (r.attempts) text += ` · ${r.attempts} check${r.attempts === 1 ? '' : 's'}`;
         if (r.lastCheck && !r.settled) text += ` · last exit ${r.lastCheck.exitCode}${r.lastCheck.output ? `: ${r.lastCheck.output}` : ''}`;
         lines.push(text);
@@ -164,7 +170,7 @@ export class LiveProgress {
 
   private draw(): void {
     this.clear();
-    const width = Math.max(20, (this.out.columns ?? 80) - 1);
+    const width = Math.max(20, (this.out.columns || Number(process.env.COLUMNS) || 80) - 1);
     // Lines never wrap, so the block can be cleared by counting them.
     const lines = this.render().map((l) => ([...l].length > width ? `${[...l].slice(0, width - 1).join('')}…` : l));
     if (lines.length) this.out.write(`${lines.join('\n')}\n`);

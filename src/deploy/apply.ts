@@ -38,6 +38,9 @@ export type DeployEvent =
       failingStreak: number;
       /** The last healthcheck run: exit code and output (trimmed to one line). */
       lastCheck?: { exitCode: number; output: string } | undefined;
+      /** Ready (healthy, or running) since then (ISO): it must stay so for `monitorMs` to count. */
+      readySince?: string | undefined;
+      monitorMs: number;
     }
   | { type: 'replica-failed'; at: string; service: string; slot: number; id: string; reason: string }
   /** A replica is being stopped (it gets `graceSeconds` to exit), before `replica-removed`. */
@@ -340,10 +343,11 @@ export async function waitReady(
     if (d.lastHealthcheck) runs.add(d.lastHealthcheck.start);
     if (who) {
       const last = d.lastHealthcheck ? { exitCode: d.lastHealthcheck.exitCode, output: oneLine(d.lastHealthcheck.output) } : undefined;
-      const key = JSON.stringify([d.status, d.health, runs.size, last]);
+      const key = JSON.stringify([d.status, d.health, runs.size, last, readyAt]);
       if (key !== reported) {
         reported = key;
-        ctx.emit({ type: 'replica-waiting', at: iso(ctx), service: who.service, slot: who.slot, id, since, status: d.status, health: d.health, attempts: runs.size, failingStreak: d.failingStreak ?? 0, lastCheck: last });
+        const readySince = readyAt === undefined ? undefined : new Date(readyAt).toISOString();
+        ctx.emit({ type: 'replica-waiting', at: iso(ctx), service: who.service, slot: who.slot, id, since, status: d.status, health: d.health, attempts: runs.size, failingStreak: d.failingStreak ?? 0, lastCheck: last, readySince, monitorMs });
       }
     }
     // `kiboko.deploy.gate=<method>` (service or image label): the replica must also pass that lifecycle method.
