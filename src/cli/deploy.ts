@@ -100,6 +100,7 @@ export async function runDeployApply(cmd: Command): Promise<number> {
   const signals = installSignalHandlers((m) => (json ? log!.warn(m) : process.stderr.write(`${m}\n`)));
   try {
     const once = async () => {
+      live?.start(); // again on each --watch pass (stopped at the end of the last one)
       const { loaded, source } = await loadFromFlags(o);
       const { config, notes } = await d.resolveConfiguration(engine, loaded);
       for (const n of notes) say(`tag policy: ${n}`);
