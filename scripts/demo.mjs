@@ -204,8 +204,10 @@ async function screenshot(base, token) {
 
 async function cleanup() {
   cleaning ??= (async () => {
-    for (const c of children) c.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, children.size ? 1500 : 0));
+    // A kiboko command stopped with SIGTERM restores what it changed (an apply finishes its batch): give it 10 s.
+    const running = [...children];
+    for (const c of running) c.kill('SIGTERM');
+    await Promise.race([Promise.all(running.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('close', r)) : undefined))), new Promise((r) => setTimeout(r, 10_000))]);
     for (const c of children) c.kill('SIGKILL');
     if (engine) {
       // deploy down removes the project's containers, front proxy, networks and volumes.
