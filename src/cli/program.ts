@@ -292,7 +292,7 @@ function addDeployCommands(program: Command, handlers: Handlers) {
   run('restart', common(deploy.command('restart').description("docker compose restart: restart the project's containers (each with its stop grace period)").argument('[service...]')));
   run('pull', common(deploy.command('pull').description("docker compose pull: pull the services' images, honouring pull_policy").argument('[service...]')).option('--ignore-pull-failures', 'exit 0 even if a pull failed'));
   run('history', common(deploy.command('history').description('list deploy revisions (newest first)')).option('--limit <n>', 'revisions per project (default 20)'));
-  run('rollback', common(deploy.command('rollback').description('re-deploy an earlier revision (default: the one before the last successful deploy)')).option('--to <rev>', 'revision number to return to'));
+  run('rollback', common(deploy.command('rollback').description('re-deploy an earlier revision (default: the one before the last successful deploy) and set the compose file\'s tags back to it')).option('--to <rev>', 'revision number to return to'));
   run('set-tag', common(deploy.command('set-tag').description("rewrite one service's image tag in the compose file in place (comments and formatting kept) — the step CI runs").argument('<service>').argument('<tag>')));
 }
 

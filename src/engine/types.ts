@@ -33,6 +33,10 @@ export interface ContainerDetails extends ContainerSummary {
   health: HealthStatus;
   /** Whether the container (or its image) defines a healthcheck. */
   hasHealthcheck: boolean;
+  /** The healthcheck's most recent run, as the engine keeps it (State.Health.Log), when there was one. */
+  lastHealthcheck?: HealthcheckRun | undefined;
+  /** Consecutive failed healthcheck runs (State.Health.FailingStreak). */
+  failingStreak?: number | undefined;
   /** Image id the container runs. */
   imageId: string;
   /** Whether it binds host ports (published ports, publish-all, or the host's network): a copy cannot run beside it. */
@@ -234,6 +238,13 @@ export interface NetworkDetails extends NetworkSummary, NetworkOptions {
 }
 
 export type HealthStatus = 'none' | 'starting' | 'healthy' | 'unhealthy';
+
+/** One run of a container's healthcheck: when it started, its exit code and its output (the engine keeps the last 4 KiB). */
+export interface HealthcheckRun {
+  start: string;
+  exitCode: number;
+  output: string;
+}
 
 export interface NetworkSummary {
   id: string;

@@ -215,6 +215,7 @@ export class DockerEngine implements Engine {
       })),
       health: ((c.State as { Health?: { Status?: string } })?.Health?.Status as ContainerDetails['health'] | undefined) ?? 'none',
       hasHealthcheck: Boolean((c.Config as { Healthcheck?: { Test?: string[] } })?.Healthcheck?.Test?.length) && (c.Config as { Healthcheck?: { Test?: string[] } }).Healthcheck!.Test![0] !== 'NONE',
+      ...healthLog((c.State as { Health?: RawHealth } | undefined)?.Health),
       imageId: c.Image,
       publishesPorts:
         c.HostConfig?.NetworkMode === 'host' ||
@@ -1077,4 +1078,19 @@ async function packContext(dir: string, extra: Readonly<Record<string, string>>,
   for (const [name, text] of Object.entries(extra)) pack.entry({ name, mode: 0o644 }, text);
   pack.finalize();
   return pack as unknown as NodeJS.ReadableStream;
+}
+
+interface RawHealth {
+  FailingStreak?: number;
+  Log?: { Start?: string; ExitCode?: number; Output?: string }[] | null;
+}
+
+/** The last healthcheck run and the failing streak, from State.Health. */
+function healthLog(h: RawHealth | undefined): Pick<ContainerDetails, 'lastHealthcheck' | 'failingStreak'> {
+  if (!h) return {};
+  const last = h.Log?.at(-1);
+  return {
+    failingStreak: h.FailingStreak ?? 0,
+    ...(last ? { lastHealthcheck: { start: last.Start ?? '', exitCode: last.ExitCode ?? -1, output: last.Output ?? '' } } : {}),
+  };
 }
