@@ -166,13 +166,18 @@ try {
   for (let i = 0; i < SLICES; i++) {
     for (const t of targets) {
       const cpu0 = t.pid ? cpuMs(t.pid) : NaN;
+      const backend0 = cpuMs(backend.child.pid);
+      const client0 = process.cpuUsage();
       const m0 = machineTicks();
       const r = await cannon({ url: `http://127.0.0.1:${t.port}/`, connections: CONNECTIONS, duration: SECONDS });
       const m1 = machineTicks();
       if (r.non2xx || r.errors) throw new Error(`${t.label}: ${r.non2xx} non-2xx, ${r.errors} errors`);
       const relayCpuUsPerReq = t.pid ? ((cpuMs(t.pid) - cpu0) * 1000) / r.requests.total : NaN;
+      const backendCpuUsPerReq = ((cpuMs(backend.child.pid) - backend0) * 1000) / r.requests.total;
+      const c = process.cpuUsage(client0);
+      const clientCpuUsPerReq = (c.user + c.system) / r.requests.total;
       const busy = 1 - (m1.idle - m0.idle) / (m1.total - m0.total);
-      runs[t.key].push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, relayCpuUsPerReq, machineBusy: busy });
+      runs[t.key].push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, relayCpuUsPerReq, backendCpuUsPerReq, clientCpuUsPerReq, machineBusy: busy });
     }
   }
   const latency = Object.fromEntries(targets.map((t) => [t.key, []]));
@@ -192,6 +197,8 @@ try {
       p50: median(r.map((x) => x.p50)),
       p99: median(r.map((x) => x.p99)),
       relayCpuUsPerReq: median(r.map((x) => x.relayCpuUsPerReq)),
+      backendCpuUsPerReq: median(r.map((x) => x.backendCpuUsPerReq)),
+      clientCpuUsPerReq: median(r.map((x) => x.clientCpuUsPerReq)),
       machineBusy: median(r.map((x) => x.machineBusy)),
       seqP50: percentile(l, 50),
       seqP99: percentile(l, 99),
@@ -222,6 +229,15 @@ try {
   console.log(`throughput through the proxy: ${(ratio * 100).toFixed(1)}% of direct (goal ≥ 80%: ${goals.throughput ? 'met' : 'NOT met'}); the node pipe relay: ${((pipe.rps / direct.rps) * 100).toFixed(1)}% of direct`);
   console.log(`p99 overhead, one request at a time: ${us(p99Overhead)} µs (goal < 1 ms: ${goals.p99 ? 'met' : 'NOT met'}); under ${CONNECTIONS} connections: ${fmtMs(loadedP99Overhead)} ms (1 ms resolution)`);
   console.log(`relay CPU per request: kiboko ${through.relayCpuUsPerReq.toFixed(1)} µs, node pipe relay ${pipe.relayCpuUsPerReq.toFixed(1)} µs`);
+  // What the CPU costs imply, independent of how much of the machine others took during the run:
+  // with every process CPU-bound on the machine's cores, requests/s ∝ 1 / (sum of per-request costs).
+  const client = direct.clientCpuUsPerReq;
+  const server = direct.backendCpuUsPerReq;
+  const projected = (client + server) / (client + server + through.relayCpuUsPerReq);
+  console.log(
+    `CPU per request: client ${client.toFixed(1)} µs, backend ${server.toFixed(1)} µs, kiboko relay ${through.relayCpuUsPerReq.toFixed(1)} µs → ` +
+      `when the CPUs are the limit, the proxy can carry about ${(projected * 100).toFixed(0)}% of direct throughput (a projection from the measured costs, not a measurement)`,
+  );
   writeResult('proxy', {
     machine: machine(),
     loadavg: [load0, load1],
@@ -233,6 +249,7 @@ try {
     proxy: through,
     pipe,
     ratio,
+    projectedCpuBoundRatio: projected,
     p99Overhead,
     loadedP99Overhead,
     goals,
