@@ -65,24 +65,44 @@ const tooLarge = (max: number) => new HttpError(413, 'PAYLOAD_TOO_LARGE', 'reque
  * Content-Length over the limit is refused before a byte is read). Over the limit, out of budget or
  * too slow, it throws an HttpError (413, 503, 408): over the limit the rest is drained so the 413
  * reaches the client; out of budget or too slow, the answer closes the connection.
+ *
+ * A body read under a `budget` (unauthenticated) must declare its length (else 411): the whole
+ * declared length is reserved before a byte is read — a request the budget cannot cover gets 503
+ * without being read at all — and the bytes are copied, as they arrive, into one buffer of that
+ * length, so the parser's per-chunk copies die young instead of piling up in the old generation
+ * (and in the C heap behind it) until a full collection. See docs/serve-security.md, "Memory".
  */
 export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buffer | undefined> {
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limits.max) {
+  const header = req.headers['content-length'];
+  const declared = header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined;
+  if (declared !== undefined && declared > limits.max) {
     drain(req);
     return Promise.reject(tooLarge(limits.max));
   }
+  if (limits.budget) {
+    if (declared === undefined) {
+      req.pause();
+      return Promise.reject(new HttpError(411, 'LENGTH_REQUIRED', 'this request must declare its body length', 'send Content-Length (no chunked transfer encoding) before authenticating', { connection: 'close' }));
+    }
+    if (declared === 0) return Promise.resolve(undefined);
+    if (!limits.budget.take(declared)) {
+      req.pause();
+      return Promise.reject(new HttpError(503, 'BUSY', 'too many unauthenticated request bodies in flight', 'retry in a few seconds', { 'retry-after': '5', connection: 'close' }));
+    }
+  }
+  const reserved = limits.budget ? declared! : 0;
   return new Promise((resolve, reject) => {
     let size = 0;
-    let charged = 0;
+    // unauthenticated: one buffer of the declared (reserved) length; authenticated: the chunks as they come
+    let into: Buffer | undefined = reserved ? Buffer.allocUnsafeSlow(reserved) : undefined;
     const chunks: Buffer[] = [];
     let settled = false;
     const timer = limits.timeoutMs ? setTimeout(() => fail(new HttpError(408, 'REQUEST_TIMEOUT', `the request body did not arrive within ${limits.timeoutMs} ms`, 'send the whole body at once', { connection: 'close' }), 'close'), limits.timeoutMs) : undefined;
     timer?.unref();
     const release = () => {
       clearTimeout(timer);
-      limits.budget?.give(charged);
-      charged = 0;
+      if (reserved) limits.budget!.give(reserved);
+      into = undefined;
       chunks.length = 0;
     };
     /** drain: read the rest and throw it away (the answer reaches the client); close: read no more, the answer closes the connection; cut: close now. */
@@ -99,20 +119,17 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
     }
     req.on('data', (c: Buffer) => {
       if (settled) return;
+      if (size + c.length > (into ? into.length : limits.max)) return fail(tooLarge(limits.max));
+      if (into) c.copy(into, size);
+      else chunks.push(c);
       size += c.length;
-      if (size > limits.max) return fail(tooLarge(limits.max));
-      if (limits.budget) {
-        if (!limits.budget.take(c.length)) return fail(new HttpError(503, 'BUSY', 'too many unauthenticated request bodies in flight', 'retry in a few seconds', { 'retry-after': '5', connection: 'close' }), 'close');
-        charged += c.length;
-      }
-      chunks.push(c);
     });
     req.on('end', () => {
       if (settled) return;
       settled = true;
-      const body = chunks.length ? Buffer.concat(chunks) : undefined;
+      const body = into ? into.subarray(0, size) : chunks.length ? Buffer.concat(chunks) : undefined;
       release();
-      resolve(body);
+      resolve(size ? body : undefined);
     });
     req.on('error', (err) => fail(err, 'cut'));
     // A client that goes away mid-body: whatever was kept is let go (and the budget given back) at once.
