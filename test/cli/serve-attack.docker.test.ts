@@ -3,7 +3,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, runCli, startCli, type CliProcess } from '../helpers.js';
+import { CLI, docker, runCli, startCli, type CliProcess } from '../helpers.js';
 
 /**
  * The real daemon (`kiboko serve`) attacked on loopback, its memory read from /proc/PID/status.
@@ -124,6 +124,25 @@ describe('kiboko serve on a taken port or a bad --listen (issue 16)', () => {
       }
     } finally {
       holder.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('on a terminal it prints text (where it listens, where the token is), never JSON and never the token', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'kiboko-tty-'));
+    try {
+      // `script` gives the daemon a pseudo-terminal; `timeout` stops it (SIGTERM) after 3 s.
+      const { execFile } = await import('node:child_process');
+      const out = await new Promise<string>((resolve) =>
+        execFile('script', ['-qfec', 'exec timeout -s TERM 3 "$NODE" "$KIBOKO_CLI" serve --listen 127.0.0.1:0', '/dev/null'], { env: { ...process.env, NODE: process.execPath, KIBOKO_CLI: CLI, KIBOKO_STATE_DIR: join(d, 's'), CI: 'true' }, timeout: 15_000 }, (_err, stdout) => resolve(stdout)),
+      );
+      const created = readFileSync(join(d, 's', 'serve.token'), 'utf8').trim();
+      expect(out).toMatch(/kiboko serve \S+: listening on http:\/\/127\.0\.0\.1:\d+, unix:\/\/\S+kiboko\.sock/);
+      expect(out).toContain(`token:     ${join(d, 's', 'serve.token')} (created now, mode 0600)`);
+      expect(out).toMatch(/dashboard: http:\/\/127\.0\.0\.1:\d+\/dashboard/);
+      expect(out).not.toContain('"event":"listening"');
+      expect(out).not.toContain(created);
+    } finally {
       rmSync(d, { recursive: true, force: true });
     }
   }, 30_000);
