@@ -68,7 +68,7 @@ export interface EdgeLimits {
   loginBodyBytes: number;
   /** A signed deploy hook's body, read before its signature is checked (default 64 KiB). */
   hookBodyBytes: number;
-  /** All unauthenticated bodies together, reserved by their declared length (default 1 MiB; past it: 503). */
+  /** All unauthenticated bodies together: a slab of this size, one slot (the larger of the two limits above) per body in flight (default 1 MiB: 16 bodies; past it: 503). */
   unauthenticatedBytes: number;
   /** An unauthenticated body must arrive within this (default 10 s; then 408 and the connection is cut). */
   unauthenticatedBodyMs: number;
@@ -269,7 +269,7 @@ function serveWith(options: ServeOptions, limits: EdgeLimits) {
   const sessions = options.sessions ?? new SessionStore();
   const log = options.log ?? (() => undefined);
   const max = options.maxBodyBytes ?? 1024 * 1024;
-  const unauthenticated = new ByteBudget(limits.unauthenticatedBytes);
+  const unauthenticated = new ByteBudget(limits.unauthenticatedBytes, Math.max(limits.loginBodyBytes, limits.hookBodyBytes));
   const registry = options.bus ? observeRegistry(options.registry, options.bus) : options.registry;
   const streams = new Set<ServerResponse>();
   const metrics = new Metrics({
