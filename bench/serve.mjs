@@ -25,10 +25,18 @@
 // activity on the machine hits all targets alike); latencies are every response's time as autocannon
 // measures it (hrtime from request write to full response).
 //
+// Then the attack tests' loads (test/cli/serve-attack.docker.test.ts), one after the other, and the
+// daemon's idle RSS after them (the lowest VmRSS of a 3 s settling period, sampled every 250 ms),
+// beside its idle RSS before them: 300 unauthenticated slow bodies (each declares a 60 KiB signed
+// hook and sends 50 KiB of it in 10 slow rounds), 1,000 open event streams of one client (then
+// closed), 100 requests with bad tokens (answered late by the throttle). Reported, not a goal; the
+// peak-RSS goal above is read before them.
+//
 // Env: BENCH_SERVE_SECONDS (default 10), BENCH_SERVE_ROUNDS (default 5), BENCH_SERVE_RATE (default 500),
 // BENCH_SERVE_UNITS (default 1000).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, ensureBuilt, fmtMs, fmtRatio, machine, mapLimit, newRunId, percentile, positiveInt, printTable, SOCKET, writeResult } from './common.mjs';
@@ -151,6 +159,85 @@ function summary(name, r) {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// the attack tests' loads
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The lowest VmRSS over a 3 s settling period (every 250 ms). */
+async function settledRss(pid) {
+  let low = Infinity;
+  for (let i = 0; i < 12; i++) {
+    await sleep(250);
+    low = Math.min(low, memoryOf(pid).rssMb);
+  }
+  return low;
+}
+
+/** 300 connections declare a 60 KiB signed hook, send 50 KiB of it slowly, never the rest; RSS under load. */
+async function slowBodies(port, pid) {
+  const sockets = [];
+  const chunk = Buffer.alloc(5 * 1024, 'a');
+  try {
+    await Promise.all(
+      Array.from({ length: 300 }, () => new Promise((resolve) => {
+        const s = connect(port, '127.0.0.1', () => {
+          s.write(`POST /hooks/deploy HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Hub-Signature-256: sha256=${'0'.repeat(64)}\r\nContent-Length: ${60 * 1024}\r\n\r\n`);
+          resolve();
+        });
+        s.on('error', () => undefined);
+        sockets.push(s);
+      })),
+    );
+    for (let round = 0; round < 10; round++) {
+      for (const s of sockets) if (!s.destroyed) s.write(chunk);
+      await sleep(150);
+    }
+    await sleep(300);
+    return memoryOf(pid).rssMb;
+  } finally {
+    for (const s of sockets) s.destroy();
+  }
+}
+
+/** 1,000 event streams of one client, held open, then closed; RSS with them open and the status of each. */
+async function eventStreams(port, token, pid) {
+  const sockets = [];
+  const open = () => new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    sockets.push(s);
+    let out = '';
+    const onData = (d) => {
+      out += d.toString();
+      if (out.includes('\r\n\r\n')) {
+        s.off('data', onData);
+        resolve(Number(/^HTTP\/1\.1 (\d+)/.exec(out)?.[1] ?? 0));
+      }
+    };
+    s.on('data', onData);
+    s.on('error', () => resolve(0));
+    s.write(`GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+  });
+  try {
+    const statuses = [];
+    for (let i = 0; i < 10; i++) statuses.push(...(await Promise.all(Array.from({ length: 100 }, open))));
+    const ok = statuses.filter((s) => s === 200).length;
+    if (ok !== 1000) throw new Error(`event streams: ${ok} of 1,000 opened`);
+    await sleep(1000);
+    return memoryOf(pid).rssMb;
+  } finally {
+    for (const s of sockets) s.destroy();
+  }
+}
+
+/** 100 requests with bad tokens at once; they are answered late (the throttle), all 401. */
+async function badTokens(base) {
+  const statuses = await Promise.all(Array.from({ length: 100 }, (_, i) => fetch(`${base}/fleet/v1/units`, { headers: { authorization: `Bearer bad-${i}-xxxxxxxxxxxxxxxx` } }).then((r) => r.status, () => 0)));
+  const wrong = statuses.filter((s) => s !== 401 && s !== 429);
+  if (wrong.length) throw new Error(`bad tokens: answered ${[...new Set(wrong)].join(', ')}`);
+  return statuses;
+}
+
 const unitOptions = (i) => [
   { section: 'Unit', name: 'Description', value: `bench app ${i} (%i)` },
   { section: 'Service', name: 'ExecStartPre', value: '-/usr/bin/docker kill %p-%i' },
@@ -247,6 +334,20 @@ try {
   const runs = plan.map(([name]) => summary(name, acc[name]));
   const mem = memoryOf(daemon.child.pid);
 
+  // 4b. The attack tests' loads, then the idle RSS after them.
+  const pid = daemon.child.pid;
+  const port = Number(new URL(base).port);
+  const idleBefore = await settledRss(pid);
+  const t1 = performance.now();
+  const slowRss = await slowBodies(port, pid);
+  const afterSlow = await settledRss(pid);
+  const streamsRss = await eventStreams(port, token, pid);
+  const afterStreams = await settledRss(pid);
+  const bad = await badTokens(base);
+  const attackSeconds = (performance.now() - t1) / 1000;
+  const idleAfter = await settledRss(pid);
+  const stillServes = (await api(paths[0])).status === 200;
+
   // 5. Report.
   const by = Object.fromEntries(runs.map((r) => [r.name, r]));
   console.log(`serve bench: ${UNITS} units (created in ${(setupMs / 1000).toFixed(1)} s), ${RATE} requests/s, ${SECONDS} s per target in ${ROUNDS} interleaved rounds, ${CONNECTIONS} connections; node ${process.version}; ${machine().cpus} CPU(s); load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}`);
@@ -270,6 +371,12 @@ try {
     },
   ];
   for (const g of goals) console.log(`goal: ${g.goal}: ${g.value} ${g.pass ? 'PASS' : 'MISS'}`);
+  const attacks = { idleBeforeMb: idleBefore, slowBodiesMb: slowRss, afterSlowBodiesMb: afterSlow, eventStreamsMb: streamsRss, afterEventStreamsMb: afterStreams, badTokens: { total: bad.length, '401': bad.filter((x) => x === 401).length, '429': bad.filter((x) => x === 429).length }, idleAfterMb: idleAfter, seconds: attackSeconds, stillServes };
+  console.log(
+    `attacks (${attackSeconds.toFixed(1)} s): idle RSS ${idleBefore.toFixed(1)} MB → 300 slow unauthenticated bodies ${slowRss.toFixed(1)} MB, settled ${afterSlow.toFixed(1)} MB → 1,000 event streams ${streamsRss.toFixed(1)} MB, settled ${afterStreams.toFixed(1)} MB → 100 bad tokens (${attacks.badTokens['401']} × 401, ${attacks.badTokens['429']} × 429)`,
+  );
+  console.log(`idle RSS after the attacks: ${idleAfter.toFixed(1)} MB (${idleAfter - idleBefore >= 0 ? '+' : ''}${(idleAfter - idleBefore).toFixed(1)} MB from before them); the daemon ${stillServes ? 'still serves' : 'NO LONGER SERVES'}`);
+  if (!stillServes) throw new Error('the daemon stopped serving after the attacks');
   const path = writeResult('serve', {
     bench: 'serve',
     date: new Date().toISOString(),
@@ -283,6 +390,7 @@ try {
     setupMs,
     runs,
     daemonMemoryMb: { listening: memStarted.rssMb, afterSetup: memSetup.rssMb, peak: mem.hwmMb, peakUnderLoad: peakLoadRss, end: mem.rssMb },
+    attacks,
     goals,
   });
   console.log(`results: ${path}`);

@@ -302,10 +302,10 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   serve: {
     examples: [
       ['kiboko serve', 'listen on <state-dir>/kiboko.sock; create the token <state-dir>/serve.token'],
-      ['kiboko serve --listen 127.0.0.1:8555', 'also on TCP: the dashboard is at http://127.0.0.1:8555/dashboard'],
+      ['kiboko serve --listen 127.0.0.1:8555', 'also on TCP (the socket stays open): the dashboard is at http://127.0.0.1:8555/dashboard'],
       ['kiboko serve --listen 127.0.0.1:8555 --project shop=./compose.yaml --webhook-secret-file hook.secret', 'deploy shop through the API and a signed webhook'],
     ],
-    exitCodes: [[0, 'stopped by SIGINT/SIGTERM'], [2, 'invalid flags'], UNREACHABLE],
+    exitCodes: [[0, 'stopped by SIGINT/SIGTERM'], [2, 'invalid flags, or an address it cannot listen on (a taken port, another daemon on the socket)'], UNREACHABLE],
   },
 
   doctor: {

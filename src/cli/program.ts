@@ -176,7 +176,7 @@ export function buildProgram(handlers: Handlers): Command {
       .command('serve')
       .description("run the daemon: fleet's v1 units API (units as containers), the deploy hook and kiboko's native API (deploys, chaos, events, metrics), behind a bearer token, over a unix socket and/or TCP")
       .option('--listen <host:port>', 'listen on TCP (e.g. 127.0.0.1:8555)')
-      .option('--socket <path>', 'listen on a unix socket (default: <state-dir>/kiboko.sock when no --listen)')
+      .option('--socket <path>', 'listen on this unix socket (default: <state-dir>/kiboko.sock, opened with --listen too)')
       .option('--tls-cert <file>', 'serve HTTPS on --listen with this certificate (with --tls-key; half a TLS configuration is refused)')
       .option('--tls-key <file>', 'and this key')
       .option('--tls-client-ca <file>', 'accept TLS client certificates signed by this CA as a credential equal to the token (fleetctl --cert-file/--key-file)')

@@ -173,6 +173,35 @@ describe('item 3: credentials before bodies; small limits; 413 delivered', () =>
     expect(login.status).toBe(413);
   });
 
+  it('unauthenticated bodies reserve their declared length: past the 1 MiB budget the next is refused (503) unread; chunked ones get 411', async () => {
+    const head = (len: number) => `POST /hooks/deploy HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Hub-Signature-256: sha256=${'0'.repeat(64)}\r\nContent-Length: ${len}\r\n\r\n`;
+    const holders: import('node:net').Socket[] = [];
+    try {
+      // 16 × 64 KiB declared (and never sent) reserve the whole budget
+      await Promise.all(
+        Array.from({ length: 16 }, () => new Promise<void>((resolve) => {
+          const s = connect(port, '127.0.0.1', () => s.write(head(64 * 1024), () => resolve()));
+          s.on('error', () => undefined);
+          holders.push(s);
+        })),
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      const refused = await raw(port, head(1024) + 'x'.repeat(1024), { waitMs: 2000 });
+      expect(statusOf(refused)).toBe(503);
+      expect(refused).toMatch(/retry-after: 5/i);
+      expect(refused).toMatch(/"BUSY"/);
+    } finally {
+      for (const s of holders) s.destroy();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    // their reservations are given back when they go away
+    const body = '{"service":"x"}';
+    expect(statusOf(await raw(port, head(body.length) + body))).toBe(401);
+    const chunked = await raw(port, `POST /hooks/deploy HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Hub-Signature-256: sha256=${'0'.repeat(64)}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n`);
+    expect(statusOf(chunked)).toBe(411);
+    expect(chunked).toMatch(/"LENGTH_REQUIRED"/);
+  });
+
   it('a slow unauthenticated body is cut off; a raw 413 arrives before the sender finishes', async () => {
     const r = await raw(port, `POST /hooks/deploy HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Hub-Signature-256: sha256=${'0'.repeat(64)}\r\nContent-Length: 2097152\r\n\r\n{"service":`, { waitMs: 1500 });
     expect(statusOf(r)).toBe(413);

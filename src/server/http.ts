@@ -1,7 +1,9 @@
 import { chmodSync, chownSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { connect } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { invalidArgument, type KibokoError } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import { fleetError, handleFleet, type UnitRegistry } from '../units/index.js';
 import { NativeApi, type Credential } from './api.js';
@@ -69,7 +71,7 @@ export interface EdgeLimits {
   loginBodyBytes: number;
   /** A signed deploy hook's body, read before its signature is checked (default 64 KiB). */
   hookBodyBytes: number;
-  /** All unauthenticated bodies together (default 4 MiB; past it: 503). */
+  /** All unauthenticated bodies together: a slab of this size, one slot (the larger of the two limits above) per body in flight (default 1 MiB: 16 bodies; past it: 503). */
   unauthenticatedBytes: number;
   /** An unauthenticated body must arrive within this (default 10 s; then 408 and the connection is cut). */
   unauthenticatedBodyMs: number;
@@ -86,7 +88,7 @@ export interface EdgeLimits {
 export const DEFAULT_LIMITS: EdgeLimits = {
   loginBodyBytes: 4 * 1024,
   hookBodyBytes: 64 * 1024,
-  unauthenticatedBytes: 4 * 1024 * 1024,
+  unauthenticatedBytes: 1024 * 1024,
   unauthenticatedBodyMs: 10_000,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 60_000,
@@ -137,12 +139,140 @@ export function parseTarget(target: string | undefined): URL {
  * /metrics with `{"error": {"code", "message", "hint"}}`; nothing leaks a 5xx detail.
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const bound = await bindServer(options);
+  try {
+    return bound.start(options);
+  } catch (err) {
+    await bound.close();
+    throw err;
+  }
+}
+
+/** What binding needs: the addresses, TLS and the edge's timeouts. */
+export type ListenOptions = Pick<ServeOptions, 'listen' | 'socket' | 'fleetSocket' | 'socketGroup' | 'tls' | 'limits' | 'log'>;
+
+/** Listeners bound and configured, answering 503 until `start` gives them the daemon's handler. */
+export interface BoundServer {
+  servers: Server[];
+  addresses: string[];
+  start(options: ServeOptions): RunningServer;
+  close(): Promise<void>;
+}
+
+/**
+ * Binds every listener first — before the engine is reached or any loop starts — so a taken port,
+ * a bad address or another daemon on the socket is a one-line user error (INVALID_ARGUMENT) within
+ * milliseconds, with nothing left running behind it.
+ */
+export async function bindServer(options: ListenOptions): Promise<BoundServer> {
+  const log = options.log ?? (() => undefined);
+  const limits: EdgeLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const tcp = options.listen !== undefined ? parseListen(options.listen) : undefined;
+  const starting = (_req: IncomingMessage, res: ServerResponse) => send(res, 503, { error: { code: 503, message: 'starting; try again in a moment' } }, { 'retry-after': '1', connection: 'close' });
+  const handlers: Record<Transport, (req: IncomingMessage, res: ServerResponse) => void> = { unix: starting, tcp: starting };
+  const make = (transport: Transport) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => handlers[transport](req, res);
+    const tls = transport === 'tcp' ? options.tls : undefined;
+    const s = tls
+      ? createHttpsServer(
+          {
+            cert: readTlsFile(tls.cert, '--tls-cert'),
+            key: readTlsFile(tls.key, '--tls-key'),
+            // A client certificate is asked for and checked against the CA, but not required:
+            // clients without one still authenticate with the token.
+            ...(tls.clientCa ? { ca: readTlsFile(tls.clientCa, '--tls-client-ca'), requestCert: true, rejectUnauthorized: false } : {}),
+          },
+          handler,
+        )
+      : createHttpServer(handler);
+    s.headersTimeout = limits.headersTimeoutMs;
+    s.requestTimeout = limits.requestTimeoutMs;
+    s.keepAliveTimeout = limits.keepAliveTimeoutMs;
+    s.maxHeadersCount = 100;
+    s.maxConnections = limits.maxConnections;
+    // Bytes the HTTP parser rejects (a bad request line or header, an oversized header block):
+    // 400 (431 for headers too large) and close, logged; never an exception.
+    s.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') log('warn', 'malformed request', { error: err.code ?? err.message });
+      if (!socket.writable) return void socket.destroy();
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      const body = JSON.stringify({ error: { code: Number(status.slice(0, 3)), message: status.slice(4).toLowerCase() } });
+      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    });
+    return s;
+  };
+  // Errors after a listener is bound (never a bind failure: that one is the caller's error).
+  const logErrors = (s: Server) => s.on('error', (err) => log('error', 'server error', { error: err.message }));
+  const servers: Server[] = [];
+  const addresses: string[] = [];
+  const closeAll = () =>
+    Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            (s as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+          }),
+      ),
+    ).then(() => undefined);
+  try {
+    // TCP first: its address comes first in `addresses` (what clients and scripts read), and a taken
+    // port fails before a socket file is touched.
+    if (tcp) {
+      const s = make('tcp');
+      await listenOn(s, { port: tcp.port, host: tcp.host }).catch((err: NodeJS.ErrnoException) => {
+        throw listenError(err, `${tcp.display}:${tcp.port}`, '--listen');
+      });
+      servers.push(logErrors(s));
+      const a = s.address();
+      addresses.push(`${options.tls ? 'https' : 'http'}://${tcp.display}:${typeof a === 'object' && a ? a.port : tcp.port}`);
+    }
+    for (const [path, flag] of [[options.socket, '--socket'], [options.fleetSocket, '--fleet-socket']] as const) {
+      if (!path) continue;
+      // A live socket belongs to another daemon: never take it over (a stale one, left by a crash, is replaced).
+      if (await socketAnswers(path)) throw invalidArgument(`another daemon is already listening on ${path}`, `stop it, or give this one its own --state-dir or ${flag}`);
+      rmSync(path, { force: true });
+      const s = make('unix');
+      await listenOn(s, { path }).catch((err: NodeJS.ErrnoException) => {
+        throw listenError(err, path, flag);
+      });
+      servers.push(logErrors(s));
+      // The socket is the credential: owner (and --socket-group) only, as dockerd's socket.
+      chmodSync(path, options.socketGroup !== undefined ? 0o660 : 0o600);
+      if (options.socketGroup !== undefined) chownSync(path, process.getuid?.() ?? 0, options.socketGroup);
+      addresses.push(`unix://${path}`);
+    }
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+  return {
+    servers,
+    addresses,
+    start: (serve: ServeOptions) => {
+      const running = serveWith(serve, limits);
+      handlers.unix = running.handlerFor('unix');
+      handlers.tcp = running.handlerFor('tcp');
+      return {
+        servers,
+        addresses,
+        close: () => {
+          running.close();
+          return closeAll();
+        },
+      };
+    },
+    close: closeAll,
+  };
+}
+
+/** The daemon's request handling: the error boundary, credentials, routes. */
+function serveWith(options: ServeOptions, limits: EdgeLimits) {
   const throttle = options.throttle ?? new FailureThrottle();
   const sessions = options.sessions ?? new SessionStore();
   const log = options.log ?? (() => undefined);
   const max = options.maxBodyBytes ?? 1024 * 1024;
-  const limits: EdgeLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const unauthenticated = new ByteBudget(limits.unauthenticatedBytes);
+  const unauthenticated = new ByteBudget(limits.unauthenticatedBytes, Math.max(limits.loginBodyBytes, limits.hookBodyBytes));
   const registry = options.bus ? observeRegistry(options.registry, options.bus) : options.registry;
   const streams = new Set<ServerResponse>();
   const metrics = new Metrics({
@@ -311,7 +441,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         return;
       }
       const status = (err as { status?: number }).status;
-      if (status === 413 || status === 408 || (status === 503 && (err as { code?: string }).code === 'BUSY')) {
+      if (status === 413 || status === 411 || status === 408 || (status === 503 && (err as { code?: string }).code === 'BUSY')) {
         const h = toHttpError(err);
         return fail(h.status, h.body.error.code, h.body.error.message, h.body.error.hint, h.headers);
       }
@@ -328,76 +458,72 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
   };
 
-  const make = (transport: Transport) => {
-    const handler = handlerFor(transport);
-    const tls = transport === 'tcp' ? options.tls : undefined;
-    const s = tls
-      ? createHttpsServer(
-          {
-            cert: readFileSync(tls.cert),
-            key: readFileSync(tls.key),
-            // A client certificate is asked for and checked against the CA, but not required:
-            // clients without one still authenticate with the token.
-            ...(tls.clientCa ? { ca: readFileSync(tls.clientCa), requestCert: true, rejectUnauthorized: false } : {}),
-          },
-          handler,
-        )
-      : createHttpServer(handler);
-    s.headersTimeout = limits.headersTimeoutMs;
-    s.requestTimeout = limits.requestTimeoutMs;
-    s.keepAliveTimeout = limits.keepAliveTimeoutMs;
-    s.maxHeadersCount = 100;
-    s.maxConnections = limits.maxConnections;
-    // Bytes the HTTP parser rejects (a bad request line or header, an oversized header block):
-    // 400 (431 for headers too large) and close, logged; never an exception.
-    s.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') log('warn', 'malformed request', { error: err.code ?? err.message });
-      if (!socket.writable) return void socket.destroy();
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-      const body = JSON.stringify({ error: { code: Number(status.slice(0, 3)), message: status.slice(4).toLowerCase() } });
-      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-    });
-    s.on('error', (err) => log('error', 'server error', { error: err.message }));
-    return s;
-  };
-  const servers: Server[] = [];
-  const addresses: string[] = [];
-  for (const path of [options.socket, options.fleetSocket]) {
-    if (!path) continue;
-    rmSync(path, { force: true });
-    const s = make('unix');
-    await new Promise<void>((resolve, reject) => s.once('error', reject).listen(path, resolve));
-    // The socket is the credential: owner (and --socket-group) only, as dockerd's socket.
-    chmodSync(path, options.socketGroup !== undefined ? 0o660 : 0o600);
-    if (options.socketGroup !== undefined) chownSync(path, process.getuid?.() ?? 0, options.socketGroup);
-    servers.push(s);
-    addresses.push(`unix://${path}`);
-  }
-  if (options.listen) {
-    const m = /^(.*):(\d+)$/.exec(options.listen);
-    if (!m) throw new Error(`invalid --listen '${options.listen}': expected HOST:PORT`);
-    const s = make('tcp');
-    await new Promise<void>((resolve, reject) => s.once('error', reject).listen(Number(m[2]), m[1] || '127.0.0.1', resolve));
-    const a = s.address();
-    servers.push(s);
-    addresses.push(`${options.tls ? 'https' : 'http'}://${m[1] || '127.0.0.1'}:${typeof a === 'object' && a ? a.port : m[2]}`);
-  }
   return {
-    servers,
-    addresses,
+    handlerFor,
     close: () => {
       // Event streams never end on their own: end them, or close() would wait for them forever.
       for (const r of streams) r.end();
       metrics.close();
-      return Promise.all(
-        servers.map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              s.close(() => resolve());
-              (s as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-            }),
-        ),
-      ).then(() => undefined);
     },
   };
 }
+
+/** `--listen HOST:PORT` (HOST may be empty for 127.0.0.1, or a bracketed IPv6 address). */
+export function parseListen(listen: string): { host: string; port: number; display: string } {
+  const m = /^(.*):(\d{1,5})$/.exec(listen);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535 || /\s|\//.test(m[1]!)) throw invalidArgument(`invalid --listen '${listen.slice(0, 100)}': expected HOST:PORT with a port from 0 to 65535`, 'e.g. --listen 127.0.0.1:8555');
+  const raw = m[1] || '127.0.0.1';
+  const host = raw.startsWith('[') && raw.endsWith(']') ? raw.slice(1, -1) : raw;
+  return { host, port, display: host.includes(':') ? `[${host}]` : host };
+}
+
+const listenOn = (s: Server, where: { path: string } | { port: number; host: string }) =>
+  new Promise<void>((resolve, reject) => {
+    s.once('error', reject);
+    s.listen(where, () => {
+      s.off('error', reject);
+      resolve();
+    });
+  });
+
+function readTlsFile(path: string, flag: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw invalidArgument(`cannot read ${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, `give ${flag} a readable PEM file`, err);
+  }
+}
+
+/** Whether something accepts connections on a unix socket path. */
+const socketAnswers = (path: string) =>
+  new Promise<boolean>((resolve) => {
+    const c = connect(path);
+    const done = (v: boolean) => {
+      c.destroy();
+      resolve(v);
+    };
+    c.once('connect', () => done(true));
+    c.once('error', () => done(false));
+    c.setTimeout(1000, () => done(false));
+  });
+
+/** A bind failure as the user's error: which address, why, and what to do. */
+function listenError(err: NodeJS.ErrnoException, where: string, flag: string): KibokoError {
+  const port = /:(\d+)$/.exec(where)?.[1];
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return invalidArgument(`cannot listen on ${where}: the address is already in use`, port ? `stop what listens there (ss -ltnp 'sport = :${port}') or choose another ${flag}` : `stop what listens there or choose another ${flag}`, err);
+    case 'EACCES':
+      return invalidArgument(`cannot listen on ${where}: permission denied`, port && Number(port) < 1024 ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port from 1024' : `choose a path you may write to with ${flag}`, err);
+    case 'EADDRNOTAVAIL':
+      return invalidArgument(`cannot listen on ${where}: not an address of this host`, `give one of this host's addresses with ${flag} (e.g. 127.0.0.1)`, err);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+      return invalidArgument(`cannot listen on ${where}: unknown host`, `give an IP address or a resolvable name with ${flag}`, err);
+    default:
+      return invalidArgument(`cannot listen on ${where}: ${err.code ?? err.message}`, `check ${flag}`, err);
+  }
+}
+

@@ -1,4 +1,4 @@
-export { startServer, DEFAULT_LIMITS, type ServeOptions, type RunningServer, type EdgeLimits } from './http.js';
+export { startServer, bindServer, parseListen, DEFAULT_LIMITS, type BoundServer, type ListenOptions, type ServeOptions, type RunningServer, type EdgeLimits } from './http.js';
 export { loadOrCreateToken, assertPrivate, tokenMatches, bearerOf, FailureThrottle, hubSignatureMatches, hubSignature, kibokoSignatureHeaders, kibokoSignatureCheck, type ThrottleOptions } from './auth.js';
 export { DeliveryLog } from './replay.js';
 export { SessionStore } from './dashboard/index.js';

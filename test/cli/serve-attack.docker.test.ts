@@ -3,7 +3,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, runCli, startCli, type CliProcess } from '../helpers.js';
+import { CLI, docker, runCli, startCli, type CliProcess } from '../helpers.js';
 
 /**
  * The real daemon (`kiboko serve`) attacked on loopback, its memory read from /proc/PID/status.
@@ -20,6 +20,12 @@ let token = '';
 
 const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${daemon.child.pid}/status`, 'utf8'))![1]) / 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The daemon's own view of its memory (its /metrics, process metrics from prom-client), in MB. */
+const memoryMetrics = async () => {
+  const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+  const mb = (name: string) => (Number(new RegExp(`^kiboko_${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 1048576).toFixed(1);
+  return { heapUsed: mb('nodejs_heap_size_used_bytes'), heapTotal: mb('nodejs_heap_size_total_bytes'), external: mb('nodejs_external_memory_bytes') };
+};
 const unitContainers = async () =>
   (await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['kiboko.units.unit'] }) })).filter((c) => c.Labels['kiboko.units.unit']!.startsWith(APP));
 
@@ -92,6 +98,68 @@ describe('start-up refuses what would be unsafe, in one line with the fix (exit 
   }, 60_000);
 });
 
+describe('kiboko serve on a taken port or a bad --listen (issue 16)', () => {
+  it('exits 2 within 2 s with one line naming the port, nothing on stdout, no token anywhere', async () => {
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+    const taken = (holder.address() as { port: number }).port;
+    const d = mkdtempSync(join(tmpdir(), 'kiboko-taken-'));
+    try {
+      let r = await runCli(['serve', '--listen', `127.0.0.1:${taken}`], { stateDir: join(d, 's') });
+      console.log(`[listen] taken port: exit ${r.code} after ${r.ms} ms`);
+      expect(r.code).toBe(2);
+      expect(r.ms).toBeLessThan(2000);
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+      expect(r.stderr.trim()).toBe(`kiboko: cannot listen on 127.0.0.1:${taken}: the address is already in use — stop what listens there (ss -ltnp 'sport = :${taken}') or choose another --listen`);
+      expect(r.stdout).toBe('');
+      const created = readFileSync(join(d, 's', 'serve.token'), 'utf8').trim();
+      expect(r.stderr).not.toContain(created);
+      // the unix socket it had bound is gone with it: a daemon can start there at once
+      for (const bad of ['nonsense', '127.0.0.1:99999', '127.0.0.1']) {
+        r = await runCli(['serve', '--listen', bad], { stateDir: join(d, 's') });
+        expect(r.code, bad).toBe(2);
+        expect(r.ms).toBeLessThan(2000);
+        expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+        expect(r.stderr).toMatch(/^kiboko: invalid --listen '.*': expected HOST:PORT with a port from 0 to 65535 — e.g. --listen 127\.0\.0\.1:8555\n$/);
+      }
+    } finally {
+      holder.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('on a terminal it prints text (where it listens, where the token is), never JSON and never the token', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'kiboko-tty-'));
+    try {
+      // `script` gives the daemon a pseudo-terminal; `timeout` stops it (SIGTERM) after 3 s.
+      const { execFile } = await import('node:child_process');
+      const out = await new Promise<string>((resolve) =>
+        execFile('script', ['-qfec', 'exec timeout -s TERM 3 "$NODE" "$KIBOKO_CLI" serve --listen 127.0.0.1:0', '/dev/null'], { env: { ...process.env, NODE: process.execPath, KIBOKO_CLI: CLI, KIBOKO_STATE_DIR: join(d, 's'), CI: 'true' }, timeout: 15_000 }, (_err, stdout) => resolve(stdout)),
+      );
+      const created = readFileSync(join(d, 's', 'serve.token'), 'utf8').trim();
+      expect(out).toMatch(/kiboko serve \S+: listening on http:\/\/127\.0\.0\.1:\d+, unix:\/\/\S+kiboko\.sock/);
+      expect(out).toContain(`token:     ${join(d, 's', 'serve.token')} (created now, mode 0600)`);
+      expect(out).toMatch(/dashboard: http:\/\/127\.0\.0\.1:\d+\/dashboard/);
+      expect(out).not.toContain('"event":"listening"');
+      expect(out).not.toContain(created);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('with --listen the unix socket is opened too: `kiboko units` finds the daemon without --endpoint; a second daemon on the same state directory is refused', async () => {
+    const r = await runCli(['units', 'list-units'], { stateDir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^UNIT\tMACHINE\tACTIVE\tSUB/);
+    expect(daemon.stdout()).toContain(`unix://${join(stateDir, 'kiboko.sock')}`);
+    const second = await runCli(['serve', '--listen', '127.0.0.1:0'], { stateDir });
+    expect(second.code).toBe(2);
+    expect(second.stderr.trim()).toBe(`kiboko: another daemon is already listening on ${join(stateDir, 'kiboko.sock')} — stop it, or give this one its own --state-dir or --socket`);
+    // and the first one still serves on it
+    expect((await runCli(['units', 'list-units'], { stateDir })).code).toBe(0);
+  }, 30_000);
+});
+
 describe('the running daemon under attack (RSS from /proc)', () => {
   it('item 1: the malformed request target gets 400 and the daemon keeps serving', async () => {
     const reply = await new Promise<string>((resolve) => {
@@ -107,48 +175,63 @@ describe('the running daemon under attack (RSS from /proc)', () => {
     expect(daemon.child.exitCode).toBeNull();
   });
 
-  it('item 3: 300 unauthenticated slow bodies raise RSS by less than 20 MB, and it does not grow after they close; a 2 MiB body gets 413', async () => {
-    await sleep(500);
-    const before = rssMb();
-    let during = before;
-    const sockets: Socket[] = [];
-    const chunk = Buffer.alloc(5 * 1024, 'a');
-    try {
-      await Promise.all(
-        Array.from(
-          { length: 300 },
-          () =>
-            new Promise<void>((resolve) => {
-              const s = connect(port, '127.0.0.1', () => {
-                s.write(`POST /hooks/deploy HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Hub-Signature-256: sha256=${'0'.repeat(64)}\r\nContent-Length: ${60 * 1024}\r\n\r\n`);
-                resolve();
-              });
-              s.on('error', () => undefined);
-              sockets.push(s);
-            }),
-        ),
-      );
-      // each sends 50 KiB of its 60 KiB, slowly (10 rounds), and never the rest
-      for (let round = 0; round < 10; round++) {
-        for (const s of sockets) if (!s.destroyed) s.write(chunk);
-        await sleep(150);
+  it('item 3: 300 unauthenticated slow bodies raise RSS by less than 20 MB, and it falls back to the idle level after they close (two waves); a 2 MiB body gets 413', async () => {
+    /** One wave: 300 connections declare a 60 KiB signed hook body, send 50 KiB of it slowly (10 rounds), never the rest. */
+    const wave = async () => {
+      const sockets: Socket[] = [];
+      const chunk = Buffer.alloc(5 * 1024, 'a');
+      try {
+        await Promise.all(
+          Array.from(
+            { length: 300 },
+            () =>
+              new Promise<void>((resolve) => {
+                const s = connect(port, '127.0.0.1', () => {
+                  s.write(`POST /hooks/deploy HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Hub-Signature-256: sha256=${'0'.repeat(64)}\r\nContent-Length: ${60 * 1024}\r\n\r\n`);
+                  resolve();
+                });
+                s.on('error', () => undefined);
+                sockets.push(s);
+              }),
+          ),
+        );
+        for (let round = 0; round < 10; round++) {
+          for (const s of sockets) if (!s.destroyed) s.write(chunk);
+          await sleep(150);
+        }
+        await sleep(300);
+        return rssMb();
+      } finally {
+        for (const s of sockets) s.destroy();
       }
-      await sleep(300);
-      during = rssMb();
-      expect(during - before, `RSS ${before.toFixed(1)} → ${during.toFixed(1)} MB`).toBeLessThan(20);
-      console.log(`[attack] 300 slow unauthenticated bodies: RSS ${before.toFixed(1)} → ${during.toFixed(1)} MB`);
-    } finally {
-      for (const s of sockets) s.destroy();
-    }
+    };
+    /** RSS once the load has gone: the lowest of a 3 s settling period (sampled every 250 ms). */
+    const settled = async () => {
+      let low = Infinity;
+      for (let i = 0; i < 12; i++) {
+        await sleep(250);
+        low = Math.min(low, rssMb());
+      }
+      return low;
+    };
+    await sleep(500);
+    const idle = rssMb();
+    const during1 = await wave();
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
-    await sleep(2000);
-    const after = rssMb();
-    console.log(`[attack] after they closed: RSS ${after.toFixed(1)} MB`);
-    // What the daemon held for them is let go (budget returned, JS heap and buffers bounded), but the
-    // process RSS does not drop back to its idle level: glibc keeps the freed pages (a bare node:http
-    // server buffering the same bodies rises ~27 MB and keeps all of it). So: it does not grow after they close.
-    expect(after).toBeLessThan(before + 20);
-    expect(after - during).toBeLessThan(3);
+    const after1 = await settled();
+    const during2 = await wave();
+    const after2 = await settled();
+    const m = await memoryMetrics();
+    console.log(`[attack] 300 slow unauthenticated bodies: RSS idle ${idle.toFixed(1)} MB → ${during1.toFixed(1)} under load → ${after1.toFixed(1)} after they closed; second wave ${during2.toFixed(1)} → ${after2.toFixed(1)} MB (V8 heap used ${m.heapUsed} of ${m.heapTotal} MB, external ${m.external} MB)`);
+    expect(during1 - idle, `RSS ${idle.toFixed(1)} → ${during1.toFixed(1)} MB`).toBeLessThan(20);
+    expect(during2 - idle, `RSS ${idle.toFixed(1)} → ${during2.toFixed(1)} MB (second wave)`).toBeLessThan(20);
+    // Falls back: within 8 MB of the idle level after each wave (measured +3 to +4.5 MB after one or
+    // two waves on the dev machine, where before the fix it rose 18 MB and kept all of it). The bodies
+    // themselves add nothing per wave (they live in a slab allocated once); what a wave leaves is its
+    // 300 connections' objects in V8's old generation until the next full collection (1–3 MB).
+    expect(after1 - idle, `RSS after the first wave ${after1.toFixed(1)} MB, idle ${idle.toFixed(1)} MB`).toBeLessThan(8);
+    expect(after2 - idle, `RSS after the second wave ${after2.toFixed(1)} MB, idle ${idle.toFixed(1)} MB`).toBeLessThan(8);
+    expect(after2 - after1).toBeLessThan(5);
     const big = await fetch(`${base}/fleet/v1/units/${APP}-x.service`, { method: 'PUT', body: Buffer.alloc(2 * 1024 * 1024, 'a'), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
     expect(big.status).toBe(413);
   }, 60_000);
