@@ -33,6 +33,8 @@ export interface ContainerDetails extends ContainerSummary {
   health: HealthStatus;
   /** Whether the container (or its image) defines a healthcheck. */
   hasHealthcheck: boolean;
+  /** The engine's record of the most recent healthcheck run (exit code, output as kept by the engine). */
+  lastHealthcheck?: { exitCode: number; output: string; end: string } | undefined;
   /** Image id the container runs. */
   imageId: string;
   /** Whether it binds host ports (published ports, publish-all, or the host's network): a copy cannot run beside it. */

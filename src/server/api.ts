@@ -7,6 +7,7 @@ import type { ChaosService } from './chaos.js';
 import { jobView, type DeployService } from './deploys.js';
 import { describeIssue, HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
+import { operatorRoutes } from './operator.js';
 import { streamEvents } from './sse.js';
 import { deliveryKeys, DeliveryLog, replayError } from './replay.js';
 import { parseHookPayload } from './webhook.js';
@@ -22,6 +23,8 @@ export interface NativeApiDeps {
   streams: Set<ServerResponse>;
   /** Hook deliveries already accepted (replays are refused with 409). */
   deliveries?: DeliveryLog | undefined;
+  /** The engine, for the operator's views (`/v1/services`, `/v1/chaos/runs`). */
+  engine?: import('../engine/index.js').Engine | undefined;
 }
 
 /** How a request proved itself: the unix socket's permissions, the token, a TLS client certificate, a dashboard session (GET only), the hook's HMAC signature (GitHub's body-only one, or kiboko's with timestamp and delivery id) or its `?token=`. */
@@ -163,6 +166,7 @@ export class NativeApi {
     });
     add('GET', '/v1/chaos/experiments/:id', async (c) => ({ status: 200, body: chaos().get(c.params.id!) }));
     add('DELETE', '/v1/chaos/experiments/:id', async (c) => ({ status: 200, body: await chaos().stop(c.params.id!) }));
+    for (const r of operatorRoutes(d)) add(r.method, r.pattern, r.handler);
     const perClient = new Map<string, number>();
     const maxStreams = d.sse?.maxStreams ?? SSE_LIMITS.maxStreams;
     const maxPerClient = d.sse?.maxStreamsPerClient ?? SSE_LIMITS.maxStreamsPerClient;

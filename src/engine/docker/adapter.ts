@@ -214,6 +214,7 @@ export class DockerEngine implements Engine {
       })),
       health: ((c.State as { Health?: { Status?: string } })?.Health?.Status as ContainerDetails['health'] | undefined) ?? 'none',
       hasHealthcheck: Boolean((c.Config as { Healthcheck?: { Test?: string[] } })?.Healthcheck?.Test?.length) && (c.Config as { Healthcheck?: { Test?: string[] } }).Healthcheck!.Test![0] !== 'NONE',
+      lastHealthcheck: lastHealthcheckOf(c.State),
       imageId: c.Image,
       publishesPorts:
         c.HostConfig?.NetworkMode === 'host' ||
@@ -1070,4 +1071,11 @@ async function packContext(dir: string, extra: Readonly<Record<string, string>>,
   for (const [name, text] of Object.entries(extra)) pack.entry({ name, mode: 0o644 }, text);
   pack.finalize();
   return pack as unknown as NodeJS.ReadableStream;
+}
+
+/** The newest entry of State.Health.Log (the engine keeps the last five runs). */
+function lastHealthcheckOf(state: unknown): ContainerDetails['lastHealthcheck'] {
+  const log = (state as { Health?: { Log?: { ExitCode?: number; Output?: string; End?: string }[] } } | undefined)?.Health?.Log;
+  const last = Array.isArray(log) ? log.at(-1) : undefined;
+  return last ? { exitCode: last.ExitCode ?? -1, output: String(last.Output ?? ''), end: String(last.End ?? '') } : undefined;
 }
