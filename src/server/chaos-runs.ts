@@ -103,6 +103,9 @@ export function closedStatus(hits: readonly RunHit[]): RunStatus {
  * here, as `kiboko chaos recover` would.
  */
 export class ChaosRuns {
+  /** CLI runs this daemon stopped (their history lines look like a natural end). */
+  private readonly stopped = new Set<string>();
+
   constructor(private readonly o: ChaosRunsOptions) {}
 
   private now(): number {
@@ -161,7 +164,11 @@ export class ChaosRuns {
         run.endedAt = undefined;
       }
     }
-    for (const run of runs.values()) if (run.source === 'cli' && run.status === 'finished') run.status = closedStatus(run.hits);
+    for (const run of runs.values()) {
+      if (run.source !== 'cli' || run.status !== 'finished') continue;
+      run.status = closedStatus(run.hits);
+      if (run.status === 'finished' && this.stopped.has(run.runId)) run.status = 'stopped';
+    }
     return [...runs.values()].sort((a, b) => b.startedAt.localeCompare(a.startedAt)).slice(0, MAX_RUNS);
   }
 
@@ -190,6 +197,8 @@ export class ChaosRuns {
         throw new KibokoError('CONFLICT', `cannot tell that process ${owner.pid} is the one holding chaos run ${runId}`, { hint: 'stop it where it runs (Ctrl-C)' });
       }
       (this.o.kill ?? process.kill)(owner.pid, 'SIGTERM');
+      this.stopped.add(runId);
+      if (this.stopped.size > 1000) this.stopped.delete(this.stopped.values().next().value!);
       await this.waitClosed(runId);
       by = 'signal';
     } else {
