@@ -200,9 +200,10 @@ export const APP_JS = `'use strict';
   async function deploys() {
     const body = await api('/v1/deploys?limit=50');
     const open = new Set([...$('deploys').querySelectorAll('tr')].filter((tr) => { const d = tr.querySelector('details'); return d && d.open; }).map((tr) => tr.dataset.revision));
-    const revisions = body.deploys || [];
-    const seen = new Set(revisions.map((d) => d.id));
-    const active = (body.jobs || []).filter((j) => j.revision == null || !seen.has(j.project + '@' + j.revision));
+    // Jobs queued or running come first, each in place of the revision it is writing.
+    const active = body.jobs || [];
+    const writing = new Set(active.filter((j) => j.revision != null).map((j) => j.project + '@' + j.revision));
+    const revisions = (body.deploys || []).filter((d) => !writing.has(d.id));
     // A job in flight is shown with its events (GET /v1/deploys/ID); at most a few run at once.
     const detailed = await Promise.all(active.slice(0, 10).map((j) => (j.status === 'running' ? api('/v1/deploys/' + encodeURIComponent(j.id)).catch(() => j) : j)));
     const jobs = detailed.map((j) => ({ id: j.id, job: j, project: j.project, revision: j.revision, createdAt: j.createdAt, trigger: j.trigger, outcome: j.status, plan: j.plan }));

@@ -42,7 +42,7 @@ export const APP_HTML = `<!doctype html>
     <h2>Deploys</h2>
     <table data-testid="deploys"><thead><tr><th>Revision</th><th>Project</th><th>When</th><th>Trigger</th><th>Outcome</th><th>Plan</th></tr></thead><tbody id="deploys"></tbody></table>
   </section>
-  <section id="chaos-section">
+  <section id="chaos-section" class="wide">
     <h2>Chaos experiments <small>daemon and CLI runs in this state directory</small></h2>
     <svg id="timeline" data-testid="chaos-timeline" width="100%" height="0" role="img" aria-label="chaos experiments on a timeline"></svg>
     <p id="chaos-empty" class="empty" hidden>No experiments yet.</p>
