@@ -148,9 +148,10 @@ export class ChaosRuns {
 
     for (const c of history) {
       const run = touch(c.runId!, c.kind, c.createdAt ?? c.closedAt, 'cli');
-      if (run.source === 'daemon') continue; // the experiment's own report says it
+      // The daemon's experiment's report says how its targets went; its journal lines fill in what the report has not yet.
+      if (run.source === 'daemon' && run.hits.some((h) => h.id === c.target.id)) continue;
       upsert(run, { id: c.target.id, name: c.target.name, kind: c.kind, open: false, outcome: c.by === 'recovery' && !gone(c.outcome) ? 'recovered' : c.outcome });
-      if (!run.endedAt || c.closedAt > run.endedAt) run.endedAt = c.closedAt;
+      if (run.source === 'cli' && (!run.endedAt || c.closedAt > run.endedAt)) run.endedAt = c.closedAt;
     }
     const here = hostname();
     for (const e of entries) {

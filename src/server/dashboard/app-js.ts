@@ -236,7 +236,7 @@ export const APP_JS = `'use strict';
       cell(tr, x.experiment || x.runId.slice(0, 8)).title = x.runId;
       cell(tr, x.source === 'daemon' ? 'daemon' : 'CLI' + (x.owner ? ' (pid ' + x.owner.pid + ')' : ''));
       cell(tr, x.action);
-      const hit = cell(tr, (x.hits || []).map((h) => h.name + (h.outcome && !h.open && h.outcome !== 'ok' && h.outcome !== 'restored' ? ' (' + h.outcome + ')' : '')).join(', ') || (x.status === 'running' ? '\\u2014' : 'none matched'));
+      const hit = cell(tr, (x.hits || []).map((h) => h.name + (h.outcome && !h.open && h.outcome !== 'ok' && h.outcome !== 'restored' ? ' (' + h.outcome + ')' : '')).join(', ') || (x.status === 'finished' ? 'none matched' : '\\u2014'));
       hit.dataset.testid = 'chaos-hits';
       const left = cell(tr, '', 'countdown'); left.dataset.testid = 'countdown';
       if (x.deadline && (x.status === 'running' || x.status === 'orphaned')) left.dataset.deadline = x.deadline;
