@@ -44,7 +44,8 @@ fi
 if ! pgrep -x dockerd >/dev/null 2>&1; then
   echo "docker engine: starting dockerd in the background (log: /var/log/kiboko-dockerd.log)"
   rm -f /var/run/docker.pid
-  nohup dockerd >/var/log/kiboko-dockerd.log 2>&1 &
+  # Descriptors 3-9 closed: a lock held by the caller (e.g. `flock … ensure-docker.sh`) must not live on in dockerd.
+  nohup dockerd >/var/log/kiboko-dockerd.log 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 fi
 
 for _ in $(seq 1 120); do

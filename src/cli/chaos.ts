@@ -28,6 +28,7 @@ import { parseRate, validateCidr, validateFilter, validateInterface, validateLos
 import type { PartitionDirection, TrafficScope } from '../chaos/index.js';
 import { delayActionFromFlags, kernelHasNetem, proxyActionFromFlags, proxyFormOfNetemDelay } from './chaos-proxy.js';
 import { humanRenderer, jsonRenderer, type Renderer } from './render.js';
+import { pullProgressFor, withPullProgress } from './pull-progress.js';
 import { installSignalHandlers } from './signals.js';
 import { checkSomethingHit, targetsFromFlags } from './chaos-targets.js';
 
@@ -270,10 +271,12 @@ export async function runChaosCommand(kind: ChaosCommandName, cmd: Command, cont
     { slackHook: o.slackhook as string | undefined, slackChannel: o.slackchannel as string | undefined, webhookUrl: o.notify as string | undefined },
     (message) => renderer.warn(message),
   );
-  const engine = await connectEngine(connectionFlags(o));
-  await engine.info();
+  const raw = await connectEngine(connectionFlags(o));
+  await raw.info();
   const journal = new Journal((o.stateDir as string | undefined) ?? defaultStateDir());
   const signals = installSignalHandlers((message) => renderer.warn(message));
+  // Helper images (netem/stress/proxy) pulled with progress on the terminal, or as events with --json.
+  const engine = withPullProgress(raw, pullProgressFor(o.json ? (e) => renderer.info(`pull ${e.image}: ${e.state}`, { event: e.type, ...e }) : undefined, signals.signal));
   const reportPath = o.report as string | undefined;
   try {
     const report = await runExperiment(options, {
@@ -337,7 +340,9 @@ export async function runRecoverCommand(cmd: Command): Promise<number> {
   await engine.info();
   const journal = new Journal((o.stateDir as string | undefined) ?? defaultStateDir());
   const dryRun = Boolean(o.dryRun);
-  const results = await recoverOrphans(engine, journal, { dryRun });
+  const results: { target: { id: string; name: string }; kind: string; outcome: string; error?: string | undefined }[] = await recoverOrphans(engine, journal, { dryRun });
+  // Container updates `kiboko watch` (or `serve --watch`) was killed in the middle of.
+  results.push(...(await (await import('../watch/index.js')).recoverContainerUpdates(engine, journal, { dryRun })));
   const { entries, unreadable } = await journal.list();
   const live = entries.filter((e) => isAlive(e.owner));
   if (results.length === 0) renderer.info('nothing to recover: no changes left by dead kiboko runs');

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { stringify as stringifyYaml } from 'yaml';
 import { invalidArgument } from '../common/errors.js';
@@ -9,8 +9,10 @@ import { connectEngine } from '../engine/index.js';
 import { defaultStateDir } from '../journal/index.js';
 import { connectionFlags } from './options.js';
 import { mergedOptions } from './program.js';
+import { pullProgressFor, withPullProgress } from './pull-progress.js';
 import { installSignalHandlers } from './signals.js';
 import { createJsonLogger } from '../common/log.js';
+import { humanEvent, LiveProgress, wantsLiveProgress } from './deploy-progress.js';
 
 /** `deploy plan` exit codes: 0 nothing to do, 10 changes planned (errors keep their usual codes). */
 export const PLAN_EXIT = { unchanged: 0, changes: 10 } as const;
@@ -24,29 +26,6 @@ export function renderPlan(plan: DeployPlan): string {
     lines.push(`  ${SYMBOL[s.action]} ${s.action.padEnd(9)} ${s.service.padEnd(20)} replicas ${replicas.padEnd(5)} ${s.causes.join('; ')}`);
   }
   return lines.join('\n');
-}
-
-function humanEvent(e: DeployEvent): string | null {
-  switch (e.type) {
-    case 'service-started':
-      return `${e.service}: ${e.action} (${e.causes.join('; ')})`;
-    case 'replica-started':
-      return `  ${e.service}[${e.slot}] started ${e.name} (${e.image})`;
-    case 'replica-ready':
-      return `  ${e.service}[${e.slot}] ${e.health} after ${(e.ms / 1000).toFixed(1)}s`;
-    case 'replica-failed':
-      return `  ✖ ${e.service}[${e.slot}] ${e.reason}`;
-    case 'replica-removed':
-      return `  ${e.service}[${e.slot}] removed ${e.id.slice(0, 12)}`;
-    case 'batch-done':
-      return `  ${e.service}: ${e.updated}/${e.total} replaced`;
-    case 'rollback-started':
-      return `  ↩ ${e.service}: rolling back — ${e.reason}`;
-    case 'service-finished':
-      return `${e.outcome === 'ok' ? '✔' : '✖'} ${e.service}: ${e.outcome}${e.detail ? ` — ${e.detail}` : ''}`;
-    case 'warning':
-      return `warning: ${e.message}`;
-  }
 }
 
 async function open(o: Record<string, unknown>) {
@@ -107,18 +86,25 @@ export async function runDeployApply(cmd: Command): Promise<number> {
   const d = await import('../deploy/index.js');
   const json = Boolean(o.json);
   const log = json ? createJsonLogger(parseLogLevel(o.logLevel as string | undefined, 'info')) : undefined;
-  const say = (line: string) => (json ? undefined : process.stdout.write(`${line}\n`));
+  const opened = await open(o);
+  const store = opened.store;
+  // On a terminal, a live block per service below the log; in CI (or piped) only the log lines.
+  const live = !json && wantsLiveProgress(process.stdout) ? new LiveProgress(process.stdout).start() : undefined;
+  const say = (line: string) => (json ? undefined : live ? live.line(line) : process.stdout.write(`${line}\n`));
   const emit = (e: DeployEvent) => {
     if (log) log[e.type === 'replica-failed' || e.type === 'warning' ? 'warn' : 'info']({ event: e.type, ...e }, humanEvent(e) ?? e.type);
+    else if (live) live.event(e);
     else {
       const line = humanEvent(e);
       if (line) say(line);
     }
   };
-  const { engine, store } = await open(o);
   const signals = installSignalHandlers((m) => (json ? log!.warn(m) : process.stderr.write(`${m}\n`)));
+  // Pulls drawn on the terminal (or NDJSON with --json), and cancelled by Ctrl-C before anything changes.
+  const engine = withPullProgress(opened.engine, pullProgressFor(log ? (e) => log.info({ event: e.type, ...e }, `pull ${e.image}: ${e.state}`) : undefined, signals.signal));
   try {
     const once = async () => {
+      live?.start(); // again on each --watch pass (stopped at the end of the last one)
       const { loaded, source } = await loadFromFlags(o);
       const { config, notes } = await d.resolveConfiguration(engine, loaded);
       for (const n of notes) say(`tag policy: ${n}`);
@@ -137,8 +123,12 @@ export async function runDeployApply(cmd: Command): Promise<number> {
       };
       // x-kiboko.post_deploy_tests, or --require-tests [type] / --no-require-tests, which override it.
       const tests = d.requiredTests(config, o.requireTests === undefined || typeof o.requireTests === 'boolean' ? (o.requireTests as boolean | undefined) : String(o.requireTests));
-      if (tests) return requireTests(engine, store, config, deployOptions, tests, log, say);
+      if (tests) return requireTests(engine, store, config, deployOptions, tests, log, say, (restored) => realignAfterRollback(d, config, restored, o.from ? `the configuration comes from ${source}` : undefined, say, log));
       const run = await d.deployProject(engine, store, config, deployOptions);
+      live?.stop();
+      // A failed update that was rolled back: the file is brought back to the image that runs.
+      const restored = run.result.services.filter((r) => r.outcome === 'rolled-back' && r.image).map((r) => ({ service: r.service, image: r.image! }));
+      realignAfterRollback(d, config, restored, o.from ? `the configuration comes from ${source}` : undefined, say, log);
       if (log) log.info({ event: 'deploy-finished', revision: run.revision, outcome: run.result.outcome, plan: run.plan, services: run.result.services }, `revision ${run.revision}: ${run.result.outcome}`);
       else say(run.plan.changes ? `revision ${run.revision}: ${run.result.outcome}` : `revision ${run.revision}: no change`);
       return run.result.outcome === 'ok' ? 0 : run.result.outcome === 'cancelled' ? 130 : 1;
@@ -164,9 +154,66 @@ export async function runDeployApply(cmd: Command): Promise<number> {
     }
     return code === 130 ? 0 : code;
   } finally {
+    live?.stop();
     signals.dispose();
     store.close();
   }
+}
+
+/**
+ * After a rollback (automatic or `deploy rollback`), the compose files are brought back in line
+ * with what runs (set-tag's edit), or the set-tag to run is printed where editing is not safe.
+ * `readOnly`: the files are not the user's own (a git checkout): nothing is written.
+ */
+function realignAfterRollback(
+  d: typeof import('../deploy/index.js'),
+  config: import('../deploy/index.js').SystemConfig,
+  restored: readonly { service: string; image: string; configured?: string | undefined }[],
+  readOnly: string | undefined,
+  say: (line: string) => void,
+  log: ReturnType<typeof createJsonLogger> | undefined,
+): import('../deploy/index.js').Realignment[] {
+  if (restored.length === 0) return [];
+  const follows = restored.filter((r) => config.services.find((s) => s.name === r.service)?.tagPolicy.kind === 'follow-branch');
+  for (const r of follows) {
+    const policy = config.services.find((s) => s.name === r.service)!.tagPolicy;
+    const msg = `${r.service} follows ${policy.kind === 'follow-branch' ? policy.branch : 'a branch'}: the next apply picks the newest build again — remove that image (docker rmi) or pin the tag to keep ${r.image}`;
+    if (log) log.warn({ event: 'compose-realign', service: r.service, outcome: 'manual', image: r.image, reason: msg }, msg);
+    else say(`note: ${msg}`);
+  }
+  const rest = restored.filter((r) => !follows.includes(r));
+  let results: import('../deploy/index.js').Realignment[];
+  try {
+    results = d.realignComposeFiles(config.sources, rest, {
+      display: displayFile,
+      ...(readOnly ? { write: false, readOnlyReason: `${readOnly}: change the file there` } : {}),
+    });
+  } catch (err) {
+    const msg = `could not bring the compose file back in line: ${(err as Error).message}`;
+    if (log) log.warn({ event: 'compose-realign', outcome: 'error', reason: msg }, msg);
+    else say(`warning: ${msg}`);
+    return [];
+  }
+  for (const r of results) {
+    if (r.outcome === 'in-line') continue;
+    const text =
+      r.outcome === 'rewritten'
+        ? `${displayFile(r.file)}: ${r.service} set back to ${r.after} (was ${r.before}), the image that runs`
+        : `${r.service} runs ${r.image} but its configuration names another image; not edited: ${r.reason}${r.command ? `\n  to bring it in line, run: ${shellQuote(r.command)}` : ''}`;
+    if (log) log[r.outcome === 'rewritten' ? 'info' : 'warn']({ event: 'compose-realign', ...r }, text);
+    else say(text);
+  }
+  return results;
+}
+
+const displayFile = (f: string) => {
+  const rel = relative(process.cwd(), f);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : f;
+};
+
+/** An argv shown as a command to copy: words with shell characters in single quotes. */
+function shellQuote(argv: readonly string[]): string {
+  return argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
 /** The post-deploy gate (`x-kiboko.post_deploy_tests`, `--require-tests [type]`; packages' deployWithTests): tests fail → roll back, exit 1. */
@@ -178,6 +225,7 @@ async function requireTests(
   tests: import('../deploy/index.js').PostDeployTests,
   log: ReturnType<typeof createJsonLogger> | undefined,
   say: (line: string) => void,
+  realign: (restored: { service: string; image: string }[]) => unknown,
 ): Promise<number> {
   const p = await import('../packages/index.js');
   const { type } = tests;
@@ -189,6 +237,12 @@ async function requireTests(
       if (e.type === 'test-finished') say(`  ${e.result.status === 'pass' ? '✔' : '✖'} test ${e.image}: ${e.result.status}${e.result.message ? ` — ${e.result.message}` : ''}`);
     },
   });
+  // What runs now, where it differs from the file: a failed update rolled back in the apply, or the whole project rolled back after failed tests.
+  const back = gated.rollback ? store.get(config.project, gated.rollback.target) : undefined;
+  const restored = back
+    ? back.config.services.filter((s) => config.services.some((c) => c.name === s.name && c.image !== s.image)).map((s) => ({ service: s.name, image: s.image }))
+    : gated.run.result.services.filter((r) => r.outcome === 'rolled-back' && r.image).map((r) => ({ service: r.service, image: r.image! }));
+  realign(restored);
   const report = gated.tests ? { code: gated.tests.code, reason: gated.tests.reason, cases: gated.tests.suite.cases.map((c) => ({ name: c.name, status: c.status, message: c.message })) } : undefined;
   if (log) log[gated.outcome === 'ok' ? 'info' : 'error']({ event: 'deploy-finished', revision: gated.run.revision, outcome: gated.outcome, plan: gated.run.plan, services: gated.run.result.services, tests: report, rollback: gated.rollback ? { revision: gated.rollback.revision, target: gated.rollback.target, outcome: gated.rollback.result.outcome } : undefined }, gated.detail ?? `revision ${gated.run.revision}: ${gated.outcome}`);
   else say(`revision ${gated.run.revision}: ${gated.outcome}${gated.detail ? ` — ${gated.detail}` : gated.tests ? ` (${type} tests passed)` : ''}`);
@@ -221,8 +275,12 @@ export async function runDeployHistory(cmd: Command): Promise<number> {
 export async function runDeployRollback(cmd: Command): Promise<number> {
   const o = mergedOptions(cmd);
   const d = await import('../deploy/index.js');
-  const { engine, store } = await open(o);
+  const opened = await open(o);
+  const store = opened.store;
   const signals = installSignalHandlers((m) => process.stderr.write(`${m}\n`));
+  const engine = withPullProgress(opened.engine, pullProgressFor(undefined, signals.signal));
+  const live = !o.json && wantsLiveProgress(process.stdout) ? new LiveProgress(process.stdout).start() : undefined;
+  const say = (line: string) => (o.json ? undefined : live ? live.line(line) : process.stdout.write(`${line}\n`));
   try {
     let project = o.project as string | undefined;
     if (!project) {
@@ -232,19 +290,34 @@ export async function runDeployRollback(cmd: Command): Promise<number> {
     }
     const to = o.to === undefined ? undefined : Number(o.to);
     if (to !== undefined && (!Number.isInteger(to) || to < 1)) throw invalidArgument(`invalid --to '${String(o.to)}': expected a revision number`, 'see `kiboko deploy history`');
+    // The files the last deploy read: they name what is being rolled back.
+    const latest = store.list(project, 1)[0];
     const run = await d.rollbackProject(engine, store, project, {
       to,
       engineMode: engineMode(o),
       signal: signals.signal,
       onEvent: (e) => {
+        if (live) return live.event(e);
         const line = humanEvent(e);
-        if (line && !o.json) process.stdout.write(`${line}\n`);
+        if (line) say(line);
       },
     });
+    live?.stop();
     const msg = `rolled back ${project} to revision ${run.target} as revision ${run.revision}: ${run.result.outcome}`;
-    process.stdout.write(o.json ? `${JSON.stringify({ target: run.target, revision: run.revision, result: run.result })}\n` : `${msg}\n`);
+    say(msg);
+    let compose: import('../deploy/index.js').Realignment[] = [];
+    const target = store.get(project, run.target);
+    if (latest && target) {
+      const running = new Set(run.result.services.filter((r) => r.outcome === 'ok' || r.outcome === 'unchanged').map((r) => r.service));
+      const restored = target.config.services.filter((s) => running.has(s.name)).map((s) => ({ service: s.name, image: s.image }));
+      const sources = files(o).length ? files(o).map((f) => resolve(f)) : latest.config.sources;
+      const readOnly = !files(o).length && latest.source.startsWith('git+') ? `revision ${latest.rev} came from ${latest.source}` : undefined;
+      compose = realignAfterRollback(d, { ...target.config, sources }, restored, readOnly, say, undefined);
+    }
+    if (o.json) process.stdout.write(`${JSON.stringify({ target: run.target, revision: run.revision, result: run.result, compose })}\n`);
     return run.result.outcome === 'ok' ? 0 : 1;
   } finally {
+    live?.stop();
     signals.dispose();
     store.close();
   }
@@ -383,7 +456,7 @@ export async function runDeployRestart(cmd: Command, args: string[]): Promise<nu
 export async function runDeployPull(cmd: Command, args: string[]): Promise<number> {
   const o = mergedOptions(cmd);
   const d = await import('../deploy/index.js');
-  const engine = await connectEngine(connectionFlags(o));
+  const engine = withPullProgress(await connectEngine(connectionFlags(o)), pullProgressFor(o.json ? (e) => process.stdout.write(`${JSON.stringify(e)}\n`) : undefined));
   const { loaded } = await loadFromFlags(o);
   const events: unknown[] = [];
   const r = await d.pullProject(engine, loaded, args, (e) => {

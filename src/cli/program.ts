@@ -6,7 +6,7 @@ import { definePackagesCommands } from './define-packages.js';
 import { defineProxyCommands } from './define-proxy.js';
 import { defineTemplateCommands } from './define-template.js';
 import { defineUnitsCommands } from './define-units.js';
-import { defineWatchCommands } from './define-watch.js';
+import { addWatchPassOptions, defineWatchCommands } from './define-watch.js';
 
 export type ActionHandler = (cmd: Command, args: string[]) => Promise<number>;
 
@@ -192,7 +192,9 @@ export function buildProgram(handlers: Handlers): Command {
       .option('--project <name=path>', 'deploy this project through the native API and the deploy hook: a compose file or folder, as deploy -f takes it (repeatable)', collect)
       .option('--deploy-config <file>', 'YAML: projects (file, engine, per-service tag_policy) and webhook.secret / webhook.secret_file')
       .option('--webhook-secret-file <file>', "the deploy hook's shared secret: requests signed with X-Hub-Signature-256 (HMAC-SHA256 of the body) need no bearer token")
-      .option('--rules <file>', 'react to events with this rules file (as kiboko react does), with the daemon\'s deploy and chaos events too');
+      .option('--rules <file>', 'react to events with this rules file (as kiboko react does), with the daemon\'s deploy and chaos events too')
+      .option('--watch', 'follow new images in the registry inside the daemon, as kiboko watch does (with the watch options below and WATCHTOWER_* environment): the --project projects and standalone containers; reports at GET /v1/watch/reports, a pass now with POST /v1/watch/run, events watch.* on /v1/events');
+    addWatchPassOptions(serve);
     addEngineOptions(serve);
     const handler = handlers.serve;
     serve.action(async (_opts: unknown, command: Command) => {
@@ -290,7 +292,7 @@ function addDeployCommands(program: Command, handlers: Handlers) {
   run('restart', common(deploy.command('restart').description("docker compose restart: restart the project's containers (each with its stop grace period)").argument('[service...]')));
   run('pull', common(deploy.command('pull').description("docker compose pull: pull the services' images, honouring pull_policy").argument('[service...]')).option('--ignore-pull-failures', 'exit 0 even if a pull failed'));
   run('history', common(deploy.command('history').description('list deploy revisions (newest first)')).option('--limit <n>', 'revisions per project (default 20)'));
-  run('rollback', common(deploy.command('rollback').description('re-deploy an earlier revision (default: the one before the last successful deploy)')).option('--to <rev>', 'revision number to return to'));
+  run('rollback', common(deploy.command('rollback').description('re-deploy an earlier revision (default: the one before the last successful deploy) and set the compose file\'s tags back to it')).option('--to <rev>', 'revision number to return to'));
   run('set-tag', common(deploy.command('set-tag').description("rewrite one service's image tag in the compose file in place (comments and formatting kept) — the step CI runs").argument('<service>').argument('<tag>')));
 }
 

@@ -50,6 +50,8 @@ export async function runServe(cmd: Command): Promise<number> {
   const dup = projects.find((p, i) => projects.findIndex((q) => q.name === p.name) !== i);
   if (dup) throw invalidArgument(`project ${dup.name} is configured twice`, 'give each --project (and deploy-config project) its own name');
   const webhookSecret = o.webhookSecretFile ? readSecretFile(String(o.webhookSecretFile)) : deployConfig.webhook.secret;
+  // --watch: the same settings as kiboko watch (flags, then WATCHTOWER_* variables), checked before anything starts.
+  const watchSetup = o.watch ? await prepareWatch(o, projects) : undefined;
   const engine = await connectEngine(connectionFlags(o));
   const log = (level: 'info' | 'warn' | 'error', msg: string, data: Record<string, unknown> = {}) =>
     process.stderr.write(`${JSON.stringify({ level, time: new Date().toISOString(), msg, ...data })}\n`);
@@ -73,10 +75,13 @@ export async function runServe(cmd: Command): Promise<number> {
   });
   const registry = units.registry;
   const services = createDaemonServices({ engine, stateDir, projects });
+  const watcher = watchSetup ? await watchSetup.start(engine, stateDir, services, log) : undefined;
   // --rules: the reactor (kiboko react) inside the daemon, hearing its deploy jobs and chaos experiments too.
   const reactor = o.rules ? (await import('../events/index.js')).startRulesReactor(engine, String(o.rules), { stateDir, bus: services.bus, onNotice: (n) => log(n.type === 'warning' || n.type === 'disconnected' || (n.type === 'firing' && n.firing.outcome === 'failed') ? 'warn' : 'info', `rules: ${n.type}`, { ...n }) }) : undefined;
   if (!o.listen && !o.socket) o.socket = join(stateDir, 'kiboko.sock');
   const stopAll = async () => {
+    // A watch pass in progress is cancelled: its container update rolls back, its deploy finishes its batch.
+    await watcher?.close();
     await reactor?.stop();
     // Experiments are stopped (their faults restored) and the running deploy finishes its batch.
     await services.close();
@@ -100,6 +105,7 @@ export async function runServe(cmd: Command): Promise<number> {
     deploys: services.deploys,
     chaos: services.chaos,
     bus: services.bus,
+    watch: watcher,
     webhookSecret,
     engineUp: () => units.engineReachable(),
   }).catch(async (err: unknown) => {
@@ -111,7 +117,7 @@ export async function runServe(cmd: Command): Promise<number> {
     throw err;
   });
   // The token itself is never printed (stdout ends up in journald): where it is, is.
-  process.stdout.write(`${JSON.stringify({ event: 'listening', addresses: server.addresses, tokenFile, projects: projects.map((p) => p.name), webhook: webhookSecret ? 'hmac' : 'token only', ...(created ? { note: `token created in ${tokenFile} (mode 0600)` } : {}) })}\n`);
+  process.stdout.write(`${JSON.stringify({ event: 'listening', addresses: server.addresses, tokenFile, projects: projects.map((p) => p.name), ...(watcher ? { watch: watchSetup!.describe } : {}), webhook: webhookSecret ? 'hmac' : 'token only', ...(created ? { note: `token created in ${tokenFile} (mode 0600)` } : {}) })}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGTERM', stop);
@@ -165,4 +171,32 @@ function positive(v: unknown, flag: string): number {
   const n = Number(v);
   if (!/^\d{1,7}$/.test(String(v)) || n < 1) throw invalidArgument(`invalid ${flag} '${String(v).slice(0, 20)}': expected a whole number from 1`, `e.g. ${flag} 100`);
   return n;
+}
+
+/**
+ * `serve --watch`: the watch settings (flags over WATCHTOWER_* variables, as kiboko watch reads
+ * them), validated up front; `start` recovers container updates a killed daemon left mid-way and
+ * starts the passes (the first one at once, then on the schedule).
+ */
+async function prepareWatch(o: Record<string, unknown>, projects: readonly import('../server/index.js').ProjectDef[]) {
+  const w = await import('../watch/index.js');
+  const { mergeWatchSettings, watchOptionsFrom, scheduleFrom, passRunner } = await import('./watch.js');
+  const settings = mergeWatchSettings(o, w);
+  const watchOptions = watchOptionsFrom(settings, projects.map((p) => ({ files: p.paths, name: p.name, tagPolicies: p.tagPolicies })), []);
+  const schedule = scheduleFrom(settings, w);
+  return {
+    describe: { schedule: schedule.kind === 'cron' ? schedule.expression : `every ${Math.round(schedule.ms / 1000)}s`, monitorOnly: Boolean(watchOptions.monitorOnly), projects: projects.map((p) => p.name), containers: watchOptions.containers },
+    async start(engine: import('../engine/index.js').Engine, stateDir: string, services: import('../server/index.js').DaemonServices, log: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void) {
+      const { Journal } = await import('../journal/index.js');
+      const { DeployStore } = await import('../deploy/index.js');
+      const { WatchService } = await import('../server/index.js');
+      const journal = new Journal(stateDir);
+      for (const r of await w.recoverContainerUpdates(engine, journal)) log(r.outcome === 'failed' ? 'error' : 'warn', 'watch: recovered a container update an earlier run was killed in', { container: r.target.name, outcome: r.outcome, ...(r.error ? { error: r.error } : {}) });
+      const store = projects.length ? new DeployStore(stateDir) : undefined;
+      const run = passRunner(settings, w, { engine, store, journal, warn: (m) => log('warn', `watch: ${m}`), projectLock: (project, fn) => services.deploys.exclusive(project, fn) }, watchOptions);
+      const service = new WatchService({ run, bus: services.bus, schedule, log, onClose: () => store?.close() });
+      service.start();
+      return service;
+    },
+  };
 }

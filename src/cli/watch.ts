@@ -3,12 +3,13 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Command } from 'commander';
 import { parseDuration } from '../common/duration.js';
 import { EXIT_CODES, invalidArgument, asKibokoError } from '../common/errors.js';
-import { connectEngine } from '../engine/index.js';
-import { defaultStateDir } from '../journal/index.js';
+import { connectEngine, type Engine } from '../engine/index.js';
+import { defaultStateDir, Journal } from '../journal/index.js';
 import { RegistryClient, parseReference, formatReference, type RegistryClientOptions } from '../registry/index.js';
-import type { WatchEvent, WatchItem, WatchOptions, WatchReport } from '../watch/index.js';
+import type { Schedule, WatchDeps, WatchEvent, WatchItem, WatchOptions, WatchReport } from '../watch/index.js';
 import { connectionFlags } from './options.js';
 import { mergedOptions } from './program.js';
+import { pullProgressFor, withPullProgress } from './pull-progress.js';
 import { installSignalHandlers } from './signals.js';
 
 const SYMBOL: Record<WatchItem['status'], string> = { 'up-to-date': '=', newer: '↑', updated: '✔', 'rolled-back': '↩', failed: '✖', skipped: '·' };
@@ -37,11 +38,9 @@ function registryOptions(o: Record<string, unknown>, env: NodeJS.ProcessEnv): Re
   };
 }
 
-/** `kiboko watch`: flags win over WATCHTOWER_* variables, which win over defaults. */
-export async function runWatch(cmd: Command): Promise<number> {
-  const w = await import('../watch/index.js');
-  const flags = mergedOptions(cmd);
-  const env = w.settingsFromEnv(process.env);
+/** Flags win over WATCHTOWER_* variables, which win over defaults (`kiboko watch` and `serve --watch`). */
+export function mergeWatchSettings(flags: Record<string, unknown>, w: typeof import('../watch/index.js'), environment: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  const env = w.settingsFromEnv(environment);
   const o: Record<string, unknown> = {
     interval: env.interval,
     schedule: env.schedule,
@@ -63,11 +62,12 @@ export async function runWatch(cmd: Command): Promise<number> {
   };
   for (const [k, v] of Object.entries(flags)) if (v !== undefined) o[k] = v;
   if (o.runOnce) o.once = true;
-  const json = Boolean(o.json);
-  const names = cmd.args.filter((a) => typeof a === 'string');
-  const files = (o.file as string[] | undefined) ?? [];
-  const projects = [...(files.length ? [{ files, name: o.project as string | undefined }] : []), ...((o.projectPath as string[] | undefined) ?? []).map((p) => ({ files: [p] }))];
-  const watchOptions: WatchOptions = {
+  return o;
+}
+
+/** What a pass watches and does, from the merged settings. */
+export function watchOptionsFrom(o: Record<string, unknown>, projects: NonNullable<WatchOptions['projects']>, names: readonly string[]): WatchOptions {
+  return {
     projects,
     containers: projects.length === 0 || Boolean(o.containers) || names.length > 0,
     names,
@@ -83,57 +83,95 @@ export async function runWatch(cmd: Command): Promise<number> {
     stopTimeoutMs: ms(o.stopTimeout, '--stop-timeout'),
     healthTimeoutMs: ms(o.healthTimeout, '--health-timeout'),
   };
+}
+
+/** --interval (seconds or a duration) or --schedule (cron); default every 24 h. */
+export function scheduleFrom(o: Record<string, unknown>, w: typeof import('../watch/index.js')): Schedule {
   if (o.interval !== undefined && o.schedule !== undefined) throw invalidArgument('--interval and --schedule exclude each other', 'pick one (Watchtower refuses both too)');
-  const schedule = o.schedule !== undefined ? w.parseSchedule(String(o.schedule)) : { kind: 'interval' as const, ms: o.interval !== undefined ? intervalMs(String(o.interval)) : 24 * 3_600_000 };
+  return o.schedule !== undefined ? w.parseSchedule(String(o.schedule)) : { kind: 'interval' as const, ms: o.interval !== undefined ? intervalMs(String(o.interval)) : 24 * 3_600_000 };
+}
+
+/**
+ * One pass as both `kiboko watch` and `serve --watch` run it: a fresh registry client (tokens
+ * reused within the pass), the user's credentials, pulls with the pull timeout, container
+ * updates journaled, and the report sent to the notification targets.
+ */
+export function passRunner(
+  o: Record<string, unknown>,
+  w: typeof import('../watch/index.js'),
+  deps: { engine: Engine; store?: import('../deploy/index.js').DeployStore | undefined; journal: Journal; warn: (m: string) => void; projectLock?: WatchDeps['projectLock'] },
+  watchOptions: WatchOptions,
+): (run: { signal: AbortSignal; onEvent: (e: WatchEvent) => void; images?: string[] | undefined }) => Promise<WatchReport> {
+  const regOptions = registryOptions(o, process.env);
+  const notifier = w.createWatchNotifier({ urls: (o.notificationUrl as string[] | undefined) ?? [], slackHook: o.slackhook as string | undefined, slackChannel: o.slackchannel as string | undefined, webhookUrl: o.webhook as string | undefined }, deps.warn);
+  const pullTimeoutMs = o.pullTimeout !== undefined ? ms(o.pullTimeout, '--pull-timeout')! : undefined;
+  return async ({ signal, onEvent, images }) => {
+    const registry = new RegistryClient(regOptions);
+    let report: WatchReport;
+    try {
+      report = await w.runWatchPass(
+        { engine: deps.engine, registry, store: deps.store, journal: deps.journal, projectLock: deps.projectLock, credentials: regOptions.credentials, signal, onEvent, ...(pullTimeoutMs !== undefined ? { pull: { stallTimeoutMs: pullTimeoutMs } } : {}) },
+        { ...watchOptions, ...(images?.length ? { images } : {}) },
+      );
+    } finally {
+      registry.close();
+    }
+    await notifier.notify(report);
+    return report;
+  };
+}
+
+/** `kiboko watch`: flags win over WATCHTOWER_* variables, which win over defaults. */
+export async function runWatch(cmd: Command): Promise<number> {
+  const w = await import('../watch/index.js');
+  const o = mergeWatchSettings(mergedOptions(cmd), w);
+  const json = Boolean(o.json);
+  const names = cmd.args.filter((a) => typeof a === 'string');
+  const files = (o.file as string[] | undefined) ?? [];
+  const projects = [...(files.length ? [{ files, name: o.project as string | undefined }] : []), ...((o.projectPath as string[] | undefined) ?? []).map((p) => ({ files: [p] }))];
+  const watchOptions = watchOptionsFrom(o, projects, names);
+  const schedule = scheduleFrom(o, w);
   const apiOn = Boolean(o.httpApiUpdate);
   if (apiOn && !o.httpApiToken) throw invalidArgument('--http-api-update needs a token', 'set WATCHTOWER_HTTP_API_TOKEN or --http-api-token');
   const periodic = !o.once && (!apiOn || Boolean(o.httpApiPeriodicPolls));
 
   const write = (line: string) => process.stdout.write(`${line}\n`);
   const warn = (m: string) => (json ? write(JSON.stringify({ type: 'warning', at: new Date().toISOString(), message: m })) : process.stderr.write(`warning: ${m}\n`));
-  const notifier = w.createWatchNotifier({ urls: (o.notificationUrl as string[] | undefined) ?? [], slackHook: o.slackhook as string | undefined, slackChannel: o.slackchannel as string | undefined, webhookUrl: o.webhook as string | undefined }, warn);
-  const tty = !json && process.stderr.isTTY;
   const onEvent = (e: WatchEvent) => {
-    if (json) {
-      if (e.type !== 'pull-progress') write(JSON.stringify(e));
-      return;
-    }
+    // Pull progress is drawn (or printed with --json) by withPullProgress, once a second.
+    if (e.type === 'pull-progress') return;
+    if (json) return void write(JSON.stringify(e));
     if (e.type === 'item') write(renderItem(e.item));
     else if (e.type === 'warning') process.stderr.write(`warning: ${e.message}\n`);
     else if (e.type === 'pull-retry') process.stderr.write(`pull ${e.image}: ${e.reason}; retry ${e.attempt} in ${(e.waitMs / 1000).toFixed(1)}s\n`);
-    else if (e.type === 'pull-progress' && tty) process.stderr.write(`\r\x1b[2Kpull ${e.image}: ${e.line.slice(0, Math.max(20, (process.stderr.columns ?? 100) - e.image.length - 10))}`);
-    else if (e.type === 'pass-finished') {
-      if (tty) process.stderr.write('\r\x1b[2K');
-      write(renderReport(e.report));
-    }
+    else if (e.type === 'pass-finished') write(renderReport(e.report));
   };
 
-  const engine = await connectEngine(connectionFlags(o));
-  await engine.info();
+  const raw = await connectEngine(connectionFlags(o));
+  await raw.info();
   const { DeployStore } = await import('../deploy/index.js');
   const store = projects.length ? new DeployStore((o.stateDir as string | undefined) ?? defaultStateDir()) : undefined;
   const signals = installSignalHandlers(warn);
-  const regOptions = registryOptions(o, process.env);
+  // Pulls drawn on the terminal, or NDJSON pull-progress events (one a second per pull) with --json.
+  const engine = withPullProgress(raw, pullProgressFor(json ? (e) => write(JSON.stringify(e)) : undefined, signals.signal));
+  const journal = new Journal((o.stateDir as string | undefined) ?? defaultStateDir());
+  const runPass = passRunner(o, w, { engine, store, journal, warn }, watchOptions);
   let api: Server | undefined;
   let running: Promise<WatchReport> | undefined;
   const pass = async (images?: string[]): Promise<WatchReport> => {
     // One pass at a time: an API call during a pass waits for it, as Watchtower's lock does.
     while (running) await running.catch(() => undefined);
-    const registry = new RegistryClient(regOptions);
-    const p = w.runWatchPass(
-      { engine, registry, store, credentials: regOptions.credentials, signal: signals.signal, onEvent, ...(o.pullTimeout !== undefined ? { pull: { stallTimeoutMs: ms(o.pullTimeout, '--pull-timeout')! } } : {}) },
-      { ...watchOptions, ...(images?.length ? { images } : {}) },
-    ).finally(() => registry.close());
+    const p = runPass({ signal: signals.signal, onEvent, images });
     running = p;
     try {
-      const report = await p;
-      await notifier.notify(report);
-      return report;
+      return await p;
     } finally {
       running = undefined;
     }
   };
   try {
+    // Container updates an earlier watch was killed in the middle of are undone first.
+    for (const r of await w.recoverContainerUpdates(engine, journal)) warn(`recovered ${r.target.name}, left mid-update by an earlier run: ${r.outcome}${r.error ? ` — ${r.error}` : ''}`);
     if (apiOn) api = await startApi(String(o.httpApiListen ?? ':8080'), String(o.httpApiToken), pass, warn);
     if (o.once) {
       const report = await pass();

@@ -379,6 +379,32 @@ describe('applyDeploy: failures', () => {
     expect(after.filter((x) => x.image === 'repo/web:1').map((x) => x.slot)).toEqual([2, 3]);
   });
 
+  it("'unhealthy' carries the reason the engine kept: failing streak, last exit code and output", async () => {
+    const h = harness();
+    const v1 = svc('web', { replicas: 2, healthcheck: HEALTHCHECK });
+    const v2 = { ...v1, image: 'repo/web:2' };
+    h.engine.healthOf = (c) => (c.image === 'repo/web:2' ? 'unhealthy' : 'healthy');
+    h.engine.lastHealthcheckOf = (c) => (c.image === 'repo/web:2' ? { start: '2030-01-01T00:00:01Z', exitCode: 1, output: "wget: can't connect\n  to remote host (127.0.0.1): Connection refused\n" } : undefined);
+    await h.deploy([v1]);
+    const run = await h.deploy([v2]);
+    const reason = "unhealthy (3 failed checks in a row, last exit 1: wget: can't connect to remote host (127.0.0.1): Connection refused)";
+    expect(ofType(run.events, 'replica-failed')[0]).toMatchObject({ slot: 1, reason });
+    expect(outcomeOf(run.result, 'web')?.error).toContain(`replica 1: ${reason}`);
+    // Progress while waiting: the state and the last check as the engine reported them.
+    expect(ofType(run.events, 'replica-waiting')[0]).toMatchObject({ service: 'web', slot: 1, status: 'running', health: 'unhealthy', attempts: 1, failingStreak: 3, lastCheck: { exitCode: 1 } });
+    // The failed replica is never counted as replaced.
+    expect(ofType(run.events, 'batch-done').map((e) => [e.updated, e.failed, e.total])).toEqual([[0, 1, 2]]);
+  });
+
+  it('batch-done counts replaced replicas and failed ones apart (never "1/2 replaced" for a failure)', async () => {
+    const { run } = await failingUpdate({ maxFailureRatio: 0.5 }, [2]);
+    expect(ofType(run.events, 'batch-done').map((e) => [e.updated, e.failed, e.total])).toEqual([
+      [1, 0, 3],
+      [1, 1, 3],
+      [2, 1, 3],
+    ]);
+  });
+
   it("failure_action 'continue' goes on through every slot", async () => {
     const { run, v2 } = await failingUpdate({ failureAction: 'continue' });
     const r = outcomeOf(run.result, 'web')!;

@@ -19,9 +19,35 @@ export type DeployEvent =
   | { type: 'service-started'; at: string; service: string; action: string; causes: string[] }
   | { type: 'replica-started'; at: string; service: string; slot: number; id: string; name: string; image: string }
   | { type: 'replica-ready'; at: string; service: string; slot: number; id: string; ms: number; health: string }
+  /**
+   * A replica being waited for changed: its state, its health, or a new healthcheck run (emitted
+   * on changes only; a renderer ticks the time waited itself from `since`).
+   */
+  | {
+      type: 'replica-waiting';
+      at: string;
+      service: string;
+      slot: number;
+      id: string;
+      /** When the wait began (ISO), so the time waited can be shown between events. */
+      since: string;
+      status: string;
+      health: string;
+      /** Healthcheck runs seen during this wait. */
+      attempts: number;
+      failingStreak: number;
+      /** The last healthcheck run: exit code and output (trimmed to one line). */
+      lastCheck?: { exitCode: number; output: string } | undefined;
+      /** Ready (healthy, or running) since then (ISO): it must stay so for `monitorMs` to count. */
+      readySince?: string | undefined;
+      monitorMs: number;
+    }
   | { type: 'replica-failed'; at: string; service: string; slot: number; id: string; reason: string }
+  /** A replica is being stopped (it gets `graceSeconds` to exit), before `replica-removed`. */
+  | { type: 'replica-stopping'; at: string; service: string; slot: number; id: string; graceSeconds: number }
   | { type: 'replica-removed'; at: string; service: string; slot: number; id: string }
-  | { type: 'batch-done'; at: string; service: string; updated: number; total: number }
+  /** `updated` counts replicas that were replaced and ready; `failed` those that were not. */
+  | { type: 'batch-done'; at: string; service: string; updated: number; failed: number; total: number }
   | { type: 'rollback-started'; at: string; service: string; reason: string }
   | { type: 'service-finished'; at: string; service: string; outcome: ServiceOutcome; detail?: string | undefined }
   | { type: 'warning'; at: string; message: string };
@@ -212,6 +238,7 @@ async function deleteService(service: string, have: readonly ObservedReplica[], 
 }
 
 async function removeReplica(service: string, slot: number, id: string, ctx: Ctx, graceSeconds: number) {
+  ctx.emit({ type: 'replica-stopping', at: iso(ctx), service, slot, id, graceSeconds });
   try {
     await ctx.engine.stop(id, graceSeconds);
     await ctx.engine.remove(id, { force: true, volumes: true });
@@ -289,7 +316,15 @@ const GATE_RETRY_MS = 1_000;
  * wins) — must also pass that lifecycle method (run in the replica, retried until the health
  * timeout or the gate's own timeout; a method the image does not declare fails at once).
  */
-export async function waitReady(id: string, cfg: ContainerConfig, monitorMs: number, ctx: Ctx, job = false, serviceGate?: DeployGate): Promise<{ ok: true; health: string } | { ok: false; reason: string }> {
+export async function waitReady(
+  id: string,
+  cfg: ContainerConfig,
+  monitorMs: number,
+  ctx: Ctx,
+  job = false,
+  serviceGate?: DeployGate,
+  who?: { service: string; slot: number },
+): Promise<{ ok: true; health: string } | { ok: false; reason: string }> {
   const hc = cfg.healthcheck;
   const derived = hc ? (hc.startPeriodMs ?? 0) + ((hc.intervalMs ?? 30_000) + (hc.timeoutMs ?? 30_000)) * ((hc.retries ?? 3) + 1) : 0;
   const timeout = ctx.healthTimeoutMs ?? Math.max(60_000, derived + 10_000);
@@ -300,8 +335,21 @@ export async function waitReady(id: string, cfg: ContainerConfig, monitorMs: num
   let gateStart: number | undefined;
   let readyAt: number | undefined;
   let d: ContainerDetails;
+  const runs = new Set<string>();
+  let reported = '';
+  const since = iso(ctx);
   for (;;) {
     d = await ctx.engine.inspect(id);
+    if (d.lastHealthcheck) runs.add(d.lastHealthcheck.start);
+    if (who) {
+      const last = d.lastHealthcheck ? { exitCode: d.lastHealthcheck.exitCode, output: oneLine(d.lastHealthcheck.output) } : undefined;
+      const key = JSON.stringify([d.status, d.health, runs.size, last, readyAt]);
+      if (key !== reported) {
+        reported = key;
+        const readySince = readyAt === undefined ? undefined : new Date(readyAt).toISOString();
+        ctx.emit({ type: 'replica-waiting', at: iso(ctx), service: who.service, slot: who.slot, id, since, status: d.status, health: d.health, attempts: runs.size, failingStreak: d.failingStreak ?? 0, lastCheck: last, readySince, monitorMs });
+      }
+    }
     // `kiboko.deploy.gate=<method>` (service or image label): the replica must also pass that lifecycle method.
     gate = job ? undefined : (serviceGate?.method ?? cfg.labels[LABELS.deployGate] ?? d.labels[LABELS.deployGate]) || undefined;
     if (job) {
@@ -309,7 +357,7 @@ export async function waitReady(id: string, cfg: ContainerConfig, monitorMs: num
     } else {
       if (d.status === 'exited' || d.status === 'dead') return { ok: false, reason: `exited with ${d.exitCode}` };
       if (d.status === 'restarting') return { ok: false, reason: 'restarting (crash loop)' };
-      if (d.health === 'unhealthy') return { ok: false, reason: 'unhealthy' };
+      if (d.health === 'unhealthy') return { ok: false, reason: `unhealthy${healthDetail(d, runs.size)}` };
       const ready = d.hasHealthcheck ? d.health === 'healthy' : d.status === 'running';
       if (ready && readyAt === undefined && gate) {
         if (ctx.clock.now() - gateAt < GATE_RETRY_MS) {
@@ -334,10 +382,26 @@ export async function waitReady(id: string, cfg: ContainerConfig, monitorMs: num
     if (ctx.clock.now() - start > timeout + monitorMs || (job && ctx.signal.aborted)) {
       if (job) return { ok: false, reason: `did not finish within ${Math.round(timeout / 1000)}s` };
       if (gateFailure && readyAt === undefined) return { ok: false, reason: `gate not passed within ${Math.round(timeout / 1000)}s (${gateFailure})` };
-      return { ok: false, reason: d.hasHealthcheck ? `not healthy within ${Math.round(timeout / 1000)}s (${d.health})` : `not running within ${Math.round(timeout / 1000)}s` };
+      return { ok: false, reason: d.hasHealthcheck ? `not healthy within ${Math.round(timeout / 1000)}s (${d.health}${healthDetail(d, runs.size, '; ')})` : `not running within ${Math.round(timeout / 1000)}s` };
     }
     await ctx.clock.sleep(ctx.pollMs);
   }
+}
+
+/** A healthcheck's output on one line, bounded (the engine keeps up to 4 KiB of it). */
+export function oneLine(output: string, max = 200): string {
+  const text = output.replace(/\s+/g, ' ').trim();
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** Why a replica is unhealthy, from the engine's health log: ` (N failed checks, last exit E: output)`. */
+function healthDetail(d: ContainerDetails, attempts: number, sep = ' ('): string {
+  const last = d.lastHealthcheck;
+  if (!last) return '';
+  const streak = d.failingStreak ? `${d.failingStreak} failed check${d.failingStreak === 1 ? '' : 's'} in a row, ` : attempts ? `${attempts} check${attempts === 1 ? '' : 's'}, ` : '';
+  const out = oneLine(last.output);
+  const body = `${streak}last exit ${last.exitCode}${out ? `: ${out}` : ' (no output)'}`;
+  return sep === ' (' ? ` (${body})` : `${sep}${body}`;
 }
 
 /** Creates, scales or rolls one service to its desired config. */
@@ -372,21 +436,22 @@ async function rollService(s: ServiceSpec, have: readonly ObservedReplica[], ctx
   const done: { slot: number; newId: string; old?: ObservedReplica | undefined }[] = [];
   let failures = 0;
   let failureReason = '';
-  let processed = 0;
+  let replaced = 0;
   for (const [b, batch] of batches.entries()) {
     if (ctx.signal.aborted) break;
     const outcomes = await Promise.all(batch.map((w) => replaceSlot(s, w.slot, w.old, want, u, ctx, traffic)));
     for (const [k, o] of outcomes.entries()) {
-      if (o.ok) done.push({ slot: batch[k]!.slot, newId: o.id, old: batch[k]!.old });
-      else {
+      if (o.ok) {
+        replaced++;
+        done.push({ slot: batch[k]!.slot, newId: o.id, old: batch[k]!.old });
+      } else {
         failures++;
         failureReason = `replica ${batch[k]!.slot}: ${o.reason}`;
         // Even without a new container the slot was touched (stop-first removed the old one).
         done.push({ slot: batch[k]!.slot, newId: o.id ?? '', old: batch[k]!.old });
       }
     }
-    processed += batch.length;
-    ctx.emit({ type: 'batch-done', at: iso(ctx), service: s.name, updated: processed, total });
+    ctx.emit({ type: 'batch-done', at: iso(ctx), service: s.name, updated: replaced, failed: failures, total });
     if (failures > 0 && failures / Math.max(1, total) > u.maxFailureRatio && u.failureAction !== 'continue') {
       if (u.failureAction === 'pause') {
         return { service: s.name, outcome: 'paused', error: `update paused after ${failures} failure(s) (${failureReason}); ${done.length - failures} of ${total} replicas updated — run apply again to resume, or roll back`, image: s.image };
@@ -468,7 +533,7 @@ async function replaceSlot(
   }
   await runHook(ctx, () => ctx.hooks?.started?.(s.name, slot, id));
   const started = ctx.clock.now();
-  const ready = await waitReady(id, cfg, u.monitorMs, ctx, job, s.gate);
+  const ready = await waitReady(id, cfg, u.monitorMs, ctx, job, s.gate, { service: s.name, slot });
   if (!ready.ok) {
     ctx.emit({ type: 'replica-failed', at: iso(ctx), service: s.name, slot, id, reason: ready.reason });
     if (old && oldRunning && u.order === 'start-first') {
@@ -529,7 +594,7 @@ async function rollBack(
         if (!alive) {
           const id = await startReplica({ ...s, ...prior, name: s.name } as ServiceSpec, d.slot, prior, ctx, !traffic.fronted);
           restoredIds.set(d.slot, id);
-          const ready = await waitReady(id, prior, Math.min(s.rollback.monitorMs, 5000), ctx, ctx.jobs.has(s.name));
+          const ready = await waitReady(id, prior, Math.min(s.rollback.monitorMs, 5000), ctx, ctx.jobs.has(s.name), undefined, { service: s.name, slot: d.slot });
           if (!ready.ok) problems.push(`slot ${d.slot}: the previous version did not come back (${ready.reason})`);
           else await traffic.add(id);
         }

@@ -2,6 +2,7 @@ export type * from './model.js';
 export { DEFAULT_UPDATE, DEFAULT_ROLLBACK, newService, secretValue, withSecretValue } from './model.js';
 export { configHash, containerConfig, describeChanges, canonicalJson, type ContainerConfig } from './hash.js';
 export { parseImageRef, parseBuildTag, compareBuildTags, resolveImage, setTagInComposeFile, parseTagPolicy, formatTagPolicy, checkTagPolicy, parseSemver, compareSemver } from './tags.js';
+export { realignComposeFiles, type Realignment, type RealignOptions } from './realign.js';
 export { observeProject, type ObservedReplica } from './observe.js';
 export { planDeploy, dependencyOrder, type DeployPlan, type PlanStep, type StepAction } from './plan.js';
 export { applyDeploy, type ApplyResult, type DeployEvent, type ServiceResult, type ServiceOutcome } from './apply.js';

@@ -15,6 +15,7 @@ import type {
   EngineSystemInfo,
   ExecOptions,
   ExecResult,
+  HealthcheckRun,
   EngineEvent,
   EventsOptions,
   ImageDetails,
@@ -74,6 +75,8 @@ export class FakeEngine implements Engine {
   execHandler: (id: string, cmd: readonly string[]) => ExecResult = () => ({ exitCode: 0, stdout: '', stderr: '' });
   /** Health a started container with a healthcheck reaches; default healthy. */
   healthOf: (c: ContainerDetails & { spec?: ContainerSpec | undefined }) => 'healthy' | 'unhealthy' | 'starting' = () => 'healthy';
+  /** The healthcheck run a started container with a healthcheck reports last (State.Health.Log); default none. */
+  lastHealthcheckOf: (c: ContainerDetails & { spec?: ContainerSpec | undefined }) => HealthcheckRun | undefined = () => undefined;
   /** Whether a started container keeps running; default true (false: it exits with code 1 at once). */
   staysUp: (c: ContainerDetails & { spec?: ContainerSpec | undefined }) => boolean = () => true;
   private readonly networks = new Map<string, NetworkSummary>();
@@ -185,7 +188,11 @@ export class FakeEngine implements Engine {
     this.setStatus(c, 'running');
     c.startedAt = new Date(Date.now() + this.seq++).toISOString();
     this.containerEvent(c, 'start');
-    if (c.hasHealthcheck) c.health = this.healthOf(c);
+    if (c.hasHealthcheck) {
+      c.health = this.healthOf(c);
+      c.lastHealthcheck = this.lastHealthcheckOf(c);
+      c.failingStreak = c.health === 'unhealthy' ? (c.spec?.healthcheck?.retries ?? 3) : 0;
+    }
     if (!this.staysUp(c)) this.exit(c, 1);
   }
 

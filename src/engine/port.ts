@@ -25,6 +25,7 @@ import type {
   ListOptions,
   NetworkSummary,
   PullOptions,
+  PullProgress,
   SwarmService,
   SwarmServiceDefinition,
   SwarmTask,
@@ -76,7 +77,7 @@ export interface Engine {
    * error per cause: REGISTRY_UNAUTHORIZED, TARGET_NOT_FOUND (repository or tag),
    * REGISTRY_RATE_LIMITED, REGISTRY_TLS, REGISTRY_UNREACHABLE (5xx, refused, reset), TIMEOUT (stalled).
    */
-  pullImage(ref: string, onProgress?: (line: string) => void, options?: PullOptions): Promise<void>;
+  pullImage(ref: string, onProgress?: (line: string, progress?: PullProgress) => void, options?: PullOptions): Promise<void>;
   listImages(labels?: readonly string[]): Promise<ImageSummary[]>;
   removeImage(ref: string, force?: boolean): Promise<void>;
   /** Builds and tags; resolves with the image id. */

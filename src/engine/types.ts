@@ -33,8 +33,10 @@ export interface ContainerDetails extends ContainerSummary {
   health: HealthStatus;
   /** Whether the container (or its image) defines a healthcheck. */
   hasHealthcheck: boolean;
-  /** The engine's record of the most recent healthcheck run (exit code, output as kept by the engine). */
-  lastHealthcheck?: { exitCode: number; output: string; end: string } | undefined;
+  /** The healthcheck's most recent run, as the engine keeps it (State.Health.Log), when there was one. */
+  lastHealthcheck?: HealthcheckRun | undefined;
+  /** Consecutive failed healthcheck runs (State.Health.FailingStreak). */
+  failingStreak?: number | undefined;
   /** Image id the container runs. */
   imageId: string;
   /** Whether it binds host ports (published ports, publish-all, or the host's network): a copy cannot run beside it. */
@@ -236,6 +238,13 @@ export interface NetworkDetails extends NetworkSummary, NetworkOptions {
 }
 
 export type HealthStatus = 'none' | 'starting' | 'healthy' | 'unhealthy';
+
+/** One run of a container's healthcheck: when it started, its exit code and its output (the engine keeps the last 4 KiB). */
+export interface HealthcheckRun {
+  start: string;
+  exitCode: number;
+  output: string;
+}
 
 export interface NetworkSummary {
   id: string;
@@ -445,6 +454,17 @@ export interface RegistryAuth {
   password?: string | undefined;
   identitytoken?: string | undefined;
   serveraddress: string;
+}
+
+/** One progress message of a pull, as the engine streams it (per layer when `id` is a layer). */
+export interface PullProgress {
+  /** The layer (short digest), or the tag/digest for whole-image messages. */
+  id?: string | undefined;
+  /** `Pulling fs layer`, `Downloading`, `Extracting`, `Pull complete`, `Already exists`, `Digest: …`… */
+  status: string;
+  /** Bytes done and in all, while downloading or extracting. */
+  current?: number | undefined;
+  total?: number | undefined;
 }
 
 export interface PullOptions {

@@ -35,6 +35,10 @@ export class Pump {
   private queued = 0;
   private running = false;
   private states = new Map<string, ToxicState>();
+  /** No active toxic on this stream (kept by sync(), so the per-chunk check is a field read). */
+  private toxicFree = true;
+  /** The fast path paused `from` until `to` drains (kept apart from the queue's own pause). */
+  private waitingDrain = false;
   stopped = false;
   /** Written after the stream's last byte, before the close (the HTTP gate's own response). */
   trailer: Buffer | undefined;
@@ -46,6 +50,12 @@ export class Pump {
     private readonly link: Link,
     private readonly random: () => number,
   ) {
+    // One listener for the life of the link, instead of a once('drain') per full write.
+    to.on('drain', () => {
+      if (!this.waitingDrain) return;
+      this.waitingDrain = false;
+      if (!this.stopped && this.queued < HIGH_WATER) this.from.resume();
+    });
     this.sync();
   }
 
@@ -68,12 +78,14 @@ export class Pump {
       this.states.set(toxic.name, state);
       if (state.active && toxic.type === 'timeout') this.armTimeout(state);
     }
+    let toxicFree = true;
     for (const [name, s] of this.states) {
       if (!seen.has(name)) {
         if (s.timer) clearTimeout(s.timer);
         this.states.delete(name);
-      }
+      } else if (s.active) toxicFree = false;
     }
+    this.toxicFree = toxicFree;
     if (!this.running && this.queue.length) void this.drain();
   }
 
@@ -101,13 +113,20 @@ export class Pump {
     this.push('eof');
   }
 
+  /**
+   * The fast path — no active toxic, nothing queued, no chunk in the toxic chain — is what
+   * `from.pipe(to)` does (write; on a full buffer pause until 'drain') without pipe's extra
+   * listeners, allocations or its end handling (half-close and slow_close need ours). Toxics
+   * added or removed mid-stream switch the path between two chunks: a chunk either went out
+   * already, or is queued behind every earlier one, so bytes are never lost nor reordered; the
+   * path goes back to fast only once the queue has drained.
+   */
   private onData(data: Buffer) {
     if (this.stopped) return;
-    if (!this.running && this.queue.length === 0 && this.active().length === 0) {
-      // Fast path: no toxic on this stream.
+    if (this.toxicFree && !this.running && this.queue.length === 0) {
       if (!this.to.write(data)) {
+        this.waitingDrain = true;
         this.from.pause();
-        this.to.once('drain', () => this.from.resume());
       }
       return;
     }

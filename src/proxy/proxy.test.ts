@@ -210,6 +210,16 @@ describe('HTTP faults', () => {
     });
   const backend = () => listen(createHttpServer((req, res) => res.end(`ok ${req.url}`)));
 
+  it('without an HTTP fault nothing is parsed: requests pass the plain path and no request is counted', async () => {
+    const p = await proxyTo(await backend());
+    for (let i = 0; i < 3; i++) expect((await httpGet(portOf(p), `/x${i}`)).status).toBe(200);
+    expect(p.httpStats).toMatchObject({ matched: 0, aborted: 0, delayed: 0, passed: 0 });
+    // The counter is real: with a fault set (matching nothing here), the gate reads each request.
+    p.setHttpFaults([{ match: { path: '/never' }, action: { abort: { status: 500 } } }]);
+    for (let i = 0; i < 3; i++) expect((await httpGet(portOf(p), `/y${i}`)).status).toBe(200);
+    expect(p.httpStats.passed).toBe(3);
+  });
+
   it('503 for the first 3 requests to /api/*, then 200; other paths untouched', async () => {
     const p = await proxyTo(await backend());
     p.setHttpFaults([{ match: { path: '/api/*' }, action: { abort: { status: 503 } }, first: 3 }]);

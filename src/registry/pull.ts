@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../common/clock.js';
 import { KibokoError } from '../common/errors.js';
-import type { Engine, RegistryAuth } from '../engine/index.js';
+import type { Engine, PullProgress, RegistryAuth } from '../engine/index.js';
 import { findCredentials, type CredentialOptions } from './credentials.js';
 import { DOCKER_HUB, DOCKER_HUB_AUTH_KEY, parseReference } from './reference.js';
 
@@ -16,7 +16,7 @@ export interface RobustPullOptions {
   signal?: AbortSignal | undefined;
   clock?: Clock | undefined;
   random?: (() => number) | undefined;
-  onProgress?: ((line: string) => void) | undefined;
+  onProgress?: ((line: string, progress?: PullProgress) => void) | undefined;
   onRetry?: ((info: { attempt: number; error: KibokoError; waitMs: number }) => void) | undefined;
 }
 

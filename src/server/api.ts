@@ -10,6 +10,7 @@ import type { Metrics } from './metrics.js';
 import { operatorRoutes } from './operator.js';
 import { streamEvents } from './sse.js';
 import { deliveryKeys, DeliveryLog, replayError } from './replay.js';
+import type { WatchService } from './watch.js';
 import { parseHookPayload } from './webhook.js';
 
 export interface NativeApiDeps {
@@ -17,6 +18,7 @@ export interface NativeApiDeps {
   deploys?: DeployService | undefined;
   chaos?: ChaosService | undefined;
   bus?: EventBus | undefined;
+  watch?: WatchService | undefined;
   metrics: Metrics;
   sse?: { heartbeatMs?: number | undefined; maxStreams?: number | undefined; maxStreamsPerClient?: number | undefined; maxBufferedBytes?: number | undefined } | undefined;
   /** Open SSE responses, so closing the server can end them. */
@@ -166,6 +168,25 @@ export class NativeApi {
     });
     add('GET', '/v1/chaos/experiments/:id', async (c) => ({ status: 200, body: chaos().get(c.params.id!) }));
     add('DELETE', '/v1/chaos/experiments/:id', async (c) => ({ status: 200, body: await chaos().stop(c.params.id!) }));
+    const watching = () => d.watch ?? (() => {
+      throw new HttpError(503, 'NOT_ENABLED', 'watching the registry is not enabled on this daemon', 'start kiboko serve with --watch (and the watch options: --interval, --schedule, --monitor-only, --label-enable…)');
+    })();
+    // The newest pass reports first (the daemon keeps the last 20): what the dashboard renders.
+    add('GET', '/v1/watch/reports', async () => ({ status: 200, body: { reports: watching().reports() } }));
+    // A pass now; while one runs, requests fold into one pass after it. ?wait=true answers with its report.
+    add('POST', '/v1/watch/run', async (c) => {
+      if (c.credential !== 'token' && c.credential !== 'socket' && c.credential !== 'certificate') throw new HttpError(403, 'FORBIDDEN', 'running a watch pass needs the bearer token (a dashboard session is read-only)', 'send Authorization: Bearer <token>');
+      const wait = c.url.searchParams.get('wait');
+      if (wait !== null && wait !== 'true' && wait !== 'false') throw invalidArgument(`invalid wait '${wait.slice(0, 20)}': expected true or false`, '?wait=true');
+      const t = watching().trigger('api');
+      if (wait === 'true') {
+        const report = await t.done;
+        if (!report) throw new HttpError(500, 'WATCH_PASS_FAILED', `watch pass ${t.pass} did not finish`, 'see the daemon log and the watch.pass.failed event');
+        return { status: 200, body: { pass: t.pass, coalesced: t.coalesced, report } };
+      }
+      void t.done.catch(() => undefined);
+      return { status: 202, body: { pass: t.pass, coalesced: t.coalesced }, headers: { location: '/v1/watch/reports' } };
+    });
     for (const r of operatorRoutes(d)) add(r.method, r.pattern, r.handler);
     const perClient = new Map<string, number>();
     const maxStreams = d.sse?.maxStreams ?? SSE_LIMITS.maxStreams;

@@ -244,6 +244,24 @@ export class DeployService {
     this.o.bus?.publish(type, { job: job.id, project: job.project, kind: job.kind, status: job.status, revision: job.revision, ...extra });
   }
 
+  /**
+   * Runs `fn` in the project's queue: after its queued jobs, and before later ones (the watch
+   * pass's registry-triggered deploys, so they never race an API or hook deploy of the project).
+   */
+  exclusive<T>(project: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(project) ?? Promise.resolve();
+    const result = prev.then(fn);
+    const next = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(project, next);
+    void next.finally(() => {
+      if (this.tails.get(project) === next) this.tails.delete(project);
+    });
+    return result;
+  }
+
   /** Queues a job behind the project's earlier ones; resolves at once (the job runs later). */
   private enqueue(job: DeployJob, run: (job: DeployJob, signal: AbortSignal) => Promise<void>) {
     const prev = this.tails.get(job.project) ?? Promise.resolve();

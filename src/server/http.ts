@@ -12,6 +12,7 @@ import type { ChaosService } from './chaos.js';
 import { handleDashboard, SessionStore } from './dashboard/index.js';
 import { observeRegistry } from './daemon.js';
 import type { DeployService } from './deploys.js';
+import type { WatchService } from './watch.js';
 import { toHttpError } from './errors.js';
 import { handleUnitRoutes } from './journal.js';
 import { ListCache } from './list-cache.js';
@@ -47,6 +48,8 @@ export interface ServeOptions {
   deploys?: DeployService | undefined;
   chaos?: ChaosService | undefined;
   bus?: EventBus | undefined;
+  /** `kiboko serve --watch`: GET /v1/watch/reports, POST /v1/watch/run. */
+  watch?: WatchService | undefined;
   /** Shared secret for the deploy hook's `X-Hub-Signature-256` (or `?token=`, for senders that cannot sign). */
   webhookSecret?: string | undefined;
   /** Whether the engine answered the last health check (the kiboko_engine_up metric). */
@@ -150,7 +153,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     chaosRunning: options.chaos ? () => options.chaos!.running : undefined,
     sseClients: () => streams.size,
   });
-  const api = new NativeApi({ registry, deploys: options.deploys, chaos: options.chaos, bus: options.bus, metrics, sse: options.sse, streams, engine: options.engine });
+  const api = new NativeApi({ registry, deploys: options.deploys, chaos: options.chaos, bus: options.bus, watch: options.watch, metrics, sse: options.sse, streams, engine: options.engine });
   const lists = new ListCache(options.listCacheMs);
   const cachedRegistry = lists.registry(registry);
   // /healthz is open: it answers from a result at most healthCacheMs old, and concurrent callers share one check.

@@ -11,3 +11,4 @@ export { parseProjectFlag, loadDeployConfig, readSecretFile, type ProjectDef, ty
 export { createDaemonServices, pumpEngineEvents, observeRegistry, engineEventType, type DaemonServices } from './daemon.js';
 export { Metrics } from './metrics.js';
 export { HTTP_STATUS, toHttpError, HttpError } from './errors.js';
+export { WatchService, type WatchServiceOptions, type WatchPassRunner, type WatchTrigger } from './watch.js';

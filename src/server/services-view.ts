@@ -13,7 +13,7 @@ export interface ReplicaView {
   health: string;
   startedAt: string;
   restartCount: number;
-  lastHealthcheck?: { exitCode: number; output: string; end: string } | undefined;
+  lastHealthcheck?: { start: string; exitCode: number; output: string } | undefined;
 }
 
 export interface ServiceView {

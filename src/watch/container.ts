@@ -1,9 +1,11 @@
 import type { Clock } from '../common/clock.js';
 import { asKibokoError, KibokoError } from '../common/errors.js';
 import type { ContainerSummary, Engine } from '../engine/index.js';
+import type { Journal, JournalEntry } from '../journal/index.js';
 import { formatReference, parseReference } from '../registry/index.js';
 import type { WatchOptions } from './types.js';
 import type { WatchItem } from './types.js';
+import { WATCH_JOURNAL_KIND, type ContainerUpdateRecord } from './recover.js';
 import { WATCHTOWER_LABELS as W } from './watchtower.js';
 
 interface Deps {
@@ -13,6 +15,8 @@ interface Deps {
   signal?: AbortSignal | undefined;
   options: WatchOptions;
   warn: (m: string) => void;
+  /** Records the update before anything is touched, so `kiboko chaos recover` can undo it after a crash. */
+  journal?: Journal | undefined;
 }
 
 /** Watchtower's pre-update exit code that means "skip this update". */
@@ -60,6 +64,23 @@ export async function updateContainer(c: ContainerSummary, item: WatchItem, deps
     await engine.stop(c.id, sig ? 0 : stopTimeoutS);
   };
   let created: string | undefined;
+  // Written durably before the old container is stopped or renamed: after a crash (SIGKILL,
+  // power loss) `kiboko chaos recover` — and the next `kiboko watch` — puts the old one back.
+  let entry: JournalEntry<ContainerUpdateRecord> | undefined;
+  try {
+    entry = await deps.journal?.record<ContainerUpdateRecord>({
+      runId: `watch-${process.pid}`,
+      kind: WATCH_JOURNAL_KIND,
+      target: { id: c.id, name: c.name },
+      deadline: new Date(deps.clock.now() + (o.healthTimeoutMs ?? 60_000) + 10 * 60_000).toISOString(),
+      data: { name: c.name, oldId: c.id, parked, image, wasRunning },
+    });
+  } catch (err) {
+    return failed(err);
+  }
+  const closeEntry = async (outcome: string) => {
+    if (entry) await deps.journal!.close(entry, outcome).catch((e: unknown) => deps.warn(`${c.name}: could not close the journal entry: ${asKibokoError(e).message}`));
+  };
   try {
     if (stopFirst && wasRunning) await stopOld();
     await engine.rename(c.id, parked);
@@ -72,13 +93,17 @@ export async function updateContainer(c: ContainerSummary, item: WatchItem, deps
     }
   } catch (err) {
     // Undo: the new container goes, the old one gets its name back and runs as before.
+    let undone = true;
     if (created) await engine.remove(created, { force: true }).catch(() => undefined);
-    await engine.rename(c.id, c.name).catch((e: unknown) => deps.warn(`${c.name}: could not rename the old container back: ${asKibokoError(e).message}`));
-    if (wasRunning) await engine.start(c.id).catch((e: unknown) => deps.warn(`${c.name}: could not restart the old container: ${asKibokoError(e).message}`));
+    await engine.rename(c.id, c.name).catch((e: unknown) => ((undone = false), deps.warn(`${c.name}: could not rename the old container back: ${asKibokoError(e).message}`)));
+    if (wasRunning) await engine.start(c.id).catch((e: unknown) => ((undone = false), deps.warn(`${c.name}: could not restart the old container: ${asKibokoError(e).message}`)));
+    // An undo that did not complete stays journaled for `kiboko chaos recover`.
+    if (undone) await closeEntry('rolled-back');
     return failed(err, created ? 'rolled-back' : 'failed');
   }
   if (!stopFirst && wasRunning) await stopOld().catch(() => undefined);
   await engine.remove(c.id, { force: true });
+  await closeEntry('updated');
   if (o.cleanup && old.imageId) {
     // Only when nothing else uses it (the engine refuses otherwise, which is fine).
     await engine.removeImage(old.imageId).catch(() => undefined);

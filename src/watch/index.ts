@@ -5,3 +5,4 @@ export { WATCHTOWER_LABELS, settingsFromEnv, parseGoBool, parseNotificationUrl, 
 export { summarize, type WatchItem, type WatchReport, type WatchEvent, type ItemStatus } from './types.js';
 export { createWatchNotifier } from './notify.js';
 export { nextRun, parseSchedule, type Schedule } from './schedule.js';
+export { recoverContainerUpdates, undoContainerUpdate, WATCH_JOURNAL_KIND, type ContainerUpdateRecord, type UpdateRecoveryResult } from './recover.js';

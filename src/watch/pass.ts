@@ -4,6 +4,7 @@ import { asKibokoError, KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
 import { loadConfiguration, parseImageRef, type DeployStore, type ServiceSpec, type SystemConfig } from '../deploy/index.js';
 import type { ContainerSummary, Engine } from '../engine/index.js';
+import type { Journal } from '../journal/index.js';
 import { formatReference, parseReference, pullImage, repositoryName, type CredentialOptions, type ImageReference, type RegistryClient } from '../registry/index.js';
 import { newerTag } from './candidates.js';
 import { updateContainer } from './container.js';
@@ -20,6 +21,10 @@ export interface WatchDeps {
   clock?: Clock | undefined;
   signal?: AbortSignal | undefined;
   onEvent?: ((e: WatchEvent) => void) | undefined;
+  /** Container updates are journaled here before anything is touched (crash recovery). */
+  journal?: Journal | undefined;
+  /** Runs a project's update exclusively (the daemon: in the project's deploy queue). */
+  projectLock?: (<T>(project: string, fn: () => Promise<T>) => Promise<T>) | undefined;
   /** Pull settings (tests shorten them). */
   pull?: { attempts?: number; backoffMs?: number; stallTimeoutMs?: number } | undefined;
 }
@@ -66,7 +71,10 @@ async function projectTargets(engine: Engine, o: WatchOptions): Promise<Target[]
   for (const p of o.projects ?? []) {
     const config = await loadConfiguration(p.files, { projectName: p.name });
     const running = await engine.list({ all: false, labels: [`${LABELS.deployProject}=${config.project}`] });
-    for (const service of config.services) {
+    // The daemon's per-service tag policies (deploy-config) override the configuration's own, as its deploys do.
+    for (const spec of config.services) {
+      const policy = p.tagPolicies?.[spec.name];
+      const service = policy ? { ...spec, tagPolicy: policy } : spec;
       const containers = running.filter((c) => c.labels[LABELS.deployService] === service.name);
       const monitorOnly = Boolean(o.monitorOnly) || truthy(service.labels[W.monitorOnly]) || truthy(service.labels[W.kibokoMonitorOnly]);
       out.push({ kind: 'service', project: config, service, containers, monitorOnly });
@@ -167,7 +175,8 @@ export async function runWatchPass(deps: WatchDeps, o: WatchOptions): Promise<Wa
   for (const { config, found } of byProject.values()) {
     if (deps.signal?.aborted) break;
     const updates: ServiceUpdate[] = found.map((f) => ({ service: (f.target as Extract<Target, { kind: 'service' }>).service, item: f.item, tag: f.tag }));
-    const done = await updateProject(config, updates, { engine: deps.engine, store: deps.store, pull, clock, signal: deps.signal, healthTimeoutMs: o.healthTimeoutMs, warn: (message) => emit({ type: 'warning', at: at(), message }) });
+    const update = () => updateProject(config, updates, { engine: deps.engine, store: deps.store, pull, clock, signal: deps.signal, healthTimeoutMs: o.healthTimeoutMs, warn: (message) => emit({ type: 'warning', at: at(), message }) });
+    const done = deps.projectLock ? await deps.projectLock(config.project, update) : await update();
     for (const item of done) {
       items.push(item);
       emit({ type: 'item', at: at(), item });
@@ -176,7 +185,7 @@ export async function runWatchPass(deps: WatchDeps, o: WatchOptions): Promise<Wa
   for (const f of orderByDependencies(containerUpdates)) {
     if (deps.signal?.aborted) break;
     const t = f.target as Extract<Target, { kind: 'container' }>;
-    const item = await updateContainer(t.container, f.item, { engine: deps.engine, pull, clock, signal: deps.signal, options: o, warn: (message) => emit({ type: 'warning', at: at(), message }) });
+    const item = await updateContainer(t.container, f.item, { engine: deps.engine, pull, clock, signal: deps.signal, journal: deps.journal, options: o, warn: (message) => emit({ type: 'warning', at: at(), message }) });
     items.push(item);
     emit({ type: 'item', at: at(), item });
   }

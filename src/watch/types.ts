@@ -67,7 +67,7 @@ export function summarize(items: WatchItem[], startedAt: number, now: number, re
 /** What one pass watches and how it acts. */
 export interface WatchOptions {
   /** kiboko deploy projects: compose files (or folders), updated through deploys. */
-  projects?: readonly { files: readonly string[]; name?: string | undefined }[] | undefined;
+  projects?: readonly { files: readonly string[]; name?: string | undefined; tagPolicies?: Readonly<Record<string, import('../deploy/index.js').TagPolicy>> | undefined }[] | undefined;
   /** Watch standalone containers (everything not deployed by kiboko). Default true. */
   containers?: boolean | undefined;
   /** Only these container names (Watchtower's positional arguments). */

@@ -22,7 +22,7 @@ async function create(name: string, cmd: string[]): Promise<string> {
 const WEB = [
   'sh',
   '-c',
-  'mkdir -p /www/api && echo hi > /www/index.html && echo api > /www/api/x && echo other > /www/other && dd if=/dev/zero of=/www/blob bs=1k count=200 2>/dev/null && httpd -p 80 -h /www && httpd -p 5432 -h /www && while true; do sleep 1; done',
+  'mkdir -p /www/api && echo hi > /www/index.html && echo api > /www/api/x && echo other > /www/other && dd if=/dev/zero of=/www/blob bs=1k count=1024 2>/dev/null && httpd -p 80 -h /www && httpd -p 5432 -h /www && while true; do sleep 1; done',
 ];
 const CLIENT = ['sh', '-c', 'while true; do sleep 1; done'];
 
@@ -89,14 +89,14 @@ describe('chaos proxy on incoming traffic', () => {
     expect(journalFiles(s.stateDir)).toHaveLength(0);
   });
 
-  it('bandwidth: 200 KiB at 40 KB/s takes ≥ 4.6 s (the 1 MiB at 100 KB/s case scaled to fit a shared CI engine)', async () => {
-    const p = fault(['-d', '30s', '--port', '80', '--toxic', 'bandwidth:rate=40', `${s.prefix}web`]);
+  it('bandwidth 100 KB/s: a 1 MiB transfer takes ≥ 9 s', async () => {
+    const p = fault(['-d', '40s', '--port', '80', '--toxic', 'bandwidth:rate=100', `${s.prefix}web`]);
     await p.waitForOutput('"fault-held"');
     const [ms] = await times(app, `http://${ipWeb}/blob`, 1);
     p.child.kill('SIGTERM');
     expect((await p.done).code).toBe(0);
-    console.log(`bandwidth 40 KB/s: 204800 bytes in ${ms} ms (ideal ${(204800 / 40).toFixed(0)} ms)`);
-    expect(ms).toBeGreaterThanOrEqual(4600);
+    console.log(`bandwidth 100 KB/s: 1048576 bytes in ${ms} ms (ideal ${(1048576 / 100).toFixed(0)} ms)`);
+    expect(ms).toBeGreaterThanOrEqual(9000);
     expect(median(await times(app, `http://${ipWeb}/blob`, 3))).toBeLessThan(1000);
   });
 
@@ -124,7 +124,7 @@ describe('chaos proxy on incoming traffic', () => {
     console.log(`reset_peer: ${reset.out.trim()}; limit_data: ${limited.bytes} bytes; timeout 2000: ${held.bytes} bytes after ${held.ms} ms`);
     expect(held.bytes).toBe(0);
     expect(held.ms).toBeGreaterThanOrEqual(1900);
-    expect((await raw(app, ipWeb, '/blob')).bytes).toBeGreaterThan(200 * 1024);
+    expect((await raw(app, ipWeb, '/blob')).bytes).toBeGreaterThan(1024 * 1024);
   });
 
   it('HTTP: 503 for the first 3 requests to /api/*, then 200s; other paths untouched', async () => {

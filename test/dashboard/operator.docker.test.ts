@@ -209,12 +209,14 @@ describe('the dashboard as an operator page (headless Chromium)', () => {
     await shot(page, '4-deployed.png');
 
     // The registry watch panel is shown exactly when the daemon serves GET /v1/watch/reports.
+    // (404 before that endpoint existed, 503 NOT_ENABLED on a daemon started without --watch, as here)
     const watch = (await api('/v1/watch/reports')).status;
-    expect(await page.isHidden('#watch-section')).toBe(watch === 404);
+    const absent = watch === 404 || watch === 503;
+    expect(await page.isHidden('#watch-section')).toBe(absent);
 
     // Nothing threw or was refused by the CSP; the only failed requests are the sign-in page's
-    // own 401 and (on a daemon without the watch endpoint) the panel's one 404 probe.
-    const expected = ['401 GET /dashboard', ...(watch === 404 ? ['404 GET /v1/watch/reports'] : [])];
+    // own 401 and (on a daemon without watching) the panel's one probe.
+    const expected = ['401 GET /dashboard', ...(absent ? [`${watch} GET /v1/watch/reports`] : [])];
     expect(failed).toEqual(expected);
     expect(consoleErrors.filter((e) => !(e.startsWith('Failed to load resource') && (e.includes('/dashboard ') || e.includes('/dashboard)') || e.includes('/v1/watch/reports'))))).toEqual([]);
   });

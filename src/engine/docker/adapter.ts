@@ -35,6 +35,7 @@ import type {
   LogsOptions,
   NetworkSummary,
   PullOptions,
+  PullProgress,
   RemoveOptions,
   CloneOptions,
   SwarmService,
@@ -214,7 +215,7 @@ export class DockerEngine implements Engine {
       })),
       health: ((c.State as { Health?: { Status?: string } })?.Health?.Status as ContainerDetails['health'] | undefined) ?? 'none',
       hasHealthcheck: Boolean((c.Config as { Healthcheck?: { Test?: string[] } })?.Healthcheck?.Test?.length) && (c.Config as { Healthcheck?: { Test?: string[] } }).Healthcheck!.Test![0] !== 'NONE',
-      lastHealthcheck: lastHealthcheckOf(c.State),
+      ...healthLog((c.State as { Health?: RawHealth } | undefined)?.Health),
       imageId: c.Image,
       publishesPorts:
         c.HostConfig?.NetworkMode === 'host' ||
@@ -449,7 +450,7 @@ export class DockerEngine implements Engine {
     };
   }
 
-  async pullImage(ref: string, onProgress?: (line: string) => void, options: PullOptions = {}): Promise<void> {
+  async pullImage(ref: string, onProgress?: (line: string, progress?: PullProgress) => void, options: PullOptions = {}): Promise<void> {
     const stallMs = options.stallTimeoutMs ?? 0;
     // One controller aborts the engine request on Ctrl-C and when the pull stalls (also before the
     // engine has answered at all: a registry that never answers holds the engine's reply back).
@@ -485,9 +486,15 @@ export class DockerEngine implements Engine {
               if (failed) reject(classifyPullError(ref, failed instanceof Error ? failed.message : (failed.errorDetail?.message ?? failed.error ?? 'unknown error'), failed));
               else resolve();
             },
-            (e: { status?: string; progress?: string; id?: string }) => {
+            (e: { status?: string; progress?: string; id?: string; progressDetail?: { current?: number; total?: number } }) => {
               arm();
-              onProgress?.(`${e.id ? `${e.id}: ` : ''}${e.status ?? ''} ${e.progress ?? ''}`.trim());
+              const detail = e.progressDetail;
+              onProgress?.(`${e.id ? `${e.id}: ` : ''}${e.status ?? ''} ${e.progress ?? ''}`.trim(), {
+                id: e.id,
+                status: e.status ?? '',
+                ...(typeof detail?.current === 'number' ? { current: detail.current } : {}),
+                ...(typeof detail?.total === 'number' && detail.total > 0 ? { total: detail.total } : {}),
+              });
             },
           );
         });
@@ -1073,9 +1080,17 @@ async function packContext(dir: string, extra: Readonly<Record<string, string>>,
   return pack as unknown as NodeJS.ReadableStream;
 }
 
-/** The newest entry of State.Health.Log (the engine keeps the last five runs). */
-function lastHealthcheckOf(state: unknown): ContainerDetails['lastHealthcheck'] {
-  const log = (state as { Health?: { Log?: { ExitCode?: number; Output?: string; End?: string }[] } } | undefined)?.Health?.Log;
-  const last = Array.isArray(log) ? log.at(-1) : undefined;
-  return last ? { exitCode: last.ExitCode ?? -1, output: String(last.Output ?? ''), end: String(last.End ?? '') } : undefined;
+interface RawHealth {
+  FailingStreak?: number;
+  Log?: { Start?: string; ExitCode?: number; Output?: string }[] | null;
+}
+
+/** The last healthcheck run and the failing streak, from State.Health. */
+function healthLog(h: RawHealth | undefined): Pick<ContainerDetails, 'lastHealthcheck' | 'failingStreak'> {
+  if (!h) return {};
+  const last = h.Log?.at(-1);
+  return {
+    failingStreak: h.FailingStreak ?? 0,
+    ...(last ? { lastHealthcheck: { start: last.Start ?? '', exitCode: last.ExitCode ?? -1, output: last.Output ?? '' } } : {}),
+  };
 }

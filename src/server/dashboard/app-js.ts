@@ -145,7 +145,7 @@ export const APP_JS = `'use strict';
         li.appendChild(el('span', c.name + ' \\u00b7 ' + c.status + (c.health && c.health !== 'none' ? ' \\u00b7 ' + c.health : '') + ' \\u00b7 ' + c.image));
         if (c.lastHealthcheck) {
           const h = c.lastHealthcheck;
-          const pre = el('pre', 'last healthcheck ' + clock(h.end) + ', exit ' + h.exitCode + ': ' + (h.output.trim() || '(no output)'), h.exitCode === 0 ? 'hc' : 'hc error');
+          const pre = el('pre', 'last healthcheck ' + clock(h.start) + ', exit ' + h.exitCode + ': ' + (h.output.trim() || '(no output)'), h.exitCode === 0 ? 'hc' : 'hc error');
           pre.dataset.testid = 'healthcheck-output';
           li.appendChild(pre);
         }
@@ -296,7 +296,8 @@ export const APP_JS = `'use strict';
   async function watch() {
     if (watchMissing) return;
     const r = await fetch('/v1/watch/reports', { credentials: 'same-origin', headers: { accept: 'application/json' } });
-    if (r.status === 404) { watchMissing = true; $('watch-section').hidden = true; return; }
+    // 404: a daemon without the endpoint; 503 NOT_ENABLED: one started without --watch. Asked once.
+    if (r.status === 404 || r.status === 503) { watchMissing = true; $('watch-section').hidden = true; return; }
     if (r.status === 401) { location.href = '/dashboard'; return; }
     if (!r.ok) throw new Error('watch: ' + r.status);
     const body = await r.json();
