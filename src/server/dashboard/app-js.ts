@@ -182,6 +182,7 @@ export const APP_JS = `'use strict';
       const s = svc(e.service);
       if (e.type === 'replica-started') { s.started++; s.last = e.name + ' started (' + e.image + ')'; }
       else if (e.type === 'replica-ready') { s.ready++; s.last = 'replica ' + e.slot + ' ready (' + e.health + ', ' + span(e.ms) + ')'; }
+      else if (e.type === 'replica-waiting') { s.last = 'replica ' + e.slot + ' ' + e.health + ', ' + e.attempts + ' healthcheck' + (e.attempts === 1 ? '' : 's') + (e.lastCheck ? ' (last: exit ' + e.lastCheck.exitCode + ' ' + String(e.lastCheck.output || '').slice(0, 80) + ')' : ''); }
       else if (e.type === 'replica-failed') { s.failed++; s.last = 'replica ' + e.slot + ' failed: ' + e.reason; }
       else if (e.type === 'batch-done') { s.updated = e.updated; s.total = e.total; }
       else if (e.type === 'rollback-started') s.last = 'rolling back: ' + e.reason;
