@@ -85,7 +85,7 @@ describe('Journal', () => {
     expect((await journal.list()).entries).toEqual([]);
     const lines = readFileSync(join(stateDir, 'history.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ id: a.id, kind: 'pause', target: a.target, outcome: 'restored', by: 'owner' });
+    expect(lines[0]).toMatchObject({ id: a.id, runId: a.runId, createdAt: a.createdAt, kind: 'pause', target: a.target, outcome: 'restored', by: 'owner' });
     expect(lines[1]).toMatchObject({ id: b.id, outcome: 'target-gone', by: 'recovery' });
     expect(Number.isNaN(Date.parse(String(lines[0]!.closedAt)))).toBe(false);
   });

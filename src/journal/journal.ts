@@ -23,6 +23,9 @@ export type NewEntry<D> = Omit<JournalEntry<D>, 'id' | 'owner' | 'createdAt'>;
 
 export interface ClosedEntry {
   id: string;
+  /** The run that made the change and when it was made (absent in lines written before they were recorded). */
+  runId?: string | undefined;
+  createdAt?: string | undefined;
   kind: string;
   target: { id: string; name: string };
   outcome: string;
@@ -92,7 +95,7 @@ export class Journal {
 
   async close(entry: JournalEntry<unknown>, outcome: string, by: ClosedEntry['by'] = 'owner'): Promise<void> {
     await this.ensureDir();
-    const closed: ClosedEntry = { id: entry.id, kind: entry.kind, target: entry.target, outcome, closedAt: new Date().toISOString(), by };
+    const closed: ClosedEntry = { id: entry.id, runId: entry.runId, createdAt: entry.createdAt, kind: entry.kind, target: entry.target, outcome, closedAt: new Date().toISOString(), by };
     await appendFile(join(this.stateDir, 'history.ndjson'), `${JSON.stringify(closed)}\n`, { mode: 0o600 });
     try {
       await unlink(join(this.dir, `${entry.id}.json`));

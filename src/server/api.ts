@@ -7,6 +7,7 @@ import type { ChaosService } from './chaos.js';
 import { jobView, type DeployService } from './deploys.js';
 import { describeIssue, HttpError } from './errors.js';
 import type { Metrics } from './metrics.js';
+import { operatorRoutes } from './operator.js';
 import { streamEvents } from './sse.js';
 import { deliveryKeys, DeliveryLog, replayError } from './replay.js';
 import type { WatchService } from './watch.js';
@@ -24,6 +25,8 @@ export interface NativeApiDeps {
   streams: Set<ServerResponse>;
   /** Hook deliveries already accepted (replays are refused with 409). */
   deliveries?: DeliveryLog | undefined;
+  /** The engine, for the operator's views (`/v1/services`, `/v1/chaos/runs`). */
+  engine?: import('../engine/index.js').Engine | undefined;
 }
 
 /** How a request proved itself: the unix socket's permissions, the token, a TLS client certificate, a dashboard session (GET only), the hook's HMAC signature (GitHub's body-only one, or kiboko's with timestamp and delivery id) or its `?token=`. */
@@ -184,6 +187,7 @@ export class NativeApi {
       void t.done.catch(() => undefined);
       return { status: 202, body: { pass: t.pass, coalesced: t.coalesced }, headers: { location: '/v1/watch/reports' } };
     });
+    for (const r of operatorRoutes(d)) add(r.method, r.pattern, r.handler);
     const perClient = new Map<string, number>();
     const maxStreams = d.sse?.maxStreams ?? SSE_LIMITS.maxStreams;
     const maxPerClient = d.sse?.maxStreamsPerClient ?? SSE_LIMITS.maxStreamsPerClient;

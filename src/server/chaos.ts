@@ -16,6 +16,8 @@ interface Experiment {
   startedAt: string;
   endedAt?: string | undefined;
   stoppedBy?: 'api' | 'shutdown' | undefined;
+  /** The chaos run's id (its journal entries carry it), known once the run has started. */
+  runId?: string | undefined;
   report?: ChaosReport | undefined;
   error?: { code: string; message: string; hint?: string | undefined } | undefined;
   events: ChaosEvent[];
@@ -67,6 +69,7 @@ export class ChaosService {
       onEvent: (e) => {
         if (x.events.length < MAX_EVENTS) x.events.push(e);
         if (e.type === 'run-started') {
+          x.runId = e.runId;
           this.experiments.set(x.id, x);
           this.evict();
           publish('chaos.experiment.started', { spec, runId: e.runId, seed: e.seed });
@@ -105,6 +108,17 @@ export class ChaosService {
 
   list() {
     return [...this.experiments.values()].reverse().map((x) => view(x, false));
+  }
+
+  /** The restore journal the experiments write to (the dashboard reads CLI runs from it too). */
+  get journal(): Journal {
+    return this.o.journal;
+  }
+
+  /** The id of the experiment whose chaos run is `runId`, if this daemon runs (or ran) it. */
+  experimentOfRun(runId: string): string | undefined {
+    for (const x of this.experiments.values()) if (x.runId === runId) return x.id;
+    return undefined;
   }
 
   get(id: string) {
@@ -146,7 +160,7 @@ function view(x: Experiment, withEvents = true) {
     startedAt: x.startedAt,
     endedAt: x.endedAt,
     ...(x.stoppedBy ? { stoppedBy: x.stoppedBy } : {}),
-    runId: x.report?.runId,
+    runId: x.runId ?? x.report?.runId,
     seed: x.report?.seed,
     totals: x.report?.totals,
     report: x.report,

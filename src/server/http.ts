@@ -283,7 +283,7 @@ function serveWith(options: ServeOptions, limits: EdgeLimits) {
     chaosRunning: options.chaos ? () => options.chaos!.running : undefined,
     sseClients: () => streams.size,
   });
-  const api = new NativeApi({ registry, deploys: options.deploys, chaos: options.chaos, bus: options.bus, watch: options.watch, metrics, sse: options.sse, streams });
+  const api = new NativeApi({ registry, deploys: options.deploys, chaos: options.chaos, bus: options.bus, watch: options.watch, metrics, sse: options.sse, streams, engine: options.engine });
   const lists = new ListCache(options.listCacheMs);
   const cachedRegistry = lists.registry(registry);
   // /healthz is open: it answers from a result at most healthCacheMs old, and concurrent callers share one check.

@@ -177,11 +177,13 @@ describe('web dashboard in headless Chromium', () => {
     expect(await page.textContent('[data-testid="units-count"]')).toMatch(/^\(\d+\)$/);
 
     // Services: both services of the project with their state (web is paused by the running experiment).
-    const services = (await rowTexts(page, 'services')).filter((r) => r[0] === PROJECT);
+    // (configured image, running image, replica states; the health column is checked in operator.docker.test.ts)
+    const services = await page.$$eval(`[data-testid="services"] tbody tr.svc[data-service^="${PROJECT}/"]`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 4).map((td) => (td.textContent ?? '').trim())));
     expect(services).toEqual([
-      [PROJECT, 'web', `${REPO}:1.1.0`, 'paused 1 \u00b7 running 0/1'],
-      [PROJECT, 'worker', `${REPO}:1.0.0`, 'running 1/1'],
+      ['web', `${REPO}:1.1.0`, `${REPO}:1.1.0`, 'paused 1 \u00b7 running 0/1'],
+      ['worker', `${REPO}:1.0.0`, `${REPO}:1.0.0`, 'running 1/1'],
     ]);
+    expect(await page.textContent(`[data-testid="services"] tr.project[data-project="${PROJECT}"]`)).toBe(`${PROJECT}Roll back\u2026`);
 
     // Deploy history: the webhook's revision 2 (ok) above the first deploy; its plan expands.
     const deploys = (await rowTexts(page, 'deploys')).filter((r) => r[1] === PROJECT);
@@ -202,8 +204,10 @@ describe('web dashboard in headless Chromium', () => {
 
     // Chaos: the running and the stopped experiment, in the table and on the timeline.
     const chaos = await rowTexts(page, 'chaos');
-    expect(chaos.find((r) => r[0] === running)).toEqual([running, 'pause', `re2:^${PROJECT}-web-`, expect.any(String), '', 'running']);
-    expect(chaos.find((r) => r[0] === past)).toEqual([past, 'pause', `re2:^${PROJECT}-worker-`, expect.any(String), expect.stringMatching(/\d/), 'stopped']);
+    // (the containers each one hit, time left on the running one, a Stop button on it only)
+    expect(chaos.find((r) => r[0] === running)).toEqual([running, 'daemon', 'pause', expect.stringMatching(new RegExp(`^${PROJECT}-web-1`)), expect.stringMatching(/^[34]m \d+s left$/), expect.any(String), 'running', 'Stop\u2026']);
+    // (stopped at once: it may have been stopped before it paused anything)
+    expect(chaos.find((r) => r[0] === past)).toEqual([past, 'daemon', 'pause', expect.stringMatching(new RegExp(`^(${PROJECT}-worker-1.*|\u2014)$`)), '', expect.any(String), 'stopped', '']);
     const bars = await page.$$eval('[data-testid="chaos-timeline"] rect[data-experiment]', (rs) =>
       rs.map((r) => ({ id: r.getAttribute('data-experiment'), status: r.getAttribute('data-status'), width: Number(r.getAttribute('width')), label: r.querySelector('title')?.textContent ?? '' })),
     );
@@ -234,7 +238,9 @@ describe('web dashboard in headless Chromium', () => {
     }
     // Nothing the page did was refused (CSP) or threw, and nothing but the two sign-in pages failed.
     expect(pageErrors).toEqual([]);
-    expect(failed).toEqual(['401 GET /dashboard', '401 POST /dashboard/login']);
+    // (and the registry watch panel's one probe, on a daemon without watching: 404 or 503 NOT_ENABLED)
+    const watch = (await api('/v1/watch/reports')).status;
+    expect(failed).toEqual(['401 GET /dashboard', '401 POST /dashboard/login', ...(watch === 404 || watch === 503 ? [`${watch} GET /v1/watch/reports`] : [])]);
     // No stray unauthenticated request (a favicon) counted against the sign-in throttle.
     expect(daemon!.stderr().split('\n').filter((l) => l.includes('authentication failed')).map((l) => (JSON.parse(l) as { path: string }).path)).toEqual(['/dashboard/login']);
 

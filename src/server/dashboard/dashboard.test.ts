@@ -120,6 +120,6 @@ describe('dashboard assets', () => {
     expect(() => new Function(APP_JS)).not.toThrow();
     expect(APP_JS).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(/);
     // It reads the API shapes the daemon serves.
-    for (const path of ['/fleet/v1/units', '/v1/projects', '/v1/deploys?limit=50', '/v1/chaos/experiments', '/v1/events']) expect(APP_JS).toContain(`'${path}`);
+    for (const path of ['/fleet/v1/units', '/v1/services', '/v1/deploys?limit=50', '/v1/chaos/runs', '/v1/watch/reports', '/v1/events']) expect(APP_JS).toContain(`'${path}`);
   });
 });
