@@ -2,7 +2,7 @@ import { CommanderError } from 'commander';
 import { asKibokoError, EXIT_CODES, KibokoError } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import { applyHelp } from './help.js';
-import { jsonLine } from './ndjson.js';
+import { jsonLine } from '../common/ndjson.js';
 
 /**
  * The CLI edge: parse, call the library, print. Errors are caught here once and printed as one

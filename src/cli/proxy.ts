@@ -4,7 +4,7 @@ import { invalidArgument, KibokoError } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import { ProxyCollection, startToxiproxyServer, type ProxyConfig } from '../proxy/index.js';
 import { validatePort } from '../chaos/index.js';
-import { writeJsonLine } from './ndjson.js';
+import { writeJsonLine } from '../common/ndjson.js';
 
 /** `kiboko proxy serve`: toxiproxy-server's role, on the same port by default. */
 export async function runProxyServe(cmd: Command): Promise<number> {

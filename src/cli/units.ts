@@ -7,7 +7,7 @@ import { expandSpecifiers, fromOptions, parseUnitFile, serializeUnit, toOptions 
 import { defaultStateDir } from '../journal/index.js';
 import { unitHash, unitNameError, UnitsClient, type DesiredState, type FleetUnit, type Machine, type UnitOption, type UnitStateRecord } from '../units/index.js';
 import type { UnitsCommandName } from './define-units.js';
-import { writeJsonLine } from './ndjson.js';
+import { writeJsonLine } from '../common/ndjson.js';
 import { parseDurationFlag, parseWith } from './options.js';
 import { mergedOptions } from './program.js';
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { jsonLineProblems } from '../../src/cli/ndjson.js';
+import { jsonLineProblems } from '../../src/common/ndjson.js';
 import { docker, IMAGE, runCli, scope, TEST_LABEL, TEST_RUN, TEST_RUN_LABEL } from '../helpers.js';
 
 /**

@@ -12,16 +12,26 @@ describe('the --json line shape', () => {
     expect(jsonLineProblems(line)).toEqual([]);
   });
 
-  it('accepts what pino writes through createJsonLogger', async () => {
+  it('is what createJsonLogger writes, with or without an event', async () => {
     const { createJsonLogger } = await import('../common/log.js');
     const { mkdtempSync, openSync, readFileSync, closeSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const file = join(mkdtempSync(join(tmpdir(), 'kiboko-ndjson-')), 'out');
     const fd = openSync(file, 'w');
-    createJsonLogger('info', fd).info({ event: 'run-started', seed: 1 }, 'chaos: kill');
+    const log = createJsonLogger('info', fd);
+    log.info({ event: 'run-started', seed: 1 }, 'chaos: kill');
+    log.warn('stopping: SIGTERM');
+    log.debug({ event: 'hidden' }, 'below --log-level info');
+    log.error({ event: 'failed', error: { code: 'X' } }, 'it failed');
     closeSync(fd);
-    expect(jsonLineProblems(readFileSync(file, 'utf8').trim())).toEqual([]);
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines.map((l) => jsonLineProblems(l))).toEqual([[], [], []]);
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ level: 'info', event: 'run-started', seed: 1, msg: 'chaos: kill' }),
+      expect.objectContaining({ level: 'warn', event: 'log', msg: 'stopping: SIGTERM' }),
+      expect.objectContaining({ level: 'error', event: 'failed', error: { code: 'X' }, msg: 'it failed' }),
+    ]);
   });
 
   it('names what is missing or wrong', () => {

@@ -1,7 +1,7 @@
 /**
  * The one NDJSON shape of `--json` event streams (docs/json-output.md): one object per line,
- * `{"level":…,"time":ISO,"event":…, …fields, "msg":…}` — the shape pino writes through
- * `createJsonLogger` (common/log.ts), so hand-written lines and logged ones read alike.
+ * `{"level":…,"time":ISO,"event":…, …fields, "msg":…}`. `createJsonLogger` (common/log.ts) writes
+ * through it too, so hand-written lines and logged ones read alike.
  */
 
 export const JSON_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'] as const;
