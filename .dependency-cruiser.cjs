@@ -16,7 +16,7 @@ const LAYERS = [
   ['template'],
   ['chaos', 'deploy', 'proxy'],
   ['packages', 'units', 'events', 'watch', 'doctor'],
-  ['server'],
+  ['server', 'api'],
   ['cli'],
 ];
 

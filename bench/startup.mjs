@@ -1,6 +1,14 @@
-// Benchmark: start-up time of `node dist/cli.js --version` against `node -e 0`, measured in the
-// same run (interleaved, after an untimed warm-up). Env: BENCH_STARTUP_RUNS (default 20).
+// Benchmark: start-up time of `node dist/cli.js --version` against `node -e 0`, and the set-up
+// time of `kiboko chaos kill NAME` before its first kill request, against a stand-in engine on a
+// unix socket (./fake-engine.mjs) that timestamps each request, with the same-run baseline of bare
+// `node` making one request to that socket. All measured in one run, interleaved, after an untimed
+// warm-up; then the modules each command loads (./module-hook.mjs). Env: BENCH_STARTUP_RUNS (default 20).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CLI, ensureBuilt, fmtMs, fmtRatio, machine, median, percentile, printTable, timeProcess, writeResult } from './common.mjs';
+import { startFakeEngine } from './fake-engine.mjs';
 
 const RUNS = (() => {
   const raw = process.env.BENCH_STARTUP_RUNS;
@@ -9,6 +17,7 @@ const RUNS = (() => {
   return n;
 })();
 const GOAL_MS = 150;
+const KILL_GOAL_MS = 150;
 
 await ensureBuilt();
 
@@ -62,3 +71,99 @@ const path = writeResult('startup', {
   goal: { description: `kiboko --version under ${GOAL_MS} ms (median)`, goalMs: GOAL_MS, medianMs: kib.median, p90Ms: kib.p90, pass },
 });
 console.log(`results: ${path}`);
+
+// ---- kiboko chaos kill: spawn → first engine request → kill request, against the stand-in engine ----
+const engine = await startFakeEngine();
+const stateDir = mkdtempSync(join(tmpdir(), 'kiboko-bench-state-'));
+const env = { ...process.env, DOCKER_HOST: `unix://${engine.socket}`, KIBOKO_STATE_DIR: stateDir };
+delete env.DOCKER_TLS_VERIFY;
+const PING = `require('node:http').get({ socketPath: ${JSON.stringify(engine.socket)}, path: '/_ping' }, (r) => r.resume())`;
+
+/** Spawns a child and resolves with ms from spawn to its first request, to its kill request (if any), and to its exit. */
+function timeRequests(args) {
+  return new Promise((resolve, reject) => {
+    const from = engine.requests.length;
+    const t0 = performance.now();
+    execFile(process.execPath, args, { env }, (err, stdout, stderr) => {
+      const exit = performance.now() - t0;
+      if (err) return reject(new Error(`${args.join(' ')} failed: ${err.message}\n${stderr}`));
+      const mine = engine.requests.slice(from);
+      const kill = mine.find((r) => r.method === 'POST' && r.path.includes('/kill'));
+      resolve({ first: mine[0] ? mine[0].at - t0 : NaN, kill: kill ? kill.at - t0 : NaN, exit, requests: mine.length, stdout });
+    });
+  });
+}
+
+const killVariants = {
+  'node: one request': ['-e', PING],
+  'kiboko chaos kill': [CLI, 'chaos', 'kill', '--json', 'web-1'],
+};
+try {
+  for (const args of Object.values(killVariants)) await timeRequests(args); // warm-up
+  const check = await timeRequests(killVariants['kiboko chaos kill']);
+  const lines = check.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  if (!lines.some((l) => l.event === 'action-finished' && l.result?.outcome === 'ok') || !Number.isFinite(check.kill)) {
+    throw new Error(`kiboko chaos kill did not kill through the stand-in engine:\n${check.stdout}`);
+  }
+  const k = Object.fromEntries(Object.keys(killVariants).map((n) => [n, { first: [], kill: [], exit: [] }]));
+  for (let i = 0; i < RUNS; i++) {
+    const names = i % 2 === 0 ? Object.keys(killVariants) : Object.keys(killVariants).reverse();
+    for (const name of names) {
+      const r = await timeRequests(killVariants[name]);
+      k[name].first.push(r.first);
+      k[name].kill.push(r.kill);
+      k[name].exit.push(r.exit);
+    }
+  }
+  const bare = median(k['node: one request'].first);
+  const first = median(k['kiboko chaos kill'].first);
+  const kill = median(k['kiboko chaos kill'].kill);
+  const exit = median(k['kiboko chaos kill'].exit);
+  console.log(`\nchaos kill bench: ${RUNS} runs each, interleaved, against a stand-in engine on a unix socket (no engine latency); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  printTable(
+    [
+      ['command', 'first request ms', 'kill request ms', 'exit ms', 'p90 kill ms'],
+      ['node: one request', fmtMs(bare), '', fmtMs(median(k['node: one request'].exit)), ''],
+      ['kiboko chaos kill', fmtMs(first), fmtMs(kill), fmtMs(exit), fmtMs(percentile(k['kiboko chaos kill'].kill, 90))],
+    ],
+    [1, 2, 3, 4],
+  );
+  console.log(`where the time goes (medians): node itself ${fmtMs(bare)} ms · loading and parsing the CLI until the first engine request ${fmtMs(first - bare)} ms · version negotiation, the journal, recovery sweeps and target selection until the kill ${fmtMs(kill - first)} ms`);
+  const killPass = kill <= KILL_GOAL_MS;
+  console.log(`goal: kiboko chaos kill set-up ≤ ${KILL_GOAL_MS} ms before the first kill request (median): ${fmtMs(kill)} ms ${killPass ? 'PASS' : `MISS (by ${fmtMs(kill - KILL_GOAL_MS)} ms)`}`);
+
+  // The modules each command loads (one run each, with a load hook).
+  const hook = new URL('./module-hook.mjs', import.meta.url).href;
+  const graphs = [];
+  for (const [name, args] of [
+    ['kiboko --version', [CLI, '--version']],
+    ['kiboko chaos kill', [CLI, 'chaos', 'kill', '--json', 'web-1']],
+    ['kiboko deploy plan --help', [CLI, 'deploy', 'plan', '--help']],
+  ]) {
+    const file = join(stateDir, `modules-${graphs.length}.txt`);
+    await new Promise((resolve, reject) =>
+      execFile(process.execPath, ['--import', `data:text/javascript,import{register}from"node:module";register(${JSON.stringify(hook)})`, ...args], { env: { ...env, KIBOKO_BENCH_MODULES: file } }, (err) => (err ? reject(err) : resolve())),
+    );
+    const mods = readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(' ')).filter(([u]) => u.startsWith('file:'));
+    const big = mods.sort((a, b) => Number(b[1]) - Number(a[1]))[0];
+    graphs.push({ name, modules: mods.length, kb: mods.reduce((n, [, b]) => n + Number(b), 0) / 1024, largest: big ? `${big[0].split('/').pop()} (${(Number(big[1]) / 1024).toFixed(0)} KB)` : '' });
+  }
+  console.log('\nmodules loaded per command (files of dist/ read by Node):');
+  printTable([['command', 'modules', 'KB', 'largest'], ...graphs.map((g) => [g.name, String(g.modules), g.kb.toFixed(0), g.largest])], [1, 2]);
+
+  const killPath = writeResult('startup-kill', {
+    bench: 'startup-kill',
+    date: new Date().toISOString(),
+    machine: machine(),
+    loadavg: loadavg(),
+    runs: RUNS,
+    samples: k,
+    graphs,
+    goal: { description: `kiboko chaos kill set-up ≤ ${KILL_GOAL_MS} ms before the first kill request (median)`, goalMs: KILL_GOAL_MS, medianMs: kill, baselineMs: bare, pass: killPass },
+  });
+  console.log(`results: ${killPath}`);
+  if (!pass || !killPass) process.exitCode = 0; // a missed goal is reported, not a failed bench
+} finally {
+  await engine.close();
+  rmSync(stateDir, { recursive: true, force: true });
+}

@@ -13,7 +13,6 @@ import { recoverOrphans } from './restore.js';
 import { prepareNetAction } from './net/hold.js';
 import { isNetAction, type ActionResult, type ChaosEvent, type LifecycleAction, type RestoreResult } from './types.js';
 import { VERSION } from '../common/version.js';
-import { pullImage } from '../registry/index.js';
 
 export interface ExperimentOptions {
   action: LifecycleAction;
@@ -179,7 +178,8 @@ export async function runExperiment(options: ExperimentOptions, deps: Experiment
     if (isNetAction(action)) {
       action = await prepareNetAction(deps.engine, action, report.runId, (message) => emit({ type: 'warning', at: iso(), message }), dryRun);
     } else if (action.kind === 'stress' && action.pullImage && action.image) {
-      await pullImage(deps.engine, action.image);
+      // The registry client is loaded only when an image is pulled: kills and pauses start faster without it.
+      await (await import('../registry/index.js')).pullImage(deps.engine, action.image);
     }
     report.action = action;
     return (ready = action);

@@ -7,7 +7,6 @@ import { isAlive, processStartTime, type JournalEntry, type ProcessIdentity } fr
 import type { ApplyContext } from './types.js';
 import { holdUntil } from './wait.js';
 import type { LifecycleAction } from './types.js';
-import { pullImage } from '../registry/index.js';
 
 export const STRESS_JOURNAL_KIND = 'stress';
 type StressAction = Extract<LifecycleAction, { kind: 'stress' }>;
@@ -105,7 +104,7 @@ export async function holdStress(target: ContainerRef, action: StressAction, ctx
     journal.record<Record<string, unknown>>({ runId: ctx.runId, kind: STRESS_JOURNAL_KIND, target, deadline: new Date(deadline).toISOString(), data: data as unknown as Record<string, unknown> });
 
   if (action.image) {
-    if (action.pullImage) await pullImage(engine, action.image);
+    if (action.pullImage) await (await import('../registry/index.js')).pullImage(engine, action.image);
     const ref = await engine.create({
       image: action.image,
       name: `kiboko-stress-${target.name}-${ctx.runId.slice(0, 8)}`,

@@ -2,6 +2,7 @@ import { CommanderError } from 'commander';
 import { asKibokoError, EXIT_CODES, KibokoError } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import { applyHelp } from './help.js';
+import { jsonLine } from '../common/ndjson.js';
 
 /**
  * The CLI edge: parse, call the library, print. Errors are caught here once and printed as one
@@ -63,7 +64,7 @@ const FLEETCTL_EXIT_COMMANDS = new Set(['units']);
 
 function report(err: KibokoError, json: boolean): number {
   if (json) {
-    process.stdout.write(`${JSON.stringify({ level: 'error', time: new Date().toISOString(), msg: err.message, error: err.toJSON() })}\n`);
+    process.stdout.write(jsonLine('error', 'error', err.message, { error: err.toJSON() }));
   } else {
     process.stderr.write(`kiboko: ${err.message}${err.hint ? ` — ${err.hint}` : ''}\n`);
     if (err.code === 'INTERNAL' && err.cause instanceof Error && process.env.KIBOKO_DEBUG) process.stderr.write(`${err.cause.stack}\n`);

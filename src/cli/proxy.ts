@@ -4,6 +4,7 @@ import { invalidArgument, KibokoError } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import { ProxyCollection, startToxiproxyServer, type ProxyConfig } from '../proxy/index.js';
 import { validatePort } from '../chaos/index.js';
+import { writeJsonLine } from '../common/ndjson.js';
 
 /** `kiboko proxy serve`: toxiproxy-server's role, on the same port by default. */
 export async function runProxyServe(cmd: Command): Promise<number> {
@@ -34,7 +35,7 @@ export async function runProxyServe(cmd: Command): Promise<number> {
       hint: 'another toxiproxy (or kiboko proxy serve) may be running there; pass --port',
     });
   }
-  process.stdout.write(`${JSON.stringify({ event: 'listening', url: server.url, proxies: collection.list().map((p) => p.toJSON()) })}\n`);
+  writeJsonLine('info', 'listening', `toxiproxy API on ${server.url}`, { url: server.url, proxies: collection.list().map((p) => p.toJSON()) });
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

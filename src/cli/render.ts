@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { ChaosEvent } from '../chaos/index.js';
 import { describeAction } from '../chaos/index.js';
 import { formatDuration } from '../common/duration.js';
@@ -85,7 +84,7 @@ export function humanLine(e: ChaosEvent): string | null {
 
 /** `--json`: every event as one NDJSON log line on stdout. */
 export function jsonRenderer(level: LogLevel): Renderer {
-  const log: Logger = createJsonLogger(level);
+  const log = createJsonLogger(level);
   const at = (l: LogLevel) => (l === 'warning' ? 'warn' : l === 'panic' ? 'fatal' : l) as 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   return {
     event: (e) => log[at(levelOf(e))]({ event: e.type, ...e }, humanLine(e) ?? e.type),

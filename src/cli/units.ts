@@ -7,6 +7,7 @@ import { expandSpecifiers, fromOptions, parseUnitFile, serializeUnit, toOptions 
 import { defaultStateDir } from '../journal/index.js';
 import { unitHash, unitNameError, UnitsClient, type DesiredState, type FleetUnit, type Machine, type UnitOption, type UnitStateRecord } from '../units/index.js';
 import type { UnitsCommandName } from './define-units.js';
+import { writeJsonLine } from '../common/ndjson.js';
 import { parseDurationFlag, parseWith } from './options.js';
 import { mergedOptions } from './program.js';
 
@@ -40,7 +41,7 @@ function output(json: boolean): Out {
       if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
     },
     warn: (t) => {
-      if (json) process.stdout.write(`${JSON.stringify({ level: 'warn', msg: t })}\n`);
+      if (json) writeJsonLine('warn', 'warning', t);
       else process.stderr.write(`${t}\n`);
     },
     note: (t, r) => {

@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { invalidArgument, KibokoError } from '../common/errors.js';
+import { globMatch } from '../common/glob.js';
 import { checkScript } from './commands.js';
 import { effectivePrefix } from './keys.js';
 
@@ -123,26 +124,8 @@ export function parseResource(text: string, file: string, templateDir: string, o
   };
 }
 
-/** Go's `filepath.Match` for the simple patterns used here (`*`, `?`, `[…]`), on a base name. */
-export function globMatch(pattern: string, name: string): boolean {
-  let re = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 1);
-      if (end < 0) return false;
-      let body = pattern.slice(i + 1, end);
-      if (body.startsWith('^')) body = `^${body.slice(1)}`;
-      re += `[${body.replace(/\\/g, '\\\\')}]`;
-      i = end;
-    } else if (c === '\\' && i + 1 < pattern.length) {
-      re += `\\${pattern[++i]}`;
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`${re}$`).test(name);
-}
+/** Go's `filepath.Match` on a base name (one home: common/glob.ts). */
+export { globMatch };
 
 /** Files under `root` whose base name matches `pattern`, in Go's filepath.Walk (lexical) order. */
 export async function findFiles(root: string, pattern: string): Promise<string[]> {

@@ -1,4 +1,5 @@
 import type { Machine, UnitOption } from './types.js';
+import { globMatch } from '../common/glob.js';
 
 /**
  * fleet's `[X-Fleet]` scheduling options (job/job.go, unit/unit.go), parsed as fleet parses them —
@@ -90,44 +91,9 @@ export function parseRequirements(name: string, options: readonly UnitOption[]):
   };
 }
 
-/** Go's path.Match, which fleet uses for Conflicts globs: `*`, `?`, `[a-z]`, `[^x]`, `\` escapes; a bad pattern matches nothing. */
-export function globMatch(pattern: string, name: string): boolean {
-  let re = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '\\') {
-      if (i + 1 >= pattern.length) return false;
-      re += escapeRe(pattern[++i]!);
-    } else if (c === '[') {
-      let j = i + 1;
-      let cls = '';
-      if (pattern[j] === '^') {
-        cls += '^';
-        j++;
-      }
-      for (; j < pattern.length && pattern[j] !== ']'; j++) {
-        let ch = pattern[j]!;
-        if (ch === '\\') {
-          if (j + 1 >= pattern.length) return false;
-          ch = pattern[++j]!;
-        }
-        cls += ch === '-' && pattern[j - 1] !== '\\' ? '-' : escapeRe(ch);
-      }
-      if (j >= pattern.length || cls === '' || cls === '^') return false;
-      re += `[${cls}]`;
-      i = j;
-    } else re += escapeRe(c);
-  }
-  try {
-    return new RegExp(`${re}$`, 's').test(name);
-  } catch {
-    return false;
-  }
-}
+/** Go's path.Match, which fleet uses for Conflicts globs (one home: common/glob.ts). */
+export { globMatch };
 
-const escapeRe = (c: string) => c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 
 export interface LaunchedUnit {
   name: string;

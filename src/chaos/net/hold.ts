@@ -10,7 +10,6 @@ import { planIptablesLoss, planPartition, validateCidr } from './iptables.js';
 import { chooseExecMode, openExec, openProbe, type ExecMode } from './mode.js';
 import { requireFeatures, probe, type KernelFeature } from './probe.js';
 import { planNetem, planRateLimit, type Scope } from './tc.js';
-import { pullImage } from '../../registry/index.js';
 
 export const NET_JOURNAL_KIND = 'net';
 
@@ -165,7 +164,7 @@ export async function prepareNetAction(engine: Engine, requested: NetAction, run
   const mode = chooseExecMode(engine, requested.helperImage);
   // A dry run creates nothing, not even a probe container; nsenter probes touch nothing.
   if (dryRun && mode.via === 'helper') return requested;
-  if (requested.pullImage && mode.via === 'helper') await pullImage(engine, mode.image);
+  if (requested.pullImage && mode.via === 'helper') await (await import('../../registry/index.js')).pullImage(engine, mode.image);
   const action = await resolveNetemFallback(engine, requested, mode, runId, warn);
   const features = featuresOf(action);
   if (features.length) {
