@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import * as z from 'zod/mini';
 import { invalidArgument } from '../common/errors.js';
 import type { UnitRegistry } from '../units/index.js';
@@ -29,24 +29,12 @@ export interface NativeApiDeps {
   engine?: import('../engine/index.js').Engine | undefined;
 }
 
-/** How a request proved itself: the unix socket's permissions, the token, a TLS client certificate, a dashboard session (GET only), the hook's HMAC signature (GitHub's body-only one, or kiboko's with timestamp and delivery id) or its `?token=`. */
-export type Credential = 'socket' | 'token' | 'certificate' | 'session' | 'signature' | 'kiboko-signature' | 'hook-token';
-
-export interface ApiCall {
-  req: IncomingMessage;
-  res: ServerResponse;
-  url: URL;
-  params: Record<string, string>;
-  body: Buffer | undefined;
-  credential?: Credential | undefined;
-  /** The client's address (`unix` over the socket): per-client limits count by it. */
-  client?: string | undefined;
-}
+export type { ApiCall, ApiReply, Credential } from './api-types.js';
+import type { ApiCall, ApiReply } from './api-types.js';
 
 /** Concurrent event streams (defaults: 2,000 in all, 1,000 per client address). */
 export const SSE_LIMITS = { maxStreams: 2000, maxStreamsPerClient: 1000, maxBufferedBytes: 256 * 1024 };
 
-export type ApiReply = { status: number; body?: unknown; headers?: Record<string, string> | undefined } | 'streamed';
 
 interface Route {
   method: string;

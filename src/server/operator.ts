@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/index.js';
-import type { ApiCall, ApiReply, Credential } from './api.js';
+import type { ApiCall, ApiReply, Credential } from './api-types.js';
 import type { ChaosService } from './chaos.js';
 import { ChaosRuns } from './chaos-runs.js';
 import type { DeployService } from './deploys.js';

@@ -123,7 +123,7 @@ describe('UnitsClient over a unix socket', () => {
 
     // The unix socket trusts its file permissions (no token needed); over TCP a wrong token is refused.
     expect(await new UnitsClient({ endpoint: `unix://${socket}`, token: 'wrong-token-wrong-token' }).listUnits()).toBeDefined();
-    const wrong = new UnitsClient({ endpoint: server.addresses[1]!, token: 'wrong-token-wrong-token' });
+    const wrong = new UnitsClient({ endpoint: server.addresses.find((a) => a.startsWith('http'))!, token: 'wrong-token-wrong-token' });
     const auth = await caught(wrong.listUnits());
     expect(auth.code).toBe('INVALID_ARGUMENT');
     expect(auth.message).toMatch(/missing or invalid bearer token/);
