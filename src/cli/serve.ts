@@ -6,6 +6,7 @@ import { connectEngine } from '../engine/index.js';
 import { defaultStateDir } from '../journal/index.js';
 import { invalidArgument } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
+import { jsonLine } from '../common/ndjson.js';
 import { connectionFlags } from './options.js';
 import { mergedOptions } from './program.js';
 
@@ -55,7 +56,7 @@ export async function runServe(cmd: Command): Promise<number> {
   // --watch: the same settings as kiboko watch (flags, then WATCHTOWER_* variables), checked before anything starts.
   const watchSetup = o.watch ? await prepareWatch(o, projects) : undefined;
   const log = (level: 'info' | 'warn' | 'error', msg: string, data: Record<string, unknown> = {}) =>
-    process.stderr.write(`${JSON.stringify({ level, time: new Date().toISOString(), msg, ...data })}\n`);
+    process.stderr.write(jsonLine(level, typeof data.event === 'string' && /^[a-z][a-z0-9-]*$/.test(data.event) ? data.event : 'log', msg, data));
   // The unix socket is always opened (`kiboko units` finds the daemon there without --endpoint),
   // and every listener is bound before the engine is reached: a taken port or a bad --listen is
   // one line and exit 2 at once, with nothing started behind it.
@@ -121,7 +122,7 @@ export async function runServe(cmd: Command): Promise<number> {
   // for a person; otherwise one JSON line for whatever started the daemon.
   const note = created ? `token created in ${tokenFile} (mode 0600)` : undefined;
   if (process.stdout.isTTY && !o.json) process.stdout.write(listeningText(server.addresses, tokenFile, created));
-  else process.stdout.write(`${JSON.stringify({ event: 'listening', addresses: server.addresses, tokenFile, projects: projects.map((p) => p.name), ...(watcher ? { watch: watchSetup!.describe } : {}), webhook: webhookSecret ? 'hmac' : 'token only', ...(note ? { note } : {}) })}\n`);
+  else process.stdout.write(jsonLine('info', 'listening', `listening on ${server.addresses.join(', ')}`, { addresses: server.addresses, tokenFile, projects: projects.map((p) => p.name), ...(watcher ? { watch: watchSetup!.describe } : {}), webhook: webhookSecret ? 'hmac' : 'token only', ...(note ? { note } : {}) }));
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGTERM', stop);

@@ -9,7 +9,8 @@ import { RegistryClient, parseReference, formatReference, type RegistryClientOpt
 import type { Schedule, WatchDeps, WatchEvent, WatchItem, WatchOptions, WatchReport } from '../watch/index.js';
 import { connectionFlags } from './options.js';
 import { mergedOptions } from './program.js';
-import { pullProgressFor, withPullProgress } from './pull-progress.js';
+import { pullProgressFor, withPullProgress, type PullProgressEvent } from './pull-progress.js';
+import { jsonLine } from '../common/ndjson.js';
 import { installSignalHandlers } from './signals.js';
 
 const SYMBOL: Record<WatchItem['status'], string> = { 'up-to-date': '=', newer: '↑', updated: '✔', 'rolled-back': '↩', failed: '✖', skipped: '·' };
@@ -122,6 +123,24 @@ export function passRunner(
 }
 
 /** `kiboko watch`: flags win over WATCHTOWER_* variables, which win over defaults. */
+/** The line a person would read for an event (the `msg` of its --json line). */
+function watchEventText(e: WatchEvent): string {
+  switch (e.type) {
+    case 'pass-started':
+      return `pass started: ${e.targets} target(s)`;
+    case 'item':
+      return renderItem(e.item);
+    case 'pull-retry':
+      return `pull ${e.image}: ${e.reason}; retry ${e.attempt} in ${(e.waitMs / 1000).toFixed(1)}s`;
+    case 'pull-progress':
+      return `pull ${e.image}: ${e.line}`;
+    case 'warning':
+      return e.message;
+    case 'pass-finished':
+      return renderReport(e.report).split('\n')[0] ?? 'pass finished';
+  }
+}
+
 export async function runWatch(cmd: Command): Promise<number> {
   const w = await import('../watch/index.js');
   const o = mergeWatchSettings(mergedOptions(cmd), w);
@@ -136,11 +155,14 @@ export async function runWatch(cmd: Command): Promise<number> {
   const periodic = !o.once && (!apiOn || Boolean(o.httpApiPeriodicPolls));
 
   const write = (line: string) => process.stdout.write(`${line}\n`);
-  const warn = (m: string) => (json ? write(JSON.stringify({ type: 'warning', at: new Date().toISOString(), message: m })) : process.stderr.write(`warning: ${m}\n`));
+  // --json: the one NDJSON shape (docs/json-output.md); the event's own fields as they are, so `type` repeats `event`.
+  const jsonEvent = (e: WatchEvent | PullProgressEvent, msg: string) =>
+    process.stdout.write(jsonLine(e.type === 'warning' || e.type === 'pull-retry' ? 'warn' : 'info', e.type, msg, { ...e }));
+  const warn = (m: string) => (json ? jsonEvent({ type: 'warning', at: new Date().toISOString(), message: m }, m) : process.stderr.write(`warning: ${m}\n`));
   const onEvent = (e: WatchEvent) => {
     // Pull progress is drawn (or printed with --json) by withPullProgress, once a second.
     if (e.type === 'pull-progress') return;
-    if (json) return void write(JSON.stringify(e));
+    if (json) return void jsonEvent(e, watchEventText(e));
     if (e.type === 'item') write(renderItem(e.item));
     else if (e.type === 'warning') process.stderr.write(`warning: ${e.message}\n`);
     else if (e.type === 'pull-retry') process.stderr.write(`pull ${e.image}: ${e.reason}; retry ${e.attempt} in ${(e.waitMs / 1000).toFixed(1)}s\n`);
@@ -153,7 +175,7 @@ export async function runWatch(cmd: Command): Promise<number> {
   const store = projects.length ? new DeployStore((o.stateDir as string | undefined) ?? defaultStateDir()) : undefined;
   const signals = installSignalHandlers(warn);
   // Pulls drawn on the terminal, or NDJSON pull-progress events (one a second per pull) with --json.
-  const engine = withPullProgress(raw, pullProgressFor(json ? (e) => write(JSON.stringify(e)) : undefined, signals.signal));
+  const engine = withPullProgress(raw, pullProgressFor(json ? (e) => jsonEvent(e, `pull ${e.image}: ${e.state}`) : undefined, signals.signal));
   const journal = new Journal((o.stateDir as string | undefined) ?? defaultStateDir());
   const runPass = passRunner(o, w, { engine, store, journal, warn }, watchOptions);
   let api: Server | undefined;

@@ -5,6 +5,7 @@ import { createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonLineProblems } from '../../src/common/ndjson.js';
 import { connectEngine } from '../../src/engine/index.js';
 import { docker, events, runCli } from '../helpers.js';
 import { dockerConfig, pushImage, startRegistry, trustForEngine, type TestRegistry } from '../registry.js';
@@ -55,7 +56,12 @@ async function publish(tag: string, opts: { healthy?: boolean; body?: string; ke
 const localImage = async (ref: string) => docker.getImage(ref).inspect().then((i) => i.Id, () => undefined);
 const env = (over: NodeJS.ProcessEnv = {}) => ({ DOCKER_CONFIG: cfg, ...over });
 const watch = (args: string[], over: NodeJS.ProcessEnv = {}) => runCli(['watch', '--once', '--json', ...args], { stateDir, env: env(over) });
-const report = (stdout: string) => events(stdout).find((e) => e.type === 'pass-finished')?.report as { checked: number; newer: number; updated: number; rolledBack: number; failed: number; skipped: number; items: { name: string; status: string; newImage?: string; reason?: string }[]; registry: { requests: number; failed: number } } | undefined;
+const report = (stdout: string) => {
+  // Every --json line has the one NDJSON shape (docs/json-output.md).
+  for (const line of stdout.split('\n').filter((l) => l.trim())) expect(jsonLineProblems(line), line).toEqual([]);
+  return passReport(stdout);
+};
+const passReport = (stdout: string) => events(stdout).find((e) => e.type === 'pass-finished')?.report as { checked: number; newer: number; updated: number; rolledBack: number; failed: number; skipped: number; items: { name: string; status: string; newImage?: string; reason?: string }[]; registry: { requests: number; failed: number } } | undefined;
 const running = async (labels: string[]) => docker.listContainers({ filters: JSON.stringify({ label: labels }) });
 
 beforeAll(async () => {
