@@ -89,11 +89,17 @@ async function loadFromFlags(o: Record<string, unknown>) {
 
 export async function runDeployPlan(cmd: Command): Promise<number> {
   const o = mergedOptions(cmd);
+  const mode = engineMode(o);
+  // The engine's version handshake goes out first and is answered while the files load; an
+  // unreachable engine is still reported only after the files (whose errors come first).
+  const engine = await connectEngine(connectionFlags(o));
+  const handshake = engine.info();
+  handshake.catch(() => undefined);
   const d = await import('../deploy/index.js');
   const { loaded, source } = await loadFromFlags(o);
-  const engine = await connectEngine(connectionFlags(o));
+  await handshake;
   const { config, notes } = await d.resolveConfiguration(engine, loaded);
-  const plan = await d.planProject(engine, config, engineMode(o));
+  const plan = await d.planProject(engine, config, mode);
   if (o.json) process.stdout.write(`${JSON.stringify({ plan, notes, source })}\n`);
   else {
     for (const n of notes) process.stdout.write(`tag policy: ${n}\n`);

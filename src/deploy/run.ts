@@ -73,8 +73,12 @@ export async function useSwarm(engine: Engine, mode: EngineMode = 'auto'): Promi
 }
 
 export async function planProject(engine: Engine, config: SystemConfig, mode: EngineMode = 'auto'): Promise<DeployPlan> {
+  // In auto mode the container list is asked for together with the engine's Swarm state (two
+  // round trips at once, not one after the other); on a Swarm manager its answer goes unused.
+  const containers = mode === 'swarm' ? undefined : observeProject(engine, config.project);
+  containers?.catch(() => undefined);
   if (await useSwarm(engine, mode)) return planSwarm(config, await observeSwarm(engine, config.project));
-  return planDeploy(config, await observeProject(engine, config.project));
+  return planDeploy(config, await containers!);
 }
 
 /**
