@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTar } from '../common/tar.js';
 import { FakeEngine } from '../engine/index.js';
@@ -5,7 +8,7 @@ import { replicaSpec, serviceNetworks } from './containers.js';
 import { containerConfig } from './hash.js';
 import { newService, withSecretValue, type SystemConfig } from './model.js';
 import { observeProject } from './observe.js';
-import { projectFiles } from './objects.js';
+import { projectFiles, withFileDigests } from './objects.js';
 import { planDeploy } from './plan.js';
 import { downProject, stopWaves } from './project.js';
 
@@ -154,5 +157,29 @@ describe('adoption and down', () => {
     expect(stops.slice(0, 3).sort()).toEqual([['shop-web-1', 10], ['shop-worker-1', 10], ['shop-worker-2', 10]]);
     expect(stops.slice(3)).toEqual([['shop-api-1', 1], ['shop-db-1', 30]]);
     expect(await e.list({ all: true })).toEqual([]);
+  });
+  it('an edited secret or config file recreates the containers that mount it, and only those (compose hashes the content too)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kb-digest-'));
+    try {
+      writeFileSync(join(dir, 'pw.txt'), 'hunter2');
+      const p = config({ secrets: { pw: { name: 'shop_pw', file: join(dir, 'pw.txt') } }, configs: { conf: { name: 'shop_conf', content: 'a=1\n' } } });
+      const db = newService('db', 'x', { secrets: [{ source: 'pw', target: '/run/secrets/pw' }] });
+      const web = newService('web', 'x', { configs: [{ source: 'conf', target: '/etc/app.conf' }] });
+      const plain = newService('cache', 'x');
+      const first = withFileDigests({ ...p, services: [db, web, plain] });
+      expect(first.services.find((s) => s.name === 'cache')).toBe(plain);
+      expect(Object.keys(first.services.find((s) => s.name === 'db')!.fileDigests!)).toEqual(['secret:pw']);
+      expect(JSON.stringify(first)).not.toContain('hunter2');
+      const e = new FakeEngine();
+      for (const s of first.services) e.add({ name: `shop-${s.name}-1`, status: 'running', labels: replicaSpec(first, s.name, 1, containerConfig(s), 1).labels });
+      const observed = await observeProject(e, 'shop');
+      expect(planDeploy(withFileDigests({ ...p, services: [db, web, plain] }), observed).changes).toBe(false);
+
+      writeFileSync(join(dir, 'pw.txt'), 'correct horse');
+      const plan = planDeploy(withFileDigests({ ...p, services: [db, web, plain] }), observed);
+      expect(plan.steps.filter((s) => s.action !== 'unchanged')).toEqual([expect.objectContaining({ service: 'db', action: 'update', causes: ['content of secret pw changed'] })]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

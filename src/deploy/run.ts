@@ -7,6 +7,7 @@ import { pullImage } from '../registry/index.js';
 import { applyDeploy, type ApplyResult, type DeployEvent } from './apply.js';
 import { loadCompose, type ComposeWarning } from './compose/index.js';
 import type { PostDeployTests, SystemConfig } from './model.js';
+import { withFileDigests } from './objects.js';
 import { observeProject } from './observe.js';
 import { markRebuilt, planDeploy, type DeployPlan } from './plan.js';
 import { buildServices, type BuildEvent, type BuildMode, type ImageBuilder } from './build.js';
@@ -78,7 +79,7 @@ export async function planProject(engine: Engine, config: SystemConfig, mode: En
   const containers = mode === 'swarm' ? undefined : observeProject(engine, config.project);
   containers?.catch(() => undefined);
   if (await useSwarm(engine, mode)) return planSwarm(config, await observeSwarm(engine, config.project));
-  return planDeploy(config, await containers!);
+  return planDeploy(withFileDigests(config), await containers!);
 }
 
 /**
@@ -156,6 +157,8 @@ export async function deployProject(
   },
 ): Promise<DeployRun> {
   const swarm = await useSwarm(engine, options.engineMode);
+  // One engine copies secrets and configs into each container: their content is part of its hash.
+  if (!swarm) config = withFileDigests(config);
   const built = new Map<string, { image: string; id: string }>();
   await buildServices(engine, config, {
     mode: options.build,
