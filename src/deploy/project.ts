@@ -2,6 +2,7 @@ import { COMPOSE_LABELS, LABELS } from '../common/labels.js';
 import { mapSettled } from '../common/concurrency.js';
 import { KibokoError } from '../common/errors.js';
 import type { ContainerSummary, Engine } from '../engine/index.js';
+import { preStop } from './lifecycle-hooks.js';
 import type { SystemConfig } from './model.js';
 import { parseReplicaLabels, type ObservedReplica } from './observe.js';
 import type { DeployPlan } from './plan.js';
@@ -141,6 +142,8 @@ export async function downProject(engine: Engine, store: DeployStore | undefined
     let failure: unknown;
     for (const wave of stopWaves(doomed, config)) {
       const settled = await mapSettled(wave, DOWN_CONCURRENCY, async (c) => {
+        const hooks = config.services.find((x) => x.name === serviceOf(c))?.preStop ?? parseReplicaLabels(c)?.config?.preStop;
+        if (c.status === 'running') await preStop(engine, c.id, hooks, (message) => emit({ type: 'warning', message: `${c.name}: ${message}` }));
         await engine.stop(c.id, stopGraceSeconds(c, config)).catch(() => undefined);
         await engine.remove(c.id, { force: true, volumes: Boolean(options.volumes) }).catch((err) => {
           if (!(err instanceof KibokoError && err.code === 'TARGET_NOT_FOUND')) throw err;
