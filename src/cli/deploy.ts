@@ -3,14 +3,18 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { stringify as stringifyYaml } from 'yaml';
 import { invalidArgument } from '../common/errors.js';
-import { parseLogLevel } from '../common/log.js';
 import type { DeployEvent, DeployPlan, PlanStep } from '../deploy/index.js';
 import { connectEngine } from '../engine/index.js';
 import { defaultStateDir } from '../journal/index.js';
 import { connectionFlags } from './options.js';
 import { mergedOptions } from './program.js';
 import { installSignalHandlers } from './signals.js';
-import { createJsonLogger } from '../common/log.js';
+
+/** The NDJSON logger of --json (pino, loaded only then). */
+async function jsonLogger(o: Record<string, unknown>) {
+  const { createJsonLogger, parseLogLevel } = await import('../common/log.js');
+  return createJsonLogger(parseLogLevel(o.logLevel as string | undefined, 'info'));
+}
 
 /** `deploy plan` exit codes: 0 nothing to do, 10 changes planned (errors keep their usual codes). */
 export const PLAN_EXIT = { unchanged: 0, changes: 10 } as const;
@@ -112,7 +116,8 @@ export async function runDeployApply(cmd: Command): Promise<number> {
   const o = mergedOptions(cmd);
   const d = await import('../deploy/index.js');
   const json = Boolean(o.json);
-  const log = json ? createJsonLogger(parseLogLevel(o.logLevel as string | undefined, 'info')) : undefined;
+  // pino is loaded only for --json output.
+  const log = json ? await jsonLogger(o) : undefined;
   const say = (line: string) => (json ? undefined : process.stdout.write(`${line}\n`));
   const emit = (e: DeployEvent) => {
     if (log) log[e.type === 'replica-failed' || e.type === 'warning' ? 'warn' : 'info']({ event: e.type, ...e }, humanEvent(e) ?? e.type);
@@ -182,7 +187,7 @@ async function requireTests(
   config: import('../deploy/index.js').SystemConfig,
   deployOptions: Parameters<typeof import('../deploy/index.js').deployProject>[3],
   tests: import('../deploy/index.js').PostDeployTests,
-  log: ReturnType<typeof createJsonLogger> | undefined,
+  log: Awaited<ReturnType<typeof jsonLogger>> | undefined,
   say: (line: string) => void,
 ): Promise<number> {
   const p = await import('../packages/index.js');
