@@ -66,9 +66,17 @@ const KIBOKO_ENV = { ...process.env, KIBOKO_STATE_DIR: STATE_DIR };
  * docker-compose v1 deadlocks bringing up more services than about half its COMPOSE_PARALLEL_LIMIT
  * (default 64): each service's task holds a slot of the global limit while it waits for a nested
  * task that needs another (docker/compose#7486, #8161). Setup and teardown raise the limit; the
- * timed no-op `up -d` runs with the caller's environment, unchanged.
+ * timed no-op `up -d` runs without it (see COMPOSE_TIMED_ENV below).
  */
-const COMPOSE_SETUP_ENV = { ...process.env, COMPOSE_PARALLEL_LIMIT: String(Math.max(64, 4 * NOOP_SERVICES)) };
+const COMPOSE_SETUP_ENV = { ...process.env, COMPOSE_PARALLEL_LIMIT: String(Math.max(64, 4 * NOOP_SERVICES)), COMPOSE_HTTP_TIMEOUT: '600' };
+/**
+ * On a loaded machine v1's default 60 s read timeout ends a 100-service bring-up half done
+ * ("Read timed out"): setup brings the services up in batches of COMPOSE_SETUP_BATCH with a long
+ * timeout. The timed no-op `up -d` gets the same long read timeout (it only waits longer; it
+ * changes nothing in what compose does).
+ */
+const COMPOSE_SETUP_BATCH = 20;
+const COMPOSE_TIMED_ENV = { ...process.env, COMPOSE_HTTP_TIMEOUT: '600' };
 /** Compose projects this run started (or tried to): each gets `docker-compose down` in cleanup. */
 const composeProjects = [];
 
@@ -128,7 +136,7 @@ async function settleChildren(ms) {
 
 async function composeDown({ file, project }) {
   try {
-    await timed('docker-compose', ['-f', file, '-p', project, 'down', '-t', '1', '--remove-orphans'], { timeout: 120_000, env: COMPOSE_SETUP_ENV });
+    await timed('docker-compose', ['-f', file, '-p', project, 'down', '-t', '1', '--remove-orphans'], { timeout: 600_000, env: COMPOSE_SETUP_ENV });
   } catch (err) {
     const last = String(err.message).trim().split('\n').at(-1);
     console.error(`deploy bench: docker-compose down of ${project} failed (${last}); the label and network sweeps that follow remove what is left`);
@@ -312,12 +320,17 @@ async function partNoop() {
   console.log(`  setup: kiboko deploy apply of ${NOOP_SERVICES} services (project ${project}) took ${(kSetup.ms / 1000).toFixed(1)} s`);
 
   composeProjects.push({ file, project: composeProject });
-  const cSetup = await timed('docker-compose', ['-f', file, '-p', composeProject, 'up', '-d'], { timeout: 300_000, env: COMPOSE_SETUP_ENV });
-  checkAborted();
+  const all = Array.from({ length: NOOP_SERVICES }, (_, i) => serviceName(i, NOOP_SERVICES));
+  const cSetup = { ms: 0 };
+  for (let i = 0; i < all.length; i += COMPOSE_SETUP_BATCH) {
+    const batch = all.slice(i, i + COMPOSE_SETUP_BATCH);
+    cSetup.ms += (await timed('docker-compose', ['-f', file, '-p', composeProject, 'up', '-d', ...batch], { timeout: 600_000, env: COMPOSE_SETUP_ENV })).ms;
+    checkAborted();
+  }
   const cIds = (await verifyRunning('docker-compose setup up', composeLabel, NOOP_SERVICES)).map((c) => c.id).sort();
   console.log(
     `  setup: docker-compose up -d of the same ${NOOP_SERVICES} services (project ${composeProject}) took ${(cSetup.ms / 1000).toFixed(1)} s ` +
-      `(COMPOSE_PARALLEL_LIMIT=${COMPOSE_SETUP_ENV.COMPOSE_PARALLEL_LIMIT} for setup only: v1 deadlocks on ${NOOP_SERVICES} new services at its default 64)`,
+      `(in batches of ${COMPOSE_SETUP_BATCH}, COMPOSE_PARALLEL_LIMIT=${COMPOSE_SETUP_ENV.COMPOSE_PARALLEL_LIMIT} for setup only: v1 deadlocks on ${NOOP_SERVICES} new services at its default 64)`,
   );
 
   const plan = async () => {
@@ -331,7 +344,7 @@ async function partNoop() {
     }
   };
   const composeUp = async () => {
-    const r = await timed('docker-compose', ['-f', file, '-p', composeProject, 'up', '-d'], { timeout: 120_000 });
+    const r = await timed('docker-compose', ['-f', file, '-p', composeProject, 'up', '-d'], { timeout: 600_000, env: COMPOSE_TIMED_ENV });
     // v1 prints "<service> is up-to-date" per service on stderr when it does nothing
     const acted = r.stderr.split('\n').filter((l) => /^(Creating|Recreating|Starting|Stopping|Removing)\b/.test(l.trim()));
     if (acted.length) throw new Error(`docker-compose up -d was not a no-op: ${acted.slice(0, 5).join(' | ')}`);
@@ -615,7 +628,7 @@ async function main() {
     },
     commands: {
       plan: 'KIBOKO_STATE_DIR=<tmp> node dist/cli.js deploy plan -f <tmp>/<project>/compose.yaml (exit 0 = no change)',
-      compose: 'docker-compose -f <same file> -p <own project> up -d (on its own identical running stack)',
+      compose: 'COMPOSE_HTTP_TIMEOUT=600 docker-compose -f <same file> -p <own project> up -d (on its own identical running stack, brought up in batches of 20)',
       kibokoApply: 'KIBOKO_STATE_DIR=<tmp> node dist/cli.js deploy apply --json -f <tmp>/<fresh project>/compose.yaml',
       raw: 'dockerode: createNetwork, then Promise.all(createContainer → start → inspect) of 20 containers, same image/command/labels/alias',
       rawSequential: 'the same, one container after another (context only)',

@@ -3,7 +3,6 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { stringify as stringifyYaml } from 'yaml';
 import { invalidArgument } from '../common/errors.js';
-import { parseLogLevel } from '../common/log.js';
 import type { DeployEvent, DeployPlan, PlanStep } from '../deploy/index.js';
 import { connectEngine } from '../engine/index.js';
 import { defaultStateDir } from '../journal/index.js';
@@ -11,8 +10,13 @@ import { connectionFlags } from './options.js';
 import { mergedOptions } from './program.js';
 import { pullProgressFor, withPullProgress } from './pull-progress.js';
 import { installSignalHandlers } from './signals.js';
-import { createJsonLogger } from '../common/log.js';
 import { humanEvent, LiveProgress, wantsLiveProgress } from './deploy-progress.js';
+
+/** The NDJSON logger of --json (pino, loaded only then). */
+async function jsonLogger(o: Record<string, unknown>) {
+  const { createJsonLogger, parseLogLevel } = await import('../common/log.js');
+  return createJsonLogger(parseLogLevel(o.logLevel as string | undefined, 'info'));
+}
 
 /** `deploy plan` exit codes: 0 nothing to do, 10 changes planned (errors keep their usual codes). */
 export const PLAN_EXIT = { unchanged: 0, changes: 10 } as const;
@@ -68,11 +72,17 @@ async function loadFromFlags(o: Record<string, unknown>) {
 
 export async function runDeployPlan(cmd: Command): Promise<number> {
   const o = mergedOptions(cmd);
+  const mode = engineMode(o);
+  // The engine's version handshake goes out first and is answered while the files load; an
+  // unreachable engine is still reported only after the files (whose errors come first).
+  const engine = await connectEngine(connectionFlags(o));
+  const handshake = engine.info();
+  handshake.catch(() => undefined);
   const d = await import('../deploy/index.js');
   const { loaded, source } = await loadFromFlags(o);
-  const engine = await connectEngine(connectionFlags(o));
+  await handshake;
   const { config, notes } = await d.resolveConfiguration(engine, loaded);
-  const plan = await d.planProject(engine, config, engineMode(o));
+  const plan = await d.planProject(engine, config, mode);
   if (o.json) process.stdout.write(`${JSON.stringify({ plan, notes, source })}\n`);
   else {
     for (const n of notes) process.stdout.write(`tag policy: ${n}\n`);
@@ -85,7 +95,8 @@ export async function runDeployApply(cmd: Command): Promise<number> {
   const o = mergedOptions(cmd);
   const d = await import('../deploy/index.js');
   const json = Boolean(o.json);
-  const log = json ? createJsonLogger(parseLogLevel(o.logLevel as string | undefined, 'info')) : undefined;
+  // The NDJSON logger is loaded only for --json output.
+  const log = json ? await jsonLogger(o) : undefined;
   const opened = await open(o);
   const store = opened.store;
   // On a terminal, a live block per service below the log; in CI (or piped) only the log lines.
@@ -171,7 +182,7 @@ function realignAfterRollback(
   restored: readonly { service: string; image: string; configured?: string | undefined }[],
   readOnly: string | undefined,
   say: (line: string) => void,
-  log: ReturnType<typeof createJsonLogger> | undefined,
+  log: Awaited<ReturnType<typeof jsonLogger>> | undefined,
 ): import('../deploy/index.js').Realignment[] {
   if (restored.length === 0) return [];
   const follows = restored.filter((r) => config.services.find((s) => s.name === r.service)?.tagPolicy.kind === 'follow-branch');
@@ -223,7 +234,7 @@ async function requireTests(
   config: import('../deploy/index.js').SystemConfig,
   deployOptions: Parameters<typeof import('../deploy/index.js').deployProject>[3],
   tests: import('../deploy/index.js').PostDeployTests,
-  log: ReturnType<typeof createJsonLogger> | undefined,
+  log: Awaited<ReturnType<typeof jsonLogger>> | undefined,
   say: (line: string) => void,
   realign: (restored: { service: string; image: string }[]) => unknown,
 ): Promise<number> {

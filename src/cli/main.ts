@@ -12,6 +12,8 @@ export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json') || argv.includes('-j');
   const { buildProgram, normalizeBoolFlags } = await import('./program.js');
   const { normalizeConfdFlags } = await import('./define-template.js');
+  // `kiboko deploy …` needs only the deploy commands (the whole tree for help and anything else).
+  const only = argv[0] === 'deploy' && !argv.some((a) => a === '--help' || a === '-h' || a === 'help') ? ('deploy' as const) : undefined;
   const program = buildProgram({
     chaos: (kind) => async (cmd, args) => (await import('./chaos.js')).runChaosCommand(kind, cmd, args),
     recover: async (cmd) => (await import('./chaos.js')).runRecoverCommand(cmd),
@@ -36,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
       if (!run) throw new Error(`deploy ${sub}: no handler`);
       return run(cmd, args);
     },
-  });
+  }, { only });
   const help = applyHelp(program);
   try {
     // Pumba's (urfave/cli) and confd's (Go flag) spellings, rewritten for commander.

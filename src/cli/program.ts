@@ -94,13 +94,23 @@ function chaosCommand(
   return cmd;
 }
 
-export function buildProgram(handlers: Handlers): Command {
+/**
+ * The whole command tree; with `only: 'deploy'` just the deploy commands (and the global engine
+ * options): `kiboko deploy …` then skips defining a few hundred options it cannot use, which its
+ * no-op plan (a bench target) would otherwise pay on every run. Help lists everything, so main
+ * asks for the whole tree whenever help is wanted.
+ */
+export function buildProgram(handlers: Handlers, options: { only?: 'deploy' | undefined } = {}): Command {
   const program = new Command('kiboko')
     .description('Run Docker containers well: break them on purpose (chaos), ship them (deploys, the units daemon), check them (images as packages, tests) and keep them configured (templates, events).')
     .version(VERSION, '-v, --version', 'print the version')
     .enablePositionalOptions()
     .showSuggestionAfterError(true);
   addEngineOptions(program);
+  if (options.only === 'deploy') {
+    addDeployCommands(program, handlers);
+    return program;
+  }
 
   const chaos = program
     .command('chaos')

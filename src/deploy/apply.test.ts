@@ -704,3 +704,28 @@ describe('applyDeploy: x-kiboko.gate (ServiceSpec.gate)', () => {
     expect(configHash({ ...v1, gate: { method: 'validate' } })).toBe(configHash(v1));
   });
 });
+
+describe('post_start and pre_stop hooks', () => {
+  it('post_start runs in each new replica after it starts; pre_stop runs in the old one before it stops; a failing post_start fails the replica and rolls back', async () => {
+    const h = harness();
+    const execs: string[] = [];
+    h.engine.execHandler = (id, cmd) => {
+      execs.push(`${h.engine.names.get(id)} ${cmd.join(' ')}`);
+      return cmd.includes('fail') ? { exitCode: 7, stdout: '', stderr: 'nope' } : { exitCode: 0, stdout: '', stderr: '' };
+    };
+    const v1 = svc('web', { postStart: [{ command: ['warm', 'up'] }], preStop: [{ command: ['drain'] }] });
+    expect((await h.deploy([v1])).result.outcome).toBe('ok');
+    expect(execs).toEqual(['p-web-1 warm up']);
+
+    const v2 = svc('web', { image: 'repo/web:2', update: upd({ order: 'stop-first' }), postStart: [{ command: ['warm', 'up'] }], preStop: [{ command: ['drain'] }] });
+    expect((await h.deploy([v2])).result.outcome).toBe('ok');
+    expect(execs.slice(1)).toEqual(['p-web-1 drain', 'p-web-1 warm up']);
+
+    const v3 = svc('web', { image: 'repo/web:3', update: upd({ order: 'stop-first' }), postStart: [{ command: ['fail'] }], preStop: [{ command: ['drain'] }] });
+    const run = await h.deploy([v3]);
+    expect(run.result.outcome).not.toBe('ok');
+    expect(run.events).toContainEqual(expect.objectContaining({ type: 'replica-failed', service: 'web', reason: expect.stringMatching(/post_start hook 1 \(fail\) exited with 7: nope/) }));
+    const [replica] = await h.replicas('web');
+    expect(replica).toMatchObject({ image: 'repo/web:2' });
+  });
+});

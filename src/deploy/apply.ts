@@ -5,6 +5,7 @@ import { asKibokoError, isAbortError, KibokoError } from '../common/errors.js';
 import { COMPOSE_LABELS, LABELS } from '../common/labels.js';
 import type { ContainerDetails, Engine } from '../engine/index.js';
 import { interimName, primaryNetwork, replicaName, replicaSpec } from './containers.js';
+import { preStop, runLifecycleHooks } from './lifecycle-hooks.js';
 import { ensureProjectObjects, projectFiles } from './objects.js';
 import { drain, ensureFront, frontPorts, removeFront, setUpstreams, type Front } from './front/index.js';
 import { configHash, containerConfig, type ContainerConfig } from './hash.js';
@@ -233,13 +234,15 @@ async function openTraffic(s: ServiceSpec, have: readonly ObservedReplica[], ctx
 
 async function deleteService(service: string, have: readonly ObservedReplica[], ctx: Ctx): Promise<ServiceResult> {
   await removeFront(ctx.engine, ctx.project, service);
-  for (const r of have) await removeReplica(service, r.slot, r.id, ctx, 10);
+  for (const r of have) await removeReplica(service, r.slot, r.id, ctx, Math.ceil((r.config?.stopGracePeriodMs ?? 10_000) / 1000), r.config);
   return { service, outcome: 'ok' };
 }
 
-async function removeReplica(service: string, slot: number, id: string, ctx: Ctx, graceSeconds: number) {
+/** Stops (after the config's pre_stop hooks; a failing one is a warning) and removes one replica. */
+async function removeReplica(service: string, slot: number, id: string, ctx: Ctx, graceSeconds: number, cfg?: Pick<ContainerConfig, 'preStop'> | undefined) {
   ctx.emit({ type: 'replica-stopping', at: iso(ctx), service, slot, id, graceSeconds });
   try {
+    await preStop(ctx.engine, id, cfg?.preStop, (message) => ctx.emit({ type: 'warning', at: iso(ctx), message: `${service}[${slot}]: ${message}` }));
     await ctx.engine.stop(id, graceSeconds);
     await ctx.engine.remove(id, { force: true, volumes: true });
   } catch (err) {
@@ -289,6 +292,15 @@ async function startReplica(service: ServiceSpec, slot: number, cfg: ContainerCo
     throw err;
   }
   await ctx.engine.start(ref.id);
+  // compose's post_start: a failing hook fails the replica (it is removed, like a failed create).
+  if (cfg.postStart?.length) {
+    try {
+      await runLifecycleHooks(ctx.engine, ref.id, 'post_start', cfg.postStart, ctx.signal);
+    } catch (err) {
+      await ctx.engine.remove(ref.id, { force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
   return ref.id;
 }
 
@@ -476,7 +488,7 @@ async function rollService(s: ServiceSpec, have: readonly ObservedReplica[], ctx
   }
   for (const r of extras.sort((a, b) => b.slot - a.slot)) {
     await traffic.remove(r.id, graceOf(s) * 1000);
-    await removeReplica(s.name, r.slot, r.id, ctx, graceOf(s));
+    await removeReplica(s.name, r.slot, r.id, ctx, graceOf(s), r.config);
   }
   if (failures > 0) {
     const why = u.failureAction === 'continue' ? 'failure_action continue' : `within max_failure_ratio ${u.maxFailureRatio}`;
@@ -519,7 +531,7 @@ async function replaceSlot(
   const oldRunning = old && (old.status === 'running' || old.status === 'restarting');
   if (old && (u.order === 'stop-first' || !oldRunning || old.hash === configHash(cfg))) {
     await traffic.remove(old.id, graceOf(s) * 1000);
-    await removeReplica(s.name, slot, old.id, ctx, graceOf(s));
+    await removeReplica(s.name, slot, old.id, ctx, graceOf(s), old.config);
   }
   let id: string;
   // start-first: the old replica keeps compose's name until it is gone.
@@ -539,7 +551,7 @@ async function replaceSlot(
     if (old && oldRunning && u.order === 'start-first') {
       // The old replica still serves: a failed new one never stays beside it (a later apply
       // would otherwise keep the failed one and remove the healthy one).
-      await removeReplica(s.name, slot, id, ctx, graceOf(s));
+      await removeReplica(s.name, slot, id, ctx, graceOf(s), cfg);
       return { ok: false, reason: ready.reason };
     }
     return { ok: false, id, reason: ready.reason };
@@ -549,7 +561,7 @@ async function replaceSlot(
   await runHook(ctx, () => ctx.hooks?.ready?.(s.name, slot, id, old?.id));
   if (old && oldRunning && u.order === 'start-first' && old.hash !== configHash(cfg)) {
     await traffic.remove(old.id, graceOf(s) * 1000);
-    await removeReplica(s.name, slot, old.id, ctx, graceOf(s));
+    await removeReplica(s.name, slot, old.id, ctx, graceOf(s), old.config);
     await claimName(s, slot, id, cfg, ctx);
   }
   return { ok: true, id };
@@ -583,7 +595,7 @@ async function rollBack(
   for (const d of done) {
     const prior = d.old?.config;
     if (fixedPort && d.newId) {
-      await removeReplica(s.name, d.slot, d.newId, ctx, graceOf(s)).catch((err) => problems.push(`slot ${d.slot}: ${asKibokoError(err).message}`));
+      await removeReplica(s.name, d.slot, d.newId, ctx, graceOf(s), s).catch((err) => problems.push(`slot ${d.slot}: ${asKibokoError(err).message}`));
     }
     if (prior) {
       try {
@@ -605,7 +617,7 @@ async function rollBack(
     }
     if (d.newId && !fixedPort) {
       await traffic.remove(d.newId, graceOf(s) * 1000).catch((err) => problems.push(`slot ${d.slot}: ${asKibokoError(err).message}`));
-      await removeReplica(s.name, d.slot, d.newId, ctx, graceOf(s)).catch((err) => problems.push(`slot ${d.slot}: ${asKibokoError(err).message}`));
+      await removeReplica(s.name, d.slot, d.newId, ctx, graceOf(s), s).catch((err) => problems.push(`slot ${d.slot}: ${asKibokoError(err).message}`));
     }
     // The restored (or kept) replica takes compose's name back.
     if (prior && restoredIds.has(d.slot)) await claimName(s, d.slot, restoredIds.get(d.slot)!, prior, ctx);

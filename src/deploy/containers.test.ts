@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTar } from '../common/tar.js';
 import { FakeEngine } from '../engine/index.js';
@@ -5,9 +8,9 @@ import { replicaSpec, serviceNetworks } from './containers.js';
 import { containerConfig } from './hash.js';
 import { newService, withSecretValue, type SystemConfig } from './model.js';
 import { observeProject } from './observe.js';
-import { projectFiles } from './objects.js';
+import { projectFiles, withFileDigests } from './objects.js';
 import { planDeploy } from './plan.js';
-import { downProject } from './project.js';
+import { downProject, stopWaves } from './project.js';
 
 const config = (over: Partial<SystemConfig> = {}): SystemConfig => ({ project: 'shop', services: [], networks: [], volumes: [], sources: ['/srv/shop/compose.yaml'], projectDir: '/srv/shop', ...over });
 
@@ -117,5 +120,66 @@ describe('adoption and down', () => {
     const all = await downProject(e, undefined, 'shop', { volumes: true });
     expect(all.removed).toMatchObject({ containers: ['shop-old-1'], networks: ['shop_default'], volumes: ['shop_data'] });
     expect((await e.list({ all: true })).map((c) => c.name)).toEqual(['other-web-1']);
+  });
+  it('observes a project with one list call, telling kiboko replicas from containers docker compose started', async () => {
+    const e = new FakeEngine();
+    const spec = replicaSpec(config(), 'web', 1, containerConfig(newService('web', 'repo/web:1')), 1);
+    e.add({ name: spec.name, status: 'running', labels: spec.labels });
+    e.add({ name: 'shop_db_1', status: 'running', labels: { 'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'db', 'com.docker.compose.container-number': '1' } });
+    e.add({ name: 'other-web-1', status: 'running', labels: replicaSpec(config({ project: 'other' }), 'web', 1, containerConfig(newService('web', 'repo/web:1')), 1).labels });
+    const before = e.calls.length;
+    const observed = await observeProject(e, 'shop');
+    expect(e.calls.slice(before).filter((c) => c.op === 'list')).toHaveLength(1);
+    expect(observed.map((r) => [r.name, r.service, Boolean(r.adopted)])).toEqual([
+      ['shop-web-1', 'web', false],
+      ['shop_db_1', 'db', true],
+    ]);
+  });
+
+  it('down stops dependents before their dependencies, in parallel within a wave, each with its stop_grace_period', async () => {
+    const e = new FakeEngine();
+    const services = [
+      newService('db', 'x', { stopGracePeriodMs: 30_000 }),
+      newService('api', 'x', { dependsOn: [{ service: 'db', condition: 'service_started' }], stopGracePeriodMs: 1_000 }),
+      newService('web', 'x', { dependsOn: [{ service: 'api', condition: 'service_started' }] }),
+      newService('worker', 'x', { dependsOn: [{ service: 'db', condition: 'service_started' }], replicas: 2 }),
+    ];
+    const p = config({ services });
+    const add = (s: (typeof services)[number], slot: number) => e.add({ name: `shop-${s.name}-${slot}`, status: 'running', labels: replicaSpec(p, s.name, slot, containerConfig(s), 1).labels });
+    for (const s of services) for (let slot = 1; slot <= s.replicas; slot++) add(s, slot);
+    const waves = stopWaves(await e.list({ all: true }), p).map((w) => w.map((c) => c.name).sort());
+    expect(waves).toEqual([['shop-web-1', 'shop-worker-1', 'shop-worker-2'], ['shop-api-1'], ['shop-db-1']]);
+
+    const names = new Map((await e.list({ all: true })).map((c) => [c.id, c.name]));
+    const r = await downProject(e, undefined, 'shop', { config: p });
+    expect(r.removed.containers.sort()).toEqual(['shop-api-1', 'shop-db-1', 'shop-web-1', 'shop-worker-1', 'shop-worker-2']);
+    const stops = e.calls.filter((c) => c.op === 'stop').map((c) => [names.get(c.id), c.args]);
+    expect(stops.slice(0, 3).sort()).toEqual([['shop-web-1', 10], ['shop-worker-1', 10], ['shop-worker-2', 10]]);
+    expect(stops.slice(3)).toEqual([['shop-api-1', 1], ['shop-db-1', 30]]);
+    expect(await e.list({ all: true })).toEqual([]);
+  });
+  it('an edited secret or config file recreates the containers that mount it, and only those (compose hashes the content too)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kb-digest-'));
+    try {
+      writeFileSync(join(dir, 'pw.txt'), 'hunter2');
+      const p = config({ secrets: { pw: { name: 'shop_pw', file: join(dir, 'pw.txt') } }, configs: { conf: { name: 'shop_conf', content: 'a=1\n' } } });
+      const db = newService('db', 'x', { secrets: [{ source: 'pw', target: '/run/secrets/pw' }] });
+      const web = newService('web', 'x', { configs: [{ source: 'conf', target: '/etc/app.conf' }] });
+      const plain = newService('cache', 'x');
+      const first = withFileDigests({ ...p, services: [db, web, plain] });
+      expect(first.services.find((s) => s.name === 'cache')).toBe(plain);
+      expect(Object.keys(first.services.find((s) => s.name === 'db')!.fileDigests!)).toEqual(['secret:pw']);
+      expect(JSON.stringify(first)).not.toContain('hunter2');
+      const e = new FakeEngine();
+      for (const s of first.services) e.add({ name: `shop-${s.name}-1`, status: 'running', labels: replicaSpec(first, s.name, 1, containerConfig(s), 1).labels });
+      const observed = await observeProject(e, 'shop');
+      expect(planDeploy(withFileDigests({ ...p, services: [db, web, plain] }), observed).changes).toBe(false);
+
+      writeFileSync(join(dir, 'pw.txt'), 'correct horse');
+      const plan = planDeploy(withFileDigests({ ...p, services: [db, web, plain] }), observed);
+      expect(plan.steps.filter((s) => s.action !== 'unchanged')).toEqual([expect.objectContaining({ service: 'db', action: 'update', causes: ['content of secret pw changed'] })]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

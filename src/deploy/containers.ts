@@ -215,6 +215,7 @@ export function replicaSpec(p: ProjectNames, service: string, slot: number, cfg:
     privileged: cfg.privileged,
     runtime: cfg.runtime,
     sysctls: cfg.sysctls,
+    annotations: cfg.annotations,
     ulimits: cfg.ulimits ? Object.entries(cfg.ulimits).map(([n, u]) => ({ name: n, soft: u.soft, hard: u.hard })) : undefined,
     logConfig: cfg.logging ? { driver: cfg.logging.driver ?? '', options: cfg.logging.options } : undefined,
     ...devices(cfg),

@@ -56,6 +56,13 @@ export function describeChanges(from: ContainerConfig, to: ContainerConfig): str
       const changed = Object.keys(rb).filter((x) => x in ra && ra[x] !== rb[x]);
       const parts = [...(added.length ? [`+${added.join(',')}`] : []), ...(removed.length ? [`-${removed.join(',')}`] : []), ...(changed.length ? [`~${changed.join(',')}`] : [])];
       causes.push(`${k} changed (${parts.join(' ')})`);
+    } else if (k === 'fileDigests') {
+      const ra = (a ?? {}) as Record<string, string>;
+      const rb = (b ?? {}) as Record<string, string>;
+      const edited = Object.keys(rb).filter((x) => x in ra && ra[x] !== rb[x]);
+      if (edited.length) causes.push(`content of ${edited.map((x) => x.replace(':', ' ')).join(', ')} changed`);
+      else if (!(k in from)) causes.push('secret/config content recorded');
+      else causes.push('secret/config content changed');
     } else {
       causes.push(`${k} changed`);
     }

@@ -340,6 +340,13 @@ export interface ServiceSpec {
   workingDir?: string | undefined;
   stopSignal?: string | undefined;
   stopGracePeriodMs?: number | undefined;
+  /**
+   * On one engine: a digest of the content of each secret and config the service mounts, keyed
+   * `secret:<key>` / `config:<key>` (set by withFileDigests when planning). It is part of the
+   * config hash, so an edited secret file recreates the containers that mount it, as compose's
+   * hash does. Only a digest: the content is never stored.
+   */
+  fileDigests?: Readonly<Record<string, string>> | undefined;
   replicas: number;
   update: UpdateConfig;
   rollback: RollbackConfig;

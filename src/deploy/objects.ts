@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { KibokoError } from '../common/errors.js';
 import { packTar } from '../common/tar.js';
@@ -92,4 +93,41 @@ export async function projectFiles(config: SystemConfig, cfg: Pick<ContainerConf
       data: fileObjectData(kind, ref.source, (kind === 'secret' ? config.secrets : config.configs)?.[ref.source]),
     })),
   );
+}
+
+/**
+ * The configuration with each service's fileDigests set from the current content of the secrets
+ * and configs it mounts (one engine: they are copied into the container when it is created, so
+ * new content needs a new container). A source that cannot be read gets no digest here: applying
+ * reports it. Anyone who can read the container's labels can read the mounted file itself, so a
+ * digest in a label tells them nothing more.
+ */
+export function withFileDigests(config: SystemConfig): SystemConfig {
+  const cache = new Map<string, string | undefined>();
+  const digest = (kind: 'secret' | 'config', key: string): string | undefined => {
+    const id = `${kind}:${key}`;
+    if (!cache.has(id)) {
+      try {
+        const data = fileObjectData(kind, key, (kind === 'secret' ? config.secrets : config.configs)?.[key]);
+        cache.set(id, createHash('sha256').update(data).digest('hex'));
+      } catch {
+        cache.set(id, undefined);
+      }
+    }
+    return cache.get(id);
+  };
+  let changed = false;
+  const services = config.services.map((s) => {
+    const refs = [...(s.secrets ?? []).map((r) => ['secret', r.source] as const), ...(s.configs ?? []).map((r) => ['config', r.source] as const)];
+    if (refs.length === 0 && s.fileDigests === undefined) return s;
+    const digests: Record<string, string> = {};
+    for (const [kind, key] of refs) {
+      const d = digest(kind, key);
+      if (d !== undefined) digests[`${kind}:${key}`] = d;
+    }
+    changed = true;
+    const { fileDigests: _old, ...rest } = s;
+    return Object.keys(digests).length ? { ...rest, fileDigests: digests } : rest;
+  });
+  return changed ? { ...config, services } : config;
 }

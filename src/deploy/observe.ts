@@ -50,17 +50,15 @@ function parseComposeLabels(c: { id: string; name: string; labels: Readonly<Reco
 }
 
 /**
- * Every container of a project, from two labelled list calls: kiboko's replicas, and the
- * containers docker compose started for a project of the same name (adopted: planned for
- * replacement, never run twice).
+ * Every container of a project, from one labelled list call: kiboko labels its replicas with
+ * docker compose's project label too, so the containers `docker compose up` started for a project
+ * of the same name come back from the same call (adopted: planned for replacement, never run
+ * twice). A container counts as kiboko's only when its kiboko project label names this project.
  */
 export async function observeProject(engine: Engine, project: string): Promise<ObservedReplica[]> {
-  const [ours, compose] = await Promise.all([
-    engine.list({ all: true, labels: [`${LABELS.deployProject}=${project}`] }),
-    engine.list({ all: true, labels: [`${COMPOSE_LABELS.project}=${project}`] }),
-  ]);
-  const seen = new Set(ours.map((c) => c.id));
-  return [...ours, ...compose.filter((c) => !seen.has(c.id) && !c.labels[LABELS.managed])]
+  const listed = await engine.list({ all: true, labels: [`${COMPOSE_LABELS.project}=${project}`] });
+  return listed
+    .filter((c) => (c.labels[LABELS.deployService] ? c.labels[LABELS.deployProject] === project : !c.labels[LABELS.managed]))
     .map(parseReplicaLabels)
     .filter((r): r is ObservedReplica => r !== undefined);
 }

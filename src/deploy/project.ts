@@ -1,6 +1,8 @@
 import { COMPOSE_LABELS, LABELS } from '../common/labels.js';
+import { mapSettled } from '../common/concurrency.js';
 import { KibokoError } from '../common/errors.js';
 import type { ContainerSummary, Engine } from '../engine/index.js';
+import { preStop } from './lifecycle-hooks.js';
 import type { SystemConfig } from './model.js';
 import { parseReplicaLabels, type ObservedReplica } from './observe.js';
 import type { DeployPlan } from './plan.js';
@@ -123,21 +125,36 @@ export async function downProject(engine: Engine, store: DeployStore | undefined
       }
     }
     const images = new Set<string>();
-    const containers = await projectContainers(engine, project);
-    for (const c of containers) {
-      const service = c.labels[LABELS.deployService] ?? c.labels[COMPOSE_LABELS.service] ?? c.labels['kiboko.deploy.front'];
+    const doomed: ContainerSummary[] = [];
+    for (const c of await projectContainers(engine, project)) {
+      const service = serviceOf(c);
       if (known && service && !known.has(service) && !options.removeOrphans) {
         orphans.push(c.name);
         continue;
       }
       if (c.labels[LABELS.deployService] || c.labels[COMPOSE_LABELS.service]) images.add(c.image);
-      await engine.stop(c.id, 10).catch(() => undefined);
-      await engine.remove(c.id, { force: true, volumes: Boolean(options.volumes) }).catch((err) => {
-        if (!(err instanceof KibokoError && err.code === 'TARGET_NOT_FOUND')) throw err;
-      });
-      removed.containers.push(c.name);
-      emit({ type: 'removed', kind: 'container', name: c.name });
+      doomed.push(c);
     }
+    // Containers go in parallel (at most DOWN_CONCURRENCY at once), dependents before what they
+    // depend on (compose's order), each stopped with its service's stop_grace_period. The history
+    // lists them in the order they were found, whatever order they finished in.
+    const gone = new Set<string>();
+    let failure: unknown;
+    for (const wave of stopWaves(doomed, config)) {
+      const settled = await mapSettled(wave, DOWN_CONCURRENCY, async (c) => {
+        const hooks = config.services.find((x) => x.name === serviceOf(c))?.preStop ?? parseReplicaLabels(c)?.config?.preStop;
+        if (c.status === 'running') await preStop(engine, c.id, hooks, (message) => emit({ type: 'warning', message: `${c.name}: ${message}` }));
+        await engine.stop(c.id, stopGraceSeconds(c, config)).catch(() => undefined);
+        await engine.remove(c.id, { force: true, volumes: Boolean(options.volumes) }).catch((err) => {
+          if (!(err instanceof KibokoError && err.code === 'TARGET_NOT_FOUND')) throw err;
+        });
+        emit({ type: 'removed', kind: 'container', name: c.name });
+      });
+      settled.forEach((r, i) => (r.ok ? gone.add(wave[i]!.id) : (failure ??= r.error)));
+      if (failure !== undefined) break;
+    }
+    removed.containers.push(...doomed.filter((c) => gone.has(c.id)).map((c) => c.name));
+    if (failure !== undefined) throw failure;
     if (orphans.length) emit({ type: 'warning', message: `containers of services not in the configuration stay: ${orphans.join(', ')} (add --remove-orphans to remove them)` });
     if (orphans.length === 0) {
       const nets = new Map<string, string>();
@@ -177,6 +194,41 @@ export async function downProject(engine: Engine, store: DeployStore | undefined
     if (revision !== undefined) store!.finish(project, revision, 'failed', { error: (err as Error).message, down: removed });
     throw err;
   }
+}
+
+/** Containers stopped and removed at once by `deploy down` (as many as apply creates at once). */
+const DOWN_CONCURRENCY = 8;
+
+const serviceOf = (c: { labels: Readonly<Record<string, string>> }): string | undefined => c.labels[LABELS.deployService] ?? c.labels[COMPOSE_LABELS.service] ?? c.labels['kiboko.deploy.front'];
+
+/**
+ * The seconds a container gets between SIGTERM and SIGKILL: its service's stop_grace_period (from
+ * the configuration, else from the config kiboko recorded on it), compose's default 10 s otherwise.
+ */
+function stopGraceSeconds(c: ContainerSummary, config: SystemConfig): number {
+  const service = serviceOf(c);
+  const ms = config.services.find((s) => s.name === service)?.stopGracePeriodMs ?? parseReplicaLabels(c)?.config?.stopGracePeriodMs ?? 10_000;
+  return Math.ceil(ms / 1000);
+}
+
+/**
+ * `down`'s order, compose's: a service's containers stop before those of the services it depends
+ * on. Each wave holds the containers whose dependents are all gone; fronts and containers of
+ * services the configuration does not name go in the first wave.
+ */
+export function stopWaves<C extends { labels: Readonly<Record<string, string>> }>(containers: readonly C[], config: Pick<SystemConfig, 'services'>): C[][] {
+  const dependents = new Map<string, Set<string>>();
+  for (const s of config.services) for (const d of s.dependsOn) dependents.set(d.service, (dependents.get(d.service) ?? new Set()).add(s.name));
+  const waves: C[][] = [];
+  let left = [...containers];
+  while (left.length) {
+    const pending = new Set(left.map((c) => serviceOf(c) ?? ''));
+    let wave = left.filter((c) => [...(dependents.get(serviceOf(c) ?? '') ?? [])].every((d) => !pending.has(d)));
+    if (wave.length === 0) wave = left; // a depends_on cycle (refused when loaded, but an old record may have one): the rest together
+    waves.push(wave);
+    left = left.filter((c) => !wave.includes(c));
+  }
+  return waves;
 }
 
 /** Engine objects a just-removed container still holds are released within a moment. */

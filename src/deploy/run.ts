@@ -2,11 +2,12 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Clock } from '../common/clock.js';
 import { KibokoError } from '../common/errors.js';
-import type { Engine } from '../engine/index.js';
+import { ANNOTATIONS_API, annotationsUnsupported, compareVersions, type Engine } from '../engine/index.js';
 import { pullImage } from '../registry/index.js';
 import { applyDeploy, type ApplyResult, type DeployEvent } from './apply.js';
 import { loadCompose, type ComposeWarning } from './compose/index.js';
 import type { PostDeployTests, SystemConfig } from './model.js';
+import { withFileDigests } from './objects.js';
 import { observeProject } from './observe.js';
 import { markRebuilt, planDeploy, type DeployPlan } from './plan.js';
 import { buildServices, type BuildEvent, type BuildMode, type ImageBuilder } from './build.js';
@@ -72,9 +73,25 @@ export async function useSwarm(engine: Engine, mode: EngineMode = 'auto'): Promi
   return (await engine.systemInfo()).isManager;
 }
 
+/**
+ * Refuses, before anything changes, what this engine cannot honour on one host: `annotations`
+ * before Engine API 1.43 (the engine would drop them silently).
+ */
+async function checkEngineSupports(engine: Engine, config: SystemConfig): Promise<void> {
+  const annotated = config.services.filter((s) => s.annotations && Object.keys(s.annotations).length).map((s) => s.name);
+  if (annotated.length === 0) return;
+  const { negotiatedApiVersion, endpoint } = await engine.info();
+  if (compareVersions(negotiatedApiVersion, ANNOTATIONS_API) < 0) throw annotationsUnsupported(endpoint, negotiatedApiVersion, annotated);
+}
+
 export async function planProject(engine: Engine, config: SystemConfig, mode: EngineMode = 'auto'): Promise<DeployPlan> {
+  // In auto mode the container list is asked for together with the engine's Swarm state (two
+  // round trips at once, not one after the other); on a Swarm manager its answer goes unused.
+  const containers = mode === 'swarm' ? undefined : observeProject(engine, config.project);
+  containers?.catch(() => undefined);
   if (await useSwarm(engine, mode)) return planSwarm(config, await observeSwarm(engine, config.project));
-  return planDeploy(config, await observeProject(engine, config.project));
+  await checkEngineSupports(engine, config);
+  return planDeploy(withFileDigests(config), await containers!);
 }
 
 /**
@@ -152,6 +169,11 @@ export async function deployProject(
   },
 ): Promise<DeployRun> {
   const swarm = await useSwarm(engine, options.engineMode);
+  // One engine copies secrets and configs into each container: their content is part of its hash.
+  if (!swarm) {
+    await checkEngineSupports(engine, config);
+    config = withFileDigests(config);
+  }
   const built = new Map<string, { image: string; id: string }>();
   await buildServices(engine, config, {
     mode: options.build,

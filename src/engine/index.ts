@@ -2,6 +2,7 @@ export type { Engine } from './port.js';
 export type * from './types.js';
 export { resolveConnection, DEFAULT_HOST, type ConnectionFlags, type ConnectionTarget } from './connection.js';
 export { FakeEngine } from './fake.js';
+export { ANNOTATIONS_API, annotationsUnsupported, compareVersions } from './api-version.js';
 
 import type { ConnectionFlags } from './connection.js';
 import { resolveConnection } from './connection.js';

@@ -121,6 +121,8 @@ export interface ContainerSpec {
   domainname?: string | undefined;
   macAddress?: string | undefined;
   sysctls?: Readonly<Record<string, string>> | undefined;
+  /** OCI annotations (HostConfig.Annotations): Engine API 1.43 (Docker 24) and newer only. */
+  annotations?: Readonly<Record<string, string>> | undefined;
   ulimits?: readonly { name: string; soft: number; hard: number }[] | undefined;
   logConfig?: { driver: string; options?: Readonly<Record<string, string>> | undefined } | undefined;
   /** `/dev/host[:/dev/container[:rwm]]`. */

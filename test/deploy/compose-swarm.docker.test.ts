@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, IMAGE, runCli, waitFor } from '../helpers.js';
+import { projectSwarm } from '../swarm.js';
 
 /**
  * A compose file with secrets, configs, deploy.resources, deploy.placement and deploy.labels
@@ -14,7 +15,7 @@ const PROJECT = `ktcsw${Math.random().toString(16).slice(2, 8)}`;
 const dir = mkdtempSync(join(tmpdir(), 'kiboko-compose-swarm-'));
 const stateDir = join(dir, 'state');
 const file = join(dir, 'compose.yaml');
-let initialisedHere = false;
+const swarm = projectSwarm(PROJECT);
 
 const COMPOSE = `name: ${PROJECT}
 services:
@@ -47,25 +48,16 @@ configs:
     content: "listen 8080\\n"
 `;
 
-const services = () => docker.listServices({ filters: JSON.stringify({ label: [`kiboko.deploy.project=${PROJECT}`] }) });
+const services = () => swarm.services();
 
 beforeAll(async () => {
-  const info = await docker.info();
-  if (info.Swarm?.LocalNodeState !== 'active') {
-    await docker.swarmInit({ ListenAddr: '127.0.0.1:2377', AdvertiseAddr: '127.0.0.1' });
-    initialisedHere = true;
-  }
+  await swarm.setUp();
   writeFileSync(file, COMPOSE);
   writeFileSync(join(dir, 'db_password.txt'), 's3cret-for-the-test\n');
 }, 120_000);
 
 afterAll(async () => {
-  for (const s of await services().catch(() => [])) await docker.getService(s.ID).remove().catch(() => undefined);
-  await new Promise((r) => setTimeout(r, 3000)); // let the tasks' containers go
-  for (const s of await docker.listSecrets().catch(() => [])) if (s.Spec?.Name?.startsWith(`${PROJECT}_`)) await docker.getSecret(s.ID).remove().catch(() => undefined);
-  for (const c of await docker.listConfigs().catch(() => [])) if (c.Spec?.Name?.startsWith(`${PROJECT}_`)) await docker.getConfig(c.ID).remove().catch(() => undefined);
-  for (const n of await docker.listNetworks({ filters: JSON.stringify({ label: [`kiboko.deploy.project=${PROJECT}`] }) })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
-  if (initialisedHere) await docker.swarmLeave({ force: true });
+  await swarm.tearDown();
   rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 

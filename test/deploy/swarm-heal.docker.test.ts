@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, IMAGE, runCli, waitFor } from '../helpers.js';
+import { projectSwarm } from '../swarm.js';
 
 /**
  * Swarm services that heal themselves, on a real one-node Swarm (`docker swarm init
@@ -16,7 +17,7 @@ const PROJECT = `ktheal${Math.random().toString(16).slice(2, 8)}`;
 const dir = mkdtempSync(join(tmpdir(), 'kiboko-swarm-heal-'));
 const stateDir = join(dir, 'state');
 const file = join(dir, 'compose.yaml');
-let initialisedHere = false;
+const swarm = projectSwarm(PROJECT);
 
 const COMPOSE = `name: ${PROJECT}
 services:
@@ -36,7 +37,7 @@ services:
       restart_policy: { condition: none, delay: 1s, max_attempts: 2, window: 30s }
 `;
 
-const services = () => docker.listServices({ filters: JSON.stringify({ label: [`kiboko.deploy.project=${PROJECT}`] }) });
+const services = () => swarm.services();
 const service = async (name: string) => (await services()).find((s) => s.Spec?.Name === `${PROJECT}_${name}`)!;
 const running = async (name: string) => {
   const svc = await service(name);
@@ -52,19 +53,12 @@ const killTask = async (name: string) => {
 };
 
 beforeAll(async () => {
-  const info = await docker.info();
-  if (info.Swarm?.LocalNodeState !== 'active') {
-    await docker.swarmInit({ ListenAddr: '127.0.0.1:2377', AdvertiseAddr: '127.0.0.1' });
-    initialisedHere = true;
-  }
+  await swarm.setUp();
   writeFileSync(file, COMPOSE);
 }, 120_000);
 
 afterAll(async () => {
-  for (const s of await services().catch(() => [])) await docker.getService(s.ID).remove().catch(() => undefined);
-  await new Promise((r) => setTimeout(r, 3000)); // let the tasks' containers go
-  for (const n of await docker.listNetworks({ filters: JSON.stringify({ label: [`kiboko.deploy.project=${PROJECT}`] }) })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
-  if (initialisedHere) await docker.swarmLeave({ force: true });
+  await swarm.tearDown();
   rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 

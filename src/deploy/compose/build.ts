@@ -2,7 +2,8 @@
 import type { BuildSpec } from '../model.js';
 import type { Context, Mutable } from './context.js';
 import { svcDocs } from './problems.js';
-import { bool, bytes, hostPath, mapOf, omitUndefined, str, stringList, stringMap } from './scalars.js';
+import { boolKey, listKey, mapKey, textKey, valueKey, type KeyReader } from './key-readers.js';
+import { bool, bytes, hostPath, mapOf, omitUndefined, str, stringList } from './scalars.js';
 import { readExtraHosts, readUlimits } from './container.js';
 import { isNull, type Entry } from './yaml.js';
 
@@ -19,6 +20,33 @@ const NEEDS_BUILDKIT: Record<string, string> = {
   sbom: 'attestations need buildx; remove it',
 };
 
+type Build = Mutable<BuildSpec>;
+
+/** Every `build:` key the engine's build API honours, by compose name (context is read apart). */
+const BUILD_KEYS: Record<string, KeyReader<Build>> = {
+  dockerfile: textKey('dockerfile', 'a Dockerfile path (relative to the context)'),
+  dockerfile_inline: textKey('dockerfileInline', 'Dockerfile text'),
+  args: mapKey('args', 'build args'),
+  target: textKey('target', 'a stage name'),
+  labels: mapKey('labels', 'labels'),
+  cache_from: listKey('cacheFrom', 'image references', false),
+  network: textKey('network', 'host, none or a network name'),
+  shm_size: valueKey('shmSizeBytes', (v, ctx, docs) => bytes(v, ctx, docs)),
+  extra_hosts: valueKey('extraHosts', readExtraHosts),
+  platforms: (v, out, ctx, docs) => {
+    out.platforms = stringList(v, ctx, 'platforms like linux/amd64', docs, false);
+    if ((out.platforms?.length ?? 0) > 1) ctx.problems.add(v.loc, 'building several platforms at once needs buildx', 'keep one platform (the engine builds one per build), or build with docker buildx and set image:');
+  },
+  tags: listKey('tags', 'image references', false),
+  no_cache: boolKey('noCache'),
+  pull: boolKey('pull'),
+  ulimits: valueKey('ulimits', readUlimits),
+  isolation: textKey('isolation', 'default'),
+  privileged: (v, _out, ctx, docs, e) => {
+    if (bool(v, ctx, docs)) ctx.problems.add(e.keyLoc, 'privileged builds need buildx entitlements', 'remove it, or build with docker buildx and set image:');
+  },
+};
+
 export function readBuild(entry: Entry | undefined, ctx: Context): BuildSpec | undefined {
   if (!entry || isNull(entry.value)) return undefined;
   const node = entry.value;
@@ -29,70 +57,18 @@ export function readBuild(entry: Entry | undefined, ctx: Context): BuildSpec | u
   }
   const map = mapOf(node, ctx, 'a context folder or a mapping', DOCS);
   if (!map) return undefined;
-  const out: Mutable<BuildSpec> = { context: hostPath('.', ctx) };
+  const out: Build = { context: hostPath('.', ctx) };
   for (const e of map.entries.values()) {
     const v = e.value;
     if (isNull(v)) continue;
-    switch (e.key) {
-      case 'context': {
-        const s = str(v, ctx, 'a folder or a git URL', DOCS);
-        if (s !== undefined) out.context = context(s);
-        break;
-      }
-      case 'dockerfile':
-        out.dockerfile = str(v, ctx, 'a Dockerfile path (relative to the context)', DOCS);
-        break;
-      case 'dockerfile_inline':
-        out.dockerfileInline = str(v, ctx, 'Dockerfile text', DOCS);
-        break;
-      case 'args':
-        out.args = stringMap(v, ctx, 'build args', DOCS);
-        break;
-      case 'target':
-        out.target = str(v, ctx, 'a stage name', DOCS);
-        break;
-      case 'labels':
-        out.labels = stringMap(v, ctx, 'labels', DOCS);
-        break;
-      case 'cache_from':
-        out.cacheFrom = stringList(v, ctx, 'image references', DOCS, false);
-        break;
-      case 'network':
-        out.network = str(v, ctx, 'host, none or a network name', DOCS);
-        break;
-      case 'shm_size':
-        out.shmSizeBytes = bytes(v, ctx, DOCS);
-        break;
-      case 'extra_hosts':
-        out.extraHosts = readExtraHosts(v, ctx, DOCS);
-        break;
-      case 'platforms':
-        out.platforms = stringList(v, ctx, 'platforms like linux/amd64', DOCS, false);
-        if ((out.platforms?.length ?? 0) > 1) ctx.problems.add(v.loc, 'building several platforms at once needs buildx', 'keep one platform (the engine builds one per build), or build with docker buildx and set image:');
-        break;
-      case 'tags':
-        out.tags = stringList(v, ctx, 'image references', DOCS, false);
-        break;
-      case 'no_cache':
-        out.noCache = bool(v, ctx, DOCS);
-        break;
-      case 'pull':
-        out.pull = bool(v, ctx, DOCS);
-        break;
-      case 'ulimits':
-        out.ulimits = readUlimits(v, ctx, DOCS);
-        break;
-      case 'isolation':
-        out.isolation = str(v, ctx, 'default', DOCS);
-        break;
-      case 'privileged':
-        if (bool(v, ctx, DOCS)) ctx.problems.add(e.keyLoc, 'privileged builds need buildx entitlements', 'remove it, or build with docker buildx and set image:');
-        break;
-      default:
-        if (e.key.startsWith('x-')) break;
-        if (NEEDS_BUILDKIT[e.key]) ctx.problems.add(e.keyLoc, `build.${e.key} cannot be done through the engine's build API`, NEEDS_BUILDKIT[e.key]);
-        else ctx.problems.add(e.keyLoc, `unknown build key ${JSON.stringify(e.key)}`, svcDocs('build'));
-    }
+    const read = BUILD_KEYS[e.key];
+    if (read) read(v, out, ctx, DOCS, e);
+    else if (e.key === 'context') {
+      const s = str(v, ctx, 'a folder or a git URL', DOCS);
+      if (s !== undefined) out.context = context(s);
+    } else if (e.key.startsWith('x-')) continue;
+    else if (NEEDS_BUILDKIT[e.key]) ctx.problems.add(e.keyLoc, `build.${e.key} cannot be done through the engine's build API`, NEEDS_BUILDKIT[e.key]);
+    else ctx.problems.add(e.keyLoc, `unknown build key ${JSON.stringify(e.key)}`, svcDocs('build'));
   }
   if (out.dockerfile !== undefined && out.dockerfileInline !== undefined) ctx.problems.add(map.loc, 'build has both dockerfile and dockerfile_inline', 'keep one of them');
   return omitUndefined(out);

@@ -9,6 +9,7 @@ import type { Context, Mutable } from './context.js';
 import { readDeviceRequests } from './deploy.js';
 import { mac } from './networks.js';
 import { svcDocs } from './problems.js';
+import { boolKey as flagKey, listKey as stringsKey, mapKey as pairsKey, textKey, type KeyReader } from './key-readers.js';
 import { bool, bytes, decimalIn, int, mapOf, omitUndefined, oneOf, str, stringList, stringMap } from './scalars.js';
 import { readCommandNode } from './command.js';
 import { isNull, scalarText, show, type Entry, type Node } from './yaml.js';
@@ -16,18 +17,12 @@ import { isNull, scalarText, show, type Entry, type Node } from './yaml.js';
 type Spec = Mutable<ServiceSpec>;
 type Reader = (v: Node, spec: Spec, ctx: Context, e: Entry) => void;
 
-const strKey = (field: keyof Spec, what: string): Reader => (v, spec, ctx, e) => {
-  (spec as Record<string, unknown>)[field] = str(v, ctx, what, svcDocs(e.key), true);
-};
-const boolKey = (field: keyof Spec): Reader => (v, spec, ctx, e) => {
-  (spec as Record<string, unknown>)[field] = bool(v, ctx, svcDocs(e.key));
-};
-const listKey = (field: keyof Spec, what: string): Reader => (v, spec, ctx, e) => {
-  (spec as Record<string, unknown>)[field] = stringList(v, ctx, what, svcDocs(e.key));
-};
-const mapKey = (field: keyof Spec, what: string): Reader => (v, spec, ctx, e) => {
-  (spec as Record<string, unknown>)[field] = stringMap(v, ctx, what, svcDocs(e.key));
-};
+/** A shared key reader (./key-readers.ts) with the key's own docs as the hint. */
+const withDocs = (read: KeyReader<Spec>): Reader => (v, spec, ctx, e) => read(v, spec, ctx, svcDocs(e.key), e);
+const strKey = (field: keyof Spec, what: string): Reader => withDocs(textKey(field, what, true));
+const boolKey = (field: keyof Spec): Reader => withDocs(flagKey(field));
+const listKey = (field: keyof Spec, what: string): Reader => withDocs(stringsKey(field, what));
+const mapKey = (field: keyof Spec, what: string): Reader => withDocs(pairsKey(field, what));
 const resource = (field: keyof ContainerResources, read: (v: Node, ctx: Context, docs: string) => unknown): Reader => (v, spec, ctx, e) => {
   const value = read(v, ctx, svcDocs(e.key));
   if (value !== undefined) spec.resources = { ...spec.resources, [field]: value };

@@ -4,6 +4,7 @@ import type { IpamConfig, NetworkDefinition, ServiceNetwork, VolumeDefinition } 
 import type { Context, Mutable } from './context.js';
 import { closest, DOCS, svcDocs, type Loc } from './problems.js';
 import { bool, int, mapOf, omitUndefined, str, stringList, stringMap } from './scalars.js';
+import { externalOnly, readEngineObject, type EngineObjectOptions, type ObjectReader } from './engine-objects.js';
 import { isNull, show, type Entry, type Node } from './yaml.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -117,96 +118,71 @@ export function mac(node: Node, ctx: Context, docs: string): string | undefined 
 
 // ——— top level ——
 
-/** compose's legacy `external: { name: x }`: the external flag, and the name it carries. */
-function readExternal(node: Node, ctx: Context, docs: string): { external?: boolean; name?: string } {
-  if (node.kind === 'map') {
-    const name = node.entries.get('name');
-    ctx.problems.warn(node.loc, 'external: { name: … } is deprecated; write external: true and name: … (as compose suggests)');
-    return { external: true, ...(name ? { name: str(name.value, ctx, 'a name', docs) ?? '' } : {}) };
-  }
-  const b = bool(node, ctx, docs);
-  return b === undefined ? {} : { external: b };
-}
-
 export interface TopLevel<T> {
   /** Keys as written (for `networks`/`volumes`: every key but the network `default`). */
   keys: string[];
   definitions: Record<string, T>;
 }
 
-/** Top-level `networks:` with their settings. `project` names them (`<project>_<key>`) unless name:/external says otherwise. */
-export function readNetworkDefinitions(entry: Entry | undefined, ctx: Context, project: string): TopLevel<NetworkDefinition> {
-  const docs = `see ${DOCS}/networks/`;
-  const out: TopLevel<NetworkDefinition> = { keys: [], definitions: {} };
+/** Top-level `networks:` or `volumes:`: each key's definition, read by `reader`; keys must be engine names. */
+function readTopLevel<T extends EngineObjectOptions>(entry: Entry | undefined, ctx: Context, project: string, reader: ObjectReader<T>): TopLevel<T> {
+  const out: TopLevel<T> = { keys: [], definitions: {} };
   if (!entry || isNull(entry.value)) return out;
-  const map = mapOf(entry.value, ctx, 'a mapping of network names', docs);
+  const map = mapOf(entry.value, ctx, `a mapping of ${reader.kind} names`, reader.docs);
   for (const e of map?.entries.values() ?? []) {
     if (!NAME.test(e.key)) {
-      ctx.problems.add(e.keyLoc, `invalid network name ${JSON.stringify(e.key)}`, 'use letters, digits, _, . and -');
+      ctx.problems.add(e.keyLoc, `invalid ${reader.kind} name ${JSON.stringify(e.key)}`, 'use letters, digits, _, . and -');
       continue;
     }
-    if (e.key !== 'default') out.keys.push(e.key);
-    const def: Mutable<NetworkDefinition> = { name: '' };
-    let explicitName: string | undefined;
-    const opts = isNull(e.value) ? undefined : mapOf(e.value, ctx, 'a mapping of network options (or nothing)', docs);
-    for (const o of opts?.entries.values() ?? []) {
-      if (isNull(o.value)) continue;
-      switch (o.key) {
-        case 'name':
-          explicitName = str(o.value, ctx, 'a network name', docs);
-          break;
-        case 'external': {
-          const x = readExternal(o.value, ctx, docs);
-          def.external = x.external;
-          if (x.name) explicitName ??= x.name;
-          break;
-        }
-        case 'driver':
-          def.driver = str(o.value, ctx, 'a driver name', docs);
-          break;
-        case 'driver_opts':
-          def.driverOpts = stringMap(o.value, ctx, 'driver options', docs);
-          break;
-        case 'ipam':
-          def.ipam = readIpam(o.value, ctx, docs);
-          break;
-        case 'internal':
-          def.internal = bool(o.value, ctx, docs);
-          break;
-        case 'attachable':
-          def.attachable = bool(o.value, ctx, docs);
-          break;
-        case 'enable_ipv4':
-          def.enableIpv4 = bool(o.value, ctx, docs);
-          break;
-        case 'enable_ipv6':
-          def.enableIpv6 = bool(o.value, ctx, docs);
-          break;
-        case 'labels':
-          def.labels = stringMap(o.value, ctx, 'labels', docs);
-          break;
-        default:
-          if (o.key.startsWith('x-')) break;
-          ctx.problems.add(
-            o.keyLoc,
-            `unknown network key ${JSON.stringify(o.key)}`,
-            `expected name, driver, driver_opts, ipam, internal, attachable, enable_ipv4, enable_ipv6, external or labels; ${docs}`,
-          );
-      }
-    }
-    if (def.external && opts) externalOnly(opts.entries, ['name', 'external'], 'network', ctx);
-    def.name = explicitName ?? (def.external ? e.key : `${project}_${e.key}`);
-    out.definitions[e.key] = omitUndefined(def);
+    if (!(reader.kind === 'network' && e.key === 'default')) out.keys.push(e.key);
+    const { def, map: opts } = readEngineObject(e, ctx, project, reader);
+    if (def.external && opts) externalOnly(opts, ['name', 'external'], reader.kind, ctx);
+    out.definitions[e.key] = def;
   }
   return out;
 }
 
-/** compose: an external object is only named, never configured. */
-function externalOnly(entries: Map<string, Entry>, allowed: string[], kind: string, ctx: Context): void {
-  for (const o of entries.values()) {
-    if (allowed.includes(o.key) || o.key.startsWith('x-') || isNull(o.value)) continue;
-    ctx.problems.add(o.keyLoc, `an external ${kind} cannot set ${o.key}: it is created elsewhere`, `remove ${o.key}, or external: true`);
-  }
+/** Top-level `networks:` with their settings. `project` names them (`<project>_<key>`) unless name:/external says otherwise. */
+export function readNetworkDefinitions(entry: Entry | undefined, ctx: Context, project: string): TopLevel<NetworkDefinition> {
+  const docs = `see ${DOCS}/networks/`;
+  return readTopLevel<NetworkDefinition>(entry, ctx, project, {
+    kind: 'network',
+    docs,
+    expected: 'a mapping of network options (or nothing)',
+    keys: ['name', 'driver', 'driver_opts', 'ipam', 'internal', 'attachable', 'enable_ipv4', 'enable_ipv6', 'external', 'labels'],
+    readOption: (o, def) => {
+      switch (o.key) {
+        case 'ipam':
+          def.ipam = readIpam(o.value, ctx, docs);
+          return true;
+        case 'internal':
+          def.internal = bool(o.value, ctx, docs);
+          return true;
+        case 'attachable':
+          def.attachable = bool(o.value, ctx, docs);
+          return true;
+        case 'enable_ipv4':
+          def.enableIpv4 = bool(o.value, ctx, docs);
+          return true;
+        case 'enable_ipv6':
+          def.enableIpv6 = bool(o.value, ctx, docs);
+          return true;
+        default:
+          return false;
+      }
+    },
+  });
+}
+
+/** Top-level `volumes:` with their settings. */
+export function readVolumeDefinitions(entry: Entry | undefined, ctx: Context, project: string): TopLevel<VolumeDefinition> {
+  return readTopLevel<VolumeDefinition>(entry, ctx, project, {
+    kind: 'volume',
+    docs: `see ${DOCS}/volumes/`,
+    expected: 'a mapping of volume options (or nothing)',
+    keys: ['name', 'driver', 'driver_opts', 'external', 'labels'],
+    readOption: () => false,
+  });
 }
 
 function readIpam(node: Node, ctx: Context, docs: string): IpamConfig | undefined {
@@ -251,52 +227,4 @@ function cidr(node: Node, ctx: Context, docs: string): string | undefined {
     return undefined;
   }
   return s;
-}
-
-/** Top-level `volumes:` with their settings. */
-export function readVolumeDefinitions(entry: Entry | undefined, ctx: Context, project: string): TopLevel<VolumeDefinition> {
-  const docs = `see ${DOCS}/volumes/`;
-  const out: TopLevel<VolumeDefinition> = { keys: [], definitions: {} };
-  if (!entry || isNull(entry.value)) return out;
-  const map = mapOf(entry.value, ctx, 'a mapping of volume names', docs);
-  for (const e of map?.entries.values() ?? []) {
-    if (!NAME.test(e.key)) {
-      ctx.problems.add(e.keyLoc, `invalid volume name ${JSON.stringify(e.key)}`, 'use letters, digits, _, . and -');
-      continue;
-    }
-    out.keys.push(e.key);
-    const def: Mutable<VolumeDefinition> = { name: '' };
-    let explicitName: string | undefined;
-    const opts = isNull(e.value) ? undefined : mapOf(e.value, ctx, 'a mapping of volume options (or nothing)', docs);
-    for (const o of opts?.entries.values() ?? []) {
-      if (isNull(o.value)) continue;
-      switch (o.key) {
-        case 'name':
-          explicitName = str(o.value, ctx, 'a volume name', docs);
-          break;
-        case 'external': {
-          const x = readExternal(o.value, ctx, docs);
-          def.external = x.external;
-          if (x.name) explicitName ??= x.name;
-          break;
-        }
-        case 'driver':
-          def.driver = str(o.value, ctx, 'a driver name', docs);
-          break;
-        case 'driver_opts':
-          def.driverOpts = stringMap(o.value, ctx, 'driver options', docs);
-          break;
-        case 'labels':
-          def.labels = stringMap(o.value, ctx, 'labels', docs);
-          break;
-        default:
-          if (o.key.startsWith('x-')) break;
-          ctx.problems.add(o.keyLoc, `unknown volume key ${JSON.stringify(o.key)}`, `expected name, driver, driver_opts, external or labels; ${docs}`);
-      }
-    }
-    if (def.external && opts) externalOnly(opts.entries, ['name', 'external'], 'volume', ctx);
-    def.name = explicitName ?? (def.external ? e.key : `${project}_${e.key}`);
-    out.definitions[e.key] = omitUndefined(def);
-  }
-  return out;
 }

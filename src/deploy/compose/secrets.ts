@@ -2,7 +2,8 @@
 import { withSecretValue, type FileObjectDefinition, type FileRef } from '../model.js';
 import type { Context, Mutable } from './context.js';
 import { closest, DOCS, svcDocs } from './problems.js';
-import { bool, fileMode, hostPath, mapOf, omitUndefined, str, stringMap } from './scalars.js';
+import { readEngineObject } from './engine-objects.js';
+import { fileMode, hostPath, mapOf, omitUndefined, str } from './scalars.js';
 import { isNull, scalarText, show, type Entry } from './yaml.js';
 
 type Kind = 'secrets' | 'configs';
@@ -14,70 +15,49 @@ export function readFileObjects(entry: Entry | undefined, kind: Kind, ctx: Conte
   if (!entry || isNull(entry.value)) return out;
   const map = mapOf(entry.value, ctx, `a mapping of ${kind} names`, docs);
   for (const e of map?.entries.values() ?? []) {
-    const m = mapOf(e.value, ctx, `a mapping with file, environment${kind === 'configs' ? ', content' : ''} or external`, docs);
-    if (!m) continue;
-    const def: Mutable<FileObjectDefinition> = { name: '' };
-    let explicitName: string | undefined;
+    if (!mapOf(e.value, ctx, `a mapping with file, environment${kind === 'configs' ? ', content' : ''} or external`, docs)) continue;
     let value: string | undefined;
     const sources: string[] = [];
-    for (const o of m.entries.values()) {
-      if (isNull(o.value)) continue;
-      switch (o.key) {
-        case 'name':
-          explicitName = str(o.value, ctx, 'a name', docs);
-          break;
-        case 'file': {
-          const f = str(o.value, ctx, 'a file path', docs);
-          if (f === undefined) break;
-          def.file = hostPath(f, ctx);
-          sources.push('file');
-          // As docker compose config: a missing file is no error until it is mounted (apply reports it).
-          if (ctx.readFile(def.file) === undefined) ctx.problems.warn(o.value.loc, `${kind.slice(0, -1)} file ${JSON.stringify(f)} not found (looked for ${ctx.display(def.file)}); create it before deploying`);
-          break;
-        }
-        case 'environment': {
-          def.environment = str(o.value, ctx, 'a variable name', docs);
-          sources.push('environment');
-          if (def.environment !== undefined) {
-            value = ctx.lookup(def.environment);
-            // As docker compose config: an unset variable matters only when the secret is mounted.
-            if (value === undefined) ctx.problems.warn(o.value.loc, `variable ${def.environment} is not set; set it in the environment or in the project's .env before deploying`);
+    const { def } = readEngineObject<FileObjectDefinition>(e, ctx, project, {
+      kind: kind.slice(0, -1),
+      docs,
+      expected: `a mapping with file, environment${kind === 'configs' ? ', content' : ''} or external`,
+      keys: ['name', 'file', 'environment', ...(kind === 'configs' ? ['content'] : []), 'external', 'labels', 'driver', 'driver_opts', 'template_driver'],
+      readOption: (o, def) => {
+        switch (o.key) {
+          case 'file': {
+            const f = str(o.value, ctx, 'a file path', docs);
+            if (f === undefined) return true;
+            def.file = hostPath(f, ctx);
+            sources.push('file');
+            // As docker compose config: a missing file is no error until it is mounted (apply reports it).
+            if (ctx.readFile(def.file) === undefined) ctx.problems.warn(o.value.loc, `${kind.slice(0, -1)} file ${JSON.stringify(f)} not found (looked for ${ctx.display(def.file)}); create it before deploying`);
+            return true;
           }
-          break;
+          case 'environment':
+            def.environment = str(o.value, ctx, 'a variable name', docs);
+            sources.push('environment');
+            if (def.environment !== undefined) {
+              value = ctx.lookup(def.environment);
+              // As docker compose config: an unset variable matters only when the secret is mounted.
+              if (value === undefined) ctx.problems.warn(o.value.loc, `variable ${def.environment} is not set; set it in the environment or in the project's .env before deploying`);
+            }
+            return true;
+          case 'content':
+            if (kind === 'secrets') ctx.problems.add(o.keyLoc, 'a secret cannot have content: (it would sit in the compose file)', 'use file: or environment:');
+            else if (o.value.kind === 'scalar') def.content = scalarText(o.value);
+            else ctx.problems.add(o.value.loc, `expected text, got ${show(o.value)}`, docs);
+            sources.push('content');
+            return true;
+          case 'template_driver':
+            def.templateDriver = str(o.value, ctx, 'a template driver name', docs);
+            return true;
+          default:
+            return false;
         }
-        case 'content':
-          if (kind === 'secrets') ctx.problems.add(o.keyLoc, 'a secret cannot have content: (it would sit in the compose file)', 'use file: or environment:');
-          else if (o.value.kind === 'scalar') def.content = scalarText(o.value);
-          else ctx.problems.add(o.value.loc, `expected text, got ${show(o.value)}`, docs);
-          sources.push('content');
-          break;
-        case 'external': {
-          const x = o.value.kind === 'map' ? true : bool(o.value, ctx, docs);
-          if (o.value.kind === 'map') {
-            const n = o.value.entries.get('name');
-            if (n) explicitName ??= str(n.value, ctx, 'a name', docs);
-          }
-          def.external = x;
-          if (x) sources.push('external');
-          break;
-        }
-        case 'labels':
-          def.labels = stringMap(o.value, ctx, 'labels', docs);
-          break;
-        case 'driver':
-          def.driver = str(o.value, ctx, 'a driver name', docs);
-          break;
-        case 'driver_opts':
-          def.driverOpts = stringMap(o.value, ctx, 'driver options', docs);
-          break;
-        case 'template_driver':
-          def.templateDriver = str(o.value, ctx, 'a template driver name', docs);
-          break;
-        default:
-          if (o.key.startsWith('x-')) break;
-          ctx.problems.add(o.keyLoc, `unknown ${kind.slice(0, -1)} key ${JSON.stringify(o.key)}`, `expected name, file, environment, ${kind === 'configs' ? 'content, ' : ''}external, labels, driver, driver_opts or template_driver; ${docs}`);
-      }
-    }
+      },
+    });
+    if (def.external) sources.push('external');
     if (sources.length !== 1) {
       ctx.problems.add(
         e.keyLoc,
@@ -85,8 +65,7 @@ export function readFileObjects(entry: Entry | undefined, kind: Kind, ctx: Conte
         `give exactly one of file:, environment:${kind === 'configs' ? ', content:' : ''} or external: true; ${docs}`,
       );
     }
-    def.name = explicitName ?? (def.external ? e.key : `${project}_${e.key}`);
-    out[e.key] = withSecretValue(omitUndefined(def), value);
+    out[e.key] = withSecretValue(def, value);
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { asKibokoError, errorMessage } from '../../common/errors.js';
 import type { ServiceSpec, SystemConfig } from '../model.js';
 import { observeProject } from '../observe.js';
 import type { Engine } from '../../engine/index.js';
-import { loadResources, renderWithGoTemplate, runTemplate, type TemplateEvent } from '../../template/index.js';
+import type { TemplateEvent } from '../../template/index.js';
 import { dependencyValues, deployBackend, liveReplicas } from './values.js';
 
 /** What keeping one service's config in step did. */
@@ -65,6 +65,8 @@ export async function syncDependents(engine: Engine, config: SystemConfig, optio
     if (replicas.length === 0) continue;
     try {
       const values = await dependencyValues(engine, config, s, { retiring: options.retiring, observed });
+      // The template engine is loaded only for configurations that render templates.
+      const { loadResources, renderWithGoTemplate, runTemplate } = await import('../../template/index.js');
       const resources = await loadResources(s.templates!.confdir);
       const summary = await runTemplate({
         backend: deployBackend(values),

@@ -44,10 +44,12 @@ import type {
   SwarmUpdateConfig,
 } from '../types.js';
 import { classifyPullError, translateEngineError, unreachable } from './errors.js';
+import { ANNOTATIONS_API, annotationsUnsupported, compareVersions } from '../api-version.js';
 import { createBody, endpointConfig, endpointOf, networkBody, specFromInspect, type RawContainer, type RawNetwork } from './create-body.js';
 
 /** The newest Engine API version kiboko is written against; older engines are spoken to in theirs. */
 export const MAX_API_VERSION = '1.47';
+export { compareVersions };
 /** The oldest we accept (Docker 17.06); older engines lack filters and flags we rely on. */
 export const MIN_API_VERSION = '1.30';
 
@@ -257,6 +259,11 @@ export class DockerEngine implements Engine {
   }
 
   async create(spec: ContainerSpec): Promise<ContainerRef> {
+    if (spec.annotations && Object.keys(spec.annotations).length) {
+      // An older engine would drop HostConfig.Annotations without a word.
+      const { negotiatedApiVersion } = await this.info();
+      if (compareVersions(negotiatedApiVersion, ANNOTATIONS_API) < 0) throw annotationsUnsupported(this.endpoint, negotiatedApiVersion);
+    }
     const [firstNet, ...otherNets] = spec.networks ?? [];
     const c = await this.call(`create ${spec.name ?? spec.image}`, () => this.docker.createContainer(createBody(spec) as Docker.ContainerCreateOptions));
     if (!c) throw new KibokoError('INTERNAL', 'create: empty answer');
@@ -928,16 +935,6 @@ function toSwarmService(s: RawService): SwarmService {
   };
 }
 
-/** Compares dotted API versions numerically: `1.9` < `1.41`. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
 
 /** The engine's multiplexed log format as chunks per stream (a TTY container's log is raw text). */
 function demuxChunks(buf: Buffer, tty: boolean): LogChunk[] {
