@@ -250,7 +250,8 @@ export async function bindServer(options: ListenOptions): Promise<BoundServer> {
     servers,
     addresses,
     start: (serve: ServeOptions) => {
-      const running = serveWith(serve, limits);
+      // What was bound (TLS and its client CA above all: a certificate is a credential) stays as bound.
+      const running = serveWith({ ...serve, listen: options.listen, socket: options.socket, fleetSocket: options.fleetSocket, socketGroup: options.socketGroup, tls: options.tls }, limits);
       handlers.unix = running.handlerFor('unix');
       handlers.tcp = running.handlerFor('tcp');
       return {
