@@ -141,7 +141,7 @@ describe('deploy plan and apply (real engine)', () => {
     writeFileSync(compose, composeText('101-hotfix'));
     const apply = await cli(['apply']);
     expect(apply.code).toBe(1);
-    expect(apply.stdout).toMatch(/rolled-back — update failed: replica 1: unhealthy; restored .*:100-develop/);
+    expect(apply.stdout).toMatch(/rolled-back — update failed: replica \d+: unhealthy \(.*\); restored .*:100-develop/);
     const web = await webContainers();
     expect(web).toHaveLength(3);
     expect(web.every((c) => c.Image === `${REPO}:100-develop` && c.Status.includes('(healthy)'))).toBe(true);
