@@ -190,7 +190,8 @@ describe('the dashboard as an operator page (headless Chromium)', () => {
       return ['queued', 'running'].includes(j.status) ? undefined : j;
     }, 60_000, 100);
     expect(after.status).toBe('succeeded');
-    await page.waitForSelector(`${svc}:not(.drift) td.running-image:text-is("${REPO}:1.1.0")`, { timeout: 10_000 });
+    // The page follows a deploy every second, then refreshes every 5 s; a loaded machine has been seen to need more than 10 s.
+    await page.waitForSelector(`${svc}:not(.drift) td.running-image:text-is("${REPO}:1.1.0")`, { timeout: 30_000 });
     expect(await page.$(flight)).toBeNull();
 
     // The event feed: healthcheck exec events are there but hidden until asked for; the project filter keeps only its events.
