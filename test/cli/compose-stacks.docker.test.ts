@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { buildFromBusybox, dexec, docker, inNetns, runCli } from '../helpers.js';
+import { freePort } from '../ports.js';
 
 /**
  * awesome-compose stacks (../shared/compat/compose-corpus) applied for real. No registry here,
@@ -35,17 +35,6 @@ for p in 7777 $SERVE_PORTS; do httpd -p "$p" -h /www; done
 trap "exit 0" TERM INT HUP
 while :; do sleep 1; done
 `;
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 type Service = Record<string, unknown>;
 

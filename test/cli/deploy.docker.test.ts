@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine } from '../../src/engine/index.js';
 import { docker, events, runCli, startCli } from '../helpers.js';
+import { freePort } from '../ports.js';
 
 /**
  * Deploys against the real engine. App images are built here from the local busybox image:
@@ -245,7 +246,7 @@ describe('fleet-style unit files deploy like the equivalent compose service', ()
 describe('zero downtime through the front proxy', () => {
   it('a published-port service answers every request through an update and through a failed-then-rolled-back update', async () => {
     const project = `${PROJECT}-zd`;
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     const file = join(dir, 'zd.yaml');
     const text = (tag: string) =>
       `name: ${project}\nservices:\n  web:\n    image: ${REPO}:${tag}\n    ports: ["127.0.0.1:${port}:80"]\n    stop_grace_period: 1s\n    deploy:\n      replicas: 2\n      update_config: {parallelism: 1, order: start-first, monitor: 1s}\n`;

@@ -187,8 +187,10 @@ describe('a pull from a slow registry', () => {
       await publish(direct, ['RUN head -c 400000 /dev/urandom > /big && echo v2 > /v']);
 
       // kiboko watch on a pseudo-terminal (script), as a user at a shell would run it.
-      const child = spawn('script', ['-qfec', [process.execPath, CLI, 'watch', '--once', '--label-enable', '--scope', NS, name].map((a) => `'${a}'`).join(' '), '/dev/null'], {
-        env: { ...process.env, DOCKER_CONFIG: viaProxy, KIBOKO_STATE_DIR: join(dir, 'slow'), CI: '' },
+      // `exec`: the CLI replaces the shell script(1) starts, whichever shell that is (dash does not
+      // exec a lone command itself; CI once sent the SIGINT below to dash, not to the CLI).
+      const child = spawn('script', ['-qfec', 'exec ' + [process.execPath, CLI, 'watch', '--once', '--label-enable', '--scope', NS, name].map((a) => `'${a}'`).join(' '), '/dev/null'], {
+        env: { ...process.env, SHELL: '/bin/sh', DOCKER_CONFIG: viaProxy, KIBOKO_STATE_DIR: join(dir, 'slow'), CI: '' },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       let out = '';
@@ -207,6 +209,7 @@ describe('a pull from a slow registry', () => {
       // Ctrl-C: the terminal sends SIGINT to the foreground process (the CLI under script).
       const { execFileSync } = await import('node:child_process');
       const pid = Number(execFileSync('pgrep', ['-P', String(child.pid), '-f', CLI], { encoding: 'utf8' }).trim().split('\n')[0]);
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]).toBe(process.execPath); // the CLI itself, not a shell
       process.kill(pid, 'SIGINT');
       const t1 = Date.now();
       const code = await exited;

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLineProblems } from '../../src/common/ndjson.js';
 import { connectEngine } from '../../src/engine/index.js';
 import { docker, events, runCli } from '../helpers.js';
+import { freePort } from '../ports.js';
 import { dockerConfig, pushImage, startRegistry, trustForEngine, type TestRegistry } from '../registry.js';
 
 /**
@@ -85,7 +86,7 @@ afterAll(async () => {
 
 describe('a deploy project following develop', () => {
   it('finds 100-develop in the registry and updates to it without a failed request; a broken 101-develop is rolled back; --monitor-only changes nothing', async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     const compose = join(dir, 'compose.yaml');
     const text = (tag: string) =>
       `# CI and kiboko watch rewrite the tag below\nname: ${PROJECT}\nservices:\n  web:\n    image: ${REPO}:${tag}   # keep this comment\n    ports: ["127.0.0.1:${port}:80"]\n    stop_grace_period: 1s\n    deploy:\n      replicas: 2\n      update_config: {parallelism: 1, order: start-first, monitor: 1s}\n    x-kiboko:\n      tag-policy: follow:develop\n`;
