@@ -1,5 +1,37 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Engine tests that may run two at a time: they assert what happened (containers, files, exit
+ * codes, zero failed requests), not how fast, and they touch only what carries their own labels
+ * and names — no swarm, no dockerd restart, no tc/iptables faults, no "nothing of kind X is left
+ * anywhere" checks. Everything else runs alone, after them (vitest runs groups one after another).
+ */
+const PAIRED = [
+  'test/cli/compose-stacks.docker.test.ts',
+  'test/cli/deploy.docker.test.ts',
+  'test/watch/watch.docker.test.ts',
+  'test/watch/watch-daemon.docker.test.ts',
+  'test/demo.docker.test.ts',
+  'test/cli/compose-lifecycle.docker.test.ts',
+  'test/deploy/compose-corpus.docker.test.ts',
+  'test/template/confd-compat.docker.test.ts',
+  'test/template/container.docker.test.ts',
+  'test/cli/units-client.docker.test.ts',
+  'test/cli/fleetctl-replay.docker.test.ts',
+  'test/cli/serve-api.docker.test.ts',
+  'test/cli/bad-input.docker.test.ts',
+  'test/events/deps.docker.test.ts',
+  'test/events/react.docker.test.ts',
+  'test/cli/kill-and-targets.docker.test.ts',
+  'test/cli/json-output.docker.test.ts',
+];
+
+const engine = {
+  globalSetup: ['test/docker-global-setup.ts'],
+  testTimeout: 120_000,
+  hookTimeout: 120_000,
+};
+
 export default defineConfig({
   test: {
     projects: [
@@ -12,13 +44,23 @@ export default defineConfig({
       },
       {
         test: {
+          ...engine,
+          name: 'docker-paired',
+          include: PAIRED,
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          ...engine,
           name: 'docker',
           include: ['src/**/*.docker.test.ts', 'test/**/*.docker.test.ts'],
-          globalSetup: ['test/docker-global-setup.ts'],
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
-          // One engine, two cores: files run one at a time so timing assertions stay honest.
+          exclude: PAIRED,
+          // One engine, two cores: these files run one at a time so timing assertions stay honest.
           fileParallelism: false,
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -10,6 +10,9 @@ const STALE_MS = 3 * 3600_000;
 /** Runs once before the engine tests: the engine answers, the test image exists, no leftovers. */
 export default async function setup(): Promise<() => Promise<void>> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
+  // Both engine projects (docker-paired, docker) name this setup: the first call does the work.
+  if (process.env.KIBOKO_TEST_SETUP === String(process.pid)) return async () => undefined;
+  process.env.KIBOKO_TEST_SETUP = String(process.pid);
   const engine = await connectEngine();
   await engine.info();
   await ensureBusyboxImage(engine);
