@@ -3,11 +3,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kibokoSignatureHeaders } from '../../src/server/index.js';
 import { docker, IMAGE, scope, startCli, state, type CliProcess } from '../helpers.js';
 
 /**
  * `kiboko serve --project` on the real engine: the deploy hook (HMAC-signed) deploys a new tag,
- * the revision shows in the history, concurrent hooks queue in order, a chaos pause started and
+ * the revision shows in the history, a replayed delivery is 409 and deploys nothing (the same
+ * containers after), concurrent hooks queue in order, a chaos pause started and
  * stopped through the API leaves the container running, the event stream carries engine and
  * deploy events, and /metrics is Prometheus text.
  */
@@ -127,6 +129,36 @@ describe('kiboko serve: deploy hook and native API on the real engine', () => {
     const history = (await (await api(`/v1/deploys?project=${PROJECT}`)).json()) as { deploys: { revision: number; trigger: string; outcome: string; images: Record<string, string> }[] };
     expect(history.deploys[0]).toMatchObject({ revision: 2, trigger: 'webhook', outcome: 'ok', images: { web: `${REPO}:1.1.0` } });
 
+    // The same signed delivery again (a replay, as an attacker who captured it would send it):
+    // 409 REPLAYED — under GitHub's scheme with and without a delivery id, and under kiboko's
+    // timestamped one — and the engine shows nothing new: the same containers, no new revision.
+    const webIds = (await containersOf('web')).map((c) => c.Id).sort();
+    const fileAfter = readFileSync(compose, 'utf8');
+    const text = JSON.stringify({ service: 'web', tag: '1.1.0' });
+    const sig = `sha256=${createHmac('sha256', SECRET).update(text).digest('hex')}`;
+    const kiboko = { service: 'web', tag: '1.1.0', project: PROJECT };
+    const kText = JSON.stringify(kiboko);
+    const kHeaders = kibokoSignatureHeaders(kText, SECRET, `replay-${PROJECT}`);
+    const k1 = await fetch(`${base}/hooks/deploy`, { method: 'POST', body: kText, headers: { 'content-type': 'application/json', ...kHeaders } });
+    expect(k1.status).toBe(202); // first delivery of these bytes: accepted (same tag, a no-op deploy)
+    const k1Job = await waitJob(((await k1.json()) as Job).id);
+    expect(k1Job.status).toBe('succeeded');
+    const revisionsBefore = ((await (await api(`/v1/deploys?project=${PROJECT}`)).json()) as { deploys: unknown[] }).deploys.length;
+    const hubHeaders: Record<string, string>[] = [{ 'x-hub-signature-256': sig }, { 'x-hub-signature-256': sig, 'x-github-delivery': `gh-${PROJECT}` }];
+    for (const headers of hubHeaders) {
+      const again = await fetch(`${base}/hooks/deploy`, { method: 'POST', body: text, headers: { 'content-type': 'application/json', ...headers } });
+      expect(again.status).toBe(409);
+      expect(((await again.json()) as { error: { code: string } }).error.code).toBe('REPLAYED');
+    }
+    const kAgain = await fetch(`${base}/hooks/deploy`, { method: 'POST', body: kText, headers: { 'content-type': 'application/json', ...kHeaders } });
+    expect(kAgain.status).toBe(409);
+    expect(((await kAgain.json()) as { error: { code: string } }).error.code).toBe('REPLAYED');
+    const queue = (await (await api(`/v1/deploys?project=${PROJECT}`)).json()) as { deploys: unknown[]; jobs: unknown[] };
+    expect(queue.jobs).toEqual([]);
+    expect(queue.deploys.length).toBe(revisionsBefore);
+    expect((await containersOf('web')).map((c) => c.Id).sort()).toEqual(webIds);
+    expect(readFileSync(compose, 'utf8')).toBe(fileAfter);
+
     // The semver policy refuses going back: 409, nothing deployed.
     expect((await signedHook({ service: 'web', tag: '1.0.0' })).status).toBe(409);
 
@@ -165,7 +197,7 @@ describe('kiboko serve: deploy hook and native API on the real engine', () => {
     // /metrics parses as Prometheus text.
     const metrics = await (await api('/metrics')).text();
     for (const l of metrics.split('\n').filter((x) => x && !x.startsWith('#'))) expect(l).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? \S+$/);
-    expect(metrics).toMatch(new RegExp(`kiboko_deploy_jobs_total\\{outcome="succeeded"\\} ${2 + jobs.length}`));
+    expect(metrics).toMatch(new RegExp(`kiboko_deploy_jobs_total\\{outcome="succeeded"\\} ${3 + jobs.length}`));
     expect(metrics).toMatch(/kiboko_engine_up 1/);
     expect(metrics).toMatch(/kiboko_chaos_experiments_total\{outcome="stopped"\} 1/);
     expect(metrics).toMatch(/kiboko_auth_failures_total\{reason="signature"\} 1/);
