@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { invalidArgument, KibokoError } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import { ProxyCollection, startToxiproxyServer, type ProxyConfig } from '../proxy/index.js';
-import { validatePort } from '../chaos/index.js';
+import { transparentProxies, validatePort } from '../chaos/index.js';
+import { defaultStateDir, Journal } from '../journal/index.js';
 import { writeJsonLine } from '../common/ndjson.js';
 
 /** `kiboko proxy serve`: toxiproxy-server's role, on the same port by default. */
@@ -28,7 +29,9 @@ export async function runProxyServe(cmd: Command): Promise<number> {
   }
   let server;
   try {
-    server = await startToxiproxyServer(collection, { host: o.host ?? 'localhost', port }, { version: `${VERSION} (kiboko)` });
+    // `kiboko chaos proxy` faults running from this state directory are listed beside the API's own proxies.
+    const journal = new Journal((cmd.optsWithGlobals() as { stateDir?: string }).stateDir ?? defaultStateDir());
+    server = await startToxiproxyServer(collection, { host: o.host ?? 'localhost', port }, { version: `${VERSION} (kiboko)`, extra: () => transparentProxies(journal) });
   } catch (err) {
     await collection.close();
     throw new KibokoError('CONFLICT', `cannot listen on ${o.host ?? 'localhost'}:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {

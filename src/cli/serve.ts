@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { connectEngine } from '../engine/index.js';
-import { defaultStateDir } from '../journal/index.js';
+import { defaultStateDir, Journal } from '../journal/index.js';
 import { invalidArgument } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import { jsonLine } from '../common/ndjson.js';
@@ -102,9 +102,12 @@ export async function runServe(cmd: Command): Promise<number> {
   };
   // toxiproxy's API under /toxiproxy/ (issue 15): its proxies live as long as the daemon.
   const { ProxyCollection, toxiproxyHandler } = await import('../proxy/index.js');
+  const { transparentProxies } = await import('../chaos/index.js');
   const proxies = new ProxyCollection();
+  const proxyJournal = new Journal(stateDir);
   const server = bound.start({
-    toxiproxy: toxiproxyHandler(proxies, { version: `${VERSION} (kiboko)` }),
+    // `kiboko chaos proxy` faults of this state directory are listed beside the API's own proxies.
+    toxiproxy: toxiproxyHandler(proxies, { version: `${VERSION} (kiboko)`, extra: () => transparentProxies(proxyJournal) }),
     token,
     registry,
     engine,
@@ -218,8 +221,7 @@ async function prepareWatch(o: Record<string, unknown>, projects: readonly impor
   return {
     describe: { schedule: schedule.kind === 'cron' ? schedule.expression : `every ${Math.round(schedule.ms / 1000)}s`, monitorOnly: Boolean(watchOptions.monitorOnly), projects: projects.map((p) => p.name), containers: watchOptions.containers },
     async start(engine: import('../engine/index.js').Engine, stateDir: string, services: import('../server/index.js').DaemonServices, log: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void) {
-      const { Journal } = await import('../journal/index.js');
-      const { DeployStore } = await import('../deploy/index.js');
+          const { DeployStore } = await import('../deploy/index.js');
       const { WatchService } = await import('../server/index.js');
       const journal = new Journal(stateDir);
       for (const r of await w.recoverContainerUpdates(engine, journal)) log(r.outcome === 'failed' ? 'error' : 'warn', 'watch: recovered a container update an earlier run was killed in', { container: r.target.name, outcome: r.outcome, ...(r.error ? { error: r.error } : {}) });

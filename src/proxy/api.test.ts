@@ -159,3 +159,34 @@ describe('mounted under a prefix by a host server that reads the body itself (ki
     }
   });
 });
+
+describe('extra (read-only) proxies: kiboko chaos proxy faults', () => {
+  it('are listed and read like the others, and changes to them are refused with 409', async () => {
+    const extra = { name: 'kiboko:web:in:80', listen: 'web:80', upstream: '127.0.0.1:80', enabled: true, toxics: [{ name: 'lat', type: 'latency' as const, stream: 'downstream' as const, toxicity: 1, attributes: { latency: 200, jitter: 0 } }] };
+    const own = new ProxyCollection();
+    const server = await startToxiproxyServer(own, { host: '127.0.0.1', port: 0 }, { extra: () => [extra] });
+    try {
+      const client = new Toxiproxy(server.url);
+      await client.createProxy({ name: 'mine', listen: '127.0.0.1:0', upstream: `127.0.0.1:${echoPort}` });
+      expect(Object.keys(await client.getAll()).sort()).toEqual(['kiboko:web:in:80', 'mine']);
+      const { toxics: _, ...shape } = extra;
+      expect((await client.get('kiboko:web:in:80')).toJson()).toMatchObject(shape);
+      const path = `${server.url}/proxies/${encodeURIComponent(extra.name)}`;
+      expect(await (await fetch(path)).json()).toEqual(extra);
+      expect(await (await fetch(`${path}/toxics`)).json()).toEqual(extra.toxics);
+      expect(await (await fetch(`${path}/toxics/lat`)).json()).toEqual(extra.toxics[0]);
+      expect((await fetch(`${path}/toxics/none`)).status).toBe(404);
+      for (const [method, sub, body] of [['DELETE', '', undefined], ['POST', '', '{"enabled":false}'], ['POST', '/toxics', '{"type":"latency"}'], ['DELETE', '/toxics/lat', undefined]] as const) {
+        const r = await fetch(`${path}${sub}`, { method, ...(body ? { body, headers: { 'content-type': 'application/json' } } : {}) });
+        expect(r.status, `${method} ${sub}`).toBe(409);
+        expect(((await r.json()) as { error: string }).error).toMatch(/kiboko chaos proxy fault/);
+      }
+      // the API's own proxy of the same name wins (a user's proxy is never hidden)
+      await client.createProxy({ name: 'kiboko:web:in:80', listen: '127.0.0.1:0', upstream: `127.0.0.1:${echoPort}` });
+      expect((await client.get('kiboko:web:in:80')).toJson().upstream).toBe(`127.0.0.1:${echoPort}`);
+    } finally {
+      await server.close();
+      await own.close();
+    }
+  });
+});

@@ -130,6 +130,8 @@ async function route(collection: ProxyCollection, options: ToxiproxyApiOptions, 
     const proxy = await collection.add(proxyConfig(await readJson(req)));
     return send(res, 201, proxy.toJSON());
   }
+  const extra = collection.list().some((p) => p.name === parts[1]) ? undefined : ((await options.extra?.()) ?? []).find((p) => p.name === parts[1]);
+  if (extra) return readOnlyProxy(res, method, extra, parts);
   const proxy = collection.get(parts[1]!);
   if (parts.length === 2) {
     if (method === 'GET') return send(res, 200, proxy.toJSON());
@@ -158,6 +160,22 @@ async function route(collection: ProxyCollection, options: ToxiproxyApiOptions, 
     return send(res, 204);
   }
   notAllowed();
+}
+
+/**
+ * A transparent container proxy (`kiboko chaos proxy`): listed and read like the others; it lives
+ * and ends with its chaos run, so changes through this API are refused (409) with the way to end it.
+ */
+function readOnlyProxy(res: ServerResponse, method: string, proxy: ProxyJson, parts: string[]): void {
+  if (method !== 'GET') {
+    throw new ProxyApiError(`proxy ${proxy.name} is a kiboko chaos proxy fault: it ends with its chaos run (Ctrl-C, --duration, POST /v1/chaos/runs/RUN/stop or kiboko chaos recover), not through this API`, 409);
+  }
+  if (parts.length === 2) return send(res, 200, proxy);
+  if (parts[2] !== 'toxics' || parts.length > 4) throw new ProxyApiError('not found', 404);
+  if (parts.length === 3) return send(res, 200, proxy.toxics);
+  const toxic = proxy.toxics.find((t) => t.name === parts[3]);
+  if (!toxic) throw new ProxyApiError('toxic not found', 404);
+  return send(res, 200, toxic);
 }
 
 export interface RunningToxiproxyServer {

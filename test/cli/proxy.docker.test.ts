@@ -242,6 +242,33 @@ describe('netem delay on this kernel (no sch_netem)', () => {
 });
 
 describe('kiboko proxy serve', () => {
+  it('lists a running chaos proxy fault of its state directory (toxiproxy-node-client getAll/get) and refuses to change it (409)', async () => {
+    const p = fault(['-d', '30s', '--port', '80', '--toxic', 'latency:latency=5,name=slow5', `${s.prefix}web`]);
+    await p.waitForOutput('"fault-held"');
+    const server = startCli(['proxy', 'serve', '--port', '0'], { stateDir: s.stateDir });
+    try {
+      await server.waitForOutput('"listening"');
+      const url = (JSON.parse(server.stdout().split('\n')[0]!) as { url: string }).url;
+      const client = new Toxiproxy(url);
+      const name = `kiboko:${s.prefix}web:in:80`;
+      const all = await client.getAll();
+      expect(Object.keys(all)).toContain(name);
+      expect((await client.get(name)).toJson()).toMatchObject({ name, listen: `${s.prefix}web:80`, upstream: '127.0.0.1:80', enabled: true });
+      const listed = (await (await fetch(`${url}/proxies/${encodeURIComponent(name)}`)).json()) as { toxics: unknown[] };
+      expect(listed.toxics).toEqual([{ name: 'slow5', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 5, jitter: 0 } }]);
+      const change = await fetch(`${url}/proxies/${encodeURIComponent(name)}`, { method: 'DELETE' });
+      expect(change.status).toBe(409);
+      expect(((await change.json()) as { error: string }).error).toMatch(/kiboko chaos proxy fault.*chaos recover/);
+      p.child.kill('SIGTERM');
+      expect((await p.done).code).toBe(0);
+      expect(Object.keys(await client.getAll())).not.toContain(name); // gone with its run
+    } finally {
+      if (p.child.exitCode === null) p.child.kill('SIGKILL');
+      server.child.kill('SIGTERM');
+      expect((await server.done).code).toBe(0);
+    }
+  });
+
   it('toxiproxy-node-client creates a proxy, adds a latency toxic (measured), removes it and resets', async () => {
     const server = startCli(['proxy', 'serve', '--port', '0']);
     await server.waitForOutput('"listening"');

@@ -1,7 +1,7 @@
 import { KibokoError, invalidArgument } from '../../common/errors.js';
 import type { ContainerDetails, ContainerRef, Engine } from '../../engine/index.js';
 import type { JournalEntry } from '../../journal/index.js';
-import type { AgentConfig } from '../../proxy/index.js';
+import type { AgentConfig, Toxic } from '../../proxy/index.js';
 import type { ApplyContext } from '../types.js';
 import { netnsOf } from '../net/exec.js';
 import { deleteRule } from '../net/iptables.js';
@@ -23,6 +23,18 @@ interface ProxyEntryData {
   mode: ExecMode;
   record: NetFaultRecord;
   agent: AgentIdentity;
+  /** What the proxy does, for the toxiproxy API's listing (entries written before it lack it). */
+  proxy?: ProxyEntryView | undefined;
+}
+
+/** The part of a proxy fault the toxiproxy API lists (see transparentProxies). */
+export interface ProxyEntryView {
+  /** Container port → the agent's listener for it. */
+  incoming: Record<string, number>;
+  /** Outgoing destinations (resolved addresses, ports) and the agent's listener for them. */
+  outgoing: { destinations: { cidr?: string | undefined; port?: number | undefined }[]; agentPort: number } | undefined;
+  toxics: Toxic[];
+  httpFaults: number;
 }
 
 export function validateProxySpec(spec: ProxyFaultSpec): void {
@@ -74,7 +86,13 @@ export async function holdProxyFault(target: ContainerRef, action: ProxyFaultSpe
     const exec = await openExec(engine, details, mode, ctx.runId);
     try {
       const record = await preflight(exec, { tool: 'iptables', runId: ctx.runId, rules });
-      const data: ProxyEntryData = { startedAt: details.startedAt, pid: details.pid, netns: netnsOf(details.pid), mode, record, agent: agent.identity };
+      const view: ProxyEntryView = {
+        incoming: { ...agent.ready.incoming },
+        outgoing: agent.ready.outgoing ? { destinations, agentPort: agent.ready.outgoing } : undefined,
+        toxics: [...action.toxics],
+        httpFaults: action.httpFaults.length,
+      };
+      const data: ProxyEntryData = { startedAt: details.startedAt, pid: details.pid, netns: netnsOf(details.pid), mode, record, agent: agent.identity, proxy: view };
       entry = await journal.record<Record<string, unknown>>({
         runId: ctx.runId,
         kind: PROXY_JOURNAL_KIND,
