@@ -23,7 +23,7 @@ async function buildApp(tag: string, healthy: boolean, repo = REPO, port = 80) {
     [
       'FROM kiboko/busybox:local',
       `RUN mkdir -p /www && echo "${tag}" > /www/index.html && echo ok > /www/health`,
-      healthy ? `HEALTHCHECK --interval=1s --timeout=1s --retries=2 CMD wget -q -O /dev/null http://127.0.0.1:${port}/health || exit 1` : 'HEALTHCHECK --interval=1s --timeout=1s --retries=2 CMD exit 1',
+      healthy ? `HEALTHCHECK --interval=1s --timeout=5s --retries=5 CMD wget -q -O /dev/null http://127.0.0.1:${port}/health || exit 1` : 'HEALTHCHECK --interval=1s --timeout=1s --retries=2 CMD exit 1',
       `CMD ["httpd", "-f", "-p", "${port}", "-h", "/www"]`,
       '',
     ].join('\n'),
