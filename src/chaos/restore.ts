@@ -1,6 +1,6 @@
-import { asKibokoError, KibokoError } from '../common/errors.js';
+import { KibokoError } from '../common/errors.js';
 import type { ContainerDetails, Engine } from '../engine/index.js';
-import { isAlive, type Journal, type JournalEntry } from '../journal/index.js';
+import { isAlive, recoverEntries, type Journal, type JournalEntry } from '../journal/index.js';
 import { removeStaleHelpers } from './net/exec.js';
 import { NET_JOURNAL_KIND, undoNetEntry } from './net/hold.js';
 import { PROXY_JOURNAL_KIND, undoProxyEntry } from './proxy/hold.js';
@@ -60,24 +60,9 @@ export async function undoEntry(engine: Engine, entry: JournalEntry): Promise<Re
  * stay in the journal for the next attempt.
  */
 export async function recoverOrphans(engine: Engine, journal: Journal, options: { dryRun?: boolean; kinds?: readonly string[] } = {}): Promise<RestoreResult[]> {
-  const orphans = (await journal.orphans()).filter((e) => !options.kinds || options.kinds.includes(e.kind));
-  const results: RestoreResult[] = [];
-  for (const entry of orphans) {
-    if (!Object.values(JOURNAL_KINDS).includes(entry.kind as never)) continue; // another capability's entry
-    if (options.dryRun) {
-      results.push({ target: entry.target, kind: entry.kind, outcome: 'dry-run', by: 'recovery' });
-      continue;
-    }
-    try {
-      const outcome = await undoEntry(engine, entry);
-      await journal.close(entry, outcome, 'recovery');
-      results.push({ target: entry.target, kind: entry.kind, outcome, by: 'recovery' });
-    } catch (err) {
-      const e = asKibokoError(err);
-      if (e.code === 'ENGINE_UNREACHABLE') throw e;
-      results.push({ target: entry.target, kind: entry.kind, outcome: 'failed', error: e.message, by: 'recovery' });
-    }
-  }
+  // Another capability's entries (watch's container updates) are theirs to recover.
+  const orphans = (await journal.orphans()).filter((e) => (!options.kinds || options.kinds.includes(e.kind)) && Object.values(JOURNAL_KINDS).includes(e.kind as never));
+  const results: RestoreResult[] = await recoverEntries(journal, orphans, (entry) => undoEntry(engine, entry), options);
   if (!options.dryRun) {
     const { entries } = await journal.list();
     const live = new Set(entries.filter((e) => isAlive(e.owner)).map((e) => e.runId));

@@ -1,7 +1,7 @@
 import type { Clock } from '../common/clock.js';
 import type { ContainerRef, Engine } from '../engine/index.js';
 import type { Journal } from '../journal/index.js';
-import type { LossMode, Protocol } from './net/iptables.js';
+import type { LossMode, PacketFilter } from './net/iptables.js';
 import type { NetemEffects } from './net/tc.js';
 import type { ProxyFaultSpec } from './proxy/spec.js';
 
@@ -33,17 +33,7 @@ export type LifecycleAction =
   | { kind: 'exec'; command: readonly string[]; user?: string | undefined }
   | ({ kind: 'netem'; durationMs: number; iface: string; effects: NetemEffects; scope: TrafficScope } & NetExecOptions)
   | ({ kind: 'rate'; durationMs: number; iface: string; rate: string; scope: TrafficScope } & NetExecOptions)
-  | ({
-      kind: 'iptables';
-      durationMs: number;
-      iface?: string | undefined;
-      protocol: Protocol;
-      sources: readonly string[];
-      destinations: readonly string[];
-      srcPorts: readonly number[];
-      dstPorts: readonly number[];
-      loss: LossMode;
-    } & NetExecOptions)
+  | ({ kind: 'iptables'; durationMs: number; loss: LossMode } & PacketFilter & NetExecOptions)
   | ({ kind: 'partition'; durationMs: number; peers: readonly string[]; direction?: PartitionDirection | undefined } & NetExecOptions)
   | ({ kind: 'proxy'; durationMs: number } & ProxyFaultSpec & NetExecOptions)
   | { kind: 'stress'; durationMs: number; stressors: readonly string[]; image?: string | undefined; pullImage?: boolean | undefined };

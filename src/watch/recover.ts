@@ -1,6 +1,6 @@
-import { asKibokoError, KibokoError } from '../common/errors.js';
+import { KibokoError } from '../common/errors.js';
 import type { ContainerDetails, Engine } from '../engine/index.js';
-import type { Journal, JournalEntry } from '../journal/index.js';
+import { recoverEntries, type Journal, type JournalEntry } from '../journal/index.js';
 
 /** The journal kind of a standalone-container update in flight (written before anything is touched). */
 export const WATCH_JOURNAL_KIND = 'watch-container-update';
@@ -58,23 +58,6 @@ export async function undoContainerUpdate(engine: Engine, entry: JournalEntry<Co
  * each is put back as it was. Runs when watch starts and in `kiboko chaos recover`.
  */
 export async function recoverContainerUpdates(engine: Engine, journal: Journal, options: { dryRun?: boolean } = {}): Promise<UpdateRecoveryResult[]> {
-  const orphans = (await journal.orphans()).filter((e) => e.kind === WATCH_JOURNAL_KIND);
-  const out: UpdateRecoveryResult[] = [];
-  for (const e of orphans) {
-    const entry = e as unknown as JournalEntry<ContainerUpdateRecord>;
-    if (options.dryRun) {
-      out.push({ target: entry.target, kind: entry.kind, outcome: 'dry-run', by: 'recovery' });
-      continue;
-    }
-    try {
-      const outcome = await undoContainerUpdate(engine, entry);
-      await journal.close(entry, outcome, 'recovery');
-      out.push({ target: entry.target, kind: entry.kind, outcome, by: 'recovery' });
-    } catch (err) {
-      const x = asKibokoError(err);
-      if (x.code === 'ENGINE_UNREACHABLE') throw x;
-      out.push({ target: entry.target, kind: entry.kind, outcome: 'failed', error: x.message, by: 'recovery' });
-    }
-  }
-  return out;
+  const orphans = (await journal.orphans()).filter((e) => e.kind === WATCH_JOURNAL_KIND) as unknown as JournalEntry<ContainerUpdateRecord>[];
+  return recoverEntries(journal, orphans, (entry) => undoContainerUpdate(engine, entry), options);
 }
