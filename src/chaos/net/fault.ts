@@ -1,4 +1,5 @@
 import { KibokoError } from '../../common/errors.js';
+import type { Journal, JournalEntry, NewEntry } from '../../journal/index.js';
 import { runChecked, type NetnsExec } from './exec.js';
 import { deleteRule, hasOnlyEmptyTable, hasTable, normalizeSave, ruleTag } from './iptables.js';
 import { KIBOKO_HANDLE, parseRootQdisc, rootOwnership, type TcPlan } from './tc.js';
@@ -91,4 +92,21 @@ export async function teardownNetFault(exec: NetnsExec, record: NetFaultRecord):
   }
   const drift = record.iptablesBefore !== undefined && normalizeSave(after) !== record.iptablesBefore ? 'iptables-save differs from before the fault (changed by someone else meanwhile?)' : undefined;
   return { outcome: removed > 0 ? 'restored' : 'already-restored', drift };
+}
+
+/**
+ * Journals (durably) a network fault's entry, then applies the fault; an apply that fails closes
+ * the entry as `not-applied` (applyNetFault rolled back what it had added). `beforeApply` runs
+ * between the two (the proxy arms its agent's dead man's switch there).
+ */
+export async function journalAndApply(journal: Journal, exec: NetnsExec, record: NetFaultRecord, entry: NewEntry<Record<string, unknown>>, beforeApply?: () => void): Promise<JournalEntry> {
+  const recorded = await journal.record<Record<string, unknown>>(entry);
+  beforeApply?.();
+  try {
+    await applyNetFault(exec, record);
+  } catch (err) {
+    await journal.close(recorded, 'not-applied');
+    throw err;
+  }
+  return recorded;
 }

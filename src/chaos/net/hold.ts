@@ -5,7 +5,7 @@ import { holdUntil } from '../wait.js';
 import type { ApplyContext } from '../types.js';
 import type { NetAction } from '../types.js';
 import { netnsOf } from './exec.js';
-import { applyNetFault, preflight, teardownNetFault, type NetFault, type NetFaultRecord, type TeardownResult } from './fault.js';
+import { journalAndApply, preflight, teardownNetFault, type NetFault, type NetFaultRecord, type TeardownResult } from './fault.js';
 import { planIptablesLoss, planPartition, validateCidr } from './iptables.js';
 import { chooseExecMode, openExec, openProbe, type ExecMode } from './mode.js';
 import { requireFeatures, probe, type KernelFeature } from './probe.js';
@@ -126,19 +126,7 @@ export async function holdNetFault(target: ContainerRef, action: NetAction, ctx:
   try {
     const record = await preflight(exec, fault);
     const data: NetEntryData = { startedAt: details.startedAt, pid: details.pid, netns: netnsOf(details.pid), mode, record };
-    entry = await journal.record<Record<string, unknown>>({
-      runId: ctx.runId,
-      kind: NET_JOURNAL_KIND,
-      target,
-      deadline: new Date(deadline).toISOString(),
-      data: data as unknown as Record<string, unknown>,
-    });
-    try {
-      await applyNetFault(exec, record);
-    } catch (err) {
-      await journal.close(entry, 'not-applied');
-      throw err;
-    }
+    entry = await journalAndApply(journal, exec, record, { runId: ctx.runId, kind: NET_JOURNAL_KIND, target, deadline: new Date(deadline).toISOString(), data: data as unknown as Record<string, unknown> });
   } finally {
     await exec.close();
   }

@@ -5,7 +5,7 @@ import type { AgentConfig, Toxic } from '../../proxy/index.js';
 import type { ApplyContext } from '../types.js';
 import { netnsOf } from '../net/exec.js';
 import { deleteRule } from '../net/iptables.js';
-import { applyNetFault, preflight, teardownNetFault, type NetFaultRecord } from '../net/fault.js';
+import { journalAndApply, preflight, teardownNetFault, type NetFaultRecord } from '../net/fault.js';
 import { resolvePeers } from '../net/hold.js';
 import { chooseExecMode, openExec, type ExecMode } from '../net/mode.js';
 import { holdUntil } from '../wait.js';
@@ -93,21 +93,9 @@ export async function holdProxyFault(target: ContainerRef, action: ProxyFaultSpe
         httpFaults: action.httpFaults.length,
       };
       const data: ProxyEntryData = { startedAt: details.startedAt, pid: details.pid, netns: netnsOf(details.pid), mode, record, agent: agent.identity, proxy: view };
-      entry = await journal.record<Record<string, unknown>>({
-        runId: ctx.runId,
-        kind: PROXY_JOURNAL_KIND,
-        target,
-        deadline: new Date(deadline).toISOString(),
-        data: data as unknown as Record<string, unknown>,
-      });
+      const newEntry = { runId: ctx.runId, kind: PROXY_JOURNAL_KIND, target, deadline: new Date(deadline).toISOString(), data: data as unknown as Record<string, unknown> };
       // A dead man's switch (nsenter agents): if kiboko dies, the agent removes the rules as it exits.
-      agent.send?.({ op: 'cleanup', argv: rules.map((r) => deleteRule(r)) });
-      try {
-        await applyNetFault(exec, record);
-      } catch (err) {
-        await journal.close(entry, 'not-applied');
-        throw err;
-      }
+      entry = await journalAndApply(journal, exec, record, newEntry, () => agent.send?.({ op: 'cleanup', argv: rules.map((r) => deleteRule(r)) }));
     } finally {
       await exec.close();
     }
