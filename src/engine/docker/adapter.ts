@@ -199,193 +199,66 @@ export class DockerEngine implements Engine {
     }
   }
 
-  list(options: ListOptions = {}): Promise<ContainerSummary[]> {
-    return listContainers(this.ctx, options);
-  }
+  // Containers (containers.ts)
+  list(options: ListOptions = {}): Promise<ContainerSummary[]> { return listContainers(this.ctx, options); }
+  inspect(idOrName: string): Promise<ContainerDetails> { return inspectContainer(this.ctx, idOrName); }
+  inspectSpec(idOrName: string): Promise<ContainerSpec & { name: string }> { return inspectSpec(this.ctx, idOrName); }
+  create(spec: ContainerSpec): Promise<ContainerRef> { return createContainer(this.ctx, spec); }
+  cloneContainer(id: string, options: CloneOptions): Promise<ContainerRef> { return cloneContainer(this.ctx, id, options); }
+  rename(idOrName: string, newName: string): Promise<void> { return renameContainer(this.ctx, idOrName, newName); }
+  start(id: string): Promise<void> { return startContainer(this.ctx, id); }
+  stop(id: string, timeoutSeconds: number): Promise<void> { return stopContainer(this.ctx, id, timeoutSeconds); }
+  kill(id: string, signal: string): Promise<void> { return killContainer(this.ctx, id, signal); }
+  pause(id: string): Promise<void> { return pauseContainer(this.ctx, id); }
+  unpause(id: string): Promise<void> { return unpauseContainer(this.ctx, id); }
+  restart(id: string, timeoutSeconds: number): Promise<void> { return restartContainer(this.ctx, id, timeoutSeconds); }
+  remove(id: string, options: RemoveOptions = {}): Promise<void> { return removeContainer(this.ctx, id, options); }
+  wait(id: string, signal?: AbortSignal): Promise<number> { return waitContainer(this.ctx, id, signal); }
+  stats(id: string): Promise<ContainerStats> { return containerStats(this.ctx, id); }
+  putArchive(id: string, destDir: string, tar: Buffer): Promise<void> { return putArchive(this.ctx, id, destDir, tar); }
+  getArchive(id: string, path: string): Promise<Buffer> { return getArchive(this.ctx, id, path); }
 
-  inspect(idOrName: string): Promise<ContainerDetails> {
-    return inspectContainer(this.ctx, idOrName);
-  }
+  // Exec and logs (exec.ts)
+  exec(id: string, options: ExecOptions): Promise<ExecResult> { return execInContainer(this.ctx, id, options); }
+  logs(id: string, options: LogsOptions = {}): Promise<string> { return containerLogs(this.ctx, id, options); }
+  streamLogs(id: string, options: LogsOptions & { follow?: boolean; signal?: AbortSignal } = {}): AsyncIterable<LogChunk> { return streamLogs(this.ctx, id, options); }
 
-  cloneContainer(id: string, options: CloneOptions): Promise<ContainerRef> {
-    return cloneContainer(this.ctx, id, options);
-  }
+  // Images (images.ts, pull.ts, build.ts)
+  pullImage(ref: string, onProgress?: (line: string, progress?: PullProgress) => void, options: PullOptions = {}): Promise<void> { return pullImage(this.ctx, ref, onProgress, options); }
+  imageExists(ref: string): Promise<boolean> { return imageExists(this.ctx, ref); }
+  listImages(labels: readonly string[] = []): Promise<ImageSummary[]> { return listImages(this.ctx, labels); }
+  inspectImage(ref: string): Promise<ImageDetails> { return inspectImage(this.ctx, ref); }
+  tagImage(ref: string, repo: string, tag: string): Promise<void> { return tagImage(this.ctx, ref, repo, tag); }
+  removeImage(ref: string, force = false): Promise<void> { return removeImage(this.ctx, ref, force); }
+  buildImage(options: BuildOptions): Promise<string> { return buildImage(this.ctx, options); }
 
-  create(spec: ContainerSpec): Promise<ContainerRef> {
-    return createContainer(this.ctx, spec);
-  }
+  // Events (events.ts)
+  events(options: EventsOptions = {}): AsyncIterable<EngineEvent> { return engineEvents(this.ctx, options); }
 
-  inspectSpec(idOrName: string): Promise<ContainerSpec & { name: string }> {
-    return inspectSpec(this.ctx, idOrName);
-  }
+  // Volumes (volumes.ts)
+  volumeExists(name: string): Promise<boolean> { return volumeExists(this.ctx, name); }
+  ensureVolume(name: string, labels: Readonly<Record<string, string>> = {}, options: VolumeOptions = {}): Promise<void> { return ensureVolume(this.ctx, name, labels, options); }
+  listVolumes(labels: readonly string[] = []): Promise<VolumeSummary[]> { return listVolumes(this.ctx, labels); }
+  removeVolume(name: string): Promise<void> { return removeVolume(this.ctx, name); }
 
-  rename(idOrName: string, newName: string): Promise<void> {
-    return renameContainer(this.ctx, idOrName, newName);
-  }
+  // Networks (networks.ts)
+  inspectNetwork(idOrName: string): Promise<NetworkDetails> { return inspectNetwork(this.ctx, idOrName); }
+  listNetworks(labels: readonly string[] = []): Promise<NetworkSummary[]> { return listNetworks(this.ctx, labels); }
+  ensureNetwork(name: string, labels: Readonly<Record<string, string>> = {}, options: NetworkOptions = {}): Promise<string> { return ensureNetwork(this.ctx, name, labels, options); }
+  removeNetwork(idOrName: string): Promise<void> { return removeNetwork(this.ctx, idOrName); }
+  connectNetwork(network: string, container: string, aliases: readonly string[] = [], endpoint: Omit<EndpointSpec, 'name' | 'aliases'> = {}): Promise<void> { return connectNetwork(this.ctx, network, container, aliases, endpoint); }
+  ensureOverlayNetwork(name: string, labels: Readonly<Record<string, string>> = {}): Promise<string> { return ensureOverlayNetwork(this.ctx, name, labels); }
 
-  start(id: string): Promise<void> {
-    return startContainer(this.ctx, id);
-  }
-
-  stop(id: string, timeoutSeconds: number): Promise<void> {
-    return stopContainer(this.ctx, id, timeoutSeconds);
-  }
-
-  kill(id: string, signal: string): Promise<void> {
-    return killContainer(this.ctx, id, signal);
-  }
-
-  pause(id: string): Promise<void> {
-    return pauseContainer(this.ctx, id);
-  }
-
-  unpause(id: string): Promise<void> {
-    return unpauseContainer(this.ctx, id);
-  }
-
-  restart(id: string, timeoutSeconds: number): Promise<void> {
-    return restartContainer(this.ctx, id, timeoutSeconds);
-  }
-
-  remove(id: string, options: RemoveOptions = {}): Promise<void> {
-    return removeContainer(this.ctx, id, options);
-  }
-
-  wait(id: string, signal?: AbortSignal): Promise<number> {
-    return waitContainer(this.ctx, id, signal);
-  }
-
-  exec(id: string, options: ExecOptions): Promise<ExecResult> {
-    return execInContainer(this.ctx, id, options);
-  }
-
-  logs(id: string, options: LogsOptions = {}): Promise<string> {
-    return containerLogs(this.ctx, id, options);
-  }
-
-  streamLogs(id: string, options: LogsOptions & { follow?: boolean; signal?: AbortSignal } = {}): AsyncIterable<LogChunk> {
-    return streamLogs(this.ctx, id, options);
-  }
-
-  stats(id: string): Promise<ContainerStats> {
-    return containerStats(this.ctx, id);
-  }
-
-  pullImage(ref: string, onProgress?: (line: string, progress?: PullProgress) => void, options: PullOptions = {}): Promise<void> {
-    return pullImage(this.ctx, ref, onProgress);
-  }
-
-  imageExists(ref: string): Promise<boolean> {
-    return imageExists(this.ctx, ref);
-  }
-
-  listImages(labels: readonly string[] = []): Promise<ImageSummary[]> {
-    return listImages(this.ctx, labels);
-  }
-
-  removeImage(ref: string, force = false): Promise<void> {
-    return removeImage(this.ctx, ref, force);
-  }
-
-  buildImage(options: BuildOptions): Promise<string> {
-    return buildImage(this.ctx, options);
-  }
-
-  inspectImage(ref: string): Promise<ImageDetails> {
-    return inspectImage(this.ctx, ref);
-  }
-
-  tagImage(ref: string, repo: string, tag: string): Promise<void> {
-    return tagImage(this.ctx, ref, repo, tag);
-  }
-
-  putArchive(id: string, destDir: string, tar: Buffer): Promise<void> {
-    return putArchive(this.ctx, id, destDir, tar);
-  }
-
-  getArchive(id: string, path: string): Promise<Buffer> {
-    return getArchive(this.ctx, id, path);
-  }
-
-  events(options: EventsOptions = {}): AsyncIterable<EngineEvent> {
-    return engineEvents(this.ctx, options);
-  }
-
-  volumeExists(name: string): Promise<boolean> {
-    return volumeExists(this.ctx, name);
-  }
-
-  ensureVolume(name: string, labels: Readonly<Record<string, string>> = {}, options: VolumeOptions = {}): Promise<void> {
-    return ensureVolume(this.ctx, name, labels, options);
-  }
-
-  listVolumes(labels: readonly string[] = []): Promise<VolumeSummary[]> {
-    return listVolumes(this.ctx, labels);
-  }
-
-  inspectNetwork(idOrName: string): Promise<NetworkDetails> {
-    return inspectNetwork(this.ctx, idOrName);
-  }
-
-  listNetworks(labels: readonly string[] = []): Promise<NetworkSummary[]> {
-    return listNetworks(this.ctx, labels);
-  }
-
-  ensureNetwork(name: string, labels: Readonly<Record<string, string>> = {}, options: NetworkOptions = {}): Promise<string> {
-    return ensureNetwork(this.ctx, name, labels, options);
-  }
-
-  removeNetwork(idOrName: string): Promise<void> {
-    return removeNetwork(this.ctx, idOrName);
-  }
-
-  listServices(labels: readonly string[] = []): Promise<SwarmService[]> {
-    return listServices(this.ctx, labels);
-  }
-
-  inspectService(idOrName: string): Promise<SwarmService> {
-    return inspectService(this.ctx, idOrName);
-  }
-
-  createService(definition: SwarmServiceDefinition): Promise<string> {
-    return createService(this.ctx, definition);
-  }
-
-  updateService(id: string, version: number, definition: SwarmServiceDefinition): Promise<void> {
-    return updateService(this.ctx, id, version, definition);
-  }
-
-  removeService(idOrName: string): Promise<void> {
-    return removeService(this.ctx, idOrName);
-  }
-
-  listTasks(serviceId: string): Promise<SwarmTask[]> {
-    return listTasks(this.ctx, serviceId);
-  }
-
-  ensureOverlayNetwork(name: string, labels: Readonly<Record<string, string>> = {}): Promise<string> {
-    return ensureOverlayNetwork(this.ctx, name, labels);
-  }
-
-  connectNetwork(network: string, container: string, aliases: readonly string[] = [], endpoint: Omit<EndpointSpec, 'name' | 'aliases'> = {}): Promise<void> {
-    return connectNetwork(this.ctx, network, container, aliases, endpoint);
-  }
-
-  createSwarmObject(kind: 'secret' | 'config', name: string, data: Buffer, labels: Readonly<Record<string, string>> = {}): Promise<string> {
-    return createSwarmObject(this.ctx, kind, name, data, labels);
-  }
-
-  listSwarmObjects(kind: 'secret' | 'config', labels: readonly string[] = []): Promise<SwarmObject[]> {
-    return listSwarmObjects(this.ctx, kind, labels);
-  }
-
-  removeSwarmObject(kind: 'secret' | 'config', idOrName: string): Promise<void> {
-    return removeSwarmObject(this.ctx, kind, idOrName);
-  }
-
-  removeVolume(name: string): Promise<void> {
-    return removeVolume(this.ctx, name);
-  }
+  // Swarm services, tasks, secrets and configs (swarm.ts)
+  listServices(labels: readonly string[] = []): Promise<SwarmService[]> { return listServices(this.ctx, labels); }
+  inspectService(idOrName: string): Promise<SwarmService> { return inspectService(this.ctx, idOrName); }
+  createService(definition: SwarmServiceDefinition): Promise<string> { return createService(this.ctx, definition); }
+  updateService(id: string, version: number, definition: SwarmServiceDefinition): Promise<void> { return updateService(this.ctx, id, version, definition); }
+  removeService(idOrName: string): Promise<void> { return removeService(this.ctx, idOrName); }
+  listTasks(serviceId: string): Promise<SwarmTask[]> { return listTasks(this.ctx, serviceId); }
+  createSwarmObject(kind: 'secret' | 'config', name: string, data: Buffer, labels: Readonly<Record<string, string>> = {}): Promise<string> { return createSwarmObject(this.ctx, kind, name, data, labels); }
+  listSwarmObjects(kind: 'secret' | 'config', labels: readonly string[] = []): Promise<SwarmObject[]> { return listSwarmObjects(this.ctx, kind, labels); }
+  removeSwarmObject(kind: 'secret' | 'config', idOrName: string): Promise<void> { return removeSwarmObject(this.ctx, kind, idOrName); }
 
   close(): void {
     // dockerode keeps no pooled sockets of its own; nothing to release today.

@@ -1,15 +1,8 @@
-import { KibokoError } from '../../common/errors.js';
 import type { ImageDetails, ImageSummary } from '../types.js';
-import type { DockerContext } from './context.js';
+import { found, type DockerContext } from './context.js';
 
 export async function imageExists(ctx: DockerContext, ref: string): Promise<boolean> {
-  try {
-    await ctx.call(`inspect image ${ref}`, () => ctx.docker.getImage(ref).inspect());
-    return true;
-  } catch (err) {
-    if (err instanceof KibokoError && err.code === 'TARGET_NOT_FOUND') return false;
-    throw err;
-  }
+  return found(ctx, `inspect image ${ref}`, () => ctx.docker.getImage(ref).inspect());
 }
 
 export async function listImages(ctx: DockerContext, labels: readonly string[] = []): Promise<ImageSummary[]> {

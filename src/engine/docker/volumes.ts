@@ -1,15 +1,8 @@
-import { KibokoError } from '../../common/errors.js';
 import type { VolumeOptions, VolumeSummary } from '../types.js';
-import type { DockerContext } from './context.js';
+import { found, type DockerContext } from './context.js';
 
 export async function volumeExists(ctx: DockerContext, name: string): Promise<boolean> {
-  try {
-    await ctx.call(`inspect volume ${name}`, () => ctx.docker.getVolume(name).inspect());
-    return true;
-  } catch (err) {
-    if (err instanceof KibokoError && err.code === 'TARGET_NOT_FOUND') return false;
-    throw err;
-  }
+  return found(ctx, `inspect volume ${name}`, () => ctx.docker.getVolume(name).inspect());
 }
 
 export async function ensureVolume(ctx: DockerContext, name: string, labels: Readonly<Record<string, string>> = {}, options: VolumeOptions = {}): Promise<void> {
