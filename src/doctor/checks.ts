@@ -3,6 +3,9 @@ import { agentScriptPath, chooseExecMode, DEFAULT_HELPER_IMAGE, execFileResult, 
 import { asKibokoError } from '../common/errors.js';
 import type { Engine } from '../engine/index.js';
 
+/** Runs a command in the probe's throwaway namespace. */
+type ProbeRun = Awaited<ReturnType<typeof openProbe>>['run'];
+
 export type CheckStatus = 'ok' | 'missing' | 'warn' | 'error';
 
 export interface Check {
@@ -62,85 +65,97 @@ export async function runChecks(engine: Engine): Promise<Check[]> {
 
   const probeRunner = await openProbe(engine, mode, randomUUID());
   try {
-    const admin = await probeRunner.run(['ip', 'link', 'set', 'lo', 'up']);
-    checks.push({
-      name: 'NET_ADMIN',
-      status: admin.code === 0 ? 'ok' : 'missing',
-      detail: admin.code === 0 ? 'network namespaces can be reconfigured' : (admin.stderr || admin.stdout).trim(),
-      hint: admin.code === 0 ? undefined : 'run kiboko as root, or let it use a helper container with NET_ADMIN',
-      needed_for: 'every network fault',
-    });
-    for (const q of QDISCS) {
-      const r = await probe(q.feature, probeRunner.run);
-      checks.push({
-        name: `${q.feature} (${MODULE_OF[q.feature]})`,
-        status: r.present ? 'ok' : 'missing',
-        detail: r.present ? 'supported by the kernel' : r.detail,
-        hint: r.present ? undefined : (q.hint ?? `modprobe ${MODULE_OF[q.feature]}`),
-        needed_for: q.needed_for,
-      });
-    }
-    const ipt = await probeRunner.run(['iptables', '-A', 'INPUT', '-m', 'statistic', '--mode', 'random', '--probability', '0.5', '-m', 'comment', '--comment', 'kiboko-doctor', '-j', 'DROP']);
-    const version = (await probeRunner.run(['iptables', '--version'])).stdout.trim();
-    checks.push({
-      name: 'iptables statistic+comment',
-      status: ipt.code === 0 ? 'ok' : 'missing',
-      detail: ipt.code === 0 ? `${version || 'iptables'}: statistic and comment matches work` : (ipt.stderr || ipt.stdout).trim(),
-      hint: ipt.code === 0 ? undefined : 'install iptables with the xt_statistic and xt_comment matches (modprobe xt_statistic xt_comment)',
-      needed_for: 'iptables loss, partition',
-    });
-    // chaos proxy / chaos delay without netem: nat REDIRECT with an owner match, and conntrack for outgoing faults.
-    const redirect = await probeRunner.run(['iptables', '-t', 'nat', '-A', 'OUTPUT', '-p', 'tcp', '-m', 'owner', '!', '--gid-owner', String(PROXY_GID), '-m', 'comment', '--comment', 'kiboko-doctor', '-j', 'REDIRECT', '--to-ports', '1']);
-    checks.push({
-      name: 'iptables nat REDIRECT+owner',
-      status: redirect.code === 0 ? 'ok' : 'missing',
-      detail: redirect.code === 0 ? 'transparent redirection to the fault proxy works' : (redirect.stderr || redirect.stdout).trim(),
-      hint: redirect.code === 0 ? undefined : 'modprobe xt_REDIRECT xt_owner nf_nat (iptable_nat on legacy iptables)',
-      needed_for: 'chaos proxy, chaos delay without netem',
-    });
-    const conntrack = await probeRunner.run(['cat', '/proc/net/nf_conntrack']);
-    checks.push({
-      name: 'conntrack table',
-      status: conntrack.code === 0 ? 'ok' : 'missing',
-      detail: conntrack.code === 0 ? '/proc/net/nf_conntrack is readable (original destinations of redirected connections)' : (conntrack.stderr || conntrack.stdout).trim() || 'not readable',
-      hint: conntrack.code === 0 ? undefined : 'modprobe nf_conntrack (and nf_conntrack procfs); without it only incoming proxy faults (--port) work',
-      needed_for: 'chaos proxy --to (outgoing), partition --direction to|from',
-    });
-    const nft = await probeRunner.run(['nft', '--version']);
-    checks.push({
-      name: 'nft',
-      status: nft.code === 0 ? 'ok' : 'warn',
-      detail: nft.code === 0 ? nft.stdout.trim() : 'not found',
-      hint: nft.code === 0 ? undefined : 'install nftables so kiboko can remove the empty filter table iptables-nft leaves behind (exact restore)',
-      needed_for: 'byte-exact iptables restore',
-    });
+    checks.push(...(await kernelChecks(probeRunner.run)));
   } finally {
     await probeRunner.close();
   }
 
-  if (mode.via === 'nsenter') {
-    let agent = '';
-    try {
-      agent = agentScriptPath();
-    } catch {
-      // reported below
-    }
+  if (mode.via === 'nsenter') checks.push(...(await hostToolChecks()));
+  return checks;
+}
+
+/** What the probe finds in a throwaway namespace: NET_ADMIN, the qdiscs, iptables matches and targets, conntrack, nft. */
+async function kernelChecks(run: ProbeRun): Promise<Check[]> {
+  const checks: Check[] = [];
+  const admin = await run(['ip', 'link', 'set', 'lo', 'up']);
+  checks.push({
+    name: 'NET_ADMIN',
+    status: admin.code === 0 ? 'ok' : 'missing',
+    detail: admin.code === 0 ? 'network namespaces can be reconfigured' : (admin.stderr || admin.stdout).trim(),
+    hint: admin.code === 0 ? undefined : 'run kiboko as root, or let it use a helper container with NET_ADMIN',
+    needed_for: 'every network fault',
+  });
+  for (const q of QDISCS) {
+    const r = await probe(q.feature, run);
     checks.push({
-      name: 'fault proxy agent',
-      status: agent ? 'ok' : 'missing',
-      detail: agent ? `${process.execPath} ${agent} (entered into target namespaces with nsenter)` : 'dist/proxy-agent.mjs is missing',
-      hint: agent ? undefined : 'rebuild kiboko (npm run build)',
-      needed_for: 'chaos proxy, chaos delay without netem',
-    });
-    const stress = await execFileResult('stress-ng', ['--version']);
-    checks.push({
-      name: 'stress-ng',
-      status: stress.code === 0 ? 'ok' : 'missing',
-      detail: stress.code === 0 ? stress.stdout.trim() : 'not found on the host',
-      hint: stress.code === 0 ? undefined : 'apt-get install stress-ng, or pass --stress-image IMAGE',
-      needed_for: 'stress',
+      name: `${q.feature} (${MODULE_OF[q.feature]})`,
+      status: r.present ? 'ok' : 'missing',
+      detail: r.present ? 'supported by the kernel' : r.detail,
+      hint: r.present ? undefined : (q.hint ?? `modprobe ${MODULE_OF[q.feature]}`),
+      needed_for: q.needed_for,
     });
   }
+  const ipt = await run(['iptables', '-A', 'INPUT', '-m', 'statistic', '--mode', 'random', '--probability', '0.5', '-m', 'comment', '--comment', 'kiboko-doctor', '-j', 'DROP']);
+  const version = (await run(['iptables', '--version'])).stdout.trim();
+  checks.push({
+    name: 'iptables statistic+comment',
+    status: ipt.code === 0 ? 'ok' : 'missing',
+    detail: ipt.code === 0 ? `${version || 'iptables'}: statistic and comment matches work` : (ipt.stderr || ipt.stdout).trim(),
+    hint: ipt.code === 0 ? undefined : 'install iptables with the xt_statistic and xt_comment matches (modprobe xt_statistic xt_comment)',
+    needed_for: 'iptables loss, partition',
+  });
+  // chaos proxy / chaos delay without netem: nat REDIRECT with an owner match, and conntrack for outgoing faults.
+  const redirect = await run(['iptables', '-t', 'nat', '-A', 'OUTPUT', '-p', 'tcp', '-m', 'owner', '!', '--gid-owner', String(PROXY_GID), '-m', 'comment', '--comment', 'kiboko-doctor', '-j', 'REDIRECT', '--to-ports', '1']);
+  checks.push({
+    name: 'iptables nat REDIRECT+owner',
+    status: redirect.code === 0 ? 'ok' : 'missing',
+    detail: redirect.code === 0 ? 'transparent redirection to the fault proxy works' : (redirect.stderr || redirect.stdout).trim(),
+    hint: redirect.code === 0 ? undefined : 'modprobe xt_REDIRECT xt_owner nf_nat (iptable_nat on legacy iptables)',
+    needed_for: 'chaos proxy, chaos delay without netem',
+  });
+  const conntrack = await run(['cat', '/proc/net/nf_conntrack']);
+  checks.push({
+    name: 'conntrack table',
+    status: conntrack.code === 0 ? 'ok' : 'missing',
+    detail: conntrack.code === 0 ? '/proc/net/nf_conntrack is readable (original destinations of redirected connections)' : (conntrack.stderr || conntrack.stdout).trim() || 'not readable',
+    hint: conntrack.code === 0 ? undefined : 'modprobe nf_conntrack (and nf_conntrack procfs); without it only incoming proxy faults (--port) work',
+    needed_for: 'chaos proxy --to (outgoing), partition --direction to|from',
+  });
+  const nft = await run(['nft', '--version']);
+  checks.push({
+    name: 'nft',
+    status: nft.code === 0 ? 'ok' : 'warn',
+    detail: nft.code === 0 ? nft.stdout.trim() : 'not found',
+    hint: nft.code === 0 ? undefined : 'install nftables so kiboko can remove the empty filter table iptables-nft leaves behind (exact restore)',
+    needed_for: 'byte-exact iptables restore',
+  });
+  return checks;
+}
+
+/** With nsenter (root beside the engine) some faults run host programs: the proxy agent, stress-ng. */
+async function hostToolChecks(): Promise<Check[]> {
+  const checks: Check[] = [];
+  let agent = '';
+  try {
+    agent = agentScriptPath();
+  } catch {
+    // reported below
+  }
+  checks.push({
+    name: 'fault proxy agent',
+    status: agent ? 'ok' : 'missing',
+    detail: agent ? `${process.execPath} ${agent} (entered into target namespaces with nsenter)` : 'dist/proxy-agent.mjs is missing',
+    hint: agent ? undefined : 'rebuild kiboko (npm run build)',
+    needed_for: 'chaos proxy, chaos delay without netem',
+  });
+  const stress = await execFileResult('stress-ng', ['--version']);
+  checks.push({
+    name: 'stress-ng',
+    status: stress.code === 0 ? 'ok' : 'missing',
+    detail: stress.code === 0 ? stress.stdout.trim() : 'not found on the host',
+    hint: stress.code === 0 ? undefined : 'apt-get install stress-ng, or pass --stress-image IMAGE',
+    needed_for: 'stress',
+  });
   return checks;
 }
 

@@ -2,6 +2,8 @@ import { posix } from 'node:path';
 import { KibokoError } from '../common/errors.js';
 import { signalNumber } from '../common/signals.js';
 import { packTar, readTar } from '../common/tar.js';
+import { followEvents, matchLabel } from './fake-events.js';
+import { imageDetailsOf, newFakeContainer, notSwarm, type FakeContainer } from './fake-records.js';
 import type { Engine } from './port.js';
 import type {
   BuildOptions,
@@ -35,16 +37,6 @@ import type {
   SwarmService,
   SwarmTask,
 } from './types.js';
-
-interface FakeContainer extends ContainerDetails {
-  volumes: string[];
-  files: Map<string, { content: Buffer; mode: number }>;
-  logText: string;
-  spec?: ContainerSpec | undefined;
-  /** Networks joined after create, with their endpoint settings. */
-  connected?: Map<string, EndpointSpec>;
-  networkMode?: string | undefined;
-}
 
 export interface FakeCall {
   op: string;
@@ -95,28 +87,7 @@ export class FakeEngine implements Engine {
   /** Test helper: adds a container directly in a given state. */
   add(partial: Partial<ContainerDetails> & { name: string }): ContainerDetails {
     const id = partial.id ?? (++this.seq).toString(16).padStart(64, '0');
-    const c: FakeContainer = {
-      id,
-      name: partial.name,
-      image: partial.image ?? 'busybox:latest',
-      labels: partial.labels ?? {},
-      status: partial.status ?? 'running',
-      created: partial.created ?? 1_700_000_000 + this.seq,
-      pid: partial.status === 'exited' ? 0 : 1000 + this.seq,
-      startedAt: partial.startedAt ?? new Date(0).toISOString(),
-      finishedAt: '0001-01-01T00:00:00Z',
-      exitCode: 0,
-      restartCount: 0,
-      stopSignal: partial.stopSignal,
-      networks: partial.networks ?? { bridge: { ipAddress: `172.17.0.${(this.seq % 250) + 2}` } },
-      mounts: [],
-      volumes: [],
-      files: new Map(),
-      logText: '',
-      health: partial.health ?? 'none',
-      hasHealthcheck: partial.hasHealthcheck ?? false,
-      imageId: partial.imageId ?? `sha256:${partial.image ?? 'busybox:latest'}`,
-    };
+    const c = newFakeContainer(id, this.seq, partial);
     this.containers.set(id, c);
     return c;
   }
@@ -395,22 +366,7 @@ export class FakeEngine implements Engine {
 
   /** Test helper: adds (or replaces) an image with the given details. */
   addImage(partial: Partial<ImageDetails> & { tags: readonly string[] }): ImageDetails {
-    const d: ImageDetails = {
-      id: partial.id ?? `sha256:${(++this.seq).toString(16).padStart(64, '0')}`,
-      tags: partial.tags,
-      labels: partial.labels ?? {},
-      created: partial.created ?? new Date().toISOString(),
-      parent: partial.parent ?? '',
-      env: partial.env ?? [],
-      entrypoint: partial.entrypoint,
-      cmd: partial.cmd,
-      workingDir: partial.workingDir ?? '',
-      user: partial.user ?? '',
-      onBuild: partial.onBuild ?? [],
-      layers: partial.layers ?? [],
-      size: partial.size ?? 0,
-      ...(partial.repoDigests ? { repoDigests: partial.repoDigests } : {}),
-    };
+    const d = imageDetailsOf(partial, partial.id ?? `sha256:${(++this.seq).toString(16).padStart(64, '0')}`);
     for (const t of d.tags) this.images.set(t, { id: d.id, tags: d.tags, labels: d.labels });
     this.imageDetails.set(d.id, d);
     return d;
@@ -499,41 +455,7 @@ export class FakeEngine implements Engine {
 
   async *events(options: EventsOptions = {}): AsyncIterable<EngineEvent> {
     this.guard('events', '');
-    const queue: (EngineEvent | Error)[] = [];
-    let wake: (() => void) | undefined;
-    const listener = (e: EngineEvent | Error) => {
-      queue.push(e);
-      wake?.();
-    };
-    const onAbort = () => wake?.();
-    options.signal?.addEventListener('abort', onAbort);
-    const since = options.since === undefined ? undefined : toNs(options.since);
-    const until = options.until === undefined ? undefined : toNs(options.until);
-    const match = (e: EngineEvent) => matchEvent(e, options.filters ?? {});
-    try {
-      if (since !== undefined) for (const e of this.eventLog) if (BigInt(e.timeNano) >= since && (until === undefined || BigInt(e.timeNano) <= until) && match(e)) yield e;
-      const nowNs = () => BigInt(Date.now()) * 1_000_000n;
-      if (until !== undefined && until <= nowNs()) return;
-      this.eventListeners.add(listener);
-      while (!options.signal?.aborted) {
-        const next = queue.shift();
-        if (next === undefined) {
-          if (until !== undefined && until <= nowNs()) return;
-          // Like the engine, a stream with `until` ends at that time even when nothing happens.
-          const timer = until === undefined ? undefined : setTimeout(() => wake?.(), Number((until - nowNs()) / 1_000_000n) + 1);
-          await new Promise<void>((resolve) => (wake = resolve));
-          clearTimeout(timer);
-          wake = undefined;
-          continue;
-        }
-        if (next instanceof Error) throw next;
-        if (until !== undefined && BigInt(next.timeNano) > until) return;
-        if (match(next)) yield next;
-      }
-    } finally {
-      this.eventListeners.delete(listener);
-      options.signal?.removeEventListener('abort', onAbort);
-    }
+    yield* followEvents(this.eventLog, this.eventListeners, options);
   }
 
   private containerEvent(c: FakeContainer, action: string, extra: Record<string, string> = {}) {
@@ -569,48 +491,4 @@ export class FakeEngine implements Engine {
     c.finishedAt = new Date().toISOString();
     this.containerEvent(c, 'die', { exitCode: String(code) });
   }
-}
-
-/** The fake is a single engine, never a Swarm manager (as a non-manager engine answers). */
-const notSwarm = () => new KibokoError('CONFLICT', 'This node is not a swarm manager.', { hint: 'docker swarm init, or deploy with --engine docker' });
-
-function matchLabel(labels: Readonly<Record<string, string>>, filter: string): boolean {
-  const eq = filter.indexOf('=');
-  if (eq < 0) return filter in labels;
-  return labels[filter.slice(0, eq)] === filter.slice(eq + 1);
-}
-
-function toNs(t: number | string): bigint {
-  if (typeof t === 'number') return BigInt(Math.round(t * 1e3)) * 1_000_000n;
-  if (/^\d+$/.test(t)) return BigInt(t) * 1_000_000_000n;
-  if (/^\d+\.\d+$/.test(t)) {
-    const [s, f] = t.split('.') as [string, string];
-    return BigInt(s) * 1_000_000_000n + BigInt(f.padEnd(9, '0').slice(0, 9));
-  }
-  return BigInt(Date.parse(t)) * 1_000_000n;
-}
-
-/** The engine's event filters: type, event (action), container (id or name), image, label. */
-function matchEvent(e: EngineEvent, filters: Readonly<Record<string, readonly string[]>>): boolean {
-  for (const [key, values] of Object.entries(filters)) {
-    if (!values.length) continue;
-    const ok = values.some((v) => {
-      switch (key) {
-        case 'type':
-          return e.type === v;
-        case 'event':
-          return e.action === v || e.action.split(':')[0] === v;
-        case 'container':
-          return e.type === 'container' && (e.id === v || e.id.startsWith(v) || e.attributes.name === v);
-        case 'image':
-          return e.attributes.image === v;
-        case 'label':
-          return matchLabel(e.attributes, v);
-        default:
-          return true;
-      }
-    });
-    if (!ok) return false;
-  }
-  return true;
 }

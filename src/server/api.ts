@@ -91,31 +91,41 @@ export class NativeApi {
   private readonly routes: Route[] = [];
 
   constructor(d: NativeApiDeps) {
-    const add = (method: string, pattern: string, handler: Route['handler']) => this.routes.push({ method, pattern, ...compile(pattern), handler });
-    const deploys = () => d.deploys ?? unavailable('deploying');
-    const chaos = () => d.chaos ?? unavailable('chaos');
-
-    add('GET', '/metrics', async () => {
+    this.add('GET', '/metrics', async () => {
       const m = await d.metrics.text();
       return { status: 200, body: m.body, headers: { 'content-type': m.contentType } };
     });
-    add('GET', '/v1/units', async () => ({ status: 200, body: { units: await d.registry.list() } }));
-    add('GET', '/v1/projects', async () => ({ status: 200, body: { projects: await deploys().projects() } }));
-    add('POST', '/v1/deploys/plan', async (c) => {
+    this.add('GET', '/v1/units', async () => ({ status: 200, body: { units: await d.registry.list() } }));
+    this.deployRoutes(d);
+    this.chaosRoutes(d);
+    this.watchRoutes(d);
+    for (const r of operatorRoutes(d)) this.add(r.method, r.pattern, r.handler);
+    this.eventRoutes(d);
+  }
+
+  private add(method: string, pattern: string, handler: Route['handler']): void {
+    this.routes.push({ method, pattern, ...compile(pattern), handler });
+  }
+
+  /** Projects, plans, deploys, rollbacks, their history, and the deploy hook. */
+  private deployRoutes(d: NativeApiDeps): void {
+    const deploys = () => d.deploys ?? unavailable('deploying');
+    this.add('GET', '/v1/projects', async () => ({ status: 200, body: { projects: await deploys().projects() } }));
+    this.add('POST', '/v1/deploys/plan', async (c) => {
       const { project } = parse(projectBody, jsonBody(c), 'plan request', '{"project": "shop"}');
       return { status: 200, body: await deploys().plan(project) };
     });
-    add('POST', '/v1/deploys', async (c) => {
+    this.add('POST', '/v1/deploys', async (c) => {
       const { project } = parse(projectBody, jsonBody(c), 'deploy request', '{"project": "shop"}');
       const job = deploys().startApply(project);
       return { status: 202, body: jobView(job), headers: { location: `/v1/deploys/${job.id}` } };
     });
-    add('POST', '/v1/deploys/rollback', async (c) => {
+    this.add('POST', '/v1/deploys/rollback', async (c) => {
       const { project, to } = parse(rollbackBody, jsonBody(c), 'rollback request', '{"project": "shop", "to": 3}');
       const job = deploys().startRollback(project, to);
       return { status: 202, body: jobView(job), headers: { location: `/v1/deploys/${job.id}` } };
     });
-    add('GET', '/v1/deploys', async (c) => {
+    this.add('GET', '/v1/deploys', async (c) => {
       const q = c.url.searchParams;
       const project = q.get('project') ?? undefined;
       if (project !== undefined) parse(projectName, project, 'project', '?project=shop');
@@ -123,9 +133,9 @@ export class NativeApi {
       if (!/^\d{1,4}$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > 500) throw invalidArgument(`invalid limit '${limitRaw.slice(0, 20)}': expected a whole number from 1 to 500`, '?limit=20');
       return { status: 200, body: deploys().history({ project, limit: Number(limitRaw) }) };
     });
-    add('GET', '/v1/deploys/:id', async (c) => ({ status: 200, body: deploys().find(c.params.id!) }));
+    this.add('GET', '/v1/deploys/:id', async (c) => ({ status: 200, body: deploys().find(c.params.id!) }));
     const deliveries = d.deliveries ?? new DeliveryLog();
-    add('POST', '/hooks/deploy', async (c) => {
+    this.add('POST', '/hooks/deploy', async (c) => {
       const event = c.req.headers['x-github-event'];
       const parsed = parseHookPayload(jsonBody(c), typeof event === 'string' ? event : undefined);
       if (parsed.kind === 'ping') return { status: 200, body: { ok: true, event: 'ping' } };
@@ -149,20 +159,28 @@ export class NativeApi {
         headers: { location: `/v1/deploys/${jobs[0]!.id}` },
       };
     });
-    add('GET', '/v1/chaos/experiments', async () => ({ status: 200, body: { experiments: chaos().list() } }));
-    add('POST', '/v1/chaos/experiments', async (c) => {
+  }
+
+  private chaosRoutes(d: NativeApiDeps): void {
+    const chaos = () => d.chaos ?? unavailable('chaos');
+    this.add('GET', '/v1/chaos/experiments', async () => ({ status: 200, body: { experiments: chaos().list() } }));
+    this.add('POST', '/v1/chaos/experiments', async (c) => {
       const x = await chaos().start(jsonBody(c));
       return { status: 201, body: x, headers: { location: x.links.self } };
     });
-    add('GET', '/v1/chaos/experiments/:id', async (c) => ({ status: 200, body: chaos().get(c.params.id!) }));
-    add('DELETE', '/v1/chaos/experiments/:id', async (c) => ({ status: 200, body: await chaos().stop(c.params.id!) }));
+    this.add('GET', '/v1/chaos/experiments/:id', async (c) => ({ status: 200, body: chaos().get(c.params.id!) }));
+    this.add('DELETE', '/v1/chaos/experiments/:id', async (c) => ({ status: 200, body: await chaos().stop(c.params.id!) }));
+  }
+
+  /** `kiboko serve --watch`: the passes' reports, and a pass on request. */
+  private watchRoutes(d: NativeApiDeps): void {
     const watching = () => d.watch ?? (() => {
       throw new HttpError(503, 'NOT_ENABLED', 'watching the registry is not enabled on this daemon', 'start kiboko serve with --watch (and the watch options: --interval, --schedule, --monitor-only, --label-enable…)');
     })();
     // The newest pass reports first (the daemon keeps the last 20): what the dashboard renders.
-    add('GET', '/v1/watch/reports', async () => ({ status: 200, body: { reports: watching().reports() } }));
+    this.add('GET', '/v1/watch/reports', async () => ({ status: 200, body: { reports: watching().reports() } }));
     // A pass now; while one runs, requests fold into one pass after it. ?wait=true answers with its report.
-    add('POST', '/v1/watch/run', async (c) => {
+    this.add('POST', '/v1/watch/run', async (c) => {
       if (c.credential !== 'token' && c.credential !== 'socket' && c.credential !== 'certificate') throw new HttpError(403, 'FORBIDDEN', 'running a watch pass needs the bearer token (a dashboard session is read-only)', 'send Authorization: Bearer <token>');
       const wait = c.url.searchParams.get('wait');
       if (wait !== null && wait !== 'true' && wait !== 'false') throw invalidArgument(`invalid wait '${wait.slice(0, 20)}': expected true or false`, '?wait=true');
@@ -175,11 +193,14 @@ export class NativeApi {
       void t.done.catch(() => undefined);
       return { status: 202, body: { pass: t.pass, coalesced: t.coalesced }, headers: { location: '/v1/watch/reports' } };
     });
-    for (const r of operatorRoutes(d)) add(r.method, r.pattern, r.handler);
+  }
+
+  /** The event stream (server-sent events), bounded per client and in all. */
+  private eventRoutes(d: NativeApiDeps): void {
     const perClient = new Map<string, number>();
     const maxStreams = d.sse?.maxStreams ?? SSE_LIMITS.maxStreams;
     const maxPerClient = d.sse?.maxStreamsPerClient ?? SSE_LIMITS.maxStreamsPerClient;
-    add('GET', '/v1/events', async (c) => {
+    this.add('GET', '/v1/events', async (c) => {
       const bus = d.bus ?? unavailable('the event stream');
       const client = c.client ?? 'unknown';
       const mine = perClient.get(client) ?? 0;

@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
 import type { Clock } from '../common/clock.js';
 import { asKibokoError, invalidArgument, KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
@@ -14,57 +12,24 @@ import {
   requiredTests,
   resolveConfiguration,
   rollbackProject,
-  setTagInComposeFile,
-  type ApplyResult,
   type DeployEvent,
-  type DeployPlan,
   type DeployRun,
   type DeployStore,
-  type Revision,
   type SystemConfig,
 } from '../deploy/index.js';
 import type { Engine } from '../engine/index.js';
 import type { EventBus } from './bus.js';
+import { restoreTags, writeHookTags } from './compose-tags.js';
+import { FINISHED, jobView, planSummary, revisionView, statusOf, type DeployJob, type JobStatus, type TagChange } from './deploy-jobs.js';
 import { HttpError } from './errors.js';
+import { admitHook, type HookAdmission } from './hook-admission.js';
+import { ProjectQueues } from './project-queues.js';
 import type { ProjectDef } from './projects.js';
-import { sameRepository, type PushNotice } from './webhook.js';
+import type { PushNotice } from './webhook.js';
 
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'rolled-back' | 'cancelled' | 'rejected';
-export const FINISHED: readonly JobStatus[] = ['succeeded', 'failed', 'rolled-back', 'cancelled', 'rejected'];
+export { FINISHED, jobView, revisionView, type DeployJob, type JobStatus, type TagChange } from './deploy-jobs.js';
 
-export interface TagChange {
-  service: string;
-  tag: string;
-  /** Image before and after the compose file was rewritten. */
-  from?: string | undefined;
-  to?: string | undefined;
-  file?: string | undefined;
-  /** The deploy failed and the file got its previous tag back. */
-  restored?: boolean | undefined;
-}
-
-export interface DeployJob {
-  id: string;
-  kind: 'hook' | 'apply' | 'rollback';
-  project: string;
-  /** webhook, api, rollback: what the revision records. */
-  trigger: string;
-  /** Who asked: kiboko, dockerhub, registry, github (hooks) or api. */
-  source: string;
-  status: JobStatus;
-  /** Position in the order jobs were accepted (1, 2, 3…), across projects. */
-  seq: number;
-  createdAt: string;
-  startedAt?: string | undefined;
-  finishedAt?: string | undefined;
-  changes: TagChange[];
-  rollbackTo?: number | undefined;
-  revision?: number | undefined;
-  plan?: { changes: boolean; steps: { service: string; action: string; causes: string[] }[] } | undefined;
-  result?: ApplyResult | undefined;
-  error?: { code: string; message: string; hint?: string | undefined } | undefined;
-  events: DeployEvent[];
-}
+const MAX_EVENTS = 1000;
 
 export interface DeployServiceOptions {
   engine: Engine;
@@ -79,61 +44,6 @@ export interface DeployServiceOptions {
   maxQueued?: number | undefined;
 }
 
-const MAX_EVENTS = 1000;
-const planSummary = (p: DeployPlan) => ({ changes: p.changes, steps: p.steps.map((s) => ({ service: s.service, action: s.action, causes: s.causes })) });
-
-/** The JSON shape of a job (`GET /v1/deploys/ID`, hook and apply responses). */
-export function jobView(job: DeployJob, withEvents = true) {
-  const first = job.changes[0];
-  return {
-    id: job.id,
-    kind: job.kind,
-    project: job.project,
-    ...(first ? { service: first.service, tag: first.tag } : {}),
-    status: job.status,
-    seq: job.seq,
-    trigger: job.trigger,
-    source: job.source,
-    createdAt: job.createdAt,
-    startedAt: job.startedAt,
-    finishedAt: job.finishedAt,
-    changes: job.changes,
-    ...(job.rollbackTo !== undefined ? { rollbackTo: job.rollbackTo } : {}),
-    revision: job.revision,
-    plan: job.plan,
-    result: job.result,
-    error: job.error,
-    ...(withEvents ? { events: job.events } : { eventCount: job.events.length }),
-    links: { self: `/v1/deploys/${job.id}`, ...(job.revision !== undefined ? { revision: `/v1/deploys/${encodeURIComponent(`${job.project}@${job.revision}`)}` } : {}) },
-  };
-}
-
-/** The JSON shape of a stored revision (`GET /v1/deploys`, `GET /v1/deploys/PROJECT@REV`). */
-export function revisionView(r: Revision, job?: string) {
-  return {
-    id: `${r.project}@${r.rev}`,
-    project: r.project,
-    revision: r.rev,
-    createdAt: r.createdAt,
-    finishedAt: r.finishedAt,
-    trigger: r.trigger,
-    source: r.source,
-    outcome: r.outcome,
-    rollbackOf: r.rollbackOf,
-    images: Object.fromEntries(r.config.services.map((s) => [s.name, s.image])),
-    plan: planSummary(r.plan),
-    result: r.result,
-    ...(job ? { job } : {}),
-    links: { self: `/v1/deploys/${encodeURIComponent(`${r.project}@${r.rev}`)}`, ...(job ? { job: `/v1/deploys/${job}` } : {}) },
-  };
-}
-
-function statusOf(result: ApplyResult): JobStatus {
-  if (result.outcome === 'ok') return 'succeeded';
-  if (result.outcome === 'cancelled') return 'cancelled';
-  return result.services.some((s) => s.outcome === 'rolled-back') ? 'rolled-back' : 'failed';
-}
-
 /**
  * Deploys for the daemon: the projects it knows, deploy jobs (hooks, applies, rollbacks) run
  * through the deploy library one at a time per project, in the order they were accepted — a
@@ -143,7 +53,7 @@ export class DeployService {
   private readonly defs: Map<string, ProjectDef>;
   private readonly jobs = new Map<string, DeployJob>();
   private readonly byRevision = new Map<string, string>();
-  private readonly tails = new Map<string, Promise<void>>();
+  private readonly queues = new ProjectQueues();
   /** Tags accepted but not yet deployed, per `project/service`: the next hook is checked against these. */
   private readonly pending = new Map<string, string>();
   private intake: Promise<unknown> = Promise.resolve();
@@ -249,28 +159,13 @@ export class DeployService {
    * pass's registry-triggered deploys, so they never race an API or hook deploy of the project).
    */
   exclusive<T>(project: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.tails.get(project) ?? Promise.resolve();
-    const result = prev.then(fn);
-    const next = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(project, next);
-    void next.finally(() => {
-      if (this.tails.get(project) === next) this.tails.delete(project);
-    });
-    return result;
+    return this.queues.run(project, fn);
   }
 
   /** Queues a job behind the project's earlier ones; resolves at once (the job runs later). */
   private enqueue(job: DeployJob, run: (job: DeployJob, signal: AbortSignal) => Promise<void>) {
-    const prev = this.tails.get(job.project) ?? Promise.resolve();
-    const next = prev.then(() => this.execute(job, run));
-    this.tails.set(job.project, next);
+    void this.queues.run(job.project, () => this.execute(job, run));
     this.publish('deploy.job.queued', job, { changes: job.changes });
-    void next.finally(() => {
-      if (this.tails.get(job.project) === next) this.tails.delete(job.project);
-    });
   }
 
   private async execute(job: DeployJob, run: (job: DeployJob, signal: AbortSignal) => Promise<void>): Promise<void> {
@@ -410,77 +305,19 @@ export class DeployService {
 
   private async admit(notices: readonly PushNotice[], source: string): Promise<{ jobs: DeployJob[]; unmatched: string[] }> {
     this.assertOpen();
-    const configs = new Map<string, SystemConfig | Error>();
-    const config = async (def: ProjectDef) => {
-      if (!configs.has(def.name)) configs.set(def.name, await this.load(def).catch((err: unknown) => asKibokoError(err)));
-      return configs.get(def.name)!;
-    };
-    const wanted = new Map<string, Map<string, string>>(); // project → service → tag
-    const want = (project: string, service: string, tag: string) => {
-      const m = wanted.get(project) ?? new Map<string, string>();
-      if (m.has(service) && m.get(service) !== tag) throw invalidArgument(`the notifications ask for two tags of ${project}/${service} (${m.get(service)}, ${tag})`, 'send one tag per service');
-      m.set(service, tag);
-      wanted.set(project, m);
-    };
-    const unmatched: string[] = [];
-    for (const n of notices) {
-      if (n.source === 'kiboko') {
-        const defs = n.project ? [this.def(n.project)] : [...this.defs.values()];
-        const hits: string[] = [];
-        for (const def of defs) {
-          const c = await config(def);
-          if (c instanceof Error) {
-            if (n.project) throw c;
-            continue;
-          }
-          if (c.services.some((s) => s.name === n.service)) hits.push(def.name);
-        }
-        if (hits.length === 0) throw new KibokoError('TARGET_NOT_FOUND', `no service ${n.service} in ${n.project ? `project ${n.project}` : 'any configured project'}`, { hint: 'check the service name (services.<name> in the compose file)' });
-        if (hits.length > 1) throw invalidArgument(`service ${n.service} is in several projects (${hits.join(', ')})`, 'name one with "project"');
-        want(hits[0]!, n.service, n.tag);
-        continue;
-      }
-      let hit = false;
-      for (const def of this.defs.values()) {
-        const c = await config(def);
-        if (c instanceof Error) continue;
-        for (const s of c.services) {
-          if (sameRepository(n, parseImageRef(s.image).repo)) {
-            want(def.name, s.name, n.tag);
-            hit = true;
-          }
-        }
-      }
-      if (!hit) unmatched.push(`${n.repository}:${n.tag}`);
-    }
-    // Every tag is checked before anything is queued: one refusal refuses the whole hook.
-    const jobs: { project: string; changes: TagChange[] }[] = [];
-    for (const [project, services] of wanted) {
-      const c = (await config(this.def(project))) as SystemConfig;
-      if (!c.sources.some((f) => /\.ya?ml$/i.test(f))) {
-        throw invalidArgument(`project ${project} is configured by unit files; a hook can only set tags in a compose file`, 'deploy unit-file projects with POST /v1/deploys after editing the units');
-      }
-      const changes: TagChange[] = [];
-      for (const [service, tag] of services) {
-        const spec = c.services.find((s) => s.name === service)!;
-        const current = this.pending.get(`${project}/${service}`) ?? parseImageRef(spec.image).tag;
-        const verdict = checkTagPolicy(spec.tagPolicy, current, tag);
-        if (!verdict.ok) {
-          throw new KibokoError('CONFLICT', `${project}/${service}: ${verdict.reason} (tag policy ${formatTagPolicy(spec.tagPolicy)})`, {
-            hint: 'nothing was deployed; push a tag the policy accepts, or change the policy (x-kiboko tag-policy)',
-            details: { project, service, tag, current, policy: formatTagPolicy(spec.tagPolicy) },
-          });
-        }
-        changes.push({ service, tag });
-      }
-      jobs.push({ project, changes });
-    }
-    // Hooks for a project whose earlier hook job has not started yet join that job (the newest tag
-    // per service wins), so a burst of hooks — or replays under new ids — queues one deploy, not one each.
+    const { jobs, unmatched } = await admitHook({ defs: this.defs, def: (name) => this.def(name), load: (def) => this.load(def), pending: this.pending }, notices);
+    return { jobs: this.queueHookJobs(jobs, source), unmatched };
+  }
+
+  /**
+   * Hooks for a project whose earlier hook job has not started yet join that job (the newest tag
+   * per service wins), so a burst of hooks — or replays under new ids — queues one deploy, not one each.
+   */
+  private queueHookJobs(jobs: HookAdmission['jobs'], source: string): DeployJob[] {
     const waiting = (project: string) => [...this.jobs.values()].find((j) => j.project === project && j.kind === 'hook' && j.status === 'queued');
     const fresh = jobs.filter(({ project }) => !waiting(project)).length;
     this.assertRoom(fresh);
-    const created = jobs.map(({ project, changes }) => {
+    return jobs.map(({ project, changes }) => {
       const def = this.def(project);
       const joined = waiting(project);
       if (joined) {
@@ -498,7 +335,6 @@ export class DeployService {
       this.enqueue(job, (j, signal) => this.runHook(j, def, signal));
       return job;
     });
-    return { jobs: created, unmatched };
   }
 
   private async runHook(job: DeployJob, def: ProjectDef, signal: AbortSignal): Promise<void> {
@@ -515,40 +351,13 @@ export class DeployService {
     }
     const files = config.sources.filter((f) => /\.ya?ml$/i.test(f)).reverse(); // the last file that sets the image wins, as in compose
     try {
-      for (const ch of job.changes) {
-        for (const file of files) {
-          try {
-            const r = setTagInComposeFile(file, ch.service, ch.tag);
-            Object.assign(ch, { from: r.before, to: r.after, file });
-            break;
-          } catch (err) {
-            if (!(err instanceof KibokoError && err.code === 'TARGET_NOT_FOUND')) throw err;
-          }
-        }
-        if (!ch.file) throw new KibokoError('TARGET_NOT_FOUND', `no compose file of project ${def.name} sets services.${ch.service}.image`, { hint: 'give the service an image: line' });
-      }
+      writeHookTags(job, files, def.name);
       const run = await this.apply(job, def, signal);
-      if (statusOf(run.result) !== 'succeeded') this.restoreTags(job);
+      if (statusOf(run.result) !== 'succeeded') restoreTags(job);
       this.done(job, run);
     } catch (err) {
-      this.restoreTags(job);
+      restoreTags(job);
       throw err;
-    }
-  }
-
-  /** A failed deploy gives the compose file its previous tags back, so the file says what runs. */
-  private restoreTags(job: DeployJob) {
-    for (const ch of [...job.changes].reverse()) {
-      if (!ch.file || !ch.from || ch.from === ch.to) continue;
-      try {
-        // Only our own change is undone: a file edited since keeps the edit.
-        const now = parseDocument(readFileSync(ch.file, 'utf8')).getIn(['services', ch.service, 'image']);
-        if (now !== ch.to) continue;
-        setTagInComposeFile(ch.file, ch.service, parseImageRef(ch.from).tag);
-        ch.restored = true;
-      } catch (err) {
-        job.events.push({ type: 'warning', at: new Date().toISOString(), message: `could not restore ${ch.service}'s tag in ${ch.file}: ${asKibokoError(err).message}` });
-      }
     }
   }
 
@@ -596,7 +405,7 @@ export class DeployService {
 
   /** Waits for every queued job (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.tails.size) await Promise.all([...this.tails.values()]);
+    await this.queues.idle();
   }
 
   /** SIGTERM: no new jobs; the running one finishes its batch and rolls back to one version; queued ones are cancelled. */

@@ -54,33 +54,10 @@ export async function startUnitsDaemon(o: UnitsDaemonOptions): Promise<UnitsDaem
   const log: LogFn = o.log ?? (() => undefined);
   const resyncMs = o.resyncMs ?? 10_000;
   const retryMs = o.retryMs ?? 1000;
-  const ping = async (timeoutMs = o.pingTimeoutMs ?? 3000): Promise<Ping> => {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const [info, v] = await Promise.race([
-        Promise.all([o.engine.systemInfo(), o.engine.info()]),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new KibokoError('ENGINE_UNREACHABLE', `no answer from ${o.engine.endpoint} within ${timeoutMs} ms`)), timeoutMs);
-          timer.unref?.();
-        }),
-      ]);
-      return { ok: true, info, version: `Docker ${v.serverVersion}, API ${v.negotiatedApiVersion}` };
-    } catch (err) {
-      return { ok: false, error: asKibokoError(err).message };
-    } finally {
-      clearTimeout(timer);
-    }
-  };
+  const ping = (timeoutMs = o.pingTimeoutMs ?? 3000) => pingEngine(o.engine, timeoutMs);
 
   const first = await ping();
-  let backend = o.backend;
-  if (!backend) {
-    backend = first.ok && first.info.isManager ? 'swarm' : 'docker';
-    if (!first.ok) log('warn', 'the engine is unreachable at start; running units as containers (give --engine swarm for a Swarm manager)', { error: first.error });
-  }
-  if (backend === 'swarm' && first.ok && !first.info.isManager) {
-    throw new KibokoError('CONFLICT', `the engine at ${o.engine.endpoint} is not a Swarm manager`, { hint: 'run kiboko serve on a manager node, or use --engine docker' });
-  }
+  const backend = chooseBackend(o, first, log);
   const options = { allowAnyExecStart: o.allowAnyExecStart, hostMounts: o.hostMounts, metadata: o.metadata, log };
   const registry: ReconcilingRegistry = backend === 'swarm' ? new SwarmRegistry(o.engine, options) : new EngineRegistry(o.engine, o.stateDir, options);
 
@@ -162,7 +139,7 @@ export async function startUnitsDaemon(o: UnitsDaemonOptions): Promise<UnitsDaem
       const wasDown = !state.reachable;
       observe(p);
       if (p.ok && wasDown) wake(); // reconcile now rather than at the next retry
-      return { engine: { ...state }, units: { backend: backend! } };
+      return { engine: { ...state }, units: { backend } };
     },
     async close() {
       ac.abort();
@@ -172,4 +149,36 @@ export async function startUnitsDaemon(o: UnitsDaemonOptions): Promise<UnitsDaem
       registry.close();
     },
   };
+}
+
+/** The engine's host facts and version, or why it did not answer within `timeoutMs`. */
+async function pingEngine(engine: Engine, timeoutMs: number): Promise<Ping> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const [info, v] = await Promise.race([
+      Promise.all([engine.systemInfo(), engine.info()]),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new KibokoError('ENGINE_UNREACHABLE', `no answer from ${engine.endpoint} within ${timeoutMs} ms`)), timeoutMs);
+        timer.unref?.();
+      }),
+    ]);
+    return { ok: true, info, version: `Docker ${v.serverVersion}, API ${v.negotiatedApiVersion}` };
+  } catch (err) {
+    return { ok: false, error: asKibokoError(err).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The backend asked for, or Swarm on a manager and containers elsewhere; Swarm asked of a non-manager is refused. */
+function chooseBackend(o: UnitsDaemonOptions, first: Ping, log: LogFn): 'docker' | 'swarm' {
+  let backend = o.backend;
+  if (!backend) {
+    backend = first.ok && first.info.isManager ? 'swarm' : 'docker';
+    if (!first.ok) log('warn', 'the engine is unreachable at start; running units as containers (give --engine swarm for a Swarm manager)', { error: first.error });
+  }
+  if (backend === 'swarm' && first.ok && !first.info.isManager) {
+    throw new KibokoError('CONFLICT', `the engine at ${o.engine.endpoint} is not a Swarm manager`, { hint: 'run kiboko serve on a manager node, or use --engine docker' });
+  }
+  return backend;
 }
