@@ -138,7 +138,8 @@ describe('chaos runs of the daemon', () => {
     const run = await (async () => {
       for (let i = 0; i < 100; i++) {
         const r = (await runs.list()).find((r) => r.experiment === x.id);
-        if (r?.deadline) return r;
+        // The entry (with its deadline) is journaled before the pause is applied: wait for both.
+        if (r?.deadline && (await engine.inspect(web.id)).status === 'paused') return r;
         await new Promise((res) => setTimeout(res, 10));
       }
       throw new Error('the experiment never held its fault');
