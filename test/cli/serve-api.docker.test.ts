@@ -170,7 +170,7 @@ describe('kiboko serve: deploy hook and native API on the real engine', () => {
     const jobs = await Promise.all([...new Set(ids)].map((id) => waitJob(id)));
     expect(jobs.every((j) => j.status === 'succeeded')).toBe(true);
     const ordered = [...jobs].sort((a, b) => a.seq - b.seq);
-    expect(ordered.map((j) => j.revision)).toEqual(ordered.map((_, i) => 3 + i));
+    expect(ordered.map((j) => j.revision)).toEqual(ordered.map((_, i) => revisionsBefore + 1 + i));
     expect(await imageOf('worker')).toEqual([`${REPO}:${ordered.at(-1)!.tag}`]);
 
     // A chaos pause started and stopped through the API leaves the container running.
