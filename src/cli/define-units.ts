@@ -1,20 +1,5 @@
 import type { Command } from 'commander';
-
-/** The `kiboko units` subcommands (fleetctl's names and flags). */
-export type UnitsCommandName =
-  | 'submit'
-  | 'load'
-  | 'start'
-  | 'stop'
-  | 'restart'
-  | 'unload'
-  | 'destroy'
-  | 'list-units'
-  | 'list-unit-files'
-  | 'list-machines'
-  | 'cat'
-  | 'status'
-  | 'journal';
+import type { UnitsCommandName } from './handlers.js';
 
 /** Where the daemon is and how to authenticate: accepted before and after the subcommand. */
 function addClientOptions(cmd: Command): Command {

@@ -12,7 +12,7 @@ import { connectEngine, type Engine } from '../engine/index.js';
 import type { IntegrationEvent, TestEvent, TestSuiteResult } from '../packages/index.js';
 import { worstCode, type LifecycleEvent, type LifecycleResult } from '../methods/index.js';
 import { connectionFlags, parseDurationFlag, parseConcurrency } from './options.js';
-import { mergedOptions } from './program.js';
+import { mergedOptions } from './command-options.js';
 import { installSignalHandlers } from './signals.js';
 
 const COULD_NOT_RUN = 3;

@@ -8,7 +8,7 @@ import { invalidArgument } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import { jsonLine } from '../common/ndjson.js';
 import { connectionFlags } from './options.js';
-import { mergedOptions } from './program.js';
+import { mergedOptions } from './command-options.js';
 
 /**
  * `kiboko serve`: one long-running process serving fleet's v1 units API (and, next, the native

@@ -6,10 +6,10 @@ import { invalidArgument, isAbortError, KibokoError } from '../common/errors.js'
 import { expandSpecifiers, fromOptions, parseUnitFile, serializeUnit, toOptions } from '../deploy/index.js';
 import { defaultStateDir } from '../journal/index.js';
 import { unitHash, unitNameError, UnitsClient, type DesiredState, type FleetUnit, type Machine, type UnitOption, type UnitStateRecord } from '../units/index.js';
-import type { UnitsCommandName } from './define-units.js';
+import type { UnitsCommandName } from './handlers.js';
 import { writeJsonLine } from '../common/ndjson.js';
 import { parseDurationFlag, parseWith } from './options.js';
-import { mergedOptions } from './program.js';
+import { mergedOptions } from './command-options.js';
 
 /**
  * `kiboko units …`: fleetctl's commands against `kiboko serve` (or any fleet v1 API). Parses,
