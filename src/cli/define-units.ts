@@ -16,7 +16,7 @@ const collectNothing = (c: Command) => c;
 
 /**
  * Declares the `units` commands (options and help only; commander is the only import, so that
- * `kiboko --help` stays fast). Each action lazy-loads its implementation from `./units.js`.
+ * `kiboko --help` stays fast). Each action lazy-loads its implementation from `./units-run.js`.
  */
 export function defineUnitsCommands(program: Command): void {
   const units = program
@@ -32,7 +32,7 @@ export function defineUnitsCommands(program: Command): void {
     c.action(async (...a: unknown[]) => {
       const command = a[a.length - 1] as Command;
       const positional = a.slice(0, -2).flatMap((x) => (Array.isArray(x) ? x : typeof x === 'string' ? [x] : [])) as string[];
-      process.exitCode = await (await import('./units.js')).runUnitsCommand(name, command, positional);
+      process.exitCode = await (await import('./units-run.js')).runUnitsCommand(name, command, positional);
     });
     return c;
   };
