@@ -99,33 +99,30 @@ async function run(name: UnitsCommandName, client: UnitsClient, args: string[], 
   const machines = async () => (machineCache ??= await client.listMachines());
   const r: UnitsRun = { name, client, args, o, out, signal, replace: Boolean(o.replace), wait, triggeredGlobal, machines };
 
-  switch (name) {
-    case 'submit':
-      await lazyCreateUnits(r.client, r.args, { replace: r.replace, out: r.out });
-      return 0;
-    case 'load':
-    case 'start':
-      return loadOrStart(r);
-    case 'stop':
-    case 'unload':
-      return stopOrUnload(r);
-    case 'restart':
-      return restartUnits(r);
-    case 'destroy':
-      return destroyUnits(r);
-    case 'list-units':
-      return listUnitStates(r);
-    case 'list-unit-files':
-      return listUnitFiles(r);
-    case 'list-machines':
-      return listMachines(r);
-    case 'cat':
-      return catUnit(r);
-    case 'status':
-      return printStatus(r);
-    case 'journal':
-      return journal(r.client, unitNameOf(r.args[0]!), r.o, r.out, r.signal);
-  }
+  return UNITS_COMMANDS[name](r);
+}
+
+/** Each command's function (fleetctl pairs load/start and stop/unload: one function each). */
+const UNITS_COMMANDS: Record<UnitsCommandName, (r: UnitsRun) => Promise<number>> = {
+  submit: submitUnits,
+  load: loadOrStart,
+  start: loadOrStart,
+  stop: stopOrUnload,
+  unload: stopOrUnload,
+  restart: restartUnits,
+  destroy: destroyUnits,
+  'list-units': listUnitStates,
+  'list-unit-files': listUnitFiles,
+  'list-machines': listMachines,
+  cat: catUnit,
+  status: printStatus,
+  journal: (r) => journal(r.client, unitNameOf(r.args[0]!), r.o, r.out, r.signal),
+};
+
+/** submit: create the units that are missing (with --replace, replace those that differ). */
+async function submitUnits(r: UnitsRun): Promise<number> {
+  await lazyCreateUnits(r.client, r.args, { replace: r.replace, out: r.out });
+  return 0;
 }
 
 /** load / start: create what is missing, set the desired state, wait for it (fleetctl's semantics). */

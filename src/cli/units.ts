@@ -430,6 +430,3 @@ export async function journal(client: UnitsClient, name: string, o: Record<strin
     }
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// The commands.
