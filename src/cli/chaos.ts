@@ -23,7 +23,8 @@ import {
   parseSeconds,
   parseSeed,
 } from './options.js';
-import { mergedOptions, type ChaosCommandName, type NetemEffectName } from './program.js';
+import { mergedOptions } from './command-options.js';
+import type { ChaosCommandName, NetemEffectName } from './handlers.js';
 import { parseRate, validateCidr, validateFilter, validateInterface, validateLoss, validatePort, netemArgs, type LossMode, type NetemEffects, type Protocol } from '../chaos/index.js';
 import type { PartitionDirection, TrafficScope } from '../chaos/index.js';
 import { delayActionFromFlags, kernelHasNetem, proxyActionFromFlags, proxyFormOfNetemDelay } from './chaos-proxy.js';

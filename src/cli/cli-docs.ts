@@ -1,6 +1,7 @@
 import type { Command, Option } from 'commander';
 import { allCommands, applyHelp, commandHelp, commandPath } from './help.js';
-import { buildProgram, type ActionHandler } from './program.js';
+import type { ActionHandler } from './handlers.js';
+import { buildProgram } from './program.js';
 
 /**
  * docs/cli/*.md, rendered from the commands' own definitions (the same options, descriptions,

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { addEngineOptions } from './program.js';
-
-const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+import { addEngineOptions, collect } from './command-options.js';
 
 /**
  * Declares the `events` and `react` commands (options and help only; commander is the only

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-// A function declaration: safe to call through the program.ts ↔ define-packages.ts import cycle.
-import { addEngineOptions } from './program.js';
+import { addEngineOptions, collect } from './command-options.js';
 
 /**
  * Declares the `packages` commands (options and help only; commander is the only import, so that
@@ -57,8 +56,6 @@ export function defineBuildCommands(program: Command): void {
     process.exitCode = await (await import('./packages-build.js')).runExamineCommand(command, target === undefined ? [] : [target]);
   });
 }
-
-const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 /** `kiboko lifecycle` and `kiboko test` (typed exit codes: 0 ok, 1 failed, 2 not declared / no tests, 3 could not run). */
 export function defineTestCommands(program: Command): void {

@@ -1,8 +1,6 @@
 import { Option, type Command } from 'commander';
 import { KibokoError } from '../common/errors.js';
-import { addEngineOptions } from './program.js';
-
-const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+import { addEngineOptions, collect } from './command-options.js';
 
 /**
  * Declares the `template` commands (options and help only; commander is the only import, so that

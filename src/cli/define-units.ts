@@ -1,20 +1,5 @@
 import type { Command } from 'commander';
-
-/** The `kiboko units` subcommands (fleetctl's names and flags). */
-export type UnitsCommandName =
-  | 'submit'
-  | 'load'
-  | 'start'
-  | 'stop'
-  | 'restart'
-  | 'unload'
-  | 'destroy'
-  | 'list-units'
-  | 'list-unit-files'
-  | 'list-machines'
-  | 'cat'
-  | 'status'
-  | 'journal';
+import type { UnitsCommandName } from './handlers.js';
 
 /** Where the daemon is and how to authenticate: accepted before and after the subcommand. */
 function addClientOptions(cmd: Command): Command {
@@ -31,7 +16,7 @@ const collectNothing = (c: Command) => c;
 
 /**
  * Declares the `units` commands (options and help only; commander is the only import, so that
- * `kiboko --help` stays fast). Each action lazy-loads its implementation from `./units.js`.
+ * `kiboko --help` stays fast). Each action lazy-loads its implementation from `./units-run.js`.
  */
 export function defineUnitsCommands(program: Command): void {
   const units = program
@@ -47,7 +32,7 @@ export function defineUnitsCommands(program: Command): void {
     c.action(async (...a: unknown[]) => {
       const command = a[a.length - 1] as Command;
       const positional = a.slice(0, -2).flatMap((x) => (Array.isArray(x) ? x : typeof x === 'string' ? [x] : [])) as string[];
-      process.exitCode = await (await import('./units.js')).runUnitsCommand(name, command, positional);
+      process.exitCode = await (await import('./units-run.js')).runUnitsCommand(name, command, positional);
     });
     return c;
   };

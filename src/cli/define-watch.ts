@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { addEngineOptions } from './program.js';
-
-const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+import { addEngineOptions, collect } from './command-options.js';
 
 /**
  * What a watch pass does and when, shared by `kiboko watch` and `kiboko serve --watch` (one

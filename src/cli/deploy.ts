@@ -5,12 +5,14 @@ import { stringify as stringifyYaml } from 'yaml';
 import { invalidArgument } from '../common/errors.js';
 import type { DeployEvent, DeployPlan, PlanStep } from '../deploy/index.js';
 import { connectEngine } from '../engine/index.js';
-import { defaultStateDir } from '../journal/index.js';
 import { connectionFlags } from './options.js';
-import { mergedOptions } from './program.js';
+import { mergedOptions } from './command-options.js';
 import { pullProgressFor, withPullProgress } from './pull-progress.js';
 import { installSignalHandlers } from './signals.js';
 import { humanEvent, LiveProgress, wantsLiveProgress } from './deploy-progress.js';
+import { engineMode, files, loadFromFlags, open } from './deploy-flags.js';
+
+export { runDeployDown, runDeployLogs, runDeployPs, runDeployPull, runDeployRestart } from './deploy-compose.js';
 
 /** The NDJSON logger of --json (pino, loaded only then). */
 async function jsonLogger(o: Record<string, unknown>) {
@@ -30,44 +32,6 @@ export function renderPlan(plan: DeployPlan): string {
     lines.push(`  ${SYMBOL[s.action]} ${s.action.padEnd(9)} ${s.service.padEnd(20)} replicas ${replicas.padEnd(5)} ${s.causes.join('; ')}`);
   }
   return lines.join('\n');
-}
-
-async function open(o: Record<string, unknown>) {
-  const engine = await connectEngine(connectionFlags(o));
-  await engine.info();
-  const { DeployStore } = await import('../deploy/index.js');
-  const store = new DeployStore((o.stateDir as string | undefined) ?? defaultStateDir());
-  return { engine, store };
-}
-
-const files = (o: Record<string, unknown>): string[] => (o.file as string[] | undefined) ?? [];
-
-function engineMode(o: Record<string, unknown>): 'auto' | 'docker' | 'swarm' {
-  const m = (o.engine as string | undefined) ?? 'auto';
-  if (m !== 'auto' && m !== 'docker' && m !== 'swarm') throw invalidArgument(`invalid --engine '${m}': expected docker, swarm or auto`, 'e.g. --engine swarm');
-  return m;
-}
-
-/** Loader options from the flags: -p, --env-file, --profile; warnings (unset variables, ignored keys) go to stderr. */
-function loadOptions(o: Record<string, unknown>) {
-  return {
-    projectName: o.project as string | undefined,
-    envFiles: o.envFile as string[] | undefined,
-    profiles: o.profile as string[] | undefined,
-    onWarning: (w: { file: string; line: number; message: string }) => process.stderr.write(`warning: ${w.line > 0 ? `${w.file}:${w.line}` : w.file}: ${w.message}\n`),
-  };
-}
-
-/** The configuration from -f paths, or from a git branch (`--from git+URL#branch`) pinned to its commit. */
-async function loadFromFlags(o: Record<string, unknown>) {
-  const d = await import('../deploy/index.js');
-  if (o.from) {
-    const src = d.parseGitSource(String(o.from));
-    const checkout = await d.checkoutGitSource(src, (o.stateDir as string | undefined) ?? defaultStateDir());
-    const paths = files(o).length ? files(o).map((f) => join(checkout.dir, f)) : [checkout.dir];
-    return { loaded: await d.loadConfiguration(paths, { ...loadOptions(o), cwd: checkout.dir }), source: checkout.describe };
-  }
-  return { loaded: await d.loadConfiguration(files(o), loadOptions(o)), source: files(o).join(',') || process.cwd() };
 }
 
 export async function runDeployPlan(cmd: Command): Promise<number> {
@@ -361,121 +325,6 @@ export async function runDeployConfig(cmd: Command): Promise<number> {
   // YAML 1.1 quoting, so "no", "on" … stay strings for readers that follow 1.1 (docker compose among them).
   else process.stdout.write(stringifyYaml(d.renderConfig(config), { lineWidth: 0, version: '1.1' }));
   return 0;
-}
-
-const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
-
-/**
- * The project a project command works on, as compose finds it: from the configuration (-f, or a
- * compose file here), else `-p` alone (`deploy down -p NAME` needs no file).
- */
-async function projectFromFlags(o: Record<string, unknown>): Promise<{ project: string; config?: import('../deploy/index.js').SystemConfig }> {
-  const hasFile = files(o).length > 0 || Boolean(o.from) || COMPOSE_FILES.some((f) => existsSync(f)) || Boolean(process.env.COMPOSE_FILE);
-  if (!hasFile) {
-    if (!o.project) throw invalidArgument('no compose file here and no project named', 'pass -f compose.yaml, or -p NAME');
-    return { project: String(o.project) };
-  }
-  const { loaded } = await loadFromFlags(o);
-  return { project: loaded.project, config: loaded };
-}
-
-export async function runDeployDown(cmd: Command): Promise<number> {
-  const o = mergedOptions(cmd);
-  const d = await import('../deploy/index.js');
-  const rmi = o.rmi as string | undefined;
-  if (rmi !== undefined && rmi !== 'local' && rmi !== 'all') throw invalidArgument(`invalid --rmi '${rmi}': expected local or all`, 'e.g. --rmi local');
-  const { engine, store } = await open(o);
-  try {
-    const { project, config } = await projectFromFlags(o);
-    const swarm = await d.useSwarm(engine, engineMode(o));
-    const r = await d.downProject(engine, store, project, {
-      config,
-      volumes: Boolean(o.volumes),
-      rmi: rmi as 'local' | 'all' | undefined,
-      removeOrphans: Boolean(o.removeOrphans),
-      swarm,
-      onEvent: (e) => {
-        if (o.json) return;
-        if (e.type === 'warning') process.stderr.write(`warning: ${e.message}\n`);
-        else process.stdout.write(`removed ${e.kind} ${e.name}\n`);
-      },
-    });
-    if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-    else process.stdout.write(`project ${project} down (revision ${r.revision ?? '-'})\n`);
-    return 0;
-  } finally {
-    store.close();
-  }
-}
-
-export async function runDeployPs(cmd: Command, args: string[]): Promise<number> {
-  const o = mergedOptions(cmd);
-  const d = await import('../deploy/index.js');
-  const engine = await connectEngine(connectionFlags(o));
-  const { project } = await projectFromFlags(o);
-  const rows = await d.psProject(engine, project, args);
-  if (o.json) {
-    process.stdout.write(`${JSON.stringify(rows)}\n`);
-    return 0;
-  }
-  const table = [['NAME', 'SERVICE', 'IMAGE', 'STATUS', 'PORTS'], ...rows.map((r) => [r.name, r.service, r.image, `${r.status}${r.health !== 'none' ? ` (${r.health})` : ''}${r.createdBy === 'kiboko' ? '' : ' [docker compose]'}`, r.ports.join(', ')])];
-  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  for (const row of table) process.stdout.write(`${row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('   ')}\n`);
-  return 0;
-}
-
-export async function runDeployLogs(cmd: Command, args: string[]): Promise<number> {
-  const o = mergedOptions(cmd);
-  const d = await import('../deploy/index.js');
-  const engine = await connectEngine(connectionFlags(o));
-  const { project } = await projectFromFlags(o);
-  const tail = o.tail === undefined || o.tail === 'all' ? undefined : Number(o.tail);
-  if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw invalidArgument(`invalid --tail '${String(o.tail)}': expected a number of lines or all`, 'e.g. --tail 100');
-  const replicas = await d.projectReplicas(engine, project, args);
-  const signals = installSignalHandlers(() => undefined);
-  try {
-    const width = Math.max(0, ...replicas.map((r) => `${r.service}-${r.slot}`.length));
-    await Promise.all(
-      replicas.map(async (r) => {
-        const prefix = o.noLogPrefix ? '' : `${`${r.service}-${r.slot}`.padEnd(width)} | `;
-        let rest = '';
-        for await (const chunk of engine.streamLogs(r.id, { follow: Boolean(o.follow), signal: signals.signal, timestamps: Boolean(o.timestamps), ...(tail !== undefined ? { tail } : {}) })) {
-          rest += chunk.text;
-          const lines = rest.split('\n');
-          rest = lines.pop() ?? '';
-          for (const line of lines) process.stdout.write(`${prefix}${line}\n`);
-        }
-        if (rest) process.stdout.write(`${prefix}${rest}\n`);
-      }),
-    );
-    return 0;
-  } finally {
-    signals.dispose();
-  }
-}
-
-export async function runDeployRestart(cmd: Command, args: string[]): Promise<number> {
-  const o = mergedOptions(cmd);
-  const d = await import('../deploy/index.js');
-  const engine = await connectEngine(connectionFlags(o));
-  const { project } = await projectFromFlags(o);
-  const done = await d.restartProject(engine, project, args, (name) => (o.json ? undefined : process.stdout.write(`restarted ${name}\n`)));
-  if (o.json) process.stdout.write(`${JSON.stringify({ project, restarted: done })}\n`);
-  return 0;
-}
-
-export async function runDeployPull(cmd: Command, args: string[]): Promise<number> {
-  const o = mergedOptions(cmd);
-  const d = await import('../deploy/index.js');
-  const engine = withPullProgress(await connectEngine(connectionFlags(o)), pullProgressFor(o.json ? (e) => process.stdout.write(`${JSON.stringify(e)}\n`) : undefined));
-  const { loaded } = await loadFromFlags(o);
-  const events: unknown[] = [];
-  const r = await d.pullProject(engine, loaded, args, (e) => {
-    if (o.json) events.push(e);
-    else process.stdout.write(`${e.service}: ${e.outcome} ${e.image}${e.detail ? ` (${e.detail})` : ''}\n`);
-  });
-  if (o.json) process.stdout.write(`${JSON.stringify({ project: loaded.project, pulls: events })}\n`);
-  return r.failed && !o.ignorePullFailures ? 1 : 0;
 }
 
 /**

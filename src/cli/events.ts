@@ -5,7 +5,7 @@ import { connectEngine, type EngineEvent } from '../engine/index.js';
 import { defaultStateDir } from '../journal/index.js';
 import { connectionFlags, parseConcurrency } from './options.js';
 import { onStdoutClosed, writeOut } from './stdout.js';
-import { mergedOptions } from './program.js';
+import { mergedOptions } from './command-options.js';
 
 const short = (id: string) => (/^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id);
 const stderr = (line: string) => process.stderr.write(`${line}\n`);

@@ -4,7 +4,7 @@ import { invalidArgument } from '../common/errors.js';
 import { connectEngine } from '../engine/index.js';
 import type { AuditMatch, BuildEvent, ExamineResult, PackageRecord } from '../packages/index.js';
 import { connectionFlags } from './options.js';
-import { mergedOptions } from './program.js';
+import { mergedOptions } from './command-options.js';
 import { installSignalHandlers } from './signals.js';
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : v === undefined ? [] : [String(v)]);

@@ -12,7 +12,7 @@ import { connectEngine, type Engine } from '../engine/index.js';
 import type { IntegrationEvent, TestEvent, TestSuiteResult } from '../packages/index.js';
 import { worstCode, type LifecycleEvent, type LifecycleResult } from '../methods/index.js';
 import { connectionFlags, parseDurationFlag, parseConcurrency } from './options.js';
-import { mergedOptions } from './program.js';
+import { mergedOptions } from './command-options.js';
 import { installSignalHandlers } from './signals.js';
 
 const COULD_NOT_RUN = 3;
@@ -183,14 +183,7 @@ export async function runTestCommand(cmd: Command, rawArgs: string[]): Promise<n
     const env = envList(list(o.env));
     const say = (line: string) => (json ? undefined : process.stderr.write(`${line}\n`));
     const emitJson = (record: Record<string, unknown>) => (json ? process.stdout.write(`${JSON.stringify(record)}\n`) : undefined);
-    if (o.integration) {
-      for (const flag of ['context', 'buildArg', 'keep', 'network'] as const) {
-        if (o[flag] !== undefined) throw invalidArgument(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not apply to --integration`, 'test images run as they are, on the project networks');
-      }
-    } else {
-      if (o.type !== undefined || o.project !== undefined) throw invalidArgument('--type and --project go with --integration', 'e.g. kiboko test --integration --type integration --project shop');
-      if (args.length === 0) throw invalidArgument('no image given', 'e.g. kiboko test app:1.4 (or kiboko test --integration)');
-    }
+    checkTestFlags(o, args);
     const engine = await open(o);
     const signals = installSignalHandlers((m) => process.stderr.write(`${m}\n`));
     try {
@@ -272,6 +265,18 @@ export async function runTestCommand(cmd: Command, rawArgs: string[]): Promise<n
       if (files) process.stderr.write(`reports: ${files.junit}, ${files.json}\n`);
     }
     return code;
+  }
+}
+
+/** The flags of one mode only: an image's own tests, or --integration (the project's test images). */
+function checkTestFlags(o: Record<string, unknown>, args: readonly string[]): void {
+  if (o.integration) {
+    for (const flag of ['context', 'buildArg', 'keep', 'network'] as const) {
+      if (o[flag] !== undefined) throw invalidArgument(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not apply to --integration`, 'test images run as they are, on the project networks');
+    }
+  } else {
+    if (o.type !== undefined || o.project !== undefined) throw invalidArgument('--type and --project go with --integration', 'e.g. kiboko test --integration --type integration --project shop');
+    if (args.length === 0) throw invalidArgument('no image given', 'e.g. kiboko test app:1.4 (or kiboko test --integration)');
   }
 }
 

@@ -8,7 +8,7 @@ import { invalidArgument } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import { jsonLine } from '../common/ndjson.js';
 import { connectionFlags } from './options.js';
-import { mergedOptions } from './program.js';
+import { mergedOptions } from './command-options.js';
 
 /**
  * `kiboko serve`: one long-running process serving fleet's v1 units API (and, next, the native
@@ -29,24 +29,8 @@ export async function runServe(cmd: Command): Promise<number> {
   const { token, created } = loadOrCreateToken(tokenFile);
   // Every flag and file is checked before the engine is reached and loops start: a refusal exits at once.
   if (o.engine !== undefined && o.engine !== 'docker' && o.engine !== 'swarm') throw invalidArgument(`invalid --engine '${String(o.engine)}': expected docker or swarm`, 'e.g. --engine swarm');
-  // Units' bind mounts of host paths: none unless the operator allows them (all, or a list).
-  const hostMounts: boolean | string[] =
-    o.allowHostMounts === undefined
-      ? false
-      : o.allowHostMounts === true
-        ? true
-        : String(o.allowHostMounts)
-            .split(',')
-            .map((p) => p.trim())
-            .filter(Boolean)
-            .map((p) => {
-              if (!p.startsWith('/')) throw invalidArgument(`--allow-host-mounts: '${p.slice(0, 100)}' is not an absolute host path`, 'e.g. --allow-host-mounts /srv/data,/var/log/app');
-              return p;
-            });
-  const sse = {
-    ...(o.maxEventStreams !== undefined ? { maxStreams: positive(o.maxEventStreams, '--max-event-streams') } : {}),
-    ...(o.maxEventStreamsPerClient !== undefined ? { maxStreamsPerClient: positive(o.maxEventStreamsPerClient, '--max-event-streams-per-client') } : {}),
-  };
+  const hostMounts = hostMountsOf(o);
+  const sse = eventStreamLimits(o);
   // Deploy projects, the deploy hook's secret, and the services behind the native API.
   const deployConfig = o.deployConfig ? loadDeployConfig(String(o.deployConfig)) : { projects: [], webhook: { secret: undefined } };
   const projects = [...deployConfig.projects, ...((o.project as string[] | undefined) ?? []).map((p) => parseProjectFlag(p))];
@@ -67,13 +51,7 @@ export async function runServe(cmd: Command): Promise<number> {
     await bound.close();
     throw err;
   });
-  // The daemon's last line of defence: a rejection or exception nothing handled (a bug) is logged
-  // with its stack and the daemon keeps serving, instead of every client losing it at once.
-  const guard = (kind: string) => (err: unknown) => log('error', `${kind} (a bug: please report it)`, { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-  const onRejection = guard('unhandled rejection');
-  const onException = guard('uncaught exception');
-  process.on('unhandledRejection', onRejection);
-  process.on('uncaughtException', onException);
+  const unguard = guardProcess(log);
   // Units: reconciled at start, every 10 s and as soon as the engine is back after a restart.
   const units = await startUnitsDaemon({
     engine,
@@ -126,19 +104,66 @@ export async function runServe(cmd: Command): Promise<number> {
   const note = created ? `token created in ${tokenFile} (mode 0600)` : undefined;
   if (process.stdout.isTTY && !o.json) process.stdout.write(listeningText(server.addresses, tokenFile, created));
   else process.stdout.write(jsonLine('info', 'listening', `listening on ${server.addresses.join(', ')}`, { addresses: server.addresses, tokenFile, projects: projects.map((p) => p.name), ...(watcher ? { watch: watchSetup!.describe } : {}), webhook: webhookSecret ? 'hmac' : 'token only', ...(note ? { note } : {}) }));
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  await untilStopSignal();
   await stopAll();
   await server.close();
   await proxies.close();
   await units.close();
   log('info', 'stopped');
-  process.off('unhandledRejection', onRejection);
-  process.off('uncaughtException', onException);
+  unguard();
   return 0;
+}
+
+type DaemonLog = (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
+
+/** --allow-host-mounts: units' bind mounts of host paths, none unless the operator allows them (all, or a list). */
+function hostMountsOf(o: Record<string, unknown>): boolean | string[] {
+  return o.allowHostMounts === undefined
+    ? false
+    : o.allowHostMounts === true
+      ? true
+      : String(o.allowHostMounts)
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean)
+          .map((p) => {
+            if (!p.startsWith('/')) throw invalidArgument(`--allow-host-mounts: '${p.slice(0, 100)}' is not an absolute host path`, 'e.g. --allow-host-mounts /srv/data,/var/log/app');
+            return p;
+          });
+}
+
+/** --max-event-streams and --max-event-streams-per-client, as the server takes them. */
+function eventStreamLimits(o: Record<string, unknown>): { maxStreams?: number; maxStreamsPerClient?: number } {
+  return {
+    ...(o.maxEventStreams !== undefined ? { maxStreams: positive(o.maxEventStreams, '--max-event-streams') } : {}),
+    ...(o.maxEventStreamsPerClient !== undefined ? { maxStreamsPerClient: positive(o.maxEventStreamsPerClient, '--max-event-streams-per-client') } : {}),
+  };
+}
+
+/**
+ * The daemon's last line of defence: a rejection or exception nothing handled (a bug) is logged
+ * with its stack and the daemon keeps serving, instead of every client losing it at once.
+ * Returns what removes the guard.
+ */
+function guardProcess(log: DaemonLog): () => void {
+  const guard = (kind: string) => (err: unknown) => log('error', `${kind} (a bug: please report it)`, { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  const onRejection = guard('unhandled rejection');
+  const onException = guard('uncaught exception');
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+  return () => {
+    process.off('unhandledRejection', onRejection);
+    process.off('uncaughtException', onException);
+  };
+}
+
+/** Resolves at the first SIGTERM or SIGINT. */
+function untilStopSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
 }
 
 /**

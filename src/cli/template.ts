@@ -8,7 +8,7 @@ import { connectEngine } from '../engine/index.js';
 import { parseTargetArgs } from '../targets/index.js';
 import type { ApplyResult, TemplateEvent } from '../template/index.js';
 import { connectionFlags, parseConcurrency } from './options.js';
-import { mergedOptions } from './program.js';
+import { mergedOptions } from './command-options.js';
 import { installSignalHandlers } from './signals.js';
 
 const str = (o: Record<string, unknown>, k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);

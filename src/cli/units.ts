@@ -1,15 +1,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { Command } from 'commander';
 import * as z from 'zod/mini';
-import { invalidArgument, isAbortError, KibokoError } from '../common/errors.js';
-import { expandSpecifiers, fromOptions, parseUnitFile, serializeUnit, toOptions } from '../deploy/index.js';
+import { invalidArgument, KibokoError } from '../common/errors.js';
+import { expandSpecifiers, parseUnitFile, toOptions } from '../deploy/index.js';
 import { defaultStateDir } from '../journal/index.js';
 import { unitHash, unitNameError, UnitsClient, type DesiredState, type FleetUnit, type Machine, type UnitOption, type UnitStateRecord } from '../units/index.js';
-import type { UnitsCommandName } from './define-units.js';
 import { writeJsonLine } from '../common/ndjson.js';
 import { parseDurationFlag, parseWith } from './options.js';
-import { mergedOptions } from './program.js';
 
 /**
  * `kiboko units …`: fleetctl's commands against `kiboko serve` (or any fleet v1 API). Parses,
@@ -20,7 +17,7 @@ const POLL_MS = 500;
 const DEFAULT_BLOCK_ATTEMPTS = 120;
 const UNIT_TYPES = ['service', 'socket', 'timer', 'path', 'mount', 'automount', 'busname', 'device', 'scope', 'slice', 'snapshot', 'swap', 'target'];
 
-interface Out {
+export interface Out {
   json: boolean;
   /** A human line (skipped with --json). */
   line(text: string): void;
@@ -31,7 +28,7 @@ interface Out {
   note(text: string, r: Record<string, unknown>): void;
 }
 
-function output(json: boolean): Out {
+export function output(json: boolean): Out {
   return {
     json,
     line: (t) => {
@@ -169,7 +166,7 @@ export async function lazyCreateUnits(client: UnitsClient, args: readonly string
 // ---------------------------------------------------------------------------------------------
 // Waiting for states (fleetctl's --block-attempts / --no-block).
 
-const isGlobal = (options: readonly UnitOption[]) => options.some((o) => o.section === 'X-Fleet' && o.name === 'Global' && /^(true|yes|1|on)$/i.test(o.value.trim()));
+export const isGlobal = (options: readonly UnitOption[]) => options.some((o) => o.section === 'X-Fleet' && o.name === 'Global' && /^(true|yes|1|on)$/i.test(o.value.trim()));
 
 /** fleetctl's machine legend: `abcdef12.../10.0.0.1`, or the full id with --full. */
 export function machineLegend(id: string | undefined, machines: readonly Machine[], full: boolean): string {
@@ -250,14 +247,14 @@ export async function waitForStates(
 }
 
 /** fleetctl's findUnits: the named units the registry has, in the order given; unknown names are skipped. */
-async function findUnits(client: UnitsClient, args: readonly string[]): Promise<FleetUnit[]> {
+export async function findUnits(client: UnitsClient, args: readonly string[]): Promise<FleetUnit[]> {
   const all = new Map((await client.listUnits()).map((u) => [u.name, u]));
   const names = [...new Set(args.map(unitNameOf))];
   return names.flatMap((n) => (all.has(n) ? [all.get(n)!] : []));
 }
 
 /** Polls /state until the daemon no longer reports the unit (its container stopped and removed). */
-async function waitGone(client: UnitsClient, name: string, o: { attempts: number; signal?: AbortSignal | undefined; pollMs?: number }): Promise<void> {
+export async function waitGone(client: UnitsClient, name: string, o: { attempts: number; signal?: AbortSignal | undefined; pollMs?: number }): Promise<void> {
   for (let attempt = 0; attempt < o.attempts; attempt++) {
     if (attempt > 0) await sleep(o.pollMs ?? POLL_MS, o.signal);
     if ((await client.listStates({ unitName: name })).length === 0) return;
@@ -265,7 +262,7 @@ async function waitGone(client: UnitsClient, name: string, o: { attempts: number
   throw new KibokoError('TIMEOUT', `timed out waiting for unit ${name} to be destroyed`, { hint: `see \`kiboko units list-units\`; wait longer with --block-attempts N` });
 }
 
-function blockAttempts(o: Record<string, unknown>): number {
+export function blockAttempts(o: Record<string, unknown>): number {
   if (o.block === false) return 0;
   if (o.blockAttempts === undefined) return DEFAULT_BLOCK_ATTEMPTS;
   return parseWith(atLeastOne, o.blockAttempts, '--block-attempts', 'e.g. --block-attempts 20 (checks 500 ms apart)');
@@ -273,7 +270,7 @@ function blockAttempts(o: Record<string, unknown>): number {
 
 const wholeNumber = z.pipe(z.string().check(z.trim(), z.regex(/^\d+$/, { error: 'expected a whole number' })), z.transform(Number));
 const atLeastOne = z.pipe(wholeNumber, z.number().check(z.refine((n) => n >= 1, { error: 'expected a number ≥ 1' })));
-const lines = (v: unknown, fallback: number) => (v === undefined ? fallback : parseWith(wholeNumber, String(v), '--lines', 'e.g. --lines 50'));
+export const lines = (v: unknown, fallback: number) => (v === undefined ? fallback : parseWith(wholeNumber, String(v), '--lines', 'e.g. --lines 50'));
 
 // ---------------------------------------------------------------------------------------------
 // Tables (fleetctl prints through Go's text/tabwriter: min width 0, tab width 8, padding 1, tabs).
@@ -295,7 +292,7 @@ export function tabulate(rows: readonly (readonly string[])[]): string {
 
 type Field<T> = (x: T, full: boolean, machines: readonly Machine[]) => string;
 
-const STATE_FIELDS: Record<string, Field<UnitStateRecord>> = {
+export const STATE_FIELDS: Record<string, Field<UnitStateRecord>> = {
   unit: (s) => s.name,
   load: (s) => s.systemdLoadState || '-',
   active: (s) => s.systemdActiveState || '-',
@@ -316,7 +313,7 @@ function description(name: string, options: readonly UnitOption[]): string {
   }
 }
 
-const UNIT_FIELDS: Record<string, Field<FleetUnit>> = {
+export const UNIT_FIELDS: Record<string, Field<FleetUnit>> = {
   unit: (u) => u.name,
   global: (u) => String(isGlobal(u.options)),
   dstate: (u) => u.desiredState || '-',
@@ -328,7 +325,7 @@ const UNIT_FIELDS: Record<string, Field<FleetUnit>> = {
   desc: (u) => rawDescription(u.options) || '-',
 };
 
-function fieldsOf<T>(spec: unknown, fallback: string, all: Record<string, Field<T>>): string[] {
+export function fieldsOf<T>(spec: unknown, fallback: string, all: Record<string, Field<T>>): string[] {
   const text = spec === undefined ? fallback : String(spec);
   if (!text.trim()) throw invalidArgument('--fields is empty: must define output format', `e.g. --fields ${fallback}`);
   const cols = text.split(',').map((s) => s.trim());
@@ -336,7 +333,7 @@ function fieldsOf<T>(spec: unknown, fallback: string, all: Record<string, Field<
   return cols;
 }
 
-function printTable<T>(items: readonly T[], cols: string[], all: Record<string, Field<T>>, o: Record<string, unknown>, machines: readonly Machine[]) {
+export function printTable<T>(items: readonly T[], cols: string[], all: Record<string, Field<T>>, o: Record<string, unknown>, machines: readonly Machine[]) {
   const full = Boolean(o.full);
   const rows = items.map((x) => cols.map((c) => all[c]!(x, full, machines)));
   process.stdout.write(tabulate(o.legend === false ? rows : [cols.map((c) => c.toUpperCase()), ...rows]));
@@ -352,7 +349,7 @@ function splitTimestamp(line: string): { key: string; seconds: number; text: str
   return { key: `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}`, seconds: Date.parse(`${m[1]}Z`) / 1000, text: m[3]! };
 }
 
-async function statusOf(client: UnitsClient, name: string, logLines: number, out: Out, machines: () => Promise<Machine[]>): Promise<boolean> {
+export async function statusOf(client: UnitsClient, name: string, logLines: number, out: Out, machines: () => Promise<Machine[]>): Promise<boolean> {
   const u = await client.getUnit(name);
   if (!u) return false;
   const [state] = await client.listStates({ unitName: name });
@@ -383,7 +380,7 @@ async function statusOf(client: UnitsClient, name: string, logLines: number, out
   return true;
 }
 
-async function journal(client: UnitsClient, name: string, o: Record<string, unknown>, out: Out, signal: AbortSignal): Promise<number> {
+export async function journal(client: UnitsClient, name: string, o: Record<string, unknown>, out: Out, signal: AbortSignal): Promise<number> {
   const n = lines(o.lines, 10);
   const show = (raw: string) => {
     const t = splitTimestamp(raw);
@@ -431,207 +428,5 @@ async function journal(client: UnitsClient, name: string, o: Record<string, unkn
         atLast.add(l);
       }
     }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The commands.
-
-/** Ctrl-C / SIGTERM: the first stops waiting or following; a second one quits at once. */
-function interruptible(): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const on = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143);
-    controller.abort();
-  };
-  process.on('SIGINT', on);
-  process.on('SIGTERM', on);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-    },
-  };
-}
-
-export async function runUnitsCommand(name: UnitsCommandName, cmd: Command, args: string[]): Promise<number> {
-  const o = mergedOptions(cmd);
-  const out = output(Boolean(o.json));
-  const stop = interruptible();
-  const client = clientFromOptions(o, process.env, stop.signal);
-  try {
-    return await run(name, client, args, o, out, stop.signal);
-  } catch (err) {
-    if (stop.signal.aborted && (isAbortError(err) || (err instanceof KibokoError && err.code === 'CANCELLED'))) {
-      out.warn('interrupted: stopped waiting (the units keep their desired state)');
-      return 130;
-    }
-    throw err;
-  } finally {
-    stop.dispose();
-  }
-}
-
-async function run(name: UnitsCommandName, client: UnitsClient, args: string[], o: Record<string, unknown>, out: Out, signal: AbortSignal): Promise<number> {
-  const replace = Boolean(o.replace);
-  const wait = (names: string[], target: DesiredState, verb: string) => {
-    const attempts = blockAttempts(o);
-    if (attempts === 0) {
-      for (const n of names) {
-        out.line(`Triggered unit ${n} ${verb}`);
-        out.record({ event: 'unit-triggered', unit: n, action: verb });
-      }
-      return Promise.resolve();
-    }
-    return waitForStates(client, names, target, { attempts, out, signal });
-  };
-  const triggeredGlobal = (n: string, verb: string) => {
-    out.line(`Triggered global unit ${n} ${verb}`);
-    out.record({ event: 'unit-triggered', unit: n, action: verb, global: true });
-  };
-  let machineCache: Machine[] | undefined;
-  const machines = async () => (machineCache ??= await client.listMachines());
-
-  switch (name) {
-    case 'submit': {
-      await lazyCreateUnits(client, args, { replace, out });
-      return 0;
-    }
-    case 'load':
-    case 'start': {
-      const target: DesiredState = name === 'load' ? 'loaded' : 'launched';
-      const { names } = await lazyCreateUnits(client, args, { replace, out });
-      const waiting: string[] = [];
-      for (const n of names) {
-        const u = await client.getUnit(n);
-        if (!u) throw new KibokoError('TARGET_NOT_FOUND', `unable to find unit ${n}`, { hint: 'see `kiboko units list-unit-files`' });
-        // load never stops a launched unit (fleet's states: load is for none/inactive units).
-        if (target === 'loaded' && u.desiredState === 'launched') {
-          out.line(`Unit ${n} already launched`);
-          out.record({ event: 'unit-skipped', unit: n, desiredState: u.desiredState });
-          continue;
-        }
-        if (u.desiredState === target) continue; // fleetctl: already there, nothing triggered
-        await client.setDesiredState(n, target);
-        if (isGlobal(u.options)) triggeredGlobal(n, name);
-        else waiting.push(n);
-      }
-      await wait(waiting, target, name);
-      return 0;
-    }
-    case 'stop':
-    case 'unload': {
-      // fleetctl's findUnits: names not in the registry are skipped.
-      const found = await findUnits(client, args);
-      if (found.length === 0) {
-        out.note('Units not found in registry', { event: 'units-not-found', units: args.map(unitNameOf) });
-        return 0;
-      }
-      const target: DesiredState = name === 'stop' ? 'loaded' : 'inactive';
-      const waiting: string[] = [];
-      for (const u of found) {
-        const global = isGlobal(u.options);
-        const current = u.currentState ?? 'inactive';
-        if (!global && name === 'stop' && current === 'inactive') {
-          throw new KibokoError('ACTION_FAILED', `Unable to stop unit ${u.name} in state inactive`, { hint: `start it first (\`kiboko units start ${u.name}\`)` });
-        }
-        if (!global && current === target) continue;
-        await client.setDesiredState(u.name, target);
-        if (global) triggeredGlobal(u.name, name);
-        else waiting.push(u.name);
-      }
-      await wait(waiting, target, name);
-      const verb = name === 'stop' ? 'stopped' : 'unloaded';
-      out.note(`Successfully ${verb} units [${waiting.join(' ')}].`, { event: `units-${verb}`, units: waiting });
-      return 0;
-    }
-    case 'restart': {
-      // As fleetctl: the units found before any is created; inactive ones are not restarted.
-      const found = await findUnits(client, args);
-      await lazyCreateUnits(client, args, { replace: false, out });
-      for (const u of found) {
-        const current = u.currentState ?? 'inactive';
-        if (isGlobal(u.options)) {
-          // fleetctl restarts a global unit over ssh on every machine; here: stop, then start, through the API.
-          await client.setDesiredState(u.name, 'loaded');
-          await client.setDesiredState(u.name, 'launched');
-          triggeredGlobal(u.name, 'restart');
-          continue;
-        }
-        if (current === 'inactive') {
-          out.warn(`Unable to restart unit ${u.name} in state inactive`);
-          continue;
-        }
-        if (current === 'launched') {
-          await client.setDesiredState(u.name, 'loaded');
-          await wait([u.name], 'loaded', 'restart');
-        }
-        await client.setDesiredState(u.name, 'launched');
-        await wait([u.name], 'launched', 'restart');
-      }
-      return 0;
-    }
-    case 'destroy': {
-      const found = await findUnits(client, args);
-      if (found.length === 0) {
-        out.note('Units not found in registry', { event: 'units-not-found', units: args.map(unitNameOf) });
-        return 0;
-      }
-      const attempts = blockAttempts(o);
-      for (const u of found) {
-        if (!(await client.deleteUnit(u.name))) continue; // gone meanwhile: fleetctl ignores it
-        // The daemon answers at once and stops the container after; wait until it reports the unit gone.
-        if (attempts > 0) await waitGone(client, u.name, { attempts, signal });
-        out.line(`Destroyed ${u.name}`);
-        out.record({ event: 'unit-destroyed', unit: u.name });
-      }
-      return 0;
-    }
-    case 'list-units': {
-      const cols = fieldsOf(o.fields, 'unit,machine,active,sub', STATE_FIELDS);
-      const states = await client.listStates();
-      if (out.json) states.forEach((s) => out.record({ ...s }));
-      else printTable(states, cols, STATE_FIELDS, o, cols.includes('machine') ? await machines() : []);
-      return 0;
-    }
-    case 'list-unit-files': {
-      const cols = fieldsOf(o.fields, 'unit,hash,dstate,state,target', UNIT_FIELDS);
-      const units = await client.listUnits();
-      if (out.json) units.forEach((u) => out.record({ ...u, hash: unitHash(u.options) }));
-      else printTable(units, cols, UNIT_FIELDS, o, cols.some((c) => c === 'target' || c === 'tmachine') ? await machines() : []);
-      return 0;
-    }
-    case 'list-machines': {
-      const ms = await machines();
-      if (out.json) ms.forEach((m) => out.record({ ...m }));
-      else {
-        const rows = ms.map((m) => [o.full ? m.id : `${m.id.slice(0, 8)}...`, m.primaryIP || '-', Object.entries(m.metadata).map(([k, v]) => `${k}=${v}`).join(',') || '-']);
-        process.stdout.write(tabulate(o.legend === false ? rows : [['MACHINE', 'IP', 'METADATA'], ...rows]));
-      }
-      return 0;
-    }
-    case 'cat': {
-      const n = unitNameOf(args[0]!);
-      const u = await client.getUnit(n);
-      if (!u) throw new KibokoError('TARGET_NOT_FOUND', `unit ${n} not found`, { hint: 'see `kiboko units list-unit-files`' });
-      if (out.json) out.record({ unit: n, options: u.options, text: serializeUnit(fromOptions(u.options)) });
-      else process.stdout.write(serializeUnit(fromOptions(u.options)));
-      return 0;
-    }
-    case 'status': {
-      const n = lines(o.lines, 10);
-      const missing: string[] = [];
-      let first = true;
-      for (const unit of args.map(unitNameOf)) {
-        if (!first && !out.json) out.line('');
-        first = false;
-        if (!(await statusOf(client, unit, n, out, machines))) missing.push(unit);
-      }
-      if (missing.length) throw new KibokoError('TARGET_NOT_FOUND', `unit${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found`, { hint: 'see `kiboko units list-unit-files`' });
-      return 0;
-    }
-    case 'journal':
-      return journal(client, unitNameOf(args[0]!), o, out, signal);
   }
 }

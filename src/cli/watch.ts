@@ -8,7 +8,7 @@ import { defaultStateDir, Journal } from '../journal/index.js';
 import { RegistryClient, parseReference, formatReference, type RegistryClientOptions } from '../registry/index.js';
 import type { Schedule, WatchDeps, WatchEvent, WatchItem, WatchOptions, WatchReport } from '../watch/index.js';
 import { connectionFlags } from './options.js';
-import { mergedOptions } from './program.js';
+import { mergedOptions } from './command-options.js';
 import { pullProgressFor, withPullProgress, type PullProgressEvent } from './pull-progress.js';
 import { jsonLine } from '../common/ndjson.js';
 import { installSignalHandlers } from './signals.js';

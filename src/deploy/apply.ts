@@ -1,106 +1,19 @@
-import { systemClock, type Clock } from '../common/clock.js';
+import { systemClock } from '../common/clock.js';
 import { mapSettled } from '../common/concurrency.js';
-import { formatDuration } from '../common/duration.js';
 import { asKibokoError, isAbortError, KibokoError } from '../common/errors.js';
 import { COMPOSE_LABELS, LABELS } from '../common/labels.js';
-import type { ContainerDetails, Engine } from '../engine/index.js';
 import { interimName, primaryNetwork, replicaName, replicaSpec } from './containers.js';
 import { preStop, runLifecycleHooks } from './lifecycle-hooks.js';
 import { ensureProjectObjects, projectFiles } from './objects.js';
 import { drain, ensureFront, frontPorts, removeFront, setUpstreams, type Front } from './front/index.js';
 import { configHash, containerConfig, type ContainerConfig } from './hash.js';
-import type { DeployGate, ServiceSpec, SystemConfig, UpdateConfig } from './model.js';
+import type { ServiceSpec, SystemConfig, UpdateConfig } from './model.js';
 import { observeProject, type ObservedReplica } from './observe.js';
 import type { DeployPlan } from './plan.js';
+import { waitReady } from './ready.js';
+import { iso, type ApplyCtx, type ApplyDeps, type ApplyResult, type ServiceResult } from './apply-context.js';
 
-export type ServiceOutcome = 'ok' | 'unchanged' | 'rolled-back' | 'paused' | 'failed' | 'cancelled';
-
-/** Typed progress events; the CLI renders them for humans or as NDJSON. */
-export type DeployEvent =
-  | { type: 'service-started'; at: string; service: string; action: string; causes: string[] }
-  | { type: 'replica-started'; at: string; service: string; slot: number; id: string; name: string; image: string }
-  | { type: 'replica-ready'; at: string; service: string; slot: number; id: string; ms: number; health: string }
-  /**
-   * A replica being waited for changed: its state, its health, or a new healthcheck run (emitted
-   * on changes only; a renderer ticks the time waited itself from `since`).
-   */
-  | {
-      type: 'replica-waiting';
-      at: string;
-      service: string;
-      slot: number;
-      id: string;
-      /** When the wait began (ISO), so the time waited can be shown between events. */
-      since: string;
-      status: string;
-      health: string;
-      /** Healthcheck runs seen during this wait. */
-      attempts: number;
-      failingStreak: number;
-      /** The last healthcheck run: exit code and output (trimmed to one line). */
-      lastCheck?: { exitCode: number; output: string } | undefined;
-      /** Ready (healthy, or running) since then (ISO): it must stay so for `monitorMs` to count. */
-      readySince?: string | undefined;
-      monitorMs: number;
-    }
-  | { type: 'replica-failed'; at: string; service: string; slot: number; id: string; reason: string }
-  /** A replica is being stopped (it gets `graceSeconds` to exit), before `replica-removed`. */
-  | { type: 'replica-stopping'; at: string; service: string; slot: number; id: string; graceSeconds: number }
-  | { type: 'replica-removed'; at: string; service: string; slot: number; id: string }
-  /** `updated` counts replicas that were replaced and ready; `failed` those that were not. */
-  | { type: 'batch-done'; at: string; service: string; updated: number; failed: number; total: number }
-  | { type: 'rollback-started'; at: string; service: string; reason: string }
-  | { type: 'service-finished'; at: string; service: string; outcome: ServiceOutcome; detail?: string | undefined }
-  | { type: 'warning'; at: string; message: string };
-
-export interface ServiceResult {
-  service: string;
-  outcome: ServiceOutcome;
-  error?: string | undefined;
-  /** What the service runs at the end, for the revision record. */
-  image?: string | undefined;
-}
-
-export interface ApplyResult {
-  outcome: 'ok' | 'failed' | 'cancelled';
-  services: ServiceResult[];
-}
-
-export interface ApplyDeps {
-  engine: Engine;
-  clock?: Clock;
-  /** Ctrl-C / SIGTERM: the current batch finishes, the service in progress is rolled back to one version. */
-  signal?: AbortSignal;
-  onEvent?: (e: DeployEvent) => void;
-  /** Upper bound for a replica to become healthy (default: derived from its healthcheck, ≥ 60 s). */
-  healthTimeoutMs?: number;
-  /** Independent services applied at once (default 8). */
-  concurrency?: number;
-  pollMs?: number;
-  /** Called around each replica started (e.g. to keep dependents' configs in step; see src/events/deps). */
-  hooks?: ReplicaHooks | undefined;
-}
-
-/** Replica lifecycle hooks; a failing hook is a warning, never a failed deploy. */
-export interface ReplicaHooks {
-  /** The replica was started (before it is health-gated). */
-  started?(service: string, slot: number, id: string): Promise<void>;
-  /** The replica is ready; `replaces` (if any) is removed right after this resolves. */
-  ready?(service: string, slot: number, id: string, replaces: string | undefined): Promise<void>;
-}
-
-interface Ctx extends Required<Pick<ApplyDeps, 'engine' | 'clock'>> {
-  project: string;
-  config: SystemConfig;
-  revision: number;
-  signal: AbortSignal;
-  emit: (e: DeployEvent) => void;
-  healthTimeoutMs?: number | undefined;
-  pollMs: number;
-  /** One-shot services: a dependent waits for them with service_completed_successfully. */
-  jobs: ReadonlySet<string>;
-  hooks?: ReplicaHooks | undefined;
-}
+export type { ApplyDeps, ApplyResult, DeployEvent, ReplicaHooks, ServiceOutcome, ServiceResult } from './apply-context.js';
 
 /**
  * Executes a deploy plan: project networks and volumes, then the services in dependency waves
@@ -109,7 +22,7 @@ interface Ctx extends Required<Pick<ApplyDeps, 'engine' | 'clock'>> {
  * says what failed and what was restored; one service failing stops the services after its wave.
  */
 export async function applyDeploy(config: SystemConfig, plan: DeployPlan, revision: number, deps: ApplyDeps): Promise<ApplyResult> {
-  const ctx: Ctx = {
+  const ctx: ApplyCtx = {
     engine: deps.engine,
     clock: deps.clock ?? systemClock,
     project: config.project,
@@ -168,8 +81,6 @@ export async function applyDeploy(config: SystemConfig, plan: DeployPlan, revisi
   return { outcome: failed ? 'failed' : ctx.signal.aborted ? 'cancelled' : 'ok', services: results };
 }
 
-const iso = (ctx: Ctx) => new Date(ctx.clock.now()).toISOString();
-
 /**
  * Which replicas a service's front sends new connections to. Without a front (no published TCP
  * port) every call is a no-op. A replica joins once ready and leaves — and is drained — before
@@ -178,7 +89,7 @@ const iso = (ctx: Ctx) => new Date(ctx.clock.now()).toISOString();
 class Traffic {
   private readonly live = new Map<string, string>();
   constructor(
-    private readonly ctx: Ctx,
+    private readonly ctx: ApplyCtx,
     private readonly front: (Front & { network: string }) | undefined,
   ) {}
 
@@ -209,7 +120,7 @@ class Traffic {
 }
 
 /** Opens (or creates) the service's front when it publishes TCP ports, seeded with the running replicas. */
-async function openTraffic(s: ServiceSpec, have: readonly ObservedReplica[], ctx: Ctx): Promise<Traffic> {
+async function openTraffic(s: ServiceSpec, have: readonly ObservedReplica[], ctx: ApplyCtx): Promise<Traffic> {
   // The front reaches replicas on the service's first network; a service sharing another namespace publishes nothing itself.
   const network = primaryNetwork(ctx.config, s);
   if (frontPorts(s.ports).length === 0 || network === undefined) return new Traffic(ctx, undefined);
@@ -232,14 +143,14 @@ async function openTraffic(s: ServiceSpec, have: readonly ObservedReplica[], ctx
   return t;
 }
 
-async function deleteService(service: string, have: readonly ObservedReplica[], ctx: Ctx): Promise<ServiceResult> {
+async function deleteService(service: string, have: readonly ObservedReplica[], ctx: ApplyCtx): Promise<ServiceResult> {
   await removeFront(ctx.engine, ctx.project, service);
   for (const r of have) await removeReplica(service, r.slot, r.id, ctx, Math.ceil((r.config?.stopGracePeriodMs ?? 10_000) / 1000), r.config);
   return { service, outcome: 'ok' };
 }
 
 /** Stops (after the config's pre_stop hooks; a failing one is a warning) and removes one replica. */
-async function removeReplica(service: string, slot: number, id: string, ctx: Ctx, graceSeconds: number, cfg?: Pick<ContainerConfig, 'preStop'> | undefined) {
+async function removeReplica(service: string, slot: number, id: string, ctx: ApplyCtx, graceSeconds: number, cfg?: Pick<ContainerConfig, 'preStop'> | undefined) {
   ctx.emit({ type: 'replica-stopping', at: iso(ctx), service, slot, id, graceSeconds });
   try {
     await preStop(ctx.engine, id, cfg?.preStop, (message) => ctx.emit({ type: 'warning', at: iso(ctx), message: `${service}[${slot}]: ${message}` }));
@@ -257,7 +168,7 @@ async function removeReplica(service: string, slot: number, id: string, ctx: Ctx
  * (start-first), the new one gets an interim name until `claimName`; a stopped leftover of the
  * project under the name is replaced; a container of anything else under it is a conflict.
  */
-async function startReplica(service: ServiceSpec, slot: number, cfg: ContainerConfig, ctx: Ctx, publish = true, nameTaken = false): Promise<string> {
+async function startReplica(service: ServiceSpec, slot: number, cfg: ContainerConfig, ctx: ApplyCtx, publish = true, nameTaken = false): Promise<string> {
   const interim = nameTaken ? interimName(ctx.project, service.name, slot, configHash(cfg), cfg.containerName) : undefined;
   let spec = replicaSpec(ctx.config, service.name, slot, cfg, ctx.revision, publish, interim);
   const create = async () => {
@@ -305,7 +216,7 @@ async function startReplica(service: ServiceSpec, slot: number, cfg: ContainerCo
 }
 
 /** Gives a replica compose's name once the replica it replaced is gone (a failure only delays it to the next update). */
-async function claimName(service: ServiceSpec, slot: number, id: string, cfg: ContainerConfig, ctx: Ctx): Promise<void> {
+async function claimName(service: ServiceSpec, slot: number, id: string, cfg: ContainerConfig, ctx: ApplyCtx): Promise<void> {
   const name = replicaName(ctx.project, service.name, slot, cfg.containerName);
   try {
     const d = await ctx.engine.inspect(id);
@@ -315,109 +226,8 @@ async function claimName(service: ServiceSpec, slot: number, id: string, cfg: Co
   }
 }
 
-/** One run of a deploy gate method; a run that takes longer counts as a failed attempt. */
-const GATE_TIMEOUT_MS = 30_000;
-/** A failing gate is retried at most once a second (each attempt is an exec in the replica). */
-const GATE_RETRY_MS = 1_000;
-
-/**
- * Ready means: healthy when the container has a healthcheck (its own or its image's), running
- * otherwise — and still so after `monitor` (Swarm's rule: a failure within monitor counts).
- * One-shot services (a dependency with service_completed_successfully) are ready when they exit 0.
- * A service labelled `kiboko.deploy.gate=<method>` — or with `x-kiboko.gate` (`serviceGate`, which
- * wins) — must also pass that lifecycle method (run in the replica, retried until the health
- * timeout or the gate's own timeout; a method the image does not declare fails at once).
- */
-export async function waitReady(
-  id: string,
-  cfg: ContainerConfig,
-  monitorMs: number,
-  ctx: Ctx,
-  job = false,
-  serviceGate?: DeployGate,
-  who?: { service: string; slot: number },
-): Promise<{ ok: true; health: string } | { ok: false; reason: string }> {
-  const hc = cfg.healthcheck;
-  const derived = hc ? (hc.startPeriodMs ?? 0) + ((hc.intervalMs ?? 30_000) + (hc.timeoutMs ?? 30_000)) * ((hc.retries ?? 3) + 1) : 0;
-  const timeout = ctx.healthTimeoutMs ?? Math.max(60_000, derived + 10_000);
-  const start = ctx.clock.now();
-  let gate: string | undefined;
-  let gateFailure: string | undefined;
-  let gateAt = -Infinity;
-  let gateStart: number | undefined;
-  let readyAt: number | undefined;
-  let d: ContainerDetails;
-  const runs = new Set<string>();
-  let reported = '';
-  const since = iso(ctx);
-  for (;;) {
-    d = await ctx.engine.inspect(id);
-    if (d.lastHealthcheck) runs.add(d.lastHealthcheck.start);
-    if (who) {
-      const last = d.lastHealthcheck ? { exitCode: d.lastHealthcheck.exitCode, output: oneLine(d.lastHealthcheck.output) } : undefined;
-      const key = JSON.stringify([d.status, d.health, runs.size, last, readyAt]);
-      if (key !== reported) {
-        reported = key;
-        const readySince = readyAt === undefined ? undefined : new Date(readyAt).toISOString();
-        ctx.emit({ type: 'replica-waiting', at: iso(ctx), service: who.service, slot: who.slot, id, since, status: d.status, health: d.health, attempts: runs.size, failingStreak: d.failingStreak ?? 0, lastCheck: last, readySince, monitorMs });
-      }
-    }
-    // `kiboko.deploy.gate=<method>` (service or image label): the replica must also pass that lifecycle method.
-    gate = job ? undefined : (serviceGate?.method ?? cfg.labels[LABELS.deployGate] ?? d.labels[LABELS.deployGate]) || undefined;
-    if (job) {
-      if (d.status === 'exited') return d.exitCode === 0 ? { ok: true, health: 'completed' } : { ok: false, reason: `exited with ${d.exitCode}` };
-    } else {
-      if (d.status === 'exited' || d.status === 'dead') return { ok: false, reason: `exited with ${d.exitCode}` };
-      if (d.status === 'restarting') return { ok: false, reason: 'restarting (crash loop)' };
-      if (d.health === 'unhealthy') return { ok: false, reason: `unhealthy${healthDetail(d, runs.size)}` };
-      const ready = d.hasHealthcheck ? d.health === 'healthy' : d.status === 'running';
-      if (ready && readyAt === undefined && gate) {
-        if (ctx.clock.now() - gateAt < GATE_RETRY_MS) {
-          await ctx.clock.sleep(ctx.pollMs);
-          continue;
-        }
-        gateAt = ctx.clock.now();
-        gateStart ??= gateAt;
-        const { checkMethodGate } = await import('../methods/index.js');
-        // No cancel signal: like the health wait, a gate in flight finishes. Its timeout is real
-        // time (the engine call it bounds is), not the deploy's clock.
-        const g = await checkMethodGate(ctx.engine, id, gate, { timeoutMs: GATE_TIMEOUT_MS });
-        if (g.ok) readyAt = ctx.clock.now();
-        else if (!g.retry) return { ok: false, reason: `gate ${g.reason}` };
-        else if (serviceGate?.timeoutMs !== undefined && ctx.clock.now() - gateStart >= serviceGate.timeoutMs) {
-          return { ok: false, reason: `gate not passed within ${formatDuration(serviceGate.timeoutMs)} (${g.reason})` };
-        } else gateFailure = g.reason;
-      } else if (ready) readyAt ??= ctx.clock.now();
-      const health = `${d.hasHealthcheck ? 'healthy' : 'running'}${gate ? `, ${gate} passed` : ''}`;
-      if (readyAt !== undefined && ctx.clock.now() - readyAt >= monitorMs) return { ok: true, health };
-    }
-    if (ctx.clock.now() - start > timeout + monitorMs || (job && ctx.signal.aborted)) {
-      if (job) return { ok: false, reason: `did not finish within ${Math.round(timeout / 1000)}s` };
-      if (gateFailure && readyAt === undefined) return { ok: false, reason: `gate not passed within ${Math.round(timeout / 1000)}s (${gateFailure})` };
-      return { ok: false, reason: d.hasHealthcheck ? `not healthy within ${Math.round(timeout / 1000)}s (${d.health}${healthDetail(d, runs.size, '; ')})` : `not running within ${Math.round(timeout / 1000)}s` };
-    }
-    await ctx.clock.sleep(ctx.pollMs);
-  }
-}
-
-/** A healthcheck's output on one line, bounded (the engine keeps up to 4 KiB of it). */
-export function oneLine(output: string, max = 200): string {
-  const text = output.replace(/\s+/g, ' ').trim();
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-/** Why a replica is unhealthy, from the engine's health log: ` (N failed checks, last exit E: output)`. */
-function healthDetail(d: ContainerDetails, attempts: number, sep = ' ('): string {
-  const last = d.lastHealthcheck;
-  if (!last) return '';
-  const streak = d.failingStreak ? `${d.failingStreak} failed check${d.failingStreak === 1 ? '' : 's'} in a row, ` : attempts ? `${attempts} check${attempts === 1 ? '' : 's'}, ` : '';
-  const out = oneLine(last.output);
-  const body = `${streak}last exit ${last.exitCode}${out ? `: ${out}` : ' (no output)'}`;
-  return sep === ' (' ? ` (${body})` : `${sep}${body}`;
-}
-
 /** Creates, scales or rolls one service to its desired config. */
-async function rollService(s: ServiceSpec, have: readonly ObservedReplica[], ctx: Ctx, recreate = false): Promise<ServiceResult> {
+async function rollService(s: ServiceSpec, have: readonly ObservedReplica[], ctx: ApplyCtx, recreate = false): Promise<ServiceResult> {
   const want = containerConfig(s);
   const wantHash = configHash(want);
   const traffic = await openTraffic(s, have, ctx);
@@ -508,7 +318,7 @@ function graceOf(s: { stopGracePeriodMs?: number | undefined }): number {
  * start-first needs two containers of a slot at once, which a fixed published host port forbids:
  * such services go stop-first, with a warning (the zero-downtime front proxy is what lifts this).
  */
-function effectiveUpdate(s: ServiceSpec, ctx: Ctx, fronted: boolean): UpdateConfig {
+function effectiveUpdate(s: ServiceSpec, ctx: ApplyCtx, fronted: boolean): UpdateConfig {
   // With a front, replicas publish nothing themselves: only UDP ports still pin a host port.
   const fixedPort = s.ports.some((p) => p.published !== undefined && (!fronted || p.protocol === 'udp'));
   if (s.update.order === 'start-first' && fixedPort) {
@@ -524,7 +334,7 @@ async function replaceSlot(
   old: ObservedReplica | undefined,
   cfg: ContainerConfig,
   u: UpdateConfig,
-  ctx: Ctx,
+  ctx: ApplyCtx,
   traffic: Traffic,
 ): Promise<{ ok: true; id: string } | { ok: false; id?: string | undefined; reason: string }> {
   const job = ctx.jobs.has(s.name);
@@ -567,7 +377,7 @@ async function replaceSlot(
   return { ok: true, id };
 }
 
-async function runHook(ctx: Ctx, hook: () => Promise<void> | undefined): Promise<void> {
+async function runHook(ctx: ApplyCtx, hook: () => Promise<void> | undefined): Promise<void> {
   try {
     await hook();
   } catch (err) {
@@ -584,7 +394,7 @@ async function rollBack(
   s: ServiceSpec,
   done: readonly { slot: number; newId: string; old?: ObservedReplica | undefined }[],
   reason: string,
-  ctx: Ctx,
+  ctx: ApplyCtx,
   traffic: Traffic,
 ): Promise<ServiceResult> {
   ctx.emit({ type: 'rollback-started', at: iso(ctx), service: s.name, reason });

@@ -407,33 +407,9 @@ export async function testImage(engine: Engine, image: string, options: ImageTes
 
     for (const t of commands) {
       if (signal.aborted) break;
-      const name = `kiboko-${runId}-${slug(t.name)}`.slice(0, 120);
-      const spec: ContainerSpec = {
-        image: testRef,
-        name,
-        labels: { [LABELS.managed]: 'true', [LABELS.role]: 'test', [LABELS.runId]: runId, [LABELS.testOf]: image, [LABELS.skip]: 'true' },
-        env: [...(options.env ?? []), `KIBOKO_TEST_NAME=${t.name}`, `KIBOKO_TEST_RESULTS=${RESULTS_DIR}`],
-        volumes: [RESULTS_DIR],
-        ...(options.network ? { networkMode: options.network } : {}),
-        ...(t.cmd.length === 0 ? {} : t.entrypoint ? { cmd: t.cmd } : { entrypoint: [t.cmd[0]!], cmd: t.cmd.slice(1) }),
-      };
-      const ref = await engine.create(spec);
-      containers.push(ref.id);
-      emit({ type: 'test-started', name: t.name, container: name, command: t.cmd });
-      const run = await runToCompletion(engine, ref.id, { timeoutMs: options.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS, signal, clock });
-      const dest = options.reportDir ? join(options.reportDir, 'results', slug(t.name)) : undefined;
-      let collected: CollectedResults = { files: [], truncated: false };
-      try {
-        collected = await collectResults(engine, ref.id, RESULTS_DIR, dest);
-      } catch (err) {
-        emit({ type: 'cleanup-warning', message: `could not copy the results of ${t.name}: ${asKibokoError(err).message}` });
-      }
-      results[t.name] = collected.files;
-      const c = caseFrom(t.name, image, t.cmd, run, collected, signal.aborted);
-      cases.push(c);
-      emit({ type: 'test-finished', result: c, results: collected.files });
-      await removeContainer(engine, ref.id, emit);
-      containers.splice(containers.indexOf(ref.id), 1);
+      const { result, files } = await runTestContainer(engine, t, { image, testRef, runId, options, signal, clock, emit, containers });
+      results[t.name] = files;
+      cases.push(result);
     }
     if (signal.aborted) return report(3, 'cancelled');
     const code = worstCode(cases.map((c) => (c.status === 'pass' || c.status === 'skipped' ? 0 : c.status === 'fail' ? 1 : 3)));
@@ -445,6 +421,49 @@ export async function testImage(engine: Engine, image: string, options: ImageTes
     }
     if (ownContext) rmSync(ownContext, { recursive: true, force: true });
   }
+}
+
+/** What one test container needs from its run; `containers` lists the ones not removed yet (the caller's cleanup). */
+interface TestRun {
+  image: string;
+  testRef: string;
+  runId: string;
+  options: ImageTestOptions;
+  signal: AbortSignal;
+  clock: Clock;
+  emit: (e: TestEvent) => void;
+  containers: string[];
+}
+
+/** Runs one declared test in its own container from the test image, copies its results out and removes it. */
+async function runTestContainer(engine: Engine, t: TestCommand, r: TestRun): Promise<{ result: TestCaseResult; files: string[] }> {
+  const { image, testRef, runId, options, signal, clock, emit, containers } = r;
+  const name = `kiboko-${runId}-${slug(t.name)}`.slice(0, 120);
+  const spec: ContainerSpec = {
+    image: testRef,
+    name,
+    labels: { [LABELS.managed]: 'true', [LABELS.role]: 'test', [LABELS.runId]: runId, [LABELS.testOf]: image, [LABELS.skip]: 'true' },
+    env: [...(options.env ?? []), `KIBOKO_TEST_NAME=${t.name}`, `KIBOKO_TEST_RESULTS=${RESULTS_DIR}`],
+    volumes: [RESULTS_DIR],
+    ...(options.network ? { networkMode: options.network } : {}),
+    ...(t.cmd.length === 0 ? {} : t.entrypoint ? { cmd: t.cmd } : { entrypoint: [t.cmd[0]!], cmd: t.cmd.slice(1) }),
+  };
+  const ref = await engine.create(spec);
+  containers.push(ref.id);
+  emit({ type: 'test-started', name: t.name, container: name, command: t.cmd });
+  const run = await runToCompletion(engine, ref.id, { timeoutMs: options.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS, signal, clock });
+  const dest = options.reportDir ? join(options.reportDir, 'results', slug(t.name)) : undefined;
+  let collected: CollectedResults = { files: [], truncated: false };
+  try {
+    collected = await collectResults(engine, ref.id, RESULTS_DIR, dest);
+  } catch (err) {
+    emit({ type: 'cleanup-warning', message: `could not copy the results of ${t.name}: ${asKibokoError(err).message}` });
+  }
+  const c = caseFrom(t.name, image, t.cmd, run, collected, signal.aborted);
+  emit({ type: 'test-finished', result: c, results: collected.files });
+  await removeContainer(engine, ref.id, emit);
+  containers.splice(containers.indexOf(ref.id), 1);
+  return { result: c, files: collected.files };
 }
 
 async function removeContainer(engine: Engine, id: string, emit: (e: TestEvent) => void) {

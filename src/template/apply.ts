@@ -96,6 +96,7 @@ export async function applyPlan(plan: ResourcePlan, to: Destination, options: Ap
   const runReload = !options.syncOnly && r.reloadCmd !== undefined;
   const ownerRequired = r.uid !== undefined || r.gid !== undefined;
   const suffix = options.suffix ?? (() => randomBytes(6).toString('hex'));
+  const txn: ApplyTxn = { plan, to, result, done, suffix, runReload, reloadTimeoutMs };
 
   if (!to.atomic) {
     if (runCheck) {
@@ -112,7 +113,7 @@ export async function applyPlan(plan: ResourcePlan, to: Destination, options: Ap
     } catch (err) {
       return done('failed', { error: wrap(`${r.name}: cannot write ${r.dest} in ${to.label}`, err) });
     }
-    return reloadPhase();
+    return reloadPhase(txn);
   }
 
   const staged = stagedPath(r.dest, suffix());
@@ -153,55 +154,72 @@ export async function applyPlan(plan: ResourcePlan, to: Destination, options: Ap
     if (stagedExists) await to.remove(staged).catch(() => undefined);
     inFlight.delete(staged);
   }
-  return reloadPhase();
+  return reloadPhase(txn);
+}
 
-  async function reloadPhase(): Promise<ApplyResult> {
-    if (!runReload) return done('written');
-    // Past the commit point: the reload runs to completion (bounded by its timeout) even when cancelled.
-    const reload = await to.run('reload', r.reloadCmd!, undefined, reloadTimeoutMs, undefined);
-    result.reload = reload;
-    if (commandOk(reload)) return done('reloaded');
-    const failure = describeFailure('reload_cmd', reload, reloadTimeoutMs);
-    try {
-      await restore(plan.previous);
-    } catch (err) {
-      return done('failed', {
-        error: new KibokoError('ACTION_FAILED', `${r.name}: ${failure}, and restoring the previous ${r.dest} failed: ${errorMessage(err)}`, {
-          hint: `${r.dest} holds the new content; fix it by hand and reload`,
-          cause: err,
-        }),
-      });
-    }
-    const again = await to.run('reload', r.reloadCmd!, undefined, reloadTimeoutMs, undefined);
-    result.restoreReload = again;
-    const what = plan.previous ? 'previous file restored' : 'new file removed';
-    return done('reload-failed-restored', {
-      error: new KibokoError('ACTION_FAILED', `${r.name}: reload failed; ${what} (${failure})${commandOk(again) ? '' : `; ${describeFailure('the reload after restoring', again, reloadTimeoutMs)}`}`, {
-        hint: 'the service runs with its previous configuration; fix the values or the template and let kiboko render again',
+/** One file's transaction, as its phases share it. */
+interface ApplyTxn {
+  plan: ResourcePlan;
+  to: Destination;
+  result: ApplyResult;
+  done: (outcome: ApplyOutcome, extra?: Partial<ApplyResult>) => ApplyResult;
+  suffix: () => string;
+  runReload: boolean;
+  reloadTimeoutMs: number;
+}
+
+/** After the write: reload_cmd; when it fails, the previous file goes back and the service is reloaded again. */
+async function reloadPhase(t: ApplyTxn): Promise<ApplyResult> {
+  const { plan, to, result, done, runReload, reloadTimeoutMs } = t;
+  const r = plan.resource;
+  if (!runReload) return done('written');
+  // Past the commit point: the reload runs to completion (bounded by its timeout) even when cancelled.
+  const reload = await to.run('reload', r.reloadCmd!, undefined, reloadTimeoutMs, undefined);
+  result.reload = reload;
+  if (commandOk(reload)) return done('reloaded');
+  const failure = describeFailure('reload_cmd', reload, reloadTimeoutMs);
+  try {
+    await restore(t, plan.previous);
+  } catch (err) {
+    return done('failed', {
+      error: new KibokoError('ACTION_FAILED', `${r.name}: ${failure}, and restoring the previous ${r.dest} failed: ${errorMessage(err)}`, {
+        hint: `${r.dest} holds the new content; fix it by hand and reload`,
+        cause: err,
       }),
     });
   }
+  const again = await to.run('reload', r.reloadCmd!, undefined, reloadTimeoutMs, undefined);
+  result.restoreReload = again;
+  const what = plan.previous ? 'previous file restored' : 'new file removed';
+  return done('reload-failed-restored', {
+    error: new KibokoError('ACTION_FAILED', `${r.name}: reload failed; ${what} (${failure})${commandOk(again) ? '' : `; ${describeFailure('the reload after restoring', again, reloadTimeoutMs)}`}`, {
+      hint: 'the service runs with its previous configuration; fix the values or the template and let kiboko render again',
+    }),
+  });
+}
 
-  async function restore(previous: CurrentFile | undefined): Promise<void> {
-    if (!previous) {
-      await to.remove(r.dest);
-      return;
-    }
-    if (!to.atomic) {
-      await to.overwrite(r.dest, previous.content, previous.mode, previous.uid, previous.gid);
-      return;
-    }
-    const back = stagedPath(r.dest, suffix());
-    inFlight.set(back, to);
-    let exists = true;
-    try {
-      await to.create(back, previous.content, previous.mode, previous.uid, previous.gid, false);
-      await to.replace(back, r.dest);
-      exists = false;
-    } finally {
-      if (exists) await to.remove(back).catch(() => undefined);
-      inFlight.delete(back);
-    }
+/** Puts `previous` back at the destination (or removes a file that did not exist), atomically where it can. */
+async function restore(t: ApplyTxn, previous: CurrentFile | undefined): Promise<void> {
+  const { to, suffix } = t;
+  const r = t.plan.resource;
+  if (!previous) {
+    await to.remove(r.dest);
+    return;
+  }
+  if (!to.atomic) {
+    await to.overwrite(r.dest, previous.content, previous.mode, previous.uid, previous.gid);
+    return;
+  }
+  const back = stagedPath(r.dest, suffix());
+  inFlight.set(back, to);
+  let exists = true;
+  try {
+    await to.create(back, previous.content, previous.mode, previous.uid, previous.gid, false);
+    await to.replace(back, r.dest);
+    exists = false;
+  } finally {
+    if (exists) await to.remove(back).catch(() => undefined);
+    inFlight.delete(back);
   }
 }
 

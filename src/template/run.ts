@@ -138,7 +138,7 @@ export async function runTemplate(options: TemplateRunOptions): Promise<Template
         await clock.sleep(options.intervalMs ?? 600_000, signal);
       }
     } else {
-      await watchLoop();
+      await watchLoop(options, resources, cycle, clock, signal, emit);
     }
   } catch (err) {
     if (!(isAbortError(err) && signal.aborted)) throw err;
@@ -147,66 +147,6 @@ export async function runTemplate(options: TemplateRunOptions): Promise<Template
   emit({ type: 'run-finished', cycles: summary.cycles, failed: summary.failed, interrupted: summary.interrupted });
   return summary;
 
-  async function watchLoop(): Promise<void> {
-    const backend = options.backend;
-    const prefixes = [...new Set(resources.flatMap((r) => prefixedKeys(r.prefix, r.keys)))];
-    let pending: Set<string> | 'all' | undefined;
-    let firstAt = 0;
-    let lastAt = 0;
-    let wake: (() => void) | undefined;
-    const onChange = (keys: string[] | undefined) => {
-      emit({ type: 'change', keys });
-      const t = clock.now();
-      if (pending === undefined) {
-        pending = keys ? new Set(keys) : 'all';
-        firstAt = t;
-      } else if (pending !== 'all') {
-        if (keys) for (const k of keys) pending.add(k);
-        else pending = 'all';
-      }
-      lastAt = t;
-      wake?.();
-    };
-    // The watch runs beside the render loop; a broken watch is retried every 2 s (as confd does).
-    // The first render waits until the watch is established, so no change can slip in between.
-    let ready: () => void = () => undefined;
-    const established = new Promise<void>((resolve) => (ready = resolve));
-    const watching = (async () => {
-      while (!signal.aborted) {
-        try {
-          await backend.watch!(prefixes, signal, { onChange, onReady: ready, onNotice: (message) => emit({ type: 'notice', message }) });
-        } catch (err) {
-          if (signal.aborted) return;
-          ready();
-          emit({ type: 'notice', message: `watch failed: ${errorMessage(err)}; retrying in 2s` });
-          await clock.sleep(2_000, signal).catch(() => undefined);
-          onChange(undefined);
-        }
-      }
-    })();
-    await Promise.race([established, watching]);
-    emit({ type: 'watching', prefixes });
-    try {
-      await cycle('start');
-      while (!signal.aborted) {
-        if (pending === undefined) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            signal.addEventListener('abort', () => resolve(), { once: true });
-          });
-          wake = undefined;
-          continue;
-        }
-        if (options.wait) await quiesce(clock, options.wait, firstAt, () => lastAt, signal);
-        const taken: Set<string> | 'all' = pending;
-        pending = undefined;
-        const affected = taken === 'all' ? resources : resources.filter((r) => [...taken].some((k) => affects(r, k)));
-        if (affected.length) await cycle('change', affected);
-      }
-    } finally {
-      await watching;
-    }
-  }
 }
 
 async function processResources(set: TemplateResource[], options: TemplateRunOptions, signal: AbortSignal, emit: (e: TemplateEvent) => void): Promise<ApplyResult[]> {
@@ -273,4 +213,76 @@ async function processResources(set: TemplateResource[], options: TemplateRunOpt
     }
   });
   return results;
+}
+
+/**
+ * `--watch`: the backend's watch beside the render loop; changes are collected (and, with
+ * `wait`, left to settle) and only the resources they affect are rendered again.
+ */
+async function watchLoop(
+  options: TemplateRunOptions,
+  resources: TemplateResource[],
+  cycle: (reason: 'start' | 'interval' | 'change', only?: TemplateResource[]) => Promise<void>,
+  clock: Clock,
+  signal: AbortSignal,
+  emit: (e: TemplateEvent) => void,
+): Promise<void> {
+  const backend = options.backend;
+  const prefixes = [...new Set(resources.flatMap((r) => prefixedKeys(r.prefix, r.keys)))];
+  let pending: Set<string> | 'all' | undefined;
+  let firstAt = 0;
+  let lastAt = 0;
+  let wake: (() => void) | undefined;
+  const onChange = (keys: string[] | undefined) => {
+    emit({ type: 'change', keys });
+    const t = clock.now();
+    if (pending === undefined) {
+      pending = keys ? new Set(keys) : 'all';
+      firstAt = t;
+    } else if (pending !== 'all') {
+      if (keys) for (const k of keys) pending.add(k);
+      else pending = 'all';
+    }
+    lastAt = t;
+    wake?.();
+  };
+  // The watch runs beside the render loop; a broken watch is retried every 2 s (as confd does).
+  // The first render waits until the watch is established, so no change can slip in between.
+  let ready: () => void = () => undefined;
+  const established = new Promise<void>((resolve) => (ready = resolve));
+  const watching = (async () => {
+    while (!signal.aborted) {
+      try {
+        await backend.watch!(prefixes, signal, { onChange, onReady: ready, onNotice: (message) => emit({ type: 'notice', message }) });
+      } catch (err) {
+        if (signal.aborted) return;
+        ready();
+        emit({ type: 'notice', message: `watch failed: ${errorMessage(err)}; retrying in 2s` });
+        await clock.sleep(2_000, signal).catch(() => undefined);
+        onChange(undefined);
+      }
+    }
+  })();
+  await Promise.race([established, watching]);
+  emit({ type: 'watching', prefixes });
+  try {
+    await cycle('start');
+    while (!signal.aborted) {
+      if (pending === undefined) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        wake = undefined;
+        continue;
+      }
+      if (options.wait) await quiesce(clock, options.wait, firstAt, () => lastAt, signal);
+      const taken: Set<string> | 'all' = pending;
+      pending = undefined;
+      const affected = taken === 'all' ? resources : resources.filter((r) => [...taken].some((k) => affects(r, k)));
+      if (affected.length) await cycle('change', affected);
+    }
+  } finally {
+    await watching;
+  }
 }

@@ -24,28 +24,9 @@ function clean(v: unknown): unknown {
 }
 
 function renderService(s: ServiceSpec): Plain {
-  const r = s.resources;
-  const d = s.deploy;
   return {
     image: s.image,
-    build: s.build && {
-      context: s.build.context,
-      dockerfile: s.build.dockerfile,
-      dockerfile_inline: s.build.dockerfileInline,
-      args: s.build.args,
-      target: s.build.target,
-      labels: s.build.labels,
-      cache_from: s.build.cacheFrom,
-      network: s.build.network,
-      shm_size: s.build.shmSizeBytes,
-      extra_hosts: s.build.extraHosts,
-      platforms: s.build.platforms,
-      tags: s.build.tags,
-      no_cache: s.build.noCache,
-      pull: s.build.pull,
-      ulimits: s.build.ulimits,
-      isolation: s.build.isolation,
-    },
+    build: s.build && renderBuild(s.build),
     pull_policy: typeof s.pullPolicy === 'object' ? `every_${ms(s.pullPolicy.refresh.everyMs)}` : s.pullPolicy,
     platform: s.platform,
     container_name: s.containerName,
@@ -56,22 +37,10 @@ function renderService(s: ServiceSpec): Plain {
     annotations: s.annotations,
     ports: nonEmpty(s.ports)?.map((p) => ({ mode: 'ingress', host_ip: p.hostIp, target: p.target, published: p.published === undefined ? undefined : String(p.published), protocol: p.protocol })),
     expose: s.expose,
-    volumes: nonEmpty([
-      ...s.volumes.map((v) => ({
-        type: v.type === 'anonymous' ? 'volume' : v.type,
-        source: v.source,
-        target: v.target,
-        read_only: v.readOnly || undefined,
-        bind: v.type === 'bind' && (v.propagation || v.selinux || v.createHostPath !== undefined) ? { propagation: v.propagation, selinux: v.selinux, create_host_path: v.createHostPath } : undefined,
-        volume: v.nocopy || v.subpath ? { nocopy: v.nocopy, subpath: v.subpath } : undefined,
-      })),
-    ]),
+    volumes: nonEmpty(s.volumes.map(renderVolume)),
     tmpfs: s.tmpfs && Object.entries(s.tmpfs).map(([p, o]) => (o ? `${p}:${o}` : p)),
     network_mode: s.networkMode,
-    networks: s.networkMode ? undefined : Object.fromEntries(s.networks.map((n) => {
-      const x = s.networkSettings?.[n];
-      return [n, x ? { aliases: x.aliases, ipv4_address: x.ipv4Address, ipv6_address: x.ipv6Address, link_local_ips: x.linkLocalIps, mac_address: x.macAddress, driver_opts: x.driverOpts, priority: x.priority, gw_priority: x.gwPriority } : null];
-    })),
+    networks: s.networkMode ? undefined : renderNetworks(s),
     secrets: s.secrets,
     configs: s.configs,
     depends_on: s.dependsOn.length ? Object.fromEntries(s.dependsOn.map((x) => [x.service, { condition: x.condition, required: true }])) : undefined,
@@ -121,6 +90,57 @@ function renderService(s: ServiceSpec): Plain {
     shm_size: s.shmSizeBytes,
     group_add: s.groupAdd,
     storage_opt: s.storageOpt,
+    ...renderResources(s.resources),
+    post_start: s.postStart?.map(renderHook),
+    pre_stop: s.preStop?.map(renderHook),
+    deploy: renderDeploy(s),
+  };
+}
+
+function renderBuild(b: NonNullable<ServiceSpec['build']>): Plain {
+  return {
+    context: b.context,
+    dockerfile: b.dockerfile,
+    dockerfile_inline: b.dockerfileInline,
+    args: b.args,
+    target: b.target,
+    labels: b.labels,
+    cache_from: b.cacheFrom,
+    network: b.network,
+    shm_size: b.shmSizeBytes,
+    extra_hosts: b.extraHosts,
+    platforms: b.platforms,
+    tags: b.tags,
+    no_cache: b.noCache,
+    pull: b.pull,
+    ulimits: b.ulimits,
+    isolation: b.isolation,
+  };
+}
+
+function renderVolume(v: ServiceSpec['volumes'][number]): Plain {
+  return {
+    type: v.type === 'anonymous' ? 'volume' : v.type,
+    source: v.source,
+    target: v.target,
+    read_only: v.readOnly || undefined,
+    bind: v.type === 'bind' && (v.propagation || v.selinux || v.createHostPath !== undefined) ? { propagation: v.propagation, selinux: v.selinux, create_host_path: v.createHostPath } : undefined,
+    volume: v.nocopy || v.subpath ? { nocopy: v.nocopy, subpath: v.subpath } : undefined,
+  };
+}
+
+function renderNetworks(s: ServiceSpec): Plain {
+  return Object.fromEntries(
+    s.networks.map((n) => {
+      const x = s.networkSettings?.[n];
+      return [n, x ? { aliases: x.aliases, ipv4_address: x.ipv4Address, ipv6_address: x.ipv6Address, link_local_ips: x.linkLocalIps, mac_address: x.macAddress, driver_opts: x.driverOpts, priority: x.priority, gw_priority: x.gwPriority } : null];
+    }),
+  );
+}
+
+/** The container resource settings (compose's top-level mem_limit, cpus, … keys). */
+function renderResources(r: ServiceSpec['resources']): Plain {
+  return {
     mem_limit: r?.memoryBytes,
     memswap_limit: r?.memorySwapBytes,
     mem_reservation: r?.memoryReservationBytes,
@@ -138,27 +158,33 @@ function renderService(s: ServiceSpec): Plain {
     oom_kill_disable: r?.oomKillDisable,
     oom_score_adj: r?.oomScoreAdj,
     blkio_config: r?.blkioWeight === undefined ? undefined : { weight: r.blkioWeight },
-    post_start: s.postStart?.map((h) => ({ command: h.command, user: h.user, privileged: h.privileged, working_dir: h.workingDir, environment: h.environment })),
-    pre_stop: s.preStop?.map((h) => ({ command: h.command, user: h.user, privileged: h.privileged, working_dir: h.workingDir, environment: h.environment })),
-    deploy: {
-      mode: d?.mode,
-      replicas: s.replicas,
-      labels: d?.labels,
-      endpoint_mode: d?.endpointMode,
-      resources: d?.resources && {
-        limits: d.resources.limits && { cpus: d.resources.limits.cpus, memory: d.resources.limits.memoryBytes, pids: d.resources.limits.pids },
-        reservations: d.resources.reservations && {
-          cpus: d.resources.reservations.cpus,
-          memory: d.resources.reservations.memoryBytes,
-          devices: d.resources.reservations.devices?.map((x) => ({ capabilities: x.capabilities, driver: x.driver, count: x.count === -1 ? 'all' : x.count, device_ids: x.deviceIds, options: x.options })),
-          generic_resources: d.resources.reservations.genericResources?.map((g) => ({ discrete_resource_spec: g })),
-        },
+  };
+}
+
+function renderHook(h: NonNullable<ServiceSpec['postStart']>[number]): Plain {
+  return { command: h.command, user: h.user, privileged: h.privileged, working_dir: h.workingDir, environment: h.environment };
+}
+
+function renderDeploy(s: ServiceSpec): Plain {
+  const d = s.deploy;
+  return {
+    mode: d?.mode,
+    replicas: s.replicas,
+    labels: d?.labels,
+    endpoint_mode: d?.endpointMode,
+    resources: d?.resources && {
+      limits: d.resources.limits && { cpus: d.resources.limits.cpus, memory: d.resources.limits.memoryBytes, pids: d.resources.limits.pids },
+      reservations: d.resources.reservations && {
+        cpus: d.resources.reservations.cpus,
+        memory: d.resources.reservations.memoryBytes,
+        devices: d.resources.reservations.devices?.map((x) => ({ capabilities: x.capabilities, driver: x.driver, count: x.count === -1 ? 'all' : x.count, device_ids: x.deviceIds, options: x.options })),
+        generic_resources: d.resources.reservations.genericResources?.map((g) => ({ discrete_resource_spec: g })),
       },
-      restart_policy: d?.restartPolicy && { condition: d.restartPolicy.condition, delay: ms(d.restartPolicy.delayMs), max_attempts: d.restartPolicy.maxAttempts, window: ms(d.restartPolicy.windowMs) },
-      placement: d?.placement && { constraints: d.placement.constraints, preferences: d.placement.preferences, max_replicas_per_node: d.placement.maxReplicasPerNode },
-      update_config: { parallelism: s.update.parallelism, delay: ms(s.update.delayMs), failure_action: s.update.failureAction, monitor: ms(s.update.monitorMs), max_failure_ratio: s.update.maxFailureRatio, order: s.update.order },
-      rollback_config: { parallelism: s.rollback.parallelism, delay: ms(s.rollback.delayMs), failure_action: s.rollback.failureAction, monitor: ms(s.rollback.monitorMs), max_failure_ratio: s.rollback.maxFailureRatio, order: s.rollback.order },
     },
+    restart_policy: d?.restartPolicy && { condition: d.restartPolicy.condition, delay: ms(d.restartPolicy.delayMs), max_attempts: d.restartPolicy.maxAttempts, window: ms(d.restartPolicy.windowMs) },
+    placement: d?.placement && { constraints: d.placement.constraints, preferences: d.placement.preferences, max_replicas_per_node: d.placement.maxReplicasPerNode },
+    update_config: { parallelism: s.update.parallelism, delay: ms(s.update.delayMs), failure_action: s.update.failureAction, monitor: ms(s.update.monitorMs), max_failure_ratio: s.update.maxFailureRatio, order: s.update.order },
+    rollback_config: { parallelism: s.rollback.parallelism, delay: ms(s.rollback.delayMs), failure_action: s.rollback.failureAction, monitor: ms(s.rollback.monitorMs), max_failure_ratio: s.rollback.maxFailureRatio, order: s.rollback.order },
   };
 }
 

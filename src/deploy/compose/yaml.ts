@@ -4,7 +4,7 @@
  * YAML anchors and `<<` merge keys are expanded here; `!reset` / `!override` tags are kept for
  * the merge.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Scalar, type YAMLMap } from 'yaml';
 import type { KibokoError } from '../../common/errors.js';
 import { interpolate, type Lookup } from '../../shellwords/index.js';
 import { DOCS, type Loc, type Problems } from './problems.js';
@@ -64,7 +64,39 @@ export function readYaml(text: string, file: string, lookup: Lookup, problems: P
     }
     return 'syntax-error';
   }
-  const interp = (value: string, loc: Loc): { value: string; vars?: string[] } => {
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    problems.add({ file, line: 1, path: '' }, 'the file is empty', `a Compose file needs at least services:; see ${DOCS}/`);
+    return undefined;
+  }
+  // Aliases are expanded here, so a few lines can stand for an enormous tree ("billion laughs").
+  const ctx: ConvertCtx = { file, doc, lineOf, problems, interp: interpolator(lookup, problems), budget: MAX_NODES };
+  const root = convert(ctx, doc.contents, '', 1, 0);
+  if (root.kind !== 'map') {
+    problems.add(
+      root.loc,
+      `expected a mapping of top-level keys (services:, networks:, …), got ${show(root)}`,
+      `see ${DOCS}/`,
+    );
+    return undefined;
+  }
+  return root;
+}
+
+type Interp = (value: string, loc: Loc) => { value: string; vars?: string[] };
+
+/** What converting one document's nodes shares; `budget` counts down the nodes still allowed. */
+interface ConvertCtx {
+  file: string;
+  doc: Document;
+  lineOf: (offset: number | undefined) => number;
+  problems: Problems;
+  interp: Interp;
+  budget: number;
+}
+
+/** Interpolates a string value, noting the variables it used; an error is a problem and the value stays as written. */
+function interpolator(lookup: Lookup, problems: Problems): Interp {
+  return (value, loc) => {
     if (!value.includes('$')) return { value };
     const vars: string[] = [];
     const tracked: Lookup = (name) => {
@@ -82,93 +114,78 @@ export function readYaml(text: string, file: string, lookup: Lookup, problems: P
       return { value };
     }
   };
+}
 
-  // Aliases are expanded here, so a few lines can stand for an enormous tree ("billion laughs").
-  let budget = MAX_NODES;
-  const convert = (n: unknown, p: string, fallbackLine: number, depth: number): Node => {
-    const at = (line: number): Loc => ({ file, line, path: p });
-    if (depth > 64 || --budget < 0) {
-      if (budget === -1 || depth > 64) problems.add(
-        at(fallbackLine),
-        'too deeply nested or too large once aliases are expanded',
-        'use fewer nested aliases',
-      );
-      return { kind: 'scalar', value: null, loc: at(fallbackLine) };
-    }
-    if (isAlias(n)) {
-      const target = n.resolve(doc as Document);
-      if (!target) {
-        problems.add(at(lineOf(n.range?.[0])), `unknown alias *${n.source}`, 'define the anchor (&name) before using it');
-        return { kind: 'scalar', value: null, loc: at(lineOf(n.range?.[0])) };
-      }
-      return convert(target, p, lineOf(n.range?.[0]), depth + 1);
-    }
-    const tag = (n as { tag?: string } | null)?.tag;
-    const mergeTag = tag && MERGE_TAGS.has(tag) ? tag : undefined;
-    if (isScalar(n)) {
-      const loc = at(lineOf(n.range?.[0]));
-      const v = n.value;
-      if (typeof v === 'string') {
-        if (!v.includes('$')) return { kind: 'scalar', value: v, loc, tag: mergeTag };
-        const r = interp(v, loc);
-        return { kind: 'scalar', value: r.value, loc, tag: mergeTag, ...(r.vars ? { vars: r.vars } : {}) };
-      }
-      if (v === null || v === undefined || typeof v === 'number' || typeof v === 'boolean') {
-        return { kind: 'scalar', value: v ?? null, raw: n.source, loc, tag: mergeTag };
-      }
-      return { kind: 'scalar', value: String(v), loc, tag: mergeTag };
-    }
-    if (isSeq(n)) {
-      const loc = at(lineOf(n.range?.[0]));
-      const items = n.items.map((item, i) => convert(item, itemPath(p, i), loc.line, depth + 1));
-      return { kind: 'seq', items, loc, tag: mergeTag };
-    }
-    if (isMap(n)) {
-      const loc = at(lineOf(n.range?.[0]));
-      const entries = new Map<string, Entry>();
-      const mergeSources: Node[] = [];
-      for (const pair of n.items) {
-        const k = pair.key;
-        if (isScalar(k) && k.value === '<<' && k.type === 'PLAIN') {
-          // YAML merge keys (`<<: *common`): explicit keys win, then earlier sources.
-          const src = convert(pair.value, p, lineOf(k.range?.[0]), depth + 1);
-          for (const one of src.kind === 'seq' ? src.items : [src]) {
-            if (one.kind === 'map') mergeSources.push(one);
-            else problems.add(one.loc, `expected an alias of a mapping after <<, got ${show(one)}`, 'use <<: *anchor');
-          }
-          continue;
-        }
-        if (!isScalar(k) || k.value === null || typeof k.value === 'object') {
-          problems.add(at(lineOf((k as { range?: [number] } | null)?.range?.[0] ?? n.range?.[0])), 'expected a plain key');
-          continue;
-        }
-        const key = String(k.value);
-        const keyLoc: Loc = { file, line: lineOf(k.range?.[0]), path: childPath(p, key) };
-        entries.set(key, { key, keyLoc, value: convert(pair.value, keyLoc.path, keyLoc.line, depth + 1) });
-      }
-      for (const src of mergeSources) {
-        if (src.kind !== 'map') continue;
-        for (const [key, entry] of src.entries) if (!entries.has(key)) entries.set(key, rebase(entry, p));
-      }
-      return { kind: 'map', entries, loc, tag: mergeTag };
-    }
-    return { kind: 'scalar', value: null, loc: at(fallbackLine) };
-  };
-
-  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
-    problems.add({ file, line: 1, path: '' }, 'the file is empty', `a Compose file needs at least services:; see ${DOCS}/`);
-    return undefined;
-  }
-  const root = convert(doc.contents, '', 1, 0);
-  if (root.kind !== 'map') {
-    problems.add(
-      root.loc,
-      `expected a mapping of top-level keys (services:, networks:, …), got ${show(root)}`,
-      `see ${DOCS}/`,
+function convert(ctx: ConvertCtx, n: unknown, p: string, fallbackLine: number, depth: number): Node {
+  const at = (line: number): Loc => ({ file: ctx.file, line, path: p });
+  if (depth > 64 || --ctx.budget < 0) {
+    if (ctx.budget === -1 || depth > 64) ctx.problems.add(
+      at(fallbackLine),
+      'too deeply nested or too large once aliases are expanded',
+      'use fewer nested aliases',
     );
-    return undefined;
+    return { kind: 'scalar', value: null, loc: at(fallbackLine) };
   }
-  return root;
+  if (isAlias(n)) {
+    const target = n.resolve(ctx.doc);
+    if (!target) {
+      ctx.problems.add(at(ctx.lineOf(n.range?.[0])), `unknown alias *${n.source}`, 'define the anchor (&name) before using it');
+      return { kind: 'scalar', value: null, loc: at(ctx.lineOf(n.range?.[0])) };
+    }
+    return convert(ctx, target, p, ctx.lineOf(n.range?.[0]), depth + 1);
+  }
+  const tag = (n as { tag?: string } | null)?.tag;
+  const mergeTag = tag && MERGE_TAGS.has(tag) ? tag : undefined;
+  if (isScalar(n)) return convertScalar(ctx, n, at(ctx.lineOf(n.range?.[0])), mergeTag);
+  if (isSeq(n)) {
+    const loc = at(ctx.lineOf(n.range?.[0]));
+    const items = n.items.map((item, i) => convert(ctx, item, itemPath(p, i), loc.line, depth + 1));
+    return { kind: 'seq', items, loc, tag: mergeTag };
+  }
+  if (isMap(n)) return convertMap(ctx, n, p, at(ctx.lineOf(n.range?.[0])), depth, mergeTag);
+  return { kind: 'scalar', value: null, loc: at(fallbackLine) };
+}
+
+function convertScalar(ctx: ConvertCtx, n: Scalar, loc: Loc, mergeTag: string | undefined): Node {
+  const v = n.value;
+  if (typeof v === 'string') {
+    if (!v.includes('$')) return { kind: 'scalar', value: v, loc, tag: mergeTag };
+    const r = ctx.interp(v, loc);
+    return { kind: 'scalar', value: r.value, loc, tag: mergeTag, ...(r.vars ? { vars: r.vars } : {}) };
+  }
+  if (v === null || v === undefined || typeof v === 'number' || typeof v === 'boolean') {
+    return { kind: 'scalar', value: v ?? null, raw: n.source, loc, tag: mergeTag };
+  }
+  return { kind: 'scalar', value: String(v), loc, tag: mergeTag };
+}
+
+function convertMap(ctx: ConvertCtx, n: YAMLMap, p: string, loc: Loc, depth: number, mergeTag: string | undefined): Node {
+  const entries = new Map<string, Entry>();
+  const mergeSources: Node[] = [];
+  for (const pair of n.items) {
+    const k = pair.key;
+    if (isScalar(k) && k.value === '<<' && k.type === 'PLAIN') {
+      // YAML merge keys (`<<: *common`): explicit keys win, then earlier sources.
+      const src = convert(ctx, pair.value, p, ctx.lineOf(k.range?.[0]), depth + 1);
+      for (const one of src.kind === 'seq' ? src.items : [src]) {
+        if (one.kind === 'map') mergeSources.push(one);
+        else ctx.problems.add(one.loc, `expected an alias of a mapping after <<, got ${show(one)}`, 'use <<: *anchor');
+      }
+      continue;
+    }
+    if (!isScalar(k) || k.value === null || typeof k.value === 'object') {
+      ctx.problems.add({ file: ctx.file, line: ctx.lineOf((k as { range?: [number] } | null)?.range?.[0] ?? n.range?.[0]), path: p }, 'expected a plain key');
+      continue;
+    }
+    const key = String(k.value);
+    const keyLoc: Loc = { file: ctx.file, line: ctx.lineOf(k.range?.[0]), path: childPath(p, key) };
+    entries.set(key, { key, keyLoc, value: convert(ctx, pair.value, keyLoc.path, keyLoc.line, depth + 1) });
+  }
+  for (const src of mergeSources) {
+    if (src.kind !== 'map') continue;
+    for (const [key, entry] of src.entries) if (!entries.has(key)) entries.set(key, rebase(entry, p));
+  }
+  return { kind: 'map', entries, loc, tag: mergeTag };
 }
 
 /** An entry merged in with `<<` gets the path of the map it lands in. */

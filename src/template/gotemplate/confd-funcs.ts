@@ -226,12 +226,6 @@ export function confdFuncs(source: KvSource, options: ConfdFuncOptions = {}): Fu
   const dns = (): DnsResolver => (resolver ??= syncDnsResolver());
   const fileExists = options.fileExists ?? defaultFileExists;
 
-  const lookupIP = (host: string): string[] => {
-    const ips = dns().lookupIP(host);
-    if (!ips) return withGoType([], T.slice(T.string));
-    return stringSlice(ips.map(goIPString).sort(compareStrings));
-  };
-
   const funcs: FuncMap = {
     base: goFunc({ params: ['string'], result: 'string' }, pathBase),
     split: goFunc({ params: ['string', 'string'], result: '[]string' }, (s: string, sep: string) => stringSlice(goSplit(s, sep))),
@@ -266,27 +260,7 @@ export function confdFuncs(source: KvSource, options: ConfdFuncOptions = {}): Fu
     trimSuffix: goFunc({ params: ['string', 'string'], result: 'string' }, (s: string, suffix: string) =>
       suffix !== '' && s.endsWith(suffix) ? s.slice(0, s.length - suffix.length) : s,
     ),
-    lookupIP: goFunc({ params: ['string'], result: '[]string' }, lookupIP),
-    lookupIPV4: goFunc({ params: ['string'], result: '[]string' }, (host: string) =>
-      stringSlice(lookupIP(host).filter((ip) => ip.includes('.'))),
-    ),
-    lookupIPV6: goFunc({ params: ['string'], result: '[]string' }, (host: string) =>
-      stringSlice(lookupIP(host).filter((ip) => ip.includes(':'))),
-    ),
-    lookupSRV: goFunc({ params: ['string', 'string', 'string'], result: T.slice(SRV_PTR_TYPE) }, (service: string, proto: string, name: string) => {
-      const recs = dns().lookupSRV(service, proto, name) ?? [];
-      const srvs = recs.map(
-        (r) =>
-          new Srv(
-            r.target.endsWith('.') ? r.target : `${r.target}.`,
-            new GoNumber(T.uint16, r.port),
-            new GoNumber(T.uint16, r.priority),
-            new GoNumber(T.uint16, r.weight),
-          ),
-      );
-      goSort(srvs, (a, b) => compareStrings(srvKey(a), srvKey(b)) < 0);
-      return withGoType(srvs, T.slice(SRV_PTR_TYPE));
-    }),
+    ...dnsFuncs(dns),
     fileExists: goFunc({ params: ['string'], result: 'bool' }, (p: string) => fileExists(p)),
     base64Encode: goFunc({ params: ['string'], result: 'string' }, (s: string) => Buffer.from(s, 'utf8').toString('base64')),
     base64Decode: goFunc({ params: ['string'], result: 'string', error: true }, base64StdDecode),
@@ -318,6 +292,46 @@ export function confdFuncs(source: KvSource, options: ConfdFuncOptions = {}): Fu
     }),
     atoi: goFunc({ params: ['string'], result: 'int', error: true }, goAtoi),
     // memkv's FuncMap, added last (addFuncs(tr.funcMap, tr.store.FuncMap))
+    ...memkvFuncs(store),
+  };
+  return funcs;
+}
+
+/** lookupIP, lookupIPV4, lookupIPV6, lookupSRV: as confd, sorted so a render does not change with the resolver's order. */
+function dnsFuncs(dns: () => DnsResolver): FuncMap {
+  const lookupIP = (host: string): string[] => {
+    const ips = dns().lookupIP(host);
+    if (!ips) return withGoType([], T.slice(T.string));
+    return stringSlice(ips.map(goIPString).sort(compareStrings));
+  };
+  return {
+    lookupIP: goFunc({ params: ['string'], result: '[]string' }, lookupIP),
+    lookupIPV4: goFunc({ params: ['string'], result: '[]string' }, (host: string) =>
+      stringSlice(lookupIP(host).filter((ip) => ip.includes('.'))),
+    ),
+    lookupIPV6: goFunc({ params: ['string'], result: '[]string' }, (host: string) =>
+      stringSlice(lookupIP(host).filter((ip) => ip.includes(':'))),
+    ),
+    lookupSRV: goFunc({ params: ['string', 'string', 'string'], result: T.slice(SRV_PTR_TYPE) }, (service: string, proto: string, name: string) => {
+      const recs = dns().lookupSRV(service, proto, name) ?? [];
+      const srvs = recs.map(
+        (r) =>
+          new Srv(
+            r.target.endsWith('.') ? r.target : `${r.target}.`,
+            new GoNumber(T.uint16, r.port),
+            new GoNumber(T.uint16, r.priority),
+            new GoNumber(T.uint16, r.weight),
+          ),
+      );
+      goSort(srvs, (a, b) => compareStrings(srvKey(a), srvKey(b)) < 0);
+      return withGoType(srvs, T.slice(SRV_PTR_TYPE));
+    }),
+  };
+}
+
+/** memkv's store functions over the snapshot: exists, ls, lsdir, get, gets, getv, getvs. */
+function memkvFuncs(store: MemKv): FuncMap {
+  return {
     exists: goFunc({ params: ['string'], result: 'bool' }, (key: string) => store.exists(key)),
     ls: goFunc({ params: ['string'], result: '[]string' }, (p: string) => store.list(p)),
     lsdir: goFunc({ params: ['string'], result: '[]string' }, (p: string) => store.listDir(p)),
@@ -328,7 +342,6 @@ export function confdFuncs(source: KvSource, options: ConfdFuncOptions = {}): Fu
     ),
     getvs: goFunc({ params: ['string'], result: '[]string', error: true }, (pattern: string) => store.getAllValues(pattern)),
   };
-  return funcs;
 }
 
 /** The names confd's function map defines (for docs and checks). */

@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+
+/**
+ * Option helpers every command definition uses (program.ts and the define-*.ts files) and every
+ * command reads its options with; commander is the only import, so `kiboko --help` stays fast.
+ */
+
+/** Commander's argParser for a repeatable option: each use adds its value. */
+export const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/** Engine connection flags, as the docker CLI and Pumba spell them. */
+export function addEngineOptions(cmd: Command): Command {
+  return cmd
+    .option('-H, --host <host>', 'engine address: unix:///var/run/docker.sock or tcp://HOST:PORT (env DOCKER_HOST)')
+    .option('--tls', 'use TLS (implied by --tlsverify)')
+    .option('--tlsverify', 'use TLS and verify the engine (env DOCKER_TLS_VERIFY)')
+    .option('--tlscacert <path|pem>', 'CA certificate (default $DOCKER_CERT_PATH/ca.pem)')
+    .option('--tlscert <path|pem>', 'client certificate (default $DOCKER_CERT_PATH/cert.pem)')
+    .option('--tlskey <path|pem>', 'client key (default $DOCKER_CERT_PATH/key.pem)')
+    .option('--state-dir <dir>', 'where the restore journal lives (env KIBOKO_STATE_DIR; default ~/.local/state/kiboko)');
+}
+
+/**
+ * Options of a command merged with its ancestors' (the chaos globals may sit on either side of
+ * the command name); repeatable options are concatenated, scalar ones taken nearest first.
+ */
+export function mergedOptions(cmd: Command): Record<string, unknown> {
+  const chain: Command[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) chain.unshift(c);
+  const out: Record<string, unknown> = {};
+  for (const c of chain) {
+    for (const [k, v] of Object.entries(c.opts())) {
+      if (v === undefined) continue;
+      out[k] = Array.isArray(v) && Array.isArray(out[k]) ? [...(out[k] as unknown[]), ...v] : v;
+    }
+  }
+  return out;
+}
