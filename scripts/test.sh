@@ -9,6 +9,8 @@ bash scripts/prepare.sh
 npx tsc -p tsconfig.test.json --noEmit
 # Module boundaries: no cycles, no deep imports, layers one way (.dependency-cruiser.cjs, docs/internals.md).
 npx depcruise src --config .dependency-cruiser.cjs --output-type err
+# Size limits: no file in src/ over 500 lines, no function over 100 (ports of Go's library excepted).
+node scripts/check-size.mjs
 
 mkdir -p .test-results
 status=0
