@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { ExpiringKeys } from '../common/expiring-keys.js';
 import { HttpError } from './errors.js';
 
 /**
@@ -9,12 +10,15 @@ import { HttpError } from './errors.js';
  * digest of the signed bytes. Bounded: past `max` entries the oldest are forgotten first.
  */
 export class DeliveryLog {
-  private readonly seen = new Map<string, number>();
+  /** A key "seen within the window" is one added at most windowMs ago: kept windowMs + 1 ms. */
+  private readonly seen: ExpiringKeys;
   constructor(
     readonly windowMs = 24 * 3600_000,
-    private readonly max = 10_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+    max = 10_000,
+    now: () => number = Date.now,
+  ) {
+    this.seen = new ExpiringKeys(windowMs + 1, max, now);
+  }
 
   get size(): number {
     return this.seen.size;
@@ -22,14 +26,9 @@ export class DeliveryLog {
 
   /** True when any key was seen within the window; otherwise records them all. */
   replayed(keys: readonly string[]): boolean {
-    const t = this.now();
-    for (const [k, at] of this.seen) {
-      if (t - at <= this.windowMs) break;
-      this.seen.delete(k);
-    }
+    this.seen.sweep();
     if (keys.some((k) => this.seen.has(k))) return true;
-    for (const k of keys) this.seen.set(k, t);
-    while (this.seen.size > this.max) this.seen.delete(this.seen.keys().next().value!);
+    for (const k of keys) this.seen.add(k);
     return false;
   }
 

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ExpiringKeys } from '../../common/expiring-keys.js';
 import { APP_CSS, APP_HTML, APP_JS, LOGIN_HTML } from './assets.js';
 
 /**
@@ -24,12 +25,14 @@ const digest = (id: string) => createHash('sha256').update(id).digest('base64url
 
 /** Dashboard sessions: one per sign-in, expiring, revocable, bounded in number (oldest dropped first). */
 export class SessionStore {
-  private readonly sessions = new Map<string, number>();
+  private readonly sessions: ExpiringKeys;
   constructor(
     readonly ttlMs = 8 * 3600_000,
-    private readonly max = 1000,
-    private readonly now: () => number = Date.now,
-  ) {}
+    max = 1000,
+    now: () => number = Date.now,
+  ) {
+    this.sessions = new ExpiringKeys(ttlMs, max, now);
+  }
 
   get size(): number {
     return this.sessions.size;
@@ -38,21 +41,12 @@ export class SessionStore {
   /** A new session id (the cookie value). */
   create(): string {
     const id = randomBytes(32).toString('base64url');
-    this.sessions.set(digest(id), this.now() + this.ttlMs);
-    while (this.sessions.size > this.max) this.sessions.delete(this.sessions.keys().next().value!);
+    this.sessions.add(digest(id));
     return id;
   }
 
   valid(id: string | undefined): boolean {
-    if (!id || id.length > 100) return false;
-    const key = digest(id);
-    const until = this.sessions.get(key);
-    if (until === undefined) return false;
-    if (until <= this.now()) {
-      this.sessions.delete(key);
-      return false;
-    }
-    return true;
+    return Boolean(id && id.length <= 100 && this.sessions.has(digest(id)));
   }
 
   revoke(id: string | undefined): void {
