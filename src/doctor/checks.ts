@@ -78,13 +78,7 @@ export async function runChecks(engine: Engine): Promise<Check[]> {
 async function kernelChecks(run: ProbeRun): Promise<Check[]> {
   const checks: Check[] = [];
   const admin = await run(['ip', 'link', 'set', 'lo', 'up']);
-  checks.push({
-    name: 'NET_ADMIN',
-    status: admin.code === 0 ? 'ok' : 'missing',
-    detail: admin.code === 0 ? 'network namespaces can be reconfigured' : (admin.stderr || admin.stdout).trim(),
-    hint: admin.code === 0 ? undefined : 'run kiboko as root, or let it use a helper container with NET_ADMIN',
-    needed_for: 'every network fault',
-  });
+  checks.push(commandCheck('NET_ADMIN', admin, { ok: 'network namespaces can be reconfigured', hint: 'run kiboko as root, or let it use a helper container with NET_ADMIN', neededFor: 'every network fault' }));
   for (const q of QDISCS) {
     const r = await probe(q.feature, run);
     checks.push({
@@ -97,38 +91,21 @@ async function kernelChecks(run: ProbeRun): Promise<Check[]> {
   }
   const ipt = await run(['iptables', '-A', 'INPUT', '-m', 'statistic', '--mode', 'random', '--probability', '0.5', '-m', 'comment', '--comment', 'kiboko-doctor', '-j', 'DROP']);
   const version = (await run(['iptables', '--version'])).stdout.trim();
-  checks.push({
-    name: 'iptables statistic+comment',
-    status: ipt.code === 0 ? 'ok' : 'missing',
-    detail: ipt.code === 0 ? `${version || 'iptables'}: statistic and comment matches work` : (ipt.stderr || ipt.stdout).trim(),
-    hint: ipt.code === 0 ? undefined : 'install iptables with the xt_statistic and xt_comment matches (modprobe xt_statistic xt_comment)',
-    needed_for: 'iptables loss, partition',
-  });
+  checks.push(commandCheck('iptables statistic+comment', ipt, { ok: `${version || 'iptables'}: statistic and comment matches work`, hint: 'install iptables with the xt_statistic and xt_comment matches (modprobe xt_statistic xt_comment)', neededFor: 'iptables loss, partition' }));
   // chaos proxy / chaos delay without netem: nat REDIRECT with an owner match, and conntrack for outgoing faults.
   const redirect = await run(['iptables', '-t', 'nat', '-A', 'OUTPUT', '-p', 'tcp', '-m', 'owner', '!', '--gid-owner', String(PROXY_GID), '-m', 'comment', '--comment', 'kiboko-doctor', '-j', 'REDIRECT', '--to-ports', '1']);
-  checks.push({
-    name: 'iptables nat REDIRECT+owner',
-    status: redirect.code === 0 ? 'ok' : 'missing',
-    detail: redirect.code === 0 ? 'transparent redirection to the fault proxy works' : (redirect.stderr || redirect.stdout).trim(),
-    hint: redirect.code === 0 ? undefined : 'modprobe xt_REDIRECT xt_owner nf_nat (iptable_nat on legacy iptables)',
-    needed_for: 'chaos proxy, chaos delay without netem',
-  });
+  checks.push(commandCheck('iptables nat REDIRECT+owner', redirect, { ok: 'transparent redirection to the fault proxy works', hint: 'modprobe xt_REDIRECT xt_owner nf_nat (iptable_nat on legacy iptables)', neededFor: 'chaos proxy, chaos delay without netem' }));
   const conntrack = await run(['cat', '/proc/net/nf_conntrack']);
-  checks.push({
-    name: 'conntrack table',
-    status: conntrack.code === 0 ? 'ok' : 'missing',
-    detail: conntrack.code === 0 ? '/proc/net/nf_conntrack is readable (original destinations of redirected connections)' : (conntrack.stderr || conntrack.stdout).trim() || 'not readable',
-    hint: conntrack.code === 0 ? undefined : 'modprobe nf_conntrack (and nf_conntrack procfs); without it only incoming proxy faults (--port) work',
-    needed_for: 'chaos proxy --to (outgoing), partition --direction to|from',
-  });
+  checks.push(
+    commandCheck('conntrack table', conntrack, {
+      ok: '/proc/net/nf_conntrack is readable (original destinations of redirected connections)',
+      failed: (conntrack.stderr || conntrack.stdout).trim() || 'not readable',
+      hint: 'modprobe nf_conntrack (and nf_conntrack procfs); without it only incoming proxy faults (--port) work',
+      neededFor: 'chaos proxy --to (outgoing), partition --direction to|from',
+    }),
+  );
   const nft = await run(['nft', '--version']);
-  checks.push({
-    name: 'nft',
-    status: nft.code === 0 ? 'ok' : 'warn',
-    detail: nft.code === 0 ? nft.stdout.trim() : 'not found',
-    hint: nft.code === 0 ? undefined : 'install nftables so kiboko can remove the empty filter table iptables-nft leaves behind (exact restore)',
-    needed_for: 'byte-exact iptables restore',
-  });
+  checks.push(commandCheck('nft', nft, { ok: nft.stdout.trim(), failed: 'not found', status: 'warn', hint: 'install nftables so kiboko can remove the empty filter table iptables-nft leaves behind (exact restore)', neededFor: 'byte-exact iptables restore' }));
   return checks;
 }
 
@@ -149,14 +126,17 @@ async function hostToolChecks(): Promise<Check[]> {
     needed_for: 'chaos proxy, chaos delay without netem',
   });
   const stress = await execFileResult('stress-ng', ['--version']);
-  checks.push({
-    name: 'stress-ng',
-    status: stress.code === 0 ? 'ok' : 'missing',
-    detail: stress.code === 0 ? stress.stdout.trim() : 'not found on the host',
-    hint: stress.code === 0 ? undefined : 'apt-get install stress-ng, or pass --stress-image IMAGE',
-    needed_for: 'stress',
-  });
+  checks.push(commandCheck('stress-ng', stress, { ok: stress.stdout.trim(), failed: 'not found on the host', hint: 'apt-get install stress-ng, or pass --stress-image IMAGE', neededFor: 'stress' }));
   return checks;
+}
+
+/**
+ * A check from one command's result: ok when it exited 0 (detail `ok`); otherwise `status`
+ * (default missing) with `failed` as detail (default: what the command printed) and the hint.
+ */
+export function commandCheck(name: string, r: { code: number | null; stdout: string; stderr: string }, c: { ok: string; failed?: string; status?: 'missing' | 'warn'; hint: string; neededFor: string }): Check {
+  const ok = r.code === 0;
+  return { name, status: ok ? 'ok' : (c.status ?? 'missing'), detail: ok ? c.ok : (c.failed ?? (r.stderr || r.stdout).trim()), hint: ok ? undefined : c.hint, needed_for: c.neededFor };
 }
 
 export function checkError(name: string, err: unknown): Check {
