@@ -144,7 +144,7 @@ try {
   const backendPort = Number(backend.match[1]);
   const config = join(dir, 'proxies.json');
   writeFileSync(config, JSON.stringify([{ name: 'bench', listen: '127.0.0.1:0', upstream: `127.0.0.1:${backendPort}` }]));
-  proxy = await startChild([CLI, 'proxy', 'serve', '--port', '0', '--config', config], /^\{"event":"listening".*\n/m);
+  proxy = await startChild([CLI, 'proxy', 'serve', '--port', '0', '--config', config], /^\{[^\n]*"event":"listening"[^\n]*\n/m);
   const proxyPort = Number(JSON.parse(proxy.match[0]).proxies[0].listen.split(':').pop());
   relay = await startChild(['-e', PIPE_RELAY, String(backendPort)], /PORT=(\d+)/);
   const relayPort = Number(relay.match[1]);
