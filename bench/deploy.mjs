@@ -61,7 +61,8 @@ const admin = new Docker({ socketPath: SOCKET });
 const WORK = mkdtempSync(join(tmpdir(), 'kbench-deploy-'));
 const STATE_DIR = join(WORK, 'state');
 mkdirSync(STATE_DIR);
-const KIBOKO_ENV = { ...process.env, KIBOKO_STATE_DIR: STATE_DIR };
+// The bench's own code cache folder (src/cli/code-cache.ts): the untimed first plan writes it, as a user's first run does.
+const KIBOKO_ENV = { ...process.env, KIBOKO_STATE_DIR: STATE_DIR, KIBOKO_CACHE_DIR: join(WORK, 'code-cache') };
 /**
  * docker-compose v1 deadlocks bringing up more services than about half its COMPOSE_PARALLEL_LIMIT
  * (default 64): each service's task holds a slot of the global limit while it waits for a nested

@@ -2,13 +2,17 @@
 // time of `kiboko chaos kill NAME` before its first kill request, against a stand-in engine on a
 // unix socket (./fake-engine.mjs) that timestamps each request, with the same-run baseline of bare
 // `node` making one request to that socket. All measured in one run, interleaved, after an untimed
-// warm-up; then the modules each command loads (./module-hook.mjs). Env: BENCH_STARTUP_RUNS (default 20).
+// warm-up; then the modules each command runs (./module-graph.mjs). Env: BENCH_STARTUP_RUNS (default 20).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CLI, ensureBuilt, fmtMs, fmtRatio, machine, median, percentile, printTable, timeProcess, writeResult } from './common.mjs';
 import { startFakeEngine } from './fake-engine.mjs';
+import { moduleGraph } from './module-graph.mjs';
+
+const BUNDLE = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url));
 
 const RUNS = (() => {
   const raw = process.env.BENCH_STARTUP_RUNS;
@@ -75,16 +79,17 @@ console.log(`results: ${path}`);
 // ---- kiboko chaos kill: spawn → first engine request → kill request, against the stand-in engine ----
 const engine = await startFakeEngine();
 const stateDir = mkdtempSync(join(tmpdir(), 'kiboko-bench-state-'));
-const env = { ...process.env, DOCKER_HOST: `unix://${engine.socket}`, KIBOKO_STATE_DIR: stateDir };
+// The bench's own code cache folder: the untimed warm-up run writes it, as a user's first run does.
+const env = { ...process.env, DOCKER_HOST: `unix://${engine.socket}`, KIBOKO_STATE_DIR: stateDir, KIBOKO_CACHE_DIR: join(stateDir, 'code-cache') };
 delete env.DOCKER_TLS_VERIFY;
 const PING = `require('node:http').get({ socketPath: ${JSON.stringify(engine.socket)}, path: '/_ping' }, (r) => r.resume())`;
 
 /** Spawns a child and resolves with ms from spawn to its first request, to its kill request (if any), and to its exit. */
-function timeRequests(args) {
+function timeRequests(args, extraEnv = {}) {
   return new Promise((resolve, reject) => {
     const from = engine.requests.length;
     const t0 = performance.now();
-    execFile(process.execPath, args, { env }, (err, stdout, stderr) => {
+    execFile(process.execPath, args, { env: { ...env, ...extraEnv } }, (err, stdout, stderr) => {
       const exit = performance.now() - t0;
       if (err) return reject(new Error(`${args.join(' ')} failed: ${err.message}\n${stderr}`));
       const mine = engine.requests.slice(from);
@@ -97,9 +102,11 @@ function timeRequests(args) {
 const killVariants = {
   'node: one request': ['-e', PING],
   'kiboko chaos kill': [CLI, 'chaos', 'kill', '--json', 'web-1'],
+  'kiboko chaos kill, no code cache': [CLI, 'chaos', 'kill', '--json', 'web-1'],
 };
+const variantEnv = (name) => (name.endsWith('no code cache') ? { KIBOKO_NO_COMPILE_CACHE: '1' } : {});
 try {
-  for (const args of Object.values(killVariants)) await timeRequests(args); // warm-up
+  for (const [name, args] of Object.entries(killVariants)) await timeRequests(args, variantEnv(name)); // warm-up (writes the code cache)
   const check = await timeRequests(killVariants['kiboko chaos kill']);
   const lines = check.stdout.trim().split('\n').map((l) => JSON.parse(l));
   if (!lines.some((l) => l.event === 'action-finished' && l.result?.outcome === 'ok') || !Number.isFinite(check.kill)) {
@@ -109,7 +116,7 @@ try {
   for (let i = 0; i < RUNS; i++) {
     const names = i % 2 === 0 ? Object.keys(killVariants) : Object.keys(killVariants).reverse();
     for (const name of names) {
-      const r = await timeRequests(killVariants[name]);
+      const r = await timeRequests(killVariants[name], variantEnv(name));
       k[name].first.push(r.first);
       k[name].kill.push(r.kill);
       k[name].exit.push(r.exit);
@@ -124,7 +131,7 @@ try {
     [
       ['command', 'first request ms', 'kill request ms', 'exit ms', 'p90 kill ms'],
       ['node: one request', fmtMs(bare), '', fmtMs(median(k['node: one request'].exit)), ''],
-      ['kiboko chaos kill', fmtMs(first), fmtMs(kill), fmtMs(exit), fmtMs(percentile(k['kiboko chaos kill'].kill, 90))],
+      ...['kiboko chaos kill', 'kiboko chaos kill, no code cache'].map((n) => [n, fmtMs(median(k[n].first)), fmtMs(median(k[n].kill)), fmtMs(median(k[n].exit)), fmtMs(percentile(k[n].kill, 90))]),
     ],
     [1, 2, 3, 4],
   );
@@ -132,24 +139,17 @@ try {
   const killPass = kill <= KILL_GOAL_MS;
   console.log(`goal: kiboko chaos kill set-up ≤ ${KILL_GOAL_MS} ms before the first kill request (median): ${fmtMs(kill)} ms ${killPass ? 'PASS' : `MISS (by ${fmtMs(kill - KILL_GOAL_MS)} ms)`}`);
 
-  // The modules each command loads (one run each, with a load hook).
-  const hook = new URL('./module-hook.mjs', import.meta.url).href;
+  // The modules each command runs (one run each, from V8's coverage: ./module-graph.mjs).
   const graphs = [];
   for (const [name, args] of [
-    ['kiboko --version', [CLI, '--version']],
     ['kiboko chaos kill', [CLI, 'chaos', 'kill', '--json', 'web-1']],
     ['kiboko deploy plan --help', [CLI, 'deploy', 'plan', '--help']],
   ]) {
-    const file = join(stateDir, `modules-${graphs.length}.txt`);
-    await new Promise((resolve, reject) =>
-      execFile(process.execPath, ['--import', `data:text/javascript,import{register}from"node:module";register(${JSON.stringify(hook)})`, ...args], { env: { ...env, KIBOKO_BENCH_MODULES: file } }, (err) => (err ? reject(err) : resolve())),
-    );
-    const mods = readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(' ')).filter(([u]) => u.startsWith('file:'));
-    const big = mods.sort((a, b) => Number(b[1]) - Number(a[1]))[0];
-    graphs.push({ name, modules: mods.length, kb: mods.reduce((n, [, b]) => n + Number(b), 0) / 1024, largest: big ? `${big[0].split('/').pop()} (${(Number(big[1]) / 1024).toFixed(0)} KB)` : '' });
+    const g = await moduleGraph(args, env, BUNDLE);
+    graphs.push({ name, src: g.src.length, packages: g.packages, srcModules: g.src });
   }
-  console.log('\nmodules loaded per command (files of dist/ read by Node):');
-  printTable([['command', 'modules', 'KB', 'largest'], ...graphs.map((g) => [g.name, String(g.modules), g.kb.toFixed(0), g.largest])], [1, 2]);
+  console.log('\nmodules each command runs (of the bundle dist/cli.cjs, from V8 coverage; `kiboko --version` runs none of it):');
+  printTable([['command', 'src modules', 'npm packages'], ...graphs.map((g) => [g.name, String(g.src), `${g.packages.length}: ${g.packages.join(' ')}`])], [1]);
 
   const killPath = writeResult('startup-kill', {
     bench: 'startup-kill',

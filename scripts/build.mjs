@@ -7,28 +7,32 @@ import { readFileSync, rmSync, chmodSync } from 'node:fs';
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 
+// The CLI: one CommonJS bundle (dist/cli.cjs) that the small executable (dist/cli.js) compiles
+// through V8's code cache (src/cli/code-cache.ts): Node 20 caches no compiled code for ES modules,
+// and compiling the bundle was the largest part of a command's start after Node itself.
+const stubs = {
+  'dockerode-session': 'BuildKit sessions are not bundled in the kiboko CLI',
+  'docker-modem-ssh': 'ssh:// engine addresses are not supported; use unix:// or tcp:// (with --tlsverify)',
+};
 await build({
-  entryPoints: { cli: 'src/cli/bin.ts' },
+  entryPoints: { cli: 'src/cli/run.ts' },
   outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   minify: true,
   sourcemap: 'linked',
-  chunkNames: 'chunks/[name]-[hash]',
-  define: { __KIBOKO_VERSION__: JSON.stringify(pkg.version) },
+  // import.meta.url in a CommonJS bundle: the bundle's own URL (dist/cli.cjs).
+  define: { __KIBOKO_VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__kibokoBundleUrl' },
+  banner: { js: "var __kibokoBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // ssh2 (docker-modem's ssh:// transport) and the BuildKit session (gRPC) are replaced by stubs
   // below: kiboko speaks unix:// and tcp:// only and does not request BuildKit builds.
   plugins: [
     {
       name: 'no-buildkit-session',
       setup(b) {
-        const stubs = {
-          'dockerode-session': 'BuildKit sessions are not bundled in the kiboko CLI',
-          'docker-modem-ssh': 'ssh:// engine addresses are not supported; use unix:// or tcp:// (with --tlsverify)',
-        };
         b.onResolve({ filter: /^\.\/session$/ }, (args) =>
           args.importer.includes('dockerode') ? { path: 'dockerode-session', namespace: 'stub' } : undefined,
         );
@@ -45,9 +49,24 @@ await build({
   // better-sqlite3 is a native addon: loaded from node_modules at run time, never bundled.
   // etcd3 loads its .proto files from its package folder at run time; playwright-core is for tests only.
   external: ['better-sqlite3', 'etcd3', 'playwright-core'],
-  banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __kibokoCreateRequire } from 'node:module'; const require = __kibokoCreateRequire(import.meta.url);",
-  },
+  logLevel: 'warning',
+});
+// Node 20 cannot run a dynamic import() in a script compiled from a code cache: none may be left.
+const dynamicImports = readFileSync('dist/cli.cjs', 'utf8').match(/\bimport\(["'`][^)]{0,80}\)/g);
+if (dynamicImports) {
+  throw new Error(`dist/cli.cjs has dynamic import() (${dynamicImports.join(', ')}): use a static import, or createRequire for a package kept outside the bundle (see src/cli/code-cache.ts)`);
+}
+// The executable: `--version`, then the bundle through the code cache.
+await build({
+  entryPoints: { cli: 'src/cli/bin.ts' },
+  outdir: 'dist',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  define: { __KIBOKO_VERSION__: JSON.stringify(pkg.version) },
+  banner: { js: '#!/usr/bin/env node' },
   logLevel: 'warning',
 });
 chmodSync('dist/cli.js', 0o755);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
 import type { ContainerRef, Engine } from '../engine/index.js';
@@ -149,7 +150,7 @@ export async function holdStress(target: ContainerRef, action: StressAction, ctx
     child.on('error', (err) => reject(new KibokoError('ACTION_FAILED', `cannot start stress-ng: ${err.message}`, { hint: 'install it: apt-get install stress-ng' }))),
   );
   const pid = child.pid!;
-  const entry = await record({ via: 'host', process: { pid, startTime: processStartTime(pid), host: (await import('node:os')).hostname() } });
+  const entry = await record({ via: 'host', process: { pid, startTime: processStartTime(pid), host: hostname() } });
   try {
     for (const f of files) {
       try {

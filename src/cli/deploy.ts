@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { stringify as stringifyYaml } from 'yaml';
@@ -333,8 +334,6 @@ export async function runDeployConfig(cmd: Command): Promise<number> {
  */
 async function packageBuilder(engine: import('../engine/index.js').Engine): Promise<import('../deploy/index.js').ImageBuilder> {
   const p = await import('../packages/index.js');
-  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
   return async (req) => {
     let inline: string | undefined;
     if (req.dockerfileContent !== undefined) {

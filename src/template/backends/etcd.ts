@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Etcd3, IOptions, Watcher } from 'etcd3';
 import { invalidArgument, KibokoError } from '../../common/errors.js';
 import type { Backend } from './types.js';
@@ -65,7 +66,9 @@ export async function etcdBackend(options: EtcdBackendOptions): Promise<Backend>
     };
   }
   if (options.username !== undefined) config.auth = { username: options.username, password: options.password ?? '' };
-  const { Etcd3: Client } = await import('etcd3');
+  // required, not imported: etcd3 stays outside the CLI bundle (it reads its .proto files from its
+  // package folder) and the bundle has no dynamic import() (see src/cli/code-cache.ts).
+  const { Etcd3: Client } = createRequire(import.meta.url)('etcd3') as typeof import('etcd3');
   const client: Etcd3 = new Client(config);
   const unreachable = (cause: unknown) =>
     new KibokoError('ENGINE_UNREACHABLE', `etcd at ${config.hosts.toString()}: ${(cause as Error).message.replace(/\s*Resolution note:\s*$/, '')}`, {

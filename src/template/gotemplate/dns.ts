@@ -10,6 +10,7 @@
  *    (repeating while new names appear), for callers that must not block the event loop.
  */
 import { spawnSync } from 'node:child_process';
+import * as dns from 'node:dns/promises';
 import { isIP } from 'node:net';
 
 export interface SrvRecord {
@@ -147,7 +148,6 @@ export interface AsyncDns {
 
 /** Node's own asynchronous resolver (getaddrinfo for addresses, DNS for SRV). */
 export async function nodeAsyncDns(): Promise<AsyncDns> {
-  const dns = await import('node:dns/promises');
   return {
     async lookupIP(host) {
       try {
