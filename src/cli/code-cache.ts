@@ -64,7 +64,8 @@ export function loadBundle(file: string, args: readonly string[], env: NodeJS.Pr
   const require = createRequire(file);
   const dir = env.KIBOKO_NO_COMPILE_CACHE ? undefined : cacheDir(env);
 
-  const source = readFileSync(file, 'utf8');
+  // latin1: the build keeps the bundle ASCII, and decoding UTF-8 would cost ~20 ms of each start.
+  const source = readFileSync(file, 'latin1');
   let cachePath: string | undefined;
   let cached: Buffer | undefined;
   if (dir) {

@@ -13,7 +13,7 @@ export async function main(argv: string[]): Promise<number> {
   const { buildProgram, normalizeBoolFlags } = await import('./program.js');
   const { normalizeConfdFlags } = await import('./define-template.js');
   // `kiboko deploy …` needs only the deploy commands (the whole tree for help and anything else).
-  const only = argv[0] === 'deploy' && !argv.some((a) => a === '--help' || a === '-h' || a === 'help') ? ('deploy' as const) : undefined;
+  const only = argv.some((a) => a === '--help' || a === '-h' || a === 'help') ? undefined : argv[0];
   const program = buildProgram({
     chaos: (kind) => async (cmd, args) => (await import('./chaos.js')).runChaosCommand(kind, cmd, args),
     recover: async (cmd) => (await import('./chaos.js')).runRecoverCommand(cmd),

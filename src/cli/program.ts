@@ -17,33 +17,38 @@ export { mergedOptions } from './command-options.js';
 export type { ActionHandler, ChaosCommandName, DeploySub, Handlers, NetemEffectName } from './handlers.js';
 
 /**
- * The whole command tree; with `only: 'deploy'` just the deploy commands (and the global engine
- * options): `kiboko deploy …` then skips defining a few hundred options it cannot use, which its
- * no-op plan (a bench target) would otherwise pay on every run. Help lists everything, so main
- * asks for the whole tree whenever help is wanted.
+ * The top-level commands, in groups as their modules define them (help lists them in this order).
+ * `names` are the commands a group defines (a unit test checks them against the tree).
  */
-export function buildProgram(handlers: Handlers, options: { only?: 'deploy' | undefined } = {}): Command {
+export const COMMAND_GROUPS: readonly { names: readonly string[]; define: (program: Command, handlers: Handlers) => void }[] = [
+  { names: ['chaos'], define: defineChaosCommands },
+  { names: ['deploy'], define: defineDeployCommands },
+  { names: ['units'], define: (p) => defineUnitsCommands(p) },
+  { names: ['build', 'examine', 'lifecycle', 'test'], define: (p) => definePackagesCommands(p) },
+  { names: ['template'], define: (p) => defineTemplateCommands(p) },
+  { names: ['events', 'react'], define: (p) => defineEventsCommands(p) },
+  { names: ['proxy'], define: (p) => defineProxyCommands(p) },
+  { names: ['watch', 'registry'], define: (p) => defineWatchCommands(p) },
+  { names: ['serve'], define: (p, h) => h.serve && defineServeCommand(p, h.serve) },
+  { names: ['doctor'], define: (p, h) => defineDoctorCommand(p, h) },
+];
+
+/**
+ * The whole command tree; with `only: NAME` (a top-level command) just the group that defines it
+ * (and the global engine options): `kiboko chaos kill …` then skips defining the several hundred
+ * options of the other commands, which every start would otherwise pay. An unknown name gets the
+ * whole tree (for commander's "did you mean"); help lists everything, so main asks for the whole
+ * tree whenever help is wanted.
+ */
+export function buildProgram(handlers: Handlers, options: { only?: string | undefined } = {}): Command {
   const program = new Command('kiboko')
     .description('Run Docker containers well: break them on purpose (chaos), ship them (deploys, the units daemon), check them (images as packages, tests) and keep them configured (templates, events).')
     .version(VERSION, '-v, --version', 'print the version')
     .enablePositionalOptions()
     .showSuggestionAfterError(true);
   addEngineOptions(program);
-  if (options.only === 'deploy') {
-    defineDeployCommands(program, handlers);
-    return program;
-  }
-  defineChaosCommands(program, handlers);
-  defineDeployCommands(program, handlers);
-  defineUnitsCommands(program);
-  definePackagesCommands(program);
-  defineTemplateCommands(program);
-  defineEventsCommands(program);
-  defineProxyCommands(program);
-  defineWatchCommands(program);
-
-  if (handlers.serve) defineServeCommand(program, handlers.serve);
-  defineDoctorCommand(program, handlers);
+  const only = options.only === undefined ? undefined : COMMAND_GROUPS.find((g) => g.names.includes(options.only!));
+  for (const group of only ? [only] : COMMAND_GROUPS) group.define(program, handlers);
   return program;
 }
 

@@ -10,7 +10,7 @@ const UNIT_MS: Record<string, number> = {
   h: 3_600_000,
 };
 
-const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h)/y;
 
 /**
  * Parses a Go-style duration (`300ms`, `10s`, `1m30s`, `1.5h`), the syntax Pumba and the docker

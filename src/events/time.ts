@@ -46,7 +46,7 @@ export function parseEventTime(value: string, now: number, flag = '--since'): st
     const [sec, frac = ''] = text.split('.');
     return (BigInt(sec!) * 1_000_000_000n + BigInt(frac.padEnd(9, '0'))).toString();
   }
-  if (/^\d+(\.\d*)?(ns|us|µs|ms|s|m|h)/.test(text)) return msToNano(now - parseDuration(text, flag));
+  if (/^\d+(\.\d*)?(ns|us|\u00b5s|ms|s|m|h)/.test(text)) return msToNano(now - parseDuration(text, flag));
   const ms = Date.parse(text);
   if (!Number.isNaN(ms) && /^\d{4}-\d{2}-\d{2}/.test(text)) return msToNano(ms);
   throw invalidArgument(`invalid ${flag} '${value}': expected a duration (10m), unix seconds or an ISO date`, `e.g. ${flag} 10m, ${flag} 2026-01-02T03:04:05Z or ${flag} 1700000000`);
