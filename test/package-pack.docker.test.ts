@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,5 +113,22 @@ describe('the packed tarball', () => {
     ).toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
     const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
     expect(execFileSync(join(dir, 'node_modules/.bin/kiboko'), ['--version'], { encoding: 'utf8' }).trim()).toBe(version);
+  });
+
+  it('the installed command runs from its bundle, and its code cache is written once and then used', () => {
+    const cacheDir = join(dir, 'code-cache');
+    const env = { ...process.env, KIBOKO_CACHE_DIR: cacheDir };
+    const compose = join(dir, 'compose.yaml');
+    writeFileSync(compose, 'services:\n  web:\n    image: busybox:1.36\n');
+    const config = () => execFileSync(join(dir, 'node_modules/.bin/kiboko'), ['deploy', 'config', '-f', compose, '--json'], { encoding: 'utf8', env });
+    const first = JSON.parse(config()) as { services: Record<string, { image: string }> };
+    expect(first.services.web?.image).toBe('busybox:1.36');
+    const files = readdirSync(cacheDir);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^cli\.deploy\./);
+    const written = statSync(join(cacheDir, files[0]!)).mtimeMs;
+    expect(JSON.parse(config())).toEqual(first); // the same answer from the cached code
+    expect(readdirSync(cacheDir)).toEqual(files);
+    expect(statSync(join(cacheDir, files[0]!)).mtimeMs).toBe(written); // used, not rewritten
   });
 });
