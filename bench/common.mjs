@@ -2,7 +2,7 @@
 // table printing and writing results. Plain Node ESM, no dependencies.
 import { randomBytes } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,4 +134,28 @@ export async function mapLimit(items, limit, fn) {
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return out;
+}
+
+/** The machine's busy share (0..1) over `ms`, from /proc/stat (all CPUs). */
+export async function cpuBusy(ms = 1000) {
+  const read = () => {
+    const [, ...f] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+    const idle = f[3] + (f[4] ?? 0);
+    return { idle, total: f.reduce((a, b) => a + b, 0) };
+  };
+  const a = read();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = read();
+  return b.total === a.total ? 0 : 1 - (b.idle - a.idle) / (b.total - a.total);
+}
+
+/**
+ * Waits (up to `maxMs`) until the machine has settled — under `threshold` busy over a whole second —
+ * after a set-up that started or removed many containers; resolves with the last busy share seen.
+ */
+export async function settle({ threshold = 0.25, maxMs = 90_000 } = {}) {
+  const until = Date.now() + maxMs;
+  let busy = await cpuBusy();
+  while (busy >= threshold && Date.now() < until) busy = await cpuBusy();
+  return busy;
 }

@@ -31,9 +31,9 @@
 // Env: BENCH_REPEAT (default 5).
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, ensureBuilt, fmtMs, fmtRatio, killLiveChildren, liveChildren, machine, median, printTable, ROOT, timeProcess, writeResult, newRunId, SOCKET, positiveInt, mapLimit } from './common.mjs';
+import { CLI, ensureBuilt, fmtMs, fmtRatio, killLiveChildren, liveChildren, machine, median, printTable, ROOT, timeProcess, writeResult, newRunId, SOCKET, positiveInt, mapLimit, settle } from './common.mjs';
 
 const REPEAT = positiveInt('BENCH_REPEAT', 5);
 const NOOP_SERVICES = 100;
@@ -352,7 +352,10 @@ async function partNoop() {
     return r.ms;
   };
 
-  // warm-up, untimed: page cache, the engine's first answers for these containers
+  // Let the machine settle after starting 200 containers (both sides are timed in the same quiet).
+  const busy = await settle();
+  console.log(`  machine ${Math.round(busy * 100)}% busy when timing starts (settled below 25%, or waited 90 s); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  // warm-up, untimed: page cache, the engine's first answers for these containers, kiboko's code cache
   await plan();
   await composeUp();
 
