@@ -3,7 +3,7 @@ import type { ContainerSummary, Engine } from '../engine/index.js';
 import { unitHash, type DesiredState, type FleetUnit, type Machine, type UnitOption, type UnitRegistry, type UnitStateRecord } from './api.js';
 import { HASH_LABEL, tryUnitRuntime, UNIT_LABEL, type HostMountPolicy, type UnitRuntime } from './container.js';
 import { localMachine } from './machine.js';
-import { isTemplate } from './name.js';
+import { compareUnitNames, isTemplate } from './name.js';
 import { UnitContainers } from './unit-containers.js';
 import { UnitLocks } from './unit-locks.js';
 import { ACTIVE, DEACTIVATING, DEACTIVATING_RECORD, isUnreachable, systemdState } from './unit-state.js';
@@ -159,7 +159,7 @@ export class EngineRegistry implements ReconcilingRegistry {
       if (!p.gone || !cs.has(name)) continue;
       out.push({ name, hash: p.hash, machineID: this.machine.id, systemdLoadState: 'loaded', ...DEACTIVATING_RECORD });
     }
-    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return out.sort((a, b) => compareUnitNames(a.name, b.name));
   }
 
   async machines(): Promise<Machine[]> {
