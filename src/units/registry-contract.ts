@@ -8,7 +8,15 @@ export interface RegistryCapabilities {
   engine: 'none' | 'containers' | 'services';
   /** Whether `validate` refuses a unit the backend cannot run (an ExecStart that is not `docker run`). */
   refusesUnrunnable: boolean;
+  /**
+   * Cases this registry is known to fail, by key, with the reason: they run as `it.fails` (so they
+   * turn red, asking for this entry to go, once the registry is fixed), never skipped.
+   */
+  knownDivergences?: Partial<Record<DivergenceKey, string>> | undefined;
 }
+
+/** Keys of the cases a registry may declare as known divergences. */
+export type DivergenceKey = 'stateMachines';
 
 export interface RegistrySubject {
   registry: UnitRegistry;
@@ -38,7 +46,7 @@ export function registryContract(name: string, capabilities: RegistryCapabilitie
     });
     afterEach(() => run.s.close?.());
     unitCases(run);
-    stateCases(run);
+    stateCases(run, capabilities);
     listingCases(run);
     backendCases(run, capabilities);
   });
@@ -122,7 +130,7 @@ function expectAt(u: FleetUnit | undefined, state: DesiredState, machine: Machin
 }
 
 /** desiredState transitions and the /state records they leave. */
-function stateCases(run: Run): void {
+function stateCases(run: Run, caps: RegistryCapabilities): void {
   it('walks a unit inactive → loaded → launched → loaded → launched → inactive, the current state following', async () => {
     const { registry, machine } = run.s;
     await registry.put({ name: 'walk.service', options: runnable(), desiredState: 'inactive' });
@@ -141,18 +149,31 @@ function stateCases(run: Run): void {
   });
 
   it('lists unit states of loaded and launched units only (not inactive ones, not templates), in systemd words', async () => {
-    const { registry, machine } = run.s;
+    const { registry } = run.s;
     await registry.put({ name: 'up.service', options: runnable(), desiredState: 'launched' });
     await registry.put({ name: 'ready.service', options: runnable(), desiredState: 'loaded' });
     await registry.put({ name: 'off.service', options: runnable(), desiredState: 'inactive' });
     await registry.put({ name: 'tpl@.service', options: runnable(), desiredState: 'inactive' });
     const states = await registry.states();
-    expect(states.map((s) => [s.name, s.machineID, s.systemdLoadState, s.systemdActiveState, s.systemdSubState])).toEqual([
-      ['ready.service', machine.id, 'loaded', 'inactive', 'dead'],
-      ['up.service', machine.id, 'loaded', 'active', 'running'],
+    expect(states.map((s) => [s.name, s.systemdLoadState, s.systemdActiveState, s.systemdSubState])).toEqual([
+      ['ready.service', 'loaded', 'inactive', 'dead'],
+      ['up.service', 'loaded', 'active', 'running'],
     ]);
+    expect(states.every((s) => s.machineID !== '')).toBe(true);
     expect(states.map((s) => s.hash)).toEqual([unitHash(runnable()), unitHash(runnable())]);
     expect((await registry.get('tpl@.service'))!.currentState).toBe('inactive');
+  });
+
+  const known = caps.knownDivergences?.stateMachines;
+  (known ? it.fails : it)(`a unit state names the machine its unit reports, one /machines lists${known ? ` (known divergence: ${known})` : ''}`, async () => {
+    const { registry } = run.s;
+    await registry.put({ name: 'up.service', options: runnable(), desiredState: 'launched' });
+    await registry.put({ name: 'ready.service', options: runnable(), desiredState: 'loaded' });
+    const machines = (await registry.machines()).map((m) => m.id);
+    for (const s of await registry.states()) {
+      expect(machines, s.name).toContain(s.machineID);
+      expect((await registry.get(s.name))!.machineID, s.name).toBe(s.machineID);
+    }
   });
 
   it('reports fleet’s hash: SHA1 of the unit file (sections in order of first use), stable across reads, new only with new options', async () => {
