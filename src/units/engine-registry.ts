@@ -3,24 +3,19 @@ import type { ContainerSummary, Engine } from '../engine/index.js';
 import { unitHash, type DesiredState, type FleetUnit, type Machine, type UnitOption, type UnitRegistry, type UnitStateRecord } from './api.js';
 import { HASH_LABEL, tryUnitRuntime, UNIT_LABEL, type HostMountPolicy, type UnitRuntime } from './container.js';
 import { localMachine } from './machine.js';
-import { isTemplate } from './name.js';
+import { compareUnitNames, isTemplate } from './name.js';
 import { UnitContainers } from './unit-containers.js';
 import { UnitLocks } from './unit-locks.js';
 import { ACTIVE, DEACTIVATING, DEACTIVATING_RECORD, isUnreachable, systemdState } from './unit-state.js';
 import { UnitStore, type Row } from './unit-store.js';
-import { parseRequirements, placeOnMachine, placementOrder, type LaunchedUnit } from './xfleet.js';
+import { planReconcile, planUnitStep, type ContainerAction, type ReconcileMode, type StepContext, type UnitFacts } from './reconcile-plan.js';
+import { parseRequirements, type LaunchedUnit } from './xfleet.js';
 
 export { UNIT_LABEL, HASH_LABEL } from './container.js';
 export { REGISTRY_LABEL } from './unit-containers.js';
 export { systemdState } from './unit-state.js';
 
-/**
- * `periodic`: keep launched units launched, launch those that wait (placement) or were never
- * started, but leave a container that exited on its own (systemd would not restart it either
- * without Restart=) and a failed start alone. `recover` (daemon start, engine back after a
- * restart): relaunch every launched unit that is not running, failed starts included.
- */
-export type ReconcileMode = 'periodic' | 'recover';
+export type { ReconcileMode } from './reconcile-plan.js';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 
@@ -159,7 +154,7 @@ export class EngineRegistry implements ReconcilingRegistry {
       if (!p.gone || !cs.has(name)) continue;
       out.push({ name, hash: p.hash, machineID: this.machine.id, systemdLoadState: 'loaded', ...DEACTIVATING_RECORD });
     }
-    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return out.sort((a, b) => compareUnitNames(a.name, b.name));
   }
 
   async machines(): Promise<Machine[]> {
@@ -286,109 +281,105 @@ export class EngineRegistry implements ReconcilingRegistry {
     }
   }
 
+  /** One pass: planned by planReconcile, each unit decided by planUnitStep at its turn, applied here. */
   private async converge(mode: ReconcileMode, focus?: string): Promise<void> {
     const byUnit = await this.unitContainers.byUnit();
     const rows = focus === undefined ? this.store.rows() : this.store.affectedRows(focus, [...byUnit.keys()]);
-    const names = new Set(rows.map((r) => r.name));
-    // Leftovers: containers of deleted units, and any second container of a unit.
-    for (const [name, cs] of byUnit) {
+    // With a focus, `rows` holds only the units a change can affect (see affectedRows), so a PUT
+    // costs O(affected units), not O(all units); a full pass visits all.
+    const plan = planReconcile(rows.map((r) => ({ name: r.name, requirements: parseRequirements(r.name, JSON.parse(r.options) as UnitOption[]) })), byUnit);
+    for (const [name, cs] of plan.leftovers) {
       if (name !== focus && this.locks.held(name)) continue; // its own change is at work on it
-      const extra = names.has(name) ? cs.slice(1) : cs;
-      for (const c of extra) {
+      for (const c of cs) {
         this.log('info', 'removing leftover unit container', { unit: name, container: c.name });
         await this.engine.remove(c.id, { force: true }).catch((err: unknown) => this.log('warn', 'could not remove leftover unit container', { container: c.name, error: asKibokoError(err).message }));
       }
     }
-    const current = new Map([...byUnit].filter(([n]) => names.has(n)).map(([n, cs]) => [n, cs[0]!]));
-    // With a focus, \`rows\` holds only the units a change can affect (see affectedRows), so a PUT
-    // costs O(affected units), not O(all units); a full pass visits all.
-    const visit = rows;
-    const reqs = new Map(visit.map((r) => [r.name, parseRequirements(r.name, JSON.parse(r.options) as UnitOption[])]));
-    const launched: LaunchedUnit[] = visit.filter((r) => ACTIVE.has(current.get(r.name)?.status ?? 'exited')).map((r) => ({ name: r.name, conflicts: reqs.get(r.name)!.conflicts }));
-    for (const { row } of placementOrder(visit.map((row) => ({ name: row.name, machineOf: reqs.get(row.name)!.machineOf, row })))) {
+    const launched = plan.launched;
+    const byName = new Map(rows.map((r) => [r.name, r]));
+    for (const name of plan.order) {
       // The focus's lock is the caller's; any other unit is stepped only if no one holds it.
-      const release = row.name === focus ? () => undefined : this.locks.tryAcquire(row.name);
+      const release = name === focus ? () => undefined : this.locks.tryAcquire(name);
       if (!release) continue;
       try {
-        const fresh = row.name === focus ? row : this.store.row(row.name); // it may have changed while we waited
-        if (fresh) await this.step(fresh, current.get(row.name), mode, row.name === focus, launched);
+        const fresh = name === focus ? byName.get(name) : this.store.row(name); // it may have changed while we waited
+        if (fresh) await this.step(fresh, plan.current.get(name), { mode, focus: name === focus, machine: this.machine, launched });
       } catch (err) {
         if (isUnreachable(err)) throw err;
         const e = asKibokoError(err);
-        this.store.setError(row.name, e.message);
-        this.log('warn', 'unit failed', { unit: row.name, error: e.message });
+        this.store.setError(name, e.message);
+        this.log('warn', 'unit failed', { unit: name, error: e.message });
       } finally {
         release();
       }
     }
   }
 
-  private async step(row: Row, c: ContainerSummary | undefined, mode: ReconcileMode, focus: boolean, launched: LaunchedUnit[]): Promise<void> {
-    const name = row.name;
-    const running = Boolean(c && ACTIVE.has(c.status));
-    const drop = () => {
-      const i = launched.findIndex((u) => u.name === name);
-      if (i >= 0) launched.splice(i, 1);
+  /** What planUnitStep needs to know of a unit (its MachineOf peers' desired states read from the store). */
+  private facts(row: Row, c: ContainerSummary | undefined): UnitFacts {
+    const template = isTemplate(row.name);
+    const rt = template ? undefined : this.runtime(row);
+    const options = JSON.parse(row.options) as UnitOption[];
+    const requirements = parseRequirements(row.name, options);
+    return {
+      name: row.name,
+      desired: row.desired_state,
+      // Computed when read (only for a running container of a launched unit), as before the plan/apply split.
+      get hash() {
+        return unitHash(options);
+      },
+      error: row.error,
+      waiting: row.waiting,
+      template,
+      notRunnable: rt && 'error' in rt ? rt.error : undefined,
+      autoRemove: Boolean(rt && !('error' in rt) && rt.autoRemove),
+      requirements,
+      peers: new Map(requirements.machineOf.map((p) => [p, this.store.row(p)?.desired_state])),
+      container: c ? { status: c.status, hash: c.labels[HASH_LABEL] } : undefined,
     };
-    if (isTemplate(name)) {
-      if (c) await this.retire(row, c);
+  }
+
+  /** Applies one unit's step; `ctx.launched` is updated with what really launched or stopped. */
+  private async step(row: Row, c: ContainerSummary | undefined, ctx: StepContext & { launched: LaunchedUnit[] }): Promise<void> {
+    const name = row.name;
+    const facts = this.facts(row, c);
+    const plan = planUnitStep(facts, ctx);
+    const drop = () => {
+      const i = ctx.launched.findIndex((u) => u.name === name);
+      if (i >= 0) ctx.launched.splice(i, 1);
+    };
+    if (plan.kind === 'settle') {
+      if (plan.container) await this.applyContainer(plan.container, row, c!);
+      if (plan.drop) drop();
+      if (plan.record) this.store.setError(name, plan.record.error, plan.record.waiting);
+      return;
+    }
+    if (plan.onlyIfNeverStarted && (await this.unitContainers.everStarted(c!))) return; // exited on its own: shown as failed, not retried in a loop
+    if (plan.kind === 'wait') {
+      if (plan.container) await this.applyContainer(plan.container, row, c!);
+      if (plan.announce) this.log('info', 'unit waits', { unit: name, reason: plan.reason });
+      this.store.setError(name, null, plan.reason);
       return;
     }
     const rt = this.runtime(row);
-    if ('error' in rt) {
-      if (c) await this.engine.remove(c.id, { force: true });
-      return;
-    }
-    const options = JSON.parse(row.options) as UnitOption[];
-    const req = parseRequirements(name, options);
-    if (row.desired_state === 'inactive') {
-      if (c) await this.retire(row, c);
-      drop();
-      if (row.waiting) this.store.setError(name, row.error, null);
-      return;
-    }
-    if (row.desired_state === 'loaded') {
-      if (c && rt.autoRemove) await this.retire(row, c); // docker run --rm: a stopped unit leaves no container
-      else if (running) await this.stopUnit(row, rt, c!);
-      drop();
-      if (row.waiting) this.store.setError(name, row.error, null);
-      return;
-    }
-    // launched
-    if (running && c!.labels[HASH_LABEL] === unitHash(options)) {
-      const gone = req.machineOf.find((p) => this.store.row(p)?.desired_state !== 'launched');
-      if (gone !== undefined) {
-        if (rt.autoRemove) await this.retire(row, c!);
-        else await this.stopUnit(row, rt, c!);
-        drop();
-        this.store.setError(name, null, `stopped: ${gone} (MachineOf) is no longer launched`);
-        return;
-      }
-      if (row.waiting || row.error) this.store.setError(name, null, null); // running as asked: nothing to report
-      return;
-    }
-    let attempt = focus || mode === 'recover' || running;
-    if (!attempt) attempt = !row.error && (!c || !(await this.unitContainers.everStarted(c)));
-    if (!attempt) return; // exited on its own, or its start failed: shown as failed, not retried in a loop
-    const decision = placeOnMachine(name, req, this.machine, launched);
-    if (!decision.ok) {
-      if (running && rt.autoRemove) await this.retire(row, c!);
-      else if (running) await this.stopUnit(row, rt, c!);
-      if (row.waiting !== decision.reason || row.error) this.log('info', 'unit waits', { unit: name, reason: decision.reason });
-      this.store.setError(name, null, decision.reason);
-      return;
-    }
+    if ('error' in rt) return; // planUnitStep launches only runnable units
     try {
-      const notes = await this.unitContainers.launch(row.name, rt);
-      for (const n of [...decision.notes, ...notes]) this.log('info', 'unit note', { unit: name, note: n });
+      const notes = await this.unitContainers.launch(name, rt);
+      for (const n of [...plan.notes, ...notes]) this.log('info', 'unit note', { unit: name, note: n });
       this.store.setError(name, null, null);
       drop();
-      launched.push({ name, conflicts: req.conflicts });
+      ctx.launched.push({ name, conflicts: facts.requirements.conflicts });
     } catch (err) {
       if (isUnreachable(err)) throw err;
       this.store.setError(name, `start failed: ${asKibokoError(err).message}`);
       this.log('warn', 'unit start failed', { unit: name, error: asKibokoError(err).message });
     }
+  }
+
+  private async applyContainer(action: ContainerAction, row: Row, c: ContainerSummary): Promise<void> {
+    if (action === 'retire') await this.retire(row, c);
+    else if (action === 'stop') await this.stopUnit(row, this.runtime(row), c);
+    else await this.engine.remove(c.id, { force: true });
   }
 
   /** ExecStop, the container stopped, ExecStopPost; a failing ExecStop line (without `-`) leaves the unit failed, as systemd does. */

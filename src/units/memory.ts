@@ -1,5 +1,6 @@
 import type { DesiredState, FleetUnit, Machine, UnitOption, UnitRegistry, UnitStateRecord } from './api.js';
 import { unitHash } from './api.js';
+import { compareUnitNames } from './name.js';
 
 /** An in-memory registry: units are "run" by moving their current state to the desired one. */
 export class MemoryRegistry implements UnitRegistry {
@@ -10,7 +11,7 @@ export class MemoryRegistry implements UnitRegistry {
   ) {}
 
   async list(): Promise<FleetUnit[]> {
-    return [...this.units.values()].sort((a, b) => a.name.localeCompare(b.name)).map((u) => structuredClone(u));
+    return this.sorted().map((u) => structuredClone(u));
   }
 
   async get(name: string): Promise<FleetUnit | undefined> {
@@ -32,7 +33,7 @@ export class MemoryRegistry implements UnitRegistry {
   }
 
   async states(): Promise<UnitStateRecord[]> {
-    return [...this.units.values()]
+    return this.sorted()
       .filter((u) => u.currentState && u.currentState !== 'inactive')
       .map((u) => ({
         name: u.name,
@@ -46,5 +47,9 @@ export class MemoryRegistry implements UnitRegistry {
 
   async machines(): Promise<Machine[]> {
     return [structuredClone(this.machine)];
+  }
+
+  private sorted(): FleetUnit[] {
+    return [...this.units.values()].sort((a, b) => compareUnitNames(a.name, b.name));
   }
 }

@@ -23,3 +23,10 @@ export function templateOf(name: string): string | undefined {
   if (!m || isTemplate(name)) return undefined;
   return `${m[1]}@.${m[3]}`;
 }
+
+/**
+ * fleet's order of units and unit states: Go's string order (bytes), e.g. `B.service` before
+ * `a.service` and `a-b` before `a.b` — not the locale's. Unit names are ASCII, so comparing UTF-16
+ * code units (`<`) is comparing bytes.
+ */
+export const compareUnitNames = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

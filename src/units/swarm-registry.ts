@@ -8,7 +8,7 @@ import { runSequence } from './commands.js';
 import { HASH_LABEL, tryUnitRuntime, UNIT_LABEL, type HostMountPolicy, type UnitRuntime } from './container.js';
 import type { LogFn, ReconcileMode, ReconcilingRegistry, UnitsRegistryOptions } from './engine-registry.js';
 import { localMachine } from './machine.js';
-import { isTemplate } from './name.js';
+import { compareUnitNames, isTemplate } from './name.js';
 import { parseRequirements, placementOrder, swarmPlacement, type LaunchedUnit } from './xfleet.js';
 
 /** Labels on a unit's Swarm service: the service spec is where the unit lives. */
@@ -139,7 +139,7 @@ export class SwarmRegistry implements ReconcilingRegistry {
       if (units.has(name) || s.name !== serviceName(name)) extras.push(s);
       else units.set(name, { name, options, desired, service: s });
     }
-    return { units: [...units.values()].sort((a, b) => a.name.localeCompare(b.name)), extras };
+    return { units: [...units.values()].sort((a, b) => compareUnitNames(a.name, b.name)), extras };
   }
 
   private async tasksOf(service: SwarmService | undefined): Promise<SwarmTask[]> {
