@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { handleFleet, type FleetRequest, type UnitOption } from './api.js';
+import { createHash } from 'node:crypto';
+import { fromOptions, serializeUnit } from '../deploy/index.js';
+import { fleetUnitBytes, handleFleet, type FleetRequest, type UnitOption } from './api.js';
 import { MemoryRegistry } from './memory.js';
 import { decodePageToken, encodePageToken } from './pagination.js';
 
@@ -156,6 +158,37 @@ describe('fleet v1 units API semantics', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('fleet hash bytes', () => {
+  it('a value ending in a backslash (fleet accepts it) is stored, hashed as fleet hashes it, and /state still lists every unit', async () => {
+    const registry = new MemoryRegistry();
+    const odd: UnitOption[] = [
+      { section: 'Unit', name: 'Description', value: 'ends in \\' },
+      { section: 'Service', name: 'ExecStart', value: '/bin/true' },
+    ];
+    const put = await handleFleet(req('PUT', '/fleet/v1/units/odd.service', { desiredState: 'launched', options: odd }), registry);
+    expect(put.status).toBe(201);
+    const other = await handleFleet(req('PUT', '/fleet/v1/units/plain.service', { desiredState: 'launched', options: dockerUnit('busybox') }), registry);
+    expect(other.status).toBe(201);
+    const state = await handleFleet(req('GET', '/fleet/v1/state'), registry);
+    expect(state.status).toBe(200);
+    const states = (state.body as { states: { name: string; hash: string }[] }).states;
+    expect(states.map((s) => s.name)).toEqual(['odd.service', 'plain.service']);
+    const bytes = '[Unit]\nDescription=ends in \\\n\n[Service]\nExecStart=/bin/true\n';
+    expect(fleetUnitBytes(odd)).toBe(bytes);
+    expect(states[0]!.hash).toBe(createHash('sha1').update(bytes).digest('hex'));
+  });
+
+  it('for every unit the unit-file writer can express, the same bytes as that writer', () => {
+    const word = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,8}$/);
+    const value = fc.stringMatching(/^[^\r\n\\]{0,12}$/).map((v) => v.trim());
+    fc.assert(
+      fc.property(fc.array(fc.record({ section: fc.constantFrom('Unit', 'Service', 'X-Fleet'), name: word, value }), { maxLength: 8 }), (options) => {
+        expect(fleetUnitBytes(options)).toBe(serializeUnit(fromOptions(options)));
+      }),
     );
   });
 });

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { fromOptions, serializeUnit as serialize } from '../deploy/index.js';
 import { VERSION } from '../common/version.js';
 import { isTemplate, templateOf, unitNameError } from './name.js';
 import type { Machine, UnitOption } from './types.js';
@@ -69,7 +68,23 @@ export const fleetError = (code: number, message: string): FleetResponse => ({ s
 
 /** SHA1 of the unit file, as fleet's `hash` field. */
 export function unitHash(options: readonly UnitOption[]): string {
-  return createHash('sha1').update(serialize(fromOptions(options))).digest('hex');
+  return createHash('sha1').update(fleetUnitBytes(options)).digest('hex');
+}
+
+/**
+ * The bytes fleet hashes: go-systemd's Serialize of the options — sections in order of first
+ * appearance, `Name=Value` lines, a blank line between sections — written as they are. fleet
+ * accepts any value without a line break (one ending in `\`, say), so this refuses nothing: a
+ * unit kiboko stored always has a hash, and `/state` can always list it.
+ */
+export function fleetUnitBytes(options: readonly UnitOption[]): string {
+  const sections = new Map<string, string[]>();
+  for (const o of options) {
+    const lines = sections.get(o.section) ?? [];
+    lines.push(`${o.name}=${o.value}\n`);
+    sections.set(o.section, lines);
+  }
+  return [...sections].map(([name, lines]) => `[${name}]\n${lines.join('')}`).join('\n');
 }
 
 /** fleet's ValidateOptions: option shapes and the [X-Fleet] combinations that cannot be satisfied. */
