@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { addEngineOptions, collect } from './command-options.js';
+import { collect, engineAction } from './command-options.js';
 import type { ChaosCommandName, Handlers } from './handlers.js';
 
 /** Which short flags a chaos command leaves to the globals (false where the command uses the letter itself). */
@@ -43,11 +43,7 @@ export function chaosCommand(
   const cmd = parent.command(word).summary(summary).description(summary).argument('[containers...]', "names, IDs, or one 're2:<regex>'");
   build(cmd);
   addChaosGlobals(cmd, shorts);
-  addEngineOptions(cmd);
-  cmd.action(async (containers: string[], _opts: unknown, command: Command) => {
-    process.exitCode = await handlers.chaos(name)(command, containers);
-  });
-  return cmd;
+  return engineAction(cmd, (command, containers) => handlers.chaos(name)(command, containers));
 }
 
 /** The network commands' shorts: -i, -l and -r are theirs (interface, limit, rate/pb). */

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { ActionHandler } from './handlers.js';
 
 /**
  * Option helpers every command definition uses (program.ts and the define-*.ts files) and every
@@ -18,6 +19,24 @@ export function addEngineOptions(cmd: Command): Command {
     .option('--tlscert <path|pem>', 'client certificate (default $DOCKER_CERT_PATH/cert.pem)')
     .option('--tlskey <path|pem>', 'client key (default $DOCKER_CERT_PATH/key.pem)')
     .option('--state-dir <dir>', 'where the restore journal lives (env KIBOKO_STATE_DIR; default ~/.local/state/kiboko)');
+}
+
+/**
+ * Sets what a command does: `run` gets the command and its positional arguments (variadic ones
+ * spread), and what it returns is the exit code.
+ */
+export function actionOf(cmd: Command, run: ActionHandler): Command {
+  return cmd.action(async (...args: unknown[]) => {
+    // commander passes the declared arguments, then the options, then the command itself.
+    const command = args[args.length - 1] as Command;
+    const positional = args.slice(0, -2).flat().filter((a): a is string => typeof a === 'string');
+    process.exitCode = await run(command, positional);
+  });
+}
+
+/** The engine flags, then the action: how a command that talks to the engine ends its definition. */
+export function engineAction(cmd: Command, run: ActionHandler): Command {
+  return actionOf(addEngineOptions(cmd), run);
 }
 
 /**

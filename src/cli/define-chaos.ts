@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { VERSION } from '../common/version.js';
 import { addBoolNegations } from './chaos-bool-flags.js';
 import { addChaosGlobals, chaosCommand } from './chaos-command.js';
-import { addEngineOptions, collect } from './command-options.js';
+import { addEngineOptions, collect, engineAction } from './command-options.js';
 import { addNetworkCommands } from './define-chaos-network.js';
 import type { Handlers } from './handlers.js';
 
@@ -34,10 +34,7 @@ export function defineChaosCommands(program: Command, handlers: Handlers): void 
     .description('undo changes left by kiboko runs that died (SIGKILL, crash): unpause, start again')
     .option('--dry-run', 'show what would be recovered; change nothing')
     .option('-j, --json', 'NDJSON output');
-  addEngineOptions(recover);
-  recover.action(async (_opts: unknown, command: Command) => {
-    process.exitCode = await handlers.recover(command, []);
-  });
+  engineAction(recover, handlers.recover);
 
   addBoolNegations(chaos);
 }

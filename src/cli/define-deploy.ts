@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addEngineOptions, collect } from './command-options.js';
+import { actionOf, addEngineOptions, collect } from './command-options.js';
 import type { DeploySub, Handlers } from './handlers.js';
 
 /** `kiboko deploy` and its commands (docker compose's names where they mean the same). */
@@ -19,12 +19,7 @@ export function defineDeployCommands(program: Command, handlers: Handlers): void
     addEngineOptions(c);
     return c;
   };
-  const run = (name: DeploySub, c: Command) =>
-    c.action(async (...args: unknown[]) => {
-      const command = args[args.length - 1] as Command;
-      const positional = args.slice(0, -2).flat().filter((a): a is string => typeof a === 'string');
-      process.exitCode = await handlers.deploy(name)(command, positional);
-    });
+  const run = (name: DeploySub, c: Command) => actionOf(c, (command, positional) => handlers.deploy(name)(command, positional));
   run('plan', common(deploy.command('plan').description('show what apply would do: create / update / scale / delete / unchanged, each with its cause; exit 0 no change, 10 changes')));
   run(
     'apply',
@@ -36,7 +31,7 @@ export function defineDeployCommands(program: Command, handlers: Handlers): void
       .option('--build', 'build the images of services with build: before applying (default: only those missing)')
       .option('--no-build', 'build nothing; images must exist or be pulled'),
   );
-  deploy
+  const config = deploy
     .command('config')
     .description('print the resolved, normalised compose model (like docker compose config): YAML, or JSON with --json')
     .option('-f, --file <path>', 'compose file (repeatable; default: COMPOSE_FILE, else compose.yaml here or above)', collect)
@@ -45,11 +40,8 @@ export function defineDeployCommands(program: Command, handlers: Handlers): void
     .option('--profile <name>', 'activate a profile (repeatable; adds to COMPOSE_PROFILES)', collect)
     .option('-q, --quiet', 'only check the files: print nothing, exit 0 when valid')
     .option('--services', 'print the service names, one a line')
-    .option('-j, --json', 'JSON output')
-    .action(async (_o: unknown, command: Command) => {
-      const d = await import('./deploy.js');
-      process.exitCode = await d.runDeployConfig(command);
-    });
+    .option('-j, --json', 'JSON output');
+  actionOf(config, async (command) => (await import('./deploy.js')).runDeployConfig(command));
   run(
     'up',
     common(deploy.command('up').description('docker compose up: an alias of apply (always detached; -d accepted)'))

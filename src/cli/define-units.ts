@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { actionOf } from './command-options.js';
 import type { UnitsCommandName } from './handlers.js';
 
 /** Where the daemon is and how to authenticate: accepted before and after the subcommand. */
@@ -29,12 +30,7 @@ export function defineUnitsCommands(program: Command): void {
     const c = units.command(`${name} ${args}`.trim()).description(description);
     build(c);
     addClientOptions(c);
-    c.action(async (...a: unknown[]) => {
-      const command = a[a.length - 1] as Command;
-      const positional = a.slice(0, -2).flatMap((x) => (Array.isArray(x) ? x : typeof x === 'string' ? [x] : [])) as string[];
-      process.exitCode = await (await import('./units-run.js')).runUnitsCommand(name, command, positional);
-    });
-    return c;
+    return actionOf(c, async (command, positional) => (await import('./units-run.js')).runUnitsCommand(name, command, positional));
   };
   const blocking = (c: Command) =>
     c
