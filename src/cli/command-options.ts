@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { ActionHandler } from './handlers.js';
 
 /**
@@ -8,6 +8,9 @@ import type { ActionHandler } from './handlers.js';
 
 /** Commander's argParser for a repeatable option: each use adds its value. */
 export const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/** `--label`, as the commands that pick running containers by their labels take it. */
+export const labelFilterOption = () => new Option('--label <key=value>', 'only containers with this label (repeatable, AND; or k1=v1,k2=v2)').argParser(collect);
 
 /** Engine connection flags, as the docker CLI and Pumba spell them. */
 export function addEngineOptions(cmd: Command): Command {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { collect, engineAction } from './command-options.js';
+import { collect, engineAction, labelFilterOption } from './command-options.js';
 
 /**
  * Declares the `packages` commands (options and help only; commander is the only import, so that
@@ -57,7 +57,7 @@ export function defineTestCommands(program: Command): void {
     .argument('[containers...]', "names, IDs, or 're2:<regex>'")
     .description('run a lifecycle method the image declares (LABEL kiboko.method.<name>=<command>) inside containers; exit 0 ok, 1 failed, 2 not declared, 3 could not run (several containers: the worst, in the order 1, 3, 2, 0)')
     .option('--all', 'every running container that declares the method')
-    .option('--label <key=value>', 'only containers with this label (repeatable, AND; or k1=v1,k2=v2)', collect)
+    .addOption(labelFilterOption())
     .option('--timeout <duration>', 'per container; longer counts as could not run (default 60s)')
     .option('--concurrency <n>', 'containers at once (default 8)')
     .option('-u, --user <user>', 'run the method as this user (default: the container’s user)')
