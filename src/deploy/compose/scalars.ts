@@ -29,18 +29,18 @@ export function scalarValue(node: Node): Prim | undefined {
 }
 
 export function int(node: Node, ctx: Context, min: number, max: number, expected: string, docs: string): number | undefined {
-  const r = integer.safeParse(scalarValue(node));
-  if (!r.success || r.data < min || r.data > max) {
-    ctx.problems.add(node.loc, `expected ${expected}, got ${show(node)}`, docs);
-    return undefined;
-  }
-  return r.data;
+  return numberIn(integer, node, ctx, min, max, expected, docs);
 }
 
 export function ratio(node: Node, ctx: Context, docs: string): number | undefined {
-  const r = decimal.safeParse(scalarValue(node));
-  if (!r.success || r.data < 0 || r.data > 1) {
-    ctx.problems.add(node.loc, `expected a ratio between 0 and 1, got ${show(node)}`, docs);
+  return numberIn(decimal, node, ctx, 0, 1, 'a ratio between 0 and 1', docs);
+}
+
+/** A number the schema reads (an integer, a decimal) in [min, max]; anything else is a problem saying what was expected. */
+function numberIn(schema: z.ZodMiniType<number>, node: Node, ctx: Context, min: number, max: number, expected: string, docs: string): number | undefined {
+  const r = schema.safeParse(scalarValue(node));
+  if (!r.success || r.data < min || r.data > max) {
+    ctx.problems.add(node.loc, `expected ${expected}, got ${show(node)}`, docs);
     return undefined;
   }
   return r.data;
@@ -171,12 +171,7 @@ export function bytes(node: Node, ctx: Context, docs: string, unlimited = false)
 
 /** A decimal number in [min, max] (cpus: 0.5, "1.5"). */
 export function decimalIn(node: Node, ctx: Context, min: number, max: number, expected: string, docs: string): number | undefined {
-  const r = decimal.safeParse(scalarValue(node));
-  if (!r.success || r.data < min || r.data > max) {
-    ctx.problems.add(node.loc, `expected ${expected}, got ${show(node)}`, docs);
-    return undefined;
-  }
-  return r.data;
+  return numberIn(decimal, node, ctx, min, max, expected, docs);
 }
 
 /** A file mode: a number as YAML reads it (`0440` is octal in YAML 1.1, as compose reads it) or an octal string. */
