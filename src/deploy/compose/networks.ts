@@ -3,7 +3,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { IpamConfig, NetworkDefinition, ServiceNetwork, VolumeDefinition } from '../model.js';
 import type { Context, Mutable } from './context.js';
 import { closest, DOCS, svcDocs, type Loc } from './problems.js';
-import { bool, int, mapOf, omitUndefined, str, stringList, stringMap } from './scalars.js';
+import { bool, int, mapOf, omitUndefined, seqOf, str, stringList, stringMap } from './scalars.js';
 import { externalOnly, readEngineObject, type EngineObjectOptions, type ObjectReader } from './engine-objects.js';
 import { isNull, show, type Entry, type Node } from './yaml.js';
 
@@ -194,11 +194,9 @@ function readIpam(node: Node, ctx: Context, docs: string): IpamConfig | undefine
     if (e.key === 'driver') out.driver = str(e.value, ctx, 'a driver name', docs);
     else if (e.key === 'options') out.options = stringMap(e.value, ctx, 'options', docs);
     else if (e.key === 'config') {
-      if (e.value.kind !== 'seq') {
-        ctx.problems.add(e.value.loc, `expected a list of { subnet, ip_range, gateway, aux_addresses }, got ${show(e.value)}`, docs);
-        continue;
-      }
-      out.config = e.value.items.flatMap((item) => {
+      const list = seqOf(e.value, ctx, 'a list of { subnet, ip_range, gateway, aux_addresses }', docs);
+      if (!list) continue;
+      out.config = list.items.flatMap((item) => {
         const m = mapOf(item, ctx, 'a mapping with subnet (ip_range, gateway, aux_addresses)', docs);
         if (!m) return [];
         const c: { subnet?: string; ipRange?: string; gateway?: string; auxAddresses?: Record<string, string> } = {};

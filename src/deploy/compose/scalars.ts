@@ -4,7 +4,7 @@ import * as z from 'zod/mini';
 import { parseDuration } from '../../common/duration.js';
 import type { KibokoError } from '../../common/errors.js';
 import type { Context } from './context.js';
-import { isNull, scalarText, show, type MapNode, type Node, type Prim } from './yaml.js';
+import { isNull, scalarText, show, type MapNode, type Node, type Prim, type SeqNode } from './yaml.js';
 
 export const integer = z.pipe(
   z.union([z.number(), z.pipe(z.string().check(z.regex(/^\s*[-+]?\d+\s*$/)), z.transform((s: string) => Number(s)))]),
@@ -78,6 +78,13 @@ export function mapOf(node: Node, ctx: Context, expected: string, docs: string):
   return undefined;
 }
 
+/** The node as a list, or a problem saying what list was expected (`a list of ports`). */
+export function seqOf(node: Node, ctx: Context, expected: string, docs: string): SeqNode | undefined {
+  if (node.kind === 'seq') return node;
+  ctx.problems.add(node.loc, `expected ${expected}, got ${show(node)}`, docs);
+  return undefined;
+}
+
 export function duration(node: Node, ctx: Context, docs: string): number | undefined {
   const text = node.kind === 'scalar' && (typeof node.value === 'string' || typeof node.value === 'number');
   const s = text ? scalarText(node) : undefined;
@@ -145,11 +152,9 @@ export function stringMap(node: Node, ctx: Context, what: string, docs: string):
 export function stringList(node: Node, ctx: Context, what: string, docs: string, single = true): string[] | undefined {
   if (isNull(node)) return undefined;
   if (single && node.kind === 'scalar' && (typeof node.value === 'string' || typeof node.value === 'number')) return [scalarText(node)];
-  if (node.kind !== 'seq') {
-    ctx.problems.add(node.loc, `expected a list of ${what}, got ${show(node)}`, docs);
-    return undefined;
-  }
-  return node.items.flatMap((i) => str(i, ctx, what.replace(/s$/, ''), docs, true) ?? []);
+  const list = seqOf(node, ctx, `a list of ${what}`, docs);
+  if (!list) return undefined;
+  return list.items.flatMap((i) => str(i, ctx, what.replace(/s$/, ''), docs, true) ?? []);
 }
 
 // Docker's RAMInBytes: a number with an optional binary unit (b, k, m, g, t, p; kb, mb, … and kib, … alike).
