@@ -142,6 +142,9 @@ function readTopLevel<T extends EngineObjectOptions>(entry: Entry | undefined, c
   return out;
 }
 
+/** The network options that are plain booleans: compose's key, the definition's field. */
+const NETWORK_FLAGS = { internal: 'internal', attachable: 'attachable', enable_ipv4: 'enableIpv4', enable_ipv6: 'enableIpv6' } as const;
+
 /** Top-level `networks:` with their settings. `project` names them (`<project>_<key>`) unless name:/external says otherwise. */
 export function readNetworkDefinitions(entry: Entry | undefined, ctx: Context, project: string): TopLevel<NetworkDefinition> {
   const docs = `see ${DOCS}/networks/`;
@@ -151,25 +154,10 @@ export function readNetworkDefinitions(entry: Entry | undefined, ctx: Context, p
     expected: 'a mapping of network options (or nothing)',
     keys: ['name', 'driver', 'driver_opts', 'ipam', 'internal', 'attachable', 'enable_ipv4', 'enable_ipv6', 'external', 'labels'],
     readOption: (o, def) => {
-      switch (o.key) {
-        case 'ipam':
-          def.ipam = readIpam(o.value, ctx, docs);
-          return true;
-        case 'internal':
-          def.internal = bool(o.value, ctx, docs);
-          return true;
-        case 'attachable':
-          def.attachable = bool(o.value, ctx, docs);
-          return true;
-        case 'enable_ipv4':
-          def.enableIpv4 = bool(o.value, ctx, docs);
-          return true;
-        case 'enable_ipv6':
-          def.enableIpv6 = bool(o.value, ctx, docs);
-          return true;
-        default:
-          return false;
-      }
+      if (o.key === 'ipam') def.ipam = readIpam(o.value, ctx, docs);
+      else if (Object.hasOwn(NETWORK_FLAGS, o.key)) def[NETWORK_FLAGS[o.key as keyof typeof NETWORK_FLAGS]] = bool(o.value, ctx, docs);
+      else return false;
+      return true;
     },
   });
 }
