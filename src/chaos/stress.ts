@@ -6,6 +6,7 @@ import { LABELS } from '../common/labels.js';
 import type { ContainerRef, Engine } from '../engine/index.js';
 import { isAlive, processStartTime, type JournalEntry, type ProcessIdentity } from '../journal/index.js';
 import type { ApplyContext } from './types.js';
+import { removeHelper } from './net/exec.js';
 import { holdUntil } from './wait.js';
 import type { LifecycleAction } from './types.js';
 
@@ -194,15 +195,7 @@ async function stopGroup(pid: number, exited: Promise<number | null>): Promise<n
 /** Recovery: stop a stressor whose kiboko process died. */
 export async function undoStressEntry(engine: Engine, entry: JournalEntry): Promise<'restored' | 'already-restored'> {
   const data = entry.data as unknown as StressEntryData;
-  if (data.via === 'helper') {
-    try {
-      await engine.remove(data.helperId, { force: true });
-      return 'restored';
-    } catch (err) {
-      if (err instanceof KibokoError && err.code === 'TARGET_NOT_FOUND') return 'already-restored';
-      throw err;
-    }
-  }
+  if (data.via === 'helper') return (await removeHelper(engine, data.helperId)) ? 'restored' : 'already-restored';
   if (!isAlive(data.process)) return 'already-restored';
   try {
     process.kill(-data.process.pid, 'SIGKILL');

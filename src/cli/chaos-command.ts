@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { addEngineOptions, collect } from './command-options.js';
+import { engineAction, labelFilterOption } from './command-options.js';
 import type { ChaosCommandName, Handlers } from './handlers.js';
 
 /** Which short flags a chaos command leaves to the globals (false where the command uses the letter itself). */
@@ -19,7 +19,7 @@ export function addChaosGlobals(cmd: Command, shorts: ChaosShorts): Command {
     .option('--skip-error', 'log a failed cycle and go on with the next interval instead of stopping')
     .option(shorts.j === false ? '--json' : '-j, --json', 'NDJSON events and logs on stdout')
     .option(shorts.l ? '-l, --log-level <level>' : '--log-level <level>', 'debug, info, warning, error (env LOG_LEVEL)')
-    .option('--label <key=value>', 'only containers with this label (repeatable, AND; or k1=v1,k2=v2)', collect)
+    .addOption(labelFilterOption())
     .option('--project <name>', "a deploy project's current replicas (with no container names: all of them)")
     .option('--service <name>', 'with --project: only this service’s replicas')
     .option('--fail-on-no-targets', 'exit 5 when no container matched (default: a warning and exit 0, as Pumba)')
@@ -43,12 +43,17 @@ export function chaosCommand(
   const cmd = parent.command(word).summary(summary).description(summary).argument('[containers...]', "names, IDs, or one 're2:<regex>'");
   build(cmd);
   addChaosGlobals(cmd, shorts);
-  addEngineOptions(cmd);
-  cmd.action(async (containers: string[], _opts: unknown, command: Command) => {
-    process.exitCode = await handlers.chaos(name)(command, containers);
-  });
-  return cmd;
+  return engineAction(cmd, (command, containers) => handlers.chaos(name)(command, containers));
 }
+
+/** `--limit`, as every chaos command declares it (`-l` too where the command leaves the letter free). */
+export const limitOption = (short = true) => new Option(`${short ? '-l, ' : ''}--limit <n>`, 'act on at most N random targets (0: all)');
+
+/** `--pull-image` of the faults that run a helper image. */
+export const pullHelperOption = () => new Option('--pull-image', 'pull the helper image before use');
+
+/** `--iptables-image` of the faults that set iptables rules. */
+export const iptablesImageOption = () => new Option('--iptables-image <image>', 'helper image with iptables (default: nsenter as root, else kiboko/nettools:local)');
 
 /** The network commands' shorts: -i, -l and -r are theirs (interface, limit, rate/pb). */
 export const NET_SHORTS = { l: false, r: false, i: false };

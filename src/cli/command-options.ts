@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import type { ActionHandler } from './handlers.js';
 
 /**
  * Option helpers every command definition uses (program.ts and the define-*.ts files) and every
@@ -7,6 +8,9 @@ import type { Command } from 'commander';
 
 /** Commander's argParser for a repeatable option: each use adds its value. */
 export const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/** `--label`, as the commands that pick running containers by their labels take it. */
+export const labelFilterOption = () => new Option('--label <key=value>', 'only containers with this label (repeatable, AND; or k1=v1,k2=v2)').argParser(collect);
 
 /** Engine connection flags, as the docker CLI and Pumba spell them. */
 export function addEngineOptions(cmd: Command): Command {
@@ -18,6 +22,24 @@ export function addEngineOptions(cmd: Command): Command {
     .option('--tlscert <path|pem>', 'client certificate (default $DOCKER_CERT_PATH/cert.pem)')
     .option('--tlskey <path|pem>', 'client key (default $DOCKER_CERT_PATH/key.pem)')
     .option('--state-dir <dir>', 'where the restore journal lives (env KIBOKO_STATE_DIR; default ~/.local/state/kiboko)');
+}
+
+/**
+ * Sets what a command does: `run` gets the command and its positional arguments (variadic ones
+ * spread), and what it returns is the exit code.
+ */
+export function actionOf(cmd: Command, run: ActionHandler): Command {
+  return cmd.action(async (...args: unknown[]) => {
+    // commander passes the declared arguments, then the options, then the command itself.
+    const command = args[args.length - 1] as Command;
+    const positional = args.slice(0, -2).flat().filter((a): a is string => typeof a === 'string');
+    process.exitCode = await run(command, positional);
+  });
+}
+
+/** The engine flags, then the action: how a command that talks to the engine ends its definition. */
+export function engineAction(cmd: Command, run: ActionHandler): Command {
+  return actionOf(addEngineOptions(cmd), run);
 }
 
 /**

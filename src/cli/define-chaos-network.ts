@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { chaosCommand, NET_SHORTS } from './chaos-command.js';
+import { chaosCommand, iptablesImageOption, limitOption, NET_SHORTS, pullHelperOption } from './chaos-command.js';
 import { collect } from './command-options.js';
 import type { Handlers, NetemEffectName } from './handlers.js';
 
@@ -21,8 +21,8 @@ function addNetemParent(cmd: Command, short: boolean): Command {
     .option('--egress-port <ports>', 'only traffic from these local ports (comma-separated, repeatable)', collect)
     .option('--ingress-port <ports>', 'only traffic to these ports (comma-separated, repeatable)', collect)
     .option('--tc-image <image>', 'helper image with tc (default: nsenter as root, else kiboko/nettools:local)')
-    .option('--pull-image', 'pull the helper image before use')
-    .option('--limit <n>', 'act on at most N random targets (0: all)');
+    .addOption(pullHelperOption())
+    .addOption(limitOption(false));
 }
 
 function addIptablesParent(cmd: Command, short: boolean): Command {
@@ -38,9 +38,9 @@ function addIptablesParent(cmd: Command, short: boolean): Command {
     .addOption(new Option('--sport <ports>').hideHelp().argParser(collect))
     .option('--dst-port <ports>', 'only these destination ports (tcp/udp; comma-separated)', collect)
     .addOption(new Option('--dport <ports>').hideHelp().argParser(collect))
-    .option('--iptables-image <image>', 'helper image with iptables (default: nsenter as root, else kiboko/nettools:local)')
-    .option('--pull-image', 'pull the helper image before use')
-    .option('--limit <n>', 'act on at most N random targets (0: all)');
+    .addOption(iptablesImageOption())
+    .addOption(pullHelperOption())
+    .addOption(limitOption(false));
 }
 
 function addNetemCommands(chaos: Command, handlers: Handlers) {
@@ -86,10 +86,10 @@ function addNetemCommands(chaos: Command, handlers: Handlers) {
       .option('-s, --cellsize <bytes>', 'default 0')
       .option('-c, --celloverhead <bytes>', 'default 0'),
   );
-  effect('duplicate', 'duplicate egress packets', (c) =>
-    c.option('-p, --percent <percent>', 'default 0').option('-c, --correlation <percent>', 'default 0'),
-  );
-  effect('corrupt', 'corrupt egress packets', (c) => c.option('-p, --percent <percent>', 'default 0').option('-c, --correlation <percent>', 'default 0'));
+  // duplicate and corrupt take the same two numbers.
+  const percentAndCorrelation = (c: Command) => c.option('-p, --percent <percent>', 'default 0').option('-c, --correlation <percent>', 'default 0');
+  effect('duplicate', 'duplicate egress packets', percentAndCorrelation);
+  effect('corrupt', 'corrupt egress packets', percentAndCorrelation);
   effect('combine', 'several netem effects at once on one interface', (c) =>
     c
       .option('--delay-time <ms>', 'delay in ms')
@@ -128,9 +128,9 @@ function addPartitionCommand(chaos: Command, handlers: Handlers) {
       .option('-d, --duration <duration>', 'how long the partition lasts (required)')
       .option('--peer <container|cidr>', 'a peer to cut off (repeatable or comma-separated)', collect)
       .option('--direction <to|from|both>', 'to: the target cannot open connections to the peers; from: the peers cannot open connections to the target; both (default): all traffic')
-      .option('--iptables-image <image>', 'helper image with iptables (default: nsenter as root, else kiboko/nettools:local)')
-      .option('--pull-image', 'pull the helper image before use')
-      .option('-l, --limit <n>', 'act on at most N random targets (0: all)'),
+      .addOption(iptablesImageOption())
+      .addOption(pullHelperOption())
+      .addOption(limitOption()),
   );
 }
 
@@ -144,8 +144,8 @@ function addRateCommand(chaos: Command, handlers: Handlers) {
       .option('--egress-port <ports>', 'only traffic from these local ports', collect)
       .option('--ingress-port <ports>', 'only traffic to these ports', collect)
       .option('--tc-image <image>', 'helper image with tc')
-      .option('--pull-image', 'pull the helper image before use')
-      .option('-l, --limit <n>', 'act on at most N random targets (0: all)'),
+      .addOption(pullHelperOption())
+      .addOption(limitOption()),
   );
 }
 
@@ -157,7 +157,7 @@ function addProxyFaultCommands(chaos: Command, handlers: Handlers) {
       .option('--helper', 'run the proxy in a helper container even when nsenter is possible')
       .option('--iptables-image <image>', 'helper image with iptables for the redirect rules (default: nsenter as root, else kiboko/nettools:local)')
       .option('--pull-image', 'pull the helper images before use')
-      .option('-l, --limit <n>', 'act on at most N random targets (0: all)');
+      .addOption(limitOption());
   chaosCommand(chaos, 'proxy', "put a fault proxy in the target's network namespace and redirect its traffic through it (toxiproxy toxics, HTTP faults), for a duration", handlers, NET_SHORTS, (c) =>
     helperFlags(
       c

@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
 import { VERSION } from '../common/version.js';
 import { addBoolNegations } from './chaos-bool-flags.js';
-import { addChaosGlobals, chaosCommand } from './chaos-command.js';
-import { addEngineOptions, collect } from './command-options.js';
+import { addChaosGlobals, chaosCommand, limitOption } from './chaos-command.js';
+import { addEngineOptions, collect, engineAction } from './command-options.js';
 import { addNetworkCommands } from './define-chaos-network.js';
 import type { Handlers } from './handlers.js';
 
@@ -26,7 +26,7 @@ export function defineChaosCommands(program: Command, handlers: Handlers): void 
       .option('--stress-image <image>', 'run stress-ng in this image, nested under the target’s cgroup (default: on the host, as root)')
       .option('--inject-cgroup', 'put stress-ng into the target’s own cgroup (Pumba’s flag; kiboko’s default on the host, so not with --stress-image)')
       .option('--pull-image', 'pull the stress image before use')
-      .option('-l, --limit <n>', 'act on at most N random targets (0: all)'),
+      .addOption(limitOption()),
   );
 
   const recover = chaos
@@ -34,10 +34,7 @@ export function defineChaosCommands(program: Command, handlers: Handlers): void 
     .description('undo changes left by kiboko runs that died (SIGKILL, crash): unpause, start again')
     .option('--dry-run', 'show what would be recovered; change nothing')
     .option('-j, --json', 'NDJSON output');
-  addEngineOptions(recover);
-  recover.action(async (_opts: unknown, command: Command) => {
-    process.exitCode = await handlers.recover(command, []);
-  });
+  engineAction(recover, handlers.recover);
 
   addBoolNegations(chaos);
 }
@@ -47,19 +44,19 @@ function addContainerCommands(chaos: Command, handlers: Handlers): void {
   chaosCommand(chaos, 'kill', 'kill containers with a signal', handlers, { l: false, r: true }, (c) =>
     c
       .option('-s, --signal <signal>', 'signal to send (default SIGKILL)')
-      .option('-l, --limit <n>', 'act on at most N random targets (0: all)'),
+      .addOption(limitOption()),
   );
   chaosCommand(chaos, 'stop', 'stop containers (grace period, then SIGKILL), optionally starting them again', handlers, { l: false, r: false }, (c) =>
     c
       .option('-t, --time <seconds>', 'seconds to wait for the stop before SIGKILL (default 5)')
-      .option('-l, --limit <n>', 'act on at most N random targets (0: all)')
+      .addOption(limitOption())
       .option('-r, --restart', 'start the containers again after --duration')
       .option('-d, --duration <duration>', 'with --restart: how long they stay stopped (default 10s)'),
   );
   chaosCommand(chaos, 'pause', 'pause all processes of containers for a duration, then unpause', handlers, { l: false, r: true }, (c) =>
     c
       .option('-d, --duration <duration>', 'how long to pause (required), e.g. 10s')
-      .option('-l, --limit <n>', 'act on at most N random targets (0: all)'),
+      .addOption(limitOption()),
   );
   chaosCommand(chaos, 'rm', 'remove containers', handlers, { l: false, r: true }, (c) =>
     c
@@ -69,18 +66,18 @@ function addContainerCommands(chaos: Command, handlers: Handlers): void {
       .addOption(new Option('--no-links').hideHelp())
       .option('-v, --volumes', 'remove anonymous volumes (default true; --volumes=false or --no-volumes to keep)')
       .option('--no-volumes', 'keep the containers’ anonymous volumes')
-      .option('-l, --limit <n>', 'act on at most N random targets (0: all)'),
+      .addOption(limitOption()),
   );
   chaosCommand(chaos, 'restart', 'restart containers', handlers, { l: false, r: true }, (c) =>
     c
       .option('-t, --timeout <duration>', 'time to wait for the stop before killing (default 1s)')
-      .option('-l, --limit <n>', 'act on at most N random targets (0: all)'),
+      .addOption(limitOption()),
   );
   chaosCommand(chaos, 'exec', 'run a command inside containers; a non-zero exit is a failure', handlers, { l: false, r: true }, (c) =>
     c
       .option('-s, --command <command>', "program to run (default 'kill 1'; split on spaces when no --args)")
       .option('-a, --args <arg>', 'an argument for the command (repeatable, kept as is)', collect)
       .option('-u, --user <user>', 'user to run as (default: the container’s user)')
-      .option('-l, --limit <n>', 'act on at most N random targets (0: all)'),
+      .addOption(limitOption()),
   );
 }

@@ -1,6 +1,21 @@
-import type { Command } from 'commander';
-import { addEngineOptions, collect } from './command-options.js';
+import { Option, type Command } from 'commander';
+import { actionOf, addEngineOptions, collect } from './command-options.js';
 import type { DeploySub, Handlers } from './handlers.js';
+
+/** `--env-file`, as every deploy command that reads a configuration takes it. */
+const envFileOption = () => new Option('--env-file <path>', "read variables from this file instead of the project's .env (repeatable)").argParser(collect);
+
+/** What apply and its alias up take besides the common flags (up also `-d`, which compose users type). */
+function applyOptions(c: Command, { detach = false } = {}): Command {
+  c.option('--watch <interval>', 're-plan every interval and apply changes (e.g. 1m); runs until Ctrl-C/SIGTERM')
+    .option('--require-tests [type]', "after a successful apply, run the project's test containers (images labelled test.type=<type>, default integration); roll back if they fail (overrides x-kiboko.post_deploy_tests)")
+    .option('--no-require-tests', 'skip the post-deploy tests the configuration requires (x-kiboko.post_deploy_tests)')
+    .option('--log-level <level>', 'with --json: debug, info, warning, error');
+  if (detach) c.option('-d, --detach', 'accepted for docker compose compatibility: apply never attaches');
+  return c
+    .option('--build', 'build the images of services with build: before applying (default: only those missing)')
+    .option('--no-build', 'build nothing; images must exist or be pulled');
+}
 
 /** `kiboko deploy` and its commands (docker compose's names where they mean the same). */
 export function defineDeployCommands(program: Command, handlers: Handlers): void {
@@ -13,53 +28,32 @@ export function defineDeployCommands(program: Command, handlers: Handlers): void
       .option('--from <git+URL#branch[:path]>', 'read the configuration from a git branch (the revision records the commit)')
       .option('--engine <docker|swarm>', 'deploy as containers on this engine, or as Swarm services (default: Swarm when the engine is a manager)')
       .option('-p, --project <name>', 'project name (wins over COMPOSE_PROJECT_NAME and compose `name:`; default the folder name)')
-      .option('--env-file <path>', 'read variables from this file instead of the project\'s .env (repeatable)', collect)
+      .addOption(envFileOption())
       .option('--profile <name>', 'enable services of this profile (repeatable; also COMPOSE_PROFILES)', collect)
       .option('-j, --json', 'JSON output (apply: NDJSON events)');
     addEngineOptions(c);
     return c;
   };
-  const run = (name: DeploySub, c: Command) =>
-    c.action(async (...args: unknown[]) => {
-      const command = args[args.length - 1] as Command;
-      const positional = args.slice(0, -2).flat().filter((a): a is string => typeof a === 'string');
-      process.exitCode = await handlers.deploy(name)(command, positional);
-    });
+  const run = (name: DeploySub, c: Command) => actionOf(c, (command, positional) => handlers.deploy(name)(command, positional));
   run('plan', common(deploy.command('plan').description('show what apply would do: create / update / scale / delete / unchanged, each with its cause; exit 0 no change, 10 changes')));
   run(
     'apply',
-    common(deploy.command('apply').description('bring the services to the configuration: dependencies first, rolling updates per update_config, gated on health, rolled back on failure'))
-      .option('--watch <interval>', 're-plan every interval and apply changes (e.g. 1m); runs until Ctrl-C/SIGTERM')
-      .option('--require-tests [type]', "after a successful apply, run the project's test containers (images labelled test.type=<type>, default integration); roll back if they fail (overrides x-kiboko.post_deploy_tests)")
-      .option('--no-require-tests', 'skip the post-deploy tests the configuration requires (x-kiboko.post_deploy_tests)')
-      .option('--log-level <level>', 'with --json: debug, info, warning, error')
-      .option('--build', 'build the images of services with build: before applying (default: only those missing)')
-      .option('--no-build', 'build nothing; images must exist or be pulled'),
+    applyOptions(common(deploy.command('apply').description('bring the services to the configuration: dependencies first, rolling updates per update_config, gated on health, rolled back on failure'))),
   );
-  deploy
+  const config = deploy
     .command('config')
     .description('print the resolved, normalised compose model (like docker compose config): YAML, or JSON with --json')
     .option('-f, --file <path>', 'compose file (repeatable; default: COMPOSE_FILE, else compose.yaml here or above)', collect)
     .option('-p, --project <name>', 'project name (default: COMPOSE_PROJECT_NAME, else compose `name:`, else the folder name)')
-    .option('--env-file <path>', 'read variables from this file instead of the project\'s .env (repeatable)', collect)
+    .addOption(envFileOption())
     .option('--profile <name>', 'activate a profile (repeatable; adds to COMPOSE_PROFILES)', collect)
     .option('-q, --quiet', 'only check the files: print nothing, exit 0 when valid')
     .option('--services', 'print the service names, one a line')
-    .option('-j, --json', 'JSON output')
-    .action(async (_o: unknown, command: Command) => {
-      const d = await import('./deploy.js');
-      process.exitCode = await d.runDeployConfig(command);
-    });
+    .option('-j, --json', 'JSON output');
+  actionOf(config, async (command) => (await import('./deploy.js')).runDeployConfig(command));
   run(
     'up',
-    common(deploy.command('up').description('docker compose up: an alias of apply (always detached; -d accepted)'))
-      .option('--watch <interval>', 're-plan every interval and apply changes (e.g. 1m); runs until Ctrl-C/SIGTERM')
-      .option('--require-tests [type]', "after a successful apply, run the project's test containers (images labelled test.type=<type>, default integration); roll back if they fail (overrides x-kiboko.post_deploy_tests)")
-      .option('--no-require-tests', 'skip the post-deploy tests the configuration requires (x-kiboko.post_deploy_tests)')
-      .option('--log-level <level>', 'with --json: debug, info, warning, error')
-      .option('-d, --detach', 'accepted for docker compose compatibility: apply never attaches')
-      .option('--build', 'build the images of services with build: before applying (default: only those missing)')
-      .option('--no-build', 'build nothing; images must exist or be pulled'),
+    applyOptions(common(deploy.command('up').description('docker compose up: an alias of apply (always detached; -d accepted)')), { detach: true }),
   );
   run(
     'down',

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addEngineOptions, collect } from './command-options.js';
+import { collect, engineAction } from './command-options.js';
 
 /**
  * Declares the `events` and `react` commands (options and help only; commander is the only
@@ -14,10 +14,7 @@ export function defineEventsCommands(program: Command): void {
     .option('--until <time>', 'stop at: a duration back, unix seconds or an ISO date (the stream then ends)')
     .option('--format <template>', "Go-template-style line per event, e.g. '{{.Action}} {{.Actor.Attributes.name}}' or '{{json .}}'")
     .option('-j, --json', 'one JSON object per event (NDJSON)');
-  addEngineOptions(events);
-  events.action(async (_opts: unknown, command: Command) => {
-    process.exitCode = await (await import('./events.js')).runEvents(command);
-  });
+  engineAction(events, async (command) => (await import('./events.js')).runEvents(command));
 
   const react = program
     .command('react')
@@ -32,8 +29,5 @@ export function defineEventsCommands(program: Command): void {
     .option('--deps', 'keep dependents configured: re-render and reload services whose dependencies got new containers (needs -p or -f)')
     .option('-p, --project <name>', 'deploy project for --deps (default: from the compose file)')
     .option('--file <path>', 'compose file for --deps (repeatable; default: the latest deployed revision)', collect);
-  addEngineOptions(react);
-  react.action(async (_rules: string | undefined, _opts: unknown, command: Command) => {
-    process.exitCode = await (await import('./events.js')).runReact(command);
-  });
+  engineAction(react, async (command) => (await import('./events.js')).runReact(command));
 }

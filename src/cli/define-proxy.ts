@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { actionOf } from './command-options.js';
 
 /**
  * Declares `kiboko proxy serve` (options and help only; the action lazy-loads ./proxy.js so
@@ -6,13 +7,11 @@ import type { Command } from 'commander';
  */
 export function defineProxyCommands(program: Command): void {
   const proxy = program.command('proxy').description("fault proxies with toxiproxy's toxics, driven by toxiproxy's HTTP API (toxiproxy clients work unchanged)");
-  proxy
+  const serve = proxy
     .command('serve')
     .description("serve toxiproxy's HTTP API (/proxies, /proxies/{name}/toxics, /reset, /populate, /version) and the proxies it creates")
     .option('--host <host>', 'address to listen on (default localhost; the API has no authentication, like toxiproxy: keep it on loopback)')
     .option('--port <port>', 'API port (default 8474, toxiproxy’s)')
-    .option('--config <file>', 'JSON file of proxies to create at start (toxiproxy -config / POST /populate format)')
-    .action(async (_opts: unknown, command: Command) => {
-      process.exitCode = await (await import('./proxy.js')).runProxyServe(command);
-    });
+    .option('--config <file>', 'JSON file of proxies to create at start (toxiproxy -config / POST /populate format)');
+  actionOf(serve, async (command) => (await import('./proxy.js')).runProxyServe(command));
 }

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { KibokoError } from '../common/errors.js';
-import { addEngineOptions, collect } from './command-options.js';
+import { collect, engineAction } from './command-options.js';
 
 /**
  * Declares the `template` commands (options and help only; commander is the only import, so that
@@ -44,10 +44,7 @@ export function defineTemplateCommands(program: Command): void {
     .option('--log-level <level>', 'debug, info, warning, error (debug shows unchanged files and key changes)');
   // confd's boolean flags take Go's `-flag=false`; these carry the false.
   for (const name of CONFD_BOOL_FLAGS) cmd.addOption(new Option(`--no-${name}`).hideHelp());
-  addEngineOptions(cmd);
-  cmd.action(async (_opts: unknown, command: Command) => {
-    process.exitCode = await (await import('./template.js')).runTemplateCommand(command);
-  });
+  engineAction(cmd, async (command) => (await import('./template.js')).runTemplateCommand(command));
 }
 
 /** confd's flags that `kiboko template` has (confd spells them Go-style: `-onetime`, `-backend=env`). */

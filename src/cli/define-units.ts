@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { actionOf } from './command-options.js';
 import type { UnitsCommandName } from './handlers.js';
 
 /** Where the daemon is and how to authenticate: accepted before and after the subcommand. */
@@ -29,44 +30,25 @@ export function defineUnitsCommands(program: Command): void {
     const c = units.command(`${name} ${args}`.trim()).description(description);
     build(c);
     addClientOptions(c);
-    c.action(async (...a: unknown[]) => {
-      const command = a[a.length - 1] as Command;
-      const positional = a.slice(0, -2).flatMap((x) => (Array.isArray(x) ? x : typeof x === 'string' ? [x] : [])) as string[];
-      process.exitCode = await (await import('./units-run.js')).runUnitsCommand(name, command, positional);
-    });
-    return c;
+    return actionOf(c, async (command, positional) => (await import('./units-run.js')).runUnitsCommand(name, command, positional));
   };
-  const blocking = (c: Command) =>
-    c
-      .option('--no-block', 'do not wait until the units reach the state')
-      .option('--block-attempts <n>', 'checks (500 ms apart) before giving up waiting (default 120, about a minute)');
+  const blockAttempts = (c: Command) => c.option('--block-attempts <n>', 'checks (500 ms apart) before giving up waiting (default 120, about a minute)');
+  const blocking = (c: Command) => blockAttempts(c.option('--no-block', 'do not wait until the units reach the state'));
+  const replacing = (c: Command) => c.option('--replace', 'replace units whose contents differ from the local file');
+  const listing = (c: Command, fields: string) => c.option('--fields <list>', `columns: ${fields}`).option('--no-legend', 'no column headers').option('-l, --full', 'no ellipsis: full hashes and machine ids');
 
   sub('submit', '<files...>', 'upload unit files (state inactive); the unit is named after the file; foo@1.service may come from template foo@.service', (c) =>
     c.option('--replace', 'replace units whose contents differ from the local file (they keep their desired state)'),
   );
-  sub('load', '<units...>', 'schedule units (state loaded: container created, not started), submitting local files first as needed', (c) =>
-    blocking(c).option('--replace', 'replace units whose contents differ from the local file'),
-  );
-  sub('start', '<units...>', 'start units (state launched: container running), submitting local files first as needed; waits for the outcome', (c) =>
-    blocking(c).option('--replace', 'replace units whose contents differ from the local file'),
-  );
+  sub('load', '<units...>', 'schedule units (state loaded: container created, not started), submitting local files first as needed', (c) => replacing(blocking(c)));
+  sub('start', '<units...>', 'start units (state launched: container running), submitting local files first as needed; waits for the outcome', (c) => replacing(blocking(c)));
   sub('stop', '<units...>', 'stop launched units (state loaded: the container stays, stopped, unless its docker run has --rm)', blocking);
-  sub('restart', '<units...>', 'stop then start launched units (a loaded unit is started), waiting for each state', (c) =>
-    c.option('--block-attempts <n>', 'checks (500 ms apart) before giving up waiting (default 120, about a minute)'),
-  );
+  sub('restart', '<units...>', 'stop then start launched units (a loaded unit is started), waiting for each state', blockAttempts);
   sub('unload', '<units...>', 'unschedule units (state inactive: the container is removed, the unit stays)', blocking);
   sub('destroy', '<units...>', 'remove units and their containers; waits until the daemon reports them gone', blocking);
-  sub('list-units', '', 'the state of units placed on a machine: UNIT MACHINE ACTIVE SUB', (c) =>
-    c
-      .option('--fields <list>', 'columns: unit, load, active, sub, machine, hash (default unit,machine,active,sub)')
-      .option('--no-legend', 'no column headers')
-      .option('-l, --full', 'no ellipsis: full hashes and machine ids'),
-  );
+  sub('list-units', '', 'the state of units placed on a machine: UNIT MACHINE ACTIVE SUB', (c) => listing(c, 'unit, load, active, sub, machine, hash (default unit,machine,active,sub)'));
   sub('list-unit-files', '', 'every unit with its desired and current state: UNIT HASH DSTATE STATE TARGET', (c) =>
-    c
-      .option('--fields <list>', 'columns: unit, hash, dstate, state, target, global, desc (default unit,hash,dstate,state,target)')
-      .option('--no-legend', 'no column headers')
-      .option('-l, --full', 'no ellipsis: full hashes and machine ids'),
+    listing(c, 'unit, hash, dstate, state, target, global, desc (default unit,hash,dstate,state,target)'),
   );
   sub('list-machines', '', 'the machines units run on: MACHINE IP METADATA', (c) => c.option('--no-legend', 'no column headers').option('-l, --full', 'full machine ids'));
   sub('cat', '<unit>', 'print the unit file as the daemon holds it');

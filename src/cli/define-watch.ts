@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addEngineOptions, collect } from './command-options.js';
+import { actionOf, collect, engineAction } from './command-options.js';
 
 /**
  * What a watch pass does and when, shared by `kiboko watch` and `kiboko serve --watch` (one
@@ -53,10 +53,7 @@ export function defineWatchCommands(program: Command): void {
     .option('--http-api-listen <host:port>', 'where the HTTP API listens (default :8080, as Watchtower)')
     .option('-j, --json', 'NDJSON events and the pass report on stdout');
   addWatchPassOptions(watch);
-  addEngineOptions(watch);
-  watch.action(async (_names: string[], _opts: unknown, command: Command) => {
-    process.exitCode = await (await import('./watch.js')).runWatch(command);
-  });
+  engineAction(watch, async (command) => (await import('./watch.js')).runWatch(command));
 
   const registry = program.command('registry').description('ask a registry directly (with the credentials and CAs kiboko watch uses)');
   const common = (c: Command) =>
@@ -66,10 +63,6 @@ export function defineWatchCommands(program: Command): void {
       .option('--registry-ca <file>', 'trust this CA (repeatable)', collect)
       .option('--registry-timeout <duration>', 'per request (default 15s)')
       .option('-j, --json', 'JSON output');
-  common(registry.command('tags').description("list a repository's tags").argument('<image>')).action(async (_image: string, _opts: unknown, command: Command) => {
-    process.exitCode = await (await import('./watch.js')).runRegistry('tags', command);
-  });
-  common(registry.command('inspect').description("a tag's digest, media type and creation time").argument('<image>')).action(async (_image: string, _opts: unknown, command: Command) => {
-    process.exitCode = await (await import('./watch.js')).runRegistry('inspect', command);
-  });
+  actionOf(common(registry.command('tags').description("list a repository's tags").argument('<image>')), async (command) => (await import('./watch.js')).runRegistry('tags', command));
+  actionOf(common(registry.command('inspect').description("a tag's digest, media type and creation time").argument('<image>')), async (command) => (await import('./watch.js')).runRegistry('inspect', command));
 }

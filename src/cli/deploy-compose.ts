@@ -9,6 +9,15 @@ import { installSignalHandlers } from './signals.js';
 
 /** docker compose's project commands: down, ps, logs, restart, pull. */
 
+/** What ps, logs and restart start from: the flags, the deploy library, the engine and the project they name. */
+async function openProject(cmd: Command) {
+  const o = mergedOptions(cmd);
+  const d = await import('../deploy/index.js');
+  const engine = await connectEngine(connectionFlags(o));
+  const { project } = await projectFromFlags(o);
+  return { o, d, engine, project };
+}
+
 export async function runDeployDown(cmd: Command): Promise<number> {
   const o = mergedOptions(cmd);
   const d = await import('../deploy/index.js');
@@ -39,10 +48,7 @@ export async function runDeployDown(cmd: Command): Promise<number> {
 }
 
 export async function runDeployPs(cmd: Command, args: string[]): Promise<number> {
-  const o = mergedOptions(cmd);
-  const d = await import('../deploy/index.js');
-  const engine = await connectEngine(connectionFlags(o));
-  const { project } = await projectFromFlags(o);
+  const { o, d, engine, project } = await openProject(cmd);
   const rows = await d.psProject(engine, project, args);
   if (o.json) {
     process.stdout.write(`${JSON.stringify(rows)}\n`);
@@ -55,10 +61,7 @@ export async function runDeployPs(cmd: Command, args: string[]): Promise<number>
 }
 
 export async function runDeployLogs(cmd: Command, args: string[]): Promise<number> {
-  const o = mergedOptions(cmd);
-  const d = await import('../deploy/index.js');
-  const engine = await connectEngine(connectionFlags(o));
-  const { project } = await projectFromFlags(o);
+  const { o, d, engine, project } = await openProject(cmd);
   const tail = o.tail === undefined || o.tail === 'all' ? undefined : Number(o.tail);
   if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw invalidArgument(`invalid --tail '${String(o.tail)}': expected a number of lines or all`, 'e.g. --tail 100');
   const replicas = await d.projectReplicas(engine, project, args);
@@ -85,10 +88,7 @@ export async function runDeployLogs(cmd: Command, args: string[]): Promise<numbe
 }
 
 export async function runDeployRestart(cmd: Command, args: string[]): Promise<number> {
-  const o = mergedOptions(cmd);
-  const d = await import('../deploy/index.js');
-  const engine = await connectEngine(connectionFlags(o));
-  const { project } = await projectFromFlags(o);
+  const { o, d, engine, project } = await openProject(cmd);
   const done = await d.restartProject(engine, project, args, (name) => (o.json ? undefined : process.stdout.write(`restarted ${name}\n`)));
   if (o.json) process.stdout.write(`${JSON.stringify({ project, restarted: done })}\n`);
   return 0;

@@ -4,28 +4,13 @@ import { errorMessage, invalidArgument } from '../common/errors.js';
 import { connectEngine, type EngineEvent } from '../engine/index.js';
 import { defaultStateDir } from '../journal/index.js';
 import { connectionFlags, parseConcurrency } from './options.js';
+import { onStopSignals } from './signals.js';
 import { onStdoutClosed, writeOut } from './stdout.js';
 import { mergedOptions } from './command-options.js';
 
 const short = (id: string) => (/^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id);
 const stderr = (line: string) => process.stderr.write(`${line}\n`);
 const jsonLine = (o: Record<string, unknown>) => writeOut(`${JSON.stringify({ time: new Date().toISOString(), ...o })}\n`);
-
-/** SIGINT/SIGTERM stop gracefully; a second one exits at once. */
-function onStopSignals(stop: () => void): () => void {
-  let count = 0;
-  const handler = (sig: NodeJS.Signals) => {
-    count++;
-    if (count === 1) stop();
-    else process.exit(sig === 'SIGINT' ? 130 : 143);
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
-  };
-}
 
 /** `kiboko events`: the engine's events (and kiboko's deploys with `--filter type=deploy`), as `docker events` shows them. */
 export async function runEvents(cmd: Command): Promise<number> {

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { VERSION } from '../common/version.js';
-import { addEngineOptions, collect } from './command-options.js';
+import { addEngineOptions, collect, engineAction } from './command-options.js';
 import { defineChaosCommands } from './define-chaos.js';
 import { defineDeployCommands } from './define-deploy.js';
 import { defineEventsCommands } from './define-events.js';
@@ -77,10 +77,7 @@ function defineServeCommand(program: Command, handler: NonNullable<Handlers['ser
     .option('--rules <file>', 'react to events with this rules file (as kiboko react does), with the daemon\'s deploy and chaos events too')
     .option('--watch', 'follow new images in the registry inside the daemon, as kiboko watch does (with the watch options below and WATCHTOWER_* environment): the --project projects and standalone containers; reports at GET /v1/watch/reports, a pass now with POST /v1/watch/run, events watch.* on /v1/events');
   addWatchPassOptions(serve);
-  addEngineOptions(serve);
-  serve.action(async (_opts: unknown, command: Command) => {
-    process.exitCode = await handler(command, []);
-  });
+  engineAction(serve, handler);
 }
 
 /** `kiboko doctor`: what the faults need, checked. */
@@ -90,8 +87,5 @@ function defineDoctorCommand(program: Command, handlers: Handlers): void {
     .description('check the engine, privileges, kernel features (tc qdiscs, iptables matches), cgroups and helper images that faults need')
     .option('-j, --json', 'print the checks as JSON')
     .option('--strict', 'exit 1 when anything is missing');
-  addEngineOptions(doctor);
-  doctor.action(async (_opts: unknown, command: Command) => {
-    process.exitCode = await handlers.doctor(command, []);
-  });
+  engineAction(doctor, handlers.doctor);
 }

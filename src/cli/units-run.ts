@@ -4,6 +4,7 @@ import { fromOptions, serializeUnit } from '../deploy/index.js';
 import { unitHash, type DesiredState, type Machine, type UnitsClient } from '../units/index.js';
 import { mergedOptions } from './command-options.js';
 import type { UnitsCommandName } from './handlers.js';
+import { onStopSignals } from './signals.js';
 import {
   blockAttempts,
   clientFromOptions,
@@ -30,19 +31,7 @@ import {
 /** Ctrl-C / SIGTERM: the first stops waiting or following; a second one quits at once. */
 function interruptible(): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
-  const on = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143);
-    controller.abort();
-  };
-  process.on('SIGINT', on);
-  process.on('SIGTERM', on);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-    },
-  };
+  return { signal: controller.signal, dispose: onStopSignals(() => controller.abort()) };
 }
 
 export async function runUnitsCommand(name: UnitsCommandName, cmd: Command, args: string[]): Promise<number> {

@@ -1,15 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { join } from 'node:path';
+import { boundedRequest, type BoundedResponse } from '../common/bounded-request.js';
 
 /** One HTTP exchange, fully read (bodies are bounded). */
-export interface RawResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
+export type RawResponse = BoundedResponse;
 
 export interface RawRequest {
   url: URL;
@@ -96,43 +93,11 @@ export class Agents {
  * connecting to the last byte, so a registry that accepts and then stalls (a tarpit) is cut off.
  */
 export function send(req: RawRequest, agents: Agents): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    if (req.signal?.aborted) return reject(req.signal.reason as Error);
-    const fn = req.url.protocol === 'http:' ? httpRequest : httpsRequest;
-    let settled = false;
-    const finish = (err: Error | undefined, res?: RawResponse) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      req.signal?.removeEventListener('abort', onAbort);
-      if (err) reject(err);
-      else resolve(res!);
-    };
-    const r = fn(req.url, { method: req.method, headers: req.headers, agent: agents.for(req.url) }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > req.maxBytes) {
-          r.destroy();
-          finish(new TransportError(`response body larger than ${req.maxBytes} bytes`, 'ETOOBIG'));
-          return;
-        }
-        chunks.push(c);
-      });
-      res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', (e: NodeJS.ErrnoException) => finish(new TransportError(e.message, e.code ?? 'ECONNRESET', e)));
-    });
-    const timer = setTimeout(() => {
-      r.destroy();
-      finish(new TransportError(`no complete answer within ${req.timeoutMs} ms`, 'ETIMEDOUT'));
-    }, req.timeoutMs);
-    const onAbort = () => {
-      r.destroy();
-      finish(req.signal!.reason as Error);
-    };
-    req.signal?.addEventListener('abort', onAbort, { once: true });
-    r.on('error', (e: NodeJS.ErrnoException) => finish(new TransportError(e.message, e.code ?? 'ECONNRESET', e)));
-    r.end();
+  const fn = req.url.protocol === 'http:' ? httpRequest : httpsRequest;
+  return boundedRequest((onResponse) => fn(req.url, { method: req.method, headers: req.headers, agent: agents.for(req.url) }, onResponse), req, {
+    tooBig: () => new TransportError(`response body larger than ${req.maxBytes} bytes`, 'ETOOBIG'),
+    timedOut: () => new TransportError(`no complete answer within ${req.timeoutMs} ms`, 'ETIMEDOUT'),
+    aborted: () => req.signal!.reason as Error,
+    failed: (e) => new TransportError(e.message, e.code ?? 'ECONNRESET', e),
   });
 }

@@ -1,6 +1,7 @@
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpRequest, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import * as z from 'zod/mini';
+import { boundedRequest } from '../common/bounded-request.js';
 import { KibokoError, type ErrorCode } from '../common/errors.js';
 import type { DesiredState, FleetUnit, Machine, UnitOption, UnitStateRecord } from './api.js';
 
@@ -265,56 +266,24 @@ export class UnitsClient {
     const options: RequestOptions & { ca?: string | Buffer } =
       ep.kind === 'unix' ? { socketPath: ep.socketPath, path: fullPath, method, headers } : { host: ep.host, port: ep.port, path: fullPath, method, headers, ...(this.ca ? { ca: this.ca } : {}) };
     const what = `${method} ${path}`;
-    return new Promise<Reply>((resolve, reject) => {
-      if (this.signal?.aborted) return reject(new KibokoError('CANCELLED', `${what}: cancelled`));
-      let settled = false;
-      const done = (err: KibokoError | undefined, reply?: Reply) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        this.signal?.removeEventListener('abort', onAbort);
-        if (err) reject(err);
-        else resolve(reply!);
-      };
-      const req = (ep.kind === 'https' ? httpsRequest : httpRequest)(options, (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_BODY) {
-            req.destroy();
-            done(new KibokoError('ENGINE_ERROR', `${what} at ${ep.url}: the response exceeds ${MAX_BODY / 1024 / 1024} MiB`));
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('error', (err) => done(this.unreachable(what, err)));
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown;
-          if (text) {
-            try {
-              body = JSON.parse(text);
-            } catch {
-              body = text;
-            }
-          }
-          if (status >= 400 && !(status === 404 && o.allow404)) return done(httpError(status, body, what, ep.url));
-          done(undefined, { status, body });
-        });
-      });
-      const timer = setTimeout(() => {
-        req.destroy();
-        done(new KibokoError('TIMEOUT', `${what} at ${ep.url} timed out after ${this.timeoutMs / 1000} s`, { hint: 'raise --request-timeout, or check the daemon with `kiboko units status`' }));
-      }, this.timeoutMs);
-      const onAbort = () => {
-        req.destroy();
-        done(new KibokoError('CANCELLED', `${what}: cancelled`));
-      };
-      this.signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('error', (err) => done(this.unreachable(what, err)));
-      req.end(payload);
+    const replied = boundedRequest((onResponse) => (ep.kind === 'https' ? httpsRequest : httpRequest)(options, onResponse), { maxBytes: MAX_BODY, timeoutMs: this.timeoutMs, signal: this.signal, body: payload }, {
+      tooBig: () => new KibokoError('ENGINE_ERROR', `${what} at ${ep.url}: the response exceeds ${MAX_BODY / 1024 / 1024} MiB`),
+      timedOut: () => new KibokoError('TIMEOUT', `${what} at ${ep.url} timed out after ${this.timeoutMs / 1000} s`, { hint: 'raise --request-timeout, or check the daemon with `kiboko units status`' }),
+      aborted: () => new KibokoError('CANCELLED', `${what}: cancelled`),
+      failed: (err) => this.unreachable(what, err),
+    });
+    return replied.then(({ status, body: bytes }) => {
+      const text = bytes.toString('utf8');
+      let body: unknown;
+      if (text) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = text;
+        }
+      }
+      if (status >= 400 && !(status === 404 && o.allow404)) throw httpError(status, body, what, ep.url);
+      return { status, body };
     });
   }
 

@@ -104,6 +104,17 @@ export async function helperExec(engine: Engine, target: ContainerRef, options: 
   };
 }
 
+/** Removes a helper container a journal entry names: true when it was there, false when it was gone already. */
+export async function removeHelper(engine: Engine, id: string): Promise<boolean> {
+  try {
+    await engine.remove(id, { force: true });
+    return true;
+  } catch (err) {
+    if (err instanceof KibokoError && err.code === 'TARGET_NOT_FOUND') return false;
+    throw err;
+  }
+}
+
 /** Removes helper containers a crashed run left behind (found by kiboko's labels). */
 export async function removeStaleHelpers(engine: Engine, isLiveRun: (runId: string) => boolean, minAgeSeconds = 120): Promise<number> {
   const helpers = [

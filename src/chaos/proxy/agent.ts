@@ -8,6 +8,7 @@ import type { ContainerRef, Engine } from '../../engine/index.js';
 import { buildHostToolsImage } from '../../images/index.js';
 import { processStartTime } from '../../journal/index.js';
 import type { AgentConfig, AgentReady } from '../../proxy/index.js';
+import { removeHelper } from '../net/exec.js';
 import { PROXY_GID } from './rules.js';
 
 /** How a running agent is found again (after the hold, or by recovery after a crash). */
@@ -159,15 +160,7 @@ export async function startHelperAgent(engine: Engine, target: ContainerRef, con
 
 /** Stops an agent found in the journal (recovery): only the very process or container kiboko started. */
 export async function stopAgent(engine: Engine, identity: AgentIdentity): Promise<'stopped' | 'gone'> {
-  if (identity.via === 'helper') {
-    try {
-      await engine.remove(identity.containerId, { force: true });
-      return 'stopped';
-    } catch (err) {
-      if (err instanceof KibokoError && err.code === 'TARGET_NOT_FOUND') return 'gone';
-      throw err;
-    }
-  }
+  if (identity.via === 'helper') return (await removeHelper(engine, identity.containerId)) ? 'stopped' : 'gone';
   if (!identity.startTime || processStartTime(identity.pid) !== identity.startTime) return 'gone';
   try {
     process.kill(identity.pid, 'SIGKILL');

@@ -10,7 +10,7 @@ import { readDeviceRequests } from './deploy.js';
 import { mac } from './networks.js';
 import { svcDocs } from './problems.js';
 import { boolKey as flagKey, listKey as stringsKey, mapKey as pairsKey, textKey, type KeyReader } from './key-readers.js';
-import { bool, bytes, decimalIn, int, mapOf, omitUndefined, oneOf, str, stringList, stringMap } from './scalars.js';
+import { bool, bytes, decimalIn, int, mapOf, omitUndefined, oneOf, seqOf, str, stringList, stringMap } from './scalars.js';
 import { readCommandNode } from './command.js';
 import { isNull, scalarText, show, type Entry, type Node } from './yaml.js';
 
@@ -203,12 +203,10 @@ function readLogging(v: Node, ctx: Context, docs: string): LoggingConfig | undef
 
 /** `/dev/host[:/dev/container[:rwm]]`, a CDI device name, or { source, target, permissions }. */
 function readDevices(v: Node, ctx: Context, docs: string): DeviceMapping[] | undefined {
-  if (v.kind !== 'seq') {
-    ctx.problems.add(v.loc, `expected a list of devices, got ${show(v)}`, docs);
-    return undefined;
-  }
+  const list = seqOf(v, ctx, 'a list of devices', docs);
+  if (!list) return undefined;
   const out: DeviceMapping[] = [];
-  for (const item of v.items) {
+  for (const item of list.items) {
     if (item.kind === 'map') {
       const d: Mutable<DeviceMapping> = { source: '' };
       for (const e of item.entries.values()) {
@@ -245,12 +243,10 @@ function readVolumesFrom(v: Node, ctx: Context, docs: string): string[] | undefi
 }
 
 function readHooks(v: Node, ctx: Context, docs: string): LifecycleHook[] | undefined {
-  if (v.kind !== 'seq') {
-    ctx.problems.add(v.loc, `expected a list of hooks ({ command, user, privileged, working_dir, environment }), got ${show(v)}`, docs);
-    return undefined;
-  }
+  const list = seqOf(v, ctx, 'a list of hooks ({ command, user, privileged, working_dir, environment })', docs);
+  if (!list) return undefined;
   const out: LifecycleHook[] = [];
-  for (const item of v.items) {
+  for (const item of list.items) {
     const m = mapOf(item, ctx, 'a mapping with command', docs);
     if (!m) continue;
     const hook: Mutable<LifecycleHook> = { command: [] };

@@ -12,7 +12,7 @@ import {
 } from '../model.js';
 import type { Context, Mutable } from './context.js';
 import { closest, deployDocs, svcDocs, type Loc } from './problems.js';
-import { bytes, decimalIn, duration, int, mapOf, omitUndefined, oneOf, ratio, str, stringList, stringMap } from './scalars.js';
+import { bytes, decimalIn, duration, int, mapOf, omitUndefined, oneOf, ratio, seqOf, str, stringList, stringMap } from './scalars.js';
 import { isNull, scalarText, show, type Entry, type Node } from './yaml.js';
 
 const DEPLOY_KEYS = ['replicas', 'mode', 'update_config', 'rollback_config', 'resources', 'restart_policy', 'placement', 'labels', 'endpoint_mode'];
@@ -124,12 +124,10 @@ function readResourceSet(node: Node, ctx: Context, reservations: boolean): Resou
 
 /** Device requests (`devices:` under reservations, `gpus:`): capabilities, driver, count or device_ids, options. */
 export function readDeviceRequests(node: Node, ctx: Context, docs: string): DeviceRequest[] | undefined {
-  if (node.kind !== 'seq') {
-    ctx.problems.add(node.loc, `expected a list of device requests, got ${show(node)}`, docs);
-    return undefined;
-  }
+  const list = seqOf(node, ctx, 'a list of device requests', docs);
+  if (!list) return undefined;
   const out: DeviceRequest[] = [];
-  for (const item of node.items) {
+  for (const item of list.items) {
     const m = mapOf(item, ctx, 'a mapping with capabilities (and driver, count, device_ids, options)', docs);
     if (!m) continue;
     const req: Mutable<DeviceRequest> = { capabilities: [] };
@@ -151,12 +149,10 @@ export function readDeviceRequests(node: Node, ctx: Context, docs: string): Devi
 }
 
 function readGenericResources(node: Node, ctx: Context, docs: string): ResourceSet['genericResources'] {
-  if (node.kind !== 'seq') {
-    ctx.problems.add(node.loc, `expected a list of generic resources, got ${show(node)}`, docs);
-    return undefined;
-  }
+  const list = seqOf(node, ctx, 'a list of generic resources', docs);
+  if (!list) return undefined;
   const out: { kind: string; value: string | number }[] = [];
-  for (const item of node.items) {
+  for (const item of list.items) {
     const spec = item.kind === 'map' ? item.entries.get('discrete_resource_spec') : undefined;
     const m = spec?.value.kind === 'map' ? spec.value : undefined;
     const kind = m?.entries.get('kind')?.value;
@@ -202,12 +198,10 @@ function readPlacement(node: Node, ctx: Context): DeploySettings['placement'] {
         }
       }
     } else if (e.key === 'preferences') {
-      if (e.value.kind !== 'seq') {
-        ctx.problems.add(e.value.loc, `expected a list of { spread: node.labels.zone }, got ${show(e.value)}`, docs);
-        continue;
-      }
+      const list = seqOf(e.value, ctx, 'a list of { spread: node.labels.zone }', docs);
+      if (!list) continue;
       out.preferences = [];
-      for (const p of e.value.items) {
+      for (const p of list.items) {
         const spread = p.kind === 'map' ? p.entries.get('spread')?.value : undefined;
         if (spread?.kind === 'scalar' && typeof spread.value === 'string') out.preferences.push({ spread: spread.value });
         else ctx.problems.add(p.loc, `expected { spread: node.labels.zone }, got ${show(p)}`, docs);

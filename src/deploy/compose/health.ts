@@ -5,7 +5,7 @@ import type { DependsCondition, Healthcheck, ServiceSpec } from '../model.js';
 import type { Context, Mutable } from './context.js';
 import { asKeyedMap } from './merge.js';
 import { closest, svcDocs, type Loc, type Problems } from './problems.js';
-import { bool, duration, int, mapOf, omitUndefined, oneOf, str } from './scalars.js';
+import { bool, duration, int, mapOf, omitUndefined, oneOf, seqOf, str } from './scalars.js';
 import { show, type Entry, type Node } from './yaml.js';
 
 /** A service as read, before profiles and dependencies are settled. */
@@ -226,10 +226,8 @@ export function readSignal(node: Node, ctx: Context): string | undefined {
 export function readProfiles(entry: Entry | undefined, ctx: Context): string[] {
   if (!entry) return [];
   const docs = svcDocs('profiles');
-  if (entry.value.kind !== 'seq') {
-    ctx.problems.add(entry.value.loc, `expected a list of profile names, got ${show(entry.value)}`, docs);
-    return [];
-  }
-  return entry.value.items.flatMap((i) => str(i, ctx, 'a profile name', docs) ?? []);
+  const list = seqOf(entry.value, ctx, 'a list of profile names', docs);
+  if (!list) return [];
+  return list.items.flatMap((i) => str(i, ctx, 'a profile name', docs) ?? []);
 }
 

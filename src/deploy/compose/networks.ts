@@ -3,7 +3,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { IpamConfig, NetworkDefinition, ServiceNetwork, VolumeDefinition } from '../model.js';
 import type { Context, Mutable } from './context.js';
 import { closest, DOCS, svcDocs, type Loc } from './problems.js';
-import { bool, int, mapOf, omitUndefined, str, stringList, stringMap } from './scalars.js';
+import { bool, int, mapOf, omitUndefined, seqOf, str, stringList, stringMap } from './scalars.js';
 import { externalOnly, readEngineObject, type EngineObjectOptions, type ObjectReader } from './engine-objects.js';
 import { isNull, show, type Entry, type Node } from './yaml.js';
 
@@ -142,6 +142,9 @@ function readTopLevel<T extends EngineObjectOptions>(entry: Entry | undefined, c
   return out;
 }
 
+/** The network options that are plain booleans: compose's key, the definition's field. */
+const NETWORK_FLAGS = { internal: 'internal', attachable: 'attachable', enable_ipv4: 'enableIpv4', enable_ipv6: 'enableIpv6' } as const;
+
 /** Top-level `networks:` with their settings. `project` names them (`<project>_<key>`) unless name:/external says otherwise. */
 export function readNetworkDefinitions(entry: Entry | undefined, ctx: Context, project: string): TopLevel<NetworkDefinition> {
   const docs = `see ${DOCS}/networks/`;
@@ -151,25 +154,10 @@ export function readNetworkDefinitions(entry: Entry | undefined, ctx: Context, p
     expected: 'a mapping of network options (or nothing)',
     keys: ['name', 'driver', 'driver_opts', 'ipam', 'internal', 'attachable', 'enable_ipv4', 'enable_ipv6', 'external', 'labels'],
     readOption: (o, def) => {
-      switch (o.key) {
-        case 'ipam':
-          def.ipam = readIpam(o.value, ctx, docs);
-          return true;
-        case 'internal':
-          def.internal = bool(o.value, ctx, docs);
-          return true;
-        case 'attachable':
-          def.attachable = bool(o.value, ctx, docs);
-          return true;
-        case 'enable_ipv4':
-          def.enableIpv4 = bool(o.value, ctx, docs);
-          return true;
-        case 'enable_ipv6':
-          def.enableIpv6 = bool(o.value, ctx, docs);
-          return true;
-        default:
-          return false;
-      }
+      if (o.key === 'ipam') def.ipam = readIpam(o.value, ctx, docs);
+      else if (Object.hasOwn(NETWORK_FLAGS, o.key)) def[NETWORK_FLAGS[o.key as keyof typeof NETWORK_FLAGS]] = bool(o.value, ctx, docs);
+      else return false;
+      return true;
     },
   });
 }
@@ -194,11 +182,9 @@ function readIpam(node: Node, ctx: Context, docs: string): IpamConfig | undefine
     if (e.key === 'driver') out.driver = str(e.value, ctx, 'a driver name', docs);
     else if (e.key === 'options') out.options = stringMap(e.value, ctx, 'options', docs);
     else if (e.key === 'config') {
-      if (e.value.kind !== 'seq') {
-        ctx.problems.add(e.value.loc, `expected a list of { subnet, ip_range, gateway, aux_addresses }, got ${show(e.value)}`, docs);
-        continue;
-      }
-      out.config = e.value.items.flatMap((item) => {
+      const list = seqOf(e.value, ctx, 'a list of { subnet, ip_range, gateway, aux_addresses }', docs);
+      if (!list) continue;
+      out.config = list.items.flatMap((item) => {
         const m = mapOf(item, ctx, 'a mapping with subnet (ip_range, gateway, aux_addresses)', docs);
         if (!m) return [];
         const c: { subnet?: string; ipRange?: string; gateway?: string; auxAddresses?: Record<string, string> } = {};

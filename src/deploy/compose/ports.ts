@@ -4,7 +4,7 @@ import { invalidArgument } from '../../common/errors.js';
 import type { PortMapping } from '../model.js';
 import type { Context } from './context.js';
 import { Problems, svcDocs, type Loc } from './problems.js';
-import { int, omitUndefined, oneOf, str } from './scalars.js';
+import { int, omitUndefined, oneOf, seqOf, str } from './scalars.js';
 import { show, type Entry, type MapNode, type Node } from './yaml.js';
 
 const PORTS = String.raw`\d+(?:-\d+)?`;
@@ -19,13 +19,11 @@ export function readPorts(entry: Entry | undefined, ctx: Context): PortMapping[]
   if (!entry) return [];
   const node = entry.value;
   if (node.kind === 'scalar' && node.value === null) return [];
-  if (node.kind !== 'seq') {
-    ctx.problems.add(node.loc, `expected a list of ports, got ${show(node)}`, PORT_HINT);
-    return [];
-  }
+  const list = seqOf(node, ctx, 'a list of ports', PORT_HINT);
+  if (!list) return [];
   const out: PortMapping[] = [];
   const seen = new Set<string>();
-  for (const item of node.items) {
+  for (const item of list.items) {
     const short = item.kind === 'scalar' && (typeof item.value === 'string' || typeof item.value === 'number');
     const mappings =
       item.kind === 'map'

@@ -4,7 +4,7 @@ import * as z from 'zod/mini';
 import { parseDuration } from '../../common/duration.js';
 import type { KibokoError } from '../../common/errors.js';
 import type { Context } from './context.js';
-import { isNull, scalarText, show, type MapNode, type Node, type Prim } from './yaml.js';
+import { isNull, scalarText, show, type MapNode, type Node, type Prim, type SeqNode } from './yaml.js';
 
 export const integer = z.pipe(
   z.union([z.number(), z.pipe(z.string().check(z.regex(/^\s*[-+]?\d+\s*$/)), z.transform((s: string) => Number(s)))]),
@@ -29,18 +29,18 @@ export function scalarValue(node: Node): Prim | undefined {
 }
 
 export function int(node: Node, ctx: Context, min: number, max: number, expected: string, docs: string): number | undefined {
-  const r = integer.safeParse(scalarValue(node));
-  if (!r.success || r.data < min || r.data > max) {
-    ctx.problems.add(node.loc, `expected ${expected}, got ${show(node)}`, docs);
-    return undefined;
-  }
-  return r.data;
+  return numberIn(integer, node, ctx, min, max, expected, docs);
 }
 
 export function ratio(node: Node, ctx: Context, docs: string): number | undefined {
-  const r = decimal.safeParse(scalarValue(node));
-  if (!r.success || r.data < 0 || r.data > 1) {
-    ctx.problems.add(node.loc, `expected a ratio between 0 and 1, got ${show(node)}`, docs);
+  return numberIn(decimal, node, ctx, 0, 1, 'a ratio between 0 and 1', docs);
+}
+
+/** A number the schema reads (an integer, a decimal) in [min, max]; anything else is a problem saying what was expected. */
+function numberIn(schema: z.ZodMiniType<number>, node: Node, ctx: Context, min: number, max: number, expected: string, docs: string): number | undefined {
+  const r = schema.safeParse(scalarValue(node));
+  if (!r.success || r.data < min || r.data > max) {
+    ctx.problems.add(node.loc, `expected ${expected}, got ${show(node)}`, docs);
     return undefined;
   }
   return r.data;
@@ -74,6 +74,13 @@ export function str(node: Node, ctx: Context, expected: string, docs: string, nu
 
 export function mapOf(node: Node, ctx: Context, expected: string, docs: string): MapNode | undefined {
   if (node.kind === 'map') return node;
+  ctx.problems.add(node.loc, `expected ${expected}, got ${show(node)}`, docs);
+  return undefined;
+}
+
+/** The node as a list, or a problem saying what list was expected (`a list of ports`). */
+export function seqOf(node: Node, ctx: Context, expected: string, docs: string): SeqNode | undefined {
+  if (node.kind === 'seq') return node;
   ctx.problems.add(node.loc, `expected ${expected}, got ${show(node)}`, docs);
   return undefined;
 }
@@ -145,11 +152,9 @@ export function stringMap(node: Node, ctx: Context, what: string, docs: string):
 export function stringList(node: Node, ctx: Context, what: string, docs: string, single = true): string[] | undefined {
   if (isNull(node)) return undefined;
   if (single && node.kind === 'scalar' && (typeof node.value === 'string' || typeof node.value === 'number')) return [scalarText(node)];
-  if (node.kind !== 'seq') {
-    ctx.problems.add(node.loc, `expected a list of ${what}, got ${show(node)}`, docs);
-    return undefined;
-  }
-  return node.items.flatMap((i) => str(i, ctx, what.replace(/s$/, ''), docs, true) ?? []);
+  const list = seqOf(node, ctx, `a list of ${what}`, docs);
+  if (!list) return undefined;
+  return list.items.flatMap((i) => str(i, ctx, what.replace(/s$/, ''), docs, true) ?? []);
 }
 
 // Docker's RAMInBytes: a number with an optional binary unit (b, k, m, g, t, p; kb, mb, … and kib, … alike).
@@ -171,12 +176,7 @@ export function bytes(node: Node, ctx: Context, docs: string, unlimited = false)
 
 /** A decimal number in [min, max] (cpus: 0.5, "1.5"). */
 export function decimalIn(node: Node, ctx: Context, min: number, max: number, expected: string, docs: string): number | undefined {
-  const r = decimal.safeParse(scalarValue(node));
-  if (!r.success || r.data < min || r.data > max) {
-    ctx.problems.add(node.loc, `expected ${expected}, got ${show(node)}`, docs);
-    return undefined;
-  }
-  return r.data;
+  return numberIn(decimal, node, ctx, min, max, expected, docs);
 }
 
 /** A file mode: a number as YAML reads it (`0440` is octal in YAML 1.1, as compose reads it) or an octal string. */

@@ -3,7 +3,7 @@ import { withSecretValue, type FileObjectDefinition, type FileRef } from '../mod
 import type { Context, Mutable } from './context.js';
 import { closest, DOCS, svcDocs } from './problems.js';
 import { readEngineObject } from './engine-objects.js';
-import { fileMode, hostPath, mapOf, omitUndefined, str } from './scalars.js';
+import { fileMode, hostPath, mapOf, omitUndefined, seqOf, str } from './scalars.js';
 import { isNull, scalarText, show, type Entry } from './yaml.js';
 
 type Kind = 'secrets' | 'configs';
@@ -75,12 +75,10 @@ export function readFileRefs(entry: Entry | undefined, kind: Kind, ctx: Context)
   if (!entry || isNull(entry.value)) return undefined;
   const docs = svcDocs(kind);
   const declared = kind === 'secrets' ? ctx.secrets : ctx.configs;
-  if (entry.value.kind !== 'seq') {
-    ctx.problems.add(entry.value.loc, `expected a list of ${kind}, got ${show(entry.value)}`, docs);
-    return undefined;
-  }
+  const list = seqOf(entry.value, ctx, `a list of ${kind}`, docs);
+  if (!list) return undefined;
   const byTarget = new Map<string, FileRef>();
-  for (const item of entry.value.items) {
+  for (const item of list.items) {
     const ref: Mutable<FileRef> = { source: '', target: '' };
     let target: string | undefined;
     if (item.kind === 'scalar') ref.source = str(item, ctx, `a ${kind.slice(0, -1)} name`, docs) ?? '';

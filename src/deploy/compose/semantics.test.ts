@@ -157,6 +157,14 @@ networks:
     expect(JSON.stringify(renderConfig(c))).not.toContain('s3cret');
     expect(warnings.map((w) => w.message)).toEqual([expect.stringContaining('develop')]);
   });
+  it('reads the boolean network options (internal, attachable, enable_ipv4/6) and refuses unknown ones', () => {
+    const c = loadCompose([], {
+      cwd: project({ 'compose.yaml': 'services:\n  a: {image: x, networks: [back]}\nnetworks:\n  back: {internal: true, attachable: "false", enable_ipv4: true, enable_ipv6: false}\n' }),
+      env: {},
+    });
+    expect(c.networkDefinitions!.back).toEqual({ name: 'shop_back', internal: true, attachable: false, enableIpv4: true, enableIpv6: false });
+    expect(() => loadCompose([], { cwd: project({ 'compose.yaml': 'services:\n  a: {image: x}\nnetworks:\n  back: {constructor: true}\n' }), env: {} })).toThrow(/constructor/);
+  });
   it('joins only the networks a service lists; default only when it lists none', () => {
     const c = loadCompose([], { cwd: project({ 'compose.yaml': 'services:\n  a: {image: x, networks: [back]}\n  b: {image: x}\nnetworks: {back: {}}\n' }), env: {} });
     expect(c.services.map((s) => s.networks)).toEqual([['back'], ['default']]);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { VolumeMount } from '../model.js';
 import type { Context } from './context.js';
 import { svcDocs, type Loc } from './problems.js';
-import { absolutePath, bool, bytes, fileMode, mapOf, omitUndefined, str } from './scalars.js';
+import { absolutePath, bool, bytes, fileMode, mapOf, omitUndefined, seqOf, str } from './scalars.js';
 import { isNull, show, type Entry, type MapNode, type Node } from './yaml.js';
 
 const VOLUME_HINT = svcDocs('volumes');
@@ -20,13 +20,11 @@ export function readVolumes(entry: Entry | undefined, tmpfsEntry: Entry | undefi
   const tmpfs = readTmpfs(tmpfsEntry, ctx);
   if (!entry || isNull(entry.value)) return { mounts: [], tmpfs };
   const node = entry.value;
-  if (node.kind !== 'seq') {
-    ctx.problems.add(node.loc, `expected a list of volumes, got ${show(node)}`, VOLUME_HINT);
-    return { mounts: [], tmpfs };
-  }
+  const list = seqOf(node, ctx, 'a list of volumes', VOLUME_HINT);
+  if (!list) return { mounts: [], tmpfs };
   // One mount per target; a later one (an override file's) takes the earlier one's place.
   const byTarget = new Map<string, VolumeMount>();
-  for (const item of node.items) {
+  for (const item of list.items) {
     const mount =
       item.kind === 'map'
         ? readVolumeLong(item, ctx, tmpfs)

@@ -1,5 +1,7 @@
 /** Swarm services as kiboko defines them, their tasks, secrets and configs. */
 
+import type { ContainerSpec } from './container-spec.js';
+
 /** A Swarm secret or config (its data is never read back). */
 export interface SwarmObject {
   id: string;
@@ -7,8 +9,11 @@ export interface SwarmObject {
   labels: Readonly<Record<string, string>>;
 }
 
+/** The settings a service's task containers take as any container does: declared once, in ContainerSpec. */
+type TaskContainerSettings = 'healthcheck' | 'user' | 'workingDir' | 'stopSignal' | 'hostname' | 'capAdd' | 'capDrop' | 'sysctls' | 'ulimits' | 'tty' | 'openStdin' | 'init' | 'dns' | 'dnsSearch' | 'dnsOptions';
+
 /** A Swarm service as kiboko defines it; the adapter maps it to the Engine API's ServiceSpec. */
-export interface SwarmServiceDefinition {
+export interface SwarmServiceDefinition extends Pick<ContainerSpec, TaskContainerSettings> {
   name: string;
   image: string;
   /** Replaces the image's ENTRYPOINT (ContainerSpec.Command). */
@@ -20,10 +25,6 @@ export interface SwarmServiceDefinition {
   labels: Readonly<Record<string, string>>;
   /** Labels on its containers. */
   containerLabels: Readonly<Record<string, string>>;
-  healthcheck?: { test: readonly string[]; intervalMs?: number | undefined; timeoutMs?: number | undefined; retries?: number | undefined; startPeriodMs?: number | undefined } | undefined;
-  user?: string | undefined;
-  workingDir?: string | undefined;
-  stopSignal?: string | undefined;
   stopGracePeriodMs?: number | undefined;
   mounts: readonly { type: 'volume' | 'bind'; source?: string | undefined; target: string; readOnly: boolean }[];
   networks: readonly { target: string; aliases: readonly string[] }[];
@@ -53,18 +54,7 @@ export interface SwarmServiceDefinition {
     reservations?: { nanoCpus?: number | undefined; memoryBytes?: number | undefined; genericResources?: readonly { kind: string; value: string | number }[] | undefined } | undefined;
   } | undefined;
   endpointMode?: 'vip' | 'dnsrr' | undefined;
-  hostname?: string | undefined;
-  capAdd?: readonly string[] | undefined;
-  capDrop?: readonly string[] | undefined;
-  sysctls?: Readonly<Record<string, string>> | undefined;
-  ulimits?: readonly { name: string; soft: number; hard: number }[] | undefined;
-  tty?: boolean | undefined;
-  openStdin?: boolean | undefined;
   readOnly?: boolean | undefined;
-  init?: boolean | undefined;
-  dns?: readonly string[] | undefined;
-  dnsSearch?: readonly string[] | undefined;
-  dnsOptions?: readonly string[] | undefined;
   /** `ip host` lines for /etc/hosts. */
   hosts?: readonly string[] | undefined;
   /** tmpfs mounts (container path → size in bytes, or undefined). */
