@@ -28,7 +28,7 @@ const READY_TIMEOUT_MS = 15_000;
 export function agentScriptPath(): string {
   const env = process.env.KIBOKO_PROXY_AGENT;
   if (env) return env;
-  for (const rel of ['../proxy-agent.mjs', './proxy-agent.mjs', '../../../proxy-agent.mjs', '../../../dist/proxy-agent.mjs']) {
+  for (const rel of ['../proxy-agent.mjs', './proxy-agent.mjs', '../../proxy-agent.mjs', '../../../proxy-agent.mjs', '../../../dist/proxy-agent.mjs']) {
     const p = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(p)) return p;
   }
