@@ -107,12 +107,13 @@ describe('loadBundle', () => {
 });
 
 describe('cache names', () => {
-  it('a slot is the first plain word, else "other"', () => {
+  it('a slot is the first plain word when it is a top-level command, else "other"', () => {
     expect(cacheSlot(['deploy', 'plan', '-f', 'x'])).toBe('deploy');
     expect(cacheSlot(['--json', 'chaos', 'kill'])).toBe('chaos');
     expect(cacheSlot([])).toBe('other');
     expect(cacheSlot(['../../etc/passwd'])).toBe('other');
     expect(cacheSlot(['DEPLOY'])).toBe('other');
+    expect(cacheSlot(['deplyo', 'plan'])).toBe('other'); // a typo gets no cache file of its own
   });
 
   it('the file name carries Node, the arch and the bundle, with no path separators', () => {

@@ -45,12 +45,19 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefin
   }
 }
 
-const WORD = /^[a-z][a-z0-9-]{0,31}$/;
+/**
+ * The top-level commands, each with a cache of its own (the functions a command compiles are what
+ * its next run needs); anything else (a typo, help) shares 'other', so the folder holds at most
+ * one file per name here. `cli/program.test.ts` checks this list against the command tree.
+ */
+export const CACHE_SLOTS: ReadonlySet<string> = new Set([
+  'chaos', 'deploy', 'units', 'build', 'examine', 'lifecycle', 'test', 'template', 'events', 'react', 'proxy', 'watch', 'registry', 'serve', 'doctor',
+]);
 
-/** The cache's name for a command line: its first word when it is a plain command name, else 'other'. */
+/** The cache's name for a command line: its first word when it is a top-level command, else 'other'. */
 export function cacheSlot(args: readonly string[]): string {
   const first = args.find((a) => !a.startsWith('-'));
-  return first && WORD.test(first) ? first : 'other';
+  return first !== undefined && CACHE_SLOTS.has(first) ? first : 'other';
 }
 
 /** The cache file's name: the slot, then what makes a compiled cache fit (Node, arch, the bundle). */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CACHE_SLOTS } from './code-cache.js';
 import { buildProgram, COMMAND_GROUPS } from './program.js';
 
 const handlers = { chaos: () => async () => 0, recover: async () => 0, doctor: async () => 0, deploy: () => async () => 0, serve: async () => 0 };
@@ -13,6 +14,10 @@ describe('buildProgram with only one group', () => {
 
   it('the groups together are the whole tree, in its order', () => {
     expect(names()).toEqual(COMMAND_GROUPS.flatMap((g) => g.names));
+  });
+
+  it('every top-level command has a code cache slot of its own (cli/code-cache.ts)', () => {
+    expect([...CACHE_SLOTS].sort()).toEqual(names().sort());
   });
 
   it('a name no group defines (a typo, an option) gets the whole tree, so commander can suggest', () => {
