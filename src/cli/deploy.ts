@@ -120,12 +120,15 @@ export async function runDeployApply(cmd: Command): Promise<number> {
         code = await once();
       } catch (err) {
         code = 1;
-        say(`pass failed: ${(err as Error).message}`);
+        // with --json too: a pass that fails is a line, not silence
+        if (log) log.error({ event: 'pass-failed', error: { code: (err as { code?: unknown }).code, message: (err as Error).message } }, `pass failed: ${(err as Error).message}`);
+        else say(`pass failed: ${(err as Error).message}`);
       }
       const wait = Math.max(0, every - (Date.now() - started));
       await new Promise<void>((res) => {
-        const t = setTimeout(res, wait);
-        signals.signal.addEventListener('abort', () => (clearTimeout(t), res()), { once: true });
+        const onAbort = () => (clearTimeout(t), res());
+        const t = setTimeout(() => (signals.signal.removeEventListener('abort', onAbort), res()), wait);
+        signals.signal.addEventListener('abort', onAbort, { once: true });
       });
     }
     return code === 130 ? 0 : code;
