@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { invalidArgument, KibokoError } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import { ProxyCollection, startToxiproxyServer, type ProxyConfig } from '../proxy/index.js';
-import { transparentProxies, validatePort } from '../chaos/index.js';
+import { transparentProxyApi, validatePort } from '../chaos/index.js';
 import { defaultStateDir, Journal } from '../journal/index.js';
 import { writeJsonLine } from '../common/ndjson.js';
 
@@ -29,9 +29,9 @@ export async function runProxyServe(cmd: Command): Promise<number> {
   }
   let server;
   try {
-    // `kiboko chaos proxy` faults running from this state directory are listed beside the API's own proxies.
+    // `kiboko chaos proxy` faults running from this state directory are listed beside the API's own proxies, their toxics changeable.
     const journal = new Journal((cmd.optsWithGlobals() as { stateDir?: string }).stateDir ?? defaultStateDir());
-    server = await startToxiproxyServer(collection, { host: o.host ?? 'localhost', port }, { version: `${VERSION} (kiboko)`, extra: () => transparentProxies(journal) });
+    server = await startToxiproxyServer(collection, { host: o.host ?? 'localhost', port }, { version: `${VERSION} (kiboko)`, ...transparentProxyApi(journal) });
   } catch (err) {
     await collection.close();
     throw new KibokoError('CONFLICT', `cannot listen on ${o.host ?? 'localhost'}:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {

@@ -80,12 +80,12 @@ export async function runServe(cmd: Command): Promise<number> {
   };
   // toxiproxy's API under /toxiproxy/ (issue 15): its proxies live as long as the daemon.
   const { ProxyCollection, toxiproxyHandler } = await import('../proxy/index.js');
-  const { transparentProxies } = await import('../chaos/index.js');
+  const { transparentProxyApi } = await import('../chaos/index.js');
   const proxies = new ProxyCollection();
   const proxyJournal = new Journal(stateDir);
   const server = bound.start({
-    // `kiboko chaos proxy` faults of this state directory are listed beside the API's own proxies.
-    toxiproxy: toxiproxyHandler(proxies, { version: `${VERSION} (kiboko)`, extra: () => transparentProxies(proxyJournal) }),
+    // `kiboko chaos proxy` faults of this state directory are listed beside the API's own proxies, their toxics changeable.
+    toxiproxy: toxiproxyHandler(proxies, { version: `${VERSION} (kiboko)`, ...transparentProxyApi(proxyJournal) }),
     token,
     registry,
     engine,

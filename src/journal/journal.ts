@@ -93,6 +93,15 @@ export class Journal {
     return full;
   }
 
+  /**
+   * Rewrites an open entry (same id, same durability as `record`) when what it holds changes while
+   * the fault runs, e.g. a proxy fault's toxics; only its owner calls it, before closing it.
+   */
+  async update<D>(entry: JournalEntry<D>): Promise<void> {
+    await this.ensureDir();
+    await this.writeDurably(`${entry.id}.json`, JSON.stringify(entry, null, 2));
+  }
+
   async close(entry: JournalEntry<unknown>, outcome: string, by: ClosedEntry['by'] = 'owner'): Promise<void> {
     await this.ensureDir();
     const closed: ClosedEntry = { id: entry.id, runId: entry.runId, createdAt: entry.createdAt, kind: entry.kind, target: entry.target, outcome, closedAt: new Date().toISOString(), by };

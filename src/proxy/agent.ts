@@ -33,10 +33,14 @@ export interface AgentReady {
 export interface RunningAgent {
   ready: AgentReady;
   proxies: FaultProxy[];
-  setToxics(toxics: unknown[]): void;
+  /** Replaces the toxics of every listener, or of one (`incoming-<port>`, `outgoing`). */
+  setToxics(toxics: unknown[], proxy?: string): void;
   setHttpFaults(faults: HttpFault[]): void;
   close(): Promise<void>;
 }
+
+/** Where a detached agent (in a helper container) takes commands: the helper's own file system. */
+export const AGENT_CONTROL_SOCKET = '/kiboko/control.sock';
 
 const hex = (n: number) => n.toString(16);
 
@@ -94,9 +98,11 @@ export async function startAgent(config: AgentConfig, conntrackPath = '/proc/net
   const agent: RunningAgent = {
     ready,
     proxies,
-    setToxics(list) {
+    setToxics(list, proxy) {
       const parsed = list.map((t) => parseToxic(t));
-      for (const p of proxies) {
+      const chosen = proxy === undefined ? proxies : proxies.filter((p) => p.name === proxy);
+      if (chosen.length === 0) throw new Error(`no listener named ${proxy} (listeners: ${proxies.map((p) => p.name).join(', ')})`);
+      for (const p of chosen) {
         p.resetToxics();
         for (const t of parsed) p.addToxic(t);
       }

@@ -2,7 +2,7 @@ import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer as createHttpServer } from 'node:http';
-import { ProxyCollection, startToxiproxyServer, toxiproxyHandler, type RunningToxiproxyServer } from './index.js';
+import { ProxyApiError, ProxyCollection, startToxiproxyServer, toxiproxyHandler, type RunningToxiproxyServer, type Toxic } from './index.js';
 
 let api: RunningToxiproxyServer;
 let echo: Server;
@@ -190,3 +190,66 @@ describe('extra (read-only) proxies: kiboko chaos proxy faults', () => {
     }
   });
 });
+
+describe('extra proxies with a toxics setter (a running kiboko chaos proxy fault)', () => {
+  it('takes toxic add/update/remove with toxiproxy’s checks and answers, handing the new list to the setter; the proxy itself stays 409', async () => {
+    const lat = { name: 'lat', type: 'latency' as const, stream: 'downstream' as const, toxicity: 1, attributes: { latency: 200, jitter: 0 } };
+    const extra = { name: 'kiboko:web:in:80', listen: 'web:80', upstream: '127.0.0.1:80', enabled: true, toxics: [lat] as Toxic[] };
+    const calls: [string, Toxic[]][] = [];
+    const own = new ProxyCollection();
+    const server = await startToxiproxyServer(own, { host: '127.0.0.1', port: 0 }, {
+      extra: () => [extra],
+      setExtraToxics: async (name, toxics) => {
+        calls.push([name, toxics]);
+        extra.toxics = toxics;
+      },
+    });
+    try {
+      const client = new Toxiproxy(server.url);
+      const proxy = await client.get(extra.name);
+      const bw = await proxy.addToxic({ name: 'bw', type: 'bandwidth', stream: 'upstream', toxicity: 0.5, attributes: { rate: 100 } });
+      expect(bw.toJson()).toMatchObject({ name: 'bw', type: 'bandwidth', stream: 'upstream', toxicity: 0.5, attributes: { rate: 100 } });
+      expect(calls.at(-1)).toEqual([extra.name, [lat, { name: 'bw', type: 'bandwidth', stream: 'upstream', toxicity: 0.5, attributes: { rate: 100 } }]]);
+      const path = `${server.url}/proxies/${encodeURIComponent(extra.name)}/toxics`;
+      const post = (sub: string, body: unknown, method = 'POST') => fetch(`${path}${sub}`, { method, body: JSON.stringify(body) });
+      expect((await post('', lat)).status).toBe(409); // same name
+      expect((await post('', { type: 'nonsense' })).status).toBe(400);
+      expect((await post('/none', { toxicity: 1 })).status).toBe(404);
+      expect(calls).toHaveLength(1); // refused changes never reach the setter
+      const updated = (await (await post('/lat', { attributes: { latency: 900 } })).json()) as Toxic;
+      expect(updated.attributes).toEqual({ latency: 900, jitter: 0 });
+      expect(extra.toxics.map((t) => t.name)).toEqual(['lat', 'bw']);
+      expect((await fetch(`${path}/bw`, { method: 'DELETE' })).status).toBe(204);
+      expect(extra.toxics).toEqual([{ ...lat, attributes: { latency: 900, jitter: 0 } }]);
+      expect((await fetch(`${path}/lat`, { method: 'PUT' })).status).toBe(405);
+      for (const [method, body] of [['DELETE', undefined], ['POST', '{"enabled":false}']] as const) {
+        const r = await fetch(`${server.url}/proxies/${encodeURIComponent(extra.name)}`, { method, ...(body ? { body } : {}) });
+        expect(r.status, method).toBe(409);
+      }
+      expect(calls).toHaveLength(3);
+    } finally {
+      await server.close();
+      await own.close();
+    }
+  });
+
+  it('a setter that fails answers with its status and message', async () => {
+    const own = new ProxyCollection();
+    const extra = { name: 'kiboko:web:out', listen: '127.0.0.1:1', upstream: '*:*', enabled: true, toxics: [] as Toxic[] };
+    const server = await startToxiproxyServer(own, { host: '127.0.0.1', port: 0 }, {
+      extra: () => [extra],
+      setExtraToxics: async () => {
+        throw new ProxyApiError('the chaos run holding this fault does not answer', 409);
+      },
+    });
+    try {
+      const r = await fetch(`${server.url}/proxies/${encodeURIComponent(extra.name)}/toxics`, { method: 'POST', body: '{"type":"latency"}' });
+      expect(r.status).toBe(409);
+      expect(await r.json()).toEqual({ error: 'the chaos run holding this fault does not answer', status: 409 });
+    } finally {
+      await server.close();
+      await own.close();
+    }
+  });
+});
+

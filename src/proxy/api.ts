@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ProxyApiError } from './toxics.js';
+import { ProxyApiError, parseToxic, updateToxic, type Toxic } from './toxics.js';
 import type { ProxyCollection, ProxyConfig, ProxyJson } from './proxy.js';
 
 /** toxiproxy's API version this API follows (its JSON shapes and status codes). */
@@ -10,8 +10,13 @@ const BODY_LIMIT = 1 << 20;
 export interface ToxiproxyApiOptions {
   /** Reported by GET /version (toxiproxy clients only display it). */
   version?: string | undefined;
-  /** Read-only extra proxies listed by GET /proxies (kiboko's transparent container proxies). */
+  /** Extra proxies listed by GET /proxies (kiboko's transparent container proxies). */
   extra?: (() => Promise<ProxyJson[]> | ProxyJson[]) | undefined;
+  /**
+   * Replaces the toxics of an extra proxy while it runs; without it, extra proxies are read-only.
+   * The API checks each change as for its own proxies (same errors) before calling it.
+   */
+  setExtraToxics?: ((name: string, toxics: Toxic[]) => Promise<void>) | undefined;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -131,7 +136,7 @@ async function route(collection: ProxyCollection, options: ToxiproxyApiOptions, 
     return send(res, 201, proxy.toJSON());
   }
   const extra = collection.list().some((p) => p.name === parts[1]) ? undefined : ((await options.extra?.()) ?? []).find((p) => p.name === parts[1]);
-  if (extra) return readOnlyProxy(res, method, extra, parts);
+  if (extra) return transparentProxy({ res, method, proxy: extra, parts, body: () => readJson(req), setToxics: options.setExtraToxics });
   const proxy = collection.get(parts[1]!);
   if (parts.length === 2) {
     if (method === 'GET') return send(res, 200, proxy.toJSON());
@@ -162,20 +167,48 @@ async function route(collection: ProxyCollection, options: ToxiproxyApiOptions, 
   notAllowed();
 }
 
+interface TransparentRequest {
+  res: ServerResponse;
+  method: string;
+  proxy: ProxyJson;
+  parts: string[];
+  body: () => Promise<unknown>;
+  setToxics: ((name: string, toxics: Toxic[]) => Promise<void>) | undefined;
+}
+
 /**
- * A transparent container proxy (`kiboko chaos proxy`): listed and read like the others; it lives
- * and ends with its chaos run, so changes through this API are refused (409) with the way to end it.
+ * A transparent container proxy (`kiboko chaos proxy`): read like the others, and its toxics
+ * added, updated and removed like theirs (same checks and answers) through `setToxics`; the proxy
+ * itself lives and ends with its chaos run, so changing or deleting it is refused (409).
  */
-function readOnlyProxy(res: ServerResponse, method: string, proxy: ProxyJson, parts: string[]): void {
-  if (method !== 'GET') {
-    throw new ProxyApiError(`proxy ${proxy.name} is a kiboko chaos proxy fault: it ends with its chaos run (Ctrl-C, --duration, POST /v1/chaos/runs/RUN/stop or kiboko chaos recover), not through this API`, 409);
+async function transparentProxy({ res, method, proxy, parts, body, setToxics }: TransparentRequest): Promise<void> {
+  const endsWithRun = `proxy ${proxy.name} is a kiboko chaos proxy fault: it ends with its chaos run (Ctrl-C, --duration, POST /v1/chaos/runs/RUN/stop or kiboko chaos recover), not through this API`;
+  if (parts.length === 2) {
+    if (method === 'GET') return send(res, 200, proxy);
+    throw new ProxyApiError(endsWithRun, 409);
   }
-  if (parts.length === 2) return send(res, 200, proxy);
   if (parts[2] !== 'toxics' || parts.length > 4) throw new ProxyApiError('not found', 404);
-  if (parts.length === 3) return send(res, 200, proxy.toxics);
-  const toxic = proxy.toxics.find((t) => t.name === parts[3]);
-  if (!toxic) throw new ProxyApiError('toxic not found', 404);
-  return send(res, 200, toxic);
+  if (method !== 'GET' && !setToxics) throw new ProxyApiError(endsWithRun, 409);
+  const toxics = proxy.toxics;
+  if (parts.length === 3) {
+    if (method === 'GET') return send(res, 200, toxics);
+    if (method !== 'POST') throw new ProxyApiError('method not allowed', 405);
+    const added = parseToxic(await body());
+    if (toxics.some((t) => t.name === added.name)) throw new ProxyApiError('toxic already exists', 409);
+    await setToxics!(proxy.name, [...toxics, added]);
+    return send(res, 200, added);
+  }
+  const existing = toxics.find((t) => t.name === parts[3]);
+  if (!existing) throw new ProxyApiError('toxic not found', 404);
+  if (method === 'GET') return send(res, 200, existing);
+  if (method === 'POST' || method === 'PATCH') {
+    const updated = updateToxic(existing, await body());
+    await setToxics!(proxy.name, toxics.map((t) => (t.name === existing.name ? updated : t)));
+    return send(res, 200, updated);
+  }
+  if (method !== 'DELETE') throw new ProxyApiError('method not allowed', 405);
+  await setToxics!(proxy.name, toxics.filter((t) => t.name !== existing.name));
+  return send(res, 204);
 }
 
 export interface RunningToxiproxyServer {

@@ -170,10 +170,27 @@ describe('chaos proxy in a helper container (no nsenter)', () => {
     expect(helpers).toHaveLength(1);
     expect(helpers[0]!.Image).toMatch(/^kiboko\/proxy:[0-9a-f]{12}$/);
     const slow = median(await times(app, `http://${ipWeb}/`, 3));
+    // its toxics change while it runs too: kiboko execs the agent's client in the helper
+    const server = startCli(['proxy', 'serve', '--port', '0'], { stateDir: s.stateDir });
+    let faster = NaN;
+    try {
+      await server.waitForOutput('"listening"');
+      const url = (JSON.parse(server.stdout().split('\n')[0]!) as { url: string }).url;
+      const toxicsUrl = `${url}/proxies/${encodeURIComponent(`kiboko:${s.prefix}web:in:80`)}/toxics`;
+      const [latency] = (await (await fetch(toxicsUrl)).json()) as { name: string }[];
+      const del = await fetch(`${toxicsUrl}/${latency!.name}`, { method: 'DELETE' });
+      expect(del.status, await del.text()).toBe(204);
+      expect(await (await fetch(toxicsUrl)).json()).toEqual([]);
+      faster = median(await times(app, `http://${ipWeb}/`, 3));
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.done;
+    }
     p.child.kill('SIGTERM');
     expect((await p.done).code).toBe(0);
-    console.log(`helper-container proxy: median ${base} ms before, ${slow} ms with latency 200`);
+    console.log(`helper-container proxy: median ${base} ms before, ${slow} ms with latency 200, ${faster} ms once the toxic was removed through the API`);
     expect(slow - base).toBeGreaterThanOrEqual(180);
+    expect(faster).toBeLessThan(base + 100);
     expect(await iptablesSave(web)).toBe(before);
     expect(await docker.listContainers({ all: true, filters: JSON.stringify({ name: [`kiboko-proxy-${s.prefix}web`] }) })).toHaveLength(0);
   });
@@ -242,8 +259,8 @@ describe('netem delay on this kernel (no sch_netem)', () => {
 });
 
 describe('kiboko proxy serve', () => {
-  it('lists a running chaos proxy fault of its state directory (toxiproxy-node-client getAll/get) and refuses to change it (409)', async () => {
-    const p = fault(['-d', '30s', '--port', '80', '--toxic', 'latency:latency=5,name=slow5', `${s.prefix}web`]);
+  it('lists a running chaos proxy fault (toxiproxy-node-client getAll/get), changes its toxics while it runs (measured), refuses to delete it (409)', async () => {
+    const p = fault(['-d', '60s', '--port', '80', '--toxic', 'latency:latency=5,name=slow5', `${s.prefix}web`]);
     await p.waitForOutput('"fault-held"');
     const server = startCli(['proxy', 'serve', '--port', '0'], { stateDir: s.stateDir });
     try {
@@ -254,14 +271,39 @@ describe('kiboko proxy serve', () => {
       const all = await client.getAll();
       expect(Object.keys(all)).toContain(name);
       expect((await client.get(name)).toJson()).toMatchObject({ name, listen: `${s.prefix}web:80`, upstream: '127.0.0.1:80', enabled: true });
-      const listed = (await (await fetch(`${url}/proxies/${encodeURIComponent(name)}`)).json()) as { toxics: unknown[] };
-      expect(listed.toxics).toEqual([{ name: 'slow5', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 5, jitter: 0 } }]);
+      const slow5 = { name: 'slow5', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 5, jitter: 0 } };
+      const listed = async () => ((await (await fetch(`${url}/proxies/${encodeURIComponent(name)}`)).json()) as { toxics: unknown[] }).toxics;
+      expect(await listed()).toEqual([slow5]);
+      const base = median(await times(app, `http://${ipWeb}/`));
+      // A toxiproxy client adds a toxic to the running fault: the agent applies it, the listing shows it.
+      const proxy = await client.get(name);
+      const added = await proxy.addToxic({ name: 'lat300', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 300, jitter: 0 } });
+      expect(await listed()).toEqual([slow5, { name: 'lat300', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 300, jitter: 0 } }]);
+      const slow = median(await times(app, `http://${ipWeb}/`));
+      const updated = await added.update({ attributes: { latency: 600, jitter: 0 } } as never);
+      expect(updated.toJson().attributes).toEqual({ latency: 600, jitter: 0 });
+      const slower = median(await times(app, `http://${ipWeb}/`, 3));
+      await added.remove();
+      expect(await listed()).toEqual([slow5]);
+      const removed = median(await times(app, `http://${ipWeb}/`));
+      console.log(`running chaos proxy changed through kiboko proxy serve: median ${base} ms, ${slow} ms with +300 ms, ${slower} ms with +600 ms, ${removed} ms removed`);
+      expect(slow - base).toBeGreaterThanOrEqual(270);
+      expect(slower - base).toBeGreaterThanOrEqual(570);
+      expect(removed).toBeLessThan(base + 100);
+      // bad toxics get toxiproxy's answers and change nothing
+      const dup = await fetch(`${url}/proxies/${encodeURIComponent(name)}/toxics`, { method: 'POST', body: JSON.stringify(slow5) });
+      expect(dup.status).toBe(409);
+      const bad = await fetch(`${url}/proxies/${encodeURIComponent(name)}/toxics`, { method: 'POST', body: '{"type":"nonsense"}' });
+      expect(bad.status).toBe(400);
+      expect(await listed()).toEqual([slow5]);
+      // the proxy itself ends with its run
       const change = await fetch(`${url}/proxies/${encodeURIComponent(name)}`, { method: 'DELETE' });
       expect(change.status).toBe(409);
       expect(((await change.json()) as { error: string }).error).toMatch(/kiboko chaos proxy fault.*chaos recover/);
       p.child.kill('SIGTERM');
       expect((await p.done).code).toBe(0);
       expect(Object.keys(await client.getAll())).not.toContain(name); // gone with its run
+      expect(journalFiles(s.stateDir)).toHaveLength(0);
     } finally {
       if (p.child.exitCode === null) p.child.kill('SIGKILL');
       server.child.kill('SIGTERM');

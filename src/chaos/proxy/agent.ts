@@ -7,7 +7,7 @@ import { LABELS } from '../../common/labels.js';
 import type { ContainerRef, Engine } from '../../engine/index.js';
 import { buildHostToolsImage } from '../../images/index.js';
 import { processStartTime } from '../../journal/index.js';
-import type { AgentConfig, AgentReady } from '../../proxy/index.js';
+import { AGENT_CONTROL_SOCKET, type AgentConfig, type AgentReady } from '../../proxy/index.js';
 import { removeHelper } from '../net/exec.js';
 import { PROXY_GID } from './rules.js';
 
@@ -17,9 +17,64 @@ export type AgentIdentity = { via: 'nsenter'; pid: number; startTime: string } |
 export interface AgentHandle {
   identity: AgentIdentity;
   ready: AgentReady;
-  /** Replaces the toxics while running (nsenter agents only). */
+  /** Writes a command without waiting (nsenter agents only: the dead man's switch's cleanup list). */
   send?: ((command: Record<string, unknown>) => void) | undefined;
+  /** Sends a command (new toxics, HTTP faults) and resolves when the agent has carried it out. */
+  request(command: Record<string, unknown>): Promise<void>;
   stop(): Promise<void>;
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+type Answer = { ok: true } | { ok: false; message: string };
+
+/** The agent's answer to a command line (with the command's id), or undefined for a line that is not one. */
+function parseAnswer(line: string): (Answer & { id?: unknown }) | undefined {
+  try {
+    const o = JSON.parse(line) as { event?: string; message?: unknown; id?: unknown };
+    if (o.event === 'ok') return { ok: true, id: o.id };
+    if (o.event === 'error') return { ok: false, message: String(o.message), id: o.id };
+  } catch {
+    // not an answer
+  }
+  return undefined;
+}
+
+const commandFailed = (message: string) => new KibokoError('ACTION_FAILED', `the fault proxy refused the change: ${message}`, { hint: 'check the toxic (toxiproxy names and attributes); the fault goes on with its previous toxics' });
+
+/**
+ * Commands to an nsenter agent over its stdin; the agent answers each on its stdout with the
+ * command's id, which is how an answer finds its request (the cleanup list is sent unanswered).
+ */
+function stdinRequests(child: ChildProcess): (command: Record<string, unknown>) => Promise<void> {
+  const waiting = new Map<number, (answer: Answer) => void>();
+  let nextId = 1;
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      const answer = parseAnswer(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+      if (answer && typeof answer.id === 'number') waiting.get(answer.id)?.(answer);
+    }
+  });
+  child.once('exit', () => {
+    for (const w of waiting.values()) w({ ok: false, message: 'the agent exited' });
+  });
+  return (command) =>
+    new Promise<void>((resolve, reject) => {
+      if (child.exitCode !== null || !child.stdin!.writable) return reject(commandFailed('the agent is not running'));
+      const id = nextId++;
+      const timer = setTimeout(() => settle({ ok: false, message: 'no answer within 10 s' }), REQUEST_TIMEOUT_MS);
+      const settle = (answer: Answer) => {
+        clearTimeout(timer);
+        waiting.delete(id);
+        if (answer.ok) resolve();
+        else reject(commandFailed(answer.message));
+      };
+      waiting.set(id, settle);
+      child.stdin!.write(`${JSON.stringify({ ...command, id })}\n`);
+    });
 }
 
 const READY_TIMEOUT_MS = 15_000;
@@ -48,6 +103,7 @@ function parseReady(line: string): AgentReady | { event: 'error'; message: strin
 const agentFailed = (message: string) =>
   new KibokoError('ACTION_FAILED', `the fault proxy did not start in the target's namespace: ${message}`, { hint: 'run `kiboko doctor`; the proxy needs node and conntrack (for outgoing faults) in that namespace' });
 
+
 /**
  * Root beside a local engine: the agent is this host's node, entered into the target's network
  * namespace with nsenter and running with kiboko's proxy group. Its stdin is a pipe from kiboko:
@@ -63,19 +119,19 @@ export async function startNsenterAgent(pid: number, config: AgentConfig): Promi
     let out = '';
     let err = '';
     const timer = setTimeout(() => reject(agentFailed('no answer within 15 s')), READY_TIMEOUT_MS);
-    child.stdout!.on('data', (d: Buffer) => {
+    const onData = (d: Buffer) => {
       out += d.toString();
       for (const line of out.split('\n')) {
         const r = parseReady(line);
-        if (r?.event === 'ready') {
+        if (r) {
           clearTimeout(timer);
-          resolve(r);
-        } else if (r?.event === 'error') {
-          clearTimeout(timer);
-          reject(agentFailed(r.message));
+          child.stdout!.off('data', onData);
+          if (r.event === 'ready') resolve(r);
+          else reject(agentFailed(r.message));
         }
       }
-    });
+    };
+    child.stdout!.on('data', onData);
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     child.once('exit', (code) => {
       clearTimeout(timer);
@@ -97,6 +153,7 @@ export async function startNsenterAgent(pid: number, config: AgentConfig): Promi
     identity,
     ready,
     send: (command) => child.stdin!.write(`${JSON.stringify(command)}\n`),
+    request: stdinRequests(child),
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
@@ -143,7 +200,7 @@ export async function startHelperAgent(engine: Engine, target: ContainerRef, con
       for (const line of logs.split('\n')) {
         const r = parseReady(line.slice(line.indexOf('{')));
         if (r?.event === 'ready') {
-          return { identity: { via: 'helper', containerId: ref.id, image: tag }, ready: r, stop: async () => void (await remove()) };
+          return { identity: { via: 'helper', containerId: ref.id, image: tag }, ready: r, request: (command) => requestHelperAgent(engine, ref.id, command), stop: async () => void (await remove()) };
         }
         if (r?.event === 'error') throw agentFailed(r.message);
       }
@@ -156,6 +213,17 @@ export async function startHelperAgent(engine: Engine, target: ContainerRef, con
     await remove();
     throw err;
   }
+}
+
+/**
+ * A command to a helper agent: `docker exec` of the agent's own client in the helper, which
+ * hands it to the agent's socket in the helper's file system (nothing else can reach it).
+ */
+export async function requestHelperAgent(engine: Engine, helperId: string, command: Record<string, unknown>): Promise<void> {
+  const result = await engine.exec(helperId, { cmd: [process.execPath, '/kiboko/proxy-agent.mjs', '--send', AGENT_CONTROL_SOCKET, JSON.stringify(command)] });
+  const answer = result.stdout.split('\n').map(parseAnswer).find(Boolean);
+  if (answer?.ok) return;
+  throw commandFailed(answer?.message ?? (result.stderr.trim() || `exit code ${result.exitCode}`));
 }
 
 /** Stops an agent found in the journal (recovery): only the very process or container kiboko started. */

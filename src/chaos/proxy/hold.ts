@@ -1,6 +1,6 @@
 import { KibokoError, invalidArgument } from '../../common/errors.js';
 import type { ContainerDetails, ContainerRef, Engine } from '../../engine/index.js';
-import type { JournalEntry } from '../../journal/index.js';
+import type { Journal, JournalEntry } from '../../journal/index.js';
 import type { AgentConfig, Toxic } from '../../proxy/index.js';
 import type { ApplyContext } from '../types.js';
 import { netnsOf } from '../net/exec.js';
@@ -9,6 +9,7 @@ import { journalAndApply, preflight, teardownNetFault, type NetFaultRecord } fro
 import { resolvePeers } from '../net/hold.js';
 import { chooseExecMode, openExec, type ExecMode } from '../net/mode.js';
 import { holdUntil } from '../wait.js';
+import { startHoldControl, type HoldControl, type HoldControlAddress, type ToxicsCommand } from './control.js';
 import { startHelperAgent, startNsenterAgent, stopAgent, type AgentHandle, type AgentIdentity } from './agent.js';
 import { planProxyRules, type OutgoingTarget } from './rules.js';
 import type { ProxyFaultSpec } from './spec.js';
@@ -25,6 +26,8 @@ interface ProxyEntryData {
   agent: AgentIdentity;
   /** What the proxy does, for the toxiproxy API's listing (entries written before it lack it). */
   proxy?: ProxyEntryView | undefined;
+  /** Where the holding process takes toxics changes (see control.ts; older entries lack it). */
+  control?: HoldControlAddress | undefined;
 }
 
 /** The part of a proxy fault the toxiproxy API lists (see transparentProxies). */
@@ -34,6 +37,8 @@ export interface ProxyEntryView {
   /** Outgoing destinations (resolved addresses, ports) and the agent's listener for them. */
   outgoing: { destinations: { cidr?: string | undefined; port?: number | undefined }[]; agentPort: number } | undefined;
   toxics: Toxic[];
+  /** Toxics changed while running, by the agent's listener (`incoming-<port>`, `outgoing`). */
+  toxicsOf?: Record<string, Toxic[]> | undefined;
   httpFaults: number;
 }
 
@@ -80,9 +85,11 @@ export async function holdProxyFault(target: ContainerRef, action: ProxyFaultSpe
     exitAt: useHelper ? undefined : deadline + 60_000,
   };
   const agent: AgentHandle = useHelper ? await startHelperAgent(engine, target, config, ctx.runId, action.proxyImage) : await startNsenterAgent(details.pid, config);
-  let entry: JournalEntry;
+  let entry: JournalEntry | undefined;
   const rules = planProxyRules({ incoming: agent.ready.incoming, outgoing: agent.ready.outgoing ? { destinations, agentPort: agent.ready.outgoing } : undefined }, ctx.runId);
+  let control: HoldControl | undefined;
   try {
+    control = await startHoldControl((command) => applyToxicsChange(command, agent, entry, journal));
     const exec = await openExec(engine, details, mode, ctx.runId);
     try {
       const record = await preflight(exec, { tool: 'iptables', runId: ctx.runId, rules });
@@ -92,7 +99,7 @@ export async function holdProxyFault(target: ContainerRef, action: ProxyFaultSpe
         toxics: [...action.toxics],
         httpFaults: action.httpFaults.length,
       };
-      const data: ProxyEntryData = { startedAt: details.startedAt, pid: details.pid, netns: netnsOf(details.pid), mode, record, agent: agent.identity, proxy: view };
+      const data: ProxyEntryData = { startedAt: details.startedAt, pid: details.pid, netns: netnsOf(details.pid), mode, record, agent: agent.identity, proxy: view, control: control.address };
       const newEntry = { runId: ctx.runId, kind: PROXY_JOURNAL_KIND, target, deadline: new Date(deadline).toISOString(), data: data as unknown as Record<string, unknown> };
       // A dead man's switch (nsenter agents): if kiboko dies, the agent removes the rules as it exits.
       entry = await journalAndApply(journal, exec, record, newEntry, () => agent.send?.({ op: 'cleanup', argv: rules.map((r) => deleteRule(r)) }));
@@ -100,12 +107,20 @@ export async function holdProxyFault(target: ContainerRef, action: ProxyFaultSpe
       await exec.close();
     }
   } catch (err) {
+    await control?.close();
     await agent.stop();
     throw err;
   }
+  return finishProxyFault(target, entry, agent, control, rules, deadline, ctx);
+}
+
+/** Holds an applied proxy fault until its end, then removes its rules and its agent. */
+async function finishProxyFault(target: ContainerRef, entry: JournalEntry, agent: AgentHandle, control: HoldControl, rules: string[][], deadline: number, ctx: ApplyContext): Promise<Record<string, unknown>> {
+  const { engine, journal, clock } = ctx;
   ctx.emit({ type: 'fault-held', at: new Date(clock.now()).toISOString(), cycle: ctx.cycle, target, action: 'proxy', untilMs: deadline });
   const interrupted = await holdUntil(clock, deadline, ctx.signal);
   const summary = { via: agent.identity.via, ports: agent.ready, applied: rules.map((r) => ['iptables', ...r]) };
+  await control.close();
   try {
     agent.send?.({ op: 'cleanup', argv: [] });
     const result = await undoProxyEntry(engine, entry);
@@ -117,6 +132,20 @@ export async function holdProxyFault(target: ContainerRef, action: ProxyFaultSpe
     const e = err instanceof KibokoError ? err : new KibokoError('ACTION_FAILED', String(err));
     return { interrupted, restore: 'failed', restoreFailed: true, restoreError: `restore of ${target.name} failed: ${e.message}; run \`kiboko chaos recover\``, ...summary };
   }
+}
+
+/**
+ * A toxics change from a toxiproxy API server (control.ts): the agent applies it first, then the
+ * journal entry records it, so the API's listing shows what the proxy does.
+ */
+export async function applyToxicsChange(command: ToxicsCommand, agent: Pick<AgentHandle, 'request'>, entry: JournalEntry | undefined, journal: Journal): Promise<void> {
+  const data = entry?.data as unknown as ProxyEntryData | undefined;
+  if (!entry || !data?.proxy) throw new Error('the fault is not applied yet');
+  const known = command.proxy === 'outgoing' ? data.proxy.outgoing !== undefined : command.proxy.slice('incoming-'.length) in data.proxy.incoming;
+  if (!known) throw new Error(`this fault has no listener ${command.proxy}`);
+  await agent.request({ op: 'toxics', proxy: command.proxy, toxics: command.toxics });
+  data.proxy.toxicsOf = { ...data.proxy.toxicsOf, [command.proxy]: command.toxics };
+  await journal.update(entry);
 }
 
 /**

@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Journal } from '../../journal/index.js';
-import { PROXY_JOURNAL_KIND } from './hold.js';
-import { transparentProxies } from './list.js';
+import { Journal, type JournalEntry } from '../../journal/index.js';
+import { startHoldControl } from './control.js';
+import { PROXY_JOURNAL_KIND, applyToxicsChange } from './hold.js';
+import { setTransparentToxics, transparentProxies } from './list.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -36,5 +37,52 @@ describe('transparentProxies', () => {
 
   it('an empty or missing state directory lists nothing', async () => {
     expect(await transparentProxies(new Journal(join(tmpdir(), `kiboko-none-${process.pid}-${Date.now()}`)))).toEqual([]);
+  });
+});
+
+describe('setTransparentToxics', () => {
+  it('sends a running fault new toxics through its holder, which applies them in the agent and records them: the listing shows them per listener', async () => {
+    const j = journal();
+    const target = { id: 'c1', name: 'web' };
+    const proxy = { incoming: { '80': 41000 }, outgoing: { destinations: [{ port: 53 }], agentPort: 41002 }, toxics: [toxic], httpFaults: 0 };
+    const sent: Record<string, unknown>[] = [];
+    let entry: JournalEntry | undefined;
+    const control = await startHoldControl((c) => applyToxicsChange(c, { request: async (command) => void sent.push(command) }, entry, j));
+    try {
+      entry = await j.record({ runId: 'r1', kind: PROXY_JOURNAL_KIND, target, deadline: new Date(Date.now() + 60_000).toISOString(), data: { proxy, control: control.address } });
+      const slow = { ...toxic, name: 'slow', attributes: { latency: 900, jitter: 0 } };
+      await setTransparentToxics(j, 'kiboko:web:in:80', [toxic, slow]);
+      expect(sent).toEqual([{ op: 'toxics', proxy: 'incoming-80', toxics: [toxic, slow] }]);
+      const listed = await transparentProxies(j);
+      expect(listed.find((p) => p.name === 'kiboko:web:in:80')?.toxics).toEqual([toxic, slow]);
+      expect(listed.find((p) => p.name === 'kiboko:web:out')?.toxics).toEqual([toxic]); // the other listener keeps its own
+      await setTransparentToxics(j, 'kiboko:web:out', []);
+      expect((await transparentProxies(j)).find((p) => p.name === 'kiboko:web:out')?.toxics).toEqual([]);
+      await expect(setTransparentToxics(j, 'kiboko:web:in:81', [])).rejects.toMatchObject({ status: 404 });
+    } finally {
+      await control.close();
+    }
+    // once its holder has ended, a change is refused (409), and nothing is recorded
+    await expect(setTransparentToxics(j, 'kiboko:web:in:80', [])).rejects.toMatchObject({ status: 409 });
+    expect(sent).toHaveLength(2);
+  });
+
+  it('a fault journaled without a control channel (an older kiboko) is read-only: 409', async () => {
+    const j = journal();
+    await j.record({ runId: 'r1', kind: PROXY_JOURNAL_KIND, target: { id: 'c1', name: 'web' }, deadline: new Date().toISOString(), data: { proxy: { incoming: { '80': 1 }, toxics: [], httpFaults: 0 } } });
+    await expect(setTransparentToxics(j, 'kiboko:web:in:80', [])).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/older kiboko/) });
+  });
+
+  it('a failed change in the agent leaves the recorded toxics as they were', async () => {
+    const j = journal();
+    let entry: JournalEntry | undefined;
+    const control = await startHoldControl((c) => applyToxicsChange(c, { request: async () => Promise.reject(new Error('the agent exited')) }, entry, j));
+    try {
+      entry = await j.record({ runId: 'r1', kind: PROXY_JOURNAL_KIND, target: { id: 'c1', name: 'web' }, deadline: new Date().toISOString(), data: { proxy: { incoming: { '80': 1 }, toxics: [toxic], httpFaults: 0 }, control: control.address } });
+      await expect(setTransparentToxics(j, 'kiboko:web:in:80', [])).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/the agent exited/) });
+      expect((await transparentProxies(j))[0]?.toxics).toEqual([toxic]);
+    } finally {
+      await control.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { Journal, JournalEntry } from '../../journal/index.js';
-import type { ProxyJson } from '../../proxy/index.js';
+import { ProxyApiError, type ProxyJson, type Toxic, type ToxiproxyApiOptions } from '../../proxy/index.js';
+import { sendToHold, type HoldControlAddress } from './control.js';
 import { PROXY_JOURNAL_KIND, type ProxyEntryView } from './hold.js';
 
 /**
@@ -13,19 +14,55 @@ import { PROXY_JOURNAL_KIND, type ProxyEntryView } from './hold.js';
  */
 export async function transparentProxies(journal: Journal): Promise<ProxyJson[]> {
   const { entries } = await journal.list();
-  return entries.filter((e) => e.kind === PROXY_JOURNAL_KIND).flatMap(proxiesOf);
+  return entries
+    .filter((e) => e.kind === PROXY_JOURNAL_KIND)
+    .flatMap(proxiesOf)
+    .map((p) => p.json);
 }
 
-function proxiesOf(entry: JournalEntry): ProxyJson[] {
-  const view = (entry.data as { proxy?: ProxyEntryView }).proxy;
+/** A listed proxy with the agent listener it stands for and where its holder takes changes. */
+interface TransparentProxy {
+  json: ProxyJson;
+  listener: string;
+  control: HoldControlAddress | undefined;
+}
+
+function proxiesOf(entry: JournalEntry): TransparentProxy[] {
+  const { proxy: view, control } = entry.data as { proxy?: ProxyEntryView; control?: HoldControlAddress };
   if (!view) return [];
   const name = entry.target.name;
-  const out: ProxyJson[] = Object.keys(view.incoming)
+  const toxicsOf = (listener: string) => view.toxicsOf?.[listener] ?? view.toxics;
+  const out: TransparentProxy[] = Object.keys(view.incoming)
     .sort((a, b) => Number(a) - Number(b))
-    .map((port) => ({ name: `kiboko:${name}:in:${port}`, listen: `${name}:${port}`, upstream: `127.0.0.1:${port}`, enabled: true, toxics: view.toxics }));
+    .map((port) => ({
+      json: { name: `kiboko:${name}:in:${port}`, listen: `${name}:${port}`, upstream: `127.0.0.1:${port}`, enabled: true, toxics: toxicsOf(`incoming-${port}`) },
+      listener: `incoming-${port}`,
+      control,
+    }));
   if (view.outgoing) {
     const to = view.outgoing.destinations.map((d) => `${d.cidr ?? '*'}:${d.port ?? '*'}`).join(',');
-    out.push({ name: `kiboko:${name}:out`, listen: `127.0.0.1:${view.outgoing.agentPort}`, upstream: to, enabled: true, toxics: view.toxics });
+    out.push({ json: { name: `kiboko:${name}:out`, listen: `127.0.0.1:${view.outgoing.agentPort}`, upstream: to, enabled: true, toxics: toxicsOf('outgoing') }, listener: 'outgoing', control });
   }
   return out;
+}
+
+/**
+ * Replaces the toxics of one transparent proxy while its fault runs: the process holding the
+ * fault applies them in the agent and records them. 404 for an unknown name; 409 when the fault
+ * was started by a kiboko without this channel or its holder is gone.
+ */
+export async function setTransparentToxics(journal: Journal, name: string, toxics: Toxic[]): Promise<void> {
+  const { entries } = await journal.list();
+  const found = entries
+    .filter((e) => e.kind === PROXY_JOURNAL_KIND)
+    .flatMap(proxiesOf)
+    .find((p) => p.json.name === name);
+  if (!found) throw new ProxyApiError('proxy not found', 404);
+  if (!found.control) throw new ProxyApiError(`proxy ${name} was started by an older kiboko that cannot change its toxics while it runs; it ends with its chaos run`, 409);
+  await sendToHold(found.control, { proxy: found.listener, toxics });
+}
+
+/** The toxiproxy API's view of the state directory's chaos proxy faults: listed, toxics changeable. */
+export function transparentProxyApi(journal: Journal): Pick<ToxiproxyApiOptions, 'extra' | 'setExtraToxics'> {
+  return { extra: () => transparentProxies(journal), setExtraToxics: (name, toxics) => setTransparentToxics(journal, name, toxics) };
 }
