@@ -12,6 +12,7 @@ export function defineProxyCommands(program: Command): void {
     .description("serve toxiproxy's HTTP API (/proxies, /proxies/{name}/toxics, /reset, /populate, /version) and the proxies it creates")
     .option('--host <host>', 'address to listen on (default localhost; the API has no authentication, like toxiproxy: keep it on loopback)')
     .option('--port <port>', 'API port (default 8474, toxiproxy’s)')
-    .option('--config <file>', 'JSON file of proxies to create at start (toxiproxy -config / POST /populate format)');
+    .option('--config <file>', 'JSON file of proxies to create at start (toxiproxy -config / POST /populate format)')
+    .option('--state-dir <dir>', 'whose `kiboko chaos proxy` faults to list and change (env KIBOKO_STATE_DIR; default ~/.local/state/kiboko)');
   actionOf(serve, async (command) => (await import('./proxy.js')).runProxyServe(command));
 }

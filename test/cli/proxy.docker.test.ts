@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { get } from 'node:http';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -351,6 +352,57 @@ describe('kiboko proxy serve', () => {
     } finally {
       server.child.kill('SIGTERM');
       expect((await server.done).code).toBe(0);
+    }
+  });
+});
+
+/**
+ * The real toxiproxy-cli, when one is given (KIBOKO_TOXIPROXY_CLI=/path/to/toxiproxy-cli, built from
+ * Shopify/toxiproxy's cmd/cli outside this repository): the same changes to a running chaos proxy
+ * fault through the client toxiproxy users type. Skipped without it: no Go client binary ships with
+ * kiboko or its tests, and none can be downloaded here.
+ */
+const TOXIPROXY_CLI = process.env.KIBOKO_TOXIPROXY_CLI;
+describe.skipIf(!TOXIPROXY_CLI || !existsSync(TOXIPROXY_CLI))('the real toxiproxy-cli (KIBOKO_TOXIPROXY_CLI)', () => {
+  it('lists and inspects a running chaos proxy fault, adds, updates and removes a toxic on it (measured); delete is refused', async () => {
+    const p = fault(['-d', '60s', '--port', '80', '--latency', '5', `${s.prefix}web`]);
+    await p.waitForOutput('"fault-held"');
+    const server = startCli(['proxy', 'serve', '--port', '0'], { stateDir: s.stateDir });
+    try {
+      await server.waitForOutput('"listening"');
+      const host = (JSON.parse(server.stdout().split('\n')[0]!) as { url: string }).url.replace('http://', '');
+      const name = `kiboko:${s.prefix}web:in:80`;
+      const cli = (...args: string[]) => {
+        try {
+          return { code: 0, out: execFileSync(TOXIPROXY_CLI!, ['-h', host, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
+        } catch (err) {
+          const e = err as { status: number; stdout: string; stderr: string };
+          return { code: e.status, out: `${e.stdout}${e.stderr}` };
+        }
+      };
+      expect(cli('list').out).toContain(name);
+      expect(cli('inspect', name).out).toMatch(/latency_downstream\s+type=latency\s+stream=downstream/);
+      const base = median(await times(app, `http://${ipWeb}/`, 3));
+      expect(cli('toxic', 'add', '-t', 'latency', '-a', 'latency=400', '-n', 'big', name)).toMatchObject({ code: 0, out: expect.stringMatching(/Added downstream latency toxic 'big'/) });
+      const slow = median(await times(app, `http://${ipWeb}/`, 3));
+      expect(cli('toxic', 'update', '-n', 'big', '-a', 'latency=800', name).code).toBe(0);
+      expect(cli('inspect', name).out).toMatch(/big\s+type=latency.*latency=800/s);
+      const slower = median(await times(app, `http://${ipWeb}/`, 3));
+      expect(cli('toxic', 'remove', '-n', 'big', name).code).toBe(0);
+      const removed = median(await times(app, `http://${ipWeb}/`, 3));
+      const del = cli('delete', name);
+      expect(del.code).not.toBe(0);
+      expect(del.out).toMatch(/409.*kiboko chaos proxy fault/);
+      console.log(`toxiproxy-cli on a running chaos proxy: median ${base} ms, ${slow} ms with +400, ${slower} ms with +800, ${removed} ms removed`);
+      expect(slow - base).toBeGreaterThanOrEqual(370);
+      expect(slower - base).toBeGreaterThanOrEqual(770);
+      expect(removed).toBeLessThan(base + 100);
+      p.child.kill('SIGTERM');
+      expect((await p.done).code).toBe(0);
+    } finally {
+      if (p.child.exitCode === null) p.child.kill('SIGKILL');
+      server.child.kill('SIGTERM');
+      await server.done;
     }
   });
 });
