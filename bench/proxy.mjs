@@ -15,11 +15,14 @@
 //               spent per request (from /proc, robust to the load others put on the machine)
 //   latency     one keep-alive connection, one request at a time, timed in µs: the latency the
 //               relay adds when nothing queues (autocannon's 1 ms resolution cannot show < 1 ms)
+// Optional fourth target, for comparison with the tool users come from:
+//   BENCH_TOXIPROXY_SERVER=/path/to/toxiproxy-server  toxiproxy itself (Go), one proxy, no toxics
+//   (built by the user from Shopify/toxiproxy; nothing here builds or fetches it)
 //   BENCH_PROXY_SECONDS  seconds per throughput slice (default 4)   BENCH_PROXY_SLICES  slices per target (default 3)
 //   BENCH_PROXY_CONNECTIONS  concurrent connections (default 16)   BENCH_PROXY_REQUESTS  sequential requests per target and slice, in blocks of 200 alternating targets (default 2000)
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, ensureBuilt, fmtMs, liveChildren, killLiveChildren, machine, median, percentile, positiveInt, printTable, writeResult } from './common.mjs';
@@ -39,10 +42,10 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-/** Starts a child and resolves with its first stdout line matching `re`. */
-function startChild(args, re) {
+/** Starts a child (node unless `file` is given) and resolves with its first stdout line matching `re`. */
+function startChild(args, re, file = process.execPath) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     liveChildren.add(child);
     let out = '';
     child.stdout.on('data', (d) => {
@@ -135,7 +138,37 @@ function sequential(port, n) {
   });
 }
 
+const TOXIPROXY = process.env.BENCH_TOXIPROXY_SERVER;
+
+/** A free loopback port (toxiproxy-server takes a fixed API port). */
+const freePort = () =>
+  new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+
+/** toxiproxy-server with one proxy to the backend, created through its own API. */
+async function startToxiproxy(file, backendPort) {
+  const apiPort = await freePort();
+  const child = spawn(file, ['-host', '127.0.0.1', '-port', String(apiPort)], { stdio: ['ignore', 'ignore', 'ignore'] });
+  liveChildren.add(child);
+  const listen = `127.0.0.1:${await freePort()}`;
+  for (let i = 0; ; i++) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${apiPort}/proxies`, { method: 'POST', body: JSON.stringify({ name: 'bench', listen, upstream: `127.0.0.1:${backendPort}` }) });
+      if (r.status !== 201) throw new Error(`toxiproxy-server: POST /proxies answered ${r.status}: ${await r.text()}`);
+      return { child, port: Number(listen.split(':')[1]) };
+    } catch (err) {
+      if (i >= 50 || child.exitCode !== null) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'kiboko-bench-proxy-'));
+let toxiproxy;
 let backend;
 let proxy;
 let relay;
@@ -153,6 +186,10 @@ try {
     { key: 'proxy', label: 'kiboko proxy (no toxics)', port: proxyPort, pid: proxy.child.pid },
     { key: 'pipe', label: 'node pipe relay (reference)', port: relayPort, pid: relay.child.pid },
   ];
+  if (TOXIPROXY) {
+    toxiproxy = await startToxiproxy(TOXIPROXY, backendPort);
+    targets.push({ key: 'toxiproxy', label: 'toxiproxy-server (Go, no toxics)', port: toxiproxy.port, pid: toxiproxy.child.pid });
+  }
 
   const cannon = (opts) => new Promise((resolve, reject) => autocannon(opts, (err, result) => (err ? reject(err) : resolve(result))));
   // Warm every path (JIT, connection setup) before measuring.
@@ -207,6 +244,7 @@ try {
   const direct = summary('direct');
   const through = summary('proxy');
   const pipe = summary('pipe');
+  const toxi = toxiproxy ? summary('toxiproxy') : undefined;
   const ratio = through.rps / direct.rps;
   const p99Overhead = through.seqP99 - direct.seqP99;
   const loadedP99Overhead = through.p99 - direct.p99;
@@ -221,6 +259,7 @@ try {
         ['direct', direct],
         ['kiboko proxy (no toxics)', through],
         ['node pipe relay (reference)', pipe],
+        ...(toxi ? [['toxiproxy-server (Go, no toxics)', toxi]] : []),
       ].map(([label, x]) => [label, x.rps.toFixed(0), fmtMs(x.p50), fmtMs(x.p99), Number.isFinite(x.relayCpuUsPerReq) ? x.relayCpuUsPerReq.toFixed(1) : '-', `${(x.machineBusy * 100).toFixed(0)}%`, us(x.seqP50), us(x.seqP99)]),
     ],
     [1, 2, 3, 4, 5, 6, 7],
@@ -228,7 +267,8 @@ try {
   const goals = { throughput: ratio >= 0.8, p99: p99Overhead < 1 };
   console.log(`throughput through the proxy: ${(ratio * 100).toFixed(1)}% of direct (goal ≥ 80%: ${goals.throughput ? 'met' : 'NOT met'}); the node pipe relay: ${((pipe.rps / direct.rps) * 100).toFixed(1)}% of direct`);
   console.log(`p99 overhead, one request at a time: ${us(p99Overhead)} µs (goal < 1 ms: ${goals.p99 ? 'met' : 'NOT met'}); under ${CONNECTIONS} connections: ${fmtMs(loadedP99Overhead)} ms (1 ms resolution)`);
-  console.log(`relay CPU per request: kiboko ${through.relayCpuUsPerReq.toFixed(1)} µs, node pipe relay ${pipe.relayCpuUsPerReq.toFixed(1)} µs`);
+  console.log(`relay CPU per request: kiboko ${through.relayCpuUsPerReq.toFixed(1)} µs, node pipe relay ${pipe.relayCpuUsPerReq.toFixed(1)} µs${toxi ? `, toxiproxy-server ${toxi.relayCpuUsPerReq.toFixed(1)} µs` : ''}`);
+  if (toxi) console.log(`toxiproxy-server (Go): ${((toxi.rps / direct.rps) * 100).toFixed(1)}% of direct throughput; p99 overhead one request at a time ${us(toxi.seqP99 - direct.seqP99)} µs`);
   // What the CPU costs imply, independent of how much of the machine others took during the run:
   // with every process CPU-bound on the machine's cores, requests/s ∝ 1 / (sum of per-request costs).
   const client = direct.clientCpuUsPerReq;
@@ -248,6 +288,7 @@ try {
     direct,
     proxy: through,
     pipe,
+    toxiproxy: toxi,
     ratio,
     projectedCpuBoundRatio: projected,
     p99Overhead,
@@ -256,6 +297,6 @@ try {
     runs,
   });
 } finally {
-  for (const c of [relay?.child, proxy?.child, backend?.child]) if (c && c.exitCode === null) c.kill('SIGTERM');
+  for (const c of [toxiproxy?.child, relay?.child, proxy?.child, backend?.child]) if (c && c.exitCode === null) c.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 }
