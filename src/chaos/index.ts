@@ -16,7 +16,7 @@ export { recoverOrphans, undoEntry, JOURNAL_KINDS } from './restore.js';
 export { createNotifier, type NotifyOptions } from './notify.js';
 export type { TrafficScope, NetAction, PartitionDirection } from './types.js';
 export { validateProxySpec, PROXY_JOURNAL_KIND } from './proxy/hold.js';
-export { transparentProxies, setTransparentToxics, transparentProxyApi } from './proxy/list.js';
+export { transparentProxies, setTransparentToxics, setTransparentEnabled, transparentProxyApi } from './proxy/list.js';
 export type { ProxyFaultSpec } from './proxy/spec.js';
 export { parseOutgoing, planProxyRules, PROXY_GID, type OutgoingTarget } from './proxy/rules.js';
 export { ensureProxyImage, agentScriptPath } from './proxy/agent.js';

@@ -38,6 +38,13 @@ describe('chaos proxy flags', () => {
     thrown(() => proxyActionFromFlags({ duration: '10s', port: ['80'], httpAbort: '503', httpDelay: '1s' }));
     thrown(() => proxyActionFromFlags({ duration: '10s', port: ['80'], httpAbort: '503', httpPath: 're2:(' }));
     thrown(() => proxyActionFromFlags({ duration: '10s', port: ['80'], toxic: ['latency:latency=1', 'latency:latency=2'] })); // same name twice
+    thrown(() => proxyActionFromFlags({ duration: '10s', port: ['80'], toxic: ['down:x=1'] })); // down takes no attributes
+  });
+
+  it('--toxic down: toxiproxy’s down (the proxy disabled), alone or beside toxics', () => {
+    expect(proxyActionFromFlags({ duration: '10s', port: ['80'], toxic: ['down'] })).toMatchObject({ down: true, toxics: [] });
+    expect(proxyActionFromFlags({ duration: '10s', port: ['80'], toxic: ['down', 'latency:latency=5'] })).toMatchObject({ down: true, toxics: [{ type: 'latency' }] });
+    expect(proxyActionFromFlags({ duration: '10s', port: ['80'], toxic: ['latency:latency=5'] })).toMatchObject({ down: false });
   });
 });
 

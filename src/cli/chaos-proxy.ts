@@ -37,7 +37,7 @@ function whole(v: unknown, flag: string, min = 0): number | undefined {
 
 /** `--toxic` specs plus the `--latency/--jitter` shorthand, with `--stream`/`--toxicity` applied to the shorthand. */
 function toxicsFromFlags(o: Record<string, unknown>): Toxic[] {
-  const toxics = rawList(o.toxic).map((spec) =>
+  const toxics = rawList(o.toxic).filter((spec) => spec !== 'down').map((spec) =>
     asInvalid('--toxic', () => parseToxicSpec(spec), "TYPE[:key=value,…], e.g. --toxic latency:latency=200,jitter=10 --toxic bandwidth:rate=100,stream=upstream --toxic reset_peer:timeout=0"),
   );
   if (o.latency !== undefined) {
@@ -82,6 +82,8 @@ export function proxyActionFromFlags(o: Record<string, unknown>): LifecycleActio
     incomingPorts: list(o.port).map((p) => validatePort(p, '--port')),
     outgoing: list(o.to).map((t) => parseOutgoing(t)),
     toxics: toxicsFromFlags(o),
+    // toxiproxy's `down` is a proxy disabled: connections refused until it is enabled again.
+    down: rawList(o.toxic).includes('down'),
     httpFaults: httpFaultsFromFlags(o),
     proxyImage: str(o.proxyImage),
     helper: Boolean(o.helper),

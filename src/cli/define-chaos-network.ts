@@ -164,7 +164,7 @@ function addProxyFaultCommands(chaos: Command, handlers: Handlers) {
         .option('-d, --duration <duration>', 'how long the fault lasts (required)')
         .option('--port <ports>', 'incoming: connections to these container ports (repeatable or comma-separated)', collect)
         .option('--to <host[:port]>', 'outgoing: connections to this address, CIDR or container (and port; :PORT for any address) (repeatable)', collect)
-        .option('--toxic <type[:key=value,...]>', 'a toxiproxy toxic: latency, bandwidth, slow_close, timeout, reset_peer, slicer, limit_data; keys are its attributes plus stream, toxicity, name (repeatable)', collect)
+        .option('--toxic <type[:key=value,...]>', 'a toxiproxy toxic: latency, bandwidth, slow_close, timeout, reset_peer, slicer, limit_data; keys are its attributes plus stream, toxicity, name (repeatable); down: connections refused', collect)
         .option('--latency <duration>', 'shorthand for a latency toxic (ms or a duration)')
         .option('--jitter <duration>', 'with --latency: ± jitter')
         .option('--stream <upstream|downstream>', 'with --latency: which stream (default downstream: towards the client)')

@@ -3,7 +3,8 @@
  * program). argv[2]: the AgentConfig as JSON; `--detached`: do not watch stdin, take commands on
  * the unix socket AGENT_CONTROL_SOCKET instead (a helper container's own file system: only
  * `docker exec` into the helper reaches it). It prints one JSON line when ready, takes NDJSON
- * commands ({"op":"toxics","toxics":[…],"proxy":"incoming-80"}, {"op":"http","faults":[…]},
+ * commands ({"op":"toxics","toxics":[…],"proxy":"incoming-80"}, {"op":"enabled","enabled":false},
+ * {"op":"http","faults":[…]},
  * {"op":"cleanup","argv":[…]}) and answers each with {"event":"ok"} or {"event":"error"}; it
  * exits when stdin closes (kiboko died or is done), on SIGTERM/SIGINT, or at `exitAt`.
  * `--send SOCKET JSON`: the client side of that socket (what kiboko runs with `docker exec`).
@@ -23,18 +24,21 @@ interface Command {
   proxy?: unknown;
   faults?: unknown;
   argv?: unknown;
+  enabled?: unknown;
   /** Echoed in the answer, so kiboko can match answers to commands. */
   id?: unknown;
 }
 
 /** Carries out one command line; the answer is the line to send back. */
 function commandHandler(agent: RunningAgent, setCleanup: (argv: string[][]) => void) {
-  return (line: string): Record<string, unknown> => {
+  return async (line: string): Promise<Record<string, unknown>> => {
     let id: unknown;
     try {
       const cmd = JSON.parse(line) as Command;
       id = cmd.id;
-      if (cmd.op === 'toxics') agent.setToxics(Array.isArray(cmd.toxics) ? cmd.toxics : [], typeof cmd.proxy === 'string' ? cmd.proxy : undefined);
+      const proxy = typeof cmd.proxy === 'string' ? cmd.proxy : undefined;
+      if (cmd.op === 'toxics') agent.setToxics(Array.isArray(cmd.toxics) ? cmd.toxics : [], proxy);
+      else if (cmd.op === 'enabled' && typeof cmd.enabled === 'boolean') await agent.setEnabled(cmd.enabled, proxy);
       else if (cmd.op === 'http') agent.setHttpFaults(Array.isArray(cmd.faults) ? cmd.faults : []);
       else if (cmd.op === 'cleanup') setCleanup(Array.isArray(cmd.argv) ? (cmd.argv as string[][]) : []);
       else throw new Error(`unknown op ${String(cmd.op)}`);
@@ -60,12 +64,12 @@ function lineReader(onLine: (line: string) => void): (chunk: string) => boolean 
 }
 
 /** The detached agent's command socket: one command per connection, answered, then closed. */
-function listenForCommands(handle: (line: string) => Record<string, unknown>): void {
+function listenForCommands(handle: (line: string) => Promise<Record<string, unknown>>): void {
   rmSync(AGENT_CONTROL_SOCKET, { force: true });
   const server = createServer((socket) => {
     socket.setEncoding('utf8');
     socket.setTimeout(10_000, () => socket.destroy());
-    const read = lineReader((line) => socket.end(`${JSON.stringify(handle(line))}\n`));
+    const read = lineReader((line) => void handle(line).then((answer) => socket.end(`${JSON.stringify(answer)}\n`)));
     socket.on('data', (d: string) => read(d) || socket.destroy());
     socket.on('error', () => socket.destroy());
   });
@@ -121,7 +125,7 @@ async function main() {
   if (detached) listenForCommands(handle);
   else {
     process.stdin.setEncoding('utf8');
-    const read = lineReader((line) => write(handle(line)));
+    const read = lineReader((line) => void handle(line).then(write));
     process.stdin.on('data', (d: string) => read(d) || void exit('command line too long'));
     process.stdin.on('end', () => void exit('stdin closed'));
     process.stdin.on('error', () => void exit('stdin error'));

@@ -19,6 +19,8 @@ export interface AgentConfig {
   /** Toxic bodies (toxiproxy JSON). */
   toxics: unknown[];
   httpFaults: HttpFault[];
+  /** Start with every listener down (toxiproxy's `enabled: false`): connections are refused. */
+  down?: boolean | undefined;
   /** Epoch ms after which the agent exits by itself (a dead man's switch if kiboko dies). */
   exitAt?: number | undefined;
 }
@@ -36,6 +38,12 @@ export interface RunningAgent {
   /** Replaces the toxics of every listener, or of one (`incoming-<port>`, `outgoing`). */
   setToxics(toxics: unknown[], proxy?: string): void;
   setHttpFaults(faults: HttpFault[]): void;
+  /**
+   * toxiproxy's `enabled` for every listener, or one: a disabled listener stops listening, so the
+   * redirected connections are refused (and open ones dropped); enabled again, it listens on the
+   * same port the redirect rules name.
+   */
+  setEnabled(enabled: boolean, proxy?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,6 +65,13 @@ export function originalDestination(conntrack: string, client: { address: string
 }
 
 const plain = (addr: string | undefined) => (addr ?? '').replace(/^::ffff:/, '');
+
+/** Every listener, or the one named (`incoming-<port>`, `outgoing`). */
+function listeners(proxies: FaultProxy[], name: string | undefined): FaultProxy[] {
+  const chosen = name === undefined ? proxies : proxies.filter((p) => p.name === name);
+  if (chosen.length === 0) throw new Error(`no listener named ${name} (listeners: ${proxies.map((p) => p.name).join(', ')})`);
+  return chosen;
+}
 
 export async function startAgent(config: AgentConfig, conntrackPath = '/proc/net/nf_conntrack'): Promise<RunningAgent> {
   for (const f of config.httpFaults) validateHttpFault(f);
@@ -100,9 +115,7 @@ export async function startAgent(config: AgentConfig, conntrackPath = '/proc/net
     proxies,
     setToxics(list, proxy) {
       const parsed = list.map((t) => parseToxic(t));
-      const chosen = proxy === undefined ? proxies : proxies.filter((p) => p.name === proxy);
-      if (chosen.length === 0) throw new Error(`no listener named ${proxy} (listeners: ${proxies.map((p) => p.name).join(', ')})`);
-      for (const p of chosen) {
+      for (const p of listeners(proxies, proxy)) {
         p.resetToxics();
         for (const t of parsed) p.addToxic(t);
       }
@@ -111,11 +124,15 @@ export async function startAgent(config: AgentConfig, conntrackPath = '/proc/net
       for (const f of faults) validateHttpFault(f);
       for (const p of proxies) p.setHttpFaults(faults);
     },
+    async setEnabled(enabled, proxy) {
+      for (const p of listeners(proxies, proxy)) await p.update({ enabled });
+    },
     close: async () => {
       for (const p of proxies) await p.stop();
     },
   };
   agent.setToxics(toxics);
   agent.setHttpFaults(config.httpFaults);
+  if (config.down) await agent.setEnabled(false);
   return agent;
 }

@@ -253,3 +253,43 @@ describe('extra proxies with a toxics setter (a running kiboko chaos proxy fault
   });
 });
 
+describe('extra proxies with an enabled setter', () => {
+  it('POST {enabled} toggles a transparent proxy (toxiproxy’s down); changing its listen or upstream stays 409', async () => {
+    const extra = { name: 'kiboko:web:in:80', listen: 'web:80', upstream: '127.0.0.1:80', enabled: true, toxics: [] as Toxic[] };
+    const calls: [string, boolean][] = [];
+    const own = new ProxyCollection();
+    const server = await startToxiproxyServer(own, { host: '127.0.0.1', port: 0 }, {
+      extra: () => [extra],
+      setExtraEnabled: async (name, enabled) => {
+        calls.push([name, enabled]);
+        extra.enabled = enabled;
+      },
+    });
+    try {
+      const path = `${server.url}/proxies/${encodeURIComponent(extra.name)}`;
+      const post = (body: unknown) => fetch(path, { method: 'POST', body: JSON.stringify(body) });
+      const down = await post({ enabled: false });
+      expect(down.status).toBe(200);
+      expect(await down.json()).toMatchObject({ name: extra.name, enabled: false });
+      expect(calls).toEqual([[extra.name, false]]);
+      expect((await post({ enabled: false })).status).toBe(200); // no change, no call
+      expect(calls).toHaveLength(1);
+      const client = new Toxiproxy(server.url);
+      const proxy = await client.get(extra.name);
+      expect(proxy.toJson().enabled).toBe(false);
+      expect((await post({ enabled: true, listen: '0.0.0.0:81' })).status).toBe(409);
+      expect((await post({ upstream: 'elsewhere:1' })).status).toBe(409);
+      expect((await post({ enabled: 'yes' })).status).toBe(400);
+      expect(calls).toHaveLength(1);
+      expect((await post({ enabled: true })).status).toBe(200);
+      expect(calls).toEqual([
+        [extra.name, false],
+        [extra.name, true],
+      ]);
+    } finally {
+      await server.close();
+      await own.close();
+    }
+  });
+});
+

@@ -17,6 +17,8 @@ export interface ToxiproxyApiOptions {
    * The API checks each change as for its own proxies (same errors) before calling it.
    */
   setExtraToxics?: ((name: string, toxics: Toxic[]) => Promise<void>) | undefined;
+  /** Sets `enabled` of an extra proxy (toxiproxy's `down` when false); without it, a 409. */
+  setExtraEnabled?: ((name: string, enabled: boolean) => Promise<void>) | undefined;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -136,7 +138,7 @@ async function route(collection: ProxyCollection, options: ToxiproxyApiOptions, 
     return send(res, 201, proxy.toJSON());
   }
   const extra = collection.list().some((p) => p.name === parts[1]) ? undefined : ((await options.extra?.()) ?? []).find((p) => p.name === parts[1]);
-  if (extra) return transparentProxy({ res, method, proxy: extra, parts, body: () => readJson(req), setToxics: options.setExtraToxics });
+  if (extra) return transparentProxy({ res, method, proxy: extra, parts, body: () => readJson(req), setToxics: options.setExtraToxics, setEnabled: options.setExtraEnabled });
   const proxy = collection.get(parts[1]!);
   if (parts.length === 2) {
     if (method === 'GET') return send(res, 200, proxy.toJSON());
@@ -174,17 +176,26 @@ interface TransparentRequest {
   parts: string[];
   body: () => Promise<unknown>;
   setToxics: ((name: string, toxics: Toxic[]) => Promise<void>) | undefined;
+  setEnabled: ((name: string, enabled: boolean) => Promise<void>) | undefined;
 }
 
 /**
- * A transparent container proxy (`kiboko chaos proxy`): read like the others, and its toxics
- * added, updated and removed like theirs (same checks and answers) through `setToxics`; the proxy
- * itself lives and ends with its chaos run, so changing or deleting it is refused (409).
+ * A transparent container proxy (`kiboko chaos proxy`): read like the others, its toxics added,
+ * updated and removed like theirs (same checks and answers) through `setToxics`, and `enabled`
+ * toggled through `setEnabled`; its listen and upstream are the container's and it lives and ends
+ * with its chaos run, so changing them or deleting it is refused (409).
  */
-async function transparentProxy({ res, method, proxy, parts, body, setToxics }: TransparentRequest): Promise<void> {
+async function transparentProxy({ res, method, proxy, parts, body, setToxics, setEnabled }: TransparentRequest): Promise<void> {
   const endsWithRun = `proxy ${proxy.name} is a kiboko chaos proxy fault: it ends with its chaos run (Ctrl-C, --duration, POST /v1/chaos/runs/RUN/stop or kiboko chaos recover), not through this API`;
   if (parts.length === 2) {
     if (method === 'GET') return send(res, 200, proxy);
+    if ((method === 'POST' || method === 'PATCH') && setEnabled) {
+      const cfg = proxyConfig(await body(), proxy);
+      if (cfg.name === proxy.name && cfg.listen === proxy.listen && cfg.upstream === proxy.upstream) {
+        if (cfg.enabled !== proxy.enabled) await setEnabled(proxy.name, cfg.enabled);
+        return send(res, 200, { ...proxy, enabled: cfg.enabled });
+      }
+    }
     throw new ProxyApiError(endsWithRun, 409);
   }
   if (parts[2] !== 'toxics' || parts.length > 4) throw new ProxyApiError('not found', 404);

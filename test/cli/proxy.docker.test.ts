@@ -312,6 +312,40 @@ describe('kiboko proxy serve', () => {
     }
   });
 
+  it('--toxic down: connections to the port are refused (toxiproxy’s down); enabled through the API they pass again, disabled they are refused again', async () => {
+    const get = () => dexec(app, ['sh', '-c', `wget -q -O - http://${ipWeb}/ 2>&1`]);
+    expect((await get()).code).toBe(0);
+    const p = fault(['-d', '60s', '--port', '80', '--toxic', 'down', `${s.prefix}web`]);
+    await p.waitForOutput('"fault-held"');
+    const server = startCli(['proxy', 'serve', '--port', '0'], { stateDir: s.stateDir });
+    try {
+      const down = await get();
+      expect(down.code).not.toBe(0);
+      expect(down.out).toMatch(/refused/i);
+      await server.waitForOutput('"listening"');
+      const url = (JSON.parse(server.stdout().split('\n')[0]!) as { url: string }).url;
+      const client = new Toxiproxy(url);
+      const name = `kiboko:${s.prefix}web:in:80`;
+      const proxy = await client.get(name);
+      expect(proxy.toJson().enabled).toBe(false);
+      await proxy.update({ enabled: true, listen: proxy.listen, upstream: proxy.upstream });
+      expect((await client.get(name)).toJson().enabled).toBe(true);
+      const up = await get();
+      expect(up.code, up.out).toBe(0);
+      expect(up.out).toContain('hi');
+      await proxy.update({ enabled: false, listen: proxy.listen, upstream: proxy.upstream });
+      expect((await get()).out).toMatch(/refused/i);
+      p.child.kill('SIGTERM');
+      expect((await p.done).code).toBe(0);
+      expect((await get()).code).toBe(0); // restored
+      expect(journalFiles(s.stateDir)).toHaveLength(0);
+    } finally {
+      if (p.child.exitCode === null) p.child.kill('SIGKILL');
+      server.child.kill('SIGTERM');
+      await server.done;
+    }
+  });
+
   it('toxiproxy-node-client creates a proxy, adds a latency toxic (measured), removes it and resets', async () => {
     const server = startCli(['proxy', 'serve', '--port', '0']);
     await server.waitForOutput('"listening"');
@@ -390,6 +424,11 @@ describe.skipIf(!TOXIPROXY_CLI || !existsSync(TOXIPROXY_CLI))('the real toxiprox
       const slower = median(await times(app, `http://${ipWeb}/`, 3));
       expect(cli('toxic', 'remove', '-n', 'big', name).code).toBe(0);
       const removed = median(await times(app, `http://${ipWeb}/`, 3));
+      // toggle: toxiproxy's down and up again
+      expect(cli('toggle', name).out).toMatch(/disabled/);
+      expect((await dexec(app, ['sh', '-c', `wget -q -O /dev/null http://${ipWeb}/ 2>&1`])).out).toMatch(/refused/i);
+      expect(cli('toggle', name).out).toMatch(/enabled/);
+      expect((await dexec(app, ['wget', '-q', '-O', '/dev/null', `http://${ipWeb}/`])).code).toBe(0);
       const del = cli('delete', name);
       expect(del.code).not.toBe(0);
       expect(del.out).toMatch(/409.*kiboko chaos proxy fault/);

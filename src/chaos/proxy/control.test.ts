@@ -1,7 +1,7 @@
 import { createConnection } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ProxyApiError, type Toxic } from '../../proxy/index.js';
-import { parseControlLine, sendToHold, startHoldControl, type ToxicsCommand } from './control.js';
+import { parseControlLine, sendToHold, startHoldControl, type HoldCommand } from './control.js';
 
 const lat: Toxic = { name: 'lat', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 300, jitter: 0 } };
 
@@ -17,7 +17,7 @@ const rawLine = (socket: string, line: string) =>
 
 describe('the hold control channel', () => {
   it('carries a toxics change to the holder, one at a time, and answers once it is applied', async () => {
-    const seen: ToxicsCommand[] = [];
+    const seen: HoldCommand[] = [];
     let running = 0;
     const control = await startHoldControl(async (c) => {
       expect(++running).toBe(1);
@@ -26,10 +26,10 @@ describe('the hold control channel', () => {
       running--;
     });
     try {
-      await Promise.all([sendToHold(control.address, { proxy: 'incoming-80', toxics: [lat] }), sendToHold(control.address, { proxy: 'outgoing', toxics: [] })]);
+      await Promise.all([sendToHold(control.address, { op: 'toxics', proxy: 'incoming-80', toxics: [lat] }), sendToHold(control.address, { op: 'enabled', proxy: 'outgoing', enabled: false })]);
       expect(seen).toEqual([
-        { proxy: 'incoming-80', toxics: [lat] },
-        { proxy: 'outgoing', toxics: [] },
+        { op: 'toxics', proxy: 'incoming-80', toxics: [lat] },
+        { op: 'enabled', proxy: 'outgoing', enabled: false },
       ]);
     } finally {
       await control.close();
@@ -40,11 +40,11 @@ describe('the hold control channel', () => {
     const control = await startHoldControl(async () => {
       throw new Error('this fault has no listener incoming-81');
     });
-    const err = await sendToHold(control.address, { proxy: 'incoming-81', toxics: [] }).catch((e: unknown) => e);
+    const err = await sendToHold(control.address, { op: 'toxics', proxy: 'incoming-81', toxics: [] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProxyApiError);
     expect(err).toMatchObject({ status: 409, message: expect.stringMatching(/refused the change: this fault has no listener incoming-81/) });
     await control.close();
-    const gone = await sendToHold(control.address, { proxy: 'incoming-80', toxics: [] }).catch((e: unknown) => e);
+    const gone = await sendToHold(control.address, { op: 'toxics', proxy: 'incoming-80', toxics: [] }).catch((e: unknown) => e);
     expect(gone).toMatchObject({ status: 409, message: expect.stringMatching(/does not answer.*kiboko chaos recover/) });
   });
 
@@ -64,9 +64,11 @@ describe('the hold control channel', () => {
     }
   });
 
-  it('parseControlLine checks the token, the op, the listener name and each toxic', () => {
+  it('parseControlLine checks the token, the op, the listener name, each toxic and enabled', () => {
     const line = (o: Record<string, unknown>) => JSON.stringify({ token: 't', op: 'toxics', proxy: 'incoming-80', toxics: [lat], ...o });
-    expect(parseControlLine(line({}), 't')).toEqual({ proxy: 'incoming-80', toxics: [lat] });
+    expect(parseControlLine(line({}), 't')).toEqual({ op: 'toxics', proxy: 'incoming-80', toxics: [lat] });
+    expect(parseControlLine(line({ op: 'enabled', enabled: false }), 't')).toEqual({ op: 'enabled', proxy: 'incoming-80', enabled: false });
+    expect(() => parseControlLine(line({ op: 'enabled', enabled: 'no' }), 't')).toThrow(/true or false/);
     expect(() => parseControlLine(line({ token: 'u' }), 't')).toThrow(/bad token/);
     expect(() => parseControlLine(line({ op: 'http' }), 't')).toThrow(/unknown op/);
     expect(() => parseControlLine(line({ proxy: '../x' }), 't')).toThrow(/incoming-<port> or outgoing/);

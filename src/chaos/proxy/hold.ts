@@ -9,7 +9,7 @@ import { journalAndApply, preflight, teardownNetFault, type NetFaultRecord } fro
 import { resolvePeers } from '../net/hold.js';
 import { chooseExecMode, openExec, type ExecMode } from '../net/mode.js';
 import { holdUntil } from '../wait.js';
-import { startHoldControl, type HoldControl, type HoldControlAddress, type ToxicsCommand } from './control.js';
+import { startHoldControl, type HoldCommand, type HoldControl, type HoldControlAddress } from './control.js';
 import { startHelperAgent, startNsenterAgent, stopAgent, type AgentHandle, type AgentIdentity } from './agent.js';
 import { planProxyRules, type OutgoingTarget } from './rules.js';
 import type { ProxyFaultSpec } from './spec.js';
@@ -39,6 +39,10 @@ export interface ProxyEntryView {
   toxics: Toxic[];
   /** Toxics changed while running, by the agent's listener (`incoming-<port>`, `outgoing`). */
   toxicsOf?: Record<string, Toxic[]> | undefined;
+  /** Started down (`--toxic down`): every listener refuses connections. */
+  down?: boolean | undefined;
+  /** toxiproxy's `enabled` changed while running, by listener. */
+  enabledOf?: Record<string, boolean> | undefined;
   httpFaults: number;
 }
 
@@ -46,8 +50,8 @@ export function validateProxySpec(spec: ProxyFaultSpec): void {
   if (spec.incomingPorts.length === 0 && spec.outgoing.length === 0) {
     throw invalidArgument('proxy needs traffic to act on: --port (incoming) or --to (outgoing)', 'e.g. --port 80 for connections to the container’s port 80, or --to db:5432 for its connections to db');
   }
-  if (spec.toxics.length === 0 && spec.httpFaults.length === 0) {
-    throw invalidArgument('proxy needs at least one --toxic or HTTP fault', "e.g. --toxic latency:latency=200 or --http-abort 503 --http-path '/api/*'");
+  if (spec.toxics.length === 0 && spec.httpFaults.length === 0 && !spec.down) {
+    throw invalidArgument('proxy needs at least one --toxic or HTTP fault', "e.g. --toxic latency:latency=200, --toxic down or --http-abort 503 --http-path '/api/*'");
   }
 }
 
@@ -79,6 +83,7 @@ export async function holdProxyFault(target: ContainerRef, action: ProxyFaultSpe
     outgoing: destinations.length > 0,
     toxics: [...action.toxics],
     httpFaults: [...action.httpFaults],
+    down: action.down,
     // An nsenter agent removes the rules itself when it exits; a helper agent cannot (no iptables in
     // its image), so it stays until kiboko, `chaos recover` or the next chaos run removes both —
     // leaving it to exit on its own would turn a delay into refused connections.
@@ -89,7 +94,7 @@ export async function holdProxyFault(target: ContainerRef, action: ProxyFaultSpe
   const rules = planProxyRules({ incoming: agent.ready.incoming, outgoing: agent.ready.outgoing ? { destinations, agentPort: agent.ready.outgoing } : undefined }, ctx.runId);
   let control: HoldControl | undefined;
   try {
-    control = await startHoldControl((command) => applyToxicsChange(command, agent, entry, journal));
+    control = await startHoldControl((command) => applyHoldCommand(command, agent, entry, journal));
     const exec = await openExec(engine, details, mode, ctx.runId);
     try {
       const record = await preflight(exec, { tool: 'iptables', runId: ctx.runId, rules });
@@ -98,6 +103,7 @@ export async function holdProxyFault(target: ContainerRef, action: ProxyFaultSpe
         outgoing: agent.ready.outgoing ? { destinations, agentPort: agent.ready.outgoing } : undefined,
         toxics: [...action.toxics],
         httpFaults: action.httpFaults.length,
+        down: action.down,
       };
       const data: ProxyEntryData = { startedAt: details.startedAt, pid: details.pid, netns: netnsOf(details.pid), mode, record, agent: agent.identity, proxy: view, control: control.address };
       const newEntry = { runId: ctx.runId, kind: PROXY_JOURNAL_KIND, target, deadline: new Date(deadline).toISOString(), data: data as unknown as Record<string, unknown> };
@@ -135,16 +141,17 @@ async function finishProxyFault(target: ContainerRef, entry: JournalEntry, agent
 }
 
 /**
- * A toxics change from a toxiproxy API server (control.ts): the agent applies it first, then the
- * journal entry records it, so the API's listing shows what the proxy does.
+ * A change from a toxiproxy API server (control.ts): the agent applies it first, then the journal
+ * entry records it, so the API's listing shows what the proxy does.
  */
-export async function applyToxicsChange(command: ToxicsCommand, agent: Pick<AgentHandle, 'request'>, entry: JournalEntry | undefined, journal: Journal): Promise<void> {
+export async function applyHoldCommand(command: HoldCommand, agent: Pick<AgentHandle, 'request'>, entry: JournalEntry | undefined, journal: Journal): Promise<void> {
   const data = entry?.data as unknown as ProxyEntryData | undefined;
   if (!entry || !data?.proxy) throw new Error('the fault is not applied yet');
   const known = command.proxy === 'outgoing' ? data.proxy.outgoing !== undefined : command.proxy.slice('incoming-'.length) in data.proxy.incoming;
   if (!known) throw new Error(`this fault has no listener ${command.proxy}`);
-  await agent.request({ op: 'toxics', proxy: command.proxy, toxics: command.toxics });
-  data.proxy.toxicsOf = { ...data.proxy.toxicsOf, [command.proxy]: command.toxics };
+  await agent.request({ ...command });
+  if (command.op === 'toxics') data.proxy.toxicsOf = { ...data.proxy.toxicsOf, [command.proxy]: command.toxics };
+  else data.proxy.enabledOf = { ...data.proxy.enabledOf, [command.proxy]: command.enabled };
   await journal.update(entry);
 }
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Journal, type JournalEntry } from '../../journal/index.js';
 import { startHoldControl } from './control.js';
-import { PROXY_JOURNAL_KIND, applyToxicsChange } from './hold.js';
-import { setTransparentToxics, transparentProxies } from './list.js';
+import { PROXY_JOURNAL_KIND, applyHoldCommand } from './hold.js';
+import { setTransparentEnabled, setTransparentToxics, transparentProxies } from './list.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -47,7 +47,7 @@ describe('setTransparentToxics', () => {
     const proxy = { incoming: { '80': 41000 }, outgoing: { destinations: [{ port: 53 }], agentPort: 41002 }, toxics: [toxic], httpFaults: 0 };
     const sent: Record<string, unknown>[] = [];
     let entry: JournalEntry | undefined;
-    const control = await startHoldControl((c) => applyToxicsChange(c, { request: async (command) => void sent.push(command) }, entry, j));
+    const control = await startHoldControl((c) => applyHoldCommand(c, { request: async (command) => void sent.push(command) }, entry, j));
     try {
       entry = await j.record({ runId: 'r1', kind: PROXY_JOURNAL_KIND, target, deadline: new Date(Date.now() + 60_000).toISOString(), data: { proxy, control: control.address } });
       const slow = { ...toxic, name: 'slow', attributes: { latency: 900, jitter: 0 } };
@@ -58,25 +58,32 @@ describe('setTransparentToxics', () => {
       expect(listed.find((p) => p.name === 'kiboko:web:out')?.toxics).toEqual([toxic]); // the other listener keeps its own
       await setTransparentToxics(j, 'kiboko:web:out', []);
       expect((await transparentProxies(j)).find((p) => p.name === 'kiboko:web:out')?.toxics).toEqual([]);
+      await setTransparentEnabled(j, 'kiboko:web:out', false);
+      expect(sent.at(-1)).toEqual({ op: 'enabled', proxy: 'outgoing', enabled: false });
+      expect((await transparentProxies(j)).map((p) => [p.name, p.enabled])).toEqual([
+        ['kiboko:web:in:80', true],
+        ['kiboko:web:out', false],
+      ]);
       await expect(setTransparentToxics(j, 'kiboko:web:in:81', [])).rejects.toMatchObject({ status: 404 });
     } finally {
       await control.close();
     }
     // once its holder has ended, a change is refused (409), and nothing is recorded
     await expect(setTransparentToxics(j, 'kiboko:web:in:80', [])).rejects.toMatchObject({ status: 409 });
-    expect(sent).toHaveLength(2);
+    expect(sent).toHaveLength(3);
   });
 
   it('a fault journaled without a control channel (an older kiboko) is read-only: 409', async () => {
     const j = journal();
     await j.record({ runId: 'r1', kind: PROXY_JOURNAL_KIND, target: { id: 'c1', name: 'web' }, deadline: new Date().toISOString(), data: { proxy: { incoming: { '80': 1 }, toxics: [], httpFaults: 0 } } });
     await expect(setTransparentToxics(j, 'kiboko:web:in:80', [])).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/older kiboko/) });
+    await expect(setTransparentEnabled(j, 'kiboko:web:in:80', false)).rejects.toMatchObject({ status: 409 });
   });
 
   it('a failed change in the agent leaves the recorded toxics as they were', async () => {
     const j = journal();
     let entry: JournalEntry | undefined;
-    const control = await startHoldControl((c) => applyToxicsChange(c, { request: async () => Promise.reject(new Error('the agent exited')) }, entry, j));
+    const control = await startHoldControl((c) => applyHoldCommand(c, { request: async () => Promise.reject(new Error('the agent exited')) }, entry, j));
     try {
       entry = await j.record({ runId: 'r1', kind: PROXY_JOURNAL_KIND, target: { id: 'c1', name: 'web' }, deadline: new Date().toISOString(), data: { proxy: { incoming: { '80': 1 }, toxics: [toxic], httpFaults: 0 }, control: control.address } });
       await expect(setTransparentToxics(j, 'kiboko:web:in:80', [])).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/the agent exited/) });

@@ -32,18 +32,31 @@ function proxiesOf(entry: JournalEntry): TransparentProxy[] {
   if (!view) return [];
   const name = entry.target.name;
   const toxicsOf = (listener: string) => view.toxicsOf?.[listener] ?? view.toxics;
+  const enabledOf = (listener: string) => view.enabledOf?.[listener] ?? !view.down;
   const out: TransparentProxy[] = Object.keys(view.incoming)
     .sort((a, b) => Number(a) - Number(b))
     .map((port) => ({
-      json: { name: `kiboko:${name}:in:${port}`, listen: `${name}:${port}`, upstream: `127.0.0.1:${port}`, enabled: true, toxics: toxicsOf(`incoming-${port}`) },
+      json: { name: `kiboko:${name}:in:${port}`, listen: `${name}:${port}`, upstream: `127.0.0.1:${port}`, enabled: enabledOf(`incoming-${port}`), toxics: toxicsOf(`incoming-${port}`) },
       listener: `incoming-${port}`,
       control,
     }));
   if (view.outgoing) {
     const to = view.outgoing.destinations.map((d) => `${d.cidr ?? '*'}:${d.port ?? '*'}`).join(',');
-    out.push({ json: { name: `kiboko:${name}:out`, listen: `127.0.0.1:${view.outgoing.agentPort}`, upstream: to, enabled: true, toxics: toxicsOf('outgoing') }, listener: 'outgoing', control });
+    out.push({ json: { name: `kiboko:${name}:out`, listen: `127.0.0.1:${view.outgoing.agentPort}`, upstream: to, enabled: enabledOf('outgoing'), toxics: toxicsOf('outgoing') }, listener: 'outgoing', control });
   }
   return out;
+}
+
+/** The listed proxy of that name, with the way to reach its holder; 404 or 409 otherwise. */
+async function changeable(journal: Journal, name: string): Promise<TransparentProxy & { control: HoldControlAddress }> {
+  const { entries } = await journal.list();
+  const found = entries
+    .filter((e) => e.kind === PROXY_JOURNAL_KIND)
+    .flatMap(proxiesOf)
+    .find((p) => p.json.name === name);
+  if (!found) throw new ProxyApiError('proxy not found', 404);
+  if (!found.control) throw new ProxyApiError(`proxy ${name} was started by an older kiboko that cannot change it while it runs; it ends with its chaos run`, 409);
+  return { ...found, control: found.control };
 }
 
 /**
@@ -52,17 +65,21 @@ function proxiesOf(entry: JournalEntry): TransparentProxy[] {
  * was started by a kiboko without this channel or its holder is gone.
  */
 export async function setTransparentToxics(journal: Journal, name: string, toxics: Toxic[]): Promise<void> {
-  const { entries } = await journal.list();
-  const found = entries
-    .filter((e) => e.kind === PROXY_JOURNAL_KIND)
-    .flatMap(proxiesOf)
-    .find((p) => p.json.name === name);
-  if (!found) throw new ProxyApiError('proxy not found', 404);
-  if (!found.control) throw new ProxyApiError(`proxy ${name} was started by an older kiboko that cannot change its toxics while it runs; it ends with its chaos run`, 409);
-  await sendToHold(found.control, { proxy: found.listener, toxics });
+  const p = await changeable(journal, name);
+  await sendToHold(p.control, { op: 'toxics', proxy: p.listener, toxics });
 }
 
-/** The toxiproxy API's view of the state directory's chaos proxy faults: listed, toxics changeable. */
-export function transparentProxyApi(journal: Journal): Pick<ToxiproxyApiOptions, 'extra' | 'setExtraToxics'> {
-  return { extra: () => transparentProxies(journal), setExtraToxics: (name, toxics) => setTransparentToxics(journal, name, toxics) };
+/** toxiproxy's `enabled` of one transparent proxy: disabled, its redirected connections are refused. */
+export async function setTransparentEnabled(journal: Journal, name: string, enabled: boolean): Promise<void> {
+  const p = await changeable(journal, name);
+  await sendToHold(p.control, { op: 'enabled', proxy: p.listener, enabled });
+}
+
+/** The toxiproxy API's view of the state directory's chaos proxy faults: listed, toxics and `enabled` changeable. */
+export function transparentProxyApi(journal: Journal): Pick<ToxiproxyApiOptions, 'extra' | 'setExtraToxics' | 'setExtraEnabled'> {
+  return {
+    extra: () => transparentProxies(journal),
+    setExtraToxics: (name, toxics) => setTransparentToxics(journal, name, toxics),
+    setExtraEnabled: (name, enabled) => setTransparentEnabled(journal, name, enabled),
+  };
 }

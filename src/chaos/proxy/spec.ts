@@ -9,6 +9,8 @@ export interface ProxyFaultSpec {
   outgoing: readonly OutgoingTarget[];
   toxics: readonly Toxic[];
   httpFaults: readonly HttpFault[];
+  /** toxiproxy's `down` (`enabled: false`): the redirected connections are refused, until enabled again through the API. */
+  down?: boolean | undefined;
   /** Run the proxy in a helper container from this image (default: nsenter as root beside a local engine). */
   proxyImage?: string | undefined;
   /** Force a helper container for the proxy even when nsenter is possible. */
