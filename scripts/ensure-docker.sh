@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure this host has what kiboko and its tests use — Debian's docker.io engine, iptables,
-# nftables, iproute2 (tc), util-linux (nsenter, unshare), stress-ng, a static busybox — and that
+# nftables, iproute2 (tc), util-linux (nsenter, unshare), stress-ng, a static busybox, etcd, chromium,
+# docker-registry with htpasswd and openssl (the registry tests) — and that
 # a Docker engine answers on the local socket (dockerd started in the background if not).
 # Idempotent: installs only what is missing, starts only what is not running.
 set -euo pipefail
@@ -22,6 +23,10 @@ want stress-ng stress-ng
 want etcd etcd-server
 # Headless browser for the dashboard tests (driven by playwright-core).
 want chromium chromium
+# A registry on loopback for the watch and pull tests (Debian's docker-registry, htpasswd auth, TLS by openssl).
+want docker-registry docker-registry
+want htpasswd apache2-utils
+want openssl openssl
 # A dynamic busybox names its loader near the start of the file; the test images need a static one.
 if [ ! -x /bin/busybox ] || head -c 4096 /bin/busybox | grep -qa ld-linux; then need+=(busybox-static); fi
 
