@@ -22,6 +22,14 @@ const PAIRED = [
   'test/events/react.docker.test.ts',
   'test/cli/kill-and-targets.docker.test.ts',
   'test/cli/json-output.docker.test.ts',
+  // Small functional files, beside compose-stacks' ~210 s critical path.
+  'test/template/fixtures.docker.test.ts',
+  'test/cli/tls.docker.test.ts',
+  'test/cli/help.docker.test.ts',
+  'test/cli/chaos-targets.docker.test.ts',
+  'test/cli/serve-fleet.docker.test.ts',
+  'test/packages/docker-test-flow.docker.test.ts',
+  'test/packages/lifecycle.docker.test.ts',
 ];
 
 const engine = {

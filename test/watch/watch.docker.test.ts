@@ -76,7 +76,11 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`kiboko.deploy.project=${PROJECT}`] }) })) await docker.getContainer(c.Id).remove({ force: true, v: true });
   for (const c of await docker.listContainers({ all: true, filters: JSON.stringify({ label: [LABEL] }) })) await docker.getContainer(c.Id).remove({ force: true, v: true });
-  for (const n of await docker.listNetworks({ filters: JSON.stringify({ label: [`kiboko.deploy.project=${PROJECT}`] }) })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  // Every project of this file is named PROJECT or PROJECT-<suffix> (the engine's name filter matches a part of the name).
+  for (const c of await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`kiboko.deploy.project=${PROJECT}-pull`] }) })) await docker.getContainer(c.Id).remove({ force: true, v: true });
+  for (const n of await docker.listNetworks({ filters: JSON.stringify({ name: [PROJECT] }) })) {
+    if (n.Name.startsWith(PROJECT)) await docker.getNetwork(n.Id).remove();
+  }
   for (const i of await docker.listImages({ filters: JSON.stringify({ label: [LABEL] }) })) await docker.getImage(i.Id).remove({ force: true }).catch(() => undefined);
   untrust?.();
   await reg?.stop();
