@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure this host has what kiboko and its tests use — Debian's docker.io engine, iptables,
 # nftables, iproute2 (tc), util-linux (nsenter, unshare), stress-ng, a static busybox, etcd, chromium,
-# docker-registry with htpasswd and openssl (the registry tests) — and that
+# docker-registry with htpasswd and openssl (the registry tests), docker-compose v1 — and that
 # a Docker engine answers on the local socket (dockerd started in the background if not).
 # Idempotent: installs only what is missing, starts only what is not running.
 set -euo pipefail
@@ -27,6 +27,8 @@ want chromium chromium
 want docker-registry docker-registry
 want htpasswd apache2-utils
 want openssl openssl
+# docker-compose v1 (Debian's): the compose tests check that it sees kiboko's projects as its own.
+want docker-compose docker-compose
 # A dynamic busybox names its loader near the start of the file; the test images need a static one.
 if [ ! -x /bin/busybox ] || head -c 4096 /bin/busybox | grep -qa ld-linux; then need+=(busybox-static); fi
 
