@@ -94,8 +94,9 @@ const LIMIT_KEYS = {
 };
 const RESERVATION_KEYS = { ...RESOURCE_KEYS, pids: misplaced('pids is a limit, not a reservation', 'move it under limits') };
 
+/** `deploy.resources`: the same keys under limits and under reservations, but for the ones only one of them takes. */
 type Resources = { limits?: ResourceSet | undefined; reservations?: ResourceSet | undefined };
-const RESOURCES_KEYS: Record<string, KeyReader<Resources>> = {
+const DEPLOY_RESOURCES_KEYS: Record<string, KeyReader<Resources>> = {
   limits: valueKey('limits', (v, ctx) => readResourceSet(v, ctx, LIMIT_KEYS)),
   reservations: valueKey('reservations', (v, ctx) => readResourceSet(v, ctx, RESERVATION_KEYS)),
 };
@@ -104,7 +105,7 @@ function readResources(node: Node, ctx: Context): DeploySettings['resources'] {
   const docs = deployDocs('resources');
   const map = mapOf(node, ctx, 'a mapping with limits and/or reservations', docs);
   if (!map) return undefined;
-  const out = readKeys<Resources>(map, {}, RESOURCES_KEYS, ctx, docs, { name: 'deploy.resources key' });
+  const out = readKeys<Resources>(map, {}, DEPLOY_RESOURCES_KEYS, ctx, docs, { name: 'deploy.resources key' });
   return Object.keys(out).length ? out : undefined;
 }
 
