@@ -65,6 +65,15 @@ export class InternalError extends KibokoError {
   }
 }
 
+/** What reports, events and job records keep of a failure: its code, message and hint (no cause, no stack). */
+export interface ErrorSummary {
+  code: string;
+  message: string;
+  hint?: string | undefined;
+}
+
+export const errorSummary = (e: KibokoError): ErrorSummary => ({ code: e.code, message: e.message, hint: e.hint });
+
 export function asKibokoError(err: unknown): KibokoError {
   if (err instanceof KibokoError) return err;
   if (isAbortError(err)) return new KibokoError('CANCELLED', 'cancelled', { cause: err });

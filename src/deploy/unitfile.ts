@@ -327,18 +327,9 @@ export function expandSpecifiers(text: string, unit: string | UnitName, where = 
     I: unescapeUnitName(instance),
     '%': '%',
   };
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c !== '%') {
-      out += c;
-      continue;
-    }
-    const s = text[i + 1];
-    if (s === undefined) {
-      out += '%';
-      break;
-    }
+  // A lone `%` at the very end stays as written.
+  return text.replace(/%([\s\S]?)/g, (_, s: string) => {
+    if (s === '') return '%';
     const v = values[s];
     if (v === undefined) {
       throw invalidArgument(
@@ -346,10 +337,8 @@ export function expandSpecifiers(text: string, unit: string | UnitName, where = 
         `kiboko expands ${SUPPORTED_SPECIFIERS.join(' ')}; write the value itself, or %% for a literal %`,
       );
     }
-    out += v;
-    i++;
-  }
-  return out;
+    return v;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -405,32 +394,13 @@ export function expandEnvironment(argv: readonly string[], env: Readonly<Record<
 }
 
 function replaceEnv(word: string, env: Readonly<Record<string, string | undefined>>, missing: Set<string>): string {
-  let out = '';
-  for (let i = 0; i < word.length; i++) {
-    const c = word[i]!;
-    if (c !== '$') {
-      out += c;
-      continue;
-    }
-    if (word[i + 1] === '$') {
-      out += '$';
-      i++;
-      continue;
-    }
-    const m = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:[-+])([^}]*))?\}/.exec(word.slice(i));
-    if (!m) {
-      out += c;
-      continue;
-    }
-    const [all, name, op, arg] = m as unknown as [string, string, string | undefined, string | undefined];
+  // `$$` first, so `$${X}` is a literal `$` followed by `{X}`; a `$` that starts neither stays as written.
+  return word.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:[-+])([^}]*))?\}/g, (_all, name: string | undefined, op: string | undefined, arg: string | undefined) => {
+    if (name === undefined) return '$';
     const v = env[name];
-    if (op === ':-') out += v ? v : arg ?? '';
-    else if (op === ':+') out += v ? arg ?? '' : '';
-    else {
-      if (v === undefined) missing.add(name);
-      out += v ?? '';
-    }
-    i += all.length - 1;
-  }
-  return out;
+    if (op === ':-') return v ? v : arg ?? '';
+    if (op === ':+') return v ? arg ?? '' : '';
+    if (v === undefined) missing.add(name);
+    return v ?? '';
+  });
 }

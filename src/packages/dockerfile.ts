@@ -1,4 +1,5 @@
 import { invalidArgument } from '../common/errors.js';
+import { splitQuotedWords } from '../shellwords/index.js';
 
 /**
  * Just enough of the Dockerfile grammar for `kiboko build`: parser directives (`# escape=`),
@@ -140,32 +141,9 @@ function parseArgDeclarations(args: string): [string, string | undefined][] {
   return out;
 }
 
-/** Splits on whitespace outside quotes and strips the quotes. */
+/** Splits on whitespace outside quotes and strips the quotes (a backslash escapes only inside double quotes; an open quote runs to the end). */
 function splitWords(text: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quote: string | undefined;
-  let has = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"' && i + 1 < text.length) cur += text[++i];
-      else cur += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      has = true;
-    } else if (/\s/.test(c)) {
-      if (has || cur) out.push(cur);
-      cur = '';
-      has = false;
-    } else {
-      cur += c;
-      has = true;
-    }
-  }
-  if (has || cur) out.push(cur);
-  return out;
+  return splitQuotedWords(text, { escapeOutside: false }).words;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { runExperiment, type ChaosEvent, type ChaosReport } from '../chaos/index.js';
 import type { Clock } from '../common/clock.js';
-import { asKibokoError, KibokoError } from '../common/errors.js';
+import { asKibokoError, errorSummary, KibokoError, type ErrorSummary } from '../common/errors.js';
 import type { Engine } from '../engine/index.js';
 import type { Journal } from '../journal/index.js';
 import type { EventBus } from './bus.js';
@@ -19,7 +19,7 @@ interface Experiment {
   /** The chaos run's id (its journal entries carry it), known once the run has started. */
   runId?: string | undefined;
   report?: ChaosReport | undefined;
-  error?: { code: string; message: string; hint?: string | undefined } | undefined;
+  error?: ErrorSummary | undefined;
   events: ChaosEvent[];
   abort: AbortController;
   done: Promise<void>;
@@ -84,7 +84,7 @@ export class ChaosService {
       },
       (err: unknown) => {
         const e = asKibokoError(err);
-        x.error = { code: e.code, message: e.message, hint: e.hint };
+        x.error = errorSummary(e);
         x.status = 'failed';
       },
     ).finally(() => {

@@ -1,3 +1,4 @@
+import type { ErrorSummary } from '../common/errors.js';
 import type { ApplyResult, DeployEvent, DeployPlan, Revision } from '../deploy/index.js';
 
 /** Deploy jobs of the daemon as the API shows them: their states, and the JSON views of jobs and stored revisions. */
@@ -35,7 +36,7 @@ export interface DeployJob {
   revision?: number | undefined;
   plan?: { changes: boolean; steps: { service: string; action: string; causes: string[] }[] } | undefined;
   result?: ApplyResult | undefined;
-  error?: { code: string; message: string; hint?: string | undefined } | undefined;
+  error?: ErrorSummary | undefined;
   events: DeployEvent[];
 }
 

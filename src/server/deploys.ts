@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../common/clock.js';
-import { asKibokoError, invalidArgument, KibokoError } from '../common/errors.js';
+import { asKibokoError, errorSummary, invalidArgument, KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
 import {
   checkTagPolicy,
@@ -98,7 +98,7 @@ export class DeployService {
         out.push({ ...base, services: c.services.map((s) => ({ name: s.name, image: s.image, replicas: s.replicas, running: running.get(s.name) ?? 0, containers: statuses.get(s.name) ?? {}, tagPolicy: formatTagPolicy(s.tagPolicy) })) });
       } catch (err) {
         const e = asKibokoError(err);
-        out.push({ ...base, services: [], error: { code: e.code, message: e.message, hint: e.hint } });
+        out.push({ ...base, services: [], error: errorSummary(e) });
       }
     }
     return out;
@@ -180,7 +180,7 @@ export class DeployService {
       await run(job, this.stop.signal);
     } catch (err) {
       const e = asKibokoError(err);
-      this.finish(job, job.status === 'running' ? 'failed' : job.status, { code: e.code, message: e.message, hint: e.hint });
+      this.finish(job, job.status === 'running' ? 'failed' : job.status, errorSummary(e));
     }
     for (const c of job.changes) {
       const key = `${job.project}/${c.service}`;

@@ -1,3 +1,4 @@
+import type { ErrorSummary } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
 import type { ContainerDetails, Engine } from '../engine/index.js';
 import type { DeployService } from './deploys.js';
@@ -32,7 +33,7 @@ export interface ServiceView {
 export interface ProjectView {
   name: string;
   services: ServiceView[];
-  error?: { code: string; message: string; hint?: string | undefined } | undefined;
+  error?: ErrorSummary | undefined;
 }
 
 /** At most this many containers per project are inspected per request (each is one engine call). */

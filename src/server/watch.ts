@@ -1,4 +1,4 @@
-import { asKibokoError } from '../common/errors.js';
+import { asKibokoError, errorSummary } from '../common/errors.js';
 import { nextRun, type Schedule, type WatchEvent, type WatchReport } from '../watch/index.js';
 import type { EventBus } from './bus.js';
 
@@ -100,7 +100,7 @@ export class WatchService {
       this.o.log?.('info', 'watch pass finished', { pass, checked: report.checked, newer: report.newer, updated: report.updated, rolledBack: report.rolledBack, failed: report.failed });
     } catch (err) {
       const e = asKibokoError(err);
-      bus?.publish('watch.pass.failed', { pass, error: { code: e.code, message: e.message, hint: e.hint } });
+      bus?.publish('watch.pass.failed', { pass, error: errorSummary(e) });
       this.o.log?.('warn', 'watch pass failed', { pass, error: e.message });
     } finally {
       if (this.running?.pass === pass) this.running = undefined;

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { invalidArgument } from '../common/errors.js';
+import { splitQuotedWords } from '../shellwords/index.js';
 
 /**
  * check_cmd and reload_cmd are shell lines the operator wrote in the resource file (confd runs
@@ -122,35 +123,7 @@ export const runCommand: CommandRunner = (argv, options) =>
 
 /** Splits a command line into words (quotes and backslashes as sh reads them), for containers without a shell. */
 export function splitWords(line: string): string[] {
-  const words: string[] = [];
-  let cur = '';
-  let has = false;
-  let quote: '' | "'" | '"' = '';
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quote === "'") {
-      if (c === "'") quote = '';
-      else cur += c;
-    } else if (quote === '"') {
-      if (c === '"') quote = '';
-      else if (c === '\\' && i + 1 < line.length && '"\\$`'.includes(line[i + 1]!)) cur += line[++i]!;
-      else cur += c;
-    } else if (c === "'" || c === '"') {
-      quote = c;
-      has = true;
-    } else if (c === '\\' && i + 1 < line.length) {
-      cur += line[++i]!;
-      has = true;
-    } else if (/\s/.test(c)) {
-      if (has || cur) words.push(cur);
-      cur = '';
-      has = false;
-    } else {
-      cur += c;
-      has = true;
-    }
-  }
-  if (quote) throw invalidArgument(`unterminated quote in command: ${line}`, 'close the quote in the resource file');
-  if (has || cur) words.push(cur);
+  const { words, unterminated } = splitQuotedWords(line, { escapedInDouble: '"\\$`', escapeOutside: true });
+  if (unterminated) throw invalidArgument(`unterminated quote in command: ${line}`, 'close the quote in the resource file');
   return words;
 }

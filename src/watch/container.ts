@@ -1,5 +1,5 @@
 import type { Clock } from '../common/clock.js';
-import { asKibokoError, KibokoError } from '../common/errors.js';
+import { asKibokoError, errorSummary, KibokoError } from '../common/errors.js';
 import type { ContainerSummary, Engine } from '../engine/index.js';
 import type { Journal, JournalEntry } from '../journal/index.js';
 import { formatReference, parseReference } from '../registry/index.js';
@@ -33,7 +33,7 @@ export async function updateContainer(c: ContainerSummary, item: WatchItem, deps
   const { engine, options: o } = deps;
   const failed = (err: unknown, status: 'failed' | 'rolled-back' = 'failed'): WatchItem => {
     const e = asKibokoError(err);
-    return { ...item, status, reason: e.message, error: { code: e.code, message: e.message, hint: e.hint } };
+    return { ...item, status, reason: e.message, error: errorSummary(e) };
   };
   // The container keeps following its tag: a new digest is pulled under the tag it names.
   const ref = parseReference(c.image);

@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../common/clock.js';
 import { mapSettled } from '../common/concurrency.js';
-import { asKibokoError, KibokoError } from '../common/errors.js';
+import { asKibokoError, errorSummary, KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
 import { loadConfiguration, parseImageRef, type DeployStore, type ServiceSpec, type SystemConfig } from '../deploy/index.js';
 import type { ContainerSummary, Engine } from '../engine/index.js';
@@ -143,7 +143,7 @@ export async function runWatchPass(deps: WatchDeps, o: WatchOptions): Promise<Wa
     const t = selected[i]!;
     if (!r.ok) {
       const e = asKibokoError(r.error);
-      const item: WatchItem = { ...baseItem(t), status: 'failed', reason: e.message, error: { code: e.code, message: e.message, hint: e.hint } };
+      const item: WatchItem = { ...baseItem(t), status: 'failed', reason: e.message, error: errorSummary(e) };
       items.push(item);
       emit({ type: 'item', at: at(), item });
       return;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { Clock } from '../common/clock.js';
-import { asKibokoError, KibokoError } from '../common/errors.js';
+import { asKibokoError, errorSummary, KibokoError } from '../common/errors.js';
 import { deployProject, loadConfiguration, parseImageRef, setTagInComposeFile, type DeployStore, type ServiceSpec, type SystemConfig } from '../deploy/index.js';
 import type { Engine } from '../engine/index.js';
 import type { WatchItem } from './types.js';
@@ -35,7 +35,7 @@ export async function updateProject(
   const out = new Map<string, WatchItem>();
   const fail = (u: ServiceUpdate, err: unknown) => {
     const e = asKibokoError(err);
-    out.set(u.service.name, { ...u.item, status: 'failed', reason: e.message, error: { code: e.code, message: e.message, hint: e.hint } });
+    out.set(u.service.name, { ...u.item, status: 'failed', reason: e.message, error: errorSummary(e) });
   };
   if (!deps.store) {
     for (const u of updates) fail(u, new KibokoError('INVALID_ARGUMENT', 'no deploy history store: cannot update deploy services'));

@@ -1,3 +1,4 @@
+import type { ErrorSummary } from '../common/errors.js';
 import type { RegistryStats } from '../registry/index.js';
 
 export type ItemStatus = 'up-to-date' | 'newer' | 'updated' | 'rolled-back' | 'failed' | 'skipped';
@@ -17,7 +18,7 @@ export interface WatchItem {
   digest?: string | undefined;
   /** Why skipped / failed / rolled back. */
   reason?: string | undefined;
-  error?: { code: string; message: string; hint?: string | undefined } | undefined;
+  error?: ErrorSummary | undefined;
   /** Deploy revision that applied it (services). */
   revision?: number | undefined;
   monitorOnly?: boolean | undefined;

@@ -9,10 +9,10 @@ import type { Context, Mutable } from './context.js';
 import { readDeviceRequests } from './deploy.js';
 import { mac } from './networks.js';
 import { svcDocs } from './problems.js';
-import { boolKey as flagKey, listKey as stringsKey, mapKey as pairsKey, textKey, type KeyReader } from './key-readers.js';
-import { bool, bytes, decimalIn, int, mapOf, omitUndefined, oneOf, seqOf, str, stringList, stringMap } from './scalars.js';
+import { boolKey as flagKey, listKey as stringsKey, mapKey as pairsKey, readKeys, readMapList, textKey, valueKey, type KeyReader } from './key-readers.js';
+import { bool, bytes, decimalIn, int, mapOf, omitUndefined, oneOf, seqOf, str, stringList } from './scalars.js';
 import { readCommandNode } from './command.js';
-import { isNull, scalarText, show, type Entry, type Node } from './yaml.js';
+import { scalarText, show, type Entry, type Node } from './yaml.js';
 
 type Spec = Mutable<ServiceSpec>;
 type Reader = (v: Node, spec: Spec, ctx: Context, e: Entry) => void;
@@ -188,17 +188,15 @@ export function readUlimits(v: Node, ctx: Context, docs: string): Record<string,
   return out;
 }
 
+const LOGGING_KEYS: Record<string, KeyReader<Mutable<LoggingConfig>>> = {
+  driver: textKey('driver', 'a logging driver like json-file'),
+  options: pairsKey('options', 'options'),
+};
+
 function readLogging(v: Node, ctx: Context, docs: string): LoggingConfig | undefined {
   const map = mapOf(v, ctx, 'a mapping with driver and options', docs);
   if (!map) return undefined;
-  const out: Mutable<LoggingConfig> = {};
-  for (const e of map.entries.values()) {
-    if (isNull(e.value)) continue;
-    if (e.key === 'driver') out.driver = str(e.value, ctx, 'a logging driver like json-file', docs);
-    else if (e.key === 'options') out.options = stringMap(e.value, ctx, 'options', docs);
-    else ctx.problems.add(e.keyLoc, `unknown logging key ${JSON.stringify(e.key)}`, `expected driver or options; ${docs}`);
-  }
-  return omitUndefined(out);
+  return omitUndefined(readKeys(map, {}, LOGGING_KEYS, ctx, docs, { name: 'logging key' }));
 }
 
 /** `/dev/host[:/dev/container[:rwm]]`, a CDI device name, or { source, target, permissions }. */
@@ -242,25 +240,20 @@ function readVolumesFrom(v: Node, ctx: Context, docs: string): string[] | undefi
   return list.map((s) => (s.startsWith('container:') || s.startsWith('service:') ? s : `service:${s}`));
 }
 
+const HOOK_KEYS: Record<string, KeyReader<Mutable<LifecycleHook>>> = {
+  command: valueKey('command', (v, ctx, docs) => readCommandNode(v, ctx, docs) ?? []),
+  user: textKey('user', 'a user', true),
+  privileged: flagKey('privileged'),
+  working_dir: textKey('workingDir', 'a path'),
+  environment: pairsKey('environment', 'environment'),
+};
+
 function readHooks(v: Node, ctx: Context, docs: string): LifecycleHook[] | undefined {
-  const list = seqOf(v, ctx, 'a list of hooks ({ command, user, privileged, working_dir, environment })', docs);
-  if (!list) return undefined;
-  const out: LifecycleHook[] = [];
-  for (const item of list.items) {
-    const m = mapOf(item, ctx, 'a mapping with command', docs);
-    if (!m) continue;
-    const hook: Mutable<LifecycleHook> = { command: [] };
-    for (const e of m.entries.values()) {
-      if (isNull(e.value)) continue;
-      if (e.key === 'command') hook.command = readCommandNode(e.value, ctx, docs) ?? [];
-      else if (e.key === 'user') hook.user = str(e.value, ctx, 'a user', docs, true);
-      else if (e.key === 'privileged') hook.privileged = bool(e.value, ctx, docs);
-      else if (e.key === 'working_dir') hook.workingDir = str(e.value, ctx, 'a path', docs);
-      else if (e.key === 'environment') hook.environment = stringMap(e.value, ctx, 'environment', docs);
-      else ctx.problems.add(e.keyLoc, `unknown hook key ${JSON.stringify(e.key)}`, `expected command, user, privileged, working_dir or environment; ${docs}`);
-    }
-    if (hook.command.length === 0) ctx.problems.add(m.loc, 'a hook needs a command', docs);
-    else out.push(omitUndefined(hook));
-  }
-  return out;
+  const expected = { list: 'a list of hooks ({ command, user, privileged, working_dir, environment })', item: 'a mapping with command' };
+  return readMapList(v, ctx, docs, expected, (m) => {
+    const hook = readKeys<Mutable<LifecycleHook>>(m, { command: [] }, HOOK_KEYS, ctx, docs, { name: 'hook key' });
+    if (hook.command.length > 0) return omitUndefined(hook);
+    ctx.problems.add(m.loc, 'a hook needs a command', docs);
+    return undefined;
+  });
 }

@@ -11,8 +11,9 @@ import {
   type UpdateConfig,
 } from '../model.js';
 import type { Context, Mutable } from './context.js';
+import { listKey, mapKey, readKeys, readMapList, textKey, valueKey, type KeyReader } from './key-readers.js';
 import { closest, deployDocs, svcDocs, type Loc } from './problems.js';
-import { bytes, decimalIn, duration, int, mapOf, omitUndefined, oneOf, ratio, seqOf, str, stringList, stringMap } from './scalars.js';
+import { bytes, decimalIn, duration, int, mapOf, omitUndefined, oneOf, ratio, seqOf, stringList, stringMap } from './scalars.js';
 import { isNull, scalarText, show, type Entry, type Node } from './yaml.js';
 
 const DEPLOY_KEYS = ['replicas', 'mode', 'update_config', 'rollback_config', 'resources', 'restart_policy', 'placement', 'labels', 'endpoint_mode'];
@@ -76,76 +77,61 @@ export function readDeploy(deployEntry: Entry | undefined, scaleEntry: Entry | u
   if (Object.keys(deploy).length > 0) spec.deploy = deploy;
 }
 
+/** A key that belongs under the other of limits/reservations: a problem saying where it goes. */
+const misplaced = (message: string, hint: string): KeyReader<Mutable<ResourceSet>> => (_v, _out, ctx, _docs, e) => ctx.problems.add(e.keyLoc, message, hint);
+
+const RESOURCE_KEYS: Record<string, KeyReader<Mutable<ResourceSet>>> = {
+  cpus: valueKey('cpus', (v, ctx, docs) => decimalIn(v, ctx, 0, 1e6, 'a number of CPUs like 0.5', docs)),
+  memory: valueKey('memoryBytes', (v, ctx, docs) => bytes(v, ctx, docs)),
+  pids: valueKey('pids', (v, ctx, docs) => int(v, ctx, -1, 2 ** 31, 'a whole number (-1 for unlimited)', docs)),
+  devices: valueKey('devices', readDeviceRequests),
+  generic_resources: valueKey('genericResources', readGenericResources),
+};
+const LIMIT_KEYS = {
+  ...RESOURCE_KEYS,
+  devices: misplaced('devices are reserved, not limited', 'move them under reservations'),
+  generic_resources: misplaced('generic_resources are reserved, not limited', 'move them under reservations'),
+};
+const RESERVATION_KEYS = { ...RESOURCE_KEYS, pids: misplaced('pids is a limit, not a reservation', 'move it under limits') };
+
+/** `deploy.resources`: the same keys under limits and under reservations, but for the ones only one of them takes. */
+type Resources = { limits?: ResourceSet | undefined; reservations?: ResourceSet | undefined };
+const DEPLOY_RESOURCES_KEYS: Record<string, KeyReader<Resources>> = {
+  limits: valueKey('limits', (v, ctx) => readResourceSet(v, ctx, LIMIT_KEYS)),
+  reservations: valueKey('reservations', (v, ctx) => readResourceSet(v, ctx, RESERVATION_KEYS)),
+};
+
 function readResources(node: Node, ctx: Context): DeploySettings['resources'] {
   const docs = deployDocs('resources');
   const map = mapOf(node, ctx, 'a mapping with limits and/or reservations', docs);
   if (!map) return undefined;
-  const out: { limits?: ResourceSet; reservations?: ResourceSet } = {};
-  for (const e of map.entries.values()) {
-    if (isNull(e.value)) continue;
-    if (e.key === 'limits' || e.key === 'reservations') out[e.key] = readResourceSet(e.value, ctx, e.key === 'reservations');
-    else ctx.problems.add(e.keyLoc, `unknown deploy.resources key ${JSON.stringify(e.key)}`, `expected limits or reservations; ${docs}`);
-  }
+  const out = readKeys<Resources>(map, {}, DEPLOY_RESOURCES_KEYS, ctx, docs, { name: 'deploy.resources key' });
   return Object.keys(out).length ? out : undefined;
 }
 
-function readResourceSet(node: Node, ctx: Context, reservations: boolean): ResourceSet | undefined {
+function readResourceSet(node: Node, ctx: Context, keys: Record<string, KeyReader<Mutable<ResourceSet>>>): ResourceSet | undefined {
   const docs = deployDocs('resources');
   const map = mapOf(node, ctx, 'a mapping', docs);
   if (!map) return undefined;
-  const out: Mutable<ResourceSet> = {};
-  for (const e of map.entries.values()) {
-    if (isNull(e.value)) continue;
-    switch (e.key) {
-      case 'cpus':
-        out.cpus = decimalIn(e.value, ctx, 0, 1e6, 'a number of CPUs like 0.5', docs);
-        break;
-      case 'memory':
-        out.memoryBytes = bytes(e.value, ctx, docs);
-        break;
-      case 'pids':
-        if (reservations) ctx.problems.add(e.keyLoc, 'pids is a limit, not a reservation', 'move it under limits');
-        else out.pids = int(e.value, ctx, -1, 2 ** 31, 'a whole number (-1 for unlimited)', docs);
-        break;
-      case 'devices':
-        if (!reservations) ctx.problems.add(e.keyLoc, 'devices are reserved, not limited', 'move them under reservations');
-        else out.devices = readDeviceRequests(e.value, ctx, docs);
-        break;
-      case 'generic_resources':
-        if (!reservations) ctx.problems.add(e.keyLoc, 'generic_resources are reserved, not limited', 'move them under reservations');
-        else out.genericResources = readGenericResources(e.value, ctx, docs);
-        break;
-      default:
-        ctx.problems.add(e.keyLoc, `unknown resources key ${JSON.stringify(e.key)}`, `expected cpus, memory, pids, devices or generic_resources; ${docs}`);
-    }
-  }
-  return omitUndefined(out);
+  return omitUndefined(readKeys(map, {}, keys, ctx, docs, { name: 'resources key' }));
 }
+
+const DEVICE_REQUEST_KEYS: Record<string, KeyReader<Mutable<DeviceRequest>>> = {
+  capabilities: valueKey('capabilities', (v, ctx, docs) => stringList(v, ctx, 'capabilities', docs) ?? []),
+  driver: textKey('driver', 'a driver name'),
+  count: valueKey('count', (v, ctx, docs) => (v.kind === 'scalar' && v.value === 'all' ? -1 : int(v, ctx, 0, 1024, 'a whole number or all', docs))),
+  device_ids: listKey('deviceIds', 'device ids'),
+  options: mapKey('options', 'options'),
+};
 
 /** Device requests (`devices:` under reservations, `gpus:`): capabilities, driver, count or device_ids, options. */
 export function readDeviceRequests(node: Node, ctx: Context, docs: string): DeviceRequest[] | undefined {
-  const list = seqOf(node, ctx, 'a list of device requests', docs);
-  if (!list) return undefined;
-  const out: DeviceRequest[] = [];
-  for (const item of list.items) {
-    const m = mapOf(item, ctx, 'a mapping with capabilities (and driver, count, device_ids, options)', docs);
-    if (!m) continue;
-    const req: Mutable<DeviceRequest> = { capabilities: [] };
-    for (const e of m.entries.values()) {
-      if (isNull(e.value)) continue;
-      if (e.key === 'capabilities') req.capabilities = stringList(e.value, ctx, 'capabilities', docs) ?? [];
-      else if (e.key === 'driver') req.driver = str(e.value, ctx, 'a driver name', docs);
-      else if (e.key === 'count') {
-        if (e.value.kind === 'scalar' && e.value.value === 'all') req.count = -1;
-        else req.count = int(e.value, ctx, 0, 1024, 'a whole number or all', docs);
-      } else if (e.key === 'device_ids') req.deviceIds = stringList(e.value, ctx, 'device ids', docs);
-      else if (e.key === 'options') req.options = stringMap(e.value, ctx, 'options', docs);
-      else ctx.problems.add(e.keyLoc, `unknown device request key ${JSON.stringify(e.key)}`, `expected capabilities, driver, count, device_ids or options; ${docs}`);
-    }
+  const expected = { list: 'a list of device requests', item: 'a mapping with capabilities (and driver, count, device_ids, options)' };
+  return readMapList(node, ctx, docs, expected, (m) => {
+    const req = readKeys<Mutable<DeviceRequest>>(m, { capabilities: [] }, DEVICE_REQUEST_KEYS, ctx, docs, { name: 'device request key' });
     if (req.count !== undefined && req.deviceIds) ctx.problems.add(m.loc, 'count and device_ids cannot be used together', 'keep one of them');
-    out.push(omitUndefined(req));
-  }
-  return out;
+    return omitUndefined(req);
+  });
 }
 
 function readGenericResources(node: Node, ctx: Context, docs: string): ResourceSet['genericResources'] {
@@ -166,20 +152,18 @@ function readGenericResources(node: Node, ctx: Context, docs: string): ResourceS
   return out;
 }
 
+const RESTART_POLICY_KEYS: Record<string, KeyReader<Mutable<RestartPolicy>>> = {
+  condition: valueKey('condition', (v, ctx, docs) => oneOf(v, ctx, ['none', 'on-failure', 'any'] as const, docs) ?? 'any'),
+  delay: valueKey('delayMs', duration),
+  max_attempts: valueKey('maxAttempts', (v, ctx, docs) => int(v, ctx, 0, 1_000_000, 'a whole number ≥ 0', docs)),
+  window: valueKey('windowMs', duration),
+};
+
 function readRestartPolicy(node: Node, ctx: Context): RestartPolicy | undefined {
   const docs = deployDocs('restart_policy');
   const map = mapOf(node, ctx, 'a mapping', docs);
   if (!map) return undefined;
-  const out: Mutable<RestartPolicy> = { condition: 'any' };
-  for (const e of map.entries.values()) {
-    if (isNull(e.value)) continue;
-    if (e.key === 'condition') out.condition = oneOf(e.value, ctx, ['none', 'on-failure', 'any'] as const, docs) ?? 'any';
-    else if (e.key === 'delay') out.delayMs = duration(e.value, ctx, docs);
-    else if (e.key === 'max_attempts') out.maxAttempts = int(e.value, ctx, 0, 1_000_000, 'a whole number ≥ 0', docs);
-    else if (e.key === 'window') out.windowMs = duration(e.value, ctx, docs);
-    else ctx.problems.add(e.keyLoc, `unknown restart_policy key ${JSON.stringify(e.key)}`, `expected condition, delay, max_attempts or window; ${docs}`);
-  }
-  return omitUndefined(out);
+  return omitUndefined(readKeys<Mutable<RestartPolicy>>(map, { condition: 'any' }, RESTART_POLICY_KEYS, ctx, docs, { name: 'restart_policy key' }));
 }
 
 function readPlacement(node: Node, ctx: Context): DeploySettings['placement'] {

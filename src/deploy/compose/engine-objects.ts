@@ -4,7 +4,8 @@
  * options name, external, driver, driver_opts and labels, read once here for all four.
  */
 import type { Context, Mutable } from './context.js';
-import { bool, mapOf, omitUndefined, str, stringMap } from './scalars.js';
+import { mapKey, readKeys, textKey, type KeyReader } from './key-readers.js';
+import { bool, mapOf, omitUndefined, str } from './scalars.js';
 import { isNull, type Entry, type MapNode, type Node } from './yaml.js';
 
 /** The options every engine object has. */
@@ -30,33 +31,20 @@ function readExternal(node: Node, ctx: Context, docs: string): { external?: bool
 }
 
 /**
- * Reads one option of an engine object when it is one they all have (into `def`; `name:` and
- * the legacy external name into `named`); false for any other key, which the caller reads.
+ * The options every engine object has. `name:` and the legacy external name both land in `name`
+ * (`name:` wins whatever the order); the engine name is settled after all options are read.
  */
-function readCommonOption(o: Entry, def: Mutable<EngineObjectOptions>, named: { name?: string | undefined }, ctx: Context, docs: string): boolean {
-  switch (o.key) {
-    case 'name':
-      named.name = str(o.value, ctx, 'a name', docs);
-      return true;
-    case 'external': {
-      const x = readExternal(o.value, ctx, docs);
-      def.external = x.external;
-      if (x.name) named.name ??= x.name;
-      return true;
-    }
-    case 'driver':
-      def.driver = str(o.value, ctx, 'a driver name', docs);
-      return true;
-    case 'driver_opts':
-      def.driverOpts = stringMap(o.value, ctx, 'driver options', docs);
-      return true;
-    case 'labels':
-      def.labels = stringMap(o.value, ctx, 'labels', docs);
-      return true;
-    default:
-      return false;
-  }
-}
+const COMMON_OPTIONS: Readonly<Record<string, KeyReader<Mutable<EngineObjectOptions>>>> = {
+  name: textKey('name', 'a name'),
+  external: (v, def, ctx, docs) => {
+    const x = readExternal(v, ctx, docs);
+    def.external = x.external;
+    if (x.name) def.name ??= x.name;
+  },
+  driver: textKey('driver', 'a driver name'),
+  driver_opts: mapKey('driverOpts', 'driver options'),
+  labels: mapKey('labels', 'labels'),
+};
 
 export interface ObjectReader<T extends EngineObjectOptions> {
   /** `network`, `volume`, `secret`, `config`: for messages. */
@@ -66,8 +54,8 @@ export interface ObjectReader<T extends EngineObjectOptions> {
   expected: string;
   /** Every key it takes, common ones included, for the unknown-key hint. */
   keys: readonly string[];
-  /** Reads a key that is not common; false when it does not know it either (unknown key). */
-  readOption: (o: Entry, def: Mutable<T>) => boolean;
+  /** The readers of its own options (those not common to all engine objects). */
+  options: Readonly<Record<string, KeyReader<Mutable<T>>>>;
 }
 
 /**
@@ -77,15 +65,12 @@ export interface ObjectReader<T extends EngineObjectOptions> {
  * nothing was written), for checks the caller makes after.
  */
 export function readEngineObject<T extends EngineObjectOptions>(e: Entry, ctx: Context, project: string, r: ObjectReader<T>): { def: T; map: MapNode | undefined } {
-  const def = { name: '' } as Mutable<T>;
-  const named: { name?: string | undefined } = {};
+  // `name` stays the first key (as compose prints it); it is unset until an option names the object.
+  const def = { name: undefined } as unknown as Mutable<T>;
   const map = isNull(e.value) ? undefined : mapOf(e.value, ctx, r.expected, r.docs);
-  for (const o of map?.entries.values() ?? []) {
-    if (isNull(o.value)) continue;
-    if (readCommonOption(o, def, named, ctx, r.docs) || r.readOption(o, def) || o.key.startsWith('x-')) continue;
-    ctx.problems.add(o.keyLoc, `unknown ${r.kind} key ${JSON.stringify(o.key)}`, `expected ${listed(r.keys)}; ${r.docs}`);
-  }
-  def.name = named.name ?? (def.external ? e.key : `${project}_${e.key}`);
+  const options = { ...r.options, ...COMMON_OPTIONS } as Record<string, KeyReader<Mutable<T>>>;
+  if (map) readKeys(map, def, options, ctx, r.docs, { name: `${r.kind} key`, extensions: true, expected: r.keys });
+  def.name ??= def.external ? e.key : `${project}_${e.key}`;
   return { def: omitUndefined(def) as T, map };
 }
 
@@ -96,5 +81,3 @@ export function externalOnly(map: MapNode, allowed: readonly string[], kind: str
     ctx.problems.add(o.keyLoc, `an external ${kind} cannot set ${o.key}: it is created elsewhere`, `remove ${o.key}, or external: true`);
   }
 }
-
-const listed = (keys: readonly string[]) => (keys.length < 2 ? keys.join('') : `${keys.slice(0, -1).join(', ')} or ${keys.at(-1)}`);

@@ -2,8 +2,9 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { IpamConfig, NetworkDefinition, ServiceNetwork, VolumeDefinition } from '../model.js';
 import type { Context, Mutable } from './context.js';
+import { boolKey, listKey, mapKey, readKeys, readMapList, textKey, valueKey, type KeyReader } from './key-readers.js';
 import { closest, DOCS, svcDocs, type Loc } from './problems.js';
-import { bool, int, mapOf, omitUndefined, seqOf, str, stringList, stringMap } from './scalars.js';
+import { int, mapOf, omitUndefined, str } from './scalars.js';
 import { externalOnly, readEngineObject, type EngineObjectOptions, type ObjectReader } from './engine-objects.js';
 import { isNull, show, type Entry, type Node } from './yaml.js';
 
@@ -54,48 +55,24 @@ export function readServiceNetworks(entry: Entry | undefined, ctx: Context): Ser
   return Object.keys(settings).length ? { names: out, settings } : { names: out };
 }
 
+const wholeNumber = (v: Node, ctx: Context, docs: string) => int(v, ctx, -(2 ** 31), 2 ** 31, 'a whole number', docs);
+
+const SERVICE_NETWORK_KEYS: Record<string, KeyReader<Mutable<ServiceNetwork>>> = {
+  aliases: listKey('aliases', 'aliases', false),
+  ipv4_address: valueKey('ipv4Address', (v, ctx, docs) => address(v, ctx, 4, docs)),
+  ipv6_address: valueKey('ipv6Address', (v, ctx, docs) => address(v, ctx, 6, docs)),
+  link_local_ips: listKey('linkLocalIps', 'IP addresses', false),
+  mac_address: valueKey('macAddress', mac),
+  driver_opts: mapKey('driverOpts', 'driver options'),
+  priority: valueKey('priority', wholeNumber),
+  gw_priority: valueKey('gwPriority', wholeNumber),
+};
+
 function readServiceNetwork(node: Node, ctx: Context): ServiceNetwork | undefined {
   const docs = svcDocs('networks');
   const map = mapOf(node, ctx, 'a mapping of network options (or nothing)', docs);
   if (!map) return undefined;
-  const out: Mutable<ServiceNetwork> = {};
-  for (const o of map.entries.values()) {
-    if (isNull(o.value)) continue;
-    switch (o.key) {
-      case 'aliases':
-        out.aliases = stringList(o.value, ctx, 'aliases', docs, false);
-        break;
-      case 'ipv4_address':
-        out.ipv4Address = address(o.value, ctx, 4, docs);
-        break;
-      case 'ipv6_address':
-        out.ipv6Address = address(o.value, ctx, 6, docs);
-        break;
-      case 'link_local_ips':
-        out.linkLocalIps = stringList(o.value, ctx, 'IP addresses', docs, false);
-        break;
-      case 'mac_address':
-        out.macAddress = mac(o.value, ctx, docs);
-        break;
-      case 'driver_opts':
-        out.driverOpts = stringMap(o.value, ctx, 'driver options', docs);
-        break;
-      case 'priority':
-        out.priority = int(o.value, ctx, -(2 ** 31), 2 ** 31, 'a whole number', docs);
-        break;
-      case 'gw_priority':
-        out.gwPriority = int(o.value, ctx, -(2 ** 31), 2 ** 31, 'a whole number', docs);
-        break;
-      default:
-        if (o.key.startsWith('x-')) break;
-        ctx.problems.add(
-          o.keyLoc,
-          `unknown network option ${JSON.stringify(o.key)}`,
-          `expected aliases, ipv4_address, ipv6_address, link_local_ips, mac_address, driver_opts, priority or gw_priority; ${docs}`,
-        );
-    }
-  }
-  return omitUndefined(out);
+  return omitUndefined(readKeys<Mutable<ServiceNetwork>>(map, {}, SERVICE_NETWORK_KEYS, ctx, docs, { name: 'network option', extensions: true }));
 }
 
 function address(node: Node, ctx: Context, v: 4 | 6, docs: string): string | undefined {
@@ -142,8 +119,14 @@ function readTopLevel<T extends EngineObjectOptions>(entry: Entry | undefined, c
   return out;
 }
 
-/** The network options that are plain booleans: compose's key, the definition's field. */
-const NETWORK_FLAGS = { internal: 'internal', attachable: 'attachable', enable_ipv4: 'enableIpv4', enable_ipv6: 'enableIpv6' } as const;
+/** A network's own options (besides name, driver, driver_opts, external and labels). */
+const NETWORK_OPTIONS: Record<string, KeyReader<Mutable<NetworkDefinition>>> = {
+  ipam: valueKey('ipam', readIpam),
+  internal: boolKey('internal'),
+  attachable: boolKey('attachable'),
+  enable_ipv4: boolKey('enableIpv4'),
+  enable_ipv6: boolKey('enableIpv6'),
+};
 
 /** Top-level `networks:` with their settings. `project` names them (`<project>_<key>`) unless name:/external says otherwise. */
 export function readNetworkDefinitions(entry: Entry | undefined, ctx: Context, project: string): TopLevel<NetworkDefinition> {
@@ -153,12 +136,7 @@ export function readNetworkDefinitions(entry: Entry | undefined, ctx: Context, p
     docs,
     expected: 'a mapping of network options (or nothing)',
     keys: ['name', 'driver', 'driver_opts', 'ipam', 'internal', 'attachable', 'enable_ipv4', 'enable_ipv6', 'external', 'labels'],
-    readOption: (o, def) => {
-      if (o.key === 'ipam') def.ipam = readIpam(o.value, ctx, docs);
-      else if (Object.hasOwn(NETWORK_FLAGS, o.key)) def[NETWORK_FLAGS[o.key as keyof typeof NETWORK_FLAGS]] = bool(o.value, ctx, docs);
-      else return false;
-      return true;
-    },
+    options: NETWORK_OPTIONS,
   });
 }
 
@@ -169,38 +147,34 @@ export function readVolumeDefinitions(entry: Entry | undefined, ctx: Context, pr
     docs: `see ${DOCS}/volumes/`,
     expected: 'a mapping of volume options (or nothing)',
     keys: ['name', 'driver', 'driver_opts', 'external', 'labels'],
-    readOption: () => false,
+    options: {},
   });
 }
+
+type IpamPool = NonNullable<IpamConfig['config']>[number];
+
+const IPAM_POOL_KEYS: Record<string, KeyReader<Mutable<IpamPool>>> = {
+  subnet: valueKey('subnet', cidr),
+  ip_range: valueKey('ipRange', cidr),
+  gateway: textKey('gateway', 'an IP address'),
+  aux_addresses: mapKey('auxAddresses', 'host: IP pairs'),
+};
+
+function readIpamPools(v: Node, ctx: Context, docs: string): IpamPool[] | undefined {
+  const expected = { list: 'a list of { subnet, ip_range, gateway, aux_addresses }', item: 'a mapping with subnet (ip_range, gateway, aux_addresses)' };
+  return readMapList(v, ctx, docs, expected, (m) => omitUndefined(readKeys<Mutable<IpamPool>>(m, {}, IPAM_POOL_KEYS, ctx, docs, { name: 'ipam config key' })));
+}
+
+const IPAM_KEYS: Record<string, KeyReader<Mutable<IpamConfig>>> = {
+  driver: textKey('driver', 'a driver name'),
+  config: valueKey('config', readIpamPools),
+  options: mapKey('options', 'options'),
+};
 
 function readIpam(node: Node, ctx: Context, docs: string): IpamConfig | undefined {
   const map = mapOf(node, ctx, 'a mapping with driver, config, options', docs);
   if (!map) return undefined;
-  const out: Mutable<IpamConfig> = {};
-  for (const e of map.entries.values()) {
-    if (isNull(e.value)) continue;
-    if (e.key === 'driver') out.driver = str(e.value, ctx, 'a driver name', docs);
-    else if (e.key === 'options') out.options = stringMap(e.value, ctx, 'options', docs);
-    else if (e.key === 'config') {
-      const list = seqOf(e.value, ctx, 'a list of { subnet, ip_range, gateway, aux_addresses }', docs);
-      if (!list) continue;
-      out.config = list.items.flatMap((item) => {
-        const m = mapOf(item, ctx, 'a mapping with subnet (ip_range, gateway, aux_addresses)', docs);
-        if (!m) return [];
-        const c: { subnet?: string; ipRange?: string; gateway?: string; auxAddresses?: Record<string, string> } = {};
-        for (const k of m.entries.values()) {
-          if (isNull(k.value)) continue;
-          if (k.key === 'subnet') c.subnet = cidr(k.value, ctx, docs);
-          else if (k.key === 'ip_range') c.ipRange = cidr(k.value, ctx, docs);
-          else if (k.key === 'gateway') c.gateway = str(k.value, ctx, 'an IP address', docs);
-          else if (k.key === 'aux_addresses') c.auxAddresses = stringMap(k.value, ctx, 'host: IP pairs', docs);
-          else ctx.problems.add(k.keyLoc, `unknown ipam config key ${JSON.stringify(k.key)}`, `expected subnet, ip_range, gateway or aux_addresses; ${docs}`);
-        }
-        return [omitUndefined(c)];
-      });
-    } else ctx.problems.add(e.keyLoc, `unknown ipam key ${JSON.stringify(e.key)}`, `expected driver, config or options; ${docs}`);
-  }
-  return omitUndefined(out);
+  return omitUndefined(readKeys<Mutable<IpamConfig>>(map, {}, IPAM_KEYS, ctx, docs, { name: 'ipam key' }));
 }
 
 function cidr(node: Node, ctx: Context, docs: string): string | undefined {

@@ -1,12 +1,48 @@
 /** `secrets:`/`configs:` — the top-level definitions and a service's references to them. */
 import { withSecretValue, type FileObjectDefinition, type FileRef } from '../model.js';
 import type { Context, Mutable } from './context.js';
+import { textKey, type KeyReader } from './key-readers.js';
 import { closest, DOCS, svcDocs } from './problems.js';
 import { readEngineObject } from './engine-objects.js';
 import { fileMode, hostPath, mapOf, omitUndefined, seqOf, str } from './scalars.js';
 import { isNull, scalarText, show, type Entry } from './yaml.js';
 
 type Kind = 'secrets' | 'configs';
+
+/** The sources a secret's or config's options named, and the environment variable's value. */
+interface Found {
+  sources: string[];
+  value?: string | undefined;
+}
+
+/** The options of a secret or config besides the common ones; each source read is noted in `found`. */
+function fileObjectOptions(kind: Kind, found: Found): Record<string, KeyReader<Mutable<FileObjectDefinition>>> {
+  return {
+    file: (v, def, ctx, docs) => {
+      const f = str(v, ctx, 'a file path', docs);
+      if (f === undefined) return;
+      def.file = hostPath(f, ctx);
+      found.sources.push('file');
+      // As docker compose config: a missing file is no error until it is mounted (apply reports it).
+      if (ctx.readFile(def.file) === undefined) ctx.problems.warn(v.loc, `${kind.slice(0, -1)} file ${JSON.stringify(f)} not found (looked for ${ctx.display(def.file)}); create it before deploying`);
+    },
+    environment: (v, def, ctx, docs) => {
+      def.environment = str(v, ctx, 'a variable name', docs);
+      found.sources.push('environment');
+      if (def.environment === undefined) return;
+      found.value = ctx.lookup(def.environment);
+      // As docker compose config: an unset variable matters only when the secret is mounted.
+      if (found.value === undefined) ctx.problems.warn(v.loc, `variable ${def.environment} is not set; set it in the environment or in the project's .env before deploying`);
+    },
+    content: (v, def, ctx, docs, o) => {
+      if (kind === 'secrets') ctx.problems.add(o.keyLoc, 'a secret cannot have content: (it would sit in the compose file)', 'use file: or environment:');
+      else if (v.kind === 'scalar') def.content = scalarText(v);
+      else ctx.problems.add(v.loc, `expected text, got ${show(v)}`, docs);
+      found.sources.push('content');
+    },
+    template_driver: textKey('templateDriver', 'a template driver name'),
+  };
+}
 
 /** Top-level `secrets:` or `configs:`: exactly one source each (file, environment, content for configs, or external). */
 export function readFileObjects(entry: Entry | undefined, kind: Kind, ctx: Context, project: string): Record<string, FileObjectDefinition> {
@@ -16,47 +52,15 @@ export function readFileObjects(entry: Entry | undefined, kind: Kind, ctx: Conte
   const map = mapOf(entry.value, ctx, `a mapping of ${kind} names`, docs);
   for (const e of map?.entries.values() ?? []) {
     if (!mapOf(e.value, ctx, `a mapping with file, environment${kind === 'configs' ? ', content' : ''} or external`, docs)) continue;
-    let value: string | undefined;
-    const sources: string[] = [];
+    const found: Found = { sources: [] };
     const { def } = readEngineObject<FileObjectDefinition>(e, ctx, project, {
       kind: kind.slice(0, -1),
       docs,
       expected: `a mapping with file, environment${kind === 'configs' ? ', content' : ''} or external`,
       keys: ['name', 'file', 'environment', ...(kind === 'configs' ? ['content'] : []), 'external', 'labels', 'driver', 'driver_opts', 'template_driver'],
-      readOption: (o, def) => {
-        switch (o.key) {
-          case 'file': {
-            const f = str(o.value, ctx, 'a file path', docs);
-            if (f === undefined) return true;
-            def.file = hostPath(f, ctx);
-            sources.push('file');
-            // As docker compose config: a missing file is no error until it is mounted (apply reports it).
-            if (ctx.readFile(def.file) === undefined) ctx.problems.warn(o.value.loc, `${kind.slice(0, -1)} file ${JSON.stringify(f)} not found (looked for ${ctx.display(def.file)}); create it before deploying`);
-            return true;
-          }
-          case 'environment':
-            def.environment = str(o.value, ctx, 'a variable name', docs);
-            sources.push('environment');
-            if (def.environment !== undefined) {
-              value = ctx.lookup(def.environment);
-              // As docker compose config: an unset variable matters only when the secret is mounted.
-              if (value === undefined) ctx.problems.warn(o.value.loc, `variable ${def.environment} is not set; set it in the environment or in the project's .env before deploying`);
-            }
-            return true;
-          case 'content':
-            if (kind === 'secrets') ctx.problems.add(o.keyLoc, 'a secret cannot have content: (it would sit in the compose file)', 'use file: or environment:');
-            else if (o.value.kind === 'scalar') def.content = scalarText(o.value);
-            else ctx.problems.add(o.value.loc, `expected text, got ${show(o.value)}`, docs);
-            sources.push('content');
-            return true;
-          case 'template_driver':
-            def.templateDriver = str(o.value, ctx, 'a template driver name', docs);
-            return true;
-          default:
-            return false;
-        }
-      },
+      options: fileObjectOptions(kind, found),
     });
+    const { sources } = found;
     if (def.external) sources.push('external');
     if (sources.length !== 1) {
       ctx.problems.add(
@@ -65,7 +69,7 @@ export function readFileObjects(entry: Entry | undefined, kind: Kind, ctx: Conte
         `give exactly one of file:, environment:${kind === 'configs' ? ', content:' : ''} or external: true; ${docs}`,
       );
     }
-    out[e.key] = withSecretValue(def, value);
+    out[e.key] = withSecretValue(def, found.value);
   }
   return out;
 }

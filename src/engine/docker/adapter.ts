@@ -3,39 +3,7 @@ import Docker from 'dockerode';
 import { KibokoError } from '../../common/errors.js';
 import type { ConnectionTarget } from '../connection.js';
 import type { Engine } from '../port.js';
-import type {
-  BuildOptions,
-  ContainerDetails,
-  ContainerRef,
-  EndpointSpec,
-  LogChunk,
-  NetworkDetails,
-  NetworkOptions,
-  SwarmObject,
-  VolumeOptions,
-  VolumeSummary,
-  ContainerSpec,
-  ContainerStats,
-  ContainerSummary,
-  EngineInfo,
-  EngineSystemInfo,
-  ExecOptions,
-  ExecResult,
-  EngineEvent,
-  EventsOptions,
-  ImageDetails,
-  ImageSummary,
-  ListOptions,
-  LogsOptions,
-  NetworkSummary,
-  PullOptions,
-  PullProgress,
-  RemoveOptions,
-  CloneOptions,
-  SwarmService,
-  SwarmServiceDefinition,
-  SwarmTask,
-} from '../types.js';
+import type { EngineInfo, EngineSystemInfo } from '../types.js';
 import { translateEngineError, unreachable } from './errors.js';
 import { compareVersions } from '../api-version.js';
 import { buildImage } from './build.js';
@@ -199,66 +167,69 @@ export class DockerEngine implements Engine {
     }
   }
 
+  // Every operation has the port's signature (Engine['…'], written once in port.ts) and forwards to its
+  // per-resource module with the context.
+
   // Containers (containers.ts)
-  list(options: ListOptions = {}): Promise<ContainerSummary[]> { return listContainers(this.ctx, options); }
-  inspect(idOrName: string): Promise<ContainerDetails> { return inspectContainer(this.ctx, idOrName); }
-  inspectSpec(idOrName: string): Promise<ContainerSpec & { name: string }> { return inspectSpec(this.ctx, idOrName); }
-  create(spec: ContainerSpec): Promise<ContainerRef> { return createContainer(this.ctx, spec); }
-  cloneContainer(id: string, options: CloneOptions): Promise<ContainerRef> { return cloneContainer(this.ctx, id, options); }
-  rename(idOrName: string, newName: string): Promise<void> { return renameContainer(this.ctx, idOrName, newName); }
-  start(id: string): Promise<void> { return startContainer(this.ctx, id); }
-  stop(id: string, timeoutSeconds: number): Promise<void> { return stopContainer(this.ctx, id, timeoutSeconds); }
-  kill(id: string, signal: string): Promise<void> { return killContainer(this.ctx, id, signal); }
-  pause(id: string): Promise<void> { return pauseContainer(this.ctx, id); }
-  unpause(id: string): Promise<void> { return unpauseContainer(this.ctx, id); }
-  restart(id: string, timeoutSeconds: number): Promise<void> { return restartContainer(this.ctx, id, timeoutSeconds); }
-  remove(id: string, options: RemoveOptions = {}): Promise<void> { return removeContainer(this.ctx, id, options); }
-  wait(id: string, signal?: AbortSignal): Promise<number> { return waitContainer(this.ctx, id, signal); }
-  stats(id: string): Promise<ContainerStats> { return containerStats(this.ctx, id); }
-  putArchive(id: string, destDir: string, tar: Buffer): Promise<void> { return putArchive(this.ctx, id, destDir, tar); }
-  getArchive(id: string, path: string): Promise<Buffer> { return getArchive(this.ctx, id, path); }
+  list: Engine['list'] = (options = {}) => listContainers(this.ctx, options);
+  inspect: Engine['inspect'] = (idOrName) => inspectContainer(this.ctx, idOrName);
+  inspectSpec: Engine['inspectSpec'] = (idOrName) => inspectSpec(this.ctx, idOrName);
+  create: Engine['create'] = (spec) => createContainer(this.ctx, spec);
+  cloneContainer: Engine['cloneContainer'] = (id, options) => cloneContainer(this.ctx, id, options);
+  rename: Engine['rename'] = (idOrName, newName) => renameContainer(this.ctx, idOrName, newName);
+  start: Engine['start'] = (id) => startContainer(this.ctx, id);
+  stop: Engine['stop'] = (id, timeoutSeconds) => stopContainer(this.ctx, id, timeoutSeconds);
+  kill: Engine['kill'] = (id, signal) => killContainer(this.ctx, id, signal);
+  pause: Engine['pause'] = (id) => pauseContainer(this.ctx, id);
+  unpause: Engine['unpause'] = (id) => unpauseContainer(this.ctx, id);
+  restart: Engine['restart'] = (id, timeoutSeconds) => restartContainer(this.ctx, id, timeoutSeconds);
+  remove: Engine['remove'] = (id, options = {}) => removeContainer(this.ctx, id, options);
+  wait: Engine['wait'] = (id, signal) => waitContainer(this.ctx, id, signal);
+  stats: Engine['stats'] = (id) => containerStats(this.ctx, id);
+  putArchive: Engine['putArchive'] = (id, destDir, tar) => putArchive(this.ctx, id, destDir, tar);
+  getArchive: Engine['getArchive'] = (id, path) => getArchive(this.ctx, id, path);
 
   // Exec and logs (exec.ts)
-  exec(id: string, options: ExecOptions): Promise<ExecResult> { return execInContainer(this.ctx, id, options); }
-  logs(id: string, options: LogsOptions = {}): Promise<string> { return containerLogs(this.ctx, id, options); }
-  streamLogs(id: string, options: LogsOptions & { follow?: boolean; signal?: AbortSignal } = {}): AsyncIterable<LogChunk> { return streamLogs(this.ctx, id, options); }
+  exec: Engine['exec'] = (id, options) => execInContainer(this.ctx, id, options);
+  logs: Engine['logs'] = (id, options = {}) => containerLogs(this.ctx, id, options);
+  streamLogs: Engine['streamLogs'] = (id, options = {}) => streamLogs(this.ctx, id, options);
 
   // Images (images.ts, pull.ts, build.ts)
-  pullImage(ref: string, onProgress?: (line: string, progress?: PullProgress) => void, options: PullOptions = {}): Promise<void> { return pullImage(this.ctx, ref, onProgress, options); }
-  imageExists(ref: string): Promise<boolean> { return imageExists(this.ctx, ref); }
-  listImages(labels: readonly string[] = []): Promise<ImageSummary[]> { return listImages(this.ctx, labels); }
-  inspectImage(ref: string): Promise<ImageDetails> { return inspectImage(this.ctx, ref); }
-  tagImage(ref: string, repo: string, tag: string): Promise<void> { return tagImage(this.ctx, ref, repo, tag); }
-  removeImage(ref: string, force = false): Promise<void> { return removeImage(this.ctx, ref, force); }
-  buildImage(options: BuildOptions): Promise<string> { return buildImage(this.ctx, options); }
+  pullImage: Engine['pullImage'] = (ref, onProgress, options = {}) => pullImage(this.ctx, ref, onProgress, options);
+  imageExists: Engine['imageExists'] = (ref) => imageExists(this.ctx, ref);
+  listImages: Engine['listImages'] = (labels = []) => listImages(this.ctx, labels);
+  inspectImage: Engine['inspectImage'] = (ref) => inspectImage(this.ctx, ref);
+  tagImage: Engine['tagImage'] = (ref, repo, tag) => tagImage(this.ctx, ref, repo, tag);
+  removeImage: Engine['removeImage'] = (ref, force = false) => removeImage(this.ctx, ref, force);
+  buildImage: Engine['buildImage'] = (options) => buildImage(this.ctx, options);
 
   // Events (events.ts)
-  events(options: EventsOptions = {}): AsyncIterable<EngineEvent> { return engineEvents(this.ctx, options); }
+  events: Engine['events'] = (options = {}) => engineEvents(this.ctx, options);
 
   // Volumes (volumes.ts)
-  volumeExists(name: string): Promise<boolean> { return volumeExists(this.ctx, name); }
-  ensureVolume(name: string, labels: Readonly<Record<string, string>> = {}, options: VolumeOptions = {}): Promise<void> { return ensureVolume(this.ctx, name, labels, options); }
-  listVolumes(labels: readonly string[] = []): Promise<VolumeSummary[]> { return listVolumes(this.ctx, labels); }
-  removeVolume(name: string): Promise<void> { return removeVolume(this.ctx, name); }
+  volumeExists: Engine['volumeExists'] = (name) => volumeExists(this.ctx, name);
+  ensureVolume: Engine['ensureVolume'] = (name, labels = {}, options = {}) => ensureVolume(this.ctx, name, labels, options);
+  listVolumes: Engine['listVolumes'] = (labels = []) => listVolumes(this.ctx, labels);
+  removeVolume: Engine['removeVolume'] = (name) => removeVolume(this.ctx, name);
 
   // Networks (networks.ts)
-  inspectNetwork(idOrName: string): Promise<NetworkDetails> { return inspectNetwork(this.ctx, idOrName); }
-  listNetworks(labels: readonly string[] = []): Promise<NetworkSummary[]> { return listNetworks(this.ctx, labels); }
-  ensureNetwork(name: string, labels: Readonly<Record<string, string>> = {}, options: NetworkOptions = {}): Promise<string> { return ensureNetwork(this.ctx, name, labels, options); }
-  removeNetwork(idOrName: string): Promise<void> { return removeNetwork(this.ctx, idOrName); }
-  connectNetwork(network: string, container: string, aliases: readonly string[] = [], endpoint: Omit<EndpointSpec, 'name' | 'aliases'> = {}): Promise<void> { return connectNetwork(this.ctx, network, container, aliases, endpoint); }
-  ensureOverlayNetwork(name: string, labels: Readonly<Record<string, string>> = {}): Promise<string> { return ensureOverlayNetwork(this.ctx, name, labels); }
+  inspectNetwork: Engine['inspectNetwork'] = (idOrName) => inspectNetwork(this.ctx, idOrName);
+  listNetworks: Engine['listNetworks'] = (labels = []) => listNetworks(this.ctx, labels);
+  ensureNetwork: Engine['ensureNetwork'] = (name, labels = {}, options = {}) => ensureNetwork(this.ctx, name, labels, options);
+  removeNetwork: Engine['removeNetwork'] = (idOrName) => removeNetwork(this.ctx, idOrName);
+  connectNetwork: Engine['connectNetwork'] = (network, container, aliases = [], endpoint = {}) => connectNetwork(this.ctx, network, container, aliases, endpoint);
+  ensureOverlayNetwork: Engine['ensureOverlayNetwork'] = (name, labels = {}) => ensureOverlayNetwork(this.ctx, name, labels);
 
   // Swarm services, tasks, secrets and configs (swarm.ts)
-  listServices(labels: readonly string[] = []): Promise<SwarmService[]> { return listServices(this.ctx, labels); }
-  inspectService(idOrName: string): Promise<SwarmService> { return inspectService(this.ctx, idOrName); }
-  createService(definition: SwarmServiceDefinition): Promise<string> { return createService(this.ctx, definition); }
-  updateService(id: string, version: number, definition: SwarmServiceDefinition): Promise<void> { return updateService(this.ctx, id, version, definition); }
-  removeService(idOrName: string): Promise<void> { return removeService(this.ctx, idOrName); }
-  listTasks(serviceId: string): Promise<SwarmTask[]> { return listTasks(this.ctx, serviceId); }
-  createSwarmObject(kind: 'secret' | 'config', name: string, data: Buffer, labels: Readonly<Record<string, string>> = {}): Promise<string> { return createSwarmObject(this.ctx, kind, name, data, labels); }
-  listSwarmObjects(kind: 'secret' | 'config', labels: readonly string[] = []): Promise<SwarmObject[]> { return listSwarmObjects(this.ctx, kind, labels); }
-  removeSwarmObject(kind: 'secret' | 'config', idOrName: string): Promise<void> { return removeSwarmObject(this.ctx, kind, idOrName); }
+  listServices: Engine['listServices'] = (labels = []) => listServices(this.ctx, labels);
+  inspectService: Engine['inspectService'] = (idOrName) => inspectService(this.ctx, idOrName);
+  createService: Engine['createService'] = (definition) => createService(this.ctx, definition);
+  updateService: Engine['updateService'] = (id, version, definition) => updateService(this.ctx, id, version, definition);
+  removeService: Engine['removeService'] = (idOrName) => removeService(this.ctx, idOrName);
+  listTasks: Engine['listTasks'] = (serviceId) => listTasks(this.ctx, serviceId);
+  createSwarmObject: Engine['createSwarmObject'] = (kind, name, data, labels = {}) => createSwarmObject(this.ctx, kind, name, data, labels);
+  listSwarmObjects: Engine['listSwarmObjects'] = (kind, labels = []) => listSwarmObjects(this.ctx, kind, labels);
+  removeSwarmObject: Engine['removeSwarmObject'] = (kind, idOrName) => removeSwarmObject(this.ctx, kind, idOrName);
 
   close(): void {
     // dockerode keeps no pooled sockets of its own; nothing to release today.
