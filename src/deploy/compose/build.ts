@@ -61,13 +61,14 @@ export function readBuild(entry: Entry | undefined, ctx: Context): BuildSpec | u
   for (const e of map.entries.values()) {
     const v = e.value;
     if (isNull(v)) continue;
-    const read = BUILD_KEYS[e.key];
+    // Own keys only: `constructor` or `__proto__` under build: is an unknown key, not Object's.
+    const read = Object.hasOwn(BUILD_KEYS, e.key) ? BUILD_KEYS[e.key] : undefined;
     if (read) read(v, out, ctx, DOCS, e);
     else if (e.key === 'context') {
       const s = str(v, ctx, 'a folder or a git URL', DOCS);
       if (s !== undefined) out.context = context(s);
     } else if (e.key.startsWith('x-')) continue;
-    else if (NEEDS_BUILDKIT[e.key]) ctx.problems.add(e.keyLoc, `build.${e.key} cannot be done through the engine's build API`, NEEDS_BUILDKIT[e.key]);
+    else if (Object.hasOwn(NEEDS_BUILDKIT, e.key)) ctx.problems.add(e.keyLoc, `build.${e.key} cannot be done through the engine's build API`, NEEDS_BUILDKIT[e.key]);
     else ctx.problems.add(e.keyLoc, `unknown build key ${JSON.stringify(e.key)}`, svcDocs('build'));
   }
   if (out.dockerfile !== undefined && out.dockerfileInline !== undefined) ctx.problems.add(map.loc, 'build has both dockerfile and dockerfile_inline', 'keep one of them');

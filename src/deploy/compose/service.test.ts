@@ -18,6 +18,11 @@ describe('healthcheck, deploy, profiles, tag policy', () => {
     expect(p).toMatchObject({ line: 5, path: 'services.web.healthcheck.test' });
   });
 
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('refuses a build key named like an object property (%s) as unknown', (key) => {
+    const [p] = problemsOf(() => load({ 'compose.yaml': `services:\n  w:\n    build:\n      context: .\n      ${key}: x\n` }));
+    expect(p).toMatchObject({ line: 5, message: expect.stringMatching(new RegExp(`^unknown build key "${key}"`)) });
+  });
+
   it('takes scale as replicas, and refuses a disagreement', () => {
     expect(only(load({ 'compose.yaml': 'services:\n  w: {image: nginx, scale: 4}\n' }), 'w').replicas).toBe(4);
     expect(only(load({ 'compose.yaml': 'services:\n  w: {image: nginx, scale: 0}\n' }), 'w').replicas).toBe(0);
