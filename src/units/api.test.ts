@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { fromOptions, serializeUnit } from '../deploy/index.js';
-import { fleetUnitBytes, handleFleet, type FleetRequest, type UnitOption } from './api.js';
+import { fleetUnitBytes, handleFleet, optionsError, type FleetRequest, type UnitOption } from './api.js';
 import { MemoryRegistry } from './memory.js';
 import { decodePageToken, encodePageToken } from './pagination.js';
 
@@ -192,3 +192,13 @@ describe('fleet hash bytes', () => {
     );
   });
 });
+
+describe('optionsError', () => {
+  it('names an [X-Fleet] option that is an object property as unrecognized, as fleet does for any unknown name', () => {
+    for (const name of ['constructor', '__proto__', 'toString']) {
+      expect(optionsError([{ section: 'X-Fleet', name, value: 'x' }])).toBe(`unrecognized requirement in [X-Fleet] section: "${name}"`);
+    }
+    expect(optionsError([{ section: 'X-Fleet', name: 'Conflicts', value: 'x.service' }])).toBeUndefined();
+  });
+});
+

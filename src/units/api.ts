@@ -4,6 +4,7 @@ import { isTemplate, templateOf, unitNameError } from './name.js';
 import type { Machine, UnitOption } from './types.js';
 import { XFLEET_KEYS } from './xfleet.js';
 import { decodePageToken, paginate } from './pagination.js';
+import { own } from '../common/own.js';
 
 export type DesiredState = 'inactive' | 'loaded' | 'launched';
 export const DESIRED_STATES: readonly DesiredState[] = ['inactive', 'loaded', 'launched'];
@@ -99,7 +100,7 @@ export function optionsError(options: unknown): string | undefined {
   const fleet = new Map<string, string[]>();
   for (const o of options as UnitOption[]) {
     if (o.section !== 'X-Fleet') continue;
-    const key = XFLEET_KEYS[o.name];
+    const key = own(XFLEET_KEYS, o.name);
     if (!key) return `unrecognized requirement in [X-Fleet] section: "${o.name}"`;
     fleet.set(key, [...(fleet.get(key) ?? []), o.value]);
   }

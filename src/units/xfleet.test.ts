@@ -17,6 +17,10 @@ describe('[X-Fleet] parsing, as fleet parses it', () => {
     expect(unitPrintf('%p-%i', 'web.service')).toBe('web-');
   });
 
+  it('ignores [X-Fleet] names that are object properties (constructor, __proto__), as any unknown name', () => {
+    expect(parseRequirements('a.service', [x('constructor', 'x'), x('__proto__', 'y'), x('toString', 'z')])).toEqual(parseRequirements('a.service', []));
+  });
+
   it('reads every option, deprecated spellings included; metadata keys AND, values of one key OR', () => {
     const r = parseRequirements('app@2.service', [
       x('Conflicts', 'app@*.service'),

@@ -1,5 +1,6 @@
 import type { Machine, UnitOption } from './types.js';
 import { globMatch } from '../common/glob.js';
+import { own } from '../common/own.js';
 
 /**
  * fleet's `[X-Fleet]` scheduling options (job/job.go, unit/unit.go), parsed as fleet parses them —
@@ -70,7 +71,7 @@ export function parseRequirements(name: string, options: readonly UnitOption[]):
   const values = new Map<string, string[]>();
   for (const o of options) {
     if (o.section !== 'X-Fleet') continue;
-    const key = XFLEET_KEYS[o.name];
+    const key = own(XFLEET_KEYS, o.name);
     if (!key) continue;
     values.set(key, [...(values.get(key) ?? []), ...parseMultivalueLine(o.value).map((v) => unitPrintf(v, name))]);
   }

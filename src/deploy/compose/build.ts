@@ -6,6 +6,7 @@ import { boolKey, listKey, mapKey, textKey, valueKey, type KeyReader } from './k
 import { bool, bytes, hostPath, mapOf, omitUndefined, str, stringList } from './scalars.js';
 import { readExtraHosts, readUlimits } from './container.js';
 import { isNull, type Entry } from './yaml.js';
+import { own } from '../../common/own.js';
 
 const DOCS = `see https://docs.docker.com/reference/compose-file/build/`;
 const isUrl = (s: string) => /^(?:[a-z][a-z0-9+.-]*:\/\/|git@|github\.com\/)/i.test(s);
@@ -61,14 +62,13 @@ export function readBuild(entry: Entry | undefined, ctx: Context): BuildSpec | u
   for (const e of map.entries.values()) {
     const v = e.value;
     if (isNull(v)) continue;
-    // Own keys only: `constructor` or `__proto__` under build: is an unknown key, not Object's.
-    const read = Object.hasOwn(BUILD_KEYS, e.key) ? BUILD_KEYS[e.key] : undefined;
+    const read = own(BUILD_KEYS, e.key);
     if (read) read(v, out, ctx, DOCS, e);
     else if (e.key === 'context') {
       const s = str(v, ctx, 'a folder or a git URL', DOCS);
       if (s !== undefined) out.context = context(s);
     } else if (e.key.startsWith('x-')) continue;
-    else if (Object.hasOwn(NEEDS_BUILDKIT, e.key)) ctx.problems.add(e.keyLoc, `build.${e.key} cannot be done through the engine's build API`, NEEDS_BUILDKIT[e.key]);
+    else if (own(NEEDS_BUILDKIT, e.key)) ctx.problems.add(e.keyLoc, `build.${e.key} cannot be done through the engine's build API`, own(NEEDS_BUILDKIT, e.key));
     else ctx.problems.add(e.keyLoc, `unknown build key ${JSON.stringify(e.key)}`, svcDocs('build'));
   }
   if (out.dockerfile !== undefined && out.dockerfileInline !== undefined) ctx.problems.add(map.loc, 'build has both dockerfile and dockerfile_inline', 'keep one of them');

@@ -6,6 +6,7 @@
 import type { Context } from './context.js';
 import { bool, mapOf, seqOf, str, stringList, stringMap } from './scalars.js';
 import { isNull, type Entry, type MapNode, type Node } from './yaml.js';
+import { own } from '../../common/own.js';
 
 /** Reads `v` (the value of entry `e`) into `out`; `docs` is the hint for problems. */
 export type KeyReader<T> = (v: Node, out: T, ctx: Context, docs: string, e: Entry) => void;
@@ -42,7 +43,7 @@ export function readKeys<T>(
 ): T {
   for (const e of map.entries.values()) {
     if (isNull(e.value)) continue;
-    const read = Object.hasOwn(keys, e.key) ? keys[e.key] : undefined;
+    const read = own(keys, e.key);
     if (read) read(e.value, out, ctx, docs, e);
     else if (!(unknown.extensions && e.key.startsWith('x-'))) {
       ctx.problems.add(e.keyLoc, `unknown ${unknown.name} ${JSON.stringify(e.key)}`, `expected ${listed(unknown.expected ?? Object.keys(keys))}; ${docs}`);

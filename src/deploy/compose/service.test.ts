@@ -23,6 +23,11 @@ describe('healthcheck, deploy, profiles, tag policy', () => {
     expect(p).toMatchObject({ line: 5, message: expect.stringMatching(new RegExp(`^unknown build key "${key}"`)) });
   });
 
+  it.each(['constructor', '__proto__', 'toString'])('refuses a service key named like an object property (%s) as unknown, without a crash', (key) => {
+    const [p] = problemsOf(() => load({ 'compose.yaml': `services:\n  w:\n    image: busybox\n    ${key}: x\n` }));
+    expect(p).toMatchObject({ line: 4, message: expect.stringMatching(new RegExp(`^unknown key "${key}"`)) });
+  });
+
   it('takes scale as replicas, and refuses a disagreement', () => {
     expect(only(load({ 'compose.yaml': 'services:\n  w: {image: nginx, scale: 4}\n' }), 'w').replicas).toBe(4);
     expect(only(load({ 'compose.yaml': 'services:\n  w: {image: nginx, scale: 0}\n' }), 'w').replicas).toBe(0);

@@ -15,6 +15,7 @@ import { absolutePath, duration, omitUndefined, optional, str } from './scalars.
 import { readFileRefs } from './secrets.js';
 import { readVolumes } from './volumes.js';
 import { isNull, show, type Entry } from './yaml.js';
+import { own } from '../../common/own.js';
 
 /** Keys read here by name (besides CONTAINER_KEYS). */
 const READ_KEYS = [
@@ -57,8 +58,10 @@ export function readService(entry: Entry, ctx: Context, defaultPolicy: TagPolicy
   };
   for (const e of node.entries.values()) {
     if (e.key.startsWith('x-') || KNOWN.has(e.key)) continue;
-    if (REFUSED[e.key]) problems.add(e.keyLoc, `${e.key} cannot be honoured by a Docker engine`, REFUSED[e.key]);
-    else if (NOTICED[e.key]) problems.warn(e.keyLoc, NOTICED[e.key]!);
+    const refused = own(REFUSED, e.key);
+    const noticed = own(NOTICED, e.key);
+    if (refused) problems.add(e.keyLoc, `${e.key} cannot be honoured by a Docker engine`, refused);
+    else if (noticed) problems.warn(e.keyLoc, noticed);
     else if (e.key === 'isolation') {
       if (!(e.value.kind === 'scalar' && (e.value.value === 'default' || e.value.value === null))) problems.add(e.value.loc, `isolation ${show(e.value)} exists only on Windows engines`, 'remove it (Linux containers use the default isolation)');
     } else {
@@ -110,7 +113,7 @@ export function readService(entry: Entry, ctx: Context, defaultPolicy: TagPolicy
   const retries = /^on-failure:(\d+)$/.exec(get('restart')?.value.kind === 'scalar' ? String((get('restart')!.value as { value: unknown }).value) : '');
   if (retries) spec.restartMaxRetries = Number(retries[1]);
   for (const e of node.entries.values()) {
-    const read = CONTAINER_KEYS[e.key];
+    const read = own(CONTAINER_KEYS, e.key);
     if (read && !isNull(e.value)) read(e.value, spec, ctx, e);
   }
   if (networkMode) readNetworkMode(networkMode, node.entries.get('networks'), spec, ctx);
