@@ -238,6 +238,8 @@ describe('parseDockerRun', () => {
     [['-m', '512m', 'img'], '-m', '--name, -p/--publish'],
     [['--memory=512m', 'img'], '--memory', '--name, -p/--publish'],
     [['--frobnicate', 'img'], '--frobnicate', 'remove --frobnicate'],
+    [['--constructor', 'img'], '--constructor', 'remove --constructor'],
+    [['--__proto__', 'img'], '--__proto__', 'remove --__proto__'],
   ])('refuses %j naming the flag', (args, flag, hint) => {
     const e = failure(args);
     expect(e.message).toBe(`web.service:7: unsupported docker run flag ${flag}`);

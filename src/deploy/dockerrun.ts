@@ -4,6 +4,7 @@ import { KibokoError, invalidArgument } from '../common/errors.js';
 import { emptyRunState, FLAGS_BY_LONG, FLAGS_BY_SHORT, IGNORED_FLAGS, REFUSED, SHORT_REFUSED, SUPPORTED_FLAGS, type FlagDef, type RunState } from './dockerrun-flags.js';
 import { parseKvFile, type Fail } from './dockerrun-values.js';
 import { DEFAULT_ROLLBACK, DEFAULT_UPDATE, type Healthcheck, type ServiceSpec } from './model.js';
+import { own } from '../common/own.js';
 
 export { IGNORED_FLAGS, SUPPORTED_FLAGS } from './dockerrun-flags.js';
 
@@ -141,7 +142,7 @@ function applyBool(def: FlagDef & { arity: 'bool' }, flag: string, inline: strin
 function refuse(flag: string, key: string, fail: Fail): never {
   return fail(
     `unsupported docker run flag ${flag}`,
-    REFUSED[key] ??
+    own(REFUSED, key) ??
       `kiboko deploys the compose equivalent of the docker run line and understands ${SUPPORTED_FLAGS.join(', ')} (and ignores ${Object.keys(IGNORED_FLAGS).join(', ')}); remove ${flag} or move the service to a compose file`,
   );
 }

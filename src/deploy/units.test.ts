@@ -50,6 +50,11 @@ Conflicts=myservice@*.service
 const unit = (execStart: string, extra = '', unitSection = '') => `[Unit]\nDescription=x\n${unitSection}\n[Service]\n${extra}\nExecStart=${execStart}\n`;
 
 describe('loadUnitFolder', () => {
+  it('refuses a housekeeping line running `docker constructor` (an object property) with the usual message, not a crash', () => {
+    const e = failure({ 'a.service': unit('/usr/bin/docker run img', 'ExecStartPre=/usr/bin/docker constructor a') });
+    expect(e.message).toMatch(/kiboko runs only the container/);
+  });
+
   it('deploys the fleet example exactly like the compose service', () => {
     const dir = folder({ 'myservice.service': EXAMPLE, 'README.md': 'not a unit' }, 'My Fleet.units');
     const config = loadUnitFolder(dir, { env: {} });

@@ -3,6 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { KibokoError, invalidArgument } from '../common/errors.js';
 import { parseDockerRun } from './dockerrun.js';
 import type { ServiceSpec, SystemConfig } from './model.js';
+import { own } from '../common/own.js';
 import {
   type ExecCommand,
   type UnitFile,
@@ -300,7 +301,7 @@ const HOUSEKEEPING_VALUE_FLAGS: Readonly<Record<string, readonly string[]>> = {
 function checkHousekeeping(where: string, key: string, unitName: string, cmd: ExecCommand, argv: readonly string[], container: string | undefined, image: string): void {
   const hint = 'remove the line: kiboko pulls, stops, kills and removes the containers it manages itself';
   const docker = dockerCommand(cmd, argv);
-  const valueFlags = docker ? HOUSEKEEPING_VALUE_FLAGS[docker.sub] : undefined;
+  const valueFlags = docker ? own(HOUSEKEEPING_VALUE_FLAGS, docker.sub) : undefined;
   if (!docker || !valueFlags) {
     throw invalidArgument(
       `${where}: ${key} of ${unitName} runs '${argv.join(' ')}' — kiboko runs only the container; it understands docker kill, rm, stop and pull of the unit's own container as housekeeping`,

@@ -21,6 +21,10 @@ describe('confd.toml', () => {
     });
   });
 
+  it('ignores keys named like object properties (constructor, toString) as any unknown key', () => {
+    expect(parseConfdConfig(['constructor = "x"', 'toString = "y"', 'watch = true'].join('\n'), 'c.toml')).toEqual({ watch: true });
+  });
+
   it('says what is wrong', () => {
     expect(() => parseConfdConfig('interval = "10"', 'c.toml')).toThrow(/invalid interval in c.toml: expected whole seconds/);
     expect(() => parseConfdConfig('watch = "yes"', 'c.toml')).toThrow(/expected true or false/);

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseToml } from 'smol-toml';
 import { invalidArgument } from '../common/errors.js';
+import { own } from '../common/own.js';
 
 /**
  * The subset of confd's `confd.toml` kiboko reads (flags override it; unknown keys are ignored,
@@ -50,16 +51,19 @@ export function parseConfdConfig(text: string, file: string): ConfdConfig {
   }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(doc)) {
-    if (k in STRINGS) {
+    const string = own(STRINGS, k);
+    const bool = own(BOOLS, k);
+    const listKey = own(LISTS, k);
+    if (string) {
       if (typeof v !== 'string') throw invalidArgument(`invalid ${k} in ${file}: expected a string, got ${typeof v}`, `write ${k} = "…"`);
-      out[STRINGS[k]!] = v;
-    } else if (k in BOOLS) {
+      out[string] = v;
+    } else if (bool) {
       if (typeof v !== 'boolean') throw invalidArgument(`invalid ${k} in ${file}: expected true or false, got ${JSON.stringify(v)}`, `write ${k} = true`);
-      out[BOOLS[k]!] = v;
-    } else if (k in LISTS) {
+      out[bool] = v;
+    } else if (listKey) {
       const list = typeof v === 'string' ? [v] : v;
       if (!Array.isArray(list) || list.some((x) => typeof x !== 'string')) throw invalidArgument(`invalid ${k} in ${file}: expected a list of strings`, `write ${k} = ["…"]`);
-      out[LISTS[k]!] = list;
+      out[listKey] = list;
     } else if (k === 'interval') {
       const n = typeof v === 'bigint' ? Number(v) : v;
       if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw invalidArgument(`invalid interval in ${file}: expected whole seconds ≥ 1, got ${JSON.stringify(String(v))}`, 'write interval = 600');
