@@ -1,13 +1,12 @@
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
 import { invalidArgument } from '../common/errors.js';
 import { connectEngine } from '../engine/index.js';
 import type { AuditMatch, BuildEvent, ExamineResult, PackageRecord } from '../packages/index.js';
 import { connectionFlags } from './options.js';
-import { mergedOptions } from './command-options.js';
+import type { BuildOptions, ExamineOptions } from './packages-options.js';
 import { installSignalHandlers } from './signals.js';
 
-const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : v === undefined ? [] : [String(v)]);
+const list = (v: readonly string[] | undefined): string[] => [...(v ?? [])];
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
@@ -38,8 +37,7 @@ function recordLine(r: PackageRecord): string {
   return `${r.tags.join(', ')} — project ${r.project}, ${describeGit(r)}, built ${r.builtAt} on ${r.builtBy.host} (${r.cause}${ci})`;
 }
 
-export async function runBuildCommand(cmd: Command, args: string[]): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runBuildCommand(o: BuildOptions, args: string[]): Promise<number> {
   const json = Boolean(o.json);
   const quiet = Boolean(o.quiet) || json;
   const cwd = process.cwd();
@@ -80,21 +78,21 @@ export async function runBuildCommand(cmd: Command, args: string[]): Promise<num
   try {
     const request = {
       contextDir,
-      dockerfile: o.file === undefined ? undefined : resolve(cwd, String(o.file)),
+      dockerfile: o.file === undefined ? undefined : resolve(cwd, o.file),
       tags,
       buildArgs: parsePairs(list(o.buildArg), '--build-arg', process.env),
-      target: o.target as string | undefined,
+      target: o.target,
       noCache: o.cache === false,
       pull: Boolean(o.pull),
       labels: parsePairs(list(o.label), '--label', undefined),
       methods,
-      project: o.project as string | undefined,
-      cause: o.cause as string | undefined,
-      version: o.imageVersion as string | undefined,
+      project: o.project,
+      cause: o.cause,
+      version: o.imageVersion,
       signal: signals.signal,
       onEvent: emit,
     };
-    if (o.builder) await p.buildWithBuilder(engine, { ...request, builderDockerfile: resolve(cwd, String(o.builder)), artifacts });
+    if (o.builder) await p.buildWithBuilder(engine, { ...request, builderDockerfile: resolve(cwd, o.builder), artifacts });
     else await p.buildPackage(engine, request);
     return 0;
   } finally {
@@ -157,12 +155,11 @@ function renderAudit(matches: AuditMatch[]): string[] {
   return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
 }
 
-export async function runExamineCommand(cmd: Command, args: string[]): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runExamineCommand(o: ExamineOptions, args: string[]): Promise<number> {
   const json = Boolean(o.json);
   const p = await import('../packages/index.js');
   const filters = list(o.audit);
-  const type = o.type as string | undefined;
+  const type = o.type;
   if (type !== undefined && type !== 'container' && type !== 'image') throw invalidArgument(`invalid --type '${type}': expected container or image`, 'e.g. --type image');
   if (filters.length && args.length) throw invalidArgument('give a target or --audit, not both', 'kiboko examine web-1, or kiboko examine --audit git.ref=main');
   if (!filters.length && !args.length) throw invalidArgument('kiboko examine needs a container or image (or --audit FILTER)', 'e.g. kiboko examine acme/app:1');
@@ -175,7 +172,7 @@ export async function runExamineCommand(cmd: Command, args: string[]): Promise<n
       else for (const line of renderAudit(matches)) out(line);
       return 0;
     }
-    const result = await p.examine(engine, args[0]!, { type: type as 'container' | 'image' | undefined });
+    const result = await p.examine(engine, args[0]!, { type });
     if (json) out(JSON.stringify(result));
     else for (const line of renderExamine(result)) out(line);
     return 0;
