@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { chaosCommand } from './chaos-command.js';
 import { iptablesParent, NETEM_EFFECT_TABLES, netemParent, NETWORK_FAULT_TABLES } from './chaos-network-options.js';
 import { NET_SHORTS } from './chaos-options.js';
-import { addOptions } from './command-options.js';
+import { addOptions, type OptionTable } from './command-options.js';
 import type { NetemEffectName } from './handlers.js';
 import type { Register } from './register.js';
 
@@ -29,22 +29,18 @@ const NETEM_EFFECTS: readonly (readonly [NetemEffectName, string])[] = [
   ['combine', 'several netem effects at once on one interface'],
 ];
 
+/** netem and iptables: a parent command with flags of its own (before the effect, as Pumba takes them). */
+const parentCommand = (chaos: Command, name: string, description: string, table: OptionTable) =>
+  addOptions(chaos.command(name).description(description).enablePositionalOptions(), table);
+
 function addNetemCommands(chaos: Command, register: Register) {
-  const netem = chaos
-    .command('netem')
-    .description('network emulation with tc netem (egress): delay, loss, rate, duplicate, corrupt — restored after --duration')
-    .enablePositionalOptions();
-  addOptions(netem, netemParent(true));
+  const netem = parentCommand(chaos, 'netem', 'network emulation with tc netem (egress): delay, loss, rate, duplicate, corrupt — restored after --duration', netemParent(true));
   for (const [name, summary] of NETEM_EFFECTS) {
     chaosCommand(netem, `netem:${name}`, summary, register, { ...NET_SHORTS, j: false }, { ...NETEM_EFFECT_TABLES[name], ...netemParent(false) });
   }
 }
 
 function addIptablesCommands(chaos: Command, register: Register) {
-  const iptables = chaos
-    .command('iptables')
-    .description('packet loss on ingress with iptables (tagged rules, exact teardown) — restored after --duration')
-    .enablePositionalOptions();
-  addOptions(iptables, iptablesParent(true));
+  const iptables = parentCommand(chaos, 'iptables', 'packet loss on ingress with iptables (tagged rules, exact teardown) — restored after --duration', iptablesParent(true));
   chaosCommand(iptables, 'iptables:loss', 'drop incoming packets (random probability or every nth)', register, NET_SHORTS, NETWORK_FAULT_TABLES['iptables:loss']);
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { PROXY_SERVE_OPTIONS } from './events-options.js';
+import { PROXY_SERVE_OPTIONS } from './proxy-options.js';
 import type { Register } from './register.js';
 
 /** Declares `kiboko proxy serve` (the action lazy-loads ./proxy.js so `kiboko --help` stays fast). */

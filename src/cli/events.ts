@@ -5,14 +5,14 @@ import { defaultStateDir } from '../journal/index.js';
 import { connectionFlags, parseConcurrency } from './options.js';
 import { onStopSignals } from './signals.js';
 import { onStdoutClosed, writeOut } from './stdout.js';
-import type { EventsOptions, ReactOptions } from './events-options.js';
+import type { EventsOptions } from './events-options.js';
 
 const short = (id: string) => (/^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id);
 const stderr = (line: string) => process.stderr.write(`${line}\n`);
 const jsonLine = (o: Record<string, unknown>) => writeOut(`${JSON.stringify({ time: new Date().toISOString(), ...o })}\n`);
 
 /** `kiboko events`: the engine's events (and kiboko's deploys with `--filter type=deploy`), as `docker events` shows them. */
-export async function runEvents(o: EventsOptions): Promise<number> {
+export async function runEvents(o: EventsOptions<'events'>): Promise<number> {
   const ev = await import('../events/index.js');
   const filters = ev.parseFilterArgs(o.filter ?? []);
   const now = Date.now();
@@ -76,7 +76,7 @@ export async function runEvents(o: EventsOptions): Promise<number> {
 }
 
 /** `kiboko react RULES.yaml` (and/or `--deps`): runs until SIGINT/SIGTERM. */
-export async function runReact(o: ReactOptions, rulesFile: string | undefined): Promise<number> {
+export async function runReact(o: EventsOptions<'react'>, rulesFile: string | undefined): Promise<number> {
   const ev = await import('../events/index.js');
   if (!rulesFile && !o.deps) throw invalidArgument('no rules file given', 'kiboko react rules.yaml (or --deps -p PROJECT to keep dependents configured)');
   const stateDir = o.stateDir ?? defaultStateDir();
@@ -169,7 +169,7 @@ export async function runReact(o: ReactOptions, rulesFile: string | undefined): 
   }
 }
 
-async function depsProject(o: ReactOptions, stateDir: string): Promise<string> {
+async function depsProject(o: EventsOptions<'react'>, stateDir: string): Promise<string> {
   if (o.project) return o.project;
   const files = o.file ?? [];
   if (files.length) {
@@ -188,7 +188,7 @@ async function depsProject(o: ReactOptions, stateDir: string): Promise<string> {
 }
 
 /** The configuration --deps keeps in step: the compose file(s) given, else the latest deployed revision. */
-async function configLoader(o: ReactOptions, stateDir: string, project: string) {
+async function configLoader(o: EventsOptions<'react'>, stateDir: string, project: string) {
   const d = await import('../deploy/index.js');
   const files = o.file ?? [];
   if (files.length) return async () => (await d.resolveConfiguration(await connectEngine(connectionFlags(o)), await d.loadConfiguration(files, { projectName: project }))).config;

@@ -3,7 +3,7 @@ import { invalidArgument } from '../common/errors.js';
 import { connectEngine } from '../engine/index.js';
 import type { AuditMatch, BuildEvent, ExamineResult, PackageRecord } from '../packages/index.js';
 import { connectionFlags } from './options.js';
-import type { BuildOptions, ExamineOptions } from './packages-options.js';
+import type { PackagesOptions } from './packages-options.js';
 import { installSignalHandlers } from './signals.js';
 
 const list = (v: readonly string[] | undefined): string[] => [...(v ?? [])];
@@ -37,7 +37,7 @@ function recordLine(r: PackageRecord): string {
   return `${r.tags.join(', ')} — project ${r.project}, ${describeGit(r)}, built ${r.builtAt} on ${r.builtBy.host} (${r.cause}${ci})`;
 }
 
-export async function runBuildCommand(o: BuildOptions, args: string[]): Promise<number> {
+export async function runBuildCommand(o: PackagesOptions<'build'>, args: string[]): Promise<number> {
   const json = Boolean(o.json);
   const quiet = Boolean(o.quiet) || json;
   const cwd = process.cwd();
@@ -155,7 +155,7 @@ function renderAudit(matches: AuditMatch[]): string[] {
   return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
 }
 
-export async function runExamineCommand(o: ExamineOptions, args: string[]): Promise<number> {
+export async function runExamineCommand(o: PackagesOptions<'examine'>, args: string[]): Promise<number> {
   const json = Boolean(o.json);
   const p = await import('../packages/index.js');
   const filters = list(o.audit);

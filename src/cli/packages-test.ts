@@ -11,7 +11,7 @@ import { connectEngine, type Engine } from '../engine/index.js';
 import type { IntegrationEvent, TestEvent, TestSuiteResult } from '../packages/index.js';
 import { worstCode, type LifecycleEvent, type LifecycleResult } from '../methods/index.js';
 import { connectionFlags, parseDurationFlag, parseConcurrency } from './options.js';
-import type { LifecycleOptions, TestOptions } from './packages-options.js';
+import type { PackagesOptions } from './packages-options.js';
 import { installSignalHandlers } from './signals.js';
 
 const COULD_NOT_RUN = 3;
@@ -28,7 +28,7 @@ async function typed(json: boolean, body: () => Promise<number>): Promise<number
   }
 }
 
-async function open(o: LifecycleOptions | TestOptions): Promise<Engine> {
+async function open(o: PackagesOptions<'lifecycle' | 'test'>): Promise<Engine> {
   const engine = await connectEngine(connectionFlags(o));
   await engine.info();
   return engine;
@@ -83,7 +83,7 @@ class LinePrefixer {
   }
 }
 
-export async function runLifecycleCommand(o: LifecycleOptions, args: string[]): Promise<number> {
+export async function runLifecycleCommand(o: PackagesOptions<'lifecycle'>, args: string[]): Promise<number> {
   const json = Boolean(o.json);
   return typed(json, async () => {
     const [method, ...targets] = args;
@@ -169,7 +169,7 @@ export function imagesAndContext(args: readonly string[], contextFlag: unknown, 
   return { images, contextDir: resolve(cwd, context ?? '.') };
 }
 
-export async function runTestCommand(o: TestOptions, rawArgs: string[]): Promise<number> {
+export async function runTestCommand(o: PackagesOptions<'test'>, rawArgs: string[]): Promise<number> {
   const json = Boolean(o.json);
   return typed(json, async () => {
     const { images: args, contextDir } = o.integration ? { images: rawArgs, contextDir: undefined } : imagesAndContext(rawArgs, o.context);
@@ -266,7 +266,7 @@ export async function runTestCommand(o: TestOptions, rawArgs: string[]): Promise
 }
 
 /** The flags of one mode only: an image's own tests, or --integration (the project's test images). */
-function checkTestFlags(o: TestOptions, args: readonly string[]): void {
+function checkTestFlags(o: PackagesOptions<'test'>, args: readonly string[]): void {
   if (o.integration) {
     for (const flag of ['context', 'buildArg', 'keep', 'network'] as const) {
       if (o[flag] !== undefined) throw invalidArgument(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not apply to --integration`, 'test images run as they are, on the project networks');

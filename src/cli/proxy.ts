@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { invalidArgument, KibokoError } from '../common/errors.js';
-import type { ProxyServeOptions } from './events-options.js';
+import type { ProxyServeOptions } from './proxy-options.js';
 import { VERSION } from '../common/version.js';
 import { ProxyCollection, startToxiproxyServer, type ProxyConfig } from '../proxy/index.js';
 import { transparentProxies, validatePort } from '../chaos/index.js';

@@ -32,29 +32,33 @@ export const WATCH_PASS_OPTIONS = {
 };
 export type WatchPassCommandOptions = OptionsOf<typeof WATCH_PASS_OPTIONS>;
 
-/** `kiboko watch`: Watchtower's flags and environment, plus deploy projects. */
-export const WATCH_OPTIONS = {
-  file: list('-f, --file <path>', 'a deploy project to watch: compose file (repeatable, one project) or folder'),
-  project: value('-p, --project <name>', 'project name for -f (default: compose `name:`, else the folder name)'),
-  projectPath: list('--project-path <path>', 'a further deploy project (compose file or folder; repeatable)'),
-  once: flag('--once', 'one pass, then exit; the exit code says how it went'),
-  runOnce: flag('-R, --run-once', "alias of --once (Watchtower's spelling; WATCHTOWER_RUN_ONCE)"),
-  httpApiUpdate: flag('--http-api-update', "serve Watchtower's POST /v1/update (bearer token) to run a pass on demand; turns off periodic passes unless --http-api-periodic-polls (WATCHTOWER_HTTP_API_UPDATE)"),
-  httpApiToken: value('--http-api-token <token>', 'the bearer token for the HTTP API (WATCHTOWER_HTTP_API_TOKEN)'),
-  httpApiPeriodicPolls: flag('--http-api-periodic-polls', 'keep periodic passes with --http-api-update (WATCHTOWER_HTTP_API_PERIODIC_POLLS)'),
-  httpApiListen: value('--http-api-listen <host:port>', 'where the HTTP API listens (default :8080, as Watchtower)'),
-  json: flag('-j, --json', 'NDJSON events and the pass report on stdout'),
-  ...WATCH_PASS_OPTIONS,
-  ...ENGINE_OPTIONS,
+/**
+ * `kiboko watch` (Watchtower's flags and environment, plus deploy projects) and `kiboko registry
+ * tags|inspect` (with the credentials and CAs kiboko watch uses).
+ */
+export const WATCH_TABLES = {
+  watch: {
+    file: list('-f, --file <path>', 'a deploy project to watch: compose file (repeatable, one project) or folder'),
+    project: value('-p, --project <name>', 'project name for -f (default: compose `name:`, else the folder name)'),
+    projectPath: list('--project-path <path>', 'a further deploy project (compose file or folder; repeatable)'),
+    once: flag('--once', 'one pass, then exit; the exit code says how it went'),
+    runOnce: flag('-R, --run-once', "alias of --once (Watchtower's spelling; WATCHTOWER_RUN_ONCE)"),
+    httpApiUpdate: flag('--http-api-update', "serve Watchtower's POST /v1/update (bearer token) to run a pass on demand; turns off periodic passes unless --http-api-periodic-polls (WATCHTOWER_HTTP_API_UPDATE)"),
+    httpApiToken: value('--http-api-token <token>', 'the bearer token for the HTTP API (WATCHTOWER_HTTP_API_TOKEN)'),
+    httpApiPeriodicPolls: flag('--http-api-periodic-polls', 'keep periodic passes with --http-api-update (WATCHTOWER_HTTP_API_PERIODIC_POLLS)'),
+    httpApiListen: value('--http-api-listen <host:port>', 'where the HTTP API listens (default :8080, as Watchtower)'),
+    json: flag('-j, --json', 'NDJSON events and the pass report on stdout'),
+    ...WATCH_PASS_OPTIONS,
+    ...ENGINE_OPTIONS,
+  },
+  registry: {
+    registryUser: value('--registry-user <user>', 'registry user (REPO_USER; default: ~/.docker/config.json)'),
+    registryPassword: value('--registry-password <password>', 'its password (REPO_PASS)'),
+    registryCa: list('--registry-ca <file>', 'trust this CA (repeatable)'),
+    registryTimeout: value('--registry-timeout <duration>', 'per request (default 15s)'),
+    json: flag('-j, --json', 'JSON output'),
+  },
 };
-export type WatchCommandOptions = OptionsOf<typeof WATCH_OPTIONS>;
 
-/** `kiboko registry tags|inspect`: with the credentials and CAs kiboko watch uses. */
-export const REGISTRY_OPTIONS = {
-  registryUser: value('--registry-user <user>', 'registry user (REPO_USER; default: ~/.docker/config.json)'),
-  registryPassword: value('--registry-password <password>', 'its password (REPO_PASS)'),
-  registryCa: list('--registry-ca <file>', 'trust this CA (repeatable)'),
-  registryTimeout: value('--registry-timeout <duration>', 'per request (default 15s)'),
-  json: flag('-j, --json', 'JSON output'),
-};
-export type RegistryCommandOptions = OptionsOf<typeof REGISTRY_OPTIONS>;
+/** What `watch` or `registry tags|inspect` reads, typed from its table. */
+export type WatchCommandOptions<C extends keyof typeof WATCH_TABLES> = OptionsOf<(typeof WATCH_TABLES)[C]>;

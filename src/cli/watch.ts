@@ -7,7 +7,7 @@ import { defaultStateDir, Journal } from '../journal/index.js';
 import { RegistryClient, parseReference, formatReference, type RegistryClientOptions } from '../registry/index.js';
 import type { Schedule, WatchDeps, WatchEvent, WatchItem, WatchOptions, WatchReport } from '../watch/index.js';
 import { connectionFlags } from './options.js';
-import type { RegistryCommandOptions, WatchCommandOptions, WatchPassCommandOptions } from './watch-options.js';
+import type { WatchCommandOptions, WatchPassCommandOptions } from './watch-options.js';
 import { pullProgressFor, withPullProgress, type PullProgressEvent } from './pull-progress.js';
 import { jsonLine } from '../common/ndjson.js';
 import { installSignalHandlers } from './signals.js';
@@ -25,7 +25,7 @@ export function renderReport(r: WatchReport): string {
 
 const ms = (v: string | undefined, flag: string): number | undefined => (v === undefined ? undefined : parseDuration(v, flag));
 
-function registryOptions(o: RegistryCommandOptions & Pick<WatchPassCommandOptions, 'insecureRegistry'>, env: NodeJS.ProcessEnv): RegistryClientOptions {
+function registryOptions(o: WatchCommandOptions<'registry'> & Pick<WatchPassCommandOptions, 'insecureRegistry'>, env: NodeJS.ProcessEnv): RegistryClientOptions {
   const user = o.registryUser ?? env.REPO_USER;
   const password = o.registryPassword ?? env.REPO_PASS;
   if ((user === undefined) !== (password === undefined)) throw invalidArgument('--registry-user and --registry-password go together', 'give both (or REPO_USER and REPO_PASS), or neither to use ~/.docker/config.json');
@@ -39,10 +39,10 @@ function registryOptions(o: RegistryCommandOptions & Pick<WatchPassCommandOption
 }
 
 /** What a watch pass reads: its flags, with WATCHTOWER_* variables for those not given. */
-export type WatchSettings = WatchPassCommandOptions & Partial<Pick<WatchCommandOptions, 'once' | 'httpApiUpdate' | 'httpApiToken' | 'httpApiPeriodicPolls'>>;
+export type WatchSettings = WatchPassCommandOptions & Partial<Pick<WatchCommandOptions<'watch'>, 'once' | 'httpApiUpdate' | 'httpApiToken' | 'httpApiPeriodicPolls'>>;
 
 /** Flags win over WATCHTOWER_* variables, which win over defaults (`kiboko watch` and `serve --watch`). */
-export function mergeWatchSettings(flags: WatchSettings & Pick<WatchCommandOptions, 'runOnce'>, w: typeof import('../watch/index.js'), environment: NodeJS.ProcessEnv = process.env): WatchSettings {
+export function mergeWatchSettings(flags: WatchSettings & Pick<WatchCommandOptions<'watch'>, 'runOnce'>, w: typeof import('../watch/index.js'), environment: NodeJS.ProcessEnv = process.env): WatchSettings {
   const env = w.settingsFromEnv(environment);
   const fromEnv: WatchSettings = {
     interval: env.interval,
@@ -143,7 +143,7 @@ function watchEventText(e: WatchEvent): string {
   }
 }
 
-export async function runWatch(flags: WatchCommandOptions, names: string[]): Promise<number> {
+export async function runWatch(flags: WatchCommandOptions<'watch'>, names: string[]): Promise<number> {
   const w = await import('../watch/index.js');
   const o = mergeWatchSettings(flags, w);
   const json = Boolean(flags.json);
@@ -276,7 +276,7 @@ async function startApi(listen: string, token: string, pass: (images?: string[])
   return server;
 }
 
-export async function runRegistry(what: 'tags' | 'inspect', o: RegistryCommandOptions, image: string): Promise<number> {
+export async function runRegistry(what: 'tags' | 'inspect', o: WatchCommandOptions<'registry'>, image: string): Promise<number> {
   const ref = parseReference(image);
   const client = new RegistryClient(registryOptions(o, process.env));
   try {
