@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ENGINE_OPTIONS } from './command-options.js';
 import { chaosGlobals, type ChaosShorts } from './chaos-options.js';
 import type { ChaosTable } from './chaos-options-type.js';
-import type { ChaosCommandName } from './handlers.js';
+import type { ChaosCommandName } from './command-names.js';
 import type { Register } from './register.js';
 
 /**

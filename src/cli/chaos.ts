@@ -25,7 +25,7 @@ import {
 } from './options.js';
 import type { ChaosOptions } from './chaos-options-type.js';
 import type { DoctorOptions, RecoverOptions } from './chaos-options.js';
-import type { ChaosCommandName, NetemEffectName } from './handlers.js';
+import type { ChaosCommandName, NetemEffectName } from './command-names.js';
 import { parseRate, validateCidr, validateFilter, validateInterface, validateLoss, validatePort, netemArgs, type LossMode, type NetemEffects, type Protocol } from '../chaos/index.js';
 import type { PartitionDirection, TrafficScope } from '../chaos/index.js';
 import { delayActionFromFlags, kernelHasNetem, proxyActionFromFlags, proxyFormOfNetemDelay } from './chaos-proxy.js';

@@ -3,7 +3,7 @@ import { chaosCommand } from './chaos-command.js';
 import { iptablesParent, NETEM_EFFECT_TABLES, netemParent, NETWORK_FAULT_TABLES } from './chaos-network-options.js';
 import { NET_SHORTS } from './chaos-options.js';
 import { addOptions, type OptionTable } from './command-options.js';
-import type { NetemEffectName } from './handlers.js';
+import type { NetemEffectName } from './command-names.js';
 import type { Register } from './register.js';
 
 /** The network faults of `kiboko chaos`: netem, iptables, partition, proxy, delay and rate, in the order help lists them. */

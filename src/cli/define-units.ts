@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { addOptions } from './command-options.js';
-import type { UnitsCommandName } from './handlers.js';
+import type { UnitsCommandName } from './command-names.js';
 import type { Register } from './register.js';
 import { CLIENT_OPTIONS, UNITS_TABLES } from './units-options.js';
 

@@ -6,7 +6,6 @@ import { connectionFlags } from './options.js';
 import type { PackagesOptions } from './packages-options.js';
 import { installSignalHandlers } from './signals.js';
 
-const list = (v: readonly string[] | undefined): string[] => [...(v ?? [])];
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
@@ -42,11 +41,11 @@ export async function runBuildCommand(o: PackagesOptions<'build'>, args: string[
   const quiet = Boolean(o.quiet) || json;
   const cwd = process.cwd();
   const contextDir = resolve(cwd, args[0] ?? '.');
-  const tags = list(o.tag);
+  const tags = o.tag ?? [];
   if (tags.length === 0) throw invalidArgument('kiboko build needs a name for the image', 'give one with -t name:tag (repeatable; the first is the main tag)');
   const p = await import('../packages/index.js');
-  const methods = Object.fromEntries(list(o.method).map((m) => p.parseMethodOption(m)));
-  const artifacts = list(o.artifact).map((a) => p.parseArtifactOption(a, cwd));
+  const methods = Object.fromEntries((o.method ?? []).map((m) => p.parseMethodOption(m)));
+  const artifacts = (o.artifact ?? []).map((a) => p.parseArtifactOption(a, cwd));
   if (artifacts.length && !o.builder) throw invalidArgument('--artifact needs --builder', 'e.g. --builder Dockerfile.build --artifact /out/app:./dist/app');
   const emit = (e: BuildEvent) => {
     if (json) {
@@ -80,11 +79,11 @@ export async function runBuildCommand(o: PackagesOptions<'build'>, args: string[
       contextDir,
       dockerfile: o.file === undefined ? undefined : resolve(cwd, o.file),
       tags,
-      buildArgs: parsePairs(list(o.buildArg), '--build-arg', process.env),
+      buildArgs: parsePairs(o.buildArg ?? [], '--build-arg', process.env),
       target: o.target,
       noCache: o.cache === false,
       pull: Boolean(o.pull),
-      labels: parsePairs(list(o.label), '--label', undefined),
+      labels: parsePairs(o.label ?? [], '--label', undefined),
       methods,
       project: o.project,
       cause: o.cause,
@@ -158,7 +157,7 @@ function renderAudit(matches: AuditMatch[]): string[] {
 export async function runExamineCommand(o: PackagesOptions<'examine'>, args: string[]): Promise<number> {
   const json = Boolean(o.json);
   const p = await import('../packages/index.js');
-  const filters = list(o.audit);
+  const filters = o.audit ?? [];
   const type = o.type;
   if (type !== undefined && type !== 'container' && type !== 'image') throw invalidArgument(`invalid --type '${type}': expected container or image`, 'e.g. --type image');
   if (filters.length && args.length) throw invalidArgument('give a target or --audit, not both', 'kiboko examine web-1, or kiboko examine --audit git.ref=main');

@@ -34,7 +34,6 @@ async function open(o: PackagesOptions<'lifecycle' | 'test'>): Promise<Engine> {
   return engine;
 }
 
-const list = (v: readonly string[] | undefined): string[] => [...(v ?? [])];
 
 function keyValues(values: readonly string[], flag: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -95,7 +94,7 @@ export async function runLifecycleCommand(o: PackagesOptions<'lifecycle'>, args:
     const engine = await open(o);
     const signals = installSignalHandlers((m) => process.stderr.write(`${m}\n`));
     try {
-      const containers = await p.selectLifecycleTargets(engine, method!, targets, { all: Boolean(o.all), labels: list(o.label) });
+      const containers = await p.selectLifecycleTargets(engine, method!, targets, { all: Boolean(o.all), labels: o.label ?? [] });
       const out = new LinePrefixer(containers.length > 1);
       const onEvent = (e: LifecycleEvent) => {
         if (json) {
@@ -118,7 +117,7 @@ export async function runLifecycleCommand(o: PackagesOptions<'lifecycle'>, args:
         signal: signals.signal,
         onEvent,
         ...(o.user ? { user: o.user } : {}),
-        ...(list(o.env).length ? { env: envList(list(o.env)) } : {}),
+        ...((o.env ?? []).length ? { env: envList(o.env ?? []) } : {}),
       });
       if (json) process.stdout.write(`${JSON.stringify({ event: 'lifecycle-finished', method: report.method, code: report.code, results: report.results.map(summary) })}\n`);
       else if (report.results.length === 0) process.stderr.write(`no running container declares ${method} (label ${p.methodLabel(method!)})\n`);
@@ -177,7 +176,7 @@ export async function runTestCommand(o: PackagesOptions<'test'>, rawArgs: string
     const timeoutMs = parseDurationFlag(o.timeout, '--timeout');
     if (timeoutMs !== undefined && timeoutMs <= 0) throw invalidArgument(`invalid --timeout '${o.timeout}': must be longer than 0`, 'e.g. --timeout 5m');
     const reportDir = resolve(o.reportDir ?? 'test-results');
-    const env = envList(list(o.env));
+    const env = envList(o.env ?? []);
     const say = (line: string) => (json ? undefined : process.stderr.write(`${line}\n`));
     const emitJson = (record: Record<string, unknown>) => (json ? process.stdout.write(`${JSON.stringify(record)}\n`) : undefined);
     checkTestFlags(o, args);
@@ -188,7 +187,7 @@ export async function runTestCommand(o: PackagesOptions<'test'>, rawArgs: string
         const report = await p.runIntegrationTests(engine, {
           type: o.type,
           project: o.project,
-          labels: list(o.label),
+          labels: o.label ?? [],
           images: args,
           env,
           reportDir,
@@ -217,7 +216,7 @@ export async function runTestCommand(o: PackagesOptions<'test'>, rawArgs: string
         if (signals.signal.aborted) break;
         const r = await p.testImage(engine, image, {
           contextDir,
-          buildArgs: keyValues(list(o.buildArg), '--build-arg'),
+          buildArgs: keyValues(o.buildArg ?? [], '--build-arg'),
           noCache: o.cache === false,
           pull: Boolean(o.pull),
           env,

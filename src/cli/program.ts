@@ -17,7 +17,7 @@ import { SERVE_OPTIONS } from './serve-options.js';
 export { normalizeBoolFlags } from './chaos-bool-flags.js';
 export { mergedOptions } from './register.js';
 export type { Dispatch } from './register.js';
-export type { ChaosCommandName, NetemEffectName } from './handlers.js';
+export type { ChaosCommandName, NetemEffectName } from './command-names.js';
 
 /**
  * The top-level commands, in groups as their modules define them (help lists them in this order).

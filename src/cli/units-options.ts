@@ -1,5 +1,5 @@
 import { flag, value, type EveryOptionOf, type OptionsOf, type OptionTable } from './command-options.js';
-import type { UnitsCommandName } from './handlers.js';
+import type { UnitsCommandName } from './command-names.js';
 
 /** The option tables of `kiboko units` (fleetctl's names and flags). */
 

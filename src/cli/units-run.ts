@@ -1,7 +1,7 @@
 import { isAbortError, KibokoError } from '../common/errors.js';
 import { fromOptions, serializeUnit } from '../deploy/index.js';
 import { unitHash, type DesiredState, type Machine, type UnitsClient } from '../units/index.js';
-import type { UnitsCommandName } from './handlers.js';
+import type { UnitsCommandName } from './command-names.js';
 import type { UnitsOptions } from './units-options.js';
 import { onStopSignals } from './signals.js';
 import {

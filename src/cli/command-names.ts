@@ -1,4 +1,4 @@
-/** The names of commands whose implementation serves several of them (chaos, deploy, units). */
+/** The names of the commands whose implementation serves several of them (chaos, units): what their run functions switch on. */
 
 export type NetemEffectName = 'delay' | 'loss' | 'loss-state' | 'loss-gemodel' | 'rate' | 'duplicate' | 'corrupt' | 'combine';
 export type ChaosCommandName =
