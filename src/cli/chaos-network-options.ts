@@ -40,7 +40,7 @@ const percentAndCorrelation = {
 };
 
 /** Each netem effect's own flags (the parent's follow them). */
-export const NETEM_EFFECT_TABLES = {
+export const netemEffectTables = () => ({
   delay: {
     time: value('-t, --time <ms>', 'delay in ms (default 100)'),
     jitter: value('-j, --jitter <ms>', 'random variation in ms (default 10)'),
@@ -85,7 +85,7 @@ export const NETEM_EFFECT_TABLES = {
     corruptPercent: value('--corrupt-percent <percent>', 'corrupt percentage'),
     corruptCorrelation: value('--corrupt-correlation <percent>', 'default 0'),
   },
-};
+});
 
 /** What `chaos proxy` and `chaos delay` take to run the proxy, after their own flags. */
 const proxyHelper = {
@@ -96,7 +96,7 @@ const proxyHelper = {
   limit: limitOption(),
 };
 
-export const NETWORK_FAULT_TABLES = {
+export const networkFaultTables = () => ({
   'iptables:loss': {
     mode: value('--mode <mode>', 'random or nth (default random)'),
     probability: value('--probability <p>', 'random mode: drop probability in (0, 1]'),
@@ -152,4 +152,4 @@ export const NETWORK_FAULT_TABLES = {
     pullImage: pullHelperOption(),
     limit: limitOption(),
   },
-};
+});

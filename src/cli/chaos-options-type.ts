@@ -1,8 +1,8 @@
 import type { ENGINE_OPTIONS, EveryOptionOf, OptionsOf } from './command-options.js';
-import type { chaosGlobals, CONTAINER_FAULT_TABLES } from './chaos-options.js';
-import type { iptablesParent, NETEM_EFFECT_TABLES, NETWORK_FAULT_TABLES, netemParent } from './chaos-network-options.js';
+import type { chaosGlobals, containerFaultTables } from './chaos-options.js';
+import type { iptablesParent, netemEffectTables, networkFaultTables, netemParent } from './chaos-network-options.js';
 
-type Tables = typeof CONTAINER_FAULT_TABLES & typeof NETWORK_FAULT_TABLES & typeof NETEM_EFFECT_TABLES;
+type Tables = ReturnType<typeof containerFaultTables> & ReturnType<typeof networkFaultTables> & ReturnType<typeof netemEffectTables>;
 type Parents = ReturnType<typeof chaosGlobals> & typeof ENGINE_OPTIONS & ReturnType<typeof netemParent> & ReturnType<typeof iptablesParent>;
 
 /**

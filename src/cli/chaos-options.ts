@@ -45,7 +45,7 @@ export const durationOption = (description: string, short = true) => value(short
 export const NET_SHORTS = { l: false, r: false, i: false };
 
 /** kill, stop, pause, rm, restart, exec: faults done with the engine's own container calls. */
-export const CONTAINER_FAULT_TABLES = {
+export const containerFaultTables = () => ({
   kill: {
     signal: value('-s, --signal <signal>', 'signal to send (default SIGKILL)'),
     limit: limitOption(),
@@ -84,20 +84,20 @@ export const CONTAINER_FAULT_TABLES = {
     pullImage: flag('--pull-image', 'pull the stress image before use'),
     limit: limitOption(),
   },
-};
+});
 
-export const RECOVER_OPTIONS = {
+export const recoverOptions = () => ({
   dryRun: flag('--dry-run', 'show what would be recovered; change nothing'),
   json: flag('-j, --json', 'NDJSON output'),
   ...ENGINE_OPTIONS,
-};
+});
 
 /** `kiboko doctor` (its checks are what the faults need). */
-export const DOCTOR_OPTIONS = {
+export const doctorOptions = () => ({
   json: flag('-j, --json', 'print the checks as JSON'),
   strict: flag('--strict', 'exit 1 when anything is missing'),
   ...ENGINE_OPTIONS,
-};
+});
 
-export type RecoverOptions = OptionsOf<typeof RECOVER_OPTIONS>;
-export type DoctorOptions = OptionsOf<typeof DOCTOR_OPTIONS>;
+export type RecoverOptions = OptionsOf<ReturnType<typeof recoverOptions>>;
+export type DoctorOptions = OptionsOf<ReturnType<typeof doctorOptions>>;

@@ -4,7 +4,9 @@ import { Option, type Command } from 'commander';
  * Options as tables. A command declares its options once, as data keyed by the name commander
  * stores them under; the commander `Option`s (and so the help text) and the TypeScript type of
  * what the command reads both come from that table, and the values are checked against it once,
- * when the command's action starts. Commander is the only import, so defining the tree stays cheap.
+ * when the command's action starts. Commander is the only import, so defining the tree stays cheap;
+ * and a group's tables are built by a function its define-*.ts calls, so that `kiboko chaos kill`
+ * builds (and V8 compiles) no deploy or units table.
  */
 
 /** What commander stores for an option: a switch, one value, every value of a repeatable one, or a value that may be left out. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { chaosCommand } from './chaos-command.js';
-import { iptablesParent, NETEM_EFFECT_TABLES, netemParent, NETWORK_FAULT_TABLES } from './chaos-network-options.js';
+import { iptablesParent, netemEffectTables, netemParent, networkFaultTables } from './chaos-network-options.js';
 import { NET_SHORTS } from './chaos-options.js';
 import { addOptions, type OptionTable } from './command-options.js';
 import type { NetemEffectName } from './command-names.js';
@@ -10,7 +10,7 @@ import type { Register } from './register.js';
 export function addNetworkCommands(chaos: Command, register: Register): void {
   addNetemCommands(chaos, register);
   addIptablesCommands(chaos, register);
-  const t = NETWORK_FAULT_TABLES;
+  const t = networkFaultTables();
   chaosCommand(chaos, 'partition', 'cut containers off from named peers or CIDRs, both directions, for a duration', register, NET_SHORTS, t.partition);
   chaosCommand(chaos, 'proxy', "put a fault proxy in the target's network namespace and redirect its traffic through it (toxiproxy toxics, HTTP faults), for a duration", register, NET_SHORTS, t.proxy);
   chaosCommand(chaos, 'delay', 'delay traffic: netem when the kernel has it, else the transparent proxy (it says which)', register, { ...NET_SHORTS, j: false }, t.delay);
@@ -35,12 +35,13 @@ const parentCommand = (chaos: Command, name: string, description: string, table:
 
 function addNetemCommands(chaos: Command, register: Register) {
   const netem = parentCommand(chaos, 'netem', 'network emulation with tc netem (egress): delay, loss, rate, duplicate, corrupt — restored after --duration', netemParent(true));
+  const effects = netemEffectTables();
   for (const [name, summary] of NETEM_EFFECTS) {
-    chaosCommand(netem, `netem:${name}`, summary, register, { ...NET_SHORTS, j: false }, { ...NETEM_EFFECT_TABLES[name], ...netemParent(false) });
+    chaosCommand(netem, `netem:${name}`, summary, register, { ...NET_SHORTS, j: false }, { ...effects[name], ...netemParent(false) });
   }
 }
 
 function addIptablesCommands(chaos: Command, register: Register) {
   const iptables = parentCommand(chaos, 'iptables', 'packet loss on ingress with iptables (tagged rules, exact teardown) — restored after --duration', iptablesParent(true));
-  chaosCommand(iptables, 'iptables:loss', 'drop incoming packets (random probability or every nth)', register, NET_SHORTS, NETWORK_FAULT_TABLES['iptables:loss']);
+  chaosCommand(iptables, 'iptables:loss', 'drop incoming packets (random probability or every nth)', register, NET_SHORTS, networkFaultTables()['iptables:loss']);
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { VERSION } from '../common/version.js';
 import { addBoolNegations } from './chaos-bool-flags.js';
 import { chaosCommand } from './chaos-command.js';
-import { chaosGlobals, CONTAINER_FAULT_TABLES, RECOVER_OPTIONS } from './chaos-options.js';
+import { chaosGlobals, containerFaultTables, recoverOptions } from './chaos-options.js';
 import { addOptions, ENGINE_OPTIONS } from './command-options.js';
 import { addNetworkCommands } from './define-chaos-network.js';
 import type { Register } from './register.js';
@@ -18,17 +18,17 @@ export function defineChaosCommands(program: Command, register: Register): void 
 
   addContainerCommands(chaos, register);
   addNetworkCommands(chaos, register);
-  chaosCommand(chaos, 'stress', "stress-ng inside the target's cgroup (its limits apply) for a duration", register, { l: false, r: true, i: true }, CONTAINER_FAULT_TABLES.stress);
+  chaosCommand(chaos, 'stress', "stress-ng inside the target's cgroup (its limits apply) for a duration", register, { l: false, r: true, i: true }, containerFaultTables().stress);
 
   const recover = chaos.command('recover').description('undo changes left by kiboko runs that died (SIGKILL, crash): unpause, start again');
-  register(recover, RECOVER_OPTIONS, async (o) => (await import('./chaos.js')).runRecoverCommand(o));
+  register(recover, recoverOptions(), async (o) => (await import('./chaos.js')).runRecoverCommand(o));
 
   addBoolNegations(chaos);
 }
 
 /** kill, stop, pause, rm, restart, exec: faults done with the engine's own container calls. */
 function addContainerCommands(chaos: Command, register: Register): void {
-  const t = CONTAINER_FAULT_TABLES;
+  const t = containerFaultTables();
   chaosCommand(chaos, 'kill', 'kill containers with a signal', register, { l: false, r: true }, t.kill);
   chaosCommand(chaos, 'stop', 'stop containers (grace period, then SIGKILL), optionally starting them again', register, { l: false, r: false }, t.stop);
   chaosCommand(chaos, 'pause', 'pause all processes of containers for a duration, then unpause', register, { l: false, r: true }, t.pause);

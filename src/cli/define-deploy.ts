@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEPLOY_TABLES } from './deploy-options.js';
+import { deployTables } from './deploy-options.js';
 import type { Register } from './register.js';
 
 /** `kiboko deploy` and its commands (docker compose's names where they mean the same); each action lazy-loads its module. */
@@ -7,7 +7,7 @@ export function defineDeployCommands(program: Command, register: Register): void
   const deploy = program
     .command('deploy')
     .description('declarative deploys: plan and apply a system configuration (compose file or unit files) with health-gated rolling updates, rollback and history');
-  const t = DEPLOY_TABLES;
+  const t = deployTables();
   const sub = (name: string, description: string) => deploy.command(name).description(description);
   const withServices = (c: Command) => c.argument('[service...]');
   const run = async () => import('./deploy.js');

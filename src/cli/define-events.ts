@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { EVENTS_TABLES } from './events-options.js';
+import { eventsTables } from './events-options.js';
 import type { Register } from './register.js';
 
 /**
@@ -7,12 +7,13 @@ import type { Register } from './register.js';
  * import, so that `kiboko --help` stays fast). Each action lazy-loads ./events.js.
  */
 export function defineEventsCommands(program: Command, register: Register): void {
+  const t = eventsTables();
   const events = program.command('events').description('stream engine events (docker events filters and output), reconnecting when the engine restarts');
-  register(events, EVENTS_TABLES.events, async (o) => (await import('./events.js')).runEvents(o));
+  register(events, t.events, async (o) => (await import('./events.js')).runEvents(o));
 
   const react = program
     .command('react')
     .description('run actions on matching events (rules file): notify, exec, restart, lifecycle, render, rollback; catches up after restarts')
     .argument('[rules]', 'rules file (YAML); optional with --deps');
-  register(react, EVENTS_TABLES.react, async (o, [rules]) => (await import('./events.js')).runReact(o, rules));
+  register(react, t.react, async (o, [rules]) => (await import('./events.js')).runReact(o, rules));
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { PROXY_SERVE_OPTIONS } from './proxy-options.js';
+import { proxyServeOptions } from './proxy-options.js';
 import type { Register } from './register.js';
 
 /** Declares `kiboko proxy serve` (the action lazy-loads ./proxy.js so `kiboko --help` stays fast). */
@@ -8,5 +8,5 @@ export function defineProxyCommands(program: Command, register: Register): void 
   const serve = proxy
     .command('serve')
     .description("serve toxiproxy's HTTP API (/proxies, /proxies/{name}/toxics, /reset, /populate, /version) and the proxies it creates");
-  register(serve, PROXY_SERVE_OPTIONS, async (o) => (await import('./proxy.js')).runProxyServe(o));
+  register(serve, proxyServeOptions(), async (o) => (await import('./proxy.js')).runProxyServe(o));
 }

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { KibokoError } from '../common/errors.js';
 import type { Register } from './register.js';
-import { TEMPLATE_OPTIONS } from './template-options.js';
+import { templateOptions } from './template-options.js';
 
 /**
  * Declares the `template` commands (options and help only; commander is the only import, so that
@@ -17,7 +17,7 @@ export function defineTemplateCommands(program: Command, register: Register): vo
         'a failing reload puts the previous file back and reloads again. With --container the files are written into running ' +
         'containers through the Engine API (check and reload run inside them; no agent in the image).',
     );
-  register(cmd, TEMPLATE_OPTIONS, async (o) => (await import('./template.js')).runTemplateCommand(o));
+  register(cmd, templateOptions(), async (o) => (await import('./template.js')).runTemplateCommand(o));
   // confd's boolean flags take Go's `-flag=false`; these carry the false (declared after the flags, so they set no default).
   for (const name of CONFD_BOOL_FLAGS) cmd.addOption(new Option(`--no-${name}`).hideHelp());
 }

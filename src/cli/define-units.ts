@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { addOptions } from './command-options.js';
 import type { UnitsCommandName } from './command-names.js';
 import type { Register } from './register.js';
-import { CLIENT_OPTIONS, UNITS_TABLES } from './units-options.js';
+import { clientOptions, unitsTables } from './units-options.js';
 
 /** Each command: its arguments and what help says of it, in the order help lists them. */
 const UNITS_COMMANDS: readonly (readonly [UnitsCommandName, string, string])[] = [
@@ -30,9 +30,11 @@ export function defineUnitsCommands(program: Command, register: Register): void 
     .command('units')
     .description('fleetctl-like client of `kiboko serve`: submit, start, stop and destroy units, list them, read their files, status and container logs')
     .enablePositionalOptions();
-  addOptions(units, CLIENT_OPTIONS);
+  const client = clientOptions();
+  const tables = unitsTables();
+  addOptions(units, client);
   for (const [name, args, description] of UNITS_COMMANDS) {
     const c = units.command(`${name} ${args}`.trim()).description(description);
-    register(c, { ...UNITS_TABLES[name], ...CLIENT_OPTIONS }, async (o, positional) => (await import('./units-run.js')).runUnitsCommand(name, o, positional));
+    register(c, { ...tables[name], ...client }, async (o, positional) => (await import('./units-run.js')).runUnitsCommand(name, o, positional));
   }
 }

@@ -31,7 +31,7 @@ const buildOptions = () => ({
   build: negatable(flag('--build', 'build the images of services with build: before applying (default: only those missing)'), { help: 'build nothing; images must exist or be pulled' }),
 });
 
-export const DEPLOY_TABLES = {
+export const deployTables = () => ({
   plan: common(),
   apply: { ...common(), ...applyOptions(), ...buildOptions() },
   up: { ...common(), ...applyOptions(), detach: flag('-d, --detach', 'accepted for docker compose compatibility: apply never attaches'), ...buildOptions() },
@@ -63,7 +63,7 @@ export const DEPLOY_TABLES = {
     services: flag('--services', 'print the service names, one a line'),
     json: flag('-j, --json', 'JSON output'),
   },
-};
+});
 
 /** What one deploy command reads, typed from its table. */
-export type DeployOptions<S extends keyof typeof DEPLOY_TABLES> = OptionsOf<(typeof DEPLOY_TABLES)[S]>;
+export type DeployOptions<S extends keyof ReturnType<typeof deployTables>> = OptionsOf<(ReturnType<typeof deployTables>)[S]>;

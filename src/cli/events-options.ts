@@ -1,7 +1,7 @@
 import { ENGINE_OPTIONS, flag, list, value, type OptionsOf } from './command-options.js';
 
 /** `kiboko events` (docker events' filters and output) and `kiboko react` (actions on matching events from a rules file). */
-export const EVENTS_TABLES = {
+export const eventsTables = () => ({
   events: {
     filter: list('-f, --filter <key=value>', 'type, event, container, image, label, network, volume, daemon, scope, … (repeatable; same key ORs, labels AND); type=deploy adds kiboko deploys'),
     since: value('--since <time>', 'replay from: a duration back (10m), unix seconds or an ISO date'),
@@ -22,7 +22,7 @@ export const EVENTS_TABLES = {
     file: list('--file <path>', 'compose file for --deps (repeatable; default: the latest deployed revision)'),
     ...ENGINE_OPTIONS,
   },
-};
+});
 
 /** What `events` or `react` reads, typed from its table. */
-export type EventsOptions<C extends keyof typeof EVENTS_TABLES> = OptionsOf<(typeof EVENTS_TABLES)[C]>;
+export type EventsOptions<C extends keyof ReturnType<typeof eventsTables>> = OptionsOf<(ReturnType<typeof eventsTables>)[C]>;

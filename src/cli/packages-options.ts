@@ -6,7 +6,7 @@ import { ENGINE_OPTIONS, flag, labelFilterOption, list, value, type OptionsOf } 
 const concurrency = (description: string) => value('--concurrency <n>', description);
 const timeout = (description: string) => value('--timeout <duration>', description);
 
-export const PACKAGES_TABLES = {
+export const packagesTables = () => ({
   build: {
     tag: list('-t, --tag <name:tag>', 'name the image (repeatable; the first is the main tag)'),
     file: value('-f, --file <path>', 'Dockerfile (default <path>/Dockerfile; may lie outside the context)'),
@@ -62,7 +62,7 @@ export const PACKAGES_TABLES = {
     json: flag('-j, --json', 'NDJSON events, then a summary record'),
     ...ENGINE_OPTIONS,
   },
-};
+});
 
 /** What one of these commands reads, typed from its table. */
-export type PackagesOptions<C extends keyof typeof PACKAGES_TABLES> = OptionsOf<(typeof PACKAGES_TABLES)[C]>;
+export type PackagesOptions<C extends keyof ReturnType<typeof packagesTables>> = OptionsOf<(ReturnType<typeof packagesTables>)[C]>;

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { VERSION } from '../common/version.js';
-import { DOCTOR_OPTIONS } from './chaos-options.js';
+import { doctorOptions } from './chaos-options.js';
 import { addOptions, ENGINE_OPTIONS } from './command-options.js';
 import { defineChaosCommands } from './define-chaos.js';
 import { defineDeployCommands } from './define-deploy.js';
@@ -11,7 +11,7 @@ import { defineTemplateCommands } from './define-template.js';
 import { defineUnitsCommands } from './define-units.js';
 import { defineWatchCommands } from './define-watch.js';
 import { registerWith, type Dispatch, type Register } from './register.js';
-import { SERVE_OPTIONS } from './serve-options.js';
+import { serveOptions } from './serve-options.js';
 
 // What main, cli-docs and the tests take from here; each lives in the module of its own job.
 export { normalizeBoolFlags } from './chaos-bool-flags.js';
@@ -61,11 +61,11 @@ function defineServeCommand(program: Command, register: Register): void {
   const serve = program
     .command('serve')
     .description("run the daemon: fleet's v1 units API (units as containers), the deploy hook and kiboko's native API (deploys, chaos, events, metrics), behind a bearer token, over a unix socket and/or TCP");
-  register(serve, SERVE_OPTIONS, async (o) => (await import('./serve.js')).runServe(o));
+  register(serve, serveOptions(), async (o) => (await import('./serve.js')).runServe(o));
 }
 
 /** `kiboko doctor`: what the faults need, checked. */
 function defineDoctorCommand(program: Command, register: Register): void {
   const doctor = program.command('doctor').description('check the engine, privileges, kernel features (tc qdiscs, iptables matches), cgroups and helper images that faults need');
-  register(doctor, DOCTOR_OPTIONS, async (o) => (await import('./chaos.js')).runDoctorCommand(o));
+  register(doctor, doctorOptions(), async (o) => (await import('./chaos.js')).runDoctorCommand(o));
 }

@@ -1,8 +1,8 @@
 import { ENGINE_OPTIONS, flag, list, optional, value, type OptionsOf } from './command-options.js';
-import { WATCH_PASS_OPTIONS } from './watch-options.js';
+import { watchPassOptions } from './watch-options.js';
 
 /** `kiboko serve`: the daemon's listeners, credentials, units, deploys, rules and watch. */
-export const SERVE_OPTIONS = {
+export const serveOptions = () => ({
   listen: value('--listen <host:port>', 'listen on TCP (e.g. 127.0.0.1:8555)'),
   socket: value('--socket <path>', 'listen on this unix socket (default: <state-dir>/kiboko.sock, opened with --listen too)'),
   tlsCert: value('--tls-cert <file>', 'serve HTTPS on --listen with this certificate (with --tls-key; half a TLS configuration is refused)'),
@@ -22,7 +22,7 @@ export const SERVE_OPTIONS = {
   webhookSecretFile: value('--webhook-secret-file <file>', "the deploy hook's shared secret: requests signed with X-Hub-Signature-256 (HMAC-SHA256 of the body) need no bearer token"),
   rules: value('--rules <file>', "react to events with this rules file (as kiboko react does), with the daemon's deploy and chaos events too"),
   watch: flag('--watch', 'follow new images in the registry inside the daemon, as kiboko watch does (with the watch options below and WATCHTOWER_* environment): the --project projects and standalone containers; reports at GET /v1/watch/reports, a pass now with POST /v1/watch/run, events watch.* on /v1/events'),
-  ...WATCH_PASS_OPTIONS,
+  ...watchPassOptions(),
   ...ENGINE_OPTIONS,
-};
-export type ServeOptions = OptionsOf<typeof SERVE_OPTIONS>;
+});
+export type ServeOptions = OptionsOf<ReturnType<typeof serveOptions>>;

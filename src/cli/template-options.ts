@@ -1,7 +1,7 @@
 import { ENGINE_OPTIONS, flag, list, value, type OptionsOf } from './command-options.js';
 
 /** `kiboko template`: confd's flags (its backends, modes and commands), plus --container. */
-export const TEMPLATE_OPTIONS = {
+export const templateOptions = () => ({
   confdir: value('--confdir <dir>', 'confd folder with conf.d/ and templates/ (default /etc/confd)'),
   configFile: value('--config-file <file>', 'confd.toml with defaults for these flags (default /etc/confd/confd.toml, as confd; else <confdir>/confd.toml when present)'),
   backend: value('--backend <name>', 'env, file or etcd (etcd v3; etcdv3 accepted) (default etcd)'),
@@ -28,5 +28,5 @@ export const TEMPLATE_OPTIONS = {
   json: flag('-j, --json', 'NDJSON events on stdout'),
   logLevel: value('--log-level <level>', 'debug, info, warning, error (debug shows unchanged files and key changes)'),
   ...ENGINE_OPTIONS,
-};
-export type TemplateOptions = OptionsOf<typeof TEMPLATE_OPTIONS>;
+});
+export type TemplateOptions = OptionsOf<ReturnType<typeof templateOptions>>;

@@ -4,14 +4,14 @@ import type { UnitsCommandName } from './command-names.js';
 /** The option tables of `kiboko units` (fleetctl's names and flags). */
 
 /** Where the daemon is and how to authenticate: accepted before and after the subcommand. */
-export const CLIENT_OPTIONS = {
+export const clientOptions = () => ({
   endpoint: value('--endpoint <url>', 'the daemon: http://HOST:PORT, https://HOST:PORT or unix:///PATH (env KIBOKO_ENDPOINT; default unix://<state-dir>/kiboko.sock)'),
   tokenFile: value('--token-file <file>', 'file holding the bearer token (default: env KIBOKO_TOKEN, else <state-dir>/serve.token)'),
   caFile: value('--ca-file <file>', 'CA certificate (PEM) that signed the daemon’s https certificate'),
   requestTimeout: value('--request-timeout <duration>', 'time limit of each request (default 30s)'),
   stateDir: value('--state-dir <dir>', 'the daemon’s state directory, for the default socket and token (env KIBOKO_STATE_DIR)'),
   json: flag('-j, --json', 'NDJSON output: one record per unit, state, line or event'),
-};
+});
 
 const blockAttempts = { blockAttempts: value('--block-attempts <n>', 'checks (500 ms apart) before giving up waiting (default 120, about a minute)') };
 const blocking = { block: flag('--no-block', 'do not wait until the units reach the state'), ...blockAttempts };
@@ -23,7 +23,7 @@ const listing = (fields: string) => ({
 });
 
 /** Each command's own options (the client options follow them). */
-export const UNITS_TABLES = {
+export const unitsTables = () => ({
   submit: { replace: flag('--replace', 'replace units whose contents differ from the local file (they keep their desired state)') },
   load: replacing,
   start: replacing,
@@ -41,8 +41,8 @@ export const UNITS_TABLES = {
     follow: flag('-f, --follow', 'keep printing new lines until Ctrl-C'),
     timestamps: flag('--timestamps', 'prefix each line with its time'),
   },
-} satisfies Record<UnitsCommandName, OptionTable>;
+} satisfies Record<UnitsCommandName, OptionTable>);
 
 /** Every option some units command reads: the commands share their helpers, and each one's own type is a part of this one. */
-export type UnitsOptions = OptionsOf<typeof CLIENT_OPTIONS> & EveryOptionOf<typeof UNITS_TABLES>;
-export type ClientOptions = OptionsOf<typeof CLIENT_OPTIONS>;
+export type UnitsOptions = OptionsOf<ReturnType<typeof clientOptions>> & EveryOptionOf<ReturnType<typeof unitsTables>>;
+export type ClientOptions = OptionsOf<ReturnType<typeof clientOptions>>;

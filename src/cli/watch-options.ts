@@ -4,7 +4,7 @@ import { flag, list, value, type OptionsOf, ENGINE_OPTIONS } from './command-opt
  * What a watch pass does and when, shared by `kiboko watch` and `kiboko serve --watch` (one
  * definition, so both read the same flags the same way).
  */
-export const WATCH_PASS_OPTIONS = {
+export const watchPassOptions = () => ({
   containers: flag('--containers', 'also watch standalone containers when deploy projects are watched (-f; serve: --project); without projects they are watched'),
   interval: value('-i, --interval <duration|seconds>', 'a pass every interval (WATCHTOWER_POLL_INTERVAL, seconds; default 24h)'),
   schedule: value('-s, --schedule <cron>', "a pass on a cron schedule, 6 fields with seconds first as Watchtower ('0 0 4 * * *'), or 5 fields (WATCHTOWER_SCHEDULE)"),
@@ -29,14 +29,14 @@ export const WATCH_PASS_OPTIONS = {
   insecureRegistry: list('--insecure-registry <host:port>', 'may speak plain HTTP (repeatable; loopback registries always may)'),
   registryTimeout: value('--registry-timeout <duration>', 'per registry request, connect to last byte (default 15s)'),
   pullTimeout: value('--pull-timeout <duration>', 'abort a pull with no progress for this long (default 60s)'),
-};
-export type WatchPassCommandOptions = OptionsOf<typeof WATCH_PASS_OPTIONS>;
+});
+export type WatchPassCommandOptions = OptionsOf<ReturnType<typeof watchPassOptions>>;
 
 /**
  * `kiboko watch` (Watchtower's flags and environment, plus deploy projects) and `kiboko registry
  * tags|inspect` (with the credentials and CAs kiboko watch uses).
  */
-export const WATCH_TABLES = {
+export const watchTables = () => ({
   watch: {
     file: list('-f, --file <path>', 'a deploy project to watch: compose file (repeatable, one project) or folder'),
     project: value('-p, --project <name>', 'project name for -f (default: compose `name:`, else the folder name)'),
@@ -48,7 +48,7 @@ export const WATCH_TABLES = {
     httpApiPeriodicPolls: flag('--http-api-periodic-polls', 'keep periodic passes with --http-api-update (WATCHTOWER_HTTP_API_PERIODIC_POLLS)'),
     httpApiListen: value('--http-api-listen <host:port>', 'where the HTTP API listens (default :8080, as Watchtower)'),
     json: flag('-j, --json', 'NDJSON events and the pass report on stdout'),
-    ...WATCH_PASS_OPTIONS,
+    ...watchPassOptions(),
     ...ENGINE_OPTIONS,
   },
   registry: {
@@ -58,7 +58,7 @@ export const WATCH_TABLES = {
     registryTimeout: value('--registry-timeout <duration>', 'per request (default 15s)'),
     json: flag('-j, --json', 'JSON output'),
   },
-};
+});
 
 /** What `watch` or `registry tags|inspect` reads, typed from its table. */
-export type WatchCommandOptions<C extends keyof typeof WATCH_TABLES> = OptionsOf<(typeof WATCH_TABLES)[C]>;
+export type WatchCommandOptions<C extends keyof ReturnType<typeof watchTables>> = OptionsOf<(ReturnType<typeof watchTables>)[C]>;
