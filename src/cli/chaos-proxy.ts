@@ -2,12 +2,10 @@ import { chooseExecMode, openProbe, parseOutgoing, probe, validatePort, validate
 import { invalidArgument } from '../common/errors.js';
 import type { Engine } from '../engine/index.js';
 import { parseToxicSpec, ProxyApiError, validateHttpFault, type HttpFault, type Toxic } from '../proxy/index.js';
-import { parseDurationFlag } from './options.js';
+import type { ChaosOptions } from './chaos-options-type.js';
+import { commaList as list, parseDurationFlag } from './options.js';
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const list = (v: unknown): string[] =>
-  ((v as string[] | undefined) ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
-const rawList = (v: unknown): string[] => ((v as string[] | undefined) ?? []).map((x) => x.trim()).filter(Boolean);
+const rawList = (v: string[] | undefined): string[] => (v ?? []).map((x) => x.trim()).filter(Boolean);
 
 function asInvalid<T>(flag: string, f: () => T, hint: string): T {
   try {
@@ -28,22 +26,22 @@ function headerPairs(values: string[], flag: string): Record<string, string> {
   return out;
 }
 
-function whole(v: unknown, flag: string, min = 0): number | undefined {
+function whole(v: string | undefined, flag: string, min = 0): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(String(v).trim());
-  if (!Number.isInteger(n) || n < min) throw invalidArgument(`invalid ${flag} '${String(v)}': expected a whole number ≥ ${min}`, `e.g. ${flag} 3`);
+  const n = Number(v.trim());
+  if (!Number.isInteger(n) || n < min) throw invalidArgument(`invalid ${flag} '${v}': expected a whole number ≥ ${min}`, `e.g. ${flag} 3`);
   return n;
 }
 
 /** `--toxic` specs plus the `--latency/--jitter` shorthand, with `--stream`/`--toxicity` applied to the shorthand. */
-function toxicsFromFlags(o: Record<string, unknown>): Toxic[] {
+function toxicsFromFlags(o: ChaosOptions): Toxic[] {
   const toxics = rawList(o.toxic).filter((spec) => spec !== 'down').map((spec) =>
     asInvalid('--toxic', () => parseToxicSpec(spec), "TYPE[:key=value,…], e.g. --toxic latency:latency=200,jitter=10 --toxic bandwidth:rate=100,stream=upstream --toxic reset_peer:timeout=0"),
   );
   if (o.latency !== undefined) {
-    const latency = parseDurationFlag(String(/^\d+$/.test(String(o.latency)) ? `${String(o.latency)}ms` : o.latency), '--latency', true);
-    const jitter = o.jitter === undefined ? 0 : parseDurationFlag(String(/^\d+$/.test(String(o.jitter)) ? `${String(o.jitter)}ms` : o.jitter), '--jitter') ?? 0;
-    const extra = [str(o.stream) ? `stream=${str(o.stream)}` : '', o.toxicity !== undefined ? `toxicity=${String(o.toxicity)}` : ''].filter(Boolean);
+    const latency = parseDurationFlag(/^\d+$/.test(o.latency) ? `${o.latency}ms` : o.latency, '--latency', true);
+    const jitter = o.jitter === undefined ? 0 : parseDurationFlag(/^\d+$/.test(o.jitter) ? `${o.jitter}ms` : o.jitter, '--jitter') ?? 0;
+    const extra = [o.stream ? `stream=${o.stream}` : '', o.toxicity !== undefined ? `toxicity=${o.toxicity}` : ''].filter(Boolean);
     toxics.push(asInvalid('--latency', () => parseToxicSpec(`latency:latency=${latency},jitter=${jitter}${extra.length ? `,${extra.join(',')}` : ''}`), 'e.g. --latency 200ms --jitter 20ms'));
   }
   const names = toxics.map((t) => t.name);
@@ -52,7 +50,7 @@ function toxicsFromFlags(o: Record<string, unknown>): Toxic[] {
   return toxics;
 }
 
-function httpFaultsFromFlags(o: Record<string, unknown>): HttpFault[] {
+function httpFaultsFromFlags(o: ChaosOptions): HttpFault[] {
   const abort = o.httpAbort;
   const delay = o.httpDelay;
   const matching = o.httpMethod !== undefined || o.httpPath !== undefined || o.httpHeader !== undefined || o.httpPercent !== undefined || o.httpFirst !== undefined;
@@ -62,11 +60,11 @@ function httpFaultsFromFlags(o: Record<string, unknown>): HttpFault[] {
   }
   if (abort !== undefined && delay !== undefined) throw invalidArgument('--http-abort and --http-delay exclude each other', 'run one fault per command');
   const fault: HttpFault = {
-    match: { method: str(o.httpMethod), path: str(o.httpPath), headers: o.httpHeader ? headerPairs(rawList(o.httpHeader), '--http-header') : undefined },
+    match: { method: o.httpMethod, path: o.httpPath, headers: o.httpHeader ? headerPairs(rawList(o.httpHeader), '--http-header') : undefined },
     action:
       abort !== undefined
-        ? { abort: { status: whole(abort, '--http-abort', 100)!, body: str(o.httpBody), headers: o.httpResponseHeader ? headerPairs(rawList(o.httpResponseHeader), '--http-response-header') : undefined } }
-        : { delayMs: parseDurationFlag(String(delay), '--http-delay', true) },
+        ? { abort: { status: whole(abort, '--http-abort', 100)!, body: o.httpBody, headers: o.httpResponseHeader ? headerPairs(rawList(o.httpResponseHeader), '--http-response-header') : undefined } }
+        : { delayMs: parseDurationFlag(delay, '--http-delay', true) },
     percent: o.httpPercent === undefined ? undefined : Number(o.httpPercent),
     first: whole(o.httpFirst, '--http-first', 1),
   };
@@ -75,7 +73,7 @@ function httpFaultsFromFlags(o: Record<string, unknown>): HttpFault[] {
 }
 
 /** `kiboko chaos proxy …`: the transparent proxy fault from its flags; throws INVALID_ARGUMENT before anything runs. */
-export function proxyActionFromFlags(o: Record<string, unknown>): LifecycleAction {
+export function proxyActionFromFlags(o: ChaosOptions): LifecycleAction {
   const action = {
     kind: 'proxy' as const,
     durationMs: parseDurationFlag(o.duration, '--duration', true),
@@ -85,9 +83,9 @@ export function proxyActionFromFlags(o: Record<string, unknown>): LifecycleActio
     // toxiproxy's `down` is a proxy disabled: connections refused until it is enabled again.
     down: rawList(o.toxic).includes('down'),
     httpFaults: httpFaultsFromFlags(o),
-    proxyImage: str(o.proxyImage),
+    proxyImage: o.proxyImage,
     helper: Boolean(o.helper),
-    helperImage: str(o.iptablesImage),
+    helperImage: o.iptablesImage,
     pullImage: Boolean(o.pullImage),
   };
   validateProxySpec(action);
@@ -109,9 +107,9 @@ export async function kernelHasNetem(engine: Engine): Promise<boolean> {
  * `kiboko chaos delay`: netem delay when the kernel has netem (egress of the whole interface, or
  * scoped by --to hosts / ports), else the transparent proxy's latency toxic on the named traffic.
  */
-export function delayActionFromFlags(o: Record<string, unknown>, netem: boolean): { action: LifecycleAction; via: string } {
-  const time = whole(o.time ?? 100, '--time')!;
-  const jitter = whole(o.jitter ?? 0, '--jitter')!;
+export function delayActionFromFlags(o: ChaosOptions, netem: boolean): { action: LifecycleAction; via: string } {
+  const time = whole(o.time ?? '100', '--time')!;
+  const jitter = whole(o.jitter ?? '0', '--jitter')!;
   if (jitter > time) throw invalidArgument(`--jitter ${jitter} must not exceed --time ${time}`, 'lower --jitter');
   const durationMs = parseDurationFlag(o.duration, '--duration', true);
   const ports = list(o.port).map((p) => validatePort(p, '--port'));
@@ -125,7 +123,7 @@ export function delayActionFromFlags(o: Record<string, unknown>, netem: boolean)
         iface: 'eth0',
         effects: { delay: { timeMs: time, jitterMs: jitter, correlation: 0 } },
         scope: { targets: outgoing.flatMap((t) => (t.host ? [t.host] : [])), egressPorts: ports, ingressPorts: outgoing.flatMap((t) => (t.port ? [t.port] : [])) },
-        helperImage: str(o.tcImage),
+        helperImage: o.tcImage,
         pullImage: Boolean(o.pullImage),
       },
     };
@@ -144,8 +142,8 @@ export function delayActionFromFlags(o: Record<string, unknown>, netem: boolean)
       ...(outgoing.length ? [asInvalid('--time', () => parseToxicSpec(`latency:latency=${time},jitter=${jitter},stream=upstream,name=delay_outgoing`), '')] : []),
     ],
     httpFaults: [],
-    proxyImage: str(o.proxyImage),
-    helperImage: str(o.iptablesImage),
+    proxyImage: o.proxyImage,
+    helperImage: o.iptablesImage,
     pullImage: Boolean(o.pullImage),
   };
   return { via: 'the transparent proxy (this kernel has no netem)', action };
@@ -154,10 +152,10 @@ export function delayActionFromFlags(o: Record<string, unknown>, netem: boolean)
 const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** The proxy form of a `netem delay` command, for the no-netem error's hint. */
-export function proxyFormOfNetemDelay(o: Record<string, unknown>, containers: readonly string[]): string {
-  const time = String(o.time ?? 100);
-  const jitter = String(o.jitter ?? 10);
-  const words = ['kiboko', 'chaos', 'delay', '--duration', String(o.duration ?? '30s'), '--time', time, '--jitter', jitter];
+export function proxyFormOfNetemDelay(o: ChaosOptions, containers: readonly string[]): string {
+  const time = o.time ?? '100';
+  const jitter = o.jitter ?? '10';
+  const words = ['kiboko', 'chaos', 'delay', '--duration', o.duration ?? '30s', '--time', time, '--jitter', jitter];
   const ports = [...list(o.egressPort)];
   const targets = list(o.target);
   const dports = list(o.ingressPort);

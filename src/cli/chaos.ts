@@ -1,5 +1,4 @@
 import { renameSync, writeFileSync } from 'node:fs';
-import type { Command } from 'commander';
 import {
   createNotifier,
   recoverOrphans,
@@ -22,9 +21,11 @@ import {
   parseLimit,
   parseSeconds,
   parseSeed,
+  commaList as list,
 } from './options.js';
-import { mergedOptions } from './command-options.js';
-import type { ChaosCommandName, NetemEffectName } from './handlers.js';
+import type { ChaosOptions } from './chaos-options-type.js';
+import type { DoctorOptions, RecoverOptions } from './chaos-options.js';
+import type { ChaosCommandName, NetemEffectName } from './command-names.js';
 import { parseRate, validateCidr, validateFilter, validateInterface, validateLoss, validatePort, netemArgs, type LossMode, type NetemEffects, type Protocol } from '../chaos/index.js';
 import type { PartitionDirection, TrafficScope } from '../chaos/index.js';
 import { delayActionFromFlags, kernelHasNetem, proxyActionFromFlags, proxyFormOfNetemDelay } from './chaos-proxy.js';
@@ -34,10 +35,10 @@ import { installSignalHandlers } from './signals.js';
 import { checkSomethingHit, targetsFromFlags } from './chaos-targets.js';
 
 /** Builds the resolved action from a command's flags; throws INVALID_ARGUMENT before anything runs. */
-export function actionFromFlags(kind: ChaosCommandName, o: Record<string, unknown>): LifecycleAction {
+export function actionFromFlags(kind: ChaosCommandName, o: ChaosOptions): LifecycleAction {
   switch (kind) {
     case 'kill':
-      return { kind, signal: parseSignal(String(o.signal ?? 'SIGKILL')) };
+      return { kind, signal: parseSignal(o.signal ?? 'SIGKILL') };
     case 'stop': {
       const timeSeconds = parseSeconds(o.time, '--time', 5);
       if (!o.restart && o.duration !== undefined) {
@@ -77,51 +78,47 @@ export function actionFromFlags(kind: ChaosCommandName, o: Record<string, unknow
         durationMs: parseDurationFlag(o.duration, '--duration', true),
         peers: peers(o.peer, '--peer'),
         direction: partitionDirection(o.direction),
-        helperImage: str(o.iptablesImage),
+        helperImage: o.iptablesImage,
         pullImage: Boolean(o.pullImage),
       };
     case 'rate':
       if (o.rate === undefined) throw invalidArgument('--rate is required', 'e.g. --rate 1mbit');
-      parseRate(String(o.rate));
+      parseRate(o.rate);
       return {
         kind,
         durationMs: parseDurationFlag(o.duration, '--duration', true),
-        iface: validateInterface(str(o.interface) ?? 'eth0'),
-        rate: String(o.rate),
+        iface: validateInterface(o.interface ?? 'eth0'),
+        rate: o.rate,
         scope: scopeFromFlags(o),
-        helperImage: str(o.tcImage),
+        helperImage: o.tcImage,
         pullImage: Boolean(o.pullImage),
       };
     case 'stress': {
       if (o.injectCgroup && o.stressImage) {
         throw invalidArgument('--inject-cgroup and --stress-image exclude each other', 'drop --stress-image: kiboko injects stress-ng from the host into the target’s own cgroup (as root beside the engine)');
       }
-      const stressors = (str(o.stressors) ?? '--cpu 4').trim().split(/\s+/).filter(Boolean);
-      return { kind, durationMs: parseDurationFlag(o.duration, '--duration', true), stressors, image: str(o.stressImage), pullImage: Boolean(o.pullImage) };
+      const stressors = (o.stressors ?? '--cpu 4').trim().split(/\s+/).filter(Boolean);
+      return { kind, durationMs: parseDurationFlag(o.duration, '--duration', true), stressors, image: o.stressImage, pullImage: Boolean(o.pullImage) };
     }
     case 'exec': {
-      const command = String(o.command ?? 'kill 1').trim();
-      const args = (o.args as string[] | undefined) ?? [];
+      const command = (o.command ?? 'kill 1').trim();
+      const args = o.args ?? [];
       if (command === '') throw invalidArgument('--command is empty', "give a program, e.g. --command 'kill 1' or --command ls --args -l");
       // Without --args, split on whitespace (never through a shell) so Pumba's default 'kill 1' runs.
       const argv = args.length ? [command, ...args] : command.split(/\s+/);
-      return { kind, command: argv, user: typeof o.user === 'string' ? o.user : undefined };
+      return { kind, command: argv, user: o.user };
     }
   }
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-function partitionDirection(v: unknown): PartitionDirection | undefined {
+function partitionDirection(v: string | undefined): PartitionDirection | undefined {
   if (v === undefined) return undefined;
   if (v === 'to' || v === 'from' || v === 'both') return v;
   throw invalidArgument(`invalid --direction '${String(v)}': expected to, from or both`, 'from: the peers cannot reach the target (it still reaches them); to: the reverse');
 }
-/** Repeatable and comma-separated values, flattened. */
-const list = (v: unknown): string[] =>
-  ((v as string[] | undefined) ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
-const ports = (v: unknown, flag: string): number[] => list(v).map((p) => validatePort(p, flag));
+const ports = (v: string[] | undefined, flag: string): number[] => list(v).map((p) => validatePort(p, flag));
 /** Container names stay as they are (resolved when the fault starts); anything address-shaped is checked now. */
-const peers = (v: unknown, flag: string): string[] => list(v).map((p) => (/^[\d./]+$/.test(p) ? validateCidr(p, flag) : p));
+const peers = (v: string[] | undefined, flag: string): string[] => list(v).map((p) => (/^[\d./]+$/.test(p) ? validateCidr(p, flag) : p));
 
 function number(v: unknown, flag: string, fallback: number, check: (n: number) => boolean = () => true, expected = 'a number'): number {
   if (v === undefined) return fallback;
@@ -132,18 +129,19 @@ function number(v: unknown, flag: string, fallback: number, check: (n: number) =
 const percent = (v: unknown, flag: string, fallback: number) => number(v, flag, fallback, (n) => n >= 0 && n <= 100, 'a percentage 0-100');
 const whole = (v: unknown, flag: string, fallback: number) => number(v, flag, fallback, (n) => Number.isInteger(n) && n >= 0, 'a whole number');
 
-function scopeFromFlags(o: Record<string, unknown>): TrafficScope {
+function scopeFromFlags(o: ChaosOptions): TrafficScope {
   return { targets: peers(o.target, '--target'), egressPorts: ports(o.egressPort, '--egress-port'), ingressPorts: ports(o.ingressPort, '--ingress-port') };
 }
 
 const DISTRIBUTIONS = ['uniform', 'normal', 'pareto', 'paretonormal'] as const;
-function distribution(v: unknown, flag: string): NonNullable<NetemEffects['delay']>['distribution'] {
+const isDistribution = (v: string): v is (typeof DISTRIBUTIONS)[number] => DISTRIBUTIONS.some((d) => d === v);
+function distribution(v: string | undefined, flag: string): NonNullable<NetemEffects['delay']>['distribution'] {
   if (v === undefined || v === '') return undefined;
-  if (!(DISTRIBUTIONS as readonly string[]).includes(String(v))) throw invalidArgument(`invalid ${flag} '${String(v)}': expected one of ${DISTRIBUTIONS.join(', ')}`, `e.g. ${flag} normal`);
-  return v as (typeof DISTRIBUTIONS)[number];
+  if (!isDistribution(v)) throw invalidArgument(`invalid ${flag} '${v}': expected one of ${DISTRIBUTIONS.join(', ')}`, `e.g. ${flag} normal`);
+  return v;
 }
 
-function netemFromFlags(kind: `netem:${NetemEffectName}`, o: Record<string, unknown>): LifecycleAction {
+function netemFromFlags(kind: `netem:${NetemEffectName}`, o: ChaosOptions): LifecycleAction {
   const effect = kind.slice('netem:'.length) as NetemEffectName;
   const effects: NetemEffects = {};
   switch (effect) {
@@ -160,7 +158,7 @@ function netemFromFlags(kind: `netem:${NetemEffectName}`, o: Record<string, unkn
       effects.lossGemodel = { pg: percent(o.pg, '--pg', 0), pb: percent(o.pb, '--pb', 100), oneH: percent(o.oneH, '--one-h', 100), oneK: percent(o.oneK, '--one-k', 0) };
       break;
     case 'rate':
-      effects.rate = { rate: str(o.rate) ?? '100kbit', packetOverhead: number(o.packetoverhead, '--packetoverhead', 0), cellSize: whole(o.cellsize, '--cellsize', 0), cellOverhead: number(o.celloverhead, '--celloverhead', 0) };
+      effects.rate = { rate: o.rate ?? '100kbit', packetOverhead: number(o.packetoverhead, '--packetoverhead', 0), cellSize: whole(o.cellsize, '--cellsize', 0), cellOverhead: number(o.celloverhead, '--celloverhead', 0) };
       parseRate(effects.rate.rate);
       break;
     case 'duplicate':
@@ -174,8 +172,8 @@ function netemFromFlags(kind: `netem:${NetemEffectName}`, o: Record<string, unkn
         effects.delay = { timeMs: whole(o.delayTime, '--delay-time', 100), jitterMs: whole(o.delayJitter, '--delay-jitter', 0), correlation: percent(o.delayCorrelation, '--delay-correlation', 0), distribution: distribution(o.delayDistribution, '--delay-distribution') };
       if (o.lossPercent !== undefined) effects.loss = { percent: percent(o.lossPercent, '--loss-percent', 0), correlation: percent(o.lossCorrelation, '--loss-correlation', 0) };
       if (o.rateValue !== undefined) {
-        parseRate(String(o.rateValue), '--rate-value');
-        effects.rate = { rate: String(o.rateValue), packetOverhead: 0, cellSize: 0, cellOverhead: 0 };
+        parseRate(o.rateValue, '--rate-value');
+        effects.rate = { rate: o.rateValue, packetOverhead: 0, cellSize: 0, cellOverhead: 0 };
       }
       if (o.duplicatePercent !== undefined) effects.duplicate = { percent: percent(o.duplicatePercent, '--duplicate-percent', 0), correlation: percent(o.duplicateCorrelation, '--duplicate-correlation', 0) };
       if (o.corruptPercent !== undefined) effects.corrupt = { percent: percent(o.corruptPercent, '--corrupt-percent', 0), correlation: percent(o.corruptCorrelation, '--corrupt-correlation', 0) };
@@ -185,18 +183,21 @@ function netemFromFlags(kind: `netem:${NetemEffectName}`, o: Record<string, unkn
   return {
     kind: 'netem',
     durationMs: parseDurationFlag(o.duration, '--duration', true),
-    iface: validateInterface(str(o.interface) ?? 'eth0'),
+    iface: validateInterface(o.interface ?? 'eth0'),
     effects,
     scope: scopeFromFlags(o),
-    helperImage: str(o.tcImage),
+    helperImage: o.tcImage,
     pullImage: Boolean(o.pullImage),
   };
 }
 
-function iptablesFromFlags(o: Record<string, unknown>): LifecycleAction {
-  const protocol = (str(o.protocol) ?? 'any').toLowerCase();
-  if (!['any', 'tcp', 'udp', 'icmp'].includes(protocol)) throw invalidArgument(`invalid --protocol '${protocol}': expected any, tcp, udp or icmp`, 'e.g. --protocol tcp');
-  const mode = str(o.mode) ?? 'random';
+const PROTOCOLS = ['any', 'tcp', 'udp', 'icmp'] as const;
+const isProtocol = (v: string): v is Protocol => PROTOCOLS.some((p) => p === v);
+
+function iptablesFromFlags(o: ChaosOptions): LifecycleAction {
+  const protocol = (o.protocol ?? 'any').toLowerCase();
+  if (!isProtocol(protocol)) throw invalidArgument(`invalid --protocol '${protocol}': expected any, tcp, udp or icmp`, 'e.g. --protocol tcp');
+  const mode = o.mode ?? 'random';
   let loss: LossMode;
   if (mode === 'random') loss = { mode, probability: number(o.probability, '--probability', 0, (n) => n > 0 && n <= 1, 'a probability in (0, 1]') };
   else if (mode === 'nth') loss = { mode, every: whole(o.every, '--every', 0), packet: whole(o.packet, '--packet', 0) };
@@ -205,21 +206,21 @@ function iptablesFromFlags(o: Record<string, unknown>): LifecycleAction {
   const action = {
     kind: 'iptables' as const,
     durationMs: parseDurationFlag(o.duration, '--duration', true),
-    iface: validateInterface(str(o.interface) ?? 'eth0'),
-    protocol: protocol as Protocol,
+    iface: validateInterface(o.interface ?? 'eth0'),
+    protocol,
     sources: [...peers(o.source, '--source'), ...peers(o.src, '--src')],
     destinations: [...peers(o.destination, '--destination'), ...peers(o.dest, '--dest')],
     srcPorts: [...ports(o.srcPort, '--src-port'), ...ports(o.sport, '--sport')],
     dstPorts: [...ports(o.dstPort, '--dst-port'), ...ports(o.dport, '--dport')],
     loss,
-    helperImage: str(o.iptablesImage),
+    helperImage: o.iptablesImage,
     pullImage: Boolean(o.pullImage),
   };
   validateFilter({ ...action, iface: action.iface });
   return action;
 }
 
-export function experimentFromFlags(kind: ChaosCommandName, containers: string[], o: Record<string, unknown>, resolved?: LifecycleAction): ExperimentOptions {
+export function experimentFromFlags(kind: ChaosCommandName, containers: string[], o: ChaosOptions, resolved?: LifecycleAction): ExperimentOptions {
   const action = resolved ?? actionFromFlags(kind, o);
   const options: ExperimentOptions = {
     action,
@@ -236,8 +237,8 @@ export function experimentFromFlags(kind: ChaosCommandName, containers: string[]
   return options;
 }
 
-export function rendererFor(o: Record<string, unknown>): Renderer {
-  const level = parseLogLevel((o.logLevel as string | undefined) ?? process.env.LOG_LEVEL, 'info');
+export function rendererFor(o: Pick<ChaosOptions, 'logLevel' | 'json'>): Renderer {
+  const level = parseLogLevel(o.logLevel ?? process.env.LOG_LEVEL, 'info');
   return o.json || process.env.LOG_JSON === 'true' ? jsonRenderer(level) : humanRenderer(level);
 }
 
@@ -248,7 +249,7 @@ function writeReport(path: string, report: ChaosReport) {
 }
 
 /** `chaos delay`: probes netem once, then runs netem delay or the proxy's latency, saying which. */
-async function delayExperiment(containers: string[], o: Record<string, unknown>, renderer: Renderer): Promise<ExperimentOptions> {
+async function delayExperiment(containers: string[], o: ChaosOptions, renderer: Renderer): Promise<ExperimentOptions> {
   parseDurationFlag(o.duration, '--duration', true);
   const engine = await connectEngine(connectionFlags(o));
   let netem: boolean;
@@ -262,23 +263,22 @@ async function delayExperiment(containers: string[], o: Record<string, unknown>,
   return experimentFromFlags('delay', containers, o, action);
 }
 
-export async function runChaosCommand(kind: ChaosCommandName, cmd: Command, containers: string[]): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runChaosCommand(kind: ChaosCommandName, o: ChaosOptions, containers: string[]): Promise<number> {
   const renderer = rendererFor(o);
   // Everything is parsed and validated before the engine is touched (delay: after one netem probe).
   const options = kind === 'delay' ? await delayExperiment(containers, o, renderer) : experimentFromFlags(kind, containers, o);
   logResolved(renderer, kind, containers, o, options);
   const notifier = createNotifier(
-    { slackHook: o.slackhook as string | undefined, slackChannel: o.slackchannel as string | undefined, webhookUrl: o.notify as string | undefined },
+    { slackHook: o.slackhook, slackChannel: o.slackchannel, webhookUrl: o.notify },
     (message) => renderer.warn(message),
   );
   const raw = await connectEngine(connectionFlags(o));
   await raw.info();
-  const journal = new Journal((o.stateDir as string | undefined) ?? defaultStateDir());
+  const journal = new Journal(o.stateDir ?? defaultStateDir());
   const signals = installSignalHandlers((message) => renderer.warn(message));
   // Helper images (netem/stress/proxy) pulled with progress on the terminal, or as events with --json.
   const engine = withPullProgress(raw, pullProgressFor(o.json ? (e) => renderer.info(`pull ${e.image}: ${e.state}`, { event: e.type, ...e }) : undefined, signals.signal));
-  const reportPath = o.report as string | undefined;
+  const reportPath = o.report;
   try {
     const report = await runExperiment(options, {
       engine,
@@ -320,7 +320,7 @@ export const commandWords = (kind: ChaosCommandName) => kind.replace(':', ' ');
  * `--log-level debug`: what was resolved from the command line before anything runs (Pumba logs
  * its command, arguments and limit at debug level): the command, its flags, the targets and the limit.
  */
-export function logResolved(renderer: Renderer, kind: ChaosCommandName, containers: readonly string[], o: Record<string, unknown>, options: ExperimentOptions): void {
+export function logResolved(renderer: Renderer, kind: ChaosCommandName, containers: readonly string[], o: ChaosOptions, options: ExperimentOptions): void {
   const flags = Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && !['slackhook', 'notify', 'tlskey'].includes(k)));
   const targets = options.targets;
   const line = [
@@ -334,12 +334,11 @@ export function logResolved(renderer: Renderer, kind: ChaosCommandName, containe
   renderer.debug(line, { command: commandWords(kind), arguments: [...containers], flags, targets, limit: options.limit ?? 0, random: Boolean(options.random), action: options.action });
 }
 
-export async function runRecoverCommand(cmd: Command): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runRecoverCommand(o: RecoverOptions): Promise<number> {
   const renderer = rendererFor(o);
   const engine = await connectEngine(connectionFlags(o));
   await engine.info();
-  const journal = new Journal((o.stateDir as string | undefined) ?? defaultStateDir());
+  const journal = new Journal(o.stateDir ?? defaultStateDir());
   const dryRun = Boolean(o.dryRun);
   const results: { target: { id: string; name: string }; kind: string; outcome: string; error?: string | undefined }[] = await recoverOrphans(engine, journal, { dryRun });
   // Container updates `kiboko watch` (or `serve --watch`) was killed in the middle of.
@@ -363,8 +362,7 @@ export async function runRecoverCommand(cmd: Command): Promise<number> {
   return 0;
 }
 
-export async function runDoctorCommand(cmd: Command): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runDoctorCommand(o: DoctorOptions): Promise<number> {
   const { runChecks } = await import('../doctor/index.js');
   const engine = await connectEngine(connectionFlags(o));
   const checks = await runChecks(engine);

@@ -1,6 +1,5 @@
 import type { Command, Option } from 'commander';
 import { allCommands, applyHelp, commandHelp, commandPath } from './help.js';
-import type { ActionHandler } from './handlers.js';
 import { buildProgram } from './program.js';
 
 /**
@@ -26,8 +25,7 @@ const PAGE_TITLE: Readonly<Record<string, string>> = {
 
 /** The program as `kiboko` builds it, with actions that do nothing (for docs and help tests). */
 export function documentedProgram(): Command {
-  const none: ActionHandler = async () => 0;
-  const program = buildProgram({ chaos: () => none, recover: none, doctor: none, deploy: () => none, serve: none });
+  const program = buildProgram({ dispatch: async () => 0 });
   applyHelp(program);
   return program;
 }

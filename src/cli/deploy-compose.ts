@@ -1,7 +1,6 @@
-import type { Command } from 'commander';
 import { invalidArgument } from '../common/errors.js';
 import { connectEngine } from '../engine/index.js';
-import { mergedOptions } from './command-options.js';
+import type { DeployCommonOptions, DeployOptions } from './deploy-options.js';
 import { engineMode, loadFromFlags, open, projectFromFlags } from './deploy-flags.js';
 import { connectionFlags } from './options.js';
 import { pullProgressFor, withPullProgress } from './pull-progress.js';
@@ -10,18 +9,16 @@ import { installSignalHandlers } from './signals.js';
 /** docker compose's project commands: down, ps, logs, restart, pull. */
 
 /** What ps, logs and restart start from: the flags, the deploy library, the engine and the project they name. */
-async function openProject(cmd: Command) {
-  const o = mergedOptions(cmd);
+async function openProject<O extends DeployCommonOptions>(o: O) {
   const d = await import('../deploy/index.js');
   const engine = await connectEngine(connectionFlags(o));
   const { project } = await projectFromFlags(o);
   return { o, d, engine, project };
 }
 
-export async function runDeployDown(cmd: Command): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runDeployDown(o: DeployOptions<'down'>): Promise<number> {
   const d = await import('../deploy/index.js');
-  const rmi = o.rmi as string | undefined;
+  const rmi = o.rmi;
   if (rmi !== undefined && rmi !== 'local' && rmi !== 'all') throw invalidArgument(`invalid --rmi '${rmi}': expected local or all`, 'e.g. --rmi local');
   const { engine, store } = await open(o);
   try {
@@ -30,7 +27,7 @@ export async function runDeployDown(cmd: Command): Promise<number> {
     const r = await d.downProject(engine, store, project, {
       config,
       volumes: Boolean(o.volumes),
-      rmi: rmi as 'local' | 'all' | undefined,
+      rmi,
       removeOrphans: Boolean(o.removeOrphans),
       swarm,
       onEvent: (e) => {
@@ -47,8 +44,8 @@ export async function runDeployDown(cmd: Command): Promise<number> {
   }
 }
 
-export async function runDeployPs(cmd: Command, args: string[]): Promise<number> {
-  const { o, d, engine, project } = await openProject(cmd);
+export async function runDeployPs(options: DeployOptions<'ps'>, args: string[]): Promise<number> {
+  const { o, d, engine, project } = await openProject(options);
   const rows = await d.psProject(engine, project, args);
   if (o.json) {
     process.stdout.write(`${JSON.stringify(rows)}\n`);
@@ -60,17 +57,17 @@ export async function runDeployPs(cmd: Command, args: string[]): Promise<number>
   return 0;
 }
 
-export async function runDeployLogs(cmd: Command, args: string[]): Promise<number> {
-  const { o, d, engine, project } = await openProject(cmd);
+export async function runDeployLogs(options: DeployOptions<'logs'>, args: string[]): Promise<number> {
+  const { o, d, engine, project } = await openProject(options);
   const tail = o.tail === undefined || o.tail === 'all' ? undefined : Number(o.tail);
-  if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw invalidArgument(`invalid --tail '${String(o.tail)}': expected a number of lines or all`, 'e.g. --tail 100');
+  if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw invalidArgument(`invalid --tail '${o.tail}': expected a number of lines or all`, 'e.g. --tail 100');
   const replicas = await d.projectReplicas(engine, project, args);
   const signals = installSignalHandlers(() => undefined);
   try {
     const width = Math.max(0, ...replicas.map((r) => `${r.service}-${r.slot}`.length));
     await Promise.all(
       replicas.map(async (r) => {
-        const prefix = o.noLogPrefix ? '' : `${`${r.service}-${r.slot}`.padEnd(width)} | `;
+        const prefix = o.logPrefix === false ? '' : `${`${r.service}-${r.slot}`.padEnd(width)} | `;
         let rest = '';
         for await (const chunk of engine.streamLogs(r.id, { follow: Boolean(o.follow), signal: signals.signal, timestamps: Boolean(o.timestamps), ...(tail !== undefined ? { tail } : {}) })) {
           rest += chunk.text;
@@ -87,15 +84,14 @@ export async function runDeployLogs(cmd: Command, args: string[]): Promise<numbe
   }
 }
 
-export async function runDeployRestart(cmd: Command, args: string[]): Promise<number> {
-  const { o, d, engine, project } = await openProject(cmd);
+export async function runDeployRestart(options: DeployOptions<'restart'>, args: string[]): Promise<number> {
+  const { o, d, engine, project } = await openProject(options);
   const done = await d.restartProject(engine, project, args, (name) => (o.json ? undefined : process.stdout.write(`restarted ${name}\n`)));
   if (o.json) process.stdout.write(`${JSON.stringify({ project, restarted: done })}\n`);
   return 0;
 }
 
-export async function runDeployPull(cmd: Command, args: string[]): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runDeployPull(o: DeployOptions<'pull'>, args: string[]): Promise<number> {
   const d = await import('../deploy/index.js');
   const engine = withPullProgress(await connectEngine(connectionFlags(o)), pullProgressFor(o.json ? (e) => process.stdout.write(`${JSON.stringify(e)}\n`) : undefined));
   const { loaded } = await loadFromFlags(o);

@@ -1,13 +1,12 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import type { Command } from 'commander';
 import { stringify as stringifyYaml } from 'yaml';
 import { invalidArgument } from '../common/errors.js';
 import type { DeployEvent, DeployPlan, PlanStep } from '../deploy/index.js';
 import { connectEngine } from '../engine/index.js';
 import { connectionFlags } from './options.js';
-import { mergedOptions } from './command-options.js';
+import type { DeployOptions } from './deploy-options.js';
 import { pullProgressFor, withPullProgress } from './pull-progress.js';
 import { installSignalHandlers } from './signals.js';
 import { humanEvent, LiveProgress, wantsLiveProgress } from './deploy-progress.js';
@@ -16,9 +15,9 @@ import { engineMode, files, loadFromFlags, open } from './deploy-flags.js';
 export { runDeployDown, runDeployLogs, runDeployPs, runDeployPull, runDeployRestart } from './deploy-compose.js';
 
 /** The NDJSON logger of --json (pino, loaded only then). */
-async function jsonLogger(o: Record<string, unknown>) {
+async function jsonLogger(o: Pick<DeployOptions<'apply'>, 'logLevel'>) {
   const { createJsonLogger, parseLogLevel } = await import('../common/log.js');
-  return createJsonLogger(parseLogLevel(o.logLevel as string | undefined, 'info'));
+  return createJsonLogger(parseLogLevel(o.logLevel, 'info'));
 }
 
 /** `deploy plan` exit codes: 0 nothing to do, 10 changes planned (errors keep their usual codes). */
@@ -35,8 +34,7 @@ export function renderPlan(plan: DeployPlan): string {
   return lines.join('\n');
 }
 
-export async function runDeployPlan(cmd: Command): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runDeployPlan(o: DeployOptions<'plan'>): Promise<number> {
   const mode = engineMode(o);
   // The engine's version handshake goes out first and is answered while the files load; an
   // unreachable engine is still reported only after the files (whose errors come first).
@@ -56,8 +54,7 @@ export async function runDeployPlan(cmd: Command): Promise<number> {
   return plan.changes ? PLAN_EXIT.changes : PLAN_EXIT.unchanged;
 }
 
-export async function runDeployApply(cmd: Command): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runDeployApply(o: DeployOptions<'apply' | 'up'>): Promise<number> {
   const d = await import('../deploy/index.js');
   const json = Boolean(o.json);
   // The NDJSON logger is loaded only for --json output.
@@ -84,13 +81,14 @@ export async function runDeployApply(cmd: Command): Promise<number> {
       const { loaded, source } = await loadFromFlags(o);
       const { config, notes } = await d.resolveConfiguration(engine, loaded);
       for (const n of notes) say(`tag policy: ${n}`);
+      const build: 'always' | 'never' | 'auto' = o.build === true ? 'always' : o.build === false ? 'never' : 'auto';
       const deployOptions = {
         trigger: o.watch ? 'watch' : 'apply',
         source,
         signal: signals.signal,
         onEvent: emit,
         engineMode: engineMode(o),
-        build: (o.build === true ? 'always' : o.build === false ? 'never' : 'auto') as 'always' | 'never' | 'auto',
+        build,
         builder: await packageBuilder(engine),
         onBuildEvent: (e: import('../deploy/index.js').BuildEvent) => {
           if (e.type === 'build-started') say(`${e.service}: building ${e.image} (${e.why})`);
@@ -98,7 +96,7 @@ export async function runDeployApply(cmd: Command): Promise<number> {
         },
       };
       // x-kiboko.post_deploy_tests, or --require-tests [type] / --no-require-tests, which override it.
-      const tests = d.requiredTests(config, o.requireTests === undefined || typeof o.requireTests === 'boolean' ? (o.requireTests as boolean | undefined) : String(o.requireTests));
+      const tests = d.requiredTests(config, o.requireTests);
       if (tests) return requireTests(engine, store, config, deployOptions, tests, log, say, (restored) => realignAfterRollback(d, config, restored, o.from ? `the configuration comes from ${source}` : undefined, say, log));
       const run = await d.deployProject(engine, store, config, deployOptions);
       live?.stop();
@@ -111,8 +109,8 @@ export async function runDeployApply(cmd: Command): Promise<number> {
     };
     if (!o.watch) return await once();
     const { parseDuration } = await import('../common/duration.js');
-    const every = parseDuration(String(o.watch), '--watch');
-    if (every < 1000) throw invalidArgument(`--watch ${String(o.watch)} is too short`, 'use at least 1s, e.g. --watch 1m');
+    const every = parseDuration(o.watch, '--watch');
+    if (every < 1000) throw invalidArgument(`--watch ${o.watch} is too short`, 'use at least 1s, e.g. --watch 1m');
     let code = 0;
     while (!signals.signal.aborted) {
       const started = Date.now();
@@ -228,12 +226,11 @@ async function requireTests(
   return gated.outcome === 'ok' ? 0 : gated.outcome === 'cancelled' ? 130 : 1;
 }
 
-export async function runDeployHistory(cmd: Command): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runDeployHistory(o: DeployOptions<'history'>): Promise<number> {
   const { engine, store } = await open(o);
   void engine;
   try {
-    const projects = o.project ? [String(o.project)] : store.projects();
+    const projects = o.project ? [o.project] : store.projects();
     const all = projects.flatMap((p) => store.list(p, Number(o.limit ?? 20)));
     if (o.json) {
       process.stdout.write(`${JSON.stringify({ revisions: all.map((r) => ({ ...r, config: undefined, images: Object.fromEntries(r.config.services.map((s) => [s.name, s.image])) })) })}\n`);
@@ -251,8 +248,7 @@ export async function runDeployHistory(cmd: Command): Promise<number> {
   }
 }
 
-export async function runDeployRollback(cmd: Command): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runDeployRollback(o: DeployOptions<'rollback'>): Promise<number> {
   const d = await import('../deploy/index.js');
   const opened = await open(o);
   const store = opened.store;
@@ -261,14 +257,14 @@ export async function runDeployRollback(cmd: Command): Promise<number> {
   const live = !o.json && wantsLiveProgress(process.stdout) ? new LiveProgress(process.stdout).start() : undefined;
   const say = (line: string) => (o.json ? undefined : live ? live.line(line) : process.stdout.write(`${line}\n`));
   try {
-    let project = o.project as string | undefined;
+    let project = o.project;
     if (!project) {
       const ps = store.projects();
       if (ps.length !== 1) throw invalidArgument(ps.length ? `several projects have history (${ps.join(', ')})` : 'no deploy history yet', 'name one with --project');
       project = ps[0]!;
     }
     const to = o.to === undefined ? undefined : Number(o.to);
-    if (to !== undefined && (!Number.isInteger(to) || to < 1)) throw invalidArgument(`invalid --to '${String(o.to)}': expected a revision number`, 'see `kiboko deploy history`');
+    if (to !== undefined && (!Number.isInteger(to) || to < 1)) throw invalidArgument(`invalid --to '${o.to}': expected a revision number`, 'see `kiboko deploy history`');
     // The files the last deploy read: they name what is being rolled back.
     const latest = store.list(project, 1)[0];
     const run = await d.rollbackProject(engine, store, project, {
@@ -302,8 +298,7 @@ export async function runDeployRollback(cmd: Command): Promise<number> {
   }
 }
 
-export async function runDeploySetTag(cmd: Command, args: string[]): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runDeploySetTag(o: DeployOptions<'set-tag'>, args: string[]): Promise<number> {
   const [service, tag] = args;
   const d = await import('../deploy/index.js');
   const file = files(o)[0] ?? ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'].find((f) => existsSync(f));
@@ -314,13 +309,12 @@ export async function runDeploySetTag(cmd: Command, args: string[]): Promise<num
 }
 
 /** `deploy config`: the compose files as kiboko reads them, resolved and normalised; warnings go to stderr. */
-export async function runDeployConfig(cmd: Command): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runDeployConfig(o: DeployOptions<'config'>): Promise<number> {
   const d = await import('../deploy/index.js');
   const config = d.loadCompose(files(o), {
-    projectName: o.project as string | undefined,
-    envFiles: o.envFile as string[] | undefined,
-    profiles: o.profile as string[] | undefined,
+    projectName: o.project,
+    envFiles: o.envFile,
+    profiles: o.profile,
     onWarning: (w) => process.stderr.write(`warning: ${d.formatComposeProblem(w)}\n`),
   });
   if (o.quiet) return 0;

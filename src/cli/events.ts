@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import { parseDuration } from '../common/duration.js';
 import { errorMessage, invalidArgument } from '../common/errors.js';
 import { connectEngine, type EngineEvent } from '../engine/index.js';
@@ -6,21 +5,20 @@ import { defaultStateDir } from '../journal/index.js';
 import { connectionFlags, parseConcurrency } from './options.js';
 import { onStopSignals } from './signals.js';
 import { onStdoutClosed, writeOut } from './stdout.js';
-import { mergedOptions } from './command-options.js';
+import type { EventsOptions } from './events-options.js';
 
 const short = (id: string) => (/^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id);
 const stderr = (line: string) => process.stderr.write(`${line}\n`);
 const jsonLine = (o: Record<string, unknown>) => writeOut(`${JSON.stringify({ time: new Date().toISOString(), ...o })}\n`);
 
 /** `kiboko events`: the engine's events (and kiboko's deploys with `--filter type=deploy`), as `docker events` shows them. */
-export async function runEvents(cmd: Command): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runEvents(o: EventsOptions<'events'>): Promise<number> {
   const ev = await import('../events/index.js');
-  const filters = ev.parseFilterArgs((o.filter as string[] | undefined) ?? []);
+  const filters = ev.parseFilterArgs(o.filter ?? []);
   const now = Date.now();
-  const since = o.since === undefined ? undefined : ev.parseEventTime(String(o.since), now, '--since');
-  const until = o.until === undefined ? undefined : ev.parseEventTime(String(o.until), now, '--until');
-  const format = o.format === undefined ? undefined : ev.compileTemplate(String(o.format));
+  const since = o.since === undefined ? undefined : ev.parseEventTime(o.since, now, '--since');
+  const until = o.until === undefined ? undefined : ev.parseEventTime(o.until, now, '--until');
+  const format = o.format === undefined ? undefined : ev.compileTemplate(o.format);
   // --json: exactly what `docker events --format '{{json .}}'` prints, kiboko's events alike.
   const print = (e: EngineEvent) => {
     if (o.json) writeOut(`${ev.dockerEventJson(e)}\n`);
@@ -37,7 +35,7 @@ export async function runEvents(cmd: Command): Promise<number> {
   try {
     if (filters.type?.includes('deploy')) {
       const { DeployStore } = await import('../deploy/index.js');
-      const store = new DeployStore((o.stateDir as string | undefined) ?? defaultStateDir());
+      const store = new DeployStore(o.stateDir ?? defaultStateDir());
       const source = ev.pollDeployHistory(store, { sinceMs: since ? ev.nanoToMs(since) : now, signal: controller.signal, onError: (err) => stderr(`kiboko: deploy history: ${errorMessage(err)}`) });
       const unsubscribe = source.subscribe((e) => {
         if (ev.matchesFilters(e, filters) && (!until || ev.compareNano(e.timeNano, until) <= 0)) print(e);
@@ -78,18 +76,16 @@ export async function runEvents(cmd: Command): Promise<number> {
 }
 
 /** `kiboko react RULES.yaml` (and/or `--deps`): runs until SIGINT/SIGTERM. */
-export async function runReact(cmd: Command): Promise<number> {
-  const o = mergedOptions(cmd);
-  const rulesFile = cmd.args[0];
+export async function runReact(o: EventsOptions<'react'>, rulesFile: string | undefined): Promise<number> {
   const ev = await import('../events/index.js');
   if (!rulesFile && !o.deps) throw invalidArgument('no rules file given', 'kiboko react rules.yaml (or --deps -p PROJECT to keep dependents configured)');
-  const stateDir = (o.stateDir as string | undefined) ?? defaultStateDir();
+  const stateDir = o.stateDir ?? defaultStateDir();
   const json = Boolean(o.json);
   const dryRun = Boolean(o.dryRun);
-  const maxCatchupMs = o.maxCatchup === undefined ? undefined : parseDuration(String(o.maxCatchup), '--max-catchup');
-  const graceMs = o.grace === undefined ? 10_000 : parseDuration(String(o.grace), '--grace');
+  const maxCatchupMs = o.maxCatchup === undefined ? undefined : parseDuration(o.maxCatchup, '--max-catchup');
+  const graceMs = o.grace === undefined ? 10_000 : parseDuration(o.grace, '--grace');
   const concurrency = o.concurrency === undefined ? 4 : parseConcurrency(o.concurrency);
-  const since = o.since === undefined ? undefined : ev.parseEventTime(String(o.since), Date.now(), '--since');
+  const since = o.since === undefined ? undefined : ev.parseEventTime(o.since, Date.now(), '--since');
   const say = (level: 'info' | 'warn' | 'error', event: string, human: string | null, data: Record<string, unknown> = {}) => {
     if (json) jsonLine({ level, event, ...data, ...(human ? { msg: human } : {}) });
     else if (human) (level === 'info' ? (l: string) => writeOut(`${l}\n`) : stderr)(human);
@@ -173,9 +169,9 @@ export async function runReact(cmd: Command): Promise<number> {
   }
 }
 
-async function depsProject(o: Record<string, unknown>, stateDir: string): Promise<string> {
-  if (o.project) return String(o.project);
-  const files = (o.file as string[] | undefined) ?? [];
+async function depsProject(o: EventsOptions<'react'>, stateDir: string): Promise<string> {
+  if (o.project) return o.project;
+  const files = o.file ?? [];
   if (files.length) {
     const d = await import('../deploy/index.js');
     return (await d.loadConfiguration(files)).project;
@@ -192,9 +188,9 @@ async function depsProject(o: Record<string, unknown>, stateDir: string): Promis
 }
 
 /** The configuration --deps keeps in step: the compose file(s) given, else the latest deployed revision. */
-async function configLoader(o: Record<string, unknown>, stateDir: string, project: string) {
+async function configLoader(o: EventsOptions<'react'>, stateDir: string, project: string) {
   const d = await import('../deploy/index.js');
-  const files = (o.file as string[] | undefined) ?? [];
+  const files = o.file ?? [];
   if (files.length) return async () => (await d.resolveConfiguration(await connectEngine(connectionFlags(o)), await d.loadConfiguration(files, { projectName: project }))).config;
   return async () => {
     const store = new d.DeployStore(stateDir);

@@ -35,6 +35,9 @@ const UNITS_EXIT: readonly ExitRow[] = [
   [1, 'any error, as fleetctl: a unit failed to start, invalid input, the daemon refused the credential or was unreachable, no such unit, a timeout (the message says which)'],
 ];
 
+/** A units command's help: its examples, with fleetctl's exit codes that every units command has. */
+const unitsHelp = (...examples: Example[]): CommandHelp => ({ examples, exitCodes: UNITS_EXIT });
+
 const DEPLOY_EXIT: readonly ExitRow[] = [
   [0, 'applied'],
   [1, 'a service failed: it was rolled back (or the post-deploy tests failed and the project was rolled back)'],
@@ -210,38 +213,29 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     exitCodes: [[0, 'the file was rewritten (or already said so)'], [2, 'no such file or service, or an invalid tag']],
   },
 
-  units: {
-    examples: [
-      ['kiboko units start web.service', 'submit web.service if needed, launch it and wait for the outcome'],
-      ['kiboko units list-units', 'UNIT MACHINE ACTIVE SUB, as fleetctl prints them'],
-      ['kiboko units --endpoint http://127.0.0.1:8555 list-unit-files', 'talk to a daemon listening on TCP'],
-    ],
-    exitCodes: UNITS_EXIT,
-  },
-  'units submit': { examples: [['kiboko units submit web.service app@.service', 'upload a unit and a template (state inactive)']], exitCodes: UNITS_EXIT },
-  'units load': { examples: [['kiboko units load web.service', 'schedule it: container created, not started']], exitCodes: UNITS_EXIT },
-  'units start': {
-    examples: [
-      ['kiboko units start web.service', 'launch it and wait until it runs (or fails, with the reason)'],
-      ['kiboko units start app@1.service app@2.service', 'two instances of the template app@.service'],
-    ],
-    exitCodes: UNITS_EXIT,
-  },
-  'units stop': { examples: [['kiboko units stop web.service', 'stop it; the container stays (state loaded)']], exitCodes: UNITS_EXIT },
-  'units unload': { examples: [['kiboko units unload web.service', 'remove its container; the unit stays (state inactive)']], exitCodes: UNITS_EXIT },
-  'units destroy': { examples: [['kiboko units destroy web.service app@1.service', 'remove the units and their containers']], exitCodes: UNITS_EXIT },
-  'units list-units': { examples: [['kiboko units list-units --fields unit,active,sub --no-legend', 'chosen columns, no header']], exitCodes: UNITS_EXIT },
-  'units list-unit-files': { examples: [['kiboko units list-unit-files --fields unit,dstate,state,desc', 'desired and current state of every unit']], exitCodes: UNITS_EXIT },
-  'units list-machines': { examples: [['kiboko units list-machines -l', 'this machine, its IP and metadata, full id']], exitCodes: UNITS_EXIT },
-  'units cat': { examples: [['kiboko units cat web.service', 'the unit file as the daemon holds it']], exitCodes: UNITS_EXIT },
-  'units status': { examples: [['kiboko units status web.service', 'its states, its container and its last 10 log lines']], exitCodes: UNITS_EXIT },
-  'units journal': {
-    examples: [
-      ['kiboko units journal -n 50 web.service', "the container's last 50 lines"],
-      ['kiboko units journal -f web.service', 'follow the output until Ctrl-C'],
-    ],
-    exitCodes: UNITS_EXIT,
-  },
+  units: unitsHelp(
+    ['kiboko units start web.service', 'submit web.service if needed, launch it and wait for the outcome'],
+    ['kiboko units list-units', 'UNIT MACHINE ACTIVE SUB, as fleetctl prints them'],
+    ['kiboko units --endpoint http://127.0.0.1:8555 list-unit-files', 'talk to a daemon listening on TCP'],
+  ),
+  'units submit': unitsHelp(['kiboko units submit web.service app@.service', 'upload a unit and a template (state inactive)']),
+  'units load': unitsHelp(['kiboko units load web.service', 'schedule it: container created, not started']),
+  'units start': unitsHelp(
+    ['kiboko units start web.service', 'launch it and wait until it runs (or fails, with the reason)'],
+    ['kiboko units start app@1.service app@2.service', 'two instances of the template app@.service'],
+  ),
+  'units stop': unitsHelp(['kiboko units stop web.service', 'stop it; the container stays (state loaded)']),
+  'units unload': unitsHelp(['kiboko units unload web.service', 'remove its container; the unit stays (state inactive)']),
+  'units destroy': unitsHelp(['kiboko units destroy web.service app@1.service', 'remove the units and their containers']),
+  'units list-units': unitsHelp(['kiboko units list-units --fields unit,active,sub --no-legend', 'chosen columns, no header']),
+  'units list-unit-files': unitsHelp(['kiboko units list-unit-files --fields unit,dstate,state,desc', 'desired and current state of every unit']),
+  'units list-machines': unitsHelp(['kiboko units list-machines -l', 'this machine, its IP and metadata, full id']),
+  'units cat': unitsHelp(['kiboko units cat web.service', 'the unit file as the daemon holds it']),
+  'units status': unitsHelp(['kiboko units status web.service', 'its states, its container and its last 10 log lines']),
+  'units journal': unitsHelp(
+    ['kiboko units journal -n 50 web.service', "the container's last 50 lines"],
+    ['kiboko units journal -f web.service', 'follow the output until Ctrl-C'],
+  ),
 
   build: {
     examples: [
@@ -356,7 +350,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   },
   'deploy restart': { examples: [['kiboko deploy restart -p shop web', 'restart the web replicas in place']], exitCodes: PROJECT_EXIT },
   'deploy pull': { examples: [['kiboko deploy pull -f compose.yaml', 'pull every service’s image now (with retries), change nothing else']], exitCodes: [...PROJECT_EXIT.filter(([c]) => c !== 70), ...REGISTRY_EXIT.filter(([c]) => c >= 9)] },
-  'units restart': { examples: [['kiboko units restart web.service', 'stop and start it, waiting for each state, as fleetctl restart']], exitCodes: UNITS_EXIT },
+  'units restart': unitsHelp(['kiboko units restart web.service', 'stop and start it, waiting for each state, as fleetctl restart']),
   proxy: {
     examples: [['kiboko proxy serve', 'toxiproxy’s HTTP API on localhost:8474: existing toxiproxy clients work unchanged']],
     exitCodes: [[0, 'done'], INVALID],

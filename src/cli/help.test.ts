@@ -61,7 +61,7 @@ describe('help text table', () => {
   });
 
   it("every example parses against the real program and reaches a command under the example's own path", async () => {
-    const parsed = buildProgram({ chaos: () => async () => 0, recover: async () => 0, doctor: async () => 0, deploy: () => async () => 0, serve: async () => 0 });
+    const parsed = buildProgram({ dispatch: async () => 0 });
     applyHelp(parsed);
     let reached = '';
     for (const cmd of allCommands(parsed)) if (cmd.commands.length === 0) cmd.action(() => void (reached = commandPath(cmd)));
@@ -103,7 +103,7 @@ describe('help output', () => {
   });
 
   it('keeps the global flags working on subcommands (hidden from help, not removed)', async () => {
-    const p = buildProgram({ chaos: () => async () => 0, recover: async () => 0, doctor: async () => 0, deploy: () => async () => 0, serve: async () => 0 });
+    const p = buildProgram({ dispatch: async () => 0 });
     applyHelp(p);
     let seen: Record<string, unknown> = {};
     const kill = p.commands.find((c) => c.name() === 'chaos')!.commands.find((c) => c.name() === 'kill')!;
@@ -135,7 +135,7 @@ describe('bare command groups and usage errors', () => {
   afterEach(() => vi.restoreAllMocks());
 
   const parse = async (argv: string[]) => {
-    const p = buildProgram({ chaos: () => async () => 0, recover: async () => 0, doctor: async () => 0, deploy: () => async () => 0, serve: async () => 0 });
+    const p = buildProgram({ dispatch: async () => 0 });
     const layer = applyHelp(p);
     try {
       await p.parseAsync(argv, { from: 'user' });

@@ -14,31 +14,7 @@ export async function main(argv: string[]): Promise<number> {
   const { normalizeConfdFlags } = await import('./define-template.js');
   // `kiboko deploy …` needs only the deploy commands (the whole tree for help and anything else).
   const only = argv.some((a) => a === '--help' || a === '-h' || a === 'help') ? undefined : argv[0];
-  const program = buildProgram({
-    chaos: (kind) => async (cmd, args) => (await import('./chaos.js')).runChaosCommand(kind, cmd, args),
-    recover: async (cmd) => (await import('./chaos.js')).runRecoverCommand(cmd),
-    doctor: async (cmd) => (await import('./chaos.js')).runDoctorCommand(cmd),
-    serve: async (cmd) => (await import('./serve.js')).runServe(cmd),
-    deploy: (sub) => async (cmd, args) => {
-      const d = await import('./deploy.js');
-      const runs: Record<string, ((cmd: import('commander').Command, args: string[]) => Promise<number>) | undefined> = {
-        plan: d.runDeployPlan,
-        apply: d.runDeployApply,
-        up: d.runDeployApply,
-        down: d.runDeployDown,
-        ps: d.runDeployPs,
-        logs: d.runDeployLogs,
-        restart: d.runDeployRestart,
-        pull: d.runDeployPull,
-        history: d.runDeployHistory,
-        rollback: d.runDeployRollback,
-        'set-tag': d.runDeploySetTag,
-      };
-      const run = runs[sub];
-      if (!run) throw new Error(`deploy ${sub}: no handler`);
-      return run(cmd, args);
-    },
-  }, { only });
+  const program = buildProgram({ only });
   const help = applyHelp(program);
   try {
     // Pumba's (urfave/cli) and confd's (Go flag) spellings, rewritten for commander.

@@ -28,6 +28,10 @@ export const parseConcurrency = (v: unknown) =>
 export const parseSeed = (v: unknown) =>
   parseWith(seed32, v, '--seed', 'use the seed a previous run reported');
 
+/** Repeatable and comma-separated values (`--port 80,443 --port 8080`), flattened. */
+export const commaList = (v: readonly string[] | undefined): string[] =>
+  (v ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+
 /** Seconds given as a whole number (Pumba's `--time 5`) or as a duration (`5s`, `1500ms`, rounded up). */
 export function parseSeconds(value: unknown, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -59,8 +63,12 @@ export function parseBoolFlag(value: unknown, flag: string, fallback: boolean): 
   throw invalidArgument(`invalid ${flag} '${String(value)}': expected true or false`, `use ${flag} or ${flag}=false`);
 }
 
-export function connectionFlags(opts: Record<string, unknown>): ConnectionFlags {
-  const str = (k: string) => (typeof opts[k] === 'string' ? (opts[k] as string) : undefined);
+/** The engine connection from the engine flags (ENGINE_OPTIONS); anything else in `opts` is left out. */
+export function connectionFlags(opts: Readonly<Record<string, unknown>>): ConnectionFlags {
+  const str = (k: string) => {
+    const v = opts[k];
+    return typeof v === 'string' ? v : undefined;
+  };
   return {
     host: str('host'),
     tls: opts.tls === true ? true : undefined,

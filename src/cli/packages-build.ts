@@ -1,13 +1,11 @@
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
 import { invalidArgument } from '../common/errors.js';
 import { connectEngine } from '../engine/index.js';
 import type { AuditMatch, BuildEvent, ExamineResult, PackageRecord } from '../packages/index.js';
 import { connectionFlags } from './options.js';
-import { mergedOptions } from './command-options.js';
+import type { PackagesOptions } from './packages-options.js';
 import { installSignalHandlers } from './signals.js';
 
-const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : v === undefined ? [] : [String(v)]);
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
@@ -38,17 +36,16 @@ function recordLine(r: PackageRecord): string {
   return `${r.tags.join(', ')} — project ${r.project}, ${describeGit(r)}, built ${r.builtAt} on ${r.builtBy.host} (${r.cause}${ci})`;
 }
 
-export async function runBuildCommand(cmd: Command, args: string[]): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runBuildCommand(o: PackagesOptions<'build'>, args: string[]): Promise<number> {
   const json = Boolean(o.json);
   const quiet = Boolean(o.quiet) || json;
   const cwd = process.cwd();
   const contextDir = resolve(cwd, args[0] ?? '.');
-  const tags = list(o.tag);
+  const tags = o.tag ?? [];
   if (tags.length === 0) throw invalidArgument('kiboko build needs a name for the image', 'give one with -t name:tag (repeatable; the first is the main tag)');
   const p = await import('../packages/index.js');
-  const methods = Object.fromEntries(list(o.method).map((m) => p.parseMethodOption(m)));
-  const artifacts = list(o.artifact).map((a) => p.parseArtifactOption(a, cwd));
+  const methods = Object.fromEntries((o.method ?? []).map((m) => p.parseMethodOption(m)));
+  const artifacts = (o.artifact ?? []).map((a) => p.parseArtifactOption(a, cwd));
   if (artifacts.length && !o.builder) throw invalidArgument('--artifact needs --builder', 'e.g. --builder Dockerfile.build --artifact /out/app:./dist/app');
   const emit = (e: BuildEvent) => {
     if (json) {
@@ -80,21 +77,21 @@ export async function runBuildCommand(cmd: Command, args: string[]): Promise<num
   try {
     const request = {
       contextDir,
-      dockerfile: o.file === undefined ? undefined : resolve(cwd, String(o.file)),
+      dockerfile: o.file === undefined ? undefined : resolve(cwd, o.file),
       tags,
-      buildArgs: parsePairs(list(o.buildArg), '--build-arg', process.env),
-      target: o.target as string | undefined,
+      buildArgs: parsePairs(o.buildArg ?? [], '--build-arg', process.env),
+      target: o.target,
       noCache: o.cache === false,
       pull: Boolean(o.pull),
-      labels: parsePairs(list(o.label), '--label', undefined),
+      labels: parsePairs(o.label ?? [], '--label', undefined),
       methods,
-      project: o.project as string | undefined,
-      cause: o.cause as string | undefined,
-      version: o.imageVersion as string | undefined,
+      project: o.project,
+      cause: o.cause,
+      version: o.imageVersion,
       signal: signals.signal,
       onEvent: emit,
     };
-    if (o.builder) await p.buildWithBuilder(engine, { ...request, builderDockerfile: resolve(cwd, String(o.builder)), artifacts });
+    if (o.builder) await p.buildWithBuilder(engine, { ...request, builderDockerfile: resolve(cwd, o.builder), artifacts });
     else await p.buildPackage(engine, request);
     return 0;
   } finally {
@@ -157,12 +154,11 @@ function renderAudit(matches: AuditMatch[]): string[] {
   return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
 }
 
-export async function runExamineCommand(cmd: Command, args: string[]): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runExamineCommand(o: PackagesOptions<'examine'>, args: string[]): Promise<number> {
   const json = Boolean(o.json);
   const p = await import('../packages/index.js');
-  const filters = list(o.audit);
-  const type = o.type as string | undefined;
+  const filters = o.audit ?? [];
+  const type = o.type;
   if (type !== undefined && type !== 'container' && type !== 'image') throw invalidArgument(`invalid --type '${type}': expected container or image`, 'e.g. --type image');
   if (filters.length && args.length) throw invalidArgument('give a target or --audit, not both', 'kiboko examine web-1, or kiboko examine --audit git.ref=main');
   if (!filters.length && !args.length) throw invalidArgument('kiboko examine needs a container or image (or --audit FILTER)', 'e.g. kiboko examine acme/app:1');
@@ -175,7 +171,7 @@ export async function runExamineCommand(cmd: Command, args: string[]): Promise<n
       else for (const line of renderAudit(matches)) out(line);
       return 0;
     }
-    const result = await p.examine(engine, args[0]!, { type: type as 'container' | 'image' | undefined });
+    const result = await p.examine(engine, args[0]!, { type });
     if (json) out(JSON.stringify(result));
     else for (const line of renderExamine(result)) out(line);
     return 0;

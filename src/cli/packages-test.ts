@@ -6,13 +6,12 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
 import { asKibokoError, invalidArgument } from '../common/errors.js';
 import { connectEngine, type Engine } from '../engine/index.js';
 import type { IntegrationEvent, TestEvent, TestSuiteResult } from '../packages/index.js';
 import { worstCode, type LifecycleEvent, type LifecycleResult } from '../methods/index.js';
 import { connectionFlags, parseDurationFlag, parseConcurrency } from './options.js';
-import { mergedOptions } from './command-options.js';
+import type { PackagesOptions } from './packages-options.js';
 import { installSignalHandlers } from './signals.js';
 
 const COULD_NOT_RUN = 3;
@@ -29,13 +28,12 @@ async function typed(json: boolean, body: () => Promise<number>): Promise<number
   }
 }
 
-async function open(o: Record<string, unknown>): Promise<Engine> {
+async function open(o: PackagesOptions<'lifecycle' | 'test'>): Promise<Engine> {
   const engine = await connectEngine(connectionFlags(o));
   await engine.info();
   return engine;
 }
 
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
 
 function keyValues(values: readonly string[], flag: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -84,20 +82,19 @@ class LinePrefixer {
   }
 }
 
-export async function runLifecycleCommand(cmd: Command, args: string[]): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runLifecycleCommand(o: PackagesOptions<'lifecycle'>, args: string[]): Promise<number> {
   const json = Boolean(o.json);
   return typed(json, async () => {
     const [method, ...targets] = args;
     const p = await import('../methods/index.js');
     p.validateMethodName(method ?? '');
     const timeoutMs = parseDurationFlag(o.timeout, '--timeout') ?? p.DEFAULT_METHOD_TIMEOUT_MS;
-    if (timeoutMs <= 0) throw invalidArgument(`invalid --timeout '${String(o.timeout)}': must be longer than 0`, 'e.g. --timeout 30s');
+    if (timeoutMs <= 0) throw invalidArgument(`invalid --timeout '${o.timeout}': must be longer than 0`, 'e.g. --timeout 30s');
     const concurrency = o.concurrency === undefined ? 8 : parseConcurrency(o.concurrency);
     const engine = await open(o);
     const signals = installSignalHandlers((m) => process.stderr.write(`${m}\n`));
     try {
-      const containers = await p.selectLifecycleTargets(engine, method!, targets, { all: Boolean(o.all), labels: list(o.label) });
+      const containers = await p.selectLifecycleTargets(engine, method!, targets, { all: Boolean(o.all), labels: o.label ?? [] });
       const out = new LinePrefixer(containers.length > 1);
       const onEvent = (e: LifecycleEvent) => {
         if (json) {
@@ -119,8 +116,8 @@ export async function runLifecycleCommand(cmd: Command, args: string[]): Promise
         concurrency,
         signal: signals.signal,
         onEvent,
-        ...(o.user ? { user: String(o.user) } : {}),
-        ...(list(o.env).length ? { env: envList(list(o.env)) } : {}),
+        ...(o.user ? { user: o.user } : {}),
+        ...((o.env ?? []).length ? { env: envList(o.env ?? []) } : {}),
       });
       if (json) process.stdout.write(`${JSON.stringify({ event: 'lifecycle-finished', method: report.method, code: report.code, results: report.results.map(summary) })}\n`);
       else if (report.results.length === 0) process.stderr.write(`no running container declares ${method} (label ${p.methodLabel(method!)})\n`);
@@ -171,16 +168,15 @@ export function imagesAndContext(args: readonly string[], contextFlag: unknown, 
   return { images, contextDir: resolve(cwd, context ?? '.') };
 }
 
-export async function runTestCommand(cmd: Command, rawArgs: string[]): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runTestCommand(o: PackagesOptions<'test'>, rawArgs: string[]): Promise<number> {
   const json = Boolean(o.json);
   return typed(json, async () => {
     const { images: args, contextDir } = o.integration ? { images: rawArgs, contextDir: undefined } : imagesAndContext(rawArgs, o.context);
     const p = await import('../packages/index.js');
     const timeoutMs = parseDurationFlag(o.timeout, '--timeout');
-    if (timeoutMs !== undefined && timeoutMs <= 0) throw invalidArgument(`invalid --timeout '${String(o.timeout)}': must be longer than 0`, 'e.g. --timeout 5m');
-    const reportDir = resolve(String(o.reportDir ?? 'test-results'));
-    const env = envList(list(o.env));
+    if (timeoutMs !== undefined && timeoutMs <= 0) throw invalidArgument(`invalid --timeout '${o.timeout}': must be longer than 0`, 'e.g. --timeout 5m');
+    const reportDir = resolve(o.reportDir ?? 'test-results');
+    const env = envList(o.env ?? []);
     const say = (line: string) => (json ? undefined : process.stderr.write(`${line}\n`));
     const emitJson = (record: Record<string, unknown>) => (json ? process.stdout.write(`${JSON.stringify(record)}\n`) : undefined);
     checkTestFlags(o, args);
@@ -189,9 +185,9 @@ export async function runTestCommand(cmd: Command, rawArgs: string[]): Promise<n
     try {
       if (o.integration) {
         const report = await p.runIntegrationTests(engine, {
-          type: o.type === undefined ? undefined : String(o.type),
-          project: o.project === undefined ? undefined : String(o.project),
-          labels: list(o.label),
+          type: o.type,
+          project: o.project,
+          labels: o.label ?? [],
           images: args,
           env,
           reportDir,
@@ -220,11 +216,11 @@ export async function runTestCommand(cmd: Command, rawArgs: string[]): Promise<n
         if (signals.signal.aborted) break;
         const r = await p.testImage(engine, image, {
           contextDir,
-          buildArgs: keyValues(list(o.buildArg), '--build-arg'),
+          buildArgs: keyValues(o.buildArg ?? [], '--build-arg'),
           noCache: o.cache === false,
           pull: Boolean(o.pull),
           env,
-          network: o.network === undefined ? undefined : String(o.network),
+          network: o.network,
           keep: Boolean(o.keep),
           timeoutMs,
           reportDir: args.length > 1 ? resolve(reportDir, slugOf(image)) : reportDir,
@@ -269,7 +265,7 @@ export async function runTestCommand(cmd: Command, rawArgs: string[]): Promise<n
 }
 
 /** The flags of one mode only: an image's own tests, or --integration (the project's test images). */
-function checkTestFlags(o: Record<string, unknown>, args: readonly string[]): void {
+function checkTestFlags(o: PackagesOptions<'test'>, args: readonly string[]): void {
   if (o.integration) {
     for (const flag of ['context', 'buildArg', 'keep', 'network'] as const) {
       if (o[flag] !== undefined) throw invalidArgument(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not apply to --integration`, 'test images run as they are, on the project networks');

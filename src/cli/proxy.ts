@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
 import { invalidArgument, KibokoError } from '../common/errors.js';
+import type { ProxyServeOptions } from './proxy-options.js';
 import { VERSION } from '../common/version.js';
 import { ProxyCollection, startToxiproxyServer, type ProxyConfig } from '../proxy/index.js';
 import { transparentProxyApi, validatePort } from '../chaos/index.js';
@@ -8,8 +8,7 @@ import { defaultStateDir, Journal } from '../journal/index.js';
 import { writeJsonLine } from '../common/ndjson.js';
 
 /** `kiboko proxy serve`: toxiproxy-server's role, on the same port by default. */
-export async function runProxyServe(cmd: Command): Promise<number> {
-  const o = cmd.opts() as { host?: string; port?: string; config?: string };
+export async function runProxyServe(o: ProxyServeOptions): Promise<number> {
   const port = o.port === undefined ? 8474 : o.port === '0' ? 0 : validatePort(o.port, '--port');
   const collection = new ProxyCollection();
   if (o.config) {
@@ -30,7 +29,7 @@ export async function runProxyServe(cmd: Command): Promise<number> {
   let server;
   try {
     // `kiboko chaos proxy` faults running from this state directory are listed beside the API's own proxies, their toxics changeable.
-    const journal = new Journal((cmd.optsWithGlobals() as { stateDir?: string }).stateDir ?? defaultStateDir());
+    const journal = new Journal(o.stateDir ?? defaultStateDir());
     server = await startToxiproxyServer(collection, { host: o.host ?? 'localhost', port }, { version: `${VERSION} (kiboko)`, ...transparentProxyApi(journal) });
   } catch (err) {
     await collection.close();

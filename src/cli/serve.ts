@@ -1,42 +1,41 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import type { Command } from 'commander';
 import { connectEngine } from '../engine/index.js';
 import { defaultStateDir, Journal } from '../journal/index.js';
 import { invalidArgument } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import { jsonLine } from '../common/ndjson.js';
 import { connectionFlags } from './options.js';
-import { mergedOptions } from './command-options.js';
+import type { ServeOptions } from './serve-options.js';
 
 /**
  * `kiboko serve`: one long-running process serving fleet's v1 units API (and, next, the native
  * API) over a unix socket and/or TCP, every endpoint but /healthz behind the bearer token.
  */
-export async function runServe(cmd: Command): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runServe(o: ServeOptions): Promise<number> {
   capYoungGeneration();
   const { bindServer, loadOrCreateToken, assertPrivate, createDaemonServices, parseProjectFlag, loadDeployConfig, readSecretFile } = await import('../server/index.js');
   const { startUnitsDaemon, parseMetadata } = await import('../units/index.js');
-  const stateDir = (o.stateDir as string | undefined) ?? defaultStateDir();
+  const stateDir = o.stateDir ?? defaultStateDir();
   // Refused before anything starts: half a TLS configuration, secrets others can read.
   const tls = serveTls(o);
-  const socketGroup = o.socketGroup !== undefined ? resolveGroup(String(o.socketGroup)) : undefined;
+  const socketGroup = o.socketGroup !== undefined ? resolveGroup(o.socketGroup) : undefined;
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   assertPrivate(stateDir, 'dir'); // it holds the units' Environment= values and the token
-  const tokenFile = (o.tokenFile as string | undefined) ?? join(stateDir, 'serve.token');
+  const tokenFile = o.tokenFile ?? join(stateDir, 'serve.token');
   const { token, created } = loadOrCreateToken(tokenFile);
   // Every flag and file is checked before the engine is reached and loops start: a refusal exits at once.
-  if (o.engine !== undefined && o.engine !== 'docker' && o.engine !== 'swarm') throw invalidArgument(`invalid --engine '${String(o.engine)}': expected docker or swarm`, 'e.g. --engine swarm');
+  const backend = o.engine;
+  if (backend !== undefined && backend !== 'docker' && backend !== 'swarm') throw invalidArgument(`invalid --engine '${backend}': expected docker or swarm`, 'e.g. --engine swarm');
   const hostMounts = hostMountsOf(o);
   const sse = eventStreamLimits(o);
   // Deploy projects, the deploy hook's secret, and the services behind the native API.
-  const deployConfig = o.deployConfig ? loadDeployConfig(String(o.deployConfig)) : { projects: [], webhook: { secret: undefined } };
-  const projects = [...deployConfig.projects, ...((o.project as string[] | undefined) ?? []).map((p) => parseProjectFlag(p))];
+  const deployConfig = o.deployConfig ? loadDeployConfig(o.deployConfig) : { projects: [], webhook: { secret: undefined } };
+  const projects = [...deployConfig.projects, ...(o.project ?? []).map((p) => parseProjectFlag(p))];
   const dup = projects.find((p, i) => projects.findIndex((q) => q.name === p.name) !== i);
   if (dup) throw invalidArgument(`project ${dup.name} is configured twice`, 'give each --project (and deploy-config project) its own name');
-  const webhookSecret = o.webhookSecretFile ? readSecretFile(String(o.webhookSecretFile)) : deployConfig.webhook.secret;
+  const webhookSecret = o.webhookSecretFile ? readSecretFile(o.webhookSecretFile) : deployConfig.webhook.secret;
   // --watch: the same settings as kiboko watch (flags, then WATCHTOWER_* variables), checked before anything starts.
   const watchSetup = o.watch ? await prepareWatch(o, projects) : undefined;
   const log = (level: 'info' | 'warn' | 'error', msg: string, data: Record<string, unknown> = {}) =>
@@ -44,9 +43,9 @@ export async function runServe(cmd: Command): Promise<number> {
   // The unix socket is always opened (`kiboko units` finds the daemon there without --endpoint),
   // and every listener is bound before the engine is reached: a taken port or a bad --listen is
   // one line and exit 2 at once, with nothing started behind it.
-  if (!o.socket) o.socket = join(stateDir, 'kiboko.sock');
-  const fleetSocket = o.fleetSocket === undefined ? undefined : o.fleetSocket === true ? '/var/run/fleet.sock' : String(o.fleetSocket);
-  const bound = await bindServer({ listen: o.listen as string | undefined, socket: o.socket as string, fleetSocket, socketGroup, tls, log });
+  const socket = o.socket || join(stateDir, 'kiboko.sock');
+  const fleetSocket = o.fleetSocket === undefined ? undefined : o.fleetSocket === true ? '/var/run/fleet.sock' : o.fleetSocket;
+  const bound = await bindServer({ listen: o.listen, socket, fleetSocket, socketGroup, tls, log });
   const engine = await connectEngine(connectionFlags(o)).catch(async (err: unknown) => {
     await bound.close();
     throw err;
@@ -56,11 +55,11 @@ export async function runServe(cmd: Command): Promise<number> {
   const units = await startUnitsDaemon({
     engine,
     stateDir,
-    backend: o.engine as 'docker' | 'swarm' | undefined,
+    backend,
     allowAnyExecStart: Boolean(o.allowAnyExecStart),
     // Units' bind mounts of host paths: none unless the operator allows them (all, or a list).
     hostMounts,
-    metadata: parseMetadata(o.metadata as string | undefined),
+    metadata: parseMetadata(o.metadata),
     log,
   }).catch(async (err: unknown) => {
     await bound.close();
@@ -70,7 +69,7 @@ export async function runServe(cmd: Command): Promise<number> {
   const services = createDaemonServices({ engine, stateDir, projects });
   const watcher = watchSetup ? await watchSetup.start(engine, stateDir, services, log) : undefined;
   // --rules: the reactor (kiboko react) inside the daemon, hearing its deploy jobs and chaos experiments too.
-  const reactor = o.rules ? (await import('../events/index.js')).startRulesReactor(engine, String(o.rules), { stateDir, bus: services.bus, onNotice: (n) => log(n.type === 'warning' || n.type === 'disconnected' || (n.type === 'firing' && n.firing.outcome === 'failed') ? 'warn' : 'info', `rules: ${n.type}`, { ...n }) }) : undefined;
+  const reactor = o.rules ? (await import('../events/index.js')).startRulesReactor(engine, o.rules, { stateDir, bus: services.bus, onNotice: (n) => log(n.type === 'warning' || n.type === 'disconnected' || (n.type === 'firing' && n.firing.outcome === 'failed') ? 'warn' : 'info', `rules: ${n.type}`, { ...n }) }) : undefined;
   const stopAll = async () => {
     // A watch pass in progress is cancelled: its container update rolls back, its deploy finishes its batch.
     await watcher?.close();
@@ -102,7 +101,7 @@ export async function runServe(cmd: Command): Promise<number> {
   // The token itself is never printed (stdout ends up in journald): where it is, is. On a terminal,
   // for a person; otherwise one JSON line for whatever started the daemon.
   const note = created ? `token created in ${tokenFile} (mode 0600)` : undefined;
-  if (process.stdout.isTTY && !o.json) process.stdout.write(listeningText(server.addresses, tokenFile, created));
+  if (process.stdout.isTTY) process.stdout.write(listeningText(server.addresses, tokenFile, created));
   else process.stdout.write(jsonLine('info', 'listening', `listening on ${server.addresses.join(', ')}`, { addresses: server.addresses, tokenFile, projects: projects.map((p) => p.name), ...(watcher ? { watch: watchSetup!.describe } : {}), webhook: webhookSecret ? 'hmac' : 'token only', ...(note ? { note } : {}) }));
   await untilStopSignal();
   await stopAll();
@@ -117,12 +116,12 @@ export async function runServe(cmd: Command): Promise<number> {
 type DaemonLog = (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 
 /** --allow-host-mounts: units' bind mounts of host paths, none unless the operator allows them (all, or a list). */
-function hostMountsOf(o: Record<string, unknown>): boolean | string[] {
+function hostMountsOf(o: Pick<ServeOptions, 'allowHostMounts'>): boolean | string[] {
   return o.allowHostMounts === undefined
     ? false
     : o.allowHostMounts === true
       ? true
-      : String(o.allowHostMounts)
+      : o.allowHostMounts
           .split(',')
           .map((p) => p.trim())
           .filter(Boolean)
@@ -133,7 +132,7 @@ function hostMountsOf(o: Record<string, unknown>): boolean | string[] {
 }
 
 /** --max-event-streams and --max-event-streams-per-client, as the server takes them. */
-function eventStreamLimits(o: Record<string, unknown>): { maxStreams?: number; maxStreamsPerClient?: number } {
+function eventStreamLimits(o: Pick<ServeOptions, 'maxEventStreams' | 'maxEventStreamsPerClient'>): { maxStreams?: number; maxStreamsPerClient?: number } {
   return {
     ...(o.maxEventStreams !== undefined ? { maxStreams: positive(o.maxEventStreams, '--max-event-streams') } : {}),
     ...(o.maxEventStreamsPerClient !== undefined ? { maxStreamsPerClient: positive(o.maxEventStreamsPerClient, '--max-event-streams-per-client') } : {}),
@@ -197,14 +196,12 @@ function listeningText(addresses: string[], tokenFile: string, created: boolean)
  * configuration, or the engine's client-certificate flags given where the daemon's were meant,
  * would silently serve plain HTTP.
  */
-function serveTls(o: Record<string, unknown>): { cert: string; key: string; clientCa?: string | undefined } | undefined {
-  const cert = o.tlsCert as string | undefined;
-  const key = o.tlsKey as string | undefined;
-  const ca = o.tlsClientCa as string | undefined;
+function serveTls(o: ServeOptions): { cert: string; key: string; clientCa?: string | undefined } | undefined {
+  const { tlsCert: cert, tlsKey: key, tlsClientCa: ca } = o;
   if (cert && !key) throw invalidArgument('--tls-cert was given without --tls-key; kiboko serve will not fall back to plain HTTP', 'give both --tls-cert FILE and --tls-key FILE');
   if (key && !cert) throw invalidArgument('--tls-key was given without --tls-cert; kiboko serve will not fall back to plain HTTP', 'give both --tls-cert FILE and --tls-key FILE');
   if (ca && !cert) throw invalidArgument('--tls-client-ca needs HTTPS', 'give --tls-cert FILE and --tls-key FILE too');
-  if (!cert && o.listen && (o.tlscert || o.tlskey) && !/^tcp:|^https?:/.test(String(o.host ?? process.env.DOCKER_HOST ?? ''))) {
+  if (!cert && o.listen && (o.tlscert || o.tlskey) && !/^tcp:|^https?:/.test(o.host ?? process.env.DOCKER_HOST ?? '')) {
     throw invalidArgument('--tlscert/--tlskey are the engine connection’s client certificate (with -H tcp://…), and the engine here is local; kiboko serve would serve plain HTTP', 'to serve HTTPS give --tls-cert FILE and --tls-key FILE');
   }
   return cert && key ? { cert, key, ...(ca ? { clientCa: ca } : {}) } : undefined;
@@ -237,7 +234,7 @@ function positive(v: unknown, flag: string): number {
  * them), validated up front; `start` recovers container updates a killed daemon left mid-way and
  * starts the passes (the first one at once, then on the schedule).
  */
-async function prepareWatch(o: Record<string, unknown>, projects: readonly import('../server/index.js').ProjectDef[]) {
+async function prepareWatch(o: ServeOptions, projects: readonly import('../server/index.js').ProjectDef[]) {
   const w = await import('../watch/index.js');
   const { mergeWatchSettings, watchOptionsFrom, scheduleFrom, passRunner } = await import('./watch.js');
   const settings = mergeWatchSettings(o, w);

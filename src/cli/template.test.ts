@@ -54,7 +54,7 @@ describe('confd’s command lines (Go flags)', () => {
     const { mergedOptions } = await import('./program.js');
     const parse = async (argv: string[]) => {
       const program = new Command('kiboko').exitOverride();
-      defineTemplateCommands(program);
+      defineTemplateCommands(program, (await import('./register.js')).registerWith());
       let seen: Record<string, unknown> = {};
       const t = program.commands.find((c) => c.name() === 'template')!;
       t.exitOverride().action((_o: unknown, cmd: import('commander').Command) => {

@@ -1,6 +1,5 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from 'commander';
 import { parseDuration } from '../common/duration.js';
 import { invalidArgument, type KibokoError } from '../common/errors.js';
 import { createJsonLogger, levelRank, parseLogLevel, type LogLevel } from '../common/log.js';
@@ -8,11 +7,9 @@ import { connectEngine } from '../engine/index.js';
 import { parseTargetArgs } from '../targets/index.js';
 import type { ApplyResult, TemplateEvent } from '../template/index.js';
 import { connectionFlags, parseConcurrency } from './options.js';
-import { mergedOptions } from './command-options.js';
+import type { TemplateOptions } from './template-options.js';
 import { installSignalHandlers } from './signals.js';
 
-const str = (o: Record<string, unknown>, k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
-const list = (o: Record<string, unknown>, k: string) => (Array.isArray(o[k]) ? (o[k] as string[]) : undefined);
 
 /** `--interval 60` (confd: whole seconds) or `--interval 30s`. */
 export function parseInterval(value: string): number {
@@ -117,7 +114,7 @@ export function jsonEvent(e: TemplateEvent): Record<string, unknown> {
 }
 
 /** As confd: -onetime wins over -watch (confd's scripts run `-onetime -watch`); flags override confd.toml. */
-export function templateMode(o: Record<string, unknown>, fileConfig: { onetime?: boolean | undefined; watch?: boolean | undefined }): 'onetime' | 'watch' | 'interval' {
+export function templateMode(o: Pick<TemplateOptions, 'onetime' | 'watch'>, fileConfig: { onetime?: boolean | undefined; watch?: boolean | undefined }): 'onetime' | 'watch' | 'interval' {
   if (o.onetime ?? fileConfig.onetime) return 'onetime';
   return (o.watch ?? fileConfig.watch) ? 'watch' : 'interval';
 }
@@ -154,15 +151,14 @@ export function defaultNodes(backend: string, env: NodeJS.ProcessEnv = process.e
   return [];
 }
 
-export async function runTemplateCommand(cmd: Command): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runTemplateCommand(o: TemplateOptions): Promise<number> {
   const t = await import('../template/index.js');
   const json = Boolean(o.json);
 
-  const confdirFlag = str(o, 'confdir');
-  const configFile = str(o, 'configFile');
+  const confdirFlag = o.confdir;
+  const configFile = o.configFile;
   const fileConfig = await loadConfig(configFile, confdirFlag, t.loadConfdConfig);
-  const level = parseLogLevel(str(o, 'logLevel') ?? fileConfig.logLevel, 'info');
+  const level = parseLogLevel(o.logLevel ?? fileConfig.logLevel, 'info');
   const log = json ? createJsonLogger(level) : undefined;
   const print = (l: LogLevel, line: string) => {
     if (levelRank(l) < levelRank(level)) return;
@@ -180,29 +176,29 @@ export async function runTemplateCommand(cmd: Command): Promise<number> {
   };
 
   const mode = templateMode(o, fileConfig);
-  const intervalText = str(o, 'interval');
+  const intervalText = o.interval;
   const intervalMs = intervalText ? parseInterval(intervalText) : (fileConfig.interval ?? 600) * 1000;
-  const wait = str(o, 'wait') ? t.parseWait(str(o, 'wait')!) : undefined;
+  const wait = o.wait ? t.parseWait(o.wait) : undefined;
   if (wait && mode !== 'watch') throw invalidArgument('--wait works with --watch', 'add --watch, or drop --wait');
-  const checkTimeoutMs = str(o, 'checkTimeout') ? parseDuration(str(o, 'checkTimeout')!, '--check-timeout') : undefined;
-  const reloadTimeoutMs = str(o, 'reloadTimeout') ? parseDuration(str(o, 'reloadTimeout')!, '--reload-timeout') : undefined;
+  const checkTimeoutMs = o.checkTimeout ? parseDuration(o.checkTimeout, '--check-timeout') : undefined;
+  const reloadTimeoutMs = o.reloadTimeout ? parseDuration(o.reloadTimeout, '--reload-timeout') : undefined;
 
-  const backendName = str(o, 'backend') ?? fileConfig.backend ?? 'etcd';
-  const nodes = list(o, 'node') ?? fileConfig.nodes ?? [];
+  const backendName = o.backend ?? fileConfig.backend ?? 'etcd';
+  const nodes = o.node ?? fileConfig.nodes ?? [];
   const backend = await t.openBackend({
     backend: backendName,
     nodes: nodes.length ? nodes : defaultNodes(backendName),
-    files: list(o, 'file') ?? fileConfig.file ?? [],
-    filter: str(o, 'filter') ?? fileConfig.filter,
-    clientCert: str(o, 'clientCert') ?? fileConfig.clientCert ?? process.env.CONFD_CLIENT_CERT,
-    clientKey: str(o, 'clientKey') ?? fileConfig.clientKey ?? process.env.CONFD_CLIENT_KEY,
-    clientCaKeys: str(o, 'clientCaKeys') ?? fileConfig.clientCaKeys ?? process.env.CONFD_CLIENT_CAKEYS,
-    username: str(o, 'username') ?? fileConfig.username,
-    password: str(o, 'password') ?? process.env.KIBOKO_ETCD_PASSWORD ?? fileConfig.password,
+    files: o.file ?? fileConfig.file ?? [],
+    filter: o.filter ?? fileConfig.filter,
+    clientCert: o.clientCert ?? fileConfig.clientCert ?? process.env.CONFD_CLIENT_CERT,
+    clientKey: o.clientKey ?? fileConfig.clientKey ?? process.env.CONFD_CLIENT_KEY,
+    clientCaKeys: o.clientCaKeys ?? fileConfig.clientCaKeys ?? process.env.CONFD_CLIENT_CAKEYS,
+    username: o.username ?? fileConfig.username,
+    password: o.password ?? process.env.KIBOKO_ETCD_PASSWORD ?? fileConfig.password,
   });
 
-  const containerArgs = list(o, 'container');
-  const labels = list(o, 'label') ?? [];
+  const containerArgs = o.container;
+  const labels = o.label ?? [];
   if (!containerArgs && labels.length) throw invalidArgument('--label selects containers for --container', "add --container 're2:.' to write into every container with the label");
   const containers = containerArgs
     ? {
@@ -229,7 +225,7 @@ export async function runTemplateCommand(cmd: Command): Promise<number> {
       backend,
       render: t.renderWithGoTemplate,
       confdir: confdirFlag ?? fileConfig.confdir ?? '/etc/confd',
-      prefix: str(o, 'prefix') ?? fileConfig.prefix,
+      prefix: o.prefix ?? fileConfig.prefix,
       mode,
       intervalMs,
       wait,

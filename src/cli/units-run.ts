@@ -1,9 +1,8 @@
-import type { Command } from 'commander';
 import { isAbortError, KibokoError } from '../common/errors.js';
 import { fromOptions, serializeUnit } from '../deploy/index.js';
 import { unitHash, type DesiredState, type Machine, type UnitsClient } from '../units/index.js';
-import { mergedOptions } from './command-options.js';
-import type { UnitsCommandName } from './handlers.js';
+import type { UnitsCommandName } from './command-names.js';
+import type { UnitsOptions } from './units-options.js';
 import { onStopSignals } from './signals.js';
 import {
   blockAttempts,
@@ -34,8 +33,7 @@ function interruptible(): { signal: AbortSignal; dispose: () => void } {
   return { signal: controller.signal, dispose: onStopSignals(() => controller.abort()) };
 }
 
-export async function runUnitsCommand(name: UnitsCommandName, cmd: Command, args: string[]): Promise<number> {
-  const o = mergedOptions(cmd);
+export async function runUnitsCommand(name: UnitsCommandName, o: UnitsOptions, args: string[]): Promise<number> {
   const out = output(Boolean(o.json));
   const stop = interruptible();
   const client = clientFromOptions(o, process.env, stop.signal);
@@ -57,7 +55,7 @@ interface UnitsRun {
   name: UnitsCommandName;
   client: UnitsClient;
   args: string[];
-  o: Record<string, unknown>;
+  o: UnitsOptions;
   out: Out;
   signal: AbortSignal;
   replace: boolean;
@@ -68,7 +66,7 @@ interface UnitsRun {
   machines: () => Promise<Machine[]>;
 }
 
-async function run(name: UnitsCommandName, client: UnitsClient, args: string[], o: Record<string, unknown>, out: Out, signal: AbortSignal): Promise<number> {
+async function run(name: UnitsCommandName, client: UnitsClient, args: string[], o: UnitsOptions, out: Out, signal: AbortSignal): Promise<number> {
   const wait = (names: string[], target: DesiredState, verb: string) => {
     const attempts = blockAttempts(o);
     if (attempts === 0) {

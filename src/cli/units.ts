@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as z from 'zod/mini';
+import type { ClientOptions, UnitsOptions } from './units-options.js';
 import { invalidArgument, KibokoError } from '../common/errors.js';
 import { expandSpecifiers, parseUnitFile, toOptions } from '../deploy/index.js';
 import { defaultStateDir } from '../journal/index.js';
@@ -60,14 +61,14 @@ function readSecret(file: string, what: string): string {
 }
 
 /** The client the flags describe: --endpoint / KIBOKO_ENDPOINT / the state dir's socket; the token from --token-file / KIBOKO_TOKEN / serve.token. */
-export function clientFromOptions(o: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): UnitsClient {
-  const stateDir = (o.stateDir as string | undefined) ?? defaultStateDir(env);
-  const endpoint = (o.endpoint as string | undefined) || env.KIBOKO_ENDPOINT || `unix://${join(stateDir, 'kiboko.sock')}`;
+export function clientFromOptions(o: ClientOptions, env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): UnitsClient {
+  const stateDir = o.stateDir ?? defaultStateDir(env);
+  const endpoint = o.endpoint || env.KIBOKO_ENDPOINT || `unix://${join(stateDir, 'kiboko.sock')}`;
   let token: string | undefined;
-  if (o.tokenFile) token = readSecret(String(o.tokenFile), 'token file');
+  if (o.tokenFile) token = readSecret(o.tokenFile, 'token file');
   else if (env.KIBOKO_TOKEN) token = env.KIBOKO_TOKEN.trim();
   else if (existsSync(join(stateDir, 'serve.token'))) token = readSecret(join(stateDir, 'serve.token'), 'token file');
-  const ca = o.caFile ? readSecret(String(o.caFile), 'CA file') : undefined;
+  const ca = o.caFile ? readSecret(o.caFile, 'CA file') : undefined;
   const timeoutMs = parseDurationFlag(o.requestTimeout, '--request-timeout') ?? 30_000;
   return new UnitsClient({ endpoint, token, ca, timeoutMs, signal });
 }
@@ -262,7 +263,7 @@ export async function waitGone(client: UnitsClient, name: string, o: { attempts:
   throw new KibokoError('TIMEOUT', `timed out waiting for unit ${name} to be destroyed`, { hint: `see \`kiboko units list-units\`; wait longer with --block-attempts N` });
 }
 
-export function blockAttempts(o: Record<string, unknown>): number {
+export function blockAttempts(o: Pick<UnitsOptions, 'block' | 'blockAttempts'>): number {
   if (o.block === false) return 0;
   if (o.blockAttempts === undefined) return DEFAULT_BLOCK_ATTEMPTS;
   return parseWith(atLeastOne, o.blockAttempts, '--block-attempts', 'e.g. --block-attempts 20 (checks 500 ms apart)');
@@ -333,7 +334,7 @@ export function fieldsOf<T>(spec: unknown, fallback: string, all: Record<string,
   return cols;
 }
 
-export function printTable<T>(items: readonly T[], cols: string[], all: Record<string, Field<T>>, o: Record<string, unknown>, machines: readonly Machine[]) {
+export function printTable<T>(items: readonly T[], cols: string[], all: Record<string, Field<T>>, o: Pick<UnitsOptions, 'full' | 'legend' | 'fields'>, machines: readonly Machine[]) {
   const full = Boolean(o.full);
   const rows = items.map((x) => cols.map((c) => all[c]!(x, full, machines)));
   process.stdout.write(tabulate(o.legend === false ? rows : [cols.map((c) => c.toUpperCase()), ...rows]));
@@ -380,7 +381,7 @@ export async function statusOf(client: UnitsClient, name: string, logLines: numb
   return true;
 }
 
-export async function journal(client: UnitsClient, name: string, o: Record<string, unknown>, out: Out, signal: AbortSignal): Promise<number> {
+export async function journal(client: UnitsClient, name: string, o: Pick<UnitsOptions, 'lines' | 'timestamps' | 'follow'>, out: Out, signal: AbortSignal): Promise<number> {
   const n = lines(o.lines, 10);
   const show = (raw: string) => {
     const t = splitTimestamp(raw);

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import type { Command } from 'commander';
 import { parseDuration } from '../common/duration.js';
 import { EXIT_CODES, invalidArgument, asKibokoError } from '../common/errors.js';
 import { connectEngine, type Engine } from '../engine/index.js';
@@ -8,7 +7,7 @@ import { defaultStateDir, Journal } from '../journal/index.js';
 import { RegistryClient, parseReference, formatReference, type RegistryClientOptions } from '../registry/index.js';
 import type { Schedule, WatchDeps, WatchEvent, WatchItem, WatchOptions, WatchReport } from '../watch/index.js';
 import { connectionFlags } from './options.js';
-import { mergedOptions } from './command-options.js';
+import type { WatchCommandOptions, WatchPassCommandOptions } from './watch-options.js';
 import { pullProgressFor, withPullProgress, type PullProgressEvent } from './pull-progress.js';
 import { jsonLine } from '../common/ndjson.js';
 import { installSignalHandlers } from './signals.js';
@@ -24,25 +23,28 @@ export function renderReport(r: WatchReport): string {
   return `pass: ${r.checked} checked, ${r.newer} newer, ${r.updated} updated, ${r.rolledBack} rolled back, ${r.failed} failed, ${r.skipped} skipped in ${(r.ms / 1000).toFixed(1)}s; registry: ${r.registry.requests} requests, ${r.registry.tokens} tokens, ${r.registry.retries} retries`;
 }
 
-const ms = (v: unknown, flag: string): number | undefined => (v === undefined ? undefined : parseDuration(String(v), flag));
+const ms = (v: string | undefined, flag: string): number | undefined => (v === undefined ? undefined : parseDuration(v, flag));
 
-function registryOptions(o: Record<string, unknown>, env: NodeJS.ProcessEnv): RegistryClientOptions {
-  const user = (o.registryUser as string | undefined) ?? env.REPO_USER;
-  const password = (o.registryPassword as string | undefined) ?? env.REPO_PASS;
+function registryOptions(o: WatchCommandOptions<'registry'> & Pick<WatchPassCommandOptions, 'insecureRegistry'>, env: NodeJS.ProcessEnv): RegistryClientOptions {
+  const user = o.registryUser ?? env.REPO_USER;
+  const password = o.registryPassword ?? env.REPO_PASS;
   if ((user === undefined) !== (password === undefined)) throw invalidArgument('--registry-user and --registry-password go together', 'give both (or REPO_USER and REPO_PASS), or neither to use ~/.docker/config.json');
   return {
     credentials: { ...(user !== undefined ? { explicit: { username: user, password: password! } } : {}), env },
-    caFiles: (o.registryCa as string[] | undefined) ?? [],
-    insecureRegistries: (o.insecureRegistry as string[] | undefined) ?? [],
+    caFiles: o.registryCa ?? [],
+    insecureRegistries: o.insecureRegistry ?? [],
     ...(o.registryTimeout !== undefined ? { timeoutMs: ms(o.registryTimeout, '--registry-timeout')! } : {}),
     userAgent: 'kiboko-watch',
   };
 }
 
+/** What a watch pass reads: its flags, with WATCHTOWER_* variables for those not given. */
+export type WatchSettings = WatchPassCommandOptions & Partial<Pick<WatchCommandOptions<'watch'>, 'once' | 'httpApiUpdate' | 'httpApiToken' | 'httpApiPeriodicPolls'>>;
+
 /** Flags win over WATCHTOWER_* variables, which win over defaults (`kiboko watch` and `serve --watch`). */
-export function mergeWatchSettings(flags: Record<string, unknown>, w: typeof import('../watch/index.js'), environment: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+export function mergeWatchSettings(flags: WatchSettings & Pick<WatchCommandOptions<'watch'>, 'runOnce'>, w: typeof import('../watch/index.js'), environment: NodeJS.ProcessEnv = process.env): WatchSettings {
   const env = w.settingsFromEnv(environment);
-  const o: Record<string, unknown> = {
+  const fromEnv: WatchSettings = {
     interval: env.interval,
     schedule: env.schedule,
     cleanup: env.cleanup,
@@ -61,13 +63,13 @@ export function mergeWatchSettings(flags: Record<string, unknown>, w: typeof imp
     httpApiToken: env.httpApiToken,
     httpApiPeriodicPolls: env.httpApiPeriodicPolls,
   };
-  for (const [k, v] of Object.entries(flags)) if (v !== undefined) o[k] = v;
-  if (o.runOnce) o.once = true;
-  return o;
+  // The flags hold only the options given (the others are absent, not undefined), so each given one wins.
+  const o = { ...fromEnv, ...flags };
+  return flags.runOnce ? { ...o, once: true } : o;
 }
 
 /** What a pass watches and does, from the merged settings. */
-export function watchOptionsFrom(o: Record<string, unknown>, projects: NonNullable<WatchOptions['projects']>, names: readonly string[]): WatchOptions {
+export function watchOptionsFrom(o: WatchSettings, projects: NonNullable<WatchOptions['projects']>, names: readonly string[]): WatchOptions {
   return {
     projects,
     containers: projects.length === 0 || Boolean(o.containers) || names.length > 0,
@@ -79,17 +81,17 @@ export function watchOptionsFrom(o: Record<string, unknown>, projects: NonNullab
     minAgeMs: ms(o.minAge, '--min-age'),
     cleanup: Boolean(o.cleanup),
     lifecycleHooks: Boolean(o.enableLifecycleHooks),
-    scope: o.scope as string | undefined,
-    disableContainers: ((o.disableContainers as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean),
+    scope: o.scope,
+    disableContainers: (o.disableContainers ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean),
     stopTimeoutMs: ms(o.stopTimeout, '--stop-timeout'),
     healthTimeoutMs: ms(o.healthTimeout, '--health-timeout'),
   };
 }
 
 /** --interval (seconds or a duration) or --schedule (cron); default every 24 h. */
-export function scheduleFrom(o: Record<string, unknown>, w: typeof import('../watch/index.js')): Schedule {
+export function scheduleFrom(o: WatchSettings, w: typeof import('../watch/index.js')): Schedule {
   if (o.interval !== undefined && o.schedule !== undefined) throw invalidArgument('--interval and --schedule exclude each other', 'pick one (Watchtower refuses both too)');
-  return o.schedule !== undefined ? w.parseSchedule(String(o.schedule)) : { kind: 'interval' as const, ms: o.interval !== undefined ? intervalMs(String(o.interval)) : 24 * 3_600_000 };
+  return o.schedule !== undefined ? w.parseSchedule(o.schedule) : { kind: 'interval' as const, ms: o.interval !== undefined ? intervalMs(o.interval) : 24 * 3_600_000 };
 }
 
 /**
@@ -98,13 +100,13 @@ export function scheduleFrom(o: Record<string, unknown>, w: typeof import('../wa
  * updates journaled, and the report sent to the notification targets.
  */
 export function passRunner(
-  o: Record<string, unknown>,
+  o: WatchSettings,
   w: typeof import('../watch/index.js'),
   deps: { engine: Engine; store?: import('../deploy/index.js').DeployStore | undefined; journal: Journal; warn: (m: string) => void; projectLock?: WatchDeps['projectLock'] },
   watchOptions: WatchOptions,
 ): (run: { signal: AbortSignal; onEvent: (e: WatchEvent) => void; images?: string[] | undefined }) => Promise<WatchReport> {
   const regOptions = registryOptions(o, process.env);
-  const notifier = w.createWatchNotifier({ urls: (o.notificationUrl as string[] | undefined) ?? [], slackHook: o.slackhook as string | undefined, slackChannel: o.slackchannel as string | undefined, webhookUrl: o.webhook as string | undefined }, deps.warn);
+  const notifier = w.createWatchNotifier({ urls: o.notificationUrl ?? [], slackHook: o.slackhook, slackChannel: o.slackchannel, webhookUrl: o.webhook }, deps.warn);
   const pullTimeoutMs = o.pullTimeout !== undefined ? ms(o.pullTimeout, '--pull-timeout')! : undefined;
   return async ({ signal, onEvent, images }) => {
     const registry = new RegistryClient(regOptions);
@@ -141,13 +143,12 @@ function watchEventText(e: WatchEvent): string {
   }
 }
 
-export async function runWatch(cmd: Command): Promise<number> {
+export async function runWatch(flags: WatchCommandOptions<'watch'>, names: string[]): Promise<number> {
   const w = await import('../watch/index.js');
-  const o = mergeWatchSettings(mergedOptions(cmd), w);
-  const json = Boolean(o.json);
-  const names = cmd.args.filter((a) => typeof a === 'string');
-  const files = (o.file as string[] | undefined) ?? [];
-  const projects = [...(files.length ? [{ files, name: o.project as string | undefined }] : []), ...((o.projectPath as string[] | undefined) ?? []).map((p) => ({ files: [p] }))];
+  const o = mergeWatchSettings(flags, w);
+  const json = Boolean(flags.json);
+  const files = flags.file ?? [];
+  const projects = [...(files.length ? [{ files, name: flags.project }] : []), ...(flags.projectPath ?? []).map((p) => ({ files: [p] }))];
   const watchOptions = watchOptionsFrom(o, projects, names);
   const schedule = scheduleFrom(o, w);
   const apiOn = Boolean(o.httpApiUpdate);
@@ -169,14 +170,14 @@ export async function runWatch(cmd: Command): Promise<number> {
     else if (e.type === 'pass-finished') write(renderReport(e.report));
   };
 
-  const raw = await connectEngine(connectionFlags(o));
+  const raw = await connectEngine(connectionFlags(flags));
   await raw.info();
   const { DeployStore } = await import('../deploy/index.js');
-  const store = projects.length ? new DeployStore((o.stateDir as string | undefined) ?? defaultStateDir()) : undefined;
+  const store = projects.length ? new DeployStore(flags.stateDir ?? defaultStateDir()) : undefined;
   const signals = installSignalHandlers(warn);
   // Pulls drawn on the terminal, or NDJSON pull-progress events (one a second per pull) with --json.
   const engine = withPullProgress(raw, pullProgressFor(json ? (e) => jsonEvent(e, `pull ${e.image}: ${e.state}`) : undefined, signals.signal));
-  const journal = new Journal((o.stateDir as string | undefined) ?? defaultStateDir());
+  const journal = new Journal(flags.stateDir ?? defaultStateDir());
   const runPass = passRunner(o, w, { engine, store, journal, warn }, watchOptions);
   let api: Server | undefined;
   let running: Promise<WatchReport> | undefined;
@@ -194,7 +195,7 @@ export async function runWatch(cmd: Command): Promise<number> {
   try {
     // Container updates an earlier watch was killed in the middle of are undone first.
     for (const r of await w.recoverContainerUpdates(engine, journal)) warn(`recovered ${r.target.name}, left mid-update by an earlier run: ${r.outcome}${r.error ? ` — ${r.error}` : ''}`);
-    if (apiOn) api = await startApi(String(o.httpApiListen ?? ':8080'), String(o.httpApiToken), pass, warn);
+    if (apiOn) api = await startApi(flags.httpApiListen ?? ':8080', String(o.httpApiToken), pass, warn);
     if (o.once) {
       const report = await pass();
       return exitCodeOf(report);
@@ -275,9 +276,7 @@ async function startApi(listen: string, token: string, pass: (images?: string[])
   return server;
 }
 
-export async function runRegistry(what: 'tags' | 'inspect', cmd: Command): Promise<number> {
-  const o = mergedOptions(cmd);
-  const image = cmd.args[0]!;
+export async function runRegistry(what: 'tags' | 'inspect', o: WatchCommandOptions<'registry'>, image: string): Promise<number> {
   const ref = parseReference(image);
   const client = new RegistryClient(registryOptions(o, process.env));
   try {

@@ -1,17 +1,4 @@
-import type { Command } from 'commander';
-
-/** What the command tree calls: each action loads its module lazily, so defining commands stays cheap. */
-export type ActionHandler = (cmd: Command, args: string[]) => Promise<number>;
-
-export type DeploySub = 'plan' | 'apply' | 'up' | 'down' | 'ps' | 'logs' | 'restart' | 'pull' | 'history' | 'rollback' | 'set-tag' | 'config';
-
-export interface Handlers {
-  chaos: (kind: ChaosCommandName) => ActionHandler;
-  recover: ActionHandler;
-  doctor: ActionHandler;
-  deploy: (sub: DeploySub) => ActionHandler;
-  serve?: ActionHandler;
-}
+/** The names of the commands whose implementation serves several of them (chaos, units): what their run functions switch on. */
 
 export type NetemEffectName = 'delay' | 'loss' | 'loss-state' | 'loss-gemodel' | 'rate' | 'duplicate' | 'corrupt' | 'combine';
 export type ChaosCommandName =
