@@ -117,10 +117,15 @@ export async function removeHelper(engine: Engine, id: string): Promise<boolean>
 
 /** Removes helper containers a crashed run left behind (found by kiboko's labels). */
 export async function removeStaleHelpers(engine: Engine, isLiveRun: (runId: string) => boolean, minAgeSeconds = 120): Promise<number> {
-  const helpers = [
-    ...(await engine.list({ all: true, labels: [`${LABELS.role}=helper`, `${LABELS.managed}=true`] })),
-    ...(await engine.list({ all: true, labels: [`${LABELS.role}=stress`, `${LABELS.managed}=true`] })),
-  ];
+  // Both lists asked together (every chaos run starts with this sweep: one engine round trip, not
+  // two); a failure is the first list's, in order, as when they were asked one after the other.
+  const lists = await Promise.allSettled(
+    ['helper', 'stress'].map((role) => engine.list({ all: true, labels: [`${LABELS.role}=${role}`, `${LABELS.managed}=true`] })),
+  );
+  const helpers = lists.flatMap((l) => {
+    if (l.status === 'rejected') throw l.reason;
+    return l.value;
+  });
   let removed = 0;
   const now = Date.now() / 1000;
   for (const h of helpers) {

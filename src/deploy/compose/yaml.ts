@@ -9,41 +9,12 @@ import type { KibokoError } from '../../common/errors.js';
 import { interpolate, type Lookup } from '../../shellwords/index.js';
 import { DOCS, type Loc, type Problems } from './problems.js';
 
-export type Prim = string | number | boolean | null;
-export interface ScalarNode {
-  kind: 'scalar';
-  value: Prim;
-  /** Source text of a non-string scalar (`0755`, `1.0`), which environment values keep as written. */
-  raw?: string | undefined;
-  loc: Loc;
-  tag?: string | undefined;
-  /** Variables interpolated into this value, so a type error can name them. */
-  vars?: readonly string[] | undefined;
-}
-export interface SeqNode {
-  kind: 'seq';
-  items: Node[];
-  loc: Loc;
-  tag?: string | undefined;
-}
-export interface MapNode {
-  kind: 'map';
-  entries: Map<string, Entry>;
-  loc: Loc;
-  tag?: string | undefined;
-}
-export type Node = ScalarNode | SeqNode | MapNode;
-export interface Entry {
-  key: string;
-  keyLoc: Loc;
-  value: Node;
-}
+import { childPath, itemPath, type Entry, type MapNode, type Node, type ScalarNode } from './yaml-nodes.js';
+import { readPlainYaml } from './yaml-plain.js';
 
-export const childPath = (parent: string, key: string) => {
-  const k = /^[A-Za-z0-9_-]+$/.test(key) ? key : `[${JSON.stringify(key)}]`;
-  return parent === '' ? k : k.startsWith('[') ? `${parent}${k}` : `${parent}.${k}`;
-};
-export const itemPath = (parent: string, i: number) => `${parent}[${i}]`;
+export type { Entry, MapNode, Node, Prim, ScalarNode, SeqNode } from './yaml-nodes.js';
+export { childPath, itemPath };
+
 export const MERGE_TAGS = new Set(['!reset', '!override']);
 export const MAX_NODES = 200_000;
 
@@ -52,6 +23,13 @@ export const MAX_NODES = 200_000;
  * that became '' is a warning.
  */
 export function readYaml(text: string, file: string, lookup: Lookup, problems: Problems): MapNode | undefined | 'syntax-error' {
+  const plain = readPlainYaml(text, file, MAX_NODES);
+  if (plain) return interpolateTree(plain, interpolator(lookup, problems));
+  return readFullYaml(text, file, lookup, problems);
+}
+
+/** readYaml with the `yaml` package only: what the fast reader (./yaml-plain.ts) must agree with. */
+export function readFullYaml(text: string, file: string, lookup: Lookup, problems: Problems): MapNode | undefined | 'syntax-error' {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const lineOf = (offset: number | undefined) => (offset === undefined ? 1 : lc.linePos(offset).line);
@@ -83,6 +61,18 @@ export function readYaml(text: string, file: string, lookup: Lookup, problems: P
 }
 
 type Interp = (value: string, loc: Loc) => { value: string; vars?: string[] };
+
+/** Interpolates the strings of a tree read by the fast reader, in document order as convert() does. */
+function interpolateTree<T extends Node>(node: T, interp: Interp): T {
+  if (node.kind === 'map') for (const entry of node.entries.values()) interpolateTree(entry.value, interp);
+  else if (node.kind === 'seq') for (const item of node.items) interpolateTree(item, interp);
+  else if (typeof node.value === 'string' && node.value.includes('$')) {
+    const r = interp(node.value, node.loc);
+    node.value = r.value;
+    if (r.vars) node.vars = r.vars;
+  }
+  return node;
+}
 
 /** What converting one document's nodes shares; `budget` counts down the nodes still allowed. */
 interface ConvertCtx {
