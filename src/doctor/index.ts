@@ -1,1 +1,1 @@
-export { runChecks, checkError, type Check, type CheckStatus } from './checks.js';
+export { runChecks } from './checks.js';

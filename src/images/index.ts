@@ -1,2 +1,2 @@
-export { buildHostToolsImage, sharedLibraries, NETTOOLS_IMAGE, STRESS_IMAGE, type HostToolsImage } from './host-tools.js';
-export { ensureBusyboxImage, findStaticBusybox, BUSYBOX_IMAGE } from './busybox.js';
+export { buildHostToolsImage, NETTOOLS_IMAGE, STRESS_IMAGE, type HostToolsImage } from './host-tools.js';
+export { ensureBusyboxImage, BUSYBOX_IMAGE } from './busybox.js';

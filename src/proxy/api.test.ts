@@ -2,7 +2,8 @@ import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer as createHttpServer } from 'node:http';
-import { ProxyApiError, ProxyCollection, startToxiproxyServer, toxiproxyHandler, type RunningToxiproxyServer, type Toxic } from './index.js';
+import type { RunningToxiproxyServer } from './api.js';
+import { ProxyApiError, ProxyCollection, startToxiproxyServer, toxiproxyHandler, type Toxic } from './index.js';
 
 let api: RunningToxiproxyServer;
 let echo: Server;

@@ -1,7 +1,8 @@
 import { createServer as createHttpServer, request, type Server as HttpServer } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProxyCollection, type FaultProxy } from './index.js';
+import { ProxyCollection } from './index.js';
+import type { FaultProxy } from './proxy.js';
 
 const servers: (Server | HttpServer)[] = [];
 const collection = new ProxyCollection();

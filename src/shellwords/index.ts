@@ -1,3 +1,3 @@
 /** Shell-like words: split a command line as `sh` would (no expansion), quote-aware splitting in two simpler dialects, `${VAR}` interpolation, dotenv files. */
-export { splitShellWords, interpolate, parseDotenv, type Lookup, type DotenvProblem, type DotenvResult } from './shellwords.js';
-export { splitQuotedWords, type QuoteDialect } from './quoted-words.js';
+export { splitShellWords, interpolate, parseDotenv, type Lookup } from './shellwords.js';
+export { splitQuotedWords } from './quoted-words.js';

@@ -3,27 +3,15 @@
  * etcd v3), a pure plan (render + diff) and a transactional apply (stage → check → atomic
  * replace → reload → restore on failure) on the host or inside containers.
  */
-export { loadResources, parseResource, parseMode, type TemplateResource, type LoadResourcesOptions } from './resource.js';
+export { loadResources, parseResource, type TemplateResource, type LoadResourcesOptions } from './resource.js';
 export { loadConfdConfig, parseConfdConfig, type ConfdConfig } from './config.js';
-export { goClean, goJoin, effectivePrefix, prefixedKeys, snapshotFor, snapshotOf, type KvSnapshot } from './keys.js';
 export { planResource, unifiedDiff, type CurrentFile, type ResourcePlan } from './plan.js';
-export {
-  applyPlan,
-  stagedFilesInFlight,
-  stagedPath,
-  DEFAULT_CHECK_TIMEOUT_MS,
-  DEFAULT_RELOAD_TIMEOUT_MS,
-  type ApplyOptions,
-  type ApplyOutcome,
-  type ApplyResult,
-  type Destination,
-} from './apply.js';
-export { hostDestination, readHostFile } from './host.js';
-export { containerDestination, probeTools, type ContainerTools } from './container.js';
-export { checkScript, checkArgv, reloadArgv, runCommand, splitWords, type CommandResult, type CommandRunner } from './commands.js';
-export { parseWait, quiesce, type Wait } from './debounce.js';
-export { runTemplate, renderResource, affects, type Renderer, type RunMode, type TemplateEvent, type TemplateRunOptions, type TemplateRunSummary, type ContainerTargets } from './run.js';
-export { renderText, renderWithGoTemplate, createRenderer, localZone, type RenderOptions } from './render.js';
+export { applyPlan, stagedFilesInFlight, type ApplyOptions, type ApplyOutcome, type ApplyResult, type Destination } from './apply.js';
+export { hostDestination } from './host.js';
+export { containerDestination } from './container.js';
+export { parseWait } from './debounce.js';
+export { runTemplate, type TemplateEvent, type TemplateRunOptions, type TemplateRunSummary } from './run.js';
+export { renderText, renderWithGoTemplate } from './render.js';
 export * as backends from './backends/index.js';
 export { openBackend, parseBackendName, type Backend, type BackendName, type BackendOptions } from './backends/index.js';
 export * from './gotemplate/index.js';
