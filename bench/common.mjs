@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const CLI = join(ROOT, 'dist', 'cli.js');
+export const CLI = join(ROOT, 'dist', 'kiboko.cjs');
 export const RESULTS_DIR = join(ROOT, 'bench', 'results');
 
 /** Builds dist/ with `npm run build` when the CLI bundle or the library is missing. */

@@ -2,13 +2,13 @@
 //
 //   1. no-op plan over 100 services
 //      A compose file with 100 services (kiboko/busybox:local, `sleep 3600`, stop_grace_period 1s,
-//      one replica, a label) is deployed once with `node dist/cli.js deploy apply -f FILE`; then
-//      `node dist/cli.js deploy plan -f FILE` (must exit 0 = no change) is timed against
+//      one replica, a label) is deployed once with `node dist/kiboko.cjs deploy apply -f FILE`; then
+//      `node dist/kiboko.cjs deploy plan -f FILE` (must exit 0 = no change) is timed against
 //      `docker-compose -f FILE -p PROJECT up -d` doing nothing. Compose does not recognise
 //      kiboko's containers, so it gets its own identical copy of the 100 services under its own
 //      project name, brought up first (untimed); its timed `up -d` is a no-op on its own stack.
 //   2. apply 20 new services
-//      `node dist/cli.js deploy apply --json -f FILE` of a fresh 20-service project against raw
+//      `node dist/kiboko.cjs deploy apply --json -f FILE` of a fresh 20-service project against raw
 //      parallel create+start through the Engine API (dockerode, Promise.all) of 20 containers
 //      with the same image, command, labels and network alias, on a network created for them
 //      (the network create is timed on both sides: kiboko creates its project network too).
@@ -631,9 +631,9 @@ async function main() {
       order: 'alternating (forward, reverse, …), one untimed warm-up each',
     },
     commands: {
-      plan: 'KIBOKO_STATE_DIR=<tmp> node dist/cli.js deploy plan -f <tmp>/<project>/compose.yaml (exit 0 = no change)',
+      plan: 'KIBOKO_STATE_DIR=<tmp> node dist/kiboko.cjs deploy plan -f <tmp>/<project>/compose.yaml (exit 0 = no change)',
       compose: 'COMPOSE_HTTP_TIMEOUT=600 docker-compose -f <same file> -p <own project> up -d (on its own identical running stack, brought up in batches of 20)',
-      kibokoApply: 'KIBOKO_STATE_DIR=<tmp> node dist/cli.js deploy apply --json -f <tmp>/<fresh project>/compose.yaml',
+      kibokoApply: 'KIBOKO_STATE_DIR=<tmp> node dist/kiboko.cjs deploy apply --json -f <tmp>/<fresh project>/compose.yaml',
       raw: 'dockerode: createNetwork, then Promise.all(createContainer → start → inspect) of 20 containers, same image/command/labels/alias',
       rawSequential: 'the same, one container after another (context only)',
     },

@@ -1,6 +1,6 @@
 // Benchmark: kill 40 running containers matched by name, four ways, in one run on one machine.
 //
-//   kiboko-cli  `node dist/cli.js chaos kill --json 're2:^kbench-…-'` (whole process)
+//   kiboko-cli  `node dist/kiboko.cjs chaos kill --json 're2:^kbench-…-'` (whole process)
 //   kiboko-lib  in-process: connectEngine() + chaos.runExperiment() with a Journal on a temp dir
 //   raw-api     dockerode: listContainers(name filter) + Promise.all(kill) (parallel, no limit)
 //   docker-cli  `docker ps -q --filter name=^…` then `docker kill id…` (execFile, argv arrays)
@@ -322,7 +322,7 @@ async function main() {
     engine: engineInfo,
     config: { containers: COUNT, repeat: REPEAT, createParallel: CREATE_PARALLEL, image: IMAGE, settleMs: SETTLE_MS, order: 'alternating (forward, reverse, …)' },
     commands: {
-      'kiboko-cli': `node dist/cli.js chaos kill --json 're2:^kbench-${RUN_ID}-NN-'`,
+      'kiboko-cli': `node dist/kiboko.cjs chaos kill --json 're2:^kbench-${RUN_ID}-NN-'`,
       'kiboko-lib': 'connectEngine() + chaos.runExperiment({ action: kill SIGKILL, targets: parseTargetArgs([re2:…]) }, { engine, journal })',
       'raw-api': 'dockerode listContainers({ filters: { name: [^prefix] } }) + Promise.all(kill)',
       'docker-cli': 'docker ps -q --filter name=^prefix; docker kill id…',

@@ -1,6 +1,6 @@
 // Benchmark: `kiboko serve` answering GET /fleet/v1/units with 1,000 units, under load, in one run.
 //
-//   The real daemon (`node dist/cli.js serve --listen 127.0.0.1:0`, a temp KIBOKO_STATE_DIR) gets
+//   The real daemon (`node dist/kiboko.cjs serve --listen 127.0.0.1:0`, a temp KIBOKO_STATE_DIR) gets
 //   1,000 units (fleet-style unit files: Description, ExecStartPre ×2, `docker run` ExecStart,
 //   ExecStop, [X-Fleet] Conflicts) created `inactive` through the API — stored units, no
 //   containers. Then autocannon (programmatic, in this process) drives it at a fixed 500 requests/s

@@ -1,4 +1,4 @@
-// Benchmark: start-up time of `node dist/cli.js --version` against `node -e 0`, and the set-up
+// Benchmark: start-up time of `node dist/kiboko.cjs --version` against `node -e 0`, and the set-up
 // time of `kiboko chaos kill NAME` before its first kill request, against a stand-in engine on a
 // unix socket (./fake-engine.mjs) that timestamps each request, with the same-run baseline of bare
 // `node` making one request to that socket. All measured in one run, interleaved, after an untimed

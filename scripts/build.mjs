@@ -8,7 +8,7 @@ import { readFileSync, rmSync, chmodSync } from 'node:fs';
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 
-// The CLI: one CommonJS bundle (dist/cli.cjs) that the small executable (dist/cli.js) compiles
+// The CLI: one CommonJS bundle (dist/cli.cjs) that the small executable (dist/kiboko.cjs) compiles
 // through V8's code cache (src/cli/code-cache.ts): Node 20 caches no compiled code for ES modules,
 // and compiling the bundle was the largest part of a command's start after Node itself.
 const stubs = {
@@ -77,12 +77,18 @@ const dynamicImports = bundleText.match(/\bimport\(["'`][^)]{0,80}\)/g);
 if (dynamicImports) {
   throw new Error(`dist/cli.cjs has dynamic import() (${dynamicImports.join(', ')}): use a static import, or createRequire for a package kept outside the bundle (see src/cli/code-cache.ts)`);
 }
-// The executable: `--version`, then the bundle through the code cache.
+// The executable (dist/kiboko.cjs, package.json's bin): `--version`, then the bundle through the
+// code cache. CommonJS: Node starts a CommonJS entry sooner than an ES module one.
 await build({
-  entryPoints: { cli: 'src/cli/bin.ts' },
-  outdir: 'dist',
+  stdin: {
+    contents: "import { start } from './bin.js';\nvoid start(process.argv.slice(2), __dirname);\n",
+    resolveDir: 'src/cli',
+    sourcefile: 'kiboko-bin.ts',
+    loader: 'ts',
+  },
+  outfile: 'dist/kiboko.cjs',
   bundle: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   minify: true,
@@ -90,7 +96,7 @@ await build({
   banner: { js: '#!/usr/bin/env node' },
   logLevel: 'warning',
 });
-chmodSync('dist/cli.js', 0o755);
+chmodSync('dist/kiboko.cjs', 0o755);
 
 // The transparent proxy agent: one self-contained file, run with node inside a target's network
 // namespace (nsenter) or copied into the FROM-scratch proxy helper image.

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { connectEngine } from '../dist/lib/engine/index.js';
 import { ensureBusyboxImage } from '../dist/lib/images/index.js';
 
-const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
+const CLI = new URL('../dist/kiboko.cjs', import.meta.url).pathname;
 const CHROMIUM = process.env.KIBOKO_DEMO_CHROMIUM ?? '/usr/bin/chromium';
 const PROJECT = process.env.KIBOKO_DEMO_PROJECT ?? 'kiboko-demo';
 const REPO = `${PROJECT}/web`;

@@ -15,7 +15,7 @@ export const TEST_LABEL = 'kiboko.test';
 /** One test run's own containers carry its id, so a run never removes another developer's (the engine is shared). */
 export const TEST_RUN_LABEL = 'kiboko.test.run';
 export const TEST_RUN = process.env.KIBOKO_TEST_RUN ?? 'none';
-export const CLI = resolve(import.meta.dirname, '..', 'dist', 'cli.js');
+export const CLI = resolve(import.meta.dirname, '..', 'dist', 'kiboko.cjs');
 
 /** PID 1 traps SIGTERM and exits 42; sleeps in short steps so the trap runs promptly. */
 export const TRAPPING = ['sh', '-c', 'trap "exit 42" TERM; while true; do sleep 0.1; done'];

@@ -28,6 +28,6 @@ describe('the published package', () => {
 
   it('`kiboko --version` prints the package version', () => {
     const pkg = JSON.parse(execFileSync('cat', [resolve(root, 'package.json')], { encoding: 'utf8' }));
-    expect(execFileSync(process.execPath, [resolve(root, 'dist/cli.js'), '--version'], { encoding: 'utf8' }).trim()).toBe(pkg.version);
+    expect(execFileSync(process.execPath, [resolve(root, 'dist/kiboko.cjs'), '--version'], { encoding: 'utf8' }).trim()).toBe(pkg.version);
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, events, runCli, startCli, type CliProcess } from '../helpers.js';
 
 /**
- * `kiboko units` (the real CLI, dist/cli.js) against a real `kiboko serve` on the real engine:
+ * `kiboko units` (the real CLI, dist/kiboko.cjs) against a real `kiboko serve` on the real engine:
  * the fleetctl flow submit → start → list-units → status → journal → stop → unload → destroy,
  * with the engine's state checked through dockerode after each step.
  */
