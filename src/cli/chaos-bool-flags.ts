@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { KibokoError } from '../common/errors.js';
+import { whenDeclared } from './register.js';
 
 /**
  * Every boolean flag of `kiboko chaos` and its commands (Pumba's urfave/cli BoolFlag/BoolTFlag:
@@ -29,13 +30,17 @@ export function addBoolNegations(root: Command): void {
   for (const c of [root, ...root.commands.flatMap(function all(x: Command): Command[] {
     return [x, ...x.commands.flatMap(all)];
   })]) {
-    const longs = new Set(c.options.map((o) => o.long));
-    for (const o of [...c.options]) {
-      if (o.required || o.optional || o.negate || !o.long) continue;
-      const name = o.long.slice(2);
-      if (!CHAOS_BOOL_FLAGS.has(name)) continue;
-      if (!longs.has(`--no-${name}`)) c.addOption(new Option(`--no-${name}`).hideHelp());
-    }
+    whenDeclared(c, () => addNegations(c));
+  }
+}
+
+function addNegations(c: Command): void {
+  const longs = new Set(c.options.map((o) => o.long));
+  for (const o of [...c.options]) {
+    if (o.required || o.optional || o.negate || !o.long) continue;
+    const name = o.long.slice(2);
+    if (!CHAOS_BOOL_FLAGS.has(name)) continue;
+    if (!longs.has(`--no-${name}`)) c.addOption(new Option(`--no-${name}`).hideHelp());
   }
 }
 

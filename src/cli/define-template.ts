@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { KibokoError } from '../common/errors.js';
-import type { Register } from './register.js';
+import { whenDeclared, type Register } from './register.js';
 import { templateOptions } from './template-options.js';
 
 /**
@@ -19,7 +19,9 @@ export function defineTemplateCommands(program: Command, register: Register): vo
     );
   register(cmd, templateOptions(), async (o) => (await import('./template.js')).runTemplateCommand(o));
   // confd's boolean flags take Go's `-flag=false`; these carry the false (declared after the flags, so they set no default).
-  for (const name of CONFD_BOOL_FLAGS) cmd.addOption(new Option(`--no-${name}`).hideHelp());
+  whenDeclared(cmd, () => {
+    for (const name of CONFD_BOOL_FLAGS) cmd.addOption(new Option(`--no-${name}`).hideHelp());
+  });
 }
 
 /** confd's flags that `kiboko template` has (confd spells them Go-style: `-onetime`, `-backend=env`). */

@@ -1,5 +1,6 @@
 import type { Command, CommanderError } from 'commander';
 import { KibokoError } from '../common/errors.js';
+import { whenDeclared } from './register.js';
 import { COMMAND_HELP, GLOBAL_OPTION_NAMES, STATE_DIR_HELP, type CommandHelp } from './help-text.js';
 
 /**
@@ -30,9 +31,12 @@ export function applyHelp(program: Command): HelpLayer {
       failing = cmd;
       throw err;
     });
-    describeOptions(cmd);
-    const text = helpFooter(cmd);
-    if (text) cmd.addHelpText('after', text);
+    // (a command whose options are declared when it runs: then, as they need them)
+    whenDeclared(cmd, () => {
+      describeOptions(cmd);
+      const text = helpFooter(cmd);
+      if (text) cmd.addHelpText('after', text);
+    });
   }
   return {
     usageError(err) {

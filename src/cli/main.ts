@@ -13,19 +13,22 @@ export async function main(argv: string[]): Promise<number> {
   const { buildProgram, normalizeBoolFlags } = await import('./program.js');
   const { normalizeConfdFlags } = await import('./define-template.js');
   // `kiboko deploy …` needs only the deploy commands (the whole tree for help and anything else).
-  const only = argv.some((a) => a === '--help' || a === '-h' || a === 'help') ? undefined : argv[0];
-  const program = buildProgram({ only });
-  const help = applyHelp(program);
+  const help = wantsHelp(argv);
+  const program = buildProgram({ only: help ? undefined : argv[0], lazy: !help });
+  const helpText = applyHelp(program);
   try {
     // Pumba's (urfave/cli) and confd's (Go flag) spellings, rewritten for commander.
     await program.parseAsync(normalizeConfdFlags(normalizeBoolFlags(argv)), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    const code = reportError(err, argv, json, help);
+    const code = reportError(err, argv, json, helpText);
     // fleetctl exits 1 on every error; `kiboko units` does the same so fleetctl scripts keep working.
     return FLEETCTL_EXIT_COMMANDS.has(argv.find((a) => !a.startsWith('-')) ?? '') && code !== 0 ? 1 : code;
   }
 }
+
+/** Whether the command line asks for help (which lists everything: the whole tree, declared eagerly). */
+const wantsHelp = (argv: readonly string[]) => argv.some((a) => a === '--help' || a === '-h' || a === 'help');
 
 function reportError(err: unknown, argv: string[], json: boolean, help: ReturnType<typeof applyHelp>): number {
   if (err instanceof CommanderError) {

@@ -10,7 +10,7 @@ import { defineProxyCommands } from './define-proxy.js';
 import { defineTemplateCommands } from './define-template.js';
 import { defineUnitsCommands } from './define-units.js';
 import { defineWatchCommands } from './define-watch.js';
-import { registerWith, type Dispatch, type Register } from './register.js';
+import { declareOnDispatch, registerWith, type Dispatch, type Register } from './register.js';
 import { serveOptions } from './serve-options.js';
 
 // What main, cli-docs and the tests take from here; each lives in the module of its own job.
@@ -42,17 +42,19 @@ export const COMMAND_GROUPS: readonly { names: readonly string[]; define: (progr
  * options of the other commands, which every start would otherwise pay. An unknown name gets the
  * whole tree (for commander's "did you mean"); help lists everything, so main asks for the whole
  * tree whenever help is wanted. `dispatch` stands in for what every command runs (docs, tests).
+ * `lazy` declares each command's options only when it runs (./register.ts): for a command line, never for help.
  */
-export function buildProgram(options: { only?: string | undefined; dispatch?: Dispatch } = {}): Command {
+export function buildProgram(options: { only?: string | undefined; dispatch?: Dispatch; lazy?: boolean } = {}): Command {
   const program = new Command('kiboko')
     .description('Run Docker containers well: break them on purpose (chaos), ship them (deploys, the units daemon), check them (images as packages, tests) and keep them configured (templates, events).')
     .version(VERSION, '-v, --version', 'print the version')
     .enablePositionalOptions()
     .showSuggestionAfterError(true);
   addOptions(program, ENGINE_OPTIONS);
-  const register = registerWith(options.dispatch);
+  const register = registerWith(options.dispatch, { lazy: options.lazy ?? false });
   const only = options.only === undefined ? undefined : COMMAND_GROUPS.find((g) => g.names.includes(options.only!));
   for (const group of only ? [only] : COMMAND_GROUPS) group.define(program, register);
+  if (options.lazy) declareOnDispatch(program);
   return program;
 }
 

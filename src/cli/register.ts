@@ -15,14 +15,63 @@ export type Register = <T extends OptionTable>(cmd: Command, table: T, run: (opt
  */
 export type Dispatch = (path: string, options: OptionsOf<OptionTable>, args: string[]) => Promise<number>;
 
-export function registerWith(dispatch?: Dispatch): Register {
-  return (cmd, table, run) =>
-    addOptions(cmd, table).action(async () => {
+export function registerWith(dispatch?: Dispatch, options: { lazy?: boolean } = {}): Register {
+  return (cmd, table, run) => {
+    if (options.lazy) pending.set(cmd, [() => addOptions(cmd, table)]);
+    else addOptions(cmd, table);
+    return cmd.action(async () => {
       const options = readOptions(cmd, table);
       // Commander keeps a variadic argument as one array: spread it, and leave out absent ones.
       const args = cmd.processedArgs.flat().filter((a): a is string => typeof a === 'string');
       process.exitCode = await (dispatch ? dispatch(pathOf(cmd), options, args) : run(options, args));
     });
+  };
+}
+
+/**
+ * Lazily registered commands (`registerWith(…, { lazy: true })`): what is still to be declared on
+ * each, in order. A command line runs one command, yet the tree has several hundred options whose
+ * declaration every start would pay (~5 % of `chaos kill`'s instructions): the CLI declares a
+ * command's options only when commander dispatches to it (see `declareOnDispatch`), which is
+ * before it parses that command's arguments, so parsing is unchanged. Help and the docs build
+ * the tree eagerly.
+ */
+const pending = new WeakMap<Command, (() => void)[]>();
+
+/** Runs `work` on `cmd` once its options are declared: now, or after them when they are deferred. */
+export function whenDeclared(cmd: Command, work: () => void): void {
+  const later = pending.get(cmd);
+  if (later) later.push(work);
+  else work();
+}
+
+/** Declares what is deferred on `cmd` (idempotent). */
+export function declareDeferred(cmd: Command): void {
+  const later = pending.get(cmd);
+  if (!later) return;
+  pending.delete(cmd);
+  for (const work of later) work();
+}
+
+/**
+ * Has every command of the tree declare its deferred options just before commander dispatches to
+ * it, and a command about to print its help (a bare group prints its own) declare its whole subtree.
+ */
+export function declareOnDispatch(root: Command): void {
+  declareDeferred(root);
+  hookTree(root);
+}
+
+function hookTree(cmd: Command): void {
+  if (cmd.commands.length === 0) return;
+  cmd.hook('preSubcommand', (_parent, sub) => declareDeferred(sub));
+  cmd.on('beforeHelp', () => declareTree(cmd));
+  for (const sub of cmd.commands) hookTree(sub);
+}
+
+function declareTree(cmd: Command): void {
+  declareDeferred(cmd);
+  for (const sub of cmd.commands) declareTree(sub);
 }
 
 /** The command's options as its table declares them, merged with its ancestors' (see mergedOptions). */
