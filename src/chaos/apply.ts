@@ -5,10 +5,7 @@ import type { ContainerRef } from '../engine/index.js';
 import type { JournalEntry } from '../journal/index.js';
 import type { PlannedStep } from './plan.js';
 import { holdUntil } from './wait.js';
-import { holdNetFault } from './net/hold.js';
-import { holdProxyFault } from './proxy/hold.js';
 import { JOURNAL_KINDS, type TargetIdentity } from './restore.js';
-import { holdStress } from './stress.js';
 import type { ActionResult, ApplyContext, LifecycleAction, Outcome } from './types.js';
 
 const STOP_POLL_MS = 100;
@@ -73,11 +70,11 @@ async function perform(action: LifecycleAction, target: ContainerRef, ctx: Apply
     case 'rate':
     case 'iptables':
     case 'partition':
-      return holdNetFault(target, action, ctx);
+      return (await import('./net/hold.js')).holdNetFault(target, action, ctx);
     case 'stress':
-      return holdStress(target, action, ctx);
+      return (await import('./stress.js')).holdStress(target, action, ctx);
     case 'proxy':
-      return holdProxyFault(target, action, ctx);
+      return (await import('./proxy/hold.js')).holdProxyFault(target, action, ctx);
     case 'pause':
       return holdFault(target, JOURNAL_KINDS.pause, action.durationMs, ctx, {
         apply: () => engine.pause(target.id),

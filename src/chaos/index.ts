@@ -4,11 +4,10 @@ export { runExperiment, validateExperiment, DEFAULT_CONCURRENCY, type Experiment
 export { recoverOrphans, undoEntry } from './restore.js';
 export { createNotifier, type NotifyOptions } from './notify.js';
 export type { TrafficScope, NetAction, PartitionDirection } from './types.js';
-export { validateProxySpec } from './proxy/hold.js';
-export { transparentProxyApi } from './proxy/list.js';
-export type { ProxyFaultSpec } from './proxy/spec.js';
+export { transparentProxyApi } from './proxy/transparent-api.js';
+export { validateProxySpec, type ProxyFaultSpec } from './proxy/spec.js';
 export { parseOutgoing, PROXY_GID } from './proxy/rules.js';
-export { agentScriptPath } from './proxy/agent.js';
+export { agentScriptPath } from './proxy/agent-path.js';
 export { parseRate, netemArgs, type NetemEffects } from './net/tc.js';
 export { planPartition, validateFilter, validateInterface, validateLoss, validatePort, validateCidr, type LossMode, type Protocol } from './net/iptables.js';
 export { probe, MODULE_OF, type KernelFeature } from './net/probe.js';

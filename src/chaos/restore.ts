@@ -2,9 +2,7 @@ import { KibokoError } from '../common/errors.js';
 import type { ContainerDetails, Engine } from '../engine/index.js';
 import { isAlive, recoverEntries, type Journal, type JournalEntry } from '../journal/index.js';
 import { removeStaleHelpers } from './net/exec.js';
-import { NET_JOURNAL_KIND, undoNetEntry } from './net/hold.js';
-import { PROXY_JOURNAL_KIND, undoProxyEntry } from './proxy/hold.js';
-import { STRESS_JOURNAL_KIND, undoStressEntry } from './stress.js';
+import { JOURNAL_KINDS } from './journal-kinds.js';
 import type { RestoreResult } from './types.js';
 
 /** What a journal entry of each kind records about the target when the fault began. */
@@ -13,22 +11,17 @@ export interface TargetIdentity {
   startedAt: string;
 }
 
-export const JOURNAL_KINDS = {
-  pause: 'pause',
-  stopRestart: 'stop-restart',
-  net: NET_JOURNAL_KIND,
-  stress: STRESS_JOURNAL_KIND,
-  proxy: PROXY_JOURNAL_KIND,
-} as const;
+export { JOURNAL_KINDS };
 
 /**
  * Undoes one journaled change, idempotently and only when the container is still the one kiboko
  * changed: a paused container is unpaused, a container stopped with --restart is started.
  */
 export async function undoEntry(engine: Engine, entry: JournalEntry): Promise<RestoreResult['outcome']> {
-  if (entry.kind === JOURNAL_KINDS.net) return (await undoNetEntry(engine, entry)).outcome;
-  if (entry.kind === JOURNAL_KINDS.stress) return undoStressEntry(engine, entry);
-  if (entry.kind === JOURNAL_KINDS.proxy) return (await undoProxyEntry(engine, entry)).outcome;
+  // The fault modules are loaded only when an entry of their kind is left to undo.
+  if (entry.kind === JOURNAL_KINDS.net) return (await (await import('./net/hold.js')).undoNetEntry(engine, entry)).outcome;
+  if (entry.kind === JOURNAL_KINDS.stress) return (await import('./stress.js')).undoStressEntry(engine, entry);
+  if (entry.kind === JOURNAL_KINDS.proxy) return (await (await import('./proxy/hold.js')).undoProxyEntry(engine, entry)).outcome;
   const identity = entry.data as unknown as TargetIdentity;
   let now: ContainerDetails;
   try {

@@ -10,7 +10,6 @@ import { selectTargets, selectsEverything, type TargetQuery } from '../targets/i
 import { applyStep } from './apply.js';
 import { planChaos } from './plan.js';
 import { recoverOrphans } from './restore.js';
-import { prepareNetAction } from './net/hold.js';
 import { isNetAction, type ActionResult, type ChaosEvent, type LifecycleAction, type RestoreResult } from './types.js';
 import { VERSION } from '../common/version.js';
 
@@ -176,7 +175,7 @@ export async function runExperiment(options: ExperimentOptions, deps: Experiment
     if (ready) return ready;
     let action = options.action;
     if (isNetAction(action)) {
-      action = await prepareNetAction(deps.engine, action, report.runId, (message) => emit({ type: 'warning', at: iso(), message }), dryRun);
+      action = await (await import('./net/hold.js')).prepareNetAction(deps.engine, action, report.runId, (message) => emit({ type: 'warning', at: iso(), message }), dryRun);
     } else if (action.kind === 'stress' && action.pullImage && action.image) {
       // The registry client is loaded only when an image is pulled: kills and pauses start faster without it.
       await (await import('../registry/index.js')).pullImage(deps.engine, action.image);

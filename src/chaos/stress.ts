@@ -8,9 +8,10 @@ import { isAlive, processStartTime, type JournalEntry, type ProcessIdentity } fr
 import type { ApplyContext } from './types.js';
 import { removeHelper } from './net/exec.js';
 import { holdUntil } from './wait.js';
+import { JOURNAL_KINDS } from './journal-kinds.js';
 import type { LifecycleAction } from './types.js';
 
-export const STRESS_JOURNAL_KIND = 'stress';
+export const STRESS_JOURNAL_KIND = JOURNAL_KINDS.stress;
 type StressAction = Extract<LifecycleAction, { kind: 'stress' }>;
 
 export type StressEntryData =

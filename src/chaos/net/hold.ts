@@ -2,6 +2,7 @@ import { KibokoError } from '../../common/errors.js';
 import type { ContainerDetails, ContainerRef, Engine } from '../../engine/index.js';
 import type { JournalEntry } from '../../journal/index.js';
 import { holdUntil } from '../wait.js';
+import { JOURNAL_KINDS } from '../journal-kinds.js';
 import type { ApplyContext } from '../types.js';
 import type { NetAction } from '../types.js';
 import { netnsOf } from './exec.js';
@@ -11,7 +12,7 @@ import { chooseExecMode, openExec, openProbe, type ExecMode } from './mode.js';
 import { requireFeatures, probe, type KernelFeature } from './probe.js';
 import { planNetem, planRateLimit, type Scope } from './tc.js';
 
-export const NET_JOURNAL_KIND = 'net';
+export const NET_JOURNAL_KIND = JOURNAL_KINDS.net;
 
 /** Journal data of a network fault: target identity, how it was reached, the exact fault. */
 export interface NetEntryData {

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { KibokoError } from '../../common/errors.js';
 import { LABELS } from '../../common/labels.js';
 import type { ContainerRef, Engine } from '../../engine/index.js';
@@ -10,6 +9,7 @@ import { processStartTime } from '../../journal/index.js';
 import { AGENT_CONTROL_SOCKET, type AgentConfig, type AgentReady } from '../../proxy/index.js';
 import { removeHelper } from '../net/exec.js';
 import { PROXY_GID } from './rules.js';
+import { agentScriptPath } from './agent-path.js';
 
 /** How a running agent is found again (after the hold, or by recovery after a crash). */
 export type AgentIdentity = { via: 'nsenter'; pid: number; startTime: string } | { via: 'helper'; containerId: string; image: string };
@@ -79,16 +79,6 @@ function stdinRequests(child: ChildProcess): (command: Record<string, unknown>) 
 
 const READY_TIMEOUT_MS = 15_000;
 
-/** dist/proxy-agent.mjs, wherever this module was loaded from (CLI bundle, library build, sources). */
-export function agentScriptPath(): string {
-  const env = process.env.KIBOKO_PROXY_AGENT;
-  if (env) return env;
-  for (const rel of ['../proxy-agent.mjs', './proxy-agent.mjs', '../../proxy-agent.mjs', '../../../proxy-agent.mjs', '../../../dist/proxy-agent.mjs']) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(p)) return p;
-  }
-  throw new KibokoError('INTERNAL', 'the proxy agent (dist/proxy-agent.mjs) is missing from this kiboko installation', { hint: 'rebuild kiboko (npm run build)' });
-}
 
 function parseReady(line: string): AgentReady | { event: 'error'; message: string } | undefined {
   try {

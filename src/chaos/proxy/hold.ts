@@ -1,4 +1,4 @@
-import { KibokoError, invalidArgument } from '../../common/errors.js';
+import { KibokoError } from '../../common/errors.js';
 import type { ContainerDetails, ContainerRef, Engine } from '../../engine/index.js';
 import type { Journal, JournalEntry } from '../../journal/index.js';
 import type { AgentConfig, Toxic } from '../../proxy/index.js';
@@ -9,12 +9,13 @@ import { journalAndApply, preflight, teardownNetFault, type NetFaultRecord } fro
 import { resolvePeers } from '../net/hold.js';
 import { chooseExecMode, openExec, type ExecMode } from '../net/mode.js';
 import { holdUntil } from '../wait.js';
+import { JOURNAL_KINDS } from '../journal-kinds.js';
 import { startHoldControl, type HoldCommand, type HoldControl, type HoldControlAddress } from './control.js';
 import { startHelperAgent, startNsenterAgent, stopAgent, type AgentHandle, type AgentIdentity } from './agent.js';
 import { planProxyRules, type OutgoingTarget } from './rules.js';
-import type { ProxyFaultSpec } from './spec.js';
+import { validateProxySpec, type ProxyFaultSpec } from './spec.js';
 
-export const PROXY_JOURNAL_KIND = 'proxy';
+export const PROXY_JOURNAL_KIND = JOURNAL_KINDS.proxy;
 
 interface ProxyEntryData {
   startedAt: string;
@@ -46,14 +47,6 @@ export interface ProxyEntryView {
   httpFaults: number;
 }
 
-export function validateProxySpec(spec: ProxyFaultSpec): void {
-  if (spec.incomingPorts.length === 0 && spec.outgoing.length === 0) {
-    throw invalidArgument('proxy needs traffic to act on: --port (incoming) or --to (outgoing)', 'e.g. --port 80 for connections to the container’s port 80, or --to db:5432 for its connections to db');
-  }
-  if (spec.toxics.length === 0 && spec.httpFaults.length === 0 && !spec.down) {
-    throw invalidArgument('proxy needs at least one --toxic or HTTP fault', "e.g. --toxic latency:latency=200, --toxic down or --http-abort 503 --http-path '/api/*'");
-  }
-}
 
 async function resolveOutgoing(engine: Engine, outgoing: readonly OutgoingTarget[]): Promise<{ cidr?: string | undefined; port?: number | undefined }[]> {
   const out: { cidr?: string | undefined; port?: number | undefined }[] = [];

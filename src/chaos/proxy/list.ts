@@ -1,7 +1,8 @@
 import type { Journal, JournalEntry } from '../../journal/index.js';
-import { ProxyApiError, type ProxyJson, type Toxic, type ToxiproxyApiOptions } from '../../proxy/index.js';
+import { ProxyApiError, type ProxyJson, type Toxic } from '../../proxy/index.js';
 import { sendToHold, type HoldControlAddress } from './control.js';
-import { PROXY_JOURNAL_KIND, type ProxyEntryView } from './hold.js';
+import type { ProxyEntryView } from './hold.js';
+import { JOURNAL_KINDS } from '../journal-kinds.js';
 
 /**
  * The transparent proxies `kiboko chaos proxy` runs right now (open journal entries of the state
@@ -15,7 +16,7 @@ import { PROXY_JOURNAL_KIND, type ProxyEntryView } from './hold.js';
 export async function transparentProxies(journal: Journal): Promise<ProxyJson[]> {
   const { entries } = await journal.list();
   return entries
-    .filter((e) => e.kind === PROXY_JOURNAL_KIND)
+    .filter((e) => e.kind === JOURNAL_KINDS.proxy)
     .flatMap(proxiesOf)
     .map((p) => p.json);
 }
@@ -51,7 +52,7 @@ function proxiesOf(entry: JournalEntry): TransparentProxy[] {
 async function changeable(journal: Journal, name: string): Promise<TransparentProxy & { control: HoldControlAddress }> {
   const { entries } = await journal.list();
   const found = entries
-    .filter((e) => e.kind === PROXY_JOURNAL_KIND)
+    .filter((e) => e.kind === JOURNAL_KINDS.proxy)
     .flatMap(proxiesOf)
     .find((p) => p.json.name === name);
   if (!found) throw new ProxyApiError('proxy not found', 404);
@@ -73,13 +74,4 @@ export async function setTransparentToxics(journal: Journal, name: string, toxic
 export async function setTransparentEnabled(journal: Journal, name: string, enabled: boolean): Promise<void> {
   const p = await changeable(journal, name);
   await sendToHold(p.control, { op: 'enabled', proxy: p.listener, enabled });
-}
-
-/** The toxiproxy API's view of the state directory's chaos proxy faults: listed, toxics and `enabled` changeable. */
-export function transparentProxyApi(journal: Journal): Pick<ToxiproxyApiOptions, 'extra' | 'setExtraToxics' | 'setExtraEnabled'> {
-  return {
-    extra: () => transparentProxies(journal),
-    setExtraToxics: (name, toxics) => setTransparentToxics(journal, name, toxics),
-    setExtraEnabled: (name, enabled) => setTransparentEnabled(journal, name, enabled),
-  };
 }
