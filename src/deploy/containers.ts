@@ -1,7 +1,7 @@
 import { COMPOSE_LABELS, LABELS } from '../common/labels.js';
 import type { ContainerSpec, EndpointSpec } from '../engine/index.js';
 import { canonicalJson, configHash, type ContainerConfig } from './hash.js';
-import type { SystemConfig, VolumeMount } from './model.js';
+import { ENGINE_SETTINGS, type EngineSettings, type SystemConfig, type VolumeMount } from './model.js';
 
 export const defaultNetwork = (project: string): string => `${project}_default`;
 export const projectNetwork = (project: string, name: string): string => `${project}_${name}`;
@@ -156,6 +156,17 @@ export function objectLabels(p: ProjectNames, kind: 'network' | 'volume', key: s
   };
 }
 
+/** The settings a service gives its containers unchanged (ENGINE_SETTINGS). */
+function engineSettings(cfg: EngineSettings): EngineSettings {
+  const out: EngineSettings = {};
+  for (const k of ENGINE_SETTINGS) setSetting(out, k, cfg[k]);
+  return out;
+}
+
+function setSetting<K extends keyof EngineSettings>(out: EngineSettings, key: K, value: EngineSettings[K]): void {
+  out[key] = value;
+}
+
 /**
  * The engine spec of one replica: the service's container config, compose's name and labels
  * and kiboko's. `publish: false` when a front proxy holds the service's host ports: the replica
@@ -196,45 +207,24 @@ export function replicaSpec(p: ProjectNames, service: string, slot: number, cfg:
       [LABELS.deployRevision]: String(revision),
     },
     ports,
-    expose: cfg.expose,
+    ...engineSettings(cfg),
     binds,
     volumes: anonymous,
     networks,
     networkMode: mode,
     healthcheck: cfg.healthcheck,
     restartPolicy: restartPolicy(cfg),
-    user: cfg.user,
-    workingDir: cfg.workingDir,
-    stopSignal: cfg.stopSignal,
     stopTimeout: cfg.stopGracePeriodMs === undefined ? undefined : Math.ceil(cfg.stopGracePeriodMs / 1000),
-    hostname: cfg.hostname,
-    domainname: cfg.domainname,
-    macAddress: cfg.macAddress,
-    capAdd: cfg.capAdd,
-    capDrop: cfg.capDrop,
-    privileged: cfg.privileged,
-    runtime: cfg.runtime,
-    sysctls: cfg.sysctls,
-    annotations: cfg.annotations,
     ulimits: cfg.ulimits ? Object.entries(cfg.ulimits).map(([n, u]) => ({ name: n, soft: u.soft, hard: u.hard })) : undefined,
     logConfig: cfg.logging ? { driver: cfg.logging.driver ?? '', options: cfg.logging.options } : undefined,
     ...devices(cfg),
-    deviceCgroupRules: cfg.deviceCgroupRules,
-    tmpfs: cfg.tmpfs,
     readonlyRootfs: cfg.readOnly,
-    tty: cfg.tty,
     openStdin: cfg.stdinOpen,
-    init: cfg.init,
     ipcMode: namespaceRef(p, cfg.ipc),
     pidMode: namespaceRef(p, cfg.pid),
     utsMode: cfg.uts,
-    usernsMode: cfg.usernsMode,
     cgroupnsMode: cfg.cgroup,
-    cgroupParent: cfg.cgroupParent,
-    dns: cfg.dns,
-    dnsSearch: cfg.dnsSearch,
     dnsOptions: cfg.dnsOpt,
-    extraHosts: cfg.extraHosts,
     links: [
       ...(cfg.links ?? []).map((l) => {
         const [svc, alias] = l.split(':');
@@ -243,10 +233,7 @@ export function replicaSpec(p: ProjectNames, service: string, slot: number, cfg:
       ...(cfg.externalLinks ?? []).map((l) => (l.includes(':') ? l : `${l}:${l}`)),
     ],
     volumesFrom: cfg.volumesFrom?.map((v) => volumesFromRef(p, v)),
-    securityOpt: cfg.securityOpt,
     shmSize: cfg.shmSizeBytes,
-    groupAdd: cfg.groupAdd,
-    storageOpt: cfg.storageOpt,
     ...resourceFields(cfg),
   };
   if (!spec.links?.length) delete spec.links;

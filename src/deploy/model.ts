@@ -3,6 +3,8 @@
  * fleet-style unit files both translate into this; plan, apply, hashing and Swarm read only this.
  */
 
+import type { ContainerSpec } from '../engine/index.js';
+
 export interface PortMapping {
   /** Host port; undefined lets the engine pick one. */
   published?: number | undefined;
@@ -320,7 +322,19 @@ export function withSecretValue<T extends FileObjectDefinition>(def: T, value: s
   return def;
 }
 
-export interface ServiceSpec {
+/**
+ * The container settings a service names and means exactly as the engine does, so they are
+ * declared once, in ContainerSpec, and copied to each replica as they are (compose `tmpfs:`
+ * entries and long-syntax tmpfs volumes both land in `tmpfs`).
+ */
+export const ENGINE_SETTINGS = [
+  'user', 'workingDir', 'stopSignal', 'expose', 'hostname', 'domainname', 'macAddress', 'capAdd', 'capDrop', 'privileged', 'runtime', 'sysctls', 'annotations',
+  'deviceCgroupRules', 'tmpfs', 'tty', 'init', 'usernsMode', 'cgroupParent', 'dns', 'dnsSearch', 'extraHosts', 'securityOpt', 'groupAdd', 'storageOpt',
+] as const satisfies readonly (keyof ContainerSpec)[];
+
+export type EngineSettings = Pick<ContainerSpec, (typeof ENGINE_SETTINGS)[number]>;
+
+export interface ServiceSpec extends EngineSettings {
   name: string;
   /** Image reference as written (`repo/name:tag`). */
   image: string;
@@ -336,9 +350,6 @@ export interface ServiceSpec {
   restart: 'no' | 'always' | 'on-failure' | 'unless-stopped';
   /** `restart: on-failure:N`: at most N restarts (set only when written). */
   restartMaxRetries?: number | undefined;
-  user?: string | undefined;
-  workingDir?: string | undefined;
-  stopSignal?: string | undefined;
   stopGracePeriodMs?: number | undefined;
   /**
    * On one engine: a digest of the content of each secret and config the service mounts, keyed
@@ -370,50 +381,25 @@ export interface ServiceSpec {
   networkSettings?: Readonly<Record<string, ServiceNetwork>> | undefined;
   /** `host`, `none`, `bridge`, `service:<name>` or `container:<name>`; then `networks` is empty. */
   networkMode?: string | undefined;
-  hostname?: string | undefined;
-  domainname?: string | undefined;
-  macAddress?: string | undefined;
-  /** Container ports exposed without publishing (`expose:`), as `port[/proto]`. */
-  expose?: readonly string[] | undefined;
-  capAdd?: readonly string[] | undefined;
-  capDrop?: readonly string[] | undefined;
-  privileged?: boolean | undefined;
-  runtime?: string | undefined;
-  sysctls?: Readonly<Record<string, string>> | undefined;
   ulimits?: Readonly<Record<string, Ulimit>> | undefined;
   logging?: LoggingConfig | undefined;
   devices?: readonly DeviceMapping[] | undefined;
-  deviceCgroupRules?: readonly string[] | undefined;
   /** `gpus:` as device requests. */
   gpus?: readonly DeviceRequest[] | undefined;
-  /** tmpfs mounts: container path → mount options (`size=65536,mode=1777`, '' for none); long-syntax tmpfs volumes land here too. */
-  tmpfs?: Readonly<Record<string, string>> | undefined;
   readOnly?: boolean | undefined;
-  tty?: boolean | undefined;
   stdinOpen?: boolean | undefined;
-  init?: boolean | undefined;
   ipc?: string | undefined;
   pid?: string | undefined;
   uts?: string | undefined;
-  usernsMode?: string | undefined;
   cgroup?: 'host' | 'private' | undefined;
-  cgroupParent?: string | undefined;
-  dns?: readonly string[] | undefined;
-  dnsSearch?: readonly string[] | undefined;
   dnsOpt?: readonly string[] | undefined;
-  /** `host:ip`, as the engine takes them. */
-  extraHosts?: readonly string[] | undefined;
   /** `service[:alias]`. */
   links?: readonly string[] | undefined;
   /** `container[:alias]`. */
   externalLinks?: readonly string[] | undefined;
   /** `service:<name>[:ro|rw]` or `container:<name>[:ro|rw]`, normalised with the prefix. */
   volumesFrom?: readonly string[] | undefined;
-  securityOpt?: readonly string[] | undefined;
   shmSizeBytes?: number | undefined;
-  groupAdd?: readonly string[] | undefined;
-  storageOpt?: Readonly<Record<string, string>> | undefined;
-  annotations?: Readonly<Record<string, string>> | undefined;
   resources?: ContainerResources | undefined;
   deploy?: DeploySettings | undefined;
   postStart?: readonly LifecycleHook[] | undefined;
