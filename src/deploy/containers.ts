@@ -1,7 +1,7 @@
 import { COMPOSE_LABELS, LABELS } from '../common/labels.js';
 import type { ContainerSpec, EndpointSpec } from '../engine/index.js';
 import { canonicalJson, configHash, type ContainerConfig } from './hash.js';
-import { ENGINE_SETTINGS, type EngineSettings, type SystemConfig, type VolumeMount } from './model.js';
+import { ENGINE_SETTINGS, RENAMED_ENGINE_SETTINGS, type EngineSettings, type RenamedEngineSettings, type SystemConfig, type VolumeMount } from './model.js';
 
 export const defaultNetwork = (project: string): string => `${project}_default`;
 export const projectNetwork = (project: string, name: string): string => `${project}_${name}`;
@@ -156,14 +156,17 @@ export function objectLabels(p: ProjectNames, kind: 'network' | 'volume', key: s
   };
 }
 
-/** The settings a service gives its containers unchanged (ENGINE_SETTINGS). */
-function engineSettings(cfg: EngineSettings): EngineSettings {
-  const out: EngineSettings = {};
-  for (const k of ENGINE_SETTINGS) setSetting(out, k, cfg[k]);
+/** The settings a service gives its containers unchanged: ENGINE_SETTINGS, and RENAMED_ENGINE_SETTINGS under the engine's names. */
+function engineSettings(cfg: EngineSettings & RenamedEngineSettings): Partial<ContainerSpec> {
+  const out: Partial<ContainerSpec> = {};
+  for (const k of ENGINE_SETTINGS) copySetting(out, k, cfg[k]);
+  for (const k of RENAMED_KEYS) copySetting(out, RENAMED_ENGINE_SETTINGS[k], cfg[k]);
   return out;
 }
 
-function setSetting<K extends keyof EngineSettings>(out: EngineSettings, key: K, value: EngineSettings[K]): void {
+const RENAMED_KEYS = Object.keys(RENAMED_ENGINE_SETTINGS) as (keyof typeof RENAMED_ENGINE_SETTINGS)[];
+
+function copySetting<K extends keyof ContainerSpec>(out: Partial<ContainerSpec>, key: K, value: ContainerSpec[K]): void {
   out[key] = value;
 }
 
@@ -218,13 +221,8 @@ export function replicaSpec(p: ProjectNames, service: string, slot: number, cfg:
     ulimits: cfg.ulimits ? Object.entries(cfg.ulimits).map(([n, u]) => ({ name: n, soft: u.soft, hard: u.hard })) : undefined,
     logConfig: cfg.logging ? { driver: cfg.logging.driver ?? '', options: cfg.logging.options } : undefined,
     ...devices(cfg),
-    readonlyRootfs: cfg.readOnly,
-    openStdin: cfg.stdinOpen,
     ipcMode: namespaceRef(p, cfg.ipc),
     pidMode: namespaceRef(p, cfg.pid),
-    utsMode: cfg.uts,
-    cgroupnsMode: cfg.cgroup,
-    dnsOptions: cfg.dnsOpt,
     links: [
       ...(cfg.links ?? []).map((l) => {
         const [svc, alias] = l.split(':');
@@ -233,7 +231,6 @@ export function replicaSpec(p: ProjectNames, service: string, slot: number, cfg:
       ...(cfg.externalLinks ?? []).map((l) => (l.includes(':') ? l : `${l}:${l}`)),
     ],
     volumesFrom: cfg.volumesFrom?.map((v) => volumesFromRef(p, v)),
-    shmSize: cfg.shmSizeBytes,
     ...resourceFields(cfg),
   };
   if (!spec.links?.length) delete spec.links;

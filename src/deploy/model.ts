@@ -334,7 +334,19 @@ export const ENGINE_SETTINGS = [
 
 export type EngineSettings = Pick<ContainerSpec, (typeof ENGINE_SETTINGS)[number]>;
 
-export interface ServiceSpec extends EngineSettings {
+/** Engine settings compose names its own way: the service's key → the engine's (ContainerSpec), copied unchanged. */
+export const RENAMED_ENGINE_SETTINGS = {
+  readOnly: 'readonlyRootfs',
+  stdinOpen: 'openStdin',
+  uts: 'utsMode',
+  cgroup: 'cgroupnsMode',
+  dnsOpt: 'dnsOptions',
+  shmSizeBytes: 'shmSize',
+} as const satisfies Readonly<Record<string, keyof ContainerSpec>>;
+
+export type RenamedEngineSettings = { [K in keyof typeof RENAMED_ENGINE_SETTINGS]?: ContainerSpec[(typeof RENAMED_ENGINE_SETTINGS)[K]] };
+
+export interface ServiceSpec extends EngineSettings, RenamedEngineSettings {
   name: string;
   /** Image reference as written (`repo/name:tag`). */
   image: string;
@@ -386,20 +398,14 @@ export interface ServiceSpec extends EngineSettings {
   devices?: readonly DeviceMapping[] | undefined;
   /** `gpus:` as device requests. */
   gpus?: readonly DeviceRequest[] | undefined;
-  readOnly?: boolean | undefined;
-  stdinOpen?: boolean | undefined;
   ipc?: string | undefined;
   pid?: string | undefined;
-  uts?: string | undefined;
-  cgroup?: 'host' | 'private' | undefined;
-  dnsOpt?: readonly string[] | undefined;
   /** `service[:alias]`. */
   links?: readonly string[] | undefined;
   /** `container[:alias]`. */
   externalLinks?: readonly string[] | undefined;
   /** `service:<name>[:ro|rw]` or `container:<name>[:ro|rw]`, normalised with the prefix. */
   volumesFrom?: readonly string[] | undefined;
-  shmSizeBytes?: number | undefined;
   resources?: ContainerResources | undefined;
   deploy?: DeploySettings | undefined;
   postStart?: readonly LifecycleHook[] | undefined;
