@@ -3,7 +3,7 @@
  * fleet-style unit files both translate into this; plan, apply, hashing and Swarm read only this.
  */
 
-import type { ContainerSpec } from '../engine/index.js';
+import type { ContainerSpec, SwarmPlacement } from '../engine/index.js';
 
 export interface PortMapping {
   /** Host port; undefined lets the engine pick one. */
@@ -215,11 +215,10 @@ export interface RestartPolicy {
   windowMs?: number | undefined;
 }
 
-export interface Placement {
-  constraints?: readonly string[] | undefined;
+/** `deploy.placement`: Swarm's placement, with the preferences as compose writes them. */
+export interface Placement extends Pick<SwarmPlacement, 'constraints' | 'maxReplicasPerNode'> {
   /** `spread=node.labels.zone` descriptors. */
   preferences?: readonly { spread: string }[] | undefined;
-  maxReplicasPerNode?: number | undefined;
 }
 
 /** The `deploy:` keys besides replicas/update_config/rollback_config (which have their own fields). */
