@@ -105,8 +105,11 @@ export interface PostDeployTests {
 
 // ——— Compose Specification keys one engine honours (all optional: unset keys never reach the hash) ———
 
+/** The container settings its RUN steps take as the service's containers do (`extra_hosts`, `shm_size`, `ulimits`). */
+type BuildContainerSettings = Pick<ServiceSpec, 'extraHosts' | 'shmSizeBytes' | 'ulimits'>;
+
 /** `build:` as the Engine API's /build takes it. Paths are absolute once loaded. */
-export interface BuildSpec {
+export interface BuildSpec extends BuildContainerSettings {
   /** Absolute folder, or a git/https URL the engine fetches itself. */
   context: string;
   /** Relative to the context, as compose writes it (default `Dockerfile`); absent with dockerfileInline. */
@@ -118,9 +121,6 @@ export interface BuildSpec {
   cacheFrom?: readonly string[] | undefined;
   /** Network for RUN steps (`host`, `none`, or a network name). */
   network?: string | undefined;
-  shmSizeBytes?: number | undefined;
-  /** `host:ip`, as the engine takes them. */
-  extraHosts?: readonly string[] | undefined;
   /** At most one: the engine's builder builds one platform per build. */
   platforms?: readonly string[] | undefined;
   /** Further tags for the built image (besides `image:`). */
@@ -128,7 +128,6 @@ export interface BuildSpec {
   noCache?: boolean | undefined;
   /** Always pull the base images. */
   pull?: boolean | undefined;
-  ulimits?: Readonly<Record<string, Ulimit>> | undefined;
   isolation?: string | undefined;
 }
 
