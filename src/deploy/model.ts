@@ -260,46 +260,41 @@ export interface IpamConfig {
   options?: Readonly<Record<string, string>> | undefined;
 }
 
-/** A top-level network, normalised as `docker compose config` prints it: `name` is the engine's name. */
-export interface NetworkDefinition {
+/**
+ * What every top-level network, volume, secret and config has, normalised as `docker compose
+ * config` prints it: `name` is the engine's name.
+ */
+export interface TopLevelObject {
   /** Engine name: `<project>_<key>` unless `name:` is set or it is external (then the key). */
   name: string;
   driver?: string | undefined;
   driverOpts?: Readonly<Record<string, string>> | undefined;
-  ipam?: IpamConfig | undefined;
-  internal?: boolean | undefined;
-  attachable?: boolean | undefined;
-  enableIpv4?: boolean | undefined;
-  enableIpv6?: boolean | undefined;
   /** Created elsewhere: kiboko only checks it exists, never creates or removes it. */
   external?: boolean | undefined;
   labels?: Readonly<Record<string, string>> | undefined;
 }
 
-/** A top-level volume, normalised like NetworkDefinition. */
-export interface VolumeDefinition {
-  name: string;
-  driver?: string | undefined;
-  driverOpts?: Readonly<Record<string, string>> | undefined;
-  external?: boolean | undefined;
-  labels?: Readonly<Record<string, string>> | undefined;
+/** A top-level network. */
+export interface NetworkDefinition extends TopLevelObject {
+  ipam?: IpamConfig | undefined;
+  internal?: boolean | undefined;
+  attachable?: boolean | undefined;
+  enableIpv4?: boolean | undefined;
+  enableIpv6?: boolean | undefined;
 }
 
+/** A top-level volume: nothing besides what every top-level object has. */
+export type VolumeDefinition = TopLevelObject;
+
 /**
- * A top-level secret or config. Exactly one source: `file` (absolute path), `environment`
- * (a variable name, resolved when loading), `content` (configs only), or `external` (exists on
- * the Swarm under `name`).
+ * A top-level secret or config (its engine is the Swarm). Exactly one source: `file` (absolute
+ * path), `environment` (a variable name, resolved when loading), `content` (configs only), or
+ * `external` (exists on the Swarm under `name`).
  */
-export interface FileObjectDefinition {
-  /** Engine (Swarm) name: `<project>_<key>` unless `name:` is set or it is external. */
-  name: string;
+export interface FileObjectDefinition extends TopLevelObject {
   file?: string | undefined;
   environment?: string | undefined;
   content?: string | undefined;
-  external?: boolean | undefined;
-  labels?: Readonly<Record<string, string>> | undefined;
-  driver?: string | undefined;
-  driverOpts?: Readonly<Record<string, string>> | undefined;
   templateDriver?: string | undefined;
   /**
    * The value of `environment` when loaded. Not enumerable: it never reaches JSON (the deploy
