@@ -2,7 +2,8 @@
  * A bounded set of keys that expire: each is kept `ttlMs` after it was added (in the clock's
  * milliseconds), and past `max` keys the oldest are dropped first. Keys are kept in the order they
  * were added, so expired ones are always at the front and a sweep stops at the first live one.
- * (The daemon's dashboard sessions and the deploy hook's delivery log.)
+ * The base of the daemon's dashboard sessions (SessionStore) and the deploy hook's delivery log
+ * (DeliveryLog), which add their own meaning on top.
  */
 export class ExpiringKeys {
   private readonly until = new Map<string, number>();

@@ -1,7 +1,7 @@
 import { COMPOSE_LABELS, LABELS } from '../common/labels.js';
 import type { ContainerSpec, EndpointSpec } from '../engine/index.js';
 import { canonicalJson, configHash, type ContainerConfig } from './hash.js';
-import type { SystemConfig, VolumeMount } from './model.js';
+import { ENGINE_SETTINGS, RENAMED_ENGINE_SETTINGS, type EngineSettings, type RenamedEngineSettings, type SystemConfig, type VolumeMount } from './model.js';
 
 export const defaultNetwork = (project: string): string => `${project}_default`;
 export const projectNetwork = (project: string, name: string): string => `${project}_${name}`;
@@ -156,6 +156,20 @@ export function objectLabels(p: ProjectNames, kind: 'network' | 'volume', key: s
   };
 }
 
+/** The settings a service gives its containers unchanged: ENGINE_SETTINGS, and RENAMED_ENGINE_SETTINGS under the engine's names. */
+function engineSettings(cfg: EngineSettings & RenamedEngineSettings): Partial<ContainerSpec> {
+  const out: Partial<ContainerSpec> = {};
+  for (const k of ENGINE_SETTINGS) copySetting(out, k, cfg[k]);
+  for (const k of RENAMED_KEYS) copySetting(out, RENAMED_ENGINE_SETTINGS[k], cfg[k]);
+  return out;
+}
+
+const RENAMED_KEYS = Object.keys(RENAMED_ENGINE_SETTINGS) as (keyof typeof RENAMED_ENGINE_SETTINGS)[];
+
+function copySetting<K extends keyof ContainerSpec>(out: Partial<ContainerSpec>, key: K, value: ContainerSpec[K]): void {
+  out[key] = value;
+}
+
 /**
  * The engine spec of one replica: the service's container config, compose's name and labels
  * and kiboko's. `publish: false` when a front proxy holds the service's host ports: the replica
@@ -196,45 +210,19 @@ export function replicaSpec(p: ProjectNames, service: string, slot: number, cfg:
       [LABELS.deployRevision]: String(revision),
     },
     ports,
-    expose: cfg.expose,
+    ...engineSettings(cfg),
     binds,
     volumes: anonymous,
     networks,
     networkMode: mode,
     healthcheck: cfg.healthcheck,
     restartPolicy: restartPolicy(cfg),
-    user: cfg.user,
-    workingDir: cfg.workingDir,
-    stopSignal: cfg.stopSignal,
     stopTimeout: cfg.stopGracePeriodMs === undefined ? undefined : Math.ceil(cfg.stopGracePeriodMs / 1000),
-    hostname: cfg.hostname,
-    domainname: cfg.domainname,
-    macAddress: cfg.macAddress,
-    capAdd: cfg.capAdd,
-    capDrop: cfg.capDrop,
-    privileged: cfg.privileged,
-    runtime: cfg.runtime,
-    sysctls: cfg.sysctls,
-    annotations: cfg.annotations,
     ulimits: cfg.ulimits ? Object.entries(cfg.ulimits).map(([n, u]) => ({ name: n, soft: u.soft, hard: u.hard })) : undefined,
     logConfig: cfg.logging ? { driver: cfg.logging.driver ?? '', options: cfg.logging.options } : undefined,
     ...devices(cfg),
-    deviceCgroupRules: cfg.deviceCgroupRules,
-    tmpfs: cfg.tmpfs,
-    readonlyRootfs: cfg.readOnly,
-    tty: cfg.tty,
-    openStdin: cfg.stdinOpen,
-    init: cfg.init,
     ipcMode: namespaceRef(p, cfg.ipc),
     pidMode: namespaceRef(p, cfg.pid),
-    utsMode: cfg.uts,
-    usernsMode: cfg.usernsMode,
-    cgroupnsMode: cfg.cgroup,
-    cgroupParent: cfg.cgroupParent,
-    dns: cfg.dns,
-    dnsSearch: cfg.dnsSearch,
-    dnsOptions: cfg.dnsOpt,
-    extraHosts: cfg.extraHosts,
     links: [
       ...(cfg.links ?? []).map((l) => {
         const [svc, alias] = l.split(':');
@@ -243,10 +231,6 @@ export function replicaSpec(p: ProjectNames, service: string, slot: number, cfg:
       ...(cfg.externalLinks ?? []).map((l) => (l.includes(':') ? l : `${l}:${l}`)),
     ],
     volumesFrom: cfg.volumesFrom?.map((v) => volumesFromRef(p, v)),
-    securityOpt: cfg.securityOpt,
-    shmSize: cfg.shmSizeBytes,
-    groupAdd: cfg.groupAdd,
-    storageOpt: cfg.storageOpt,
     ...resourceFields(cfg),
   };
   if (!spec.links?.length) delete spec.links;

@@ -3,6 +3,8 @@
  * fleet-style unit files both translate into this; plan, apply, hashing and Swarm read only this.
  */
 
+import type { ContainerSpec, SwarmPlacement } from '../engine/index.js';
+
 export interface PortMapping {
   /** Host port; undefined lets the engine pick one. */
   published?: number | undefined;
@@ -103,8 +105,11 @@ export interface PostDeployTests {
 
 // ——— Compose Specification keys one engine honours (all optional: unset keys never reach the hash) ———
 
+/** The container settings its RUN steps take as the service's containers do (`extra_hosts`, `shm_size`, `ulimits`). */
+type BuildContainerSettings = Pick<ServiceSpec, 'extraHosts' | 'shmSizeBytes' | 'ulimits'>;
+
 /** `build:` as the Engine API's /build takes it. Paths are absolute once loaded. */
-export interface BuildSpec {
+export interface BuildSpec extends BuildContainerSettings {
   /** Absolute folder, or a git/https URL the engine fetches itself. */
   context: string;
   /** Relative to the context, as compose writes it (default `Dockerfile`); absent with dockerfileInline. */
@@ -116,9 +121,6 @@ export interface BuildSpec {
   cacheFrom?: readonly string[] | undefined;
   /** Network for RUN steps (`host`, `none`, or a network name). */
   network?: string | undefined;
-  shmSizeBytes?: number | undefined;
-  /** `host:ip`, as the engine takes them. */
-  extraHosts?: readonly string[] | undefined;
   /** At most one: the engine's builder builds one platform per build. */
   platforms?: readonly string[] | undefined;
   /** Further tags for the built image (besides `image:`). */
@@ -126,7 +128,6 @@ export interface BuildSpec {
   noCache?: boolean | undefined;
   /** Always pull the base images. */
   pull?: boolean | undefined;
-  ulimits?: Readonly<Record<string, Ulimit>> | undefined;
   isolation?: string | undefined;
 }
 
@@ -213,11 +214,10 @@ export interface RestartPolicy {
   windowMs?: number | undefined;
 }
 
-export interface Placement {
-  constraints?: readonly string[] | undefined;
+/** `deploy.placement`: Swarm's placement, with the preferences as compose writes them. */
+export interface Placement extends Pick<SwarmPlacement, 'constraints' | 'maxReplicasPerNode'> {
   /** `spread=node.labels.zone` descriptors. */
   preferences?: readonly { spread: string }[] | undefined;
-  maxReplicasPerNode?: number | undefined;
 }
 
 /** The `deploy:` keys besides replicas/update_config/rollback_config (which have their own fields). */
@@ -260,46 +260,41 @@ export interface IpamConfig {
   options?: Readonly<Record<string, string>> | undefined;
 }
 
-/** A top-level network, normalised as `docker compose config` prints it: `name` is the engine's name. */
-export interface NetworkDefinition {
+/**
+ * What every top-level network, volume, secret and config has, normalised as `docker compose
+ * config` prints it: `name` is the engine's name.
+ */
+export interface TopLevelObject {
   /** Engine name: `<project>_<key>` unless `name:` is set or it is external (then the key). */
   name: string;
   driver?: string | undefined;
   driverOpts?: Readonly<Record<string, string>> | undefined;
-  ipam?: IpamConfig | undefined;
-  internal?: boolean | undefined;
-  attachable?: boolean | undefined;
-  enableIpv4?: boolean | undefined;
-  enableIpv6?: boolean | undefined;
   /** Created elsewhere: kiboko only checks it exists, never creates or removes it. */
   external?: boolean | undefined;
   labels?: Readonly<Record<string, string>> | undefined;
 }
 
-/** A top-level volume, normalised like NetworkDefinition. */
-export interface VolumeDefinition {
-  name: string;
-  driver?: string | undefined;
-  driverOpts?: Readonly<Record<string, string>> | undefined;
-  external?: boolean | undefined;
-  labels?: Readonly<Record<string, string>> | undefined;
+/** A top-level network. */
+export interface NetworkDefinition extends TopLevelObject {
+  ipam?: IpamConfig | undefined;
+  internal?: boolean | undefined;
+  attachable?: boolean | undefined;
+  enableIpv4?: boolean | undefined;
+  enableIpv6?: boolean | undefined;
 }
 
+/** A top-level volume: nothing besides what every top-level object has. */
+export type VolumeDefinition = TopLevelObject;
+
 /**
- * A top-level secret or config. Exactly one source: `file` (absolute path), `environment`
- * (a variable name, resolved when loading), `content` (configs only), or `external` (exists on
- * the Swarm under `name`).
+ * A top-level secret or config (its engine is the Swarm). Exactly one source: `file` (absolute
+ * path), `environment` (a variable name, resolved when loading), `content` (configs only), or
+ * `external` (exists on the Swarm under `name`).
  */
-export interface FileObjectDefinition {
-  /** Engine (Swarm) name: `<project>_<key>` unless `name:` is set or it is external. */
-  name: string;
+export interface FileObjectDefinition extends TopLevelObject {
   file?: string | undefined;
   environment?: string | undefined;
   content?: string | undefined;
-  external?: boolean | undefined;
-  labels?: Readonly<Record<string, string>> | undefined;
-  driver?: string | undefined;
-  driverOpts?: Readonly<Record<string, string>> | undefined;
   templateDriver?: string | undefined;
   /**
    * The value of `environment` when loaded. Not enumerable: it never reaches JSON (the deploy
@@ -320,7 +315,31 @@ export function withSecretValue<T extends FileObjectDefinition>(def: T, value: s
   return def;
 }
 
-export interface ServiceSpec {
+/**
+ * The container settings a service names and means exactly as the engine does, so they are
+ * declared once, in ContainerSpec, and copied to each replica as they are (compose `tmpfs:`
+ * entries and long-syntax tmpfs volumes both land in `tmpfs`).
+ */
+export const ENGINE_SETTINGS = [
+  'user', 'workingDir', 'stopSignal', 'expose', 'hostname', 'domainname', 'macAddress', 'capAdd', 'capDrop', 'privileged', 'runtime', 'sysctls', 'annotations',
+  'deviceCgroupRules', 'tmpfs', 'tty', 'init', 'usernsMode', 'cgroupParent', 'dns', 'dnsSearch', 'extraHosts', 'securityOpt', 'groupAdd', 'storageOpt',
+] as const satisfies readonly (keyof ContainerSpec)[];
+
+export type EngineSettings = Pick<ContainerSpec, (typeof ENGINE_SETTINGS)[number]>;
+
+/** Engine settings compose names its own way: the service's key → the engine's (ContainerSpec), copied unchanged. */
+export const RENAMED_ENGINE_SETTINGS = {
+  readOnly: 'readonlyRootfs',
+  stdinOpen: 'openStdin',
+  uts: 'utsMode',
+  cgroup: 'cgroupnsMode',
+  dnsOpt: 'dnsOptions',
+  shmSizeBytes: 'shmSize',
+} as const satisfies Readonly<Record<string, keyof ContainerSpec>>;
+
+export type RenamedEngineSettings = { [K in keyof typeof RENAMED_ENGINE_SETTINGS]?: ContainerSpec[(typeof RENAMED_ENGINE_SETTINGS)[K]] };
+
+export interface ServiceSpec extends EngineSettings, RenamedEngineSettings {
   name: string;
   /** Image reference as written (`repo/name:tag`). */
   image: string;
@@ -336,9 +355,6 @@ export interface ServiceSpec {
   restart: 'no' | 'always' | 'on-failure' | 'unless-stopped';
   /** `restart: on-failure:N`: at most N restarts (set only when written). */
   restartMaxRetries?: number | undefined;
-  user?: string | undefined;
-  workingDir?: string | undefined;
-  stopSignal?: string | undefined;
   stopGracePeriodMs?: number | undefined;
   /**
    * On one engine: a digest of the content of each secret and config the service mounts, keyed
@@ -370,50 +386,19 @@ export interface ServiceSpec {
   networkSettings?: Readonly<Record<string, ServiceNetwork>> | undefined;
   /** `host`, `none`, `bridge`, `service:<name>` or `container:<name>`; then `networks` is empty. */
   networkMode?: string | undefined;
-  hostname?: string | undefined;
-  domainname?: string | undefined;
-  macAddress?: string | undefined;
-  /** Container ports exposed without publishing (`expose:`), as `port[/proto]`. */
-  expose?: readonly string[] | undefined;
-  capAdd?: readonly string[] | undefined;
-  capDrop?: readonly string[] | undefined;
-  privileged?: boolean | undefined;
-  runtime?: string | undefined;
-  sysctls?: Readonly<Record<string, string>> | undefined;
   ulimits?: Readonly<Record<string, Ulimit>> | undefined;
   logging?: LoggingConfig | undefined;
   devices?: readonly DeviceMapping[] | undefined;
-  deviceCgroupRules?: readonly string[] | undefined;
   /** `gpus:` as device requests. */
   gpus?: readonly DeviceRequest[] | undefined;
-  /** tmpfs mounts: container path → mount options (`size=65536,mode=1777`, '' for none); long-syntax tmpfs volumes land here too. */
-  tmpfs?: Readonly<Record<string, string>> | undefined;
-  readOnly?: boolean | undefined;
-  tty?: boolean | undefined;
-  stdinOpen?: boolean | undefined;
-  init?: boolean | undefined;
   ipc?: string | undefined;
   pid?: string | undefined;
-  uts?: string | undefined;
-  usernsMode?: string | undefined;
-  cgroup?: 'host' | 'private' | undefined;
-  cgroupParent?: string | undefined;
-  dns?: readonly string[] | undefined;
-  dnsSearch?: readonly string[] | undefined;
-  dnsOpt?: readonly string[] | undefined;
-  /** `host:ip`, as the engine takes them. */
-  extraHosts?: readonly string[] | undefined;
   /** `service[:alias]`. */
   links?: readonly string[] | undefined;
   /** `container[:alias]`. */
   externalLinks?: readonly string[] | undefined;
   /** `service:<name>[:ro|rw]` or `container:<name>[:ro|rw]`, normalised with the prefix. */
   volumesFrom?: readonly string[] | undefined;
-  securityOpt?: readonly string[] | undefined;
-  shmSizeBytes?: number | undefined;
-  groupAdd?: readonly string[] | undefined;
-  storageOpt?: Readonly<Record<string, string>> | undefined;
-  annotations?: Readonly<Record<string, string>> | undefined;
   resources?: ContainerResources | undefined;
   deploy?: DeploySettings | undefined;
   postStart?: readonly LifecycleHook[] | undefined;

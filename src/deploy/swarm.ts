@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../common/clock.js';
 import { asKibokoError, KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
-import type { Engine, SwarmService, SwarmServiceDefinition } from '../engine/index.js';
+import type { Engine, SwarmRestartPolicy, SwarmService, SwarmServiceDefinition } from '../engine/index.js';
 import type { ApplyResult, DeployEvent, ServiceResult } from './apply.js';
 import { createHash } from 'node:crypto';
 import { COMPOSE_LABELS } from '../common/labels.js';
@@ -45,7 +45,6 @@ export function toSwarmDefinition(project: string | ProjectNames, s: ServiceSpec
   const cpus = limits?.cpus ?? s.resources?.cpus;
   const memory = limits?.memoryBytes ?? s.resources?.memoryBytes;
   const pids = limits?.pids ?? s.resources?.pidsLimit;
-  const rp = s.deploy?.restartPolicy;
   return {
     name: swarmServiceName(project, s.name),
     image: s.image,
@@ -88,9 +87,6 @@ export function toSwarmDefinition(project: string | ProjectNames, s: ServiceSpec
               : undefined,
           }
         : undefined,
-    restartDelayMs: rp?.delayMs,
-    restartMaxAttempts: rp?.maxAttempts,
-    restartWindowMs: rp?.windowMs,
     endpointMode: s.deploy?.endpointMode,
     hostname: s.hostname,
     capAdd: s.capAdd,
@@ -122,7 +118,7 @@ export function toSwarmDefinition(project: string | ProjectNames, s: ServiceSpec
  * `no` or no `restart:` at all, for which the stack sends no policy) is Swarm's default `any`,
  * so a killed task is replaced.
  */
-export function swarmRestart(s: ServiceSpec): Pick<SwarmServiceDefinition, 'restart' | 'restartDelayMs' | 'restartMaxAttempts' | 'restartWindowMs'> {
+export function swarmRestart(s: ServiceSpec): SwarmRestartPolicy {
   const p = s.deploy?.restartPolicy;
   if (!p) return { restart: s.restart === 'on-failure' ? 'on-failure' : 'any' };
   return { restart: p.condition, restartDelayMs: p.delayMs, restartMaxAttempts: p.maxAttempts, restartWindowMs: p.windowMs };

@@ -1,16 +1,12 @@
 import type { EngineEvent } from '../engine/index.js';
 import { matchesFilters, wantsEngineEvents, type EventFilters } from './filters.js';
-import type { Condition, Rule, RuleMatch } from './rules.js';
+import { RULE_FILTER_KEYS, type Condition, type Rule, type RuleMatch } from './rules.js';
 
 /** The docker-compatible part of a rule's `on:` (names and `when:` are matched on top). */
 export function ruleFilters(on: RuleMatch): EventFilters {
-  return {
-    ...(on.type ? { type: on.type } : {}),
-    ...(on.event ? { event: on.event } : {}),
-    ...(on.label ? { label: on.label } : {}),
-    ...(on.container ? { container: on.container } : {}),
-    ...(on.image ? { image: on.image } : {}),
-  };
+  const out: EventFilters = {};
+  for (const key of RULE_FILTER_KEYS) if (on[key]) out[key] = on[key];
+  return out;
 }
 
 /** Whether the rule reacts to this event: its `on:` filters, its names, then every `when:` condition. */

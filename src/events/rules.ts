@@ -6,20 +6,19 @@ import { parseDuration } from '../common/duration.js';
 import { errorMessage, KibokoError } from '../common/errors.js';
 import { compileRegex } from '../targets/index.js';
 import type { RE2JS } from 're2js';
-import { EVENT_TYPES } from './filters.js';
+import { EVENT_TYPES, type EventFilters, type FilterKey } from './filters.js';
 import { compileTemplate, type CompiledTemplate } from './interpolate.js';
 
-/** Where a rule matches: the same keys as `docker events --filter`, plus RE2 names. */
-export interface RuleMatch {
-  type?: readonly string[] | undefined;
-  event?: readonly string[] | undefined;
-  /** `key` or `key=value`, all of which must hold. */
-  label?: readonly string[] | undefined;
-  /** Exact names or `re2:` patterns on the actor's name (container name, project, run id). */
+/** The `docker events --filter` keys a rule's `on:` takes as they are. */
+export const RULE_FILTER_KEYS = ['type', 'event', 'label', 'container', 'image'] as const satisfies readonly FilterKey[];
+
+/**
+ * Where a rule matches: the same keys as `docker events --filter` (`label`: `key` or `key=value`,
+ * all of which must hold; `container`: names or ID prefixes), plus `name`: exact names or `re2:`
+ * patterns on the actor's name (container name, project, run id).
+ */
+export interface RuleMatch extends Pick<EventFilters, (typeof RULE_FILTER_KEYS)[number]> {
   name?: readonly NameMatcher[] | undefined;
-  /** Container names or ID prefixes (as docker's `container=` filter). */
-  container?: readonly string[] | undefined;
-  image?: readonly string[] | undefined;
 }
 
 export type NameMatcher = { exact: string } | { pattern: string; regex: RE2JS };

@@ -125,88 +125,46 @@ export function detectCi(env: Env): CiInfo | undefined {
   return info;
 }
 
+/** One of a CI system's fields: the variable that holds it, or how to derive it. */
+type CiField = string | ((e: Env) => string | undefined);
+
+/** How a CI system is recognised, and where it keeps each CiInfo field. */
+interface CiSystem {
+  system: string;
+  runs: (e: Env) => boolean;
+  buildTag: (e: Env) => string | undefined;
+  url: CiField;
+  cause: CiField;
+  revision: CiField;
+  ref: CiField;
+}
+
+const flag = (name: string) => (e: Env) => e[name] === 'true';
+
+const githubRunUrl = (e: Env) => (e.GITHUB_SERVER_URL && e.GITHUB_REPOSITORY && e.GITHUB_RUN_ID ? `${e.GITHUB_SERVER_URL}/${e.GITHUB_REPOSITORY}/actions/runs/${e.GITHUB_RUN_ID}` : undefined);
+
+const azureRunUrl = (e: Env) => {
+  const base = e.SYSTEM_COLLECTIONURI ?? e.SYSTEM_TEAMFOUNDATIONCOLLECTIONURI;
+  return base && e.SYSTEM_TEAMPROJECT && e.BUILD_BUILDID ? `${base.replace(/\/?$/, '/')}${encodeURIComponent(e.SYSTEM_TEAMPROJECT)}/_build/results?buildId=${e.BUILD_BUILDID}` : undefined;
+};
+
+/** The CI systems kiboko knows, the first that runs the build wins. */
+const CI_SYSTEMS: readonly CiSystem[] = [
+  { system: 'github-actions', runs: flag('GITHUB_ACTIONS'), buildTag: (e) => joinTag('github', e.GITHUB_REPOSITORY, e.GITHUB_RUN_ID, e.GITHUB_RUN_ATTEMPT ?? '1'), url: githubRunUrl, cause: 'GITHUB_EVENT_NAME', revision: 'GITHUB_SHA', ref: (e) => e.GITHUB_HEAD_REF || e.GITHUB_REF_NAME },
+  { system: 'gitlab-ci', runs: flag('GITLAB_CI'), buildTag: (e) => joinTag('gitlab', e.CI_PROJECT_PATH_SLUG ?? e.CI_PROJECT_NAME, e.CI_PIPELINE_ID, e.CI_JOB_ID), url: (e) => e.CI_JOB_URL ?? e.CI_PIPELINE_URL, cause: 'CI_PIPELINE_SOURCE', revision: 'CI_COMMIT_SHA', ref: 'CI_COMMIT_REF_NAME' },
+  { system: 'jenkins', runs: (e) => Boolean(e.JENKINS_URL || e.JENKINS_HOME), buildTag: (e) => e.BUILD_TAG ?? joinTag('jenkins', e.JOB_NAME, e.BUILD_NUMBER), url: 'BUILD_URL', cause: 'BUILD_CAUSE', revision: 'GIT_COMMIT', ref: (e) => stripRefs(e.GIT_BRANCH) },
+  { system: 'circleci', runs: flag('CIRCLECI'), buildTag: (e) => joinTag('circleci', e.CIRCLE_PROJECT_REPONAME, e.CIRCLE_BUILD_NUM), url: 'CIRCLE_BUILD_URL', cause: (e) => (e.CIRCLE_TAG ? 'tag' : e.CIRCLE_PULL_REQUEST ? 'pull_request' : undefined), revision: 'CIRCLE_SHA1', ref: (e) => e.CIRCLE_BRANCH ?? e.CIRCLE_TAG },
+  { system: 'travis-ci', runs: flag('TRAVIS'), buildTag: (e) => joinTag('travis', e.TRAVIS_REPO_SLUG, e.TRAVIS_BUILD_NUMBER), url: 'TRAVIS_BUILD_WEB_URL', cause: 'TRAVIS_EVENT_TYPE', revision: 'TRAVIS_COMMIT', ref: (e) => e.TRAVIS_PULL_REQUEST_BRANCH || e.TRAVIS_TAG || e.TRAVIS_BRANCH },
+  { system: 'buildkite', runs: flag('BUILDKITE'), buildTag: (e) => joinTag('buildkite', e.BUILDKITE_PIPELINE_SLUG, e.BUILDKITE_BUILD_NUMBER), url: 'BUILDKITE_BUILD_URL', cause: 'BUILDKITE_SOURCE', revision: 'BUILDKITE_COMMIT', ref: (e) => e.BUILDKITE_TAG || e.BUILDKITE_BRANCH },
+  { system: 'drone', runs: flag('DRONE'), buildTag: (e) => joinTag('drone', e.DRONE_REPO, e.DRONE_BUILD_NUMBER), url: 'DRONE_BUILD_LINK', cause: 'DRONE_BUILD_EVENT', revision: 'DRONE_COMMIT_SHA', ref: (e) => e.DRONE_TAG || e.DRONE_SOURCE_BRANCH || e.DRONE_BRANCH },
+  { system: 'azure-pipelines', runs: (e) => e.TF_BUILD?.toLowerCase() === 'true', buildTag: (e) => joinTag('azure', e.BUILD_DEFINITIONNAME, e.BUILD_BUILDNUMBER), url: azureRunUrl, cause: 'BUILD_REASON', revision: 'BUILD_SOURCEVERSION', ref: (e) => stripRefs(e.SYSTEM_PULLREQUEST_SOURCEBRANCH || e.BUILD_SOURCEBRANCH) },
+];
+
+const readField = (field: CiField, e: Env) => (typeof field === 'string' ? e[field] : field(e));
+
 function detectSystem(e: Env): CiInfo | undefined {
-  if (e.GITHUB_ACTIONS === 'true') {
-    return {
-      system: 'github-actions',
-      buildTag: joinTag('github', e.GITHUB_REPOSITORY, e.GITHUB_RUN_ID, e.GITHUB_RUN_ATTEMPT ?? '1'),
-      url: e.GITHUB_SERVER_URL && e.GITHUB_REPOSITORY && e.GITHUB_RUN_ID ? `${e.GITHUB_SERVER_URL}/${e.GITHUB_REPOSITORY}/actions/runs/${e.GITHUB_RUN_ID}` : undefined,
-      cause: e.GITHUB_EVENT_NAME,
-      revision: e.GITHUB_SHA,
-      ref: e.GITHUB_HEAD_REF || e.GITHUB_REF_NAME,
-    };
-  }
-  if (e.GITLAB_CI === 'true') {
-    return {
-      system: 'gitlab-ci',
-      buildTag: joinTag('gitlab', e.CI_PROJECT_PATH_SLUG ?? e.CI_PROJECT_NAME, e.CI_PIPELINE_ID, e.CI_JOB_ID),
-      url: e.CI_JOB_URL ?? e.CI_PIPELINE_URL,
-      cause: e.CI_PIPELINE_SOURCE,
-      revision: e.CI_COMMIT_SHA,
-      ref: e.CI_COMMIT_REF_NAME,
-    };
-  }
-  if (e.JENKINS_URL || e.JENKINS_HOME) {
-    return {
-      system: 'jenkins',
-      buildTag: e.BUILD_TAG ?? joinTag('jenkins', e.JOB_NAME, e.BUILD_NUMBER),
-      url: e.BUILD_URL,
-      cause: e.BUILD_CAUSE,
-      revision: e.GIT_COMMIT,
-      ref: stripRefs(e.GIT_BRANCH),
-    };
-  }
-  if (e.CIRCLECI === 'true') {
-    return {
-      system: 'circleci',
-      buildTag: joinTag('circleci', e.CIRCLE_PROJECT_REPONAME, e.CIRCLE_BUILD_NUM),
-      url: e.CIRCLE_BUILD_URL,
-      cause: e.CIRCLE_TAG ? 'tag' : e.CIRCLE_PULL_REQUEST ? 'pull_request' : undefined,
-      revision: e.CIRCLE_SHA1,
-      ref: e.CIRCLE_BRANCH ?? e.CIRCLE_TAG,
-    };
-  }
-  if (e.TRAVIS === 'true') {
-    return {
-      system: 'travis-ci',
-      buildTag: joinTag('travis', e.TRAVIS_REPO_SLUG, e.TRAVIS_BUILD_NUMBER),
-      url: e.TRAVIS_BUILD_WEB_URL,
-      cause: e.TRAVIS_EVENT_TYPE,
-      revision: e.TRAVIS_COMMIT,
-      ref: e.TRAVIS_PULL_REQUEST_BRANCH || e.TRAVIS_TAG || e.TRAVIS_BRANCH,
-    };
-  }
-  if (e.BUILDKITE === 'true') {
-    return {
-      system: 'buildkite',
-      buildTag: joinTag('buildkite', e.BUILDKITE_PIPELINE_SLUG, e.BUILDKITE_BUILD_NUMBER),
-      url: e.BUILDKITE_BUILD_URL,
-      cause: e.BUILDKITE_SOURCE,
-      revision: e.BUILDKITE_COMMIT,
-      ref: e.BUILDKITE_TAG || e.BUILDKITE_BRANCH,
-    };
-  }
-  if (e.DRONE === 'true') {
-    return {
-      system: 'drone',
-      buildTag: joinTag('drone', e.DRONE_REPO, e.DRONE_BUILD_NUMBER),
-      url: e.DRONE_BUILD_LINK,
-      cause: e.DRONE_BUILD_EVENT,
-      revision: e.DRONE_COMMIT_SHA,
-      ref: e.DRONE_TAG || e.DRONE_SOURCE_BRANCH || e.DRONE_BRANCH,
-    };
-  }
-  if (e.TF_BUILD?.toLowerCase() === 'true') {
-    const base = e.SYSTEM_COLLECTIONURI ?? e.SYSTEM_TEAMFOUNDATIONCOLLECTIONURI;
-    return {
-      system: 'azure-pipelines',
-      buildTag: joinTag('azure', e.BUILD_DEFINITIONNAME, e.BUILD_BUILDNUMBER),
-      url: base && e.SYSTEM_TEAMPROJECT && e.BUILD_BUILDID ? `${base.replace(/\/?$/, '/')}${encodeURIComponent(e.SYSTEM_TEAMPROJECT)}/_build/results?buildId=${e.BUILD_BUILDID}` : undefined,
-      cause: e.BUILD_REASON,
-      revision: e.BUILD_SOURCEVERSION,
-      ref: stripRefs(e.SYSTEM_PULLREQUEST_SOURCEBRANCH || e.BUILD_SOURCEBRANCH),
-    };
-  }
+  const ci = CI_SYSTEMS.find((c) => c.runs(e));
+  if (ci) return { system: ci.system, buildTag: ci.buildTag(e), url: readField(ci.url, e), cause: readField(ci.cause, e), revision: readField(ci.revision, e), ref: readField(ci.ref, e) };
   if (truthy(e.CI) || e.BUILD_TAG) return { system: 'ci' };
   return undefined;
 }

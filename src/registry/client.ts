@@ -20,13 +20,17 @@ export interface Platform {
   variant?: string | undefined;
 }
 
-export interface RegistryClientOptions {
-  credentials?: CredentialOptions | undefined;
+/** Where the client finds the CAs it trusts, and which registries may be spoken to without TLS. */
+export interface RegistryTlsOptions {
   /** Further CA files trusted for every registry (`--registry-ca`), besides /etc/docker/certs.d/<host>/*.crt. */
   caFiles?: readonly string[] | undefined;
   certsDir?: string | undefined;
   /** Registries that may be spoken to over plain HTTP when they do not speak TLS (loopback always may). */
   insecureRegistries?: readonly string[] | undefined;
+}
+
+/** How long a request may take, and how a failed one is retried. */
+export interface RegistryRetryOptions {
   /** Per request, from connecting to the last byte (default 15 s). */
   timeoutMs?: number | undefined;
   /** Retries after the first attempt on 5xx, timeouts and resets (default 3). */
@@ -35,6 +39,10 @@ export interface RegistryClientOptions {
   backoffMs?: number | undefined;
   /** A 429 whose Retry-After asks for longer than this fails as rate limited instead of waiting (default 60 s). */
   maxRetryAfterMs?: number | undefined;
+}
+
+export interface RegistryClientOptions extends RegistryTlsOptions, RegistryRetryOptions {
+  credentials?: CredentialOptions | undefined;
   /** The platform whose image counts in a multi-arch index (default linux/amd64). */
   platform?: Platform | undefined;
   clock?: Clock | undefined;
@@ -85,10 +93,7 @@ export class RegistryClient {
   private readonly agents: Agents;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly timeoutMs: number;
-  private readonly retries: number;
-  private readonly backoffMs: number;
-  private readonly maxRetryAfterMs: number;
+  private readonly retry: Required<RegistryRetryOptions>;
   private readonly insecure: Set<string>;
   private readonly scheme = new Map<string, 'https:' | 'http:'>();
   private readonly hostAuth = new Map<string, HostAuth>();
@@ -103,10 +108,7 @@ export class RegistryClient {
     this.agents = new Agents(this.tls);
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
-    this.timeoutMs = options.timeoutMs ?? 15_000;
-    this.retries = options.retries ?? 3;
-    this.backoffMs = options.backoffMs ?? 250;
-    this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
+    this.retry = { timeoutMs: options.timeoutMs ?? 15_000, retries: options.retries ?? 3, backoffMs: options.backoffMs ?? 250, maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000 };
     this.insecure = new Set(options.insecureRegistries ?? []);
     this.platform = options.platform ?? { os: 'linux', architecture: 'amd64' };
   }
@@ -317,7 +319,7 @@ export class RegistryClient {
 
   private once(url: URL, method: 'GET' | 'HEAD', headers: Record<string, string>, maxBytes: number, signal?: AbortSignal): Promise<RawResponse> {
     this.stats.requests++;
-    return send({ url, method, headers: { 'user-agent': this.options.userAgent ?? 'kiboko-registry-client', ...headers }, timeoutMs: this.timeoutMs, maxBytes: maxBytes || 1, signal }, this.agents);
+    return send({ url, method, headers: { 'user-agent': this.options.userAgent ?? 'kiboko-registry-client', ...headers }, timeoutMs: this.retry.timeoutMs, maxBytes: maxBytes || 1, signal }, this.agents);
   }
 
   /** Retries transient failures: 5xx, resets, timeouts with backoff and full jitter; 429 after Retry-After. */
@@ -331,7 +333,7 @@ export class RegistryClient {
           this.stats.failed++;
           last = res;
           const after = retryAfterMs(res.headers['retry-after'], this.clock.now());
-          if (after !== undefined && after > this.maxRetryAfterMs) throw rateLimited(ref, host, after, this.clock.now());
+          if (after !== undefined && after > this.retry.maxRetryAfterMs) throw rateLimited(ref, host, after, this.clock.now());
           wait = after ?? this.backoff(attempt);
         } else if (RETRIABLE_STATUS.has(res.status)) {
           this.stats.failed++;
@@ -346,29 +348,29 @@ export class RegistryClient {
         last = err;
         wait = this.backoff(attempt);
       }
-      if (attempt >= this.retries) break;
+      if (attempt >= this.retry.retries) break;
       this.stats.retries++;
       await this.clock.sleep(wait, signal);
     }
     if (last instanceof TransportError) {
       if (last.code === 'ETIMEDOUT') {
-        throw new KibokoError('TIMEOUT', `registry ${host} did not answer ${what} within ${this.timeoutMs / 1000}s (${this.retries + 1} attempts)`, {
+        throw new KibokoError('TIMEOUT', `registry ${host} did not answer ${what} within ${this.retry.timeoutMs / 1000}s (${this.retry.retries + 1} attempts)`, {
           cause: last,
           hint: 'the registry (or a proxy or firewall on the way) accepts connections but does not answer; check it, or raise --registry-timeout',
           details: { registry: ref.registry, repository: ref.repository },
         });
       }
-      throw unreachableError(ref, host, what, last, this.retries + 1);
+      throw unreachableError(ref, host, what, last, this.retry.retries + 1);
     }
     if (last?.status === 429) throw rateLimited(ref, host, retryAfterMs(last.headers['retry-after'], this.clock.now()), this.clock.now());
-    throw new KibokoError('REGISTRY_UNREACHABLE', `registry ${host} answered ${last?.status ?? '?'} to ${what} ${this.retries + 1} times`, {
+    throw new KibokoError('REGISTRY_UNREACHABLE', `registry ${host} answered ${last?.status ?? '?'} to ${what} ${this.retry.retries + 1} times`, {
       hint: 'the registry is failing; try again later',
       details: { registry: ref.registry, repository: ref.repository, status: last?.status },
     });
   }
 
   private backoff(attempt: number): number {
-    const cap = Math.min(8000, this.backoffMs * 2 ** attempt);
+    const cap = Math.min(8000, this.retry.backoffMs * 2 ** attempt);
     return Math.round(cap / 2 + (this.random() * cap) / 2);
   }
 

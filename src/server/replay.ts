@@ -9,32 +9,27 @@ import { HttpError } from './errors.js';
  * body-only signatures (`X-Hub-Signature-256`, which GitHub computes over the body alone), the
  * digest of the signed bytes. Bounded: past `max` entries the oldest are forgotten first.
  */
-export class DeliveryLog {
+export class DeliveryLog extends ExpiringKeys {
   /** A key "seen within the window" is one added at most windowMs ago: kept windowMs + 1 ms. */
-  private readonly seen: ExpiringKeys;
   constructor(
     readonly windowMs = 24 * 3600_000,
     max = 10_000,
     now: () => number = Date.now,
   ) {
-    this.seen = new ExpiringKeys(windowMs + 1, max, now);
-  }
-
-  get size(): number {
-    return this.seen.size;
+    super(windowMs + 1, max, now);
   }
 
   /** True when any key was seen within the window; otherwise records them all. */
   replayed(keys: readonly string[]): boolean {
-    this.seen.sweep();
-    if (keys.some((k) => this.seen.has(k))) return true;
-    for (const k of keys) this.seen.add(k);
+    this.sweep();
+    if (keys.some((k) => this.has(k))) return true;
+    for (const k of keys) this.add(k);
     return false;
   }
 
   /** Forgets keys (a delivery that was refused for another reason may be sent again). */
   forget(keys: readonly string[]): void {
-    for (const k of keys) this.seen.delete(k);
+    for (const k of keys) this.delete(k);
   }
 }
 

@@ -3,8 +3,7 @@ import { asKibokoError, errorSummary, KibokoError } from '../common/errors.js';
 import type { ContainerSummary, Engine } from '../engine/index.js';
 import type { Journal, JournalEntry } from '../journal/index.js';
 import { formatReference, parseReference } from '../registry/index.js';
-import type { WatchOptions } from './types.js';
-import type { WatchItem } from './types.js';
+import type { ContainerUpdateSettings, WatchItem } from './types.js';
 import { WATCH_JOURNAL_KIND, type ContainerUpdateRecord } from './recover.js';
 import { WATCHTOWER_LABELS as W } from './watchtower.js';
 
@@ -13,7 +12,7 @@ interface Deps {
   pull: (image: string) => Promise<unknown>;
   clock: Clock;
   signal?: AbortSignal | undefined;
-  options: WatchOptions;
+  options: ContainerUpdateSettings;
   warn: (m: string) => void;
   /** Records the update before anything is touched, so `kiboko chaos recover` can undo it after a crash. */
   journal?: Journal | undefined;

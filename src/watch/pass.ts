@@ -9,7 +9,7 @@ import { formatReference, parseReference, pullImage, repositoryName, type Creden
 import { newerTag } from './candidates.js';
 import { updateContainer } from './container.js';
 import { updateProject, type ServiceUpdate } from './service.js';
-import { summarize, type WatchEvent, type WatchItem, type WatchOptions, type WatchReport } from './types.js';
+import { summarize, type WatchEvent, type WatchItem, type WatchOptions, type WatchReport, type WatchSelection } from './types.js';
 import { WATCHTOWER_LABELS as W } from './watchtower.js';
 
 export interface WatchDeps {
@@ -46,7 +46,7 @@ const truthy = (v: string | undefined) => v !== undefined && /^(1|t|true|yes|on)
 const falsy = (v: string | undefined) => v !== undefined && /^(0|f|false|no|off)$/i.test(v);
 
 /** The standalone containers a pass watches, by Watchtower's rules (labels, names, scope, stopped). */
-export async function watchedContainers(engine: Engine, o: WatchOptions): Promise<ContainerSummary[]> {
+export async function watchedContainers(engine: Engine, o: WatchSelection): Promise<ContainerSummary[]> {
   const listed = await engine.list({ all: true });
   // The engine lists a container by its image id once its tag has moved to another image (a
   // pull, a push): the name it was created from is in its config.

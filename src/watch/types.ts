@@ -65,38 +65,46 @@ export function summarize(items: WatchItem[], startedAt: number, now: number, re
   };
 }
 
-/** What one pass watches and how it acts. */
-export interface WatchOptions {
-  /** kiboko deploy projects: compose files (or folders), updated through deploys. */
-  projects?: readonly { files: readonly string[]; name?: string | undefined; tagPolicies?: Readonly<Record<string, import('../deploy/index.js').TagPolicy>> | undefined }[] | undefined;
-  /** Watch standalone containers (everything not deployed by kiboko). Default true. */
-  containers?: boolean | undefined;
+/** Which standalone containers a pass watches, by Watchtower's rules (see watchedContainers). */
+export interface WatchSelection {
   /** Only these container names (Watchtower's positional arguments). */
   names?: readonly string[] | undefined;
+  disableContainers?: readonly string[] | undefined;
   /** Only containers labelled com.centurylinklabs.watchtower.enable=true (or kiboko.watch.enable=true). */
   labelEnable?: boolean | undefined;
-  includeStopped?: boolean | undefined;
-  /** Start stopped containers after updating them (default: keep them stopped). */
-  reviveStopped?: boolean | undefined;
-  /** Report newer images, change nothing. */
-  monitorOnly?: boolean | undefined;
-  /** Only images built at least this long ago (the registry's config `created`). */
-  minAgeMs?: number | undefined;
-  /** Remove the old image after a successful container update. */
-  cleanup?: boolean | undefined;
-  /** Run Watchtower's lifecycle.pre-update / post-update label commands. */
-  lifecycleHooks?: boolean | undefined;
   /** Only containers with com.centurylinklabs.watchtower.scope=<scope>. */
   scope?: string | undefined;
-  disableContainers?: readonly string[] | undefined;
-  /** Only these images (repository names, with or without tag): Watchtower's /v1/update?image=. */
-  images?: readonly string[] | undefined;
+  includeStopped?: boolean | undefined;
+}
+
+/** How a standalone container is replaced with its newer image. */
+export interface ContainerUpdateSettings {
+  /** Run Watchtower's lifecycle.pre-update / post-update label commands. */
+  lifecycleHooks?: boolean | undefined;
   /** Stop timeout for containers (default 10 s). */
   stopTimeoutMs?: number | undefined;
   /** How long a new container or replica may take to be healthy (default 60 s). */
   healthTimeoutMs?: number | undefined;
   /** A new container without a healthcheck must keep running this long (default 2 s). */
   settleMs?: number | undefined;
+  /** Start stopped containers after updating them (default: keep them stopped). */
+  reviveStopped?: boolean | undefined;
+  /** Remove the old image after a successful container update. */
+  cleanup?: boolean | undefined;
+}
+
+/** What one pass watches and how it acts. */
+export interface WatchOptions extends WatchSelection, ContainerUpdateSettings {
+  /** kiboko deploy projects: compose files (or folders), updated through deploys. */
+  projects?: readonly { files: readonly string[]; name?: string | undefined; tagPolicies?: Readonly<Record<string, import('../deploy/index.js').TagPolicy>> | undefined }[] | undefined;
+  /** Watch standalone containers (everything not deployed by kiboko). Default true. */
+  containers?: boolean | undefined;
+  /** Report newer images, change nothing. */
+  monitorOnly?: boolean | undefined;
+  /** Only images built at least this long ago (the registry's config `created`). */
+  minAgeMs?: number | undefined;
+  /** Only these images (repository names, with or without tag): Watchtower's /v1/update?image=. */
+  images?: readonly string[] | undefined;
   /** Registry checks in flight at once (default 8). */
   concurrency?: number | undefined;
 }

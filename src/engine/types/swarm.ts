@@ -13,7 +13,7 @@ export interface SwarmObject {
 type TaskContainerSettings = 'healthcheck' | 'user' | 'workingDir' | 'stopSignal' | 'hostname' | 'capAdd' | 'capDrop' | 'sysctls' | 'ulimits' | 'tty' | 'openStdin' | 'init' | 'dns' | 'dnsSearch' | 'dnsOptions';
 
 /** A Swarm service as kiboko defines it; the adapter maps it to the Engine API's ServiceSpec. */
-export interface SwarmServiceDefinition extends Pick<ContainerSpec, TaskContainerSettings> {
+export interface SwarmServiceDefinition extends Pick<ContainerSpec, TaskContainerSettings>, SwarmRestartPolicy, SwarmPlacement {
   name: string;
   image: string;
   /** Replaces the image's ENTRYPOINT (ContainerSpec.Command). */
@@ -32,20 +32,10 @@ export interface SwarmServiceDefinition extends Pick<ContainerSpec, TaskContaine
   replicas: number;
   update: SwarmUpdateConfig;
   rollback: SwarmUpdateConfig;
-  restart: 'none' | 'on-failure' | 'any';
-  /** The rest of Swarm's restart policy (deploy.restart_policy); unset: Swarm's defaults (5 s, unlimited, no window). */
-  restartDelayMs?: number | undefined;
-  restartMaxAttempts?: number | undefined;
-  restartWindowMs?: number | undefined;
   /** Changed from the service's current value, Swarm replaces every task even if nothing else changed (`docker service update --force`). */
   forceUpdate?: number | undefined;
   /** `global`: one task on every node that meets the constraints (replicas ignored). Default replicated. */
   mode?: 'replicated' | 'global' | undefined;
-  /** Placement constraints, e.g. `node.labels.region==us-east-1`, `node.id!=abc`. */
-  constraints?: readonly string[] | undefined;
-  /** Placement preferences: spread over the values of these node labels/attributes. */
-  spread?: readonly string[] | undefined;
-  maxReplicasPerNode?: number | undefined;
   /** Swarm secrets/configs mounted as files in the tasks. */
   secrets?: readonly SwarmFileRef[] | undefined;
   configs?: readonly SwarmFileRef[] | undefined;
@@ -59,6 +49,24 @@ export interface SwarmServiceDefinition extends Pick<ContainerSpec, TaskContaine
   hosts?: readonly string[] | undefined;
   /** tmpfs mounts (container path → size in bytes, or undefined). */
   tmpfs?: readonly { target: string; sizeBytes?: number | undefined; mode?: number | undefined }[] | undefined;
+}
+
+/** When Swarm replaces a service's failed tasks. */
+export interface SwarmRestartPolicy {
+  restart: 'none' | 'on-failure' | 'any';
+  /** The rest of Swarm's restart policy (deploy.restart_policy); unset: Swarm's defaults (5 s, unlimited, no window). */
+  restartDelayMs?: number | undefined;
+  restartMaxAttempts?: number | undefined;
+  restartWindowMs?: number | undefined;
+}
+
+/** Which nodes a service's tasks may run on (deploy.placement). */
+export interface SwarmPlacement {
+  /** Placement constraints, e.g. `node.labels.region==us-east-1`, `node.id!=abc`. */
+  constraints?: readonly string[] | undefined;
+  /** Placement preferences: spread over the values of these node labels/attributes. */
+  spread?: readonly string[] | undefined;
+  maxReplicasPerNode?: number | undefined;
 }
 
 /** A Swarm secret or config given to a service's tasks as a file. */

@@ -23,34 +23,28 @@ function cookieOf(req: IncomingMessage, name: string): string | undefined {
 
 const digest = (id: string) => createHash('sha256').update(id).digest('base64url');
 
-/** Dashboard sessions: one per sign-in, expiring, revocable, bounded in number (oldest dropped first). */
-export class SessionStore {
-  private readonly sessions: ExpiringKeys;
-  constructor(
-    readonly ttlMs = 8 * 3600_000,
-    max = 1000,
-    now: () => number = Date.now,
-  ) {
-    this.sessions = new ExpiringKeys(ttlMs, max, now);
-  }
-
-  get size(): number {
-    return this.sessions.size;
+/**
+ * Dashboard sessions: one per sign-in, expiring, revocable, bounded in number (oldest dropped first).
+ * The keys it holds are the digests of the session ids, never the ids themselves.
+ */
+export class SessionStore extends ExpiringKeys {
+  constructor(ttlMs = 8 * 3600_000, max = 1000, now: () => number = Date.now) {
+    super(ttlMs, max, now);
   }
 
   /** A new session id (the cookie value). */
   create(): string {
     const id = randomBytes(32).toString('base64url');
-    this.sessions.add(digest(id));
+    this.add(digest(id));
     return id;
   }
 
   valid(id: string | undefined): boolean {
-    return Boolean(id && id.length <= 100 && this.sessions.has(digest(id)));
+    return Boolean(id && id.length <= 100 && this.has(digest(id)));
   }
 
   revoke(id: string | undefined): void {
-    if (id && id.length <= 100) this.sessions.delete(digest(id));
+    if (id && id.length <= 100) this.delete(digest(id));
   }
 
   /** The session a request presents, if it is valid and the method is safe (read-only). */
