@@ -12,6 +12,7 @@ export interface UnitsDaemonOptions {
   allowAnyExecStart?: boolean | undefined;
   /** Host paths units may bind-mount (default none; true: any). */
   hostMounts?: import('./container.js').HostMountPolicy | undefined;
+  /** This machine's fleet metadata (the docker backend; on Swarm a machine's metadata is its node's labels). */
   metadata?: Readonly<Record<string, string>> | undefined;
   log?: LogFn | undefined;
   /** Periodic reconcile while the engine answers (default 10 s). */
@@ -58,6 +59,9 @@ export async function startUnitsDaemon(o: UnitsDaemonOptions): Promise<UnitsDaem
 
   const first = await ping();
   const backend = chooseBackend(o, first, log);
+  if (backend === 'swarm' && Object.keys(o.metadata ?? {}).length) {
+    log('warn', "--metadata has no effect on Swarm: the machines are the Swarm nodes, and a machine's metadata is its node's labels", { hint: 'docker node update --label-add KEY=VALUE NODE' });
+  }
   const options = { allowAnyExecStart: o.allowAnyExecStart, hostMounts: o.hostMounts, metadata: o.metadata, log };
   const registry: ReconcilingRegistry = backend === 'swarm' ? new SwarmRegistry(o.engine, options) : new EngineRegistry(o.engine, o.stateDir, options);
 

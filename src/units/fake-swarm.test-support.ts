@@ -1,5 +1,5 @@
 import { KibokoError } from '../common/errors.js';
-import { FakeEngine, type SwarmNode, type SwarmService, type SwarmServiceDefinition, type SwarmTask } from '../engine/index.js';
+import { FakeEngine, type EngineSystemInfo, type SwarmNode, type SwarmService, type SwarmServiceDefinition, type SwarmTask } from '../engine/index.js';
 
 /** The one node a FakeSwarm has unless given others: the fake engine's own, a manager labelled region=eu. */
 export const FAKE_NODE: SwarmNode = { id: 'n1', hostname: 'node-1', addr: '10.0.0.1', role: 'manager', availability: 'active', state: 'ready', labels: { region: 'eu' }, self: true };
@@ -20,6 +20,10 @@ export class FakeSwarm extends FakeEngine {
     this.nodes = structuredClone([...nodes]);
   }
 
+  /** A Swarm manager, as the daemon asks before it picks the Swarm backend. */
+  override async systemInfo(): Promise<EngineSystemInfo> {
+    return { ...(await super.systemInfo()), swarm: 'active', isManager: true };
+  }
   private summary(id: string): SwarmService {
     const s = this.services.get(id)!;
     return { id, name: s.def.name, version: s.version, labels: { ...s.def.labels }, image: s.def.image, replicas: s.def.mode === 'global' ? 0 : s.def.replicas };
