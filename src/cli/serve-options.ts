@@ -16,7 +16,7 @@ export const serveOptions = () => ({
   allowHostMounts: optional('--allow-host-mounts [paths]', 'let units bind-mount host paths: any (no value), or only these comma-separated paths and what is below them (default: none — a bind of / or the engine socket is the host)'),
   allowAnyExecStart: flag('--allow-any-exec-start', 'accept units whose ExecStart is not a docker run line (they are stored but cannot run as containers)'),
   engine: value('--engine <docker|swarm>', 'run units as containers on this engine, or as Swarm services (default: Swarm when the engine is a manager)'),
-  metadata: value('--metadata <key=value,...>', "this machine's fleet metadata, matched by units' MachineMetadata= (e.g. region=us-east-1,disk=ssd)"),
+  metadata: value('--metadata <key=value,...>', "this machine's fleet metadata, matched by units' MachineMetadata= (e.g. region=us-east-1,disk=ssd); on Swarm the machines are the nodes and their metadata the node labels"),
   project: list('--project <name=path>', 'deploy this project through the native API and the deploy hook: a compose file or folder, as deploy -f takes it (repeatable)'),
   deployConfig: value('--deploy-config <file>', 'YAML: projects (file, engine, per-service tag_policy) and webhook.secret / webhook.secret_file'),
   webhookSecretFile: value('--webhook-secret-file <file>', "the deploy hook's shared secret: requests signed with X-Hub-Signature-256 (HMAC-SHA256 of the body) need no bearer token"),

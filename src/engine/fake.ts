@@ -34,6 +34,7 @@ import type {
   NetworkSummary,
   RemoveOptions,
   CloneOptions,
+  SwarmNode,
   SwarmService,
   SwarmTask,
 } from './types.js';
@@ -313,6 +314,10 @@ export class FakeEngine implements Engine {
   }
 
   async listTasks(): Promise<SwarmTask[]> {
+    throw notSwarm();
+  }
+
+  async listNodes(): Promise<SwarmNode[]> {
     throw notSwarm();
   }
 

@@ -26,6 +26,7 @@ import type {
   NetworkSummary,
   PullOptions,
   PullProgress,
+  SwarmNode,
   SwarmService,
   SwarmServiceDefinition,
   SwarmTask,
@@ -109,6 +110,8 @@ export interface Engine {
   updateService(id: string, version: number, definition: SwarmServiceDefinition): Promise<void>;
   removeService(idOrName: string): Promise<void>;
   listTasks(serviceId: string): Promise<SwarmTask[]>;
+  /** The Swarm's nodes (down ones included), this engine's own marked `self`; a task's `nodeId` is one of their ids. */
+  listNodes(): Promise<SwarmNode[]>;
   /** Creates an attachable overlay network (Swarm) unless one with that name exists. */
   ensureOverlayNetwork(name: string, labels?: Readonly<Record<string, string>>): Promise<string>;
   /** Joins a container to a further network, with DNS aliases (and fixed addresses). */

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeEngine } from '../engine/index.js';
 import type { UnitOption } from './api.js';
 import { startUnitsDaemon } from './daemon.js';
+import { FakeSwarm } from './fake-swarm.test-support.js';
 
 const dirs: string[] = [];
 beforeEach(() => {
@@ -62,5 +63,16 @@ describe('the units daemon', () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'kiboko-unitsd-'));
     dirs.push(stateDir);
     await expect(startUnitsDaemon({ engine: new FakeEngine(), stateDir, backend: 'swarm' })).rejects.toThrow(/not a Swarm manager/);
+  });
+
+  it('on a Swarm manager picks the Swarm backend, and says --metadata has no effect there (a machine is a node, its metadata the node labels)', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'kiboko-unitsd-'));
+    dirs.push(stateDir);
+    const warnings: { msg: string; data: Record<string, unknown> | undefined }[] = [];
+    const d = await startUnitsDaemon({ engine: new FakeSwarm(), stateDir, metadata: { region: 'us' }, log: (level, msg, data) => void (level === 'warn' && warnings.push({ msg, data })) });
+    expect(d.backend).toBe('swarm');
+    expect(warnings).toEqual([{ msg: expect.stringMatching(/^--metadata has no effect on Swarm/), data: { hint: 'docker node update --label-add KEY=VALUE NODE' } }]);
+    expect(await d.registry.machines()).toEqual([{ id: 'n1', primaryIP: '10.0.0.1', metadata: { region: 'eu' } }]);
+    await d.close();
   });
 });

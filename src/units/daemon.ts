@@ -12,6 +12,7 @@ export interface UnitsDaemonOptions {
   allowAnyExecStart?: boolean | undefined;
   /** Host paths units may bind-mount (default none; true: any). */
   hostMounts?: import('./container.js').HostMountPolicy | undefined;
+  /** This machine's fleet metadata (the docker backend; on Swarm a machine's metadata is its node's labels). */
   metadata?: Readonly<Record<string, string>> | undefined;
   log?: LogFn | undefined;
   /** Periodic reconcile while the engine answers (default 10 s). */
@@ -170,7 +171,7 @@ async function pingEngine(engine: Engine, timeoutMs: number): Promise<Ping> {
   }
 }
 
-/** The backend asked for, or Swarm on a manager and containers elsewhere; Swarm asked of a non-manager is refused. */
+/** The backend asked for, or Swarm on a manager and containers elsewhere; Swarm asked of a non-manager is refused, and --metadata on Swarm is said to have no effect. */
 function chooseBackend(o: UnitsDaemonOptions, first: Ping, log: LogFn): 'docker' | 'swarm' {
   let backend = o.backend;
   if (!backend) {
@@ -179,6 +180,9 @@ function chooseBackend(o: UnitsDaemonOptions, first: Ping, log: LogFn): 'docker'
   }
   if (backend === 'swarm' && first.ok && !first.info.isManager) {
     throw new KibokoError('CONFLICT', `the engine at ${o.engine.endpoint} is not a Swarm manager`, { hint: 'run kiboko serve on a manager node, or use --engine docker' });
+  }
+  if (backend === 'swarm' && Object.keys(o.metadata ?? {}).length) {
+    log('warn', "--metadata has no effect on Swarm: the machines are the Swarm nodes, and a machine's metadata is its node's labels", { hint: 'docker node update --label-add KEY=VALUE NODE' });
   }
   return backend;
 }

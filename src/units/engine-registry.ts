@@ -22,11 +22,11 @@ export type LogFn = (level: 'info' | 'warn' | 'error', msg: string, data?: Recor
 export interface UnitsRegistryOptions {
   /** Store units whose ExecStart is not `docker run` (they are reported as not runnable). */
   allowAnyExecStart?: boolean | undefined;
-  /** This machine's fleet metadata (MachineMetadata= is matched against it). */
+  /** This machine's fleet metadata (MachineMetadata= is matched against it); not used on Swarm, where the machines are the nodes. */
   metadata?: Readonly<Record<string, string>> | undefined;
   /** Host paths units may bind-mount (default none; true: any). */
   hostMounts?: HostMountPolicy | undefined;
-  /** Overrides the machine (tests). */
+  /** Overrides the machine (tests; not used on Swarm). */
   machine?: Machine | undefined;
   log?: LogFn | undefined;
 }

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { FakeEngine, type Engine } from '../engine/index.js';
 import { UNIT_LABEL } from './container.js';
 import { EngineRegistry } from './engine-registry.js';
-import { FakeSwarm } from './fake-swarm.test-support.js';
+import { FAKE_NODE, FakeSwarm } from './fake-swarm.test-support.js';
 import { MemoryRegistry } from './memory.js';
 import { registryContract } from './registry-contract.js';
-import { SwarmRegistry } from './swarm-registry.js';
+import { nodeMachine, SwarmRegistry } from './swarm-registry.js';
 
 const machine = { id: 'n1', primaryIP: '10.0.0.1', metadata: { region: 'eu' } };
 
@@ -38,19 +38,9 @@ async function runningServices(engine: Engine): Promise<string[]> {
   return out;
 }
 
-/**
- * As `kiboko serve` builds it, the Swarm registry's machine is this host (its machine-id), not the
- * Swarm node: the fake's node is n1, the registry's machine another id.
- */
-const swarmCapabilities = {
-  engine: 'services',
-  refusesUnrunnable: true,
-  knownDivergences: { stateMachines: "/state names the Swarm node ids of a unit's tasks, /units and /machines this host's machine-id" },
-} as const;
-
-registryContract('SwarmRegistry over FakeSwarm (FakeEngine with one Swarm node)', swarmCapabilities, async () => {
+/** On Swarm the machines are the nodes: the fake's one node n1 (region=eu, 10.0.0.1) is the machine /machines answers. */
+registryContract('SwarmRegistry over FakeSwarm (FakeEngine with one Swarm node)', { engine: 'services', refusesUnrunnable: true }, async () => {
   const engine = new FakeSwarm();
-  const swarmMachine = { ...machine, id: 'host-machine-id' };
-  const registry = new SwarmRegistry(engine, { machine: structuredClone(swarmMachine) });
-  return { registry, machine: swarmMachine, settle: () => registry.settled(), running: () => runningServices(engine) };
+  const registry = new SwarmRegistry(engine);
+  return { registry, machine: nodeMachine(FAKE_NODE), settle: () => registry.settled(), running: () => runningServices(engine) };
 });

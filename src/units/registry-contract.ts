@@ -20,7 +20,7 @@ export type DivergenceKey = 'stateMachines';
 
 export interface RegistrySubject {
   registry: UnitRegistry;
-  /** The machine the registry was given (what /machines must answer). */
+  /** The one machine /machines must answer: the one the registry was given, or on Swarm the fake's one node. */
   machine: Machine;
   /** The units the engine runs now (required unless the capabilities say `engine: 'none'`). */
   running?: () => Promise<string[]>;
@@ -207,7 +207,7 @@ function listingCases(run: Run): void {
     expect((await run.s.registry.states()).map((s) => s.name)).toEqual(BYTE_ORDER);
   });
 
-  it('answers its one machine, as it was given', async () => {
+  it('answers its one machine: the one it was given, or the one Swarm node', async () => {
     expect(await run.s.registry.machines()).toEqual([run.s.machine]);
   });
 

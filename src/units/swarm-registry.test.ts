@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { handleFleet, type FleetUnit, type UnitOption, type UnitStateRecord } from './api.js';
-import { FakeSwarm } from './fake-swarm.test-support.js';
+import { handleFleet, type FleetUnit, type Machine, type UnitOption, type UnitStateRecord } from './api.js';
+import { FAKE_NODE, FakeSwarm } from './fake-swarm.test-support.js';
 import { RECORD_IMAGE, serviceName, SwarmRegistry } from './swarm-registry.js';
 
 const svc = (name: string, value: string): UnitOption => ({ section: 'Service', name, value });
@@ -8,13 +8,14 @@ const x = (name: string, value: string): UnitOption => ({ section: 'X-Fleet', na
 const unit = (name: string, extra: UnitOption[] = []): UnitOption[] => [svc('ExecStartPre', '-/usr/bin/docker rm -f %p-%i'), svc('ExecStart', `/usr/bin/docker run --name ${name} -p 8080:80 repo/app:1`), ...extra];
 
 function setup(engine = new FakeSwarm(), allowAnyExecStart = false) {
-  const registry = new SwarmRegistry(engine, { allowAnyExecStart, machine: { id: 'n1', primaryIP: '127.0.0.1', metadata: {} } });
-  const call = (method: string, path: string, body?: unknown) =>
-    handleFleet({ method, path, query: new URLSearchParams(), contentType: 'application/json', body: body === undefined ? undefined : JSON.stringify(body) }, registry);
+  const registry = new SwarmRegistry(engine, { allowAnyExecStart });
+  const call = (method: string, path: string, body?: unknown, query = '') =>
+    handleFleet({ method, path, query: new URLSearchParams(query), contentType: 'application/json', body: body === undefined ? undefined : JSON.stringify(body) }, registry);
   const units = async () => ((await call('GET', '/fleet/v1/units')).body as { units: FleetUnit[] }).units;
   const states = async () => ((await call('GET', '/fleet/v1/state')).body as { states: UnitStateRecord[] }).states;
+  const machines = async () => ((await call('GET', '/fleet/v1/machines')).body as { machines: Machine[] }).machines;
   const service = (u: string) => [...engine.services.values()].find((s) => s.def.labels['kiboko.units.unit'] === u)?.def;
-  return { engine, registry, call, units, states, service };
+  return { engine, registry, call, units, states, machines, service };
 }
 
 describe('SwarmRegistry: fleet units as Swarm services', () => {
@@ -75,5 +76,69 @@ describe('SwarmRegistry: fleet units as Swarm services', () => {
     await call('PUT', '/fleet/v1/units/py.service', { desiredState: 'launched', options: [svc('ExecStart', '/usr/bin/python3 -m http.server')] });
     expect(service('py.service')).toMatchObject({ image: RECORD_IMAGE, replicas: 0 });
     expect((await units()).find((u) => u.name === 'py.service')).toMatchObject({ currentState: 'inactive', message: expect.stringMatching(/^not runnable/) });
+  });
+
+  describe('machines are the Swarm nodes', () => {
+    /** A three-node cluster: this engine's manager n1 (eu), a worker n2 (us), a worker n3 (us) that a test may take down. */
+    const cluster = () =>
+      new FakeSwarm([
+        FAKE_NODE,
+        { ...FAKE_NODE, id: 'n2', hostname: 'node-2', addr: '10.0.0.2', role: 'worker', labels: { region: 'us', disk: 'ssd' }, self: false },
+        { ...FAKE_NODE, id: 'n3', hostname: 'node-3', addr: '10.0.0.3', role: 'worker', labels: { region: 'us' }, self: false },
+      ]);
+    const pairs = (states: UnitStateRecord[]) => states.map((s) => [s.name, s.machineID, s.systemdActiveState]);
+
+    it('/machines lists the nodes that are not down: node id, address, node labels as metadata', async () => {
+      const { engine, machines } = setup(cluster());
+      expect(await machines()).toEqual([
+        { id: 'n1', primaryIP: '10.0.0.1', metadata: { region: 'eu' } },
+        { id: 'n2', primaryIP: '10.0.0.2', metadata: { region: 'us', disk: 'ssd' } },
+        { id: 'n3', primaryIP: '10.0.0.3', metadata: { region: 'us' } },
+      ]);
+      engine.nodes[2]!.state = 'down';
+      expect((await machines()).map((m) => m.id)).toEqual(['n1', 'n2']);
+    });
+
+    it('a unit is on the node its task runs on, in /units and /state alike; MachineID= and MachineMetadata= name nodes and their labels', async () => {
+      const { call, units, states, machines } = setup(cluster());
+      await call('PUT', '/fleet/v1/units/ssd.service', { desiredState: 'launched', options: unit('ssd', [x('MachineMetadata', 'disk=ssd')]) });
+      await call('PUT', '/fleet/v1/units/pinned.service', { desiredState: 'launched', options: unit('pinned', [x('MachineID', 'n3')]) });
+      expect((await units()).map((u) => [u.name, u.currentState, u.machineID])).toEqual([
+        ['pinned.service', 'launched', 'n3'],
+        ['ssd.service', 'launched', 'n2'],
+      ]);
+      expect(pairs(await states())).toEqual([
+        ['pinned.service', 'n3', 'active'],
+        ['ssd.service', 'n2', 'active'],
+      ]);
+      const ids = (await machines()).map((m) => m.id);
+      for (const s of await states()) expect(ids).toContain(s.machineID);
+      expect(((await call('GET', '/fleet/v1/state', undefined, 'machineID=n2')).body as { states: UnitStateRecord[] }).states.map((s) => s.name)).toEqual(['ssd.service']);
+    });
+
+    it('a unit not scheduled yet has no machine and no state (as in fleet); a loaded one is on the node this daemon talks to', async () => {
+      const { call, units, states } = setup(cluster());
+      await call('PUT', '/fleet/v1/units/nowhere.service', { desiredState: 'launched', options: unit('nowhere', [x('MachineMetadata', 'region=ap')]) });
+      await call('PUT', '/fleet/v1/units/ready.service', { desiredState: 'loaded', options: unit('ready', [x('MachineMetadata', 'region=us')]) });
+      const byName = Object.fromEntries((await units()).map((u) => [u.name, u]));
+      expect(byName['nowhere.service']).toMatchObject({ currentState: 'loaded', message: expect.stringMatching(/no suitable node/) });
+      expect(byName['nowhere.service']!.machineID).toBeUndefined();
+      expect(byName['ready.service']).toMatchObject({ currentState: 'loaded', machineID: 'n1' });
+      expect(pairs(await states())).toEqual([['ready.service', 'n1', 'inactive']]);
+    });
+
+    it('a global unit has no machine of its own and one state per node it runs on; a node that goes down leaves both', async () => {
+      const { engine, call, units, states } = setup(cluster());
+      await call('PUT', '/fleet/v1/units/agent.service', { desiredState: 'launched', options: unit('agent', [x('Global', 'true'), x('MachineMetadata', 'region=us')]) });
+      const [u] = await units();
+      expect(u).toMatchObject({ currentState: 'launched' });
+      expect(u!.machineID).toBeUndefined();
+      expect(pairs(await states())).toEqual([
+        ['agent.service', 'n2', 'active'],
+        ['agent.service', 'n3', 'active'],
+      ]);
+      engine.nodes[2]!.state = 'down';
+      expect(pairs(await states())).toEqual([['agent.service', 'n2', 'active']]);
+    });
   });
 });

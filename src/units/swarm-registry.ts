@@ -2,12 +2,11 @@ import { createHash } from 'node:crypto';
 import { asKibokoError, KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
 import { canonicalJson, DEFAULT_ROLLBACK, DEFAULT_UPDATE } from '../deploy/index.js';
-import type { Engine, SwarmService, SwarmServiceDefinition, SwarmTask } from '../engine/index.js';
+import type { Engine, SwarmNode, SwarmService, SwarmServiceDefinition, SwarmTask } from '../engine/index.js';
 import { unitHash, type DesiredState, type FleetUnit, type Machine, type UnitOption, type UnitStateRecord } from './api.js';
 import { runSequence } from './commands.js';
 import { HASH_LABEL, tryUnitRuntime, UNIT_LABEL, type HostMountPolicy, type UnitRuntime } from './container.js';
 import type { LogFn, ReconcileMode, ReconcilingRegistry, UnitsRegistryOptions } from './engine-registry.js';
-import { localMachine } from './machine.js';
 import { compareUnitNames, isTemplate } from './name.js';
 import { parseRequirements, placementOrder, swarmPlacement, type LaunchedUnit } from './xfleet.js';
 
@@ -37,6 +36,21 @@ interface StoredUnit {
   options: UnitOption[];
   desired: DesiredState;
   service: SwarmService | undefined;
+}
+
+/** The cluster as the read side sees it: the nodes that are not down, and the one this daemon's engine is. */
+interface Cluster {
+  live: ReadonlySet<string>;
+  self: string;
+}
+
+/**
+ * A Swarm node as fleet reports a machine: its node id (what MachineID= and `node.id` constraints
+ * name), its address, and its node labels as metadata (what MachineMetadata= matches, as
+ * `node.labels.*` constraints). The host name is not metadata: MachineMetadata=hostname=… would not match it.
+ */
+export function nodeMachine(node: SwarmNode): Machine {
+  return { id: node.id, primaryIP: node.addr, metadata: { ...node.labels } };
 }
 
 const DESIRED: readonly string[] = ['inactive', 'loaded', 'launched'];
@@ -102,7 +116,6 @@ export class SwarmRegistry implements ReconcilingRegistry {
   readonly backend = 'swarm' as const;
   private readonly allowAnyExecStart: boolean;
   private readonly hostMounts: HostMountPolicy;
-  private readonly machine: Machine;
   private readonly log: LogFn;
   private readonly errors = new Map<string, string>();
   private readonly waiting = new Map<string, string>();
@@ -114,7 +127,6 @@ export class SwarmRegistry implements ReconcilingRegistry {
   ) {
     this.allowAnyExecStart = Boolean(options.allowAnyExecStart);
     this.hostMounts = options.hostMounts ?? false;
-    this.machine = options.machine ?? localMachine(options.metadata);
     this.log = options.log ?? (() => undefined);
   }
 
@@ -147,13 +159,35 @@ export class SwarmRegistry implements ReconcilingRegistry {
     return (await this.engine.listTasks(service.id)).filter((t) => t.desiredState === 'running' || RUNNING_TASK.has(t.state));
   }
 
-  private async toUnit(u: StoredUnit): Promise<FleetUnit> {
+  private async cluster(): Promise<Cluster> {
+    const live = (await this.engine.listNodes()).filter((n) => n.state !== 'down');
+    return { live: new Set(live.map((n) => n.id)), self: (live.find((n) => n.self) ?? live[0])?.id ?? '' };
+  }
+
+  /**
+   * The machines a unit is on, as fleet schedules a unit to a machine: the node of its task (each
+   * node of a global unit's tasks). Without a task on a node, a launched unit that can start is not
+   * scheduled yet (no machine, as in fleet); any other — loaded (0 replicas), a failed start (its
+   * ExecStartPre ran through this engine), a unit that cannot run — is held by the managers and
+   * named as the node of the engine this daemon talks to.
+   */
+  private machinesOf(u: StoredUnit, rt: UnitRuntime | { error: string } | undefined, tasks: readonly SwarmTask[], c: Cluster): string[] {
+    const running = (t: SwarmTask) => (RUNNING_TASK.has(t.state) ? 0 : 1);
+    const on = [...new Set([...tasks].sort((a, b) => running(a) - running(b)).map((t) => t.nodeId ?? ''))].filter((id) => c.live.has(id));
+    if (on.length) return on;
+    const scheduling = u.desired === 'launched' && rt !== undefined && !('error' in rt) && !this.errors.has(u.name);
+    return scheduling || !c.self ? [] : [c.self];
+  }
+
+  private async toUnit(u: StoredUnit, c: Cluster): Promise<FleetUnit> {
     const tasks = u.desired === 'launched' ? await this.tasksOf(u.service) : [];
     const running = tasks.some((t) => RUNNING_TASK.has(t.state));
     const rt = isTemplate(u.name) ? undefined : tryUnitRuntime(u.name, u.options, this.hostMounts);
     const current: DesiredState = isTemplate(u.name) || (rt && 'error' in rt) || u.desired === 'inactive' ? 'inactive' : running ? 'launched' : 'loaded';
     const message = this.messageOf(u, rt, tasks);
-    return { name: u.name, options: u.options, desiredState: u.desired, currentState: current, ...(current !== 'inactive' ? { machineID: this.machine.id } : {}), ...(message ? { message } : {}) };
+    // fleet gives a global unit no machine (it is on every one); /state has one record per node.
+    const machine = current === 'inactive' || parseRequirements(u.name, u.options).global ? undefined : this.machinesOf(u, rt, tasks, c)[0];
+    return { name: u.name, options: u.options, desiredState: u.desired, currentState: current, ...(machine ? { machineID: machine } : {}), ...(message ? { message } : {}) };
   }
 
   private messageOf(u: StoredUnit, rt: UnitRuntime | { error: string } | undefined, tasks: readonly SwarmTask[]): string | undefined {
@@ -165,42 +199,50 @@ export class SwarmRegistry implements ReconcilingRegistry {
   }
 
   async list(): Promise<FleetUnit[]> {
-    return Promise.all((await this.stored()).units.map((u) => this.toUnit(u)));
+    const [{ units }, c] = await Promise.all([this.stored(), this.cluster()]);
+    return Promise.all(units.map((u) => this.toUnit(u, c)));
   }
 
   async get(name: string): Promise<FleetUnit | undefined> {
     const u = (await this.stored()).units.find((x) => x.name === name);
-    return u ? this.toUnit(u) : undefined;
+    return u ? this.toUnit(u, await this.cluster()) : undefined;
   }
 
+  /** One record per unit and machine it is on (a global unit: each node of its tasks); a unit not scheduled yet has none, as in fleet. */
   async states(): Promise<UnitStateRecord[]> {
+    const [{ units }, c] = await Promise.all([this.stored(), this.cluster()]);
     const out: UnitStateRecord[] = [];
-    for (const u of (await this.stored()).units) {
+    for (const u of units) {
       if (isTemplate(u.name) || u.desired === 'inactive') continue;
       const tasks = u.desired === 'launched' ? await this.tasksOf(u.service) : [];
       const rt = tryUnitRuntime(u.name, u.options, this.hostMounts);
-      const message = this.messageOf(u, rt, tasks);
-      let active = 'inactive';
-      let sub = 'dead';
-      if ('error' in rt || this.errors.has(u.name)) [active, sub] = ['failed', 'failed'];
-      else if (tasks.some((t) => RUNNING_TASK.has(t.state))) [active, sub] = ['active', 'running'];
-      else if (tasks.some((t) => STARTING_TASK.has(t.state))) [active, sub] = ['activating', 'start'];
-      else if (tasks.some((t) => t.state === 'failed' || t.state === 'rejected')) [active, sub] = ['failed', 'failed'];
-      out.push({
-        name: u.name,
-        hash: unitHash(u.options),
-        machineID: [...new Set(tasks.map((t) => t.nodeId).filter(Boolean))].join(',') || this.machine.id,
-        systemdLoadState: 'loaded',
-        systemdActiveState: active,
-        systemdSubState: sub,
-        ...(message ? { message } : {}),
-      });
+      const on = this.machinesOf(u, rt, tasks, c);
+      const global = parseRequirements(u.name, u.options).global;
+      for (const machineID of global ? [...on].sort() : on.slice(0, 1)) {
+        const here = global ? tasks.filter((t) => t.nodeId === machineID) : tasks;
+        const message = this.messageOf(u, rt, here);
+        const [active, sub] = this.activeOf(u, rt, here);
+        out.push({ name: u.name, hash: unitHash(u.options), machineID, systemdLoadState: 'loaded', systemdActiveState: active, systemdSubState: sub, ...(message ? { message } : {}) });
+      }
     }
     return out;
   }
 
+  /** systemd's active and sub state of a unit from its tasks. */
+  private activeOf(u: StoredUnit, rt: UnitRuntime | { error: string }, tasks: readonly SwarmTask[]): [string, string] {
+    if ('error' in rt || this.errors.has(u.name)) return ['failed', 'failed'];
+    if (tasks.some((t) => RUNNING_TASK.has(t.state))) return ['active', 'running'];
+    if (tasks.some((t) => STARTING_TASK.has(t.state))) return ['activating', 'start'];
+    if (tasks.some((t) => t.state === 'failed' || t.state === 'rejected')) return ['failed', 'failed'];
+    return ['inactive', 'dead'];
+  }
+
+  /** The Swarm's nodes that are not down (fleet lists the machines whose agent is alive), by id. */
   async machines(): Promise<Machine[]> {
-    return [structuredClone(this.machine)];
+    return (await this.engine.listNodes())
+      .filter((n) => n.state !== 'down')
+      .map(nodeMachine)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   errorOf(name: string): string | undefined {

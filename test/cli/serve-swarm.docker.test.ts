@@ -8,7 +8,7 @@ import { docker, IMAGE, startCli, waitFor, type CliProcess } from '../helpers.js
  * `kiboko serve --engine swarm` on a real one-node Swarm (`docker swarm init --advertise-addr
  * 127.0.0.1`, made for this file and left again afterwards): each unit is a Swarm service whose
  * labels hold the unit, [X-Fleet] options become placement, and a restarted daemon finds every
- * unit in the cluster's own service specs.
+ * unit in the cluster's own service specs. The machines are the Swarm nodes, in /machines, /units and /state alike.
  */
 const stateDir = mkdtempSync(join(tmpdir(), 'kiboko-serve-swarm-'));
 const APP = `ktsw${Math.random().toString(16).slice(2, 6)}`;
@@ -43,9 +43,12 @@ async function startDaemon() {
   const token = readFileSync(line.tokenFile, 'utf8').trim();
   const api = (path: string, init: RequestInit = {}) =>
     fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) } });
-  const units = async () => ((await (await api('/fleet/v1/units')).json()) as { units: { name: string; desiredState: string; currentState?: string; message?: string }[] }).units.filter((u) => u.name.startsWith(APP));
+  const units = async () =>
+    ((await (await api('/fleet/v1/units')).json()) as { units: { name: string; desiredState: string; currentState?: string; machineID?: string; message?: string }[] }).units.filter((u) => u.name.startsWith(APP));
+  const states = async () => ((await (await api('/fleet/v1/state')).json()) as { states: { name: string; machineID: string; systemdActiveState: string }[] }).states.filter((s) => s.name.startsWith(APP));
+  const machines = async () => ((await (await api('/fleet/v1/machines')).json()) as { machines: { id: string; primaryIP: string; metadata: Record<string, string> }[] }).machines;
   const put = (name: string, body: unknown) => api(`/fleet/v1/units/${encodeURIComponent(name)}`, { method: 'PUT', body: JSON.stringify(body) });
-  return { api, units, put };
+  return { api, units, states, machines, put };
 }
 
 const options = (extra: { section: string; name: string; value: string }[] = []) => [
@@ -99,6 +102,46 @@ describe('kiboko serve --engine swarm', () => {
     for (const n of [web, eu, g]) expect((await api(`/fleet/v1/units/${encodeURIComponent(n)}`, { method: 'DELETE' })).status).toBe(204);
     expect(await services()).toEqual([]);
 
+    daemon!.child.kill('SIGTERM');
+    expect((await daemon!.done).code).toBe(0);
+  });
+
+  it('names the Swarm nodes as the machines: /machines lists them (id, address, node labels), /units and /state name the node a task runs on', async () => {
+    const { api, units, states, machines, put } = await startDaemon();
+    const nodes = (await docker.listNodes()).filter((n) => n.Status?.State !== 'down');
+    const self = (await docker.info()).Swarm!.NodeID as string;
+    const listed = await machines();
+    expect(listed.map((m) => [m.id, m.metadata]).sort()).toEqual(nodes.map((n) => [n.ID, n.Spec?.Labels ?? {}]).sort());
+    for (const m of listed) expect(m.primaryIP).toMatch(/^[0-9a-f.:]+$/);
+    expect(listed.find((m) => m.id === self)!.primaryIP).not.toBe('0.0.0.0');
+    if (initialisedHere) expect(listed).toEqual([{ id: self, primaryIP: '127.0.0.1', metadata: {} }]);
+
+    const up = `${APP}-up.service`;
+    const ready = `${APP}-ready.service`;
+    const nowhere = `${APP}-nowhere.service`;
+    const g = `${APP}-all.service`;
+    await put(up, { desiredState: 'launched', options: options() });
+    await put(ready, { desiredState: 'loaded', options: options() });
+    await put(nowhere, { desiredState: 'launched', options: options([{ section: 'X-Fleet', name: 'MachineMetadata', value: `region=${APP}` }]) });
+    await put(g, { desiredState: 'launched', options: options([{ section: 'X-Fleet', name: 'Global', value: 'true' }]) });
+    const byName = await waitFor(async () => {
+      const all = Object.fromEntries((await units()).map((u) => [u.name, u]));
+      return all[up]?.currentState === 'launched' && all[g]?.currentState === 'launched' && all[nowhere]?.message?.includes('no suitable node') && all;
+    }, 60_000, 250);
+    // A task runs on a node (the one there is); a loaded unit is on the node the daemon talks to; not scheduled: no machine.
+    expect(byName[up]!.machineID).toBe(self);
+    expect(byName[ready]).toMatchObject({ currentState: 'loaded', machineID: self });
+    expect(byName[nowhere]!.machineID).toBeUndefined();
+    expect(byName[g]!.machineID).toBeUndefined(); // fleet: a global unit is on every machine, /state has one record each
+    const st = await states();
+    expect(st.map((s) => [s.name, s.machineID]).sort()).toEqual([
+      [g, self],
+      [up, self],
+      [ready, self],
+    ].sort());
+    const ids = listed.map((m) => m.id);
+    for (const s of st) expect(ids).toContain(s.machineID);
+    for (const n of [up, ready, nowhere, g]) expect((await api(`/fleet/v1/units/${encodeURIComponent(n)}`, { method: 'DELETE' })).status).toBe(204);
     daemon!.child.kill('SIGTERM');
     expect((await daemon!.done).code).toBe(0);
   });

@@ -32,7 +32,7 @@ import { containerLogs, execInContainer, streamLogs } from './exec.js';
 import { imageExists, inspectImage, listImages, removeImage, tagImage } from './images.js';
 import { connectNetwork, ensureNetwork, ensureOverlayNetwork, inspectNetwork, listNetworks, removeNetwork } from './networks.js';
 import { pullImage } from './pull.js';
-import { createService, createSwarmObject, inspectService, listServices, listSwarmObjects, listTasks, removeService, removeSwarmObject, updateService } from './swarm.js';
+import { createService, createSwarmObject, inspectService, listNodes, listServices, listSwarmObjects, listTasks, removeService, removeSwarmObject, updateService } from './swarm.js';
 import { ensureVolume, listVolumes, removeVolume, volumeExists } from './volumes.js';
 
 export { serviceSpec } from './service-spec.js';
@@ -220,13 +220,14 @@ export class DockerEngine implements Engine {
   connectNetwork: Engine['connectNetwork'] = (network, container, aliases = [], endpoint = {}) => connectNetwork(this.ctx, network, container, aliases, endpoint);
   ensureOverlayNetwork: Engine['ensureOverlayNetwork'] = (name, labels = {}) => ensureOverlayNetwork(this.ctx, name, labels);
 
-  // Swarm services, tasks, secrets and configs (swarm.ts)
+  // Swarm services, tasks, nodes, secrets and configs (swarm.ts)
   listServices: Engine['listServices'] = (labels = []) => listServices(this.ctx, labels);
   inspectService: Engine['inspectService'] = (idOrName) => inspectService(this.ctx, idOrName);
   createService: Engine['createService'] = (definition) => createService(this.ctx, definition);
   updateService: Engine['updateService'] = (id, version, definition) => updateService(this.ctx, id, version, definition);
   removeService: Engine['removeService'] = (idOrName) => removeService(this.ctx, idOrName);
   listTasks: Engine['listTasks'] = (serviceId) => listTasks(this.ctx, serviceId);
+  listNodes: Engine['listNodes'] = () => listNodes(this.ctx);
   createSwarmObject: Engine['createSwarmObject'] = (kind, name, data, labels = {}) => createSwarmObject(this.ctx, kind, name, data, labels);
   listSwarmObjects: Engine['listSwarmObjects'] = (kind, labels = []) => listSwarmObjects(this.ctx, kind, labels);
   removeSwarmObject: Engine['removeSwarmObject'] = (kind, idOrName) => removeSwarmObject(this.ctx, kind, idOrName);

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { SwarmObject, SwarmService, SwarmServiceDefinition, SwarmTask } from '../types.js';
+import type { SwarmNode, SwarmObject, SwarmService, SwarmServiceDefinition, SwarmTask } from '../types.js';
 import type { DockerContext } from './context.js';
 import { serviceSpec } from './service-spec.js';
 
@@ -45,6 +45,41 @@ export async function listTasks(ctx: DockerContext, serviceId: string): Promise<
     image: t.Spec?.ContainerSpec?.Image ?? '',
     nodeId: t.NodeID ?? '',
   }));
+}
+
+interface RawNode {
+  ID: string;
+  Spec?: { Labels?: Record<string, string>; Role?: string; Availability?: string };
+  Description?: { Hostname?: string };
+  Status?: { State?: string; Addr?: string };
+  ManagerStatus?: { Addr?: string };
+}
+
+/** The nodes, with the engine's own (docker info's Swarm.NodeID) marked `self`. */
+export async function listNodes(ctx: DockerContext): Promise<SwarmNode[]> {
+  const [raw, info] = await Promise.all([
+    ctx.call('list nodes', () => ctx.docker.listNodes()) as Promise<unknown>,
+    ctx.call('info', () => ctx.docker.info()) as Promise<{ Swarm?: { NodeID?: string } }>,
+  ]);
+  return ((raw ?? []) as RawNode[]).map((n) => ({
+    id: n.ID,
+    hostname: n.Description?.Hostname ?? '',
+    addr: nodeAddr(n),
+    role: n.Spec?.Role === 'manager' ? ('manager' as const) : ('worker' as const),
+    availability: n.Spec?.Availability ?? 'active',
+    state: n.Status?.State ?? 'unknown',
+    labels: n.Spec?.Labels ?? {},
+    self: Boolean(info.Swarm?.NodeID) && n.ID === info.Swarm?.NodeID,
+  }));
+}
+
+/** Status.Addr, unless it is the unspecified 0.0.0.0 a manager may report: then the host of its advertised manager address. */
+function nodeAddr(n: RawNode): string {
+  const addr = n.Status?.Addr ?? '';
+  if (addr && addr !== '0.0.0.0') return addr;
+  // host:port, or [v6]:port
+  const host = /^\[?(.*?)\]?(?::\d+)?$/.exec(n.ManagerStatus?.Addr ?? '')?.[1] ?? '';
+  return host || addr;
 }
 
 export async function createSwarmObject(ctx: DockerContext, kind: 'secret' | 'config', name: string, data: Buffer, labels: Readonly<Record<string, string>> = {}): Promise<string> {

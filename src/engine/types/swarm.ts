@@ -1,4 +1,4 @@
-/** Swarm services as kiboko defines them, their tasks, secrets and configs. */
+/** Swarm services as kiboko defines them, their tasks, the nodes, secrets and configs. */
 
 import type { ContainerSpec } from './container-spec.js';
 
@@ -114,4 +114,21 @@ export interface SwarmTask {
   image: string;
   /** The node the task is assigned to ('' while pending). */
   nodeId?: string | undefined;
+}
+
+/** A Swarm node (`docker node ls`), kiboko's view. */
+export interface SwarmNode {
+  id: string;
+  hostname: string;
+  /** The address other nodes reach it at (Status.Addr; a manager's advertised address when that reads 0.0.0.0). */
+  addr: string;
+  role: 'manager' | 'worker';
+  /** active, pause or drain (Spec.Availability). */
+  availability: string;
+  /** ready, down, disconnected or unknown (Status.State). */
+  state: string;
+  /** The node's own labels (Spec.Labels, `docker node update --label-add`): what `node.labels.*` constraints match. */
+  labels: Readonly<Record<string, string>>;
+  /** The node of the engine asked (`docker node ls` marks it `*`). */
+  self: boolean;
 }
