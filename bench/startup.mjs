@@ -12,7 +12,8 @@ import { CLI, ensureBuilt, fmtMs, fmtRatio, machine, median, percentile, printTa
 import { startFakeEngine } from './fake-engine.mjs';
 import { moduleGraph } from './module-graph.mjs';
 
-const BUNDLE = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url));
+// The bundle a command line runs from (src/cli/bin.ts: a group's own bundle, or the whole CLI for help).
+const bundleOf = (file) => fileURLToPath(new URL(`../dist/${file}`, import.meta.url));
 
 const RUNS = (() => {
   const raw = process.env.BENCH_STARTUP_RUNS;
@@ -141,14 +142,14 @@ try {
 
   // The modules each command runs (one run each, from V8's coverage: ./module-graph.mjs).
   const graphs = [];
-  for (const [name, args] of [
-    ['kiboko chaos kill', [CLI, 'chaos', 'kill', '--json', 'web-1']],
-    ['kiboko deploy plan --help', [CLI, 'deploy', 'plan', '--help']],
+  for (const [name, args, bundle] of [
+    ['kiboko chaos kill', [CLI, 'chaos', 'kill', '--json', 'web-1'], 'cli-chaos.cjs'],
+    ['kiboko deploy plan --help', [CLI, 'deploy', 'plan', '--help'], 'cli.cjs'],
   ]) {
-    const g = await moduleGraph(args, env, BUNDLE);
+    const g = await moduleGraph(args, env, bundleOf(bundle));
     graphs.push({ name, src: g.src.length, packages: g.packages, srcModules: g.src });
   }
-  console.log('\nmodules each command runs (of the bundle dist/cli.cjs, from V8 coverage; `kiboko --version` runs none of it):');
+  console.log('\nmodules each command runs (of the bundle it runs from, from V8 coverage; `kiboko --version` runs none of it):');
   printTable([['command', 'src modules', 'npm packages'], ...graphs.map((g) => [g.name, String(g.src), `${g.packages.length}: ${g.packages.join(' ')}`])], [1]);
 
   const killPath = writeResult('startup-kill', {

@@ -3,7 +3,7 @@
 // for `import … from 'kiboko'`.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, chmodSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, chmodSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
@@ -47,8 +47,13 @@ const cliOptions = {
   external: ['better-sqlite3', 'etcd3', 'playwright-core'],
   logLevel: 'warning',
 };
+// Beside it, a bundle per command group that starts often, with only its commands
+// (src/cli/run-chaos.ts, run-deploy.ts): less to read, deserialize and run (bin.ts picks it).
+// (src/cli/run-<group>.ts: src/cli/bin.ts's GROUP_BUNDLES, checked by its test)
+const GROUP_BUNDLES = readdirSync('src/cli').flatMap((f) => /^run-(\w+)\.ts$/.exec(f)?.[1] ?? []).filter((g) => g !== 'group');
 await build({
   ...cliOptions,
+  entryPoints: { ...cliOptions.entryPoints, ...Object.fromEntries(GROUP_BUNDLES.map((g) => [`cli-${g}`, `src/cli/run-${g}.ts`])) },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   format: 'cjs',
@@ -67,15 +72,17 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   banner: { js: "import { createRequire as __kibokoCreateRequire } from 'node:module'; const require = __kibokoCreateRequire(import.meta.url);" },
 });
-// Node 20 cannot run a dynamic import() in a script compiled from a code cache: none may be left.
-const bundleText = readFileSync('dist/cli.cjs', 'utf8');
-// The bundle is read as latin1, which is ~20 ms faster than decoding UTF-8: it must be ASCII
-// (esbuild escapes strings; a regular expression literal keeps what it has: write \u00b5 there).
-const nonAscii = bundleText.match(/.{0,30}[^\x00-\x7f].{0,10}/);
-if (nonAscii) throw new Error(`dist/cli.cjs is not ASCII near ${JSON.stringify(nonAscii[0])}: escape the character in its source`);
-const dynamicImports = bundleText.match(/\bimport\(["'`][^)]{0,80}\)/g);
-if (dynamicImports) {
-  throw new Error(`dist/cli.cjs has dynamic import() (${dynamicImports.join(', ')}): use a static import, or createRequire for a package kept outside the bundle (see src/cli/code-cache.ts)`);
+for (const file of ['dist/cli.cjs', ...GROUP_BUNDLES.map((g) => `dist/cli-${g}.cjs`)]) {
+  // Node 20 cannot run a dynamic import() in a script compiled from a code cache: none may be left.
+  const bundleText = readFileSync(file, 'utf8');
+  // The bundle is read as latin1, which is ~20 ms faster than decoding UTF-8: it must be ASCII
+  // (esbuild escapes strings; a regular expression literal keeps what it has: write \u00b5 there).
+  const nonAscii = bundleText.match(/.{0,30}[^\x00-\x7f].{0,10}/);
+  if (nonAscii) throw new Error(`${file} is not ASCII near ${JSON.stringify(nonAscii[0])}: escape the character in its source`);
+  const dynamicImports = bundleText.match(/\bimport\(["'`][^)]{0,80}\)/g);
+  if (dynamicImports) {
+    throw new Error(`${file} has dynamic import() (${dynamicImports.join(', ')}): use a static import, or createRequire for a package kept outside the bundle (see src/cli/code-cache.ts)`);
+  }
 }
 // The executable (dist/kiboko.cjs, package.json's bin): `--version`, then the bundle through the
 // code cache. CommonJS: Node starts a CommonJS entry sooner than an ES module one.

@@ -125,7 +125,7 @@ describe('the packed tarball', () => {
     expect(first.services.web?.image).toBe('busybox:1.36');
     const files = readdirSync(cacheDir);
     expect(files).toHaveLength(1);
-    expect(files[0]).toMatch(/^cli\.deploy\./);
+    expect(files[0]).toMatch(/^cli-deploy\.deploy\./); // deploy runs from its group's bundle (dist/cli-deploy.cjs)
     const written = statSync(join(cacheDir, files[0]!)).mtimeMs;
     expect(JSON.parse(config())).toEqual(first); // the same answer from the cached code
     expect(readdirSync(cacheDir)).toEqual(files);

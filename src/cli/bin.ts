@@ -12,6 +12,20 @@ import { cacheSlot, loadBundle, type CliBundle } from './code-cache.js';
 /** The long-running commands: started from the ES module chunks, not the code-cached bundle. */
 export const DAEMONS: ReadonlySet<string> = new Set(['serve', 'watch', 'react']);
 
+/**
+ * The command groups with a bundle of their own (./run-chaos.ts, ./run-deploy.ts: only their
+ * commands, so less to read, compile and run); everything else, and help (which lists every
+ * command), runs from the whole CLI's bundle.
+ */
+export const GROUP_BUNDLES: ReadonlySet<string> = new Set(['chaos', 'deploy']);
+
+/** The bundle (a file name in dist/) that runs `kiboko ARGS…`. */
+export function bundleFor(args: readonly string[]): string {
+  const slot = cacheSlot(args);
+  const help = args.some((a) => a === '--help' || a === '-h' || a === 'help');
+  return GROUP_BUNDLES.has(slot) && !help && args[0] === slot ? `cli-${slot}.cjs` : 'cli.cjs';
+}
+
 /** Runs `kiboko ARGS…`; `dir` is the folder of the executable (dist/), where the bundles are. */
 export async function start(args: string[], dir: string): Promise<void> {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -25,7 +39,7 @@ export async function start(args: string[], dir: string): Promise<void> {
     const bundle = (await import(esm)) as CliBundle;
     await bundle.run(args);
   } else {
-    const loaded = loadBundle(join(dir, 'cli.cjs'), args);
+    const loaded = loadBundle(join(dir, bundleFor(args)), args);
     // A command that runs long saves its cache soon; a short one when it ends.
     const timer = setTimeout(loaded.save, 3000);
     timer.unref();

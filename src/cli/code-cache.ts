@@ -18,7 +18,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import vm from 'node:vm';
 
 /** What the bundle exports: run the CLI with these arguments. */
@@ -60,11 +60,17 @@ export function cacheSlot(args: readonly string[]): string {
   return first !== undefined && CACHE_SLOTS.has(first) ? first : 'other';
 }
 
-/** The cache file's name: the slot, then what makes a compiled cache fit (Node, arch, the bundle). */
-export function cacheFileName(slot: string, bundleSize: number, bundleMtimeMs: number): string {
+/**
+ * The cache file's name: the bundle's name (`cli`, `cli-chaos`), the slot, then what makes a
+ * compiled cache fit (Node, arch, the bundle's size and mtime).
+ */
+export function cacheFileName(slot: string, bundleSize: number, bundleMtimeMs: number, bundle = 'cli'): string {
   const key = `${process.version}-${process.arch}-${bundleSize}-${Math.trunc(bundleMtimeMs)}`.replace(/[^A-Za-z0-9.-]/g, '_');
-  return `cli.${slot}.${key}.bin`;
+  return `${cacheFilePrefix(bundle, slot)}${key}.bin`;
 }
+
+/** What every cache file of this bundle and slot starts with (older ones are removed by this prefix). */
+const cacheFilePrefix = (bundle: string, slot: string) => `${bundle}.${slot}.`;
 
 /** Compiles and runs the CommonJS bundle at `file` (with the code cache when there is one) and returns its exports. */
 export function loadBundle(file: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): LoadedBundle {
@@ -78,7 +84,7 @@ export function loadBundle(file: string, args: readonly string[], env: NodeJS.Pr
   if (dir) {
     try {
       const st = statSync(file);
-      cachePath = join(dir, cacheFileName(cacheSlot(args), st.size, st.mtimeMs));
+      cachePath = join(dir, cacheFileName(cacheSlot(args), st.size, st.mtimeMs, bundleName(file)));
       cached = readFileSync(cachePath);
     } catch {
       cached = undefined; // no cache yet (or unreadable): compile from source, then save
@@ -97,7 +103,7 @@ export function loadBundle(file: string, args: readonly string[], env: NodeJS.Pr
   const save = (): void => {
     if (saved || !cachePath || !dir) return;
     saved = true;
-    writeCache(dir, cachePath, script);
+    writeCache(dir, cachePath, cacheFilePrefix(bundleName(file), cacheSlot(args)), script);
   };
   return { bundle: module.exports as CliBundle, cache: state, save };
 }
@@ -107,16 +113,18 @@ function wrapCommonJs(source: string): string {
   return `(function (exports, require, module, __filename, __dirname) { ${source}\n})`;
 }
 
-/** Writes the cache beside older ones of the same slot (which it then removes); never throws. */
-function writeCache(dir: string, path: string, script: vm.Script): void {
+/** `cli-chaos` for …/dist/cli-chaos.cjs. */
+const bundleName = (file: string) => basename(file).replace(/\.c?js$/, '');
+
+/** Writes the cache beside older ones of the same bundle and slot (which it then removes); never throws. */
+function writeCache(dir: string, path: string, prefix: string, script: vm.Script): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
     renameSync(tmp, path);
-    // older caches of this slot (an earlier build or Node): `cli.<slot>.` (a slot has no dots)
+    // older caches of this bundle and slot (an earlier build or Node)
     const name = path.slice(dir.length + 1);
-    const prefix = name.slice(0, name.indexOf('.', 'cli.'.length) + 1);
     for (const other of readdirSync(dir)) {
       if (other !== name && other.startsWith(prefix) && other.endsWith('.bin')) unlinkSync(join(dir, other));
     }

@@ -5,9 +5,12 @@ import { chaosCommand } from './chaos-command.js';
 import { chaosGlobals, containerFaultTables, recoverOptions } from './chaos-options.js';
 import { addOptions, ENGINE_OPTIONS } from './command-options.js';
 import { addNetworkCommands } from './define-chaos-network.js';
+import type { CommandGroup } from './program-core.js';
 import type { Register } from './register.js';
 
 /** `kiboko chaos` and its commands, Pumba's spelled as Pumba does. */
+export const CHAOS_GROUP: CommandGroup = { names: ['chaos'], define: defineChaosCommands };
+
 export function defineChaosCommands(program: Command, register: Register): void {
   const chaos = program
     .command('chaos')

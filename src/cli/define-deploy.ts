@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { deployTables } from './deploy-options.js';
+import type { CommandGroup } from './program-core.js';
 import type { Register } from './register.js';
+
+export const DEPLOY_GROUP: CommandGroup = { names: ['deploy'], define: defineDeployCommands };
 
 /** `kiboko deploy` and its commands (docker compose's names where they mean the same); each action lazy-loads its module. */
 export function defineDeployCommands(program: Command, register: Register): void {

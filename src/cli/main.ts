@@ -2,19 +2,20 @@ import { CommanderError } from 'commander';
 import { asKibokoError, EXIT_CODES, KibokoError } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import { applyHelp } from './help.js';
+import { normalizeBoolFlags } from './chaos-bool-flags.js';
+import { normalizeConfdFlags } from './confd-flags.js';
+import { buildTree, type CommandGroup } from './program-core.js';
 import { jsonLine } from '../common/ndjson.js';
 
 /**
  * The CLI edge: parse, call the library, print. Errors are caught here once and printed as one
  * line — message, then the hint after a dash — with a stable exit code per error code.
  */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], groups: readonly CommandGroup[]): Promise<number> {
   const json = argv.includes('--json') || argv.includes('-j');
-  const { buildProgram, normalizeBoolFlags } = await import('./program.js');
-  const { normalizeConfdFlags } = await import('./define-template.js');
   // `kiboko deploy …` needs only the deploy commands (the whole tree for help and anything else).
   const help = wantsHelp(argv);
-  const program = buildProgram({ only: help ? undefined : argv[0], lazy: !help });
+  const program = buildTree(groups, { only: help ? undefined : argv[0], lazy: !help });
   const helpText = applyHelp(program);
   try {
     // Pumba's (urfave/cli) and confd's (Go flag) spellings, rewritten for commander.

@@ -1,16 +1,15 @@
-import { Command } from 'commander';
-import { VERSION } from '../common/version.js';
+import type { Command } from 'commander';
 import { doctorOptions } from './chaos-options.js';
-import { addOptions, ENGINE_OPTIONS } from './command-options.js';
-import { defineChaosCommands } from './define-chaos.js';
-import { defineDeployCommands } from './define-deploy.js';
+import { CHAOS_GROUP } from './define-chaos.js';
+import { DEPLOY_GROUP } from './define-deploy.js';
 import { defineEventsCommands } from './define-events.js';
 import { definePackagesCommands } from './define-packages.js';
 import { defineProxyCommands } from './define-proxy.js';
 import { defineTemplateCommands } from './define-template.js';
 import { defineUnitsCommands } from './define-units.js';
 import { defineWatchCommands } from './define-watch.js';
-import { declareOnDispatch, registerWith, type Dispatch, type Register } from './register.js';
+import { buildTree, type BuildOptions, type CommandGroup } from './program-core.js';
+import type { Register } from './register.js';
 import { serveOptions } from './serve-options.js';
 
 // What main, cli-docs and the tests take from here; each lives in the module of its own job.
@@ -23,9 +22,9 @@ export type { ChaosCommandName, NetemEffectName } from './command-names.js';
  * The top-level commands, in groups as their modules define them (help lists them in this order).
  * `names` are the commands a group defines (a unit test checks them against the tree).
  */
-export const COMMAND_GROUPS: readonly { names: readonly string[]; define: (program: Command, register: Register) => void }[] = [
-  { names: ['chaos'], define: defineChaosCommands },
-  { names: ['deploy'], define: defineDeployCommands },
+export const COMMAND_GROUPS: readonly CommandGroup[] = [
+  CHAOS_GROUP,
+  DEPLOY_GROUP,
   { names: ['units'], define: defineUnitsCommands },
   { names: ['build', 'examine', 'lifecycle', 'test'], define: definePackagesCommands },
   { names: ['template'], define: defineTemplateCommands },
@@ -36,26 +35,9 @@ export const COMMAND_GROUPS: readonly { names: readonly string[]; define: (progr
   { names: ['doctor'], define: defineDoctorCommand },
 ];
 
-/**
- * The whole command tree; with `only: NAME` (a top-level command) just the group that defines it
- * (and the global engine options): `kiboko chaos kill …` then skips defining the several hundred
- * options of the other commands, which every start would otherwise pay. An unknown name gets the
- * whole tree (for commander's "did you mean"); help lists everything, so main asks for the whole
- * tree whenever help is wanted. `dispatch` stands in for what every command runs (docs, tests).
- * `lazy` declares each command's options only when it runs (./register.ts): for a command line, never for help.
- */
-export function buildProgram(options: { only?: string | undefined; dispatch?: Dispatch; lazy?: boolean } = {}): Command {
-  const program = new Command('kiboko')
-    .description('Run Docker containers well: break them on purpose (chaos), ship them (deploys, the units daemon), check them (images as packages, tests) and keep them configured (templates, events).')
-    .version(VERSION, '-v, --version', 'print the version')
-    .enablePositionalOptions()
-    .showSuggestionAfterError(true);
-  addOptions(program, ENGINE_OPTIONS);
-  const register = registerWith(options.dispatch, { lazy: options.lazy ?? false });
-  const only = options.only === undefined ? undefined : COMMAND_GROUPS.find((g) => g.names.includes(options.only!));
-  for (const group of only ? [only] : COMMAND_GROUPS) group.define(program, register);
-  if (options.lazy) declareOnDispatch(program);
-  return program;
+/** The whole command tree, or with `only` just one group (see ./program-core.ts). */
+export function buildProgram(options: BuildOptions = {}): Command {
+  return buildTree(COMMAND_GROUPS, options);
 }
 
 /** `kiboko serve`: the daemon. */

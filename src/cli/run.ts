@@ -1,9 +1,10 @@
-// The CLI bundle's entry (dist/cli.cjs): bin.ts loads it through V8's code cache (./code-cache.ts).
-import { guardStdout } from './stdout.js';
-import { main } from './main.js';
+// The CLI bundles' entries: dist/cli.cjs runs every command (this module); a command group that
+// starts often has a bundle of its own with only its commands (./run-chaos.ts, ./run-deploy.ts),
+// which reads, compiles and runs less. bin.ts picks the bundle and loads it through V8's code
+// cache (./code-cache.ts).
+import { runWith } from './run-group.js';
 
-/** Runs `kiboko ARGS…` and sets the exit code. A closed stdout (`kiboko … | head`) is not a crash: see ./stdout.ts. */
+/** Runs `kiboko ARGS…` with every command. */
 export async function run(args: string[]): Promise<void> {
-  guardStdout();
-  process.exitCode = await main(args);
+  await runWith(args, (await import('./program.js')).COMMAND_GROUPS);
 }

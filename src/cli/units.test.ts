@@ -169,12 +169,13 @@ describe('waitForStates (fleetctl blocking)', () => {
 describe('kiboko units through the CLI parser', () => {
   async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
     const { main } = await import('./main.js');
+    const { COMMAND_GROUPS } = await import('./program.js');
     let out = '';
     let err = '';
     const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
     const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
     try {
-      const code = await main(args);
+      const code = await main(args, COMMAND_GROUPS);
       return { code, out, err };
     } finally {
       o.mockRestore();
