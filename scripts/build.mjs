@@ -3,6 +3,7 @@
 // for `import … from 'kiboko'`.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { readdirSync, readFileSync, rmSync, chmodSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -51,8 +52,50 @@ const cliOptions = {
 // (src/cli/run-chaos.ts, run-deploy.ts): less to read, deserialize and run (bin.ts picks it).
 // (src/cli/run-<group>.ts: src/cli/bin.ts's GROUP_BUNDLES, checked by its test)
 const GROUP_BUNDLES = readdirSync('src/cli').flatMap((f) => /^run-(\w+)\.ts$/.exec(f)?.[1] ?? []).filter((g) => g !== 'group');
+// Builtins a command often does not use but whose modules load them at the top (docker-modem's
+// https for tcp+TLS engines, dockerode's zlib, commander's child_process for executable
+// subcommands, …): in the CommonJS bundles each is a stand-in that loads the builtin on first use
+// (~30M of `chaos kill`'s instructions). An ES module's import of it goes through esbuild's
+// __toESM, which lists the module's keys and makes a getter per key: the stand-in answers those
+// from the builtin's key list, taken here from this Node (a key a newer Node adds reads as
+// undefined, which no kiboko code uses), and loads the builtin when a value is read.
+const LAZY_BUILTINS = ['https', 'tls', 'child_process', 'zlib'];
+const nodeRequire = createRequire(import.meta.url);
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
+    b.onResolve({ filter }, (args) =>
+      args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: `let real;
+const load = () => (real ??= require(${JSON.stringify(`node:${args.path}`)}));
+const keys = ${JSON.stringify(Object.getOwnPropertyNames(nodeRequire(`node:${args.path}`)))};
+const stand = new Proxy({}, {
+  get: (_, key) => Reflect.get(load(), key),
+  has: (_, key) => (real ? Reflect.has(real, key) : keys.includes(key)),
+  ownKeys: () => (real ? Reflect.ownKeys(real) : keys),
+  getOwnPropertyDescriptor: (_, key) => {
+    if (!real && typeof key === 'string' && keys.includes(key)) return { value: undefined, writable: true, enumerable: true, configurable: true };
+    const d = Reflect.getOwnPropertyDescriptor(load(), key);
+    return d && { ...d, configurable: true };
+  },
+  getPrototypeOf: () => Object.prototype,
+  // An object whose prototype is the stand-in (docker-modem's) gets its own property, as it would
+  // from the builtin's plain data properties, without loading it.
+  set: (_, key, value, receiver) =>
+    receiver === stand ? Reflect.set(load(), key, value) : Reflect.defineProperty(receiver, key, { value, writable: true, enumerable: true, configurable: true }),
+});
+module.exports = stand;
+`,
+      loader: 'js',
+    }));
+  },
+};
 await build({
   ...cliOptions,
+  plugins: [...cliOptions.plugins, lazyBuiltins],
   entryPoints: { ...cliOptions.entryPoints, ...Object.fromEntries(GROUP_BUNDLES.map((g) => [`cli-${g}`, `src/cli/run-${g}.ts`])) },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
