@@ -1,4 +1,5 @@
 import { Agent as HttpAgent, type AgentOptions, type IncomingMessage } from 'node:http';
+import { inspect } from 'node:util';
 import { Agent } from 'node:https';
 import Docker from 'dockerode';
 import { KibokoError } from '../../common/errors.js';
@@ -54,9 +55,19 @@ export interface DockerEngineOptions {
  * For plain connections (a unix socket, tcp without TLS): Node's global agent's settings, and an
  * empty TLS server name. Without one, Node works the name out for every request, testing the Host
  * header with `net.isIP`, whose IPv6 regular expression V8 compiles on the first two calls (~5-20
- * ms of a short command's few requests); only a TLS connection uses it (for SNI).
+ * ms of a short command's few requests); only a TLS connection uses it (for SNI). docker-modem
+ * formats each request's options with util.inspect (all depths, hidden properties too) whether or
+ * not its debug log is on: the agent, with its sockets, shows as its name.
  */
-const plainAgent = () => new HttpAgent({ keepAlive: true, scheduling: 'lifo', timeout: 5000, servername: '' } as AgentOptions);
+class PlainAgent extends HttpAgent {
+  constructor() {
+    super({ keepAlive: true, scheduling: 'lifo', timeout: 5000, servername: '' } as AgentOptions);
+  }
+
+  [inspect.custom](): string {
+    return 'PlainAgent';
+  }
+}
 
 export class DockerEngine implements Engine {
   readonly endpoint: string;
@@ -100,7 +111,7 @@ export class DockerEngine implements Engine {
       // --tls without --tlsverify: encrypt, but do not verify the server (docker CLI semantics).
       (this.docker.modem as unknown as { agent: Agent }).agent = new Agent({ rejectUnauthorized: false, keepAlive: true });
     } else if (target.kind === 'unix' || !target.tls) {
-      (this.docker.modem as unknown as { agent: HttpAgent }).agent = plainAgent();
+      (this.docker.modem as unknown as { agent: HttpAgent }).agent = new PlainAgent();
     }
     if (options.apiVersion) {
       this.negotiated = Promise.resolve(options.apiVersion);
