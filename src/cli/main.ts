@@ -12,9 +12,9 @@ export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json') || argv.includes('-j');
   const { buildProgram, normalizeBoolFlags } = await import('./program.js');
   const { normalizeConfdFlags } = await import('./define-template.js');
-  // `kiboko deploy plan …` needs only that command (the whole tree for help and anything else).
+  // `kiboko deploy …` needs only the deploy commands (the whole tree for help and anything else).
   const only = argv.some((a) => a === '--help' || a === '-h' || a === 'help') ? undefined : argv[0];
-  const program = buildProgram({ only, sub: only === undefined ? undefined : argv[1] });
+  const program = buildProgram({ only });
   const help = applyHelp(program);
   try {
     // Pumba's (urfave/cli) and confd's (Go flag) spellings, rewritten for commander.

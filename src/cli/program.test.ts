@@ -36,19 +36,4 @@ describe('buildProgram with only one group', () => {
       }
     }
   });
-
-  it('deploy with one of its commands named defines only that one, as in the whole tree; any other word gets them all', () => {
-    const whole = buildProgram().commands.find((c) => c.name() === 'deploy')!;
-    const subs = whole.commands.map((c) => c.name());
-    expect(subs.length).toBeGreaterThan(10);
-    for (const sub of subs) {
-      const alone = buildProgram({ only: 'deploy', sub }).commands.find((c) => c.name() === 'deploy')!;
-      expect(alone.commands.map((c) => c.name())).toEqual([sub]);
-      expect(alone.commands[0]!.helpInformation()).toBe(whole.commands.find((c) => c.name() === sub)!.helpInformation());
-    }
-    for (const word of [undefined, 'plna', '-f', 'help', 'constructor']) {
-      const deploy = buildProgram({ only: 'deploy', sub: word }).commands.find((c) => c.name() === 'deploy')!;
-      expect(deploy.commands.map((c) => c.name())).toEqual(subs);
-    }
-  });
 });

@@ -23,12 +23,7 @@ export type { ChaosCommandName, NetemEffectName } from './command-names.js';
  * The top-level commands, in groups as their modules define them (help lists them in this order).
  * `names` are the commands a group defines (a unit test checks them against the tree).
  */
-/**
- * `define` gets the word after the group's command as `only` when the group alone is built (a
- * group may then define just that subcommand, as deploy does; it must define them all for any
- * word it does not know).
- */
-export const COMMAND_GROUPS: readonly { names: readonly string[]; define: (program: Command, register: Register, only?: string) => void }[] = [
+export const COMMAND_GROUPS: readonly { names: readonly string[]; define: (program: Command, register: Register) => void }[] = [
   { names: ['chaos'], define: defineChaosCommands },
   { names: ['deploy'], define: defineDeployCommands },
   { names: ['units'], define: defineUnitsCommands },
@@ -46,9 +41,9 @@ export const COMMAND_GROUPS: readonly { names: readonly string[]; define: (progr
  * (and the global engine options): `kiboko chaos kill …` then skips defining the several hundred
  * options of the other commands, which every start would otherwise pay. An unknown name gets the
  * whole tree (for commander's "did you mean"); help lists everything, so main asks for the whole
- * tree whenever help is wanted. `sub` is the word after `only` (see COMMAND_GROUPS). `dispatch` stands in for what every command runs (docs, tests).
+ * tree whenever help is wanted. `dispatch` stands in for what every command runs (docs, tests).
  */
-export function buildProgram(options: { only?: string | undefined; sub?: string | undefined; dispatch?: Dispatch } = {}): Command {
+export function buildProgram(options: { only?: string | undefined; dispatch?: Dispatch } = {}): Command {
   const program = new Command('kiboko')
     .description('Run Docker containers well: break them on purpose (chaos), ship them (deploys, the units daemon), check them (images as packages, tests) and keep them configured (templates, events).')
     .version(VERSION, '-v, --version', 'print the version')
@@ -57,8 +52,7 @@ export function buildProgram(options: { only?: string | undefined; sub?: string 
   addOptions(program, ENGINE_OPTIONS);
   const register = registerWith(options.dispatch);
   const only = options.only === undefined ? undefined : COMMAND_GROUPS.find((g) => g.names.includes(options.only!));
-  if (only) only.define(program, register, options.sub);
-  else for (const group of COMMAND_GROUPS) group.define(program, register);
+  for (const group of only ? [only] : COMMAND_GROUPS) group.define(program, register);
   return program;
 }
 
