@@ -37,8 +37,8 @@ export function renderPlan(plan: DeployPlan): string {
 export async function runDeployPlan(o: DeployOptions<'plan'>): Promise<number> {
   const mode = engineMode(o);
   // The engine is asked first (the version handshake, then in auto mode whether it is a Swarm
-  // manager) and answers while the files load; an unreachable engine is still reported only after
-  // the files (whose errors come first).
+  // manager: ~1 ms each); its answers are read once the files are loaded (the load does not yield),
+  // so an unreachable engine is still reported only after the files, whose errors come first.
   const engine = await connectEngine(connectionFlags(o));
   const swarm = mode === 'auto' ? engine.isSwarmManager() : engine.info().then(() => mode === 'swarm');
   swarm.catch(() => undefined);
