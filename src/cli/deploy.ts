@@ -36,16 +36,17 @@ export function renderPlan(plan: DeployPlan): string {
 
 export async function runDeployPlan(o: DeployOptions<'plan'>): Promise<number> {
   const mode = engineMode(o);
-  // The engine's version handshake goes out first and is answered while the files load; an
-  // unreachable engine is still reported only after the files (whose errors come first).
+  // The engine is asked first (the version handshake, then in auto mode whether it is a Swarm
+  // manager: ~1 ms each); its answers are read once the files are loaded (the load does not yield),
+  // so an unreachable engine is still reported only after the files, whose errors come first.
   const engine = await connectEngine(connectionFlags(o));
-  const handshake = engine.info();
-  handshake.catch(() => undefined);
+  const swarm = mode === 'auto' ? engine.isSwarmManager() : engine.info().then(() => mode === 'swarm');
+  swarm.catch(() => undefined);
   const d = await import('../deploy/index.js');
   const { loaded, source } = await loadFromFlags(o);
-  await handshake;
+  const target = (await swarm) ? 'swarm' : 'docker';
   const { config, notes } = await d.resolveConfiguration(engine, loaded);
-  const plan = await d.planProject(engine, config, mode);
+  const plan = await d.planProject(engine, config, target);
   if (o.json) process.stdout.write(`${JSON.stringify({ plan, notes, source })}\n`);
   else {
     for (const n of notes) process.stdout.write(`tag policy: ${n}\n`);

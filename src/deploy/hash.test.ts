@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, configHash, containerConfig, describeChanges } from './hash.js';
 import { DEFAULT_ROLLBACK, DEFAULT_UPDATE, newService, type ServiceSpec } from './model.js';
@@ -149,5 +150,24 @@ describe('canonicalJson', () => {
   it('is the same string for objects that differ only in key order', () => {
     const v = { x: { b: [1, 2], a: 'a' }, w: 'w' };
     expect(canonicalJson(reversedKeys(v))).toBe(canonicalJson(v));
+  });
+
+  it('is exactly the plain map/filter/sort form (the hashes in running replicas\' labels stay valid)', () => {
+    const plain = (value: unknown): string => {
+      if (value === undefined) return 'null';
+      if (Array.isArray(value)) return `[${value.map(plain).join(',')}]`;
+      if (value && typeof value === 'object') {
+        const entries = Object.entries(value as Record<string, unknown>)
+          .filter(([, v]) => v !== undefined)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${plain(v)}`).join(',')}}`;
+      }
+      return JSON.stringify(value);
+    };
+    const leaf = fc.oneof(fc.string({ unit: 'binary' }), fc.double(), fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined));
+    const tree = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node')), fc.dictionary(fc.string({ unit: 'binary' }), tie('node'))),
+    })).node;
+    fc.assert(fc.property(tree, (v) => canonicalJson(v) === plain(v)), { numRuns: 2000 });
   });
 });

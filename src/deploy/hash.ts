@@ -20,15 +20,27 @@ export function containerConfig(s: ServiceSpec): ContainerConfig {
   return rest;
 }
 
-/** JSON with sorted keys, so equal configs always serialize (and hash) the same. */
+/**
+ * JSON with sorted keys, so equal configs always serialize (and hash) the same: undefined as null
+ * in arrays, left out in objects; keys in UTF-16 code unit order. Written as loops (a plan hashes
+ * every service, cold): hash.test.ts checks it against the plain map/filter/sort form.
+ */
 export function canonicalJson(value: unknown): string {
   if (value === undefined) return 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i]);
+    return `${out}]`;
+  }
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    const keys = Object.keys(value).sort();
+    let out = '{';
+    for (const k of keys) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v === undefined) continue;
+      out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${canonicalJson(v)}`;
+    }
+    return `${out}}`;
   }
   return JSON.stringify(value);
 }

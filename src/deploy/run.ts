@@ -70,7 +70,7 @@ export type EngineMode = 'auto' | 'docker' | 'swarm';
 /** Swarm when asked, or (auto) when the engine is a Swarm manager; the single-host engine otherwise. */
 export async function useSwarm(engine: Engine, mode: EngineMode = 'auto'): Promise<boolean> {
   if (mode !== 'auto') return mode === 'swarm';
-  return (await engine.systemInfo()).isManager;
+  return engine.isSwarmManager();
 }
 
 /**

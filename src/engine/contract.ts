@@ -63,6 +63,11 @@ function createCases(run: ContractRun): void {
     expect(info.negotiatedApiVersion).toMatch(/^1\.\d+$/);
   });
 
+  it('says whether it is a Swarm manager as systemInfo does', async () => {
+    const [manager, sys] = await Promise.all([run.s.engine.isSwarmManager(), run.s.engine.systemInfo()]);
+    expect(manager).toBe(sys.isManager);
+  });
+
   it('creates a container (not running until started) and lists it with all=true only', async () => {
     const ref = await run.s.engine.create({ image: run.s.image, name: run.cname, cmd: ['sleep', '3600'], labels: { [run.s.label[0]]: run.s.label[1], role: 'contract' } });
     run.id = ref.id;

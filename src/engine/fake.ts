@@ -85,6 +85,10 @@ export class FakeEngine implements Engine {
     return { cgroupDriver: 'cgroupfs', cgroupVersion: '2', kernelVersion: 'fake', operatingSystem: 'fake', securityOptions: [], swarm: 'inactive', isManager: false };
   }
 
+  async isSwarmManager(): Promise<boolean> {
+    return (await this.systemInfo()).isManager;
+  }
+
   /** Test helper: adds a container directly in a given state. */
   add(partial: Partial<ContainerDetails> & { name: string }): ContainerDetails {
     const id = partial.id ?? (++this.seq).toString(16).padStart(64, '0');

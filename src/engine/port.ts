@@ -44,6 +44,8 @@ export interface Engine {
   info(): Promise<EngineInfo>;
   /** Host facts: cgroup driver and version, kernel, security options, Swarm state. */
   systemInfo(): Promise<EngineSystemInfo>;
+  /** Whether the engine is a Swarm manager: `systemInfo().isManager`, asked as cheaply as the engine allows. */
+  isSwarmManager(): Promise<boolean>;
   list(options?: ListOptions): Promise<ContainerSummary[]>;
   inspect(idOrName: string): Promise<ContainerDetails>;
   /** The container's creation settings read back from the engine, as kiboko's spec (what create was given, with the engine's view of it). */
