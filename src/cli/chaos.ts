@@ -273,7 +273,7 @@ export async function runChaosCommand(kind: ChaosCommandName, o: ChaosOptions, c
     (message) => renderer.warn(message),
   );
   const raw = await connectEngine(connectionFlags(o));
-  await raw.info();
+  await raw.ready(); // an unreachable engine fails here, before anything starts
   const journal = new Journal(o.stateDir ?? defaultStateDir());
   const signals = installSignalHandlers((message) => renderer.warn(message));
   // Helper images (netem/stress/proxy) pulled with progress on the terminal, or as events with --json.

@@ -10,7 +10,7 @@ import type { DeployCommonOptions } from './deploy-options.js';
 
 export async function open(o: DeployCommonOptions) {
   const engine = await connectEngine(connectionFlags(o));
-  await engine.info();
+  await engine.ready();
   const { DeployStore } = await import('../deploy/index.js');
   const store = new DeployStore(o.stateDir ?? defaultStateDir());
   return { engine, store };

@@ -63,6 +63,11 @@ function createCases(run: ContractRun): void {
     expect(info.negotiatedApiVersion).toMatch(/^1\.\d+$/);
   });
 
+  it('is ready once reachable, and agrees with info() on the API version it then speaks', async () => {
+    await run.s.engine.ready();
+    expect((await run.s.engine.info()).negotiatedApiVersion).toMatch(/^1\.\d+$/);
+  });
+
   it('says whether it is a Swarm manager as systemInfo does', async () => {
     const [manager, sys] = await Promise.all([run.s.engine.isSwarmManager(), run.s.engine.systemInfo()]);
     expect(manager).toBe(sys.isManager);

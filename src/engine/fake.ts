@@ -75,6 +75,10 @@ export class FakeEngine implements Engine {
   private readonly networks = new Map<string, NetworkSummary>();
   unreachable = false;
 
+  async ready(): Promise<void> {
+    this.guard('info', '');
+  }
+
   async info(): Promise<EngineInfo> {
     this.guard('info', '');
     return { endpoint: this.endpoint, serverVersion: 'fake', apiVersion: '1.47', negotiatedApiVersion: '1.47', os: 'linux', arch: 'amd64' };
@@ -297,33 +301,14 @@ export class FakeEngine implements Engine {
     for (const [k, n] of this.networks) if (n.id === idOrName || n.name === idOrName) this.networks.delete(k);
   }
 
-  async listServices(): Promise<SwarmService[]> {
-    throw notSwarm();
-  }
-
-  async inspectService(): Promise<SwarmService> {
-    throw notSwarm();
-  }
-
-  async createService(): Promise<string> {
-    throw notSwarm();
-  }
-
-  async updateService(): Promise<void> {
-    throw notSwarm();
-  }
-
-  async removeService(): Promise<void> {
-    throw notSwarm();
-  }
-
-  async listTasks(): Promise<SwarmTask[]> {
-    throw notSwarm();
-  }
-
-  async listNodes(): Promise<SwarmNode[]> {
-    throw notSwarm();
-  }
+  /** Services, tasks and nodes are Swarm features: the fake is a single engine (see FakeSwarm). */
+  async listServices(): Promise<SwarmService[]> { throw notSwarm(); }
+  async inspectService(): Promise<SwarmService> { throw notSwarm(); }
+  async createService(): Promise<string> { throw notSwarm(); }
+  async updateService(): Promise<void> { throw notSwarm(); }
+  async removeService(): Promise<void> { throw notSwarm(); }
+  async listTasks(): Promise<SwarmTask[]> { throw notSwarm(); }
+  async listNodes(): Promise<SwarmNode[]> { throw notSwarm(); }
 
   async ensureOverlayNetwork(name: string, labels: Readonly<Record<string, string>> = {}): Promise<string> {
     return this.ensureNetwork(name, labels);
@@ -337,17 +322,9 @@ export class FakeEngine implements Engine {
   }
 
   /** Swarm objects are a Swarm feature: like the services, the fake is a single engine. */
-  async createSwarmObject(): Promise<string> {
-    throw notSwarm();
-  }
-
-  async listSwarmObjects(): Promise<SwarmObject[]> {
-    throw notSwarm();
-  }
-
-  async removeSwarmObject(): Promise<void> {
-    throw notSwarm();
-  }
+  async createSwarmObject(): Promise<string> { throw notSwarm(); }
+  async listSwarmObjects(): Promise<SwarmObject[]> { throw notSwarm(); }
+  async removeSwarmObject(): Promise<void> { throw notSwarm(); }
 
   async volumeExists(name: string): Promise<boolean> {
     return this.volumeNames.has(name);

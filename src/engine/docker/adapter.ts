@@ -181,6 +181,10 @@ export class DockerEngine implements Engine {
     });
   }
 
+  async ready(): Promise<void> {
+    await this.negotiate();
+  }
+
   /** The engine's versions: negotiation, then `/version` (once; asked again after a failure). */
   info(): Promise<EngineInfo> {
     this.described ??= (async () => {
