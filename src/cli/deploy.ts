@@ -5,7 +5,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import { invalidArgument } from '../common/errors.js';
 import type { DeployEvent, DeployPlan, PlanStep } from '../deploy/index.js';
 import { connectEngine } from '../engine/index.js';
-import { connectionFlags } from './options.js';
+import { connectionFlags, parseHistoryLimit } from './options.js';
 import type { DeployOptions } from './deploy-options.js';
 import { pullProgressFor, withPullProgress } from './pull-progress.js';
 import { installSignalHandlers } from './signals.js';
@@ -228,11 +228,12 @@ async function requireTests(
 }
 
 export async function runDeployHistory(o: DeployOptions<'history'>): Promise<number> {
+  const limit = parseHistoryLimit(o.limit); // before anything is opened: a bad value is a usage error
   const { engine, store } = await open(o);
   void engine;
   try {
     const projects = o.project ? [o.project] : store.projects();
-    const all = projects.flatMap((p) => store.list(p, Number(o.limit ?? 20)));
+    const all = projects.flatMap((p) => store.list(p, limit));
     if (o.json) {
       process.stdout.write(`${JSON.stringify({ revisions: all.map((r) => ({ ...r, config: undefined, images: Object.fromEntries(r.config.services.map((s) => [s.name, s.image])) })) })}\n`);
       return 0;

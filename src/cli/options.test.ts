@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { thrown } from '../../test/expect-error.js';
-import { connectionFlags, parseBoolFlag, parseConcurrency, parseDurationFlag, parseLimit, parseSeconds, parseSeed } from './options.js';
+import { connectionFlags, parseBoolFlag, parseConcurrency, parseDurationFlag, parseHistoryLimit, parseLimit, parseSeconds, parseSeed } from './options.js';
 
+
+// Regression: `deploy history --limit x` reached SQLite as NaN and was reported as a bug ("internal error: datatype mismatch").
+describe('parseHistoryLimit (deploy history --limit)', () => {
+  it('defaults to 20 and accepts a whole number from 1', () => {
+    expect(parseHistoryLimit(undefined)).toBe(20);
+    expect(parseHistoryLimit('3')).toBe(3);
+  });
+
+  it.each(['x', '0', '-1', '1.5', ''])('rejects %j as a usage error', (v) => {
+    const e = thrown(() => parseHistoryLimit(v));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toContain(`invalid --limit '${v}'`);
+  });
+});
 
 describe('parseLimit', () => {
   it('defaults to 0 (all) and accepts whole numbers', () => {

@@ -23,6 +23,8 @@ const atLeastOne = z.pipe(wholeNumber, z.number().check(z.refine((n) => n >= 1, 
 const seed32 = z.pipe(wholeNumber, z.number().check(z.refine((n) => n <= 0xffffffff, { error: 'expected a number below 2^32' })));
 
 export const parseLimit = (v: unknown) => parseWith(wholeNumber, v ?? 0, '--limit', 'use --limit N (0 means all)');
+/** `deploy history --limit`: revisions per project, at least one (default 20). */
+export const parseHistoryLimit = (v: unknown) => parseWith(atLeastOne, v ?? 20, '--limit', 'use --limit N (revisions per project, default 20)');
 export const parseConcurrency = (v: unknown) =>
   parseWith(atLeastOne, v, '--concurrency', 'use --concurrency 16');
 export const parseSeed = (v: unknown) =>
