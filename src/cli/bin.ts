@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { VERSION } from '../common/version.js';
 import { cacheSlot, loadBundle, type CliBundle } from './code-cache.js';
+import { wantsHelp } from './help-args.js';
 
 /** The long-running commands: started from the ES module chunks, not the code-cached bundle. */
 export const DAEMONS: ReadonlySet<string> = new Set(['serve', 'watch', 'react']);
@@ -21,9 +22,8 @@ export const GROUP_BUNDLES: ReadonlySet<string> = new Set(['chaos', 'deploy']);
 
 /** The bundle (a file name in dist/) that runs `kiboko ARGS…`. */
 export function bundleFor(args: readonly string[]): string {
-  const slot = cacheSlot(args);
-  const help = args.some((a) => a === '--help' || a === '-h' || a === 'help');
-  return GROUP_BUNDLES.has(slot) && !help && args[0] === slot ? `cli-${slot}.cjs` : 'cli.cjs';
+  const group = args[0];
+  return group !== undefined && GROUP_BUNDLES.has(group) && !wantsHelp(args) ? `cli-${group}.cjs` : 'cli.cjs';
 }
 
 /** Runs `kiboko ARGS…`; `dir` is the folder of the executable (dist/), where the bundles are. */

@@ -337,7 +337,7 @@ export function logResolved(renderer: Renderer, kind: ChaosCommandName, containe
 export async function runRecoverCommand(o: RecoverOptions): Promise<number> {
   const renderer = rendererFor(o);
   const engine = await connectEngine(connectionFlags(o));
-  await engine.info();
+  await engine.ready();
   const journal = new Journal(o.stateDir ?? defaultStateDir());
   const dryRun = Boolean(o.dryRun);
   const results: { target: { id: string; name: string }; kind: string; outcome: string; error?: string | undefined }[] = await recoverOrphans(engine, journal, { dryRun });

@@ -65,9 +65,12 @@ export function cacheSlot(args: readonly string[]): string {
  * compiled cache fit (Node, arch, the bundle's size and mtime).
  */
 export function cacheFileName(slot: string, bundleSize: number, bundleMtimeMs: number, bundle = 'cli'): string {
-  const key = `${process.version}-${process.arch}-${bundleSize}-${Math.trunc(bundleMtimeMs)}`.replace(/[^A-Za-z0-9.-]/g, '_');
-  return `${cacheFilePrefix(bundle, slot)}${key}.bin`;
+  return `${cacheFilePrefix(bundle, slot)}${cacheKey(bundleSize, bundleMtimeMs)}.bin`;
 }
+
+/** What makes a compiled cache fit: Node's version, the architecture, the bundle's size and mtime. */
+const cacheKey = (bundleSize: number, bundleMtimeMs: number) =>
+  `${process.version}-${process.arch}-${bundleSize}-${Math.trunc(bundleMtimeMs)}`.replace(/[^A-Za-z0-9.-]/g, '_');
 
 /** What every cache file of this bundle and slot starts with (older ones are removed by this prefix). */
 const cacheFilePrefix = (bundle: string, slot: string) => `${bundle}.${slot}.`;
@@ -79,12 +82,13 @@ export function loadBundle(file: string, args: readonly string[], env: NodeJS.Pr
 
   // latin1: the build keeps the bundle ASCII, and decoding UTF-8 would cost ~20 ms of each start.
   const source = readFileSync(file, 'latin1');
+  const prefix = cacheFilePrefix(bundleName(file), cacheSlot(args));
   let cachePath: string | undefined;
   let cached: Buffer | undefined;
   if (dir) {
     try {
       const st = statSync(file);
-      cachePath = join(dir, cacheFileName(cacheSlot(args), st.size, st.mtimeMs, bundleName(file)));
+      cachePath = join(dir, `${prefix}${cacheKey(st.size, st.mtimeMs)}.bin`);
       cached = readFileSync(cachePath);
     } catch {
       cached = undefined; // no cache yet (or unreadable): compile from source, then save
@@ -103,7 +107,7 @@ export function loadBundle(file: string, args: readonly string[], env: NodeJS.Pr
   const save = (): void => {
     if (saved || !cachePath || !dir) return;
     saved = true;
-    writeCache(dir, cachePath, cacheFilePrefix(bundleName(file), cacheSlot(args)), script);
+    writeCache(dir, cachePath, prefix, script);
   };
   return { bundle: module.exports as CliBundle, cache: state, save };
 }

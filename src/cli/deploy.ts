@@ -40,7 +40,7 @@ export async function runDeployPlan(o: DeployOptions<'plan'>): Promise<number> {
   // manager: ~1 ms each); its answers are read once the files are loaded (the load does not yield),
   // so an unreachable engine is still reported only after the files, whose errors come first.
   const engine = await connectEngine(connectionFlags(o));
-  const swarm = mode === 'auto' ? engine.isSwarmManager() : engine.info().then(() => mode === 'swarm');
+  const swarm = mode === 'auto' ? engine.isSwarmManager() : engine.ready().then(() => mode === 'swarm');
   swarm.catch(() => undefined);
   const d = await import('../deploy/index.js');
   const { loaded, source } = await loadFromFlags(o);

@@ -2,6 +2,7 @@ import { CommanderError } from 'commander';
 import { asKibokoError, EXIT_CODES, KibokoError } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import { applyHelp } from './help.js';
+import { wantsHelp } from './help-args.js';
 import { normalizeBoolFlags } from './chaos-bool-flags.js';
 import { normalizeConfdFlags } from './confd-flags.js';
 import { buildTree, type CommandGroup } from './program-core.js';
@@ -27,9 +28,6 @@ export async function main(argv: string[], groups: readonly CommandGroup[]): Pro
     return FLEETCTL_EXIT_COMMANDS.has(argv.find((a) => !a.startsWith('-')) ?? '') && code !== 0 ? 1 : code;
   }
 }
-
-/** Whether the command line asks for help (which lists everything: the whole tree, declared eagerly). */
-const wantsHelp = (argv: readonly string[]) => argv.some((a) => a === '--help' || a === '-h' || a === 'help');
 
 function reportError(err: unknown, argv: string[], json: boolean, help: ReturnType<typeof applyHelp>): number {
   if (err instanceof CommanderError) {
