@@ -185,6 +185,24 @@ describe('runExperiment', () => {
     expect(events.some((e) => e.type === 'fault-held')).toBe(true);
   });
 
+  it('an abort while the pause is being applied ends the hold at once (no wait for the duration)', async () => {
+    engine.add({ name: 'web' });
+    const controller = new AbortController();
+    // The stop request lands while the engine's pause call is in flight, before the hold starts.
+    const racing = Object.assign(Object.create(engine) as typeof engine, {
+      pause: async (id: string) => {
+        controller.abort(new Error('DELETE'));
+        return engine.pause(id);
+      },
+    });
+    const report = await runExperiment(opts({ kind: 'pause', durationMs: 300_000 }, ['web'], { intervalMs: 600_000 }), { ...deps({ signal: controller.signal }), engine: racing });
+    expect(clock.sleeps).toEqual([]);
+    expect(await statusOf('web')).toBe('running');
+    expect((await journal.list()).entries).toEqual([]);
+    expect(report.interrupted).toBe(true);
+    expect(report.cycles[0]!.actions[0]).toMatchObject({ outcome: 'ok', detail: { interrupted: true, restore: 'restored' } });
+  });
+
   it('an abort during the held pause restores at once and leaves the journal empty', async () => {
     engine.add({ name: 'web' });
     const controller = new AbortController();

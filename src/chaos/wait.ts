@@ -6,6 +6,8 @@ import { isAbortError } from '../common/errors.js';
  * the run is cancelled. Returns true when cancelled: the caller restores at once either way.
  */
 export async function holdUntil(clock: Clock, deadline: number, signal: AbortSignal, ended?: Promise<unknown>): Promise<boolean> {
+  // Cancelled while the fault was being applied: the abort event has fired already.
+  if (signal.aborted) return true;
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   signal.addEventListener('abort', onAbort, { once: true });
