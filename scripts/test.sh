@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, installing what it needs: a Docker engine (Debian's docker.io, started
 # when no socket answers), the npm dependencies, a fresh build; then type checks, the unit
-# tests and the real-engine tests. Ends with one plain line: "N passed, N failed, N skipped".
+# tests and the real-engine tests. Ends with one plain line: "N passed, N failed, N skipped" (and the files that failed, if any).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +19,9 @@ npx vitest run --reporter=default --reporter=json --outputFile.json=.test-result
 node -e '
   const r = require("./.test-results/vitest.json");
   const skipped = (r.numPendingTests || 0) + (r.numTodoTests || 0);
-  console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+  // A file can fail outside its tests (a hook timed out, an import threw): named too, not "0 failed".
+  const files = r.testResults.filter((f) => f.status === "failed").map((f) => require("node:path").relative(process.cwd(), f.name));
+  console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped${files.length ? `; ${files.length} file(s) failed: ${files.join(", ")}` : ""}`);
   if (r.numTotalTests === 0) { console.error("no tests ran"); process.exit(1); }
 ' || status=1
 exit "$status"

@@ -1,3 +1,4 @@
+import { onAbort } from '../common/abort.js';
 import type { Clock } from '../common/clock.js';
 import { isAbortError } from '../common/errors.js';
 
@@ -6,17 +7,15 @@ import { isAbortError } from '../common/errors.js';
  * the run is cancelled. Returns true when cancelled: the caller restores at once either way.
  */
 export async function holdUntil(clock: Clock, deadline: number, signal: AbortSignal, ended?: Promise<unknown>): Promise<boolean> {
-  // Cancelled while the fault was being applied: the abort event has fired already.
-  if (signal.aborted) return true;
   const stop = new AbortController();
-  const onAbort = () => stop.abort();
-  signal.addEventListener('abort', onAbort, { once: true });
+  // A stop that came while the fault was being applied has fired already: this sees it too.
+  const off = onAbort(signal, () => stop.abort());
   try {
     await Promise.race([clock.sleep(Math.max(0, deadline - clock.now()), stop.signal), ...(ended ? [ended.then(() => stop.abort())] : [])]);
   } catch (err) {
     if (!isAbortError(err)) throw err;
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    off();
   }
   return signal.aborted;
 }

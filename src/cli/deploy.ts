@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
+import { restUnlessAborted } from '../common/abort.js';
 import { invalidArgument } from '../common/errors.js';
 import type { DeployEvent, DeployPlan, PlanStep } from '../deploy/index.js';
 import { connectEngine } from '../engine/index.js';
@@ -123,12 +124,8 @@ export async function runDeployApply(o: DeployOptions<'apply' | 'up'>): Promise<
         if (log) log.error({ event: 'pass-failed', error: { code: (err as { code?: unknown }).code, message: (err as Error).message } }, `pass failed: ${(err as Error).message}`);
         else say(`pass failed: ${(err as Error).message}`);
       }
-      const wait = Math.max(0, every - (Date.now() - started));
-      await new Promise<void>((res) => {
-        const onAbort = () => (clearTimeout(t), res());
-        const t = setTimeout(() => (signals.signal.removeEventListener('abort', onAbort), res()), wait);
-        signals.signal.addEventListener('abort', onAbort, { once: true });
-      });
+      // Ctrl-C during the pass has fired already: the rest sees it and ends at once.
+      await restUnlessAborted(every - (Date.now() - started), signals.signal);
     }
     return code === 130 ? 0 : code;
   } finally {

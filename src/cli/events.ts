@@ -1,3 +1,4 @@
+import { onAbort } from '../common/abort.js';
 import { parseDuration } from '../common/duration.js';
 import { errorMessage, invalidArgument } from '../common/errors.js';
 import { connectEngine, type EngineEvent } from '../engine/index.js';
@@ -45,7 +46,7 @@ export async function runEvents(o: EventsOptions<'events'>): Promise<number> {
           // The poller's timer does not hold the process open; this does, until the end.
           const alive = setTimeout(() => controller.abort(), until ? Math.max(0, ev.nanoToMs(until) - Date.now()) : 2 ** 31 - 1);
           const end = () => (clearTimeout(alive), unsubscribe(), store.close(), resolve());
-          controller.signal.addEventListener('abort', end, { once: true });
+          onAbort(controller.signal, end);
         }),
       );
     }
@@ -136,7 +137,8 @@ export async function runReact(o: EventsOptions<'react'>, rulesFile: string | un
         },
       });
       count = reactor.rules.rules.length;
-      stopping.signal.addEventListener('abort', () => void reactor.stop(graceMs), { once: true });
+      // Also when Ctrl-C came while it was starting.
+      onAbort(stopping.signal, () => void reactor.stop(graceMs));
       waits.push(reactor.done);
     }
     if (o.deps) {
@@ -155,7 +157,7 @@ export async function runReact(o: EventsOptions<'react'>, rulesFile: string | un
         },
       });
       say('info', 'deps', `keeping the dependents of project ${project} configured`, { project });
-      stopping.signal.addEventListener('abort', () => void deps.stop(), { once: true });
+      onAbort(stopping.signal, () => void deps.stop());
       waits.push(deps.done);
     }
     // One part failing for good (e.g. the engine refused the filters) stops the other too.

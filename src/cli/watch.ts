@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import { restUnlessAborted } from '../common/abort.js';
 import { parseDuration } from '../common/duration.js';
 import { EXIT_CODES, invalidArgument, asKibokoError } from '../common/errors.js';
 import { connectEngine, type Engine } from '../engine/index.js';
@@ -210,10 +211,8 @@ export async function runWatch(flags: WatchCommandOptions<'watch'>, names: strin
         }
       }
       const wait = periodic ? w.nextRun(schedule, Date.now()) : Number.POSITIVE_INFINITY;
-      await new Promise<void>((res) => {
-        const t = Number.isFinite(wait) ? setTimeout(res, Math.min(wait, 2 ** 31 - 1)) : undefined;
-        signals.signal.addEventListener('abort', () => (clearTimeout(t), res()), { once: true });
-      });
+      // A SIGTERM during the pass has fired already: the rest sees it and ends at once.
+      await restUnlessAborted(wait, signals.signal);
     }
     return 0;
   } finally {

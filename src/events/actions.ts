@@ -1,3 +1,4 @@
+import { onAbort } from '../common/abort.js';
 import { errorMessage, KibokoError } from '../common/errors.js';
 import type { Engine } from '../engine/index.js';
 import { dockerEventJson } from './format.js';
@@ -85,9 +86,7 @@ export async function runAction(action: Action, ctx: EventContext, deps: ActionD
 /** Runs `fn` with a time limit; a timeout is reported as TIMEOUT, an abort as CANCELLED. */
 export async function withTimeout<T>(timeoutMs: number, parent: AbortSignal, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  const onAbort = () => controller.abort(new KibokoError('CANCELLED', `${what}: cancelled`));
-  if (parent.aborted) onAbort();
-  else parent.addEventListener('abort', onAbort, { once: true });
+  const off = onAbort(parent, () => controller.abort(new KibokoError('CANCELLED', `${what}: cancelled`)));
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -97,13 +96,14 @@ export async function withTimeout<T>(timeoutMs: number, parent: AbortSignal, wha
     }, timeoutMs);
   });
   const cancelled = new Promise<never>((_, reject) => {
-    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    // The parent may have aborted it already, above.
+    onAbort(controller.signal, () => reject(controller.signal.reason));
   });
   try {
     return await Promise.race([fn(controller.signal), timeout, cancelled]);
   } finally {
     clearTimeout(timer);
-    parent.removeEventListener('abort', onAbort);
+    off();
   }
 }
 

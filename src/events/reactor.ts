@@ -1,3 +1,4 @@
+import { restUnlessAborted } from '../common/abort.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { errorMessage } from '../common/errors.js';
 import type { Engine, EngineEvent } from '../engine/index.js';
@@ -305,7 +306,7 @@ class ReactorRun {
   private async engineLoop(): Promise<void> {
     const { rules, engine, options, listen, since } = this;
     if (!needsEngine(rules)) {
-      await new Promise<void>((resolve) => listen.signal.addEventListener('abort', () => resolve(), { once: true }));
+      await restUnlessAborted(Number.POSITIVE_INFINITY, listen.signal);
       return;
     }
     const stream = watchEvents(engine, {

@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import tarStream from 'tar-stream';
+import { onAbort } from '../common/abort.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { asKibokoError, invalidArgument, isAbortError, KibokoError } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
@@ -242,8 +243,7 @@ export interface ContainerRunResult {
 export async function runToCompletion(engine: Engine, id: string, o: ContainerRunOptions): Promise<ContainerRunResult> {
   const started = o.clock.now();
   const stop = new AbortController();
-  const onAbort = () => stop.abort();
-  o.signal.addEventListener('abort', onAbort, { once: true });
+  const off = onAbort(o.signal, () => stop.abort());
   let timedOut = false;
   const timer = o.clock.sleep(o.timeoutMs, stop.signal).then(
     () => {
@@ -282,7 +282,7 @@ export async function runToCompletion(engine: Engine, id: string, o: ContainerRu
     const output = keepTail(await engine.logs(id).catch(() => ''));
     return { exitCode, timedOut, output, durationMs: o.clock.now() - started };
   } finally {
-    o.signal.removeEventListener('abort', onAbort);
+    off();
     stop.abort();
     await timer;
   }

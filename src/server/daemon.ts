@@ -1,3 +1,4 @@
+import { restUnlessAborted } from '../common/abort.js';
 import { isAbortError } from '../common/errors.js';
 import { DeployStore } from '../deploy/index.js';
 import type { Engine, EngineEvent } from '../engine/index.js';
@@ -33,10 +34,7 @@ export function pumpEngineEvents(engine: Engine, bus: EventBus, options: { signa
         options.onState?.(false);
       }
       if (options.signal.aborted) return;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, options.retryMs ?? 1000);
-        options.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-      });
+      await restUnlessAborted(options.retryMs ?? 1000, options.signal);
     }
   };
   return run();

@@ -202,6 +202,17 @@ describe('kiboko serve: deploy hook and native API on the real engine', () => {
     expect(metrics).toMatch(/kiboko_chaos_experiments_total\{outcome="stopped"\} 1/);
     expect(metrics).toMatch(/kiboko_auth_failures_total\{reason="signature"\} 1/);
 
+    // A stop sent the moment the start is answered lands while the pause is still being applied:
+    // it ends the experiment at once (the hold used to miss that abort and keep the pause 5 minutes).
+    for (let i = 0; i < 5; i++) {
+      const quick = await api('/v1/chaos/experiments', { method: 'POST', json: { action: 'pause', targets: [`${sc.prefix}victim`], duration: '5m' } });
+      expect(quick.status).toBe(201);
+      const end = await api(`/v1/chaos/experiments/${((await quick.json()) as { id: string }).id}`, { method: 'DELETE', signal: AbortSignal.timeout(30_000) });
+      expect(end.status).toBe(200);
+      expect(((await end.json()) as { status: string }).status).toBe('stopped');
+      expect(await state(victim)).toMatchObject({ status: 'running', paused: false });
+    }
+
     // SIGTERM while an experiment holds a pause: the daemon restores it before exiting.
     const held = await api('/v1/chaos/experiments', { method: 'POST', json: { action: 'pause', targets: [`${sc.prefix}victim`], duration: '5m' } });
     expect(held.status).toBe(201);

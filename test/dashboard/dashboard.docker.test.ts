@@ -32,8 +32,10 @@ let token = '';
 let running = '';
 let past = '';
 
+// Every request has a deadline, so a daemon that never answers fails the step that asked, by name.
 const api = (path: string, init: RequestInit & { json?: unknown } = {}) =>
   fetch(`${base}${path}`, {
+    signal: AbortSignal.timeout(30_000),
     ...init,
     ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
     headers: { authorization: `Bearer ${token}`, ...(init.json !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -41,7 +43,7 @@ const api = (path: string, init: RequestInit & { json?: unknown } = {}) =>
 const signedHook = (body: unknown) => {
   const text = JSON.stringify(body);
   const sig = `sha256=${createHmac('sha256', SECRET).update(text).digest('hex')}`;
-  return fetch(`${base}/hooks/deploy`, { method: 'POST', body: text, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sig } });
+  return fetch(`${base}/hooks/deploy`, { signal: AbortSignal.timeout(30_000), method: 'POST', body: text, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sig } });
 };
 type Job = { id: string; status: string; revision?: number };
 async function finished(reply: Response): Promise<Job> {

@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { onAbort } from '../../common/abort.js';
 import { KibokoError } from '../../common/errors.js';
 import type { EngineEvent, EventsOptions } from '../types.js';
 import type { DockerContext } from './context.js';
@@ -16,8 +17,8 @@ export async function* engineEvents(ctx: DockerContext, options: EventsOptions =
       abortSignal: options.signal,
     } as Docker.GetEventsOptions),
   )) as unknown as NodeJS.ReadableStream & { destroy(): void };
-  const onAbort = () => stream.destroy();
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  // Also when the signal fired while the engine was answering.
+  const off = onAbort(options.signal, () => stream.destroy());
   let rest = '';
   try {
     for await (const chunk of stream) {
@@ -33,7 +34,7 @@ export async function* engineEvents(ctx: DockerContext, options: EventsOptions =
     if (options.signal?.aborted) return;
     throw translateEngineError(err, { endpoint: ctx.endpoint, operation: op }) ?? err;
   } finally {
-    options.signal?.removeEventListener('abort', onAbort);
+    off();
   }
   if (options.signal?.aborted || options.until !== undefined) return;
   throw unreachable(ctx.endpoint, 'the event stream ended');

@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
+import { onAbort } from '../../common/abort.js';
 import { KibokoError } from '../../common/errors.js';
 import type { ExecOptions, ExecResult, LogChunk, LogsOptions } from '../types.js';
 import type { DockerContext } from './context.js';
@@ -34,12 +35,10 @@ export async function execInContainer(ctx: DockerContext, id: string, options: E
     });
     ctx.docker.modem.demuxStream(stream, out, err);
     await new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
+      onAbort(options.signal, () => {
         stream.destroy();
         reject(new KibokoError('CANCELLED', `${op}: cancelled`));
-      };
-      if (options.signal?.aborted) return onAbort();
-      options.signal?.addEventListener('abort', onAbort, { once: true });
+      });
       stream.on('end', resolve);
       stream.on('close', resolve);
       stream.on('error', reject);
@@ -109,11 +108,11 @@ export async function* streamLogs(ctx: DockerContext, id: string, options: LogsO
     failure = e;
     finish();
   });
-  const onAbort = () => {
+  // Also when the signal fired while the engine was answering.
+  const off = onAbort(options.signal, () => {
     raw.destroy();
     finish();
-  };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  });
   try {
     for (;;) {
       while (queue.length) yield queue.shift()!;
@@ -123,7 +122,7 @@ export async function* streamLogs(ctx: DockerContext, id: string, options: LogsO
     }
     if (failure && !options.signal?.aborted) throw translateEngineError(failure, { endpoint: ctx.endpoint, operation: op }) ?? failure;
   } finally {
-    options.signal?.removeEventListener('abort', onAbort);
+    off();
     raw.destroy();
   }
 }

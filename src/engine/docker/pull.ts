@@ -1,3 +1,4 @@
+import { onAbort } from '../../common/abort.js';
 import { KibokoError } from '../../common/errors.js';
 import type { PullOptions, PullProgress } from '../types.js';
 import type { DockerContext } from './context.js';
@@ -8,8 +9,7 @@ export async function pullImage(ctx: DockerContext, ref: string, onProgress?: (l
   // One controller aborts the engine request on Ctrl-C and when the pull stalls (also before the
   // engine has answered at all: a registry that never answers holds the engine's reply back).
   const ctl = new AbortController();
-  const onAbort = () => ctl.abort(options.signal!.reason);
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const off = onAbort(options.signal, () => ctl.abort(options.signal!.reason));
   let stalled = false;
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
@@ -30,7 +30,7 @@ export async function pullImage(ctx: DockerContext, ref: string, onProgress?: (l
     await ctx.call(`pull ${ref}`, async () => {
       const stream = (await ctx.docker.pull(ref, { ...(options.auth ? { authconfig: options.auth } : {}), abortSignal: ctl.signal })) as NodeJS.ReadableStream;
       await new Promise<void>((resolve, reject) => {
-        ctl.signal.addEventListener('abort', () => reject(stalled ? stallError() : new KibokoError('CANCELLED', `pull ${ref}: cancelled`)), { once: true });
+        onAbort(ctl.signal, () => reject(stalled ? stallError() : new KibokoError('CANCELLED', `pull ${ref}: cancelled`)));
         arm();
         ctx.docker.modem.followProgress(
           stream,
@@ -60,6 +60,6 @@ export async function pullImage(ctx: DockerContext, ref: string, onProgress?: (l
     throw err;
   } finally {
     clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onAbort);
+    off();
   }
 }
