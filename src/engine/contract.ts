@@ -73,6 +73,17 @@ function createCases(run: ContractRun): void {
     expect(manager).toBe(sys.isManager);
   });
 
+  it('outside a Swarm, a Swarm call is an engine error that says to join one (inside one, the nodes list)', async () => {
+    // Which branch runs depends on the engine's state at the time (the real engine is shared with
+    // the Swarm tests); both are asserted, one per run.
+    if (await run.s.engine.isSwarmManager()) {
+      expect((await run.s.engine.listNodes()).length).toBeGreaterThan(0);
+      return;
+    }
+    const err = await run.s.engine.listNodes().then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ENGINE_ERROR', message: expect.stringMatching(/not a swarm manager/i), hint: expect.stringMatching(/docker swarm init/) });
+  });
+
   it('creates a container (not running until started) and lists it with all=true only', async () => {
     const ref = await run.s.engine.create({ image: run.s.image, name: run.cname, cmd: ['sleep', '3600'], labels: { [run.s.label[0]]: run.s.label[1], role: 'contract' } });
     run.id = ref.id;

@@ -59,4 +59,5 @@ export function imageDetailsOf(partial: Partial<ImageDetails> & { tags: readonly
 }
 
 /** The fake is a single engine, never a Swarm manager (as a non-manager engine answers). */
-export const notSwarm = () => new KibokoError('CONFLICT', 'This node is not a swarm manager.', { hint: 'docker swarm init, or deploy with --engine docker' });
+/** As the Docker adapter reports the engine's 503 (src/engine/docker/errors.ts). */
+export const notSwarm = () => new KibokoError('ENGINE_ERROR', 'This node is not a swarm manager.', { hint: 'docker swarm init (or join a Swarm), or deploy with --engine docker' });

@@ -22,6 +22,14 @@ export function translateEngineError(err: unknown, ctx: EngineErrorContext): Kib
   const engineMessage = (e?.json && typeof e.json === 'object' && e.json.message) || cleanModemMessage(e?.message);
   // Some engines (e.g. 20.10) answer 500 for state conflicts such as unpausing a running container.
   const status = e?.statusCode === 500 && STATE_CONFLICT.test(engineMessage) ? 409 : e?.statusCode;
+  // A Swarm call to an engine that is not a Swarm manager: an engine error (exit 4, as the commands
+  // document) that says what to do, rather than "check the engine log".
+  if (status === 503 && /not a swarm manager/i.test(engineMessage)) {
+    return new KibokoError('ENGINE_ERROR', `${ctx.operation}: ${engineMessage}`, {
+      cause: err,
+      hint: /worker nodes/i.test(engineMessage) ? 'point --host at a manager node, or promote this one (docker node promote)' : 'docker swarm init (or join a Swarm), or deploy with --engine docker',
+    });
+  }
   switch (status) {
     case 404:
       return new KibokoError('TARGET_NOT_FOUND', `${ctx.operation}: ${engineMessage}`, {
