@@ -15,10 +15,12 @@ rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 const stubs = {
   'dockerode-session': 'BuildKit sessions are not bundled in the kiboko CLI',
   'docker-modem-ssh': 'ssh:// engine addresses are not supported; use unix:// or tcp:// (with --tlsverify)',
+  'dockerode-buildkit': 'BuildKit progress decoding is not bundled in the kiboko CLI',
 };
-// What both CLI bundles share: ssh2 (docker-modem's ssh:// transport) and the BuildKit session
-// (gRPC) are replaced by stubs: kiboko speaks unix:// and tcp:// only and does not request BuildKit
-// builds. better-sqlite3 is a native addon: loaded from node_modules at run time, never bundled.
+// What both CLI bundles share: ssh2 (docker-modem's ssh:// transport), the BuildKit session
+// (gRPC) and dockerode's BuildKit progress decoder (`docker.followProgress`, protobufjs: ~0.1 MB
+// of each bundle; kiboko follows progress with `docker.modem.followProgress`) are replaced by
+// stubs: kiboko speaks unix:// and tcp:// only and does not request BuildKit builds. better-sqlite3 is a native addon: loaded from node_modules at run time, never bundled.
 // etcd3 loads its .proto files from its package folder at run time; playwright-core is for tests only.
 const cliOptions = {
   entryPoints: { cli: 'src/cli/run.ts' },
@@ -35,11 +37,15 @@ const cliOptions = {
         b.onResolve({ filter: /^\.\/session$/ }, (args) =>
           args.importer.includes('dockerode') ? { path: 'dockerode-session', namespace: 'stub' } : undefined,
         );
+        b.onResolve({ filter: /^\.\/buildkit$/ }, (args) =>
+          args.importer.includes('dockerode') ? { path: 'dockerode-buildkit', namespace: 'stub' } : undefined,
+        );
         b.onResolve({ filter: /^\.\/ssh$/ }, (args) =>
           args.importer.includes('docker-modem') ? { path: 'docker-modem-ssh', namespace: 'stub' } : undefined,
         );
         b.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({
-          contents: `module.exports = function () { throw new Error(${JSON.stringify(stubs[args.path])}); };`,
+          // a function (session, ssh) that is also the decoder's one entry (buildkit's followProgress)
+          contents: `const fail = function () { throw new Error(${JSON.stringify(stubs[args.path])}); };\nmodule.exports = Object.assign(fail, { followProgress: fail });`,
           loader: 'js',
         }));
       },
@@ -58,20 +64,22 @@ const GROUP_BUNDLES = readdirSync('src/cli').flatMap((f) => /^run-(\w+)\.ts$/.ex
 // (~30M of `chaos kill`'s instructions). An ES module's import of it goes through esbuild's
 // __toESM, which lists the module's keys and makes a getter per key: the stand-in answers those
 // from the builtin's key list, taken here from this Node (a key a newer Node adds reads as
-// undefined, which no kiboko code uses), and loads the builtin when a value is read.
-const LAZY_BUILTINS = ['https', 'tls', 'child_process', 'zlib'];
+// undefined, which no kiboko code uses), and loads the builtin when a value is read. fs/promises
+// (the journal's writes) and timers/promises (the clock's sleeps): a `chaos kill` needs neither.
+const LAZY_BUILTINS = ['https', 'tls', 'child_process', 'zlib', 'fs/promises', 'timers/promises'];
+// The same for re2js, whose module builds its Unicode tables when evaluated (~150 KB of code run
+// by every command that loaded it), while only a `re2:` target pattern and the proxy's, watcher's
+// and rules' matchers use it. Its CommonJS build is bundled behind the stand-in: esbuild runs a
+// CommonJS module's closure only when it is first required, so the package stays in the bundle
+// and its code cache, one copy, evaluated on first use. (zod/mini's CommonJS build is ~500 KB
+// more than the tree-shaken ES one, so zod stays as it is: cli/options.ts builds its schemas on
+// first use instead.)
+const LAZY_PACKAGES = ['re2js'];
 const nodeRequire = createRequire(import.meta.url);
-const lazyBuiltins = {
-  name: 'lazy-builtins',
-  setup(b) {
-    const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
-    b.onResolve({ filter }, (args) =>
-      args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' },
-    );
-    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
-      contents: `let real;
-const load = () => (real ??= require(${JSON.stringify(`node:${args.path}`)}));
-const keys = ${JSON.stringify(Object.getOwnPropertyNames(nodeRequire(`node:${args.path}`)))};
+/** A module that stands in for `target` (what `require` loads) until a value of it is read; `keys`: its own keys. */
+const standIn = (target, keys) => `let real;
+const load = () => (real ??= require(${JSON.stringify(target)}));
+const keys = ${JSON.stringify(keys)};
 const stand = new Proxy({}, {
   get: (_, key) => Reflect.get(load(), key),
   has: (_, key) => (real ? Reflect.has(real, key) : keys.includes(key)),
@@ -88,22 +96,66 @@ const stand = new Proxy({}, {
     receiver === stand ? Reflect.set(load(), key, value) : Reflect.defineProperty(receiver, key, { value, writable: true, enumerable: true, configurable: true }),
 });
 module.exports = stand;
-`,
+`;
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const lazyModules = {
+  name: 'lazy-modules',
+  setup(b) {
+    const builtins = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
+    b.onResolve({ filter: builtins }, (args) =>
+      args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: standIn(`node:${args.path}`, Object.getOwnPropertyNames(nodeRequire(`node:${args.path}`))),
       loader: 'js',
+    }));
+    const packages = new RegExp(`^(${LAZY_PACKAGES.map(escapeRe).join('|')})$`);
+    // The stand-in's own require() resolves as esbuild does for require: to the CommonJS build.
+    b.onResolve({ filter: packages }, (args) => (args.namespace === 'lazy-package' ? undefined : { path: args.path, namespace: 'lazy-package' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-package' }, (args) => ({
+      contents: standIn(args.path, Object.getOwnPropertyNames(nodeRequire(args.path))),
+      loader: 'js',
+      resolveDir: process.cwd(),
     }));
   },
 };
-await build({
-  ...cliOptions,
-  plugins: [...cliOptions.plugins, lazyBuiltins],
-  entryPoints: { ...cliOptions.entryPoints, ...Object.fromEntries(GROUP_BUNDLES.map((g) => [`cli-${g}`, `src/cli/run-${g}.ts`])) },
-  outdir: 'dist',
-  outExtension: { '.js': '.cjs' },
-  format: 'cjs',
-  // import.meta.url in a CommonJS bundle: the bundle's own URL (dist/cli.cjs).
-  define: { ...cliOptions.define, 'import.meta.url': '__kibokoBundleUrl' },
-  banner: { js: "var __kibokoBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+// What a group's bundle leaves out: a command of the group that needs much more code than the
+// others, and that src/cli/bin.ts's bundleFor runs from the whole CLI instead (its LEFT_OUT).
+// `chaos recover` finishes `kiboko watch`'s interrupted container updates too, and the watcher
+// brings deploy, the templates and yaml (~0.5 MB of the chaos bundle's 1.2 MB, read at every
+// start). The module is replaced by one whose functions throw, never called.
+const LEFT_OUT_MODULES = { 'cli-chaos': { 'src/cli/chaos-recover.ts': ['runRecoverCommand'] } };
+const leaveOut = (modules) => ({
+  name: 'leave-out',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/[\w-]+\.js$/ }, (args) => {
+      const path = `src/cli/${args.path.slice(2).replace(/\.js$/, '.ts')}`;
+      return /\/src\/cli\/[^/]+$/.test(args.importer) && modules[path] ? { path, namespace: 'left-out' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({
+      contents: modules[args.path]
+        .map((name) => `export function ${name}() { throw new Error(${JSON.stringify(`${name} (${args.path}) is not in this bundle: bin.ts runs its command from dist/cli.cjs`)}); }`)
+        .join('\n'),
+      loader: 'js',
+    }));
+  },
 });
+const cliEntries = { ...cliOptions.entryPoints, ...Object.fromEntries(GROUP_BUNDLES.map((g) => [`cli-${g}`, `src/cli/run-${g}.ts`])) };
+await Promise.all(
+  Object.entries(cliEntries).map(([name, entry]) =>
+    build({
+      ...cliOptions,
+      plugins: [...cliOptions.plugins, lazyModules, leaveOut(LEFT_OUT_MODULES[name] ?? {})],
+      entryPoints: { [name]: entry },
+      outdir: 'dist',
+      outExtension: { '.js': '.cjs' },
+      format: 'cjs',
+      // import.meta.url in a CommonJS bundle: the bundle's own URL (dist/cli.cjs).
+      define: { ...cliOptions.define, 'import.meta.url': '__kibokoBundleUrl' },
+      banner: { js: "var __kibokoBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    }),
+  ),
+);
 // The daemons (serve, watch, react) run for days and start once: they load, as ES modules, only
 // the chunks they use, and their memory behaves as the attack tests measure it (the one-file
 // bundle, evaluated whole, left ~4 MB more RSS after 300 slow clients than these chunks do).
@@ -115,6 +167,12 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   banner: { js: "import { createRequire as __kibokoCreateRequire } from 'node:module'; const require = __kibokoCreateRequire(import.meta.url);" },
 });
+for (const [name, modules] of Object.entries(LEFT_OUT_MODULES)) {
+  // What a bundle leaves out is not in it, nor what only that brought (the chaos bundle: no watcher, no deploy).
+  const sources = JSON.parse(readFileSync(`dist/${name}.cjs.map`, 'utf8')).sources;
+  const kept = sources.filter((f) => !f.startsWith('left-out:')).filter((f) => Object.keys(modules).some((m) => f.endsWith(m)) || /\/src\/(watch|deploy)\//.test(f));
+  if (kept.length) throw new Error(`dist/${name}.cjs should leave out ${Object.keys(modules).join(', ')} and what only they use, yet has ${kept.slice(0, 5).join(', ')}`);
+}
 for (const file of ['dist/cli.cjs', ...GROUP_BUNDLES.map((g) => `dist/cli-${g}.cjs`)]) {
   // Node 20 cannot run a dynamic import() in a script compiled from a code cache: none may be left.
   const bundleText = readFileSync(file, 'utf8');

@@ -1,8 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bundleFor, GROUP_BUNDLES } from './bin.js';
+import { bundleFor, GROUP_BUNDLES, LEFT_OUT } from './bin.js';
 import { CHAOS_GROUP } from './define-chaos.js';
 import { DEPLOY_GROUP } from './define-deploy.js';
+import { buildTree } from './program-core.js';
 import { COMMAND_GROUPS } from './program.js';
 
 describe('bundleFor: which CLI bundle runs a command line', () => {
@@ -18,6 +19,20 @@ describe('bundleFor: which CLI bundle runs a command line', () => {
     expect(bundleFor(['units', 'list-units'])).toBe('cli.cjs');
     expect(bundleFor(['--host', 'tcp://h:2375', 'chaos', 'kill', 'web'])).toBe('cli.cjs');
     expect(bundleFor([])).toBe('cli.cjs');
+  });
+
+  it("a command its group's bundle leaves out runs from the whole CLI, wherever its name is on the line", () => {
+    expect(LEFT_OUT).toEqual({ chaos: ['recover'] });
+    expect(bundleFor(['chaos', 'recover'])).toBe('cli.cjs');
+    expect(bundleFor(['chaos', 'recover', '--dry-run'])).toBe('cli.cjs');
+    expect(bundleFor(['chaos', '--json', 'recover'])).toBe('cli.cjs');
+    expect(bundleFor(['chaos', '--host', 'unix:///run/docker.sock', 'recover'])).toBe('cli.cjs');
+    expect(bundleFor(['chaos', 'kill', 'recover'])).toBe('cli.cjs'); // a container named so: slower, never wrong
+    // every other chaos command runs from the chaos bundle
+    const chaos = buildTree([CHAOS_GROUP]).commands.find((c) => c.name() === 'chaos')!;
+    for (const sub of chaos.commands.map((c) => c.name()).filter((n) => n !== 'recover')) {
+      expect(bundleFor(['chaos', sub, 'web'])).toBe('cli-chaos.cjs');
+    }
   });
 
   it('each group bundle runs a group of the whole tree, the same one', () => {

@@ -20,10 +20,20 @@ export const DAEMONS: ReadonlySet<string> = new Set(['serve', 'watch', 'react'])
  */
 export const GROUP_BUNDLES: ReadonlySet<string> = new Set(['chaos', 'deploy']);
 
+/**
+ * Commands a group's bundle leaves out (scripts/build.mjs): `chaos recover` also finishes the
+ * container updates `kiboko watch` was killed in, and the watcher's code (with deploy, the
+ * templates and yaml) was half of the chaos bundle, read at every `chaos kill`. A command line
+ * with one of these words anywhere runs from the whole CLI: commander dispatches to a command only
+ * by its name, so a line without the word cannot reach it (a container named so just starts slower).
+ */
+export const LEFT_OUT: Readonly<Record<string, readonly string[]>> = { chaos: ['recover'] };
+
 /** The bundle (a file name in dist/) that runs `kiboko ARGS…`. */
 export function bundleFor(args: readonly string[]): string {
   const group = args[0];
-  return group !== undefined && GROUP_BUNDLES.has(group) && !wantsHelp(args) ? `cli-${group}.cjs` : 'cli.cjs';
+  if (group === undefined || !GROUP_BUNDLES.has(group) || wantsHelp(args)) return 'cli.cjs';
+  return LEFT_OUT[group]?.some((name) => args.includes(name)) ? 'cli.cjs' : `cli-${group}.cjs`;
 }
 
 /** Runs `kiboko ARGS…`; `dir` is the folder of the executable (dist/), where the bundles are. */

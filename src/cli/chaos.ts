@@ -1,7 +1,6 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import {
   createNotifier,
-  recoverOrphans,
   runExperiment,
   validateExperiment,
   type ChaosReport,
@@ -12,7 +11,7 @@ import { invalidArgument, KibokoError } from '../common/errors.js';
 import { parseLogLevel } from '../common/log.js';
 import { parseSignal } from '../common/signals.js';
 import { connectEngine } from '../engine/index.js';
-import { Journal, defaultStateDir, isAlive } from '../journal/index.js';
+import { Journal, defaultStateDir } from '../journal/index.js';
 import {
   connectionFlags,
   parseBoolFlag,
@@ -24,7 +23,7 @@ import {
   commaList as list,
 } from './options.js';
 import type { ChaosOptions } from './chaos-options-type.js';
-import type { DoctorOptions, RecoverOptions } from './chaos-options.js';
+import type { DoctorOptions } from './chaos-options.js';
 import type { ChaosCommandName, NetemEffectName } from './command-names.js';
 import { parseRate, validateCidr, validateFilter, validateInterface, validateLoss, validatePort, netemArgs, type LossMode, type NetemEffects, type Protocol } from '../chaos/index.js';
 import type { PartitionDirection, TrafficScope } from '../chaos/index.js';
@@ -332,34 +331,6 @@ export function logResolved(renderer: Renderer, kind: ChaosCommandName, containe
     `action: ${JSON.stringify(options.action)}`,
   ].join('; ');
   renderer.debug(line, { command: commandWords(kind), arguments: [...containers], flags, targets, limit: options.limit ?? 0, random: Boolean(options.random), action: options.action });
-}
-
-export async function runRecoverCommand(o: RecoverOptions): Promise<number> {
-  const renderer = rendererFor(o);
-  const engine = await connectEngine(connectionFlags(o));
-  await engine.ready();
-  const journal = new Journal(o.stateDir ?? defaultStateDir());
-  const dryRun = Boolean(o.dryRun);
-  const results: { target: { id: string; name: string }; kind: string; outcome: string; error?: string | undefined }[] = await recoverOrphans(engine, journal, { dryRun });
-  // Container updates `kiboko watch` (or `serve --watch`) was killed in the middle of.
-  results.push(...(await (await import('../watch/index.js')).recoverContainerUpdates(engine, journal, { dryRun })));
-  const { entries, unreadable } = await journal.list();
-  const live = entries.filter((e) => isAlive(e.owner));
-  if (results.length === 0) renderer.info('nothing to recover: no changes left by dead kiboko runs');
-  for (const r of results) {
-    const line = `${dryRun ? 'would recover' : 'recovered'} ${r.kind} of ${r.target.name} (${r.target.id.slice(0, 12)}): ${r.outcome}${r.error ? ` — ${r.error}` : ''}`;
-    if (r.outcome === 'failed') renderer.error(line, { result: r });
-    else renderer.info(line, { result: r });
-  }
-  for (const e of live) {
-    renderer.info(`in progress: ${e.kind} of ${e.target.name}, owned by live process ${e.owner.pid} on ${e.owner.host}`, { entry: e });
-  }
-  for (const path of unreadable) renderer.warn(`unreadable journal entry ${path}: inspect it and delete it once handled`);
-  renderer.close();
-  engine.close();
-  if (results.some((r) => r.outcome === 'failed')) return 1;
-  if (unreadable.length) throw new KibokoError('JOURNAL_ERROR', `${unreadable.length} journal entr${unreadable.length === 1 ? 'y is' : 'ies are'} unreadable`, { hint: `look in ${journal.dir}` });
-  return 0;
 }
 
 export async function runDoctorCommand(o: DoctorOptions): Promise<number> {

@@ -24,7 +24,7 @@ export function defineChaosCommands(program: Command, register: Register): void 
   chaosCommand(chaos, 'stress', "stress-ng inside the target's cgroup (its limits apply) for a duration", register, { l: false, r: true, i: true }, containerFaultTables().stress);
 
   const recover = chaos.command('recover').description('undo changes left by kiboko runs that died (SIGKILL, crash): unpause, start again');
-  register(recover, recoverOptions(), async (o) => (await import('./chaos.js')).runRecoverCommand(o));
+  register(recover, recoverOptions(), async (o) => (await import('./chaos-recover.js')).runRecoverCommand(o));
 
   addBoolNegations(chaos);
 }

@@ -12,23 +12,39 @@ export function parseWith<T>(schema: z.ZodMiniType<T>, value: unknown, flag: str
   throw invalidArgument(`invalid ${flag} '${String(value)}': ${issue?.message ?? 'invalid value'}`, hint);
 }
 
-const wholeNumber = z.pipe(
-  z.union([
-    z.number().check(z.refine((n) => Number.isInteger(n), { error: 'expected a whole number' })),
-    z.pipe(z.string().check(z.trim(), z.regex(/^\d+$/, { error: 'expected a whole number' })), z.transform(Number)),
-  ], { error: 'expected a whole number' }),
-  z.number().check(z.refine((n) => n >= 0, { error: 'expected a number ≥ 0' })),
-);
-const atLeastOne = z.pipe(wholeNumber, z.number().check(z.refine((n) => n >= 1, { error: 'expected a number ≥ 1' })));
-const seed32 = z.pipe(wholeNumber, z.number().check(z.refine((n) => n <= 0xffffffff, { error: 'expected a number below 2^32' })));
+/**
+ * The schemas, built on first use: zod is evaluated only when the bundle first reads it
+ * (scripts/build.mjs's stand-ins), and a command line without these flags never needs it.
+ */
+function buildSchemas() {
+  const wholeNumber = z.pipe(
+    z.union([
+      z.number().check(z.refine((n) => Number.isInteger(n), { error: 'expected a whole number' })),
+      z.pipe(z.string().check(z.trim(), z.regex(/^\d+$/, { error: 'expected a whole number' })), z.transform(Number)),
+    ], { error: 'expected a whole number' }),
+    z.number().check(z.refine((n) => n >= 0, { error: 'expected a number ≥ 0' })),
+  );
+  const atLeastOne = z.pipe(wholeNumber, z.number().check(z.refine((n) => n >= 1, { error: 'expected a number ≥ 1' })));
+  const seed32 = z.pipe(wholeNumber, z.number().check(z.refine((n) => n <= 0xffffffff, { error: 'expected a number below 2^32' })));
+  return { wholeNumber, atLeastOne, seed32 };
+}
+let built: ReturnType<typeof buildSchemas> | undefined;
+const schemas = () => (built ??= buildSchemas());
 
-export const parseLimit = (v: unknown) => parseWith(wholeNumber, v ?? 0, '--limit', 'use --limit N (0 means all)');
+/** `--limit`: a whole number, 0 (all) when absent (the default is taken as it is, without zod). */
+export const parseLimit = (v: unknown) => {
+  const n = v ?? 0;
+  return n === 0 ? 0 : parseWith(schemas().wholeNumber, n, '--limit', 'use --limit N (0 means all)');
+};
 /** `deploy history --limit`: revisions per project, at least one (default 20). */
-export const parseHistoryLimit = (v: unknown) => parseWith(atLeastOne, v ?? 20, '--limit', 'use --limit N (revisions per project, default 20)');
+export const parseHistoryLimit = (v: unknown) => {
+  const n = v ?? 20;
+  return n === 20 ? 20 : parseWith(schemas().atLeastOne, n, '--limit', 'use --limit N (revisions per project, default 20)');
+};
 export const parseConcurrency = (v: unknown) =>
-  parseWith(atLeastOne, v, '--concurrency', 'use --concurrency 16');
+  parseWith(schemas().atLeastOne, v, '--concurrency', 'use --concurrency 16');
 export const parseSeed = (v: unknown) =>
-  parseWith(seed32, v, '--seed', 'use the seed a previous run reported');
+  parseWith(schemas().seed32, v, '--seed', 'use the seed a previous run reported');
 
 /** Repeatable and comma-separated values (`--port 80,443 --port 8080`), flattened. */
 export const commaList = (v: readonly string[] | undefined): string[] =>
