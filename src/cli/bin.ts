@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { VERSION } from '../common/version.js';
 import { cacheSlot, loadBundle, type CliBundle } from './code-cache.js';
+import { exitIfFinished } from './finished.js';
 import { wantsHelp } from './help-args.js';
 
 /** The long-running commands: started from the ES module chunks, not the code-cached bundle. */
@@ -53,11 +54,13 @@ export async function start(args: string[], dir: string): Promise<void> {
     // A command that runs long saves its cache soon; a short one when it ends.
     const timer = setTimeout(loaded.save, 3000);
     timer.unref();
+    let result;
     try {
-      await loaded.bundle.run(args);
+      result = await loaded.bundle.run(args);
     } finally {
       clearTimeout(timer);
       loaded.save();
     }
+    exitIfFinished(result);
   }
 }

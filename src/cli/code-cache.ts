@@ -20,10 +20,12 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import vm from 'node:vm';
+import type { RunResult } from './finished.js';
 
 /** What the bundle exports: run the CLI with these arguments. */
 export interface CliBundle {
-  run(args: string[]): Promise<void>;
+  /** Resolves to whether the command finished all its work (./finished.ts). */
+  run(args: string[]): Promise<RunResult | void>;
 }
 
 export interface LoadedBundle {

@@ -12,6 +12,7 @@ import { pullProgressFor, withPullProgress } from './pull-progress.js';
 import { installSignalHandlers } from './signals.js';
 import { humanEvent, LiveProgress, wantsLiveProgress } from './deploy-progress.js';
 import { engineMode, files, loadFromFlags, open } from './deploy-flags.js';
+import { commandFinished } from './finished.js';
 
 export { runDeployDown, runDeployLogs, runDeployPs, runDeployPull, runDeployRestart } from './deploy-compose.js';
 
@@ -53,6 +54,7 @@ export async function runDeployPlan(o: DeployOptions<'plan'>): Promise<number> {
     for (const n of notes) process.stdout.write(`tag policy: ${n}\n`);
     process.stdout.write(`${renderPlan(plan)}\n`);
   }
+  commandFinished(); // every request was answered, nothing else was started
   return plan.changes ? PLAN_EXIT.changes : PLAN_EXIT.unchanged;
 }
 

@@ -2,6 +2,7 @@ import { KibokoError } from '../common/errors.js';
 import { configHash, containerConfig, describeChanges } from './hash.js';
 import type { ServiceSpec, SystemConfig } from './model.js';
 import type { ObservedReplica } from './observe.js';
+import { compareNames } from '../common/collate.js';
 
 export type StepAction = 'create' | 'update' | 'scale' | 'delete' | 'unchanged';
 
@@ -43,7 +44,7 @@ export function dependencyOrder(services: readonly ServiceSpec[]): string[] {
     state.set(name, 'done');
     order.push(name);
   };
-  for (const s of [...services].sort((a, b) => a.name.localeCompare(b.name))) visit(s.name, []);
+  for (const s of [...services].sort((a, b) => compareNames(a.name, b.name))) visit(s.name, []);
   return order;
 }
 

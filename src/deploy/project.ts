@@ -7,6 +7,7 @@ import type { SystemConfig } from './model.js';
 import { parseReplicaLabels, type ObservedReplica } from './observe.js';
 import type { DeployPlan } from './plan.js';
 import type { DeployStore } from './store.js';
+import { compareNames } from '../common/collate.js';
 
 /**
  * The project commands compose users type (`down`, `ps`, `logs`, `restart`, `pull`), over what
@@ -32,7 +33,7 @@ export async function projectReplicas(engine: Engine, project: string, services:
       throw new KibokoError('TARGET_NOT_FOUND', `project ${project} has no container of service ${s}`, { hint: `see \`kiboko deploy ps -p ${project}\`` });
     }
   }
-  return all.filter((r) => services.length === 0 || services.includes(r.service)).sort((a, b) => a.service.localeCompare(b.service) || a.slot - b.slot);
+  return all.filter((r) => services.length === 0 || services.includes(r.service)).sort((a, b) => compareNames(a.service, b.service) || a.slot - b.slot);
 }
 
 export interface PsRow {

@@ -4,6 +4,7 @@
  * a container by one generic runner with typed outcomes. Container labels include the image's,
  * so a container declares whatever its image declares, and can add or override methods.
  */
+import { compareNames } from '../common/collate.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { mapSettled } from '../common/concurrency.js';
 import { asKibokoError, invalidArgument, isAbortError, KibokoError } from '../common/errors.js';
@@ -280,6 +281,6 @@ export async function selectLifecycleTargets(
   // Not chaos: running a method the image declares is harmless, so skip labels do not protect.
   const plan = planSelection(candidates, query, { states: options.all || !explicit ? ['running'] : states, seed: 0, selfId: null });
   const picked = [...plan.selected, ...plan.skipped.filter((s) => s.reason !== 'state').map((s) => s.container)];
-  picked.sort((a, b) => a.name.localeCompare(b.name));
+  picked.sort((a, b) => compareNames(a.name, b.name));
   return [...picked.map((c) => ({ id: c.id, name: c.name })), ...plan.unmatched];
 }

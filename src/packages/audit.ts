@@ -4,6 +4,7 @@ import { invalidArgument, KibokoError } from '../common/errors.js';
 import type { ContainerDetails, Engine, ImageDetails } from '../engine/index.js';
 import { compileRegex } from '../targets/index.js';
 import { decodeMetadata, type PackageRecord } from './metadata.js';
+import { compareNames } from '../common/collate.js';
 
 /**
  * `kiboko examine --audit FILTER`: running containers whose image metadata matches.
@@ -247,5 +248,5 @@ export async function audit(engine: Engine, conditions: readonly AuditCondition[
     if (!r.ok) throw r.error;
     if (r.value) out.push(r.value);
   }
-  return out.sort((a, b) => a.container.name.localeCompare(b.container.name));
+  return out.sort((a, b) => compareNames(a.container.name, b.container.name));
 }

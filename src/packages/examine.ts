@@ -3,6 +3,7 @@ import { LABELS } from '../common/labels.js';
 import type { ContainerDetails, Engine, ImageDetails } from '../engine/index.js';
 import { parseMethodCommand } from '../methods/index.js';
 import { decodeMetadata, type PackageRecord } from './metadata.js';
+import { compareNames } from '../common/collate.js';
 
 /** One level of an image's history as kiboko recorded it: ancestors first, the image itself last. */
 export interface ExaminedLevel {
@@ -100,7 +101,7 @@ export async function examine(engine: Engine, ref: string, options: ExamineOptio
         return { name, command, error: (err as Error).message };
       }
     })
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => compareNames(a.name, b.name));
   return {
     kind: container ? 'container' : 'image',
     ref,

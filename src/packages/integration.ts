@@ -19,6 +19,7 @@ import type { Engine, ImageSummary } from '../engine/index.js';
 import type { TestCaseResult, TestSuiteResult, Totals } from './junit.js';
 import { worstCode, type LifecycleCode } from '../methods/index.js';
 import { caseFrom, collectResults, DEFAULT_TEST_TIMEOUT_MS, RESULTS_DIR, runToCompletion, type CollectedResults } from './testing.js';
+import { compareNames } from '../common/collate.js';
 
 /** Compose projects label their networks and containers with this. */
 const COMPOSE_PROJECT = 'com.docker.compose.project';
@@ -74,7 +75,7 @@ export async function discoverTestImages(engine: Engine, options: DiscoverOption
     if (!resultsPath.startsWith('/')) continue;
     out.push({ ref: [...tags].sort()[0]!, id: i.id, type: i.labels[LABELS.testType] ?? '', resultsPath, project, labels: i.labels });
   }
-  return out.sort((a, b) => a.ref.localeCompare(b.ref));
+  return out.sort((a, b) => compareNames(a.ref, b.ref));
 }
 
 /** The networks of a deployed project: those kiboko deploy (or compose) created for it. */

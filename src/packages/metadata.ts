@@ -4,6 +4,7 @@ import * as z from 'zod/mini';
 import { invalidArgument } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
 import { parseMethodCommand, validateMethodName } from '../methods/index.js';
+import { compareNames } from '../common/collate.js';
 
 /**
  * The metadata `kiboko build` puts into an image, and how it is encoded.
@@ -332,7 +333,7 @@ export function methodsFromLabels(labels: Readonly<Record<string, string>>): Rec
     const name = k.slice(LABELS.methodPrefix.length);
     if (name && v.trim() !== '') out[name] = v;
   }
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => compareNames(a, b)));
 }
 
 export interface DecodedMetadata {

@@ -2,6 +2,7 @@ import type { ErrorSummary } from '../common/errors.js';
 import { LABELS } from '../common/labels.js';
 import type { ContainerDetails, Engine } from '../engine/index.js';
 import type { DeployService } from './deploys.js';
+import { compareNames } from '../common/collate.js';
 
 /** One replica as an operator needs it: what it runs, its state, and its healthcheck's last word. */
 export interface ReplicaView {
@@ -94,7 +95,7 @@ export async function servicesView(deploys: DeployService, engine: Engine): Prom
     out.push({
       name: p.name,
       services: p.services.map((s) => {
-        const containers = (bySvc.get(s.name) ?? []).sort((a, b) => a.name.localeCompare(b.name));
+        const containers = (bySvc.get(s.name) ?? []).sort((a, b) => compareNames(a.name, b.name));
         const live = containers.filter((c) => c.status !== 'exited' && c.status !== 'dead' && c.status !== 'created');
         const running = [...new Set(live.map((c) => c.image))];
         return {

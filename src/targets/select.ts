@@ -4,6 +4,7 @@ import { createRandom, randomSeed, shuffle } from '../common/random.js';
 import type { ContainerStatus, ContainerSummary, Engine } from '../engine/index.js';
 import { selectsEverything, type TargetQuery } from './query.js';
 import { ownContainerId } from './self.js';
+import { compareNames } from '../common/collate.js';
 
 export interface SelectionOptions {
   /** Which container states are eligible (default: running). */
@@ -68,9 +69,9 @@ export function planSelection(candidates: readonly ContainerSummary[], query: Ta
 
   const unmatched = query.names.filter((n) => !matchedNames.has(n));
   const random = createRandom(options.seed);
-  let selected = [...matches].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  let selected = [...matches].sort((a, b) => compareNames(a.name, b.name) || compareNames(a.id, b.id));
   if (options.limit && options.limit > 0 && selected.length > options.limit) {
-    selected = shuffle(selected, random).slice(0, options.limit).sort((a, b) => a.name.localeCompare(b.name));
+    selected = shuffle(selected, random).slice(0, options.limit).sort((a, b) => compareNames(a.name, b.name));
   }
   if (options.random && selected.length > 1) selected = [selected[random.int(selected.length)]!];
   return { selected, skipped, unmatched, seed: options.seed };

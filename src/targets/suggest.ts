@@ -1,3 +1,5 @@
+import { compareNames } from '../common/collate.js';
+
 /**
  * Container names close to what the user typed, for the warning a run that hit nothing prints
  * (`web-9` → `web-1, web-2`). Close means: one contains the other, or at most two edits apart
@@ -13,7 +15,7 @@ export function closeNames(wanted: readonly string[], names: readonly string[], 
       if (d <= allowed) scored.set(n, Math.min(scored.get(n) ?? Infinity, d));
     }
   }
-  const ranked = [...scored].sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]));
+  const ranked = [...scored].sort((a, b) => a[1] - b[1] || compareNames(a[0], b[0]));
   // Only the nearest: `web-9` suggests web-1 and web-2 (one edit), not api-1 (three) as well.
   const best = ranked[0]?.[1] ?? 0;
   return ranked.filter(([, d]) => d <= best + 1).slice(0, max).map(([n]) => n);

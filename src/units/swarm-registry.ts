@@ -9,6 +9,7 @@ import { HASH_LABEL, tryUnitRuntime, UNIT_LABEL, type HostMountPolicy, type Unit
 import type { LogFn, ReconcileMode, ReconcilingRegistry, UnitsRegistryOptions } from './engine-registry.js';
 import { compareUnitNames, isTemplate } from './name.js';
 import { parseRequirements, placementOrder, swarmPlacement, type LaunchedUnit } from './xfleet.js';
+import { compareNames } from '../common/collate.js';
 
 /** Labels on a unit's Swarm service: the service spec is where the unit lives. */
 export const SWARM_LABELS = {
@@ -139,7 +140,7 @@ export class SwarmRegistry implements ReconcilingRegistry {
     const services = await this.engine.listServices([SWARM_LABELS.unit]);
     const units = new Map<string, StoredUnit>();
     const extras: SwarmService[] = [];
-    for (const s of services.sort((a, b) => a.id.localeCompare(b.id))) {
+    for (const s of services.sort((a, b) => compareNames(a.id, b.id))) {
       const name = s.labels[SWARM_LABELS.unit]!;
       let options: UnitOption[];
       try {
