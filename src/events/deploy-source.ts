@@ -1,3 +1,4 @@
+import { onAbort } from '../common/abort.js';
 import { deployEvent, type EventBus, type KibokoEvent } from './types.js';
 
 /** The part of the deploy store the poller reads. */
@@ -44,7 +45,7 @@ export function pollDeployHistory(history: DeployHistory, options: { sinceMs: nu
       if (!timer) {
         timer = setInterval(tick, options.intervalMs ?? 2000);
         timer.unref();
-        options.signal?.addEventListener('abort', () => clearInterval(timer), { once: true });
+        onAbort(options.signal, () => clearInterval(timer));
         queueMicrotask(tick);
       }
       return () => {

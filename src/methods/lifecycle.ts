@@ -4,6 +4,7 @@
  * a container by one generic runner with typed outcomes. Container labels include the image's,
  * so a container declares whatever its image declares, and can add or override methods.
  */
+import { onAbort } from '../common/abort.js';
 import { compareNames } from '../common/collate.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { mapSettled } from '../common/concurrency.js';
@@ -160,9 +161,7 @@ export async function runMethod(engine: Engine, container: string | ContainerRef
 
   const timeoutMs = options.timeoutMs ?? DEFAULT_METHOD_TIMEOUT_MS;
   const stop = new AbortController();
-  const onOuterAbort = () => stop.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  if (options.signal?.aborted) stop.abort(options.signal.reason);
+  const offOuter = onAbort(options.signal, () => stop.abort(options.signal?.reason));
   let timedOut = false;
   const timer = clock.sleep(timeoutMs, stop.signal).then(
     () => {
@@ -186,9 +185,7 @@ export async function runMethod(engine: Engine, container: string | ContainerRef
     });
     // An engine that ignores the signal must not hold the runner past the timeout.
     const aborted = new Promise<never>((_, reject) => {
-      const fail = () => reject(stop.signal.reason ?? new KibokoError('CANCELLED', 'cancelled'));
-      if (stop.signal.aborted) fail();
-      else stop.signal.addEventListener('abort', fail, { once: true });
+      onAbort(stop.signal, () => reject(stop.signal.reason ?? new KibokoError('CANCELLED', 'cancelled')));
     });
     aborted.catch(() => undefined);
     const r = await Promise.race([exec, aborted]);
@@ -209,7 +206,7 @@ export async function runMethod(engine: Engine, container: string | ContainerRef
     if (e.code === 'CONFLICT') return done(3, { reason: `cannot exec in ${ref.name}: ${e.message}` });
     return done(3, { reason: e.message });
   } finally {
-    options.signal?.removeEventListener('abort', onOuterAbort);
+    offOuter();
     stop.abort();
     await timer;
   }

@@ -264,9 +264,7 @@ export async function runToCompletion(engine: Engine, id: string, o: ContainerRu
     try {
       // Raced with the signal: an engine call that misses the abort must not hold the run.
       const aborted = new Promise<never>((_, reject) => {
-        const fail = () => reject(new KibokoError('CANCELLED', `wait ${id}: cancelled`));
-        if (stop.signal.aborted) fail();
-        else stop.signal.addEventListener('abort', fail, { once: true });
+        onAbort(stop.signal, () => reject(new KibokoError('CANCELLED', `wait ${id}: cancelled`)));
       });
       aborted.catch(() => undefined);
       const waiting = engine.wait(id, stop.signal);

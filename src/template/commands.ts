@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { onAbort } from '../common/abort.js';
 import { invalidArgument } from '../common/errors.js';
 import { splitQuotedWords } from '../shellwords/index.js';
 
@@ -103,15 +104,13 @@ export const runCommand: CommandRunner = (argv, options) =>
       timedOut = true;
       killGroup();
     }, options.timeoutMs);
-    const onAbort = () => {
+    const offAbort = onAbort(options.signal, () => {
       cancelled = true;
       killGroup();
-    };
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
     const finish = (exitCode: number | null, signal: string | null) => {
       clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
+      offAbort();
       resolve({ exitCode, signal, timedOut, cancelled, output: output.slice(-OUTPUT_LIMIT), ms: Date.now() - started });
     };
     child.on('error', (err) => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Etcd3, IOptions, Watcher } from 'etcd3';
+import { restUnlessAborted } from '../../common/abort.js';
 import { invalidArgument, KibokoError } from '../../common/errors.js';
 import type { Backend } from './types.js';
 
@@ -121,10 +122,7 @@ export async function etcdBackend(options: EtcdBackendOptions): Promise<Backend>
             w.on('error', (err) => onNotice?.(`etcd watch on ${p}: ${err.message}`));
           }),
         );
-        const aborted = new Promise<void>((resolve) => {
-          if (signal.aborted) resolve();
-          signal.addEventListener('abort', () => resolve(), { once: true });
-        });
+        const aborted = restUnlessAborted(Number.POSITIVE_INFINITY, signal);
         await Promise.race([created.catch((cause) => Promise.reject(unreachable(cause))), aborted]);
         if (!signal.aborted) onReady?.();
         await aborted;

@@ -2,6 +2,7 @@ import { watch as fsWatch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { parseDocument, type Tags } from 'yaml';
+import { restUnlessAborted } from '../../common/abort.js';
 import { invalidArgument } from '../../common/errors.js';
 import { goJoin } from '../keys.js';
 import { findFiles } from '../resource.js';
@@ -126,10 +127,7 @@ export function fileBackend(options: FileBackendOptions): Backend {
           );
         }
         onReady?.();
-        await new Promise<void>((resolve) => {
-          if (signal.aborted) resolve();
-          signal.addEventListener('abort', () => resolve(), { once: true });
-        });
+        await restUnlessAborted(Number.POSITIVE_INFINITY, signal);
       } finally {
         for (const w of watchers) w.close();
       }
