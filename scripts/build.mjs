@@ -43,6 +43,15 @@ const cliOptions = {
         b.onResolve({ filter: /^\.\/ssh$/ }, (args) =>
           args.importer.includes('docker-modem') ? { path: 'docker-modem-ssh', namespace: 'stub' } : undefined,
         );
+        // docker-modem formats every request's options with util.inspect (showHidden, depth
+        // unlimited) for a debug line even when DEBUG is off: ~2 ms on a command's first request
+        // and more for every request with a body. Formatted only when its debug output is on.
+        b.onLoad({ filter: /[\\/]docker-modem[\\/]lib[\\/]modem\.js$/ }, (args) => {
+          const source = readFileSync(args.path, 'utf8');
+          const eager = "debug('Sending: %s', util.inspect(options, {";
+          if (!source.includes(eager)) throw new Error(`${args.path}: no "${eager}" to guard any more; check docker-modem's debug line and update scripts/build.mjs`);
+          return { contents: source.replace(eager, `debug.enabled && ${eager}`), loader: 'js' };
+        });
         b.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({
           // a function (session, ssh) that is also the decoder's one entry (buildkit's followProgress)
           contents: `const fail = function () { throw new Error(${JSON.stringify(stubs[args.path])}); };\nmodule.exports = Object.assign(fail, { followProgress: fail });`,
@@ -66,15 +75,18 @@ const GROUP_BUNDLES = readdirSync('src/cli').flatMap((f) => /^run-(\w+)\.ts$/.ex
 // from the builtin's key list, taken here from this Node (a key a newer Node adds reads as
 // undefined, which no kiboko code uses), and loads the builtin when a value is read. fs/promises
 // (the journal's writes) and timers/promises (the clock's sleeps): a `chaos kill` needs neither.
-const LAZY_BUILTINS = ['https', 'tls', 'child_process', 'zlib', 'fs/promises', 'timers/promises'];
+// crypto (~5 ms to load): hashes, tokens and signatures; ids take their bytes from the kernel
+// (src/common/random.ts), so a `chaos kill` never loads it.
+const LAZY_BUILTINS = ['https', 'tls', 'child_process', 'zlib', 'fs/promises', 'timers/promises', 'crypto'];
 // The same for re2js, whose module builds its Unicode tables when evaluated (~150 KB of code run
 // by every command that loaded it), while only a `re2:` target pattern and the proxy's, watcher's
 // and rules' matchers use it. Its CommonJS build is bundled behind the stand-in: esbuild runs a
 // CommonJS module's closure only when it is first required, so the package stays in the bundle
 // and its code cache, one copy, evaluated on first use. (zod/mini's CommonJS build is ~500 KB
 // more than the tree-shaken ES one, so zod stays as it is: cli/options.ts builds its schemas on
-// first use instead.)
-const LAZY_PACKAGES = ['re2js'];
+// first use instead.) tar-fs and tar-stream (with streamx, bl, …): dockerode's build contexts and
+// kiboko's own tar files; dockerode requires tar-fs at its top, for every command.
+const LAZY_PACKAGES = ['re2js', 'tar-fs', 'tar-stream'];
 const nodeRequire = createRequire(import.meta.url);
 /** A module that stands in for `target` (what `require` loads) until a value of it is read; `keys`: its own keys. */
 const standIn = (target, keys) => `let real;

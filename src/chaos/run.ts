@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../common/clock.js';
 import { mapSettled } from '../common/concurrency.js';
 import { formatDuration } from '../common/duration.js';
 import { asKibokoError, invalidArgument, isAbortError } from '../common/errors.js';
-import { randomSeed } from '../common/random.js';
+import { randomSeed, randomUUID } from '../common/random.js';
 import type { ContainerStatus, Engine } from '../engine/index.js';
 import type { Journal } from '../journal/index.js';
 import { selectTargets, selectsEverything, type TargetQuery } from '../targets/index.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createRandom, shuffle } from './random.js';
+import { createRandom, randomUUID, shuffle } from './random.js';
 
 const take = (seed: number, n: number) => {
   const r = createRandom(seed);
@@ -55,5 +55,26 @@ describe('shuffle', () => {
     const items = Array.from({ length: 30 }, (_, i) => i);
     expect(shuffle(items, createRandom(99))).toEqual(shuffle(items, createRandom(99)));
     expect(shuffle(items, createRandom(99))).not.toEqual(shuffle(items, createRandom(100)));
+  });
+});
+
+describe('randomUUID', () => {
+  const V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+  it('makes version 4 UUIDs, as node:crypto does, all different', () => {
+    // 100 of them go through the 256-byte read-ahead more than six times
+    const ids = Array.from({ length: 100 }, () => randomUUID());
+    for (const id of ids) expect(id).toMatch(V4);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('spreads its random bits (no byte stuck at one value)', () => {
+    const ids = Array.from({ length: 64 }, () => randomUUID().replace(/-/g, ''));
+    // every hex position but the version digit varies across 64 ids
+    for (let i = 0; i < 32; i++) {
+      const seen = new Set(ids.map((id) => id[i]));
+      if (i === 12) expect([...seen]).toEqual(['4']);
+      else expect(seen.size).toBeGreaterThan(1);
+    }
   });
 });

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { agentScriptPath, chooseExecMode, DEFAULT_HELPER_IMAGE, execFileResult, MODULE_OF, openProbe, probe, PROXY_GID, type KernelFeature } from '../chaos/index.js';
 import { asKibokoError } from '../common/errors.js';
+import { randomUUID } from '../common/random.js';
 import type { Engine } from '../engine/index.js';
 
 /** Runs a command in the probe's throwaway namespace. */

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { readdir as readdirCallback } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KibokoError } from '../common/errors.js';
+import { randomUUID } from '../common/random.js';
 import { currentProcess, isAlive, type ProcessIdentity } from './process.js';
 
 /** One temporary change kiboko made and must undo: written durably *before* the change. */
