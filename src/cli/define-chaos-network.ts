@@ -7,14 +7,14 @@ import type { NetemEffectName } from './command-names.js';
 import type { Register } from './register.js';
 
 /** The network faults of `kiboko chaos`: netem, iptables, partition, proxy, delay and rate, in the order help lists them. */
-export function addNetworkCommands(chaos: Command, register: Register): void {
-  addNetemCommands(chaos, register);
-  addIptablesCommands(chaos, register);
+export function addNetworkCommands(chaos: Command, register: Register, wanted: (word: string) => boolean = () => true): void {
+  if (wanted('netem')) addNetemCommands(chaos, register);
+  if (wanted('iptables')) addIptablesCommands(chaos, register);
   const t = networkFaultTables();
-  chaosCommand(chaos, 'partition', 'cut containers off from named peers or CIDRs, both directions, for a duration', register, NET_SHORTS, t.partition);
-  chaosCommand(chaos, 'proxy', "put a fault proxy in the target's network namespace and redirect its traffic through it (toxiproxy toxics, HTTP faults), for a duration", register, NET_SHORTS, t.proxy);
-  chaosCommand(chaos, 'delay', 'delay traffic: netem when the kernel has it, else the transparent proxy (it says which)', register, { ...NET_SHORTS, j: false }, t.delay);
-  chaosCommand(chaos, 'rate', 'limit egress bandwidth with tc tbf/htb (no netem needed)', register, NET_SHORTS, t.rate);
+  if (wanted('partition')) chaosCommand(chaos, 'partition', 'cut containers off from named peers or CIDRs, both directions, for a duration', register, NET_SHORTS, t.partition);
+  if (wanted('proxy')) chaosCommand(chaos, 'proxy', "put a fault proxy in the target's network namespace and redirect its traffic through it (toxiproxy toxics, HTTP faults), for a duration", register, NET_SHORTS, t.proxy);
+  if (wanted('delay')) chaosCommand(chaos, 'delay', 'delay traffic: netem when the kernel has it, else the transparent proxy (it says which)', register, { ...NET_SHORTS, j: false }, t.delay);
+  if (wanted('rate')) chaosCommand(chaos, 'rate', 'limit egress bandwidth with tc tbf/htb (no netem needed)', register, NET_SHORTS, t.rate);
 }
 
 /** What help says of each netem effect, in the order it lists them. */

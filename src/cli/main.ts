@@ -16,7 +16,7 @@ export async function main(argv: string[], groups: readonly CommandGroup[]): Pro
   const json = argv.includes('--json') || argv.includes('-j');
   // `kiboko deploy …` needs only the deploy commands (the whole tree for help and anything else).
   const help = wantsHelp(argv);
-  const program = buildTree(groups, { only: help ? undefined : argv[0], lazy: !help });
+  const program = buildTree(groups, { only: help ? undefined : argv[0], lazy: !help, words: help ? undefined : argv });
   const helpText = applyHelp(program);
   try {
     // Pumba's (urfave/cli) and confd's (Go flag) spellings, rewritten for commander.

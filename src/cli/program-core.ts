@@ -6,7 +6,11 @@ import { declareOnDispatch, registerWith, type Dispatch, type Register } from '.
 /** A group of top-level commands as one module defines them; `names` are the commands it defines. */
 export interface CommandGroup {
   names: readonly string[];
-  define: (program: Command, register: Register) => void;
+  /**
+   * `words`: the command line, when the tree is built to run it (not for help or docs): a group
+   * may then define only the commands it names.
+   */
+  define: (program: Command, register: Register, words?: readonly string[]) => void;
 }
 
 export interface BuildOptions {
@@ -16,6 +20,8 @@ export interface BuildOptions {
   dispatch?: Dispatch;
   /** Declare each command's options only when it runs (./register.ts): for a command line, never for help. */
   lazy?: boolean;
+  /** The command line the tree is built to run (never for help): see CommandGroup's define. */
+  words?: readonly string[] | undefined;
 }
 
 /**
@@ -34,7 +40,7 @@ export function buildTree(groups: readonly CommandGroup[], options: BuildOptions
   addOptions(program, ENGINE_OPTIONS);
   const register = registerWith(options.dispatch, { lazy: options.lazy ?? false });
   const only = options.only === undefined ? undefined : groups.find((g) => g.names.includes(options.only!));
-  for (const group of only ? [only] : groups) group.define(program, register);
+  for (const group of only ? [only] : groups) group.define(program, register, options.words);
   if (options.lazy) declareOnDispatch(program);
   return program;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CACHE_SLOTS } from './code-cache.js';
+import { CHAOS_COMMAND_WORDS } from './define-chaos.js';
 import { buildProgram, COMMAND_GROUPS } from './program.js';
 
 const names = (only?: string) => buildProgram({ only }).commands.map((c) => c.name());
@@ -35,5 +36,32 @@ describe('buildProgram with only one group', () => {
         expect(a.commands.map((c) => c.helpInformation())).toEqual(w.commands.map((c) => c.helpInformation()));
       }
     }
+  });
+});
+
+describe('the chaos commands a command line names', () => {
+  const chaosOf = (words?: string[]) => buildProgram({ only: 'chaos', words }).commands.find((c) => c.name() === 'chaos')!;
+  const subs = (words?: string[]) => chaosOf(words).commands.map((c) => c.name());
+
+  it('CHAOS_COMMAND_WORDS is every chaos command of the whole tree', () => {
+    expect([...CHAOS_COMMAND_WORDS].sort()).toEqual(subs().sort());
+  });
+
+  it('a line that names commands defines just those, each as in the whole tree', () => {
+    const whole = chaosOf();
+    expect(subs(['chaos', 'kill', '--signal', 'SIGTERM', 'web-1'])).toEqual(['kill']);
+    // an option's value or a target that is a command's name only adds that command
+    expect(subs(['chaos', '--label', 'pause', 'kill', 'stop'])).toEqual(['kill', 'stop', 'pause']);
+    for (const word of CHAOS_COMMAND_WORDS) {
+      const alone = chaosOf(['chaos', word]);
+      const a = alone.commands.find((c) => c.name() === word)!;
+      const w = whole.commands.find((c) => c.name() === word)!;
+      expect(a.helpInformation()).toBe(w.helpInformation());
+      expect(a.commands.map((c) => c.helpInformation())).toEqual(w.commands.map((c) => c.helpInformation()));
+    }
+  });
+
+  it('a line that names none (a typo) defines them all, so commander can suggest', () => {
+    expect(subs(['chaos', 'kil', 'web-1'])).toEqual(subs());
   });
 });

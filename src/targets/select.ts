@@ -3,7 +3,7 @@ import { SKIP_LABELS } from '../common/labels.js';
 import { createRandom, randomSeed, shuffle } from '../common/random.js';
 import type { ContainerStatus, ContainerSummary, Engine } from '../engine/index.js';
 import { selectsEverything, type TargetQuery } from './query.js';
-import { ownContainerId } from './self.js';
+import { readOwnContainerId } from './self.js';
 import { compareNames } from '../common/collate.js';
 
 export interface SelectionOptions {
@@ -86,7 +86,9 @@ export async function selectTargets(engine: Engine, query: TargetQuery, options:
   }
   const states = options.states ?? ['running'];
   const all = states.some((s) => s !== 'running' && s !== 'paused' && s !== 'restarting');
-  const candidates = await engine.list({ all, labels: query.labels });
-  const selfId = options.selfId === undefined ? ownContainerId() : (options.selfId ?? undefined);
+  const [candidates, selfId] = await Promise.all([
+    engine.list({ all, labels: query.labels }),
+    options.selfId === undefined ? readOwnContainerId() : options.selfId,
+  ]);
   return planSelection(candidates, query, { ...options, seed: options.seed ?? randomSeed(), selfId: selfId ?? null });
 }
