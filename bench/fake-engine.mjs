@@ -1,5 +1,5 @@
 // A stand-in Docker engine on a unix socket for start-up benchmarks: answers the few requests
-// `kiboko chaos kill NAME` makes (version, the recovery lists, the container list, the kill) with
+// `kiboko chaos kill NAME` makes (the ping it negotiates from, the recovery lists, the container list, the kill) with
 // one running container, and timestamps every request on this process's clock
 // (performance.now()), so a bench can time a child from spawn to its first engine request and to
 // its kill request without a real engine's latency in the numbers.
@@ -25,8 +25,14 @@ export async function startFakeEngine() {
     const path = decodeURIComponent(req.url ?? '').replace(/^\/v[\d.]+/, '');
     requests.push({ method: req.method, path, at });
     req.resume();
+    // /_ping answers as dockerd does: its Api-Version header is what clients negotiate from
+    // (without it kiboko, like the docker CLI, asks /version as well: a round trip a real engine
+    // never causes).
+    if (path === '/_ping') {
+      res.writeHead(200, { 'api-version': VERSION.ApiVersion, ostype: VERSION.Os, server: `Docker/${VERSION.Version} (${VERSION.Os})`, 'content-type': 'text/plain; charset=utf-8' });
+      return res.end('OK');
+    }
     res.setHeader('content-type', 'application/json');
-    if (path === '/_ping') return res.end('OK');
     if (path === '/version') return res.end(JSON.stringify(VERSION));
     // Label-filtered lists are the recovery sweeps for kiboko's own helpers: none here.
     if (path.startsWith('/containers/json')) return res.end(JSON.stringify(path.includes('label') ? [] : [CONTAINER]));
