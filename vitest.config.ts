@@ -45,6 +45,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts'],
+          // Property and fuzz tests take 2-4 s alone; vitest's 5 s default was hit on a loaded machine.
+          testTimeout: 20_000,
           exclude: ['src/**/*.docker.test.ts'],
         },
       },
