@@ -68,6 +68,11 @@ function createCases(run: ContractRun): void {
     expect((await run.s.engine.info()).negotiatedApiVersion).toMatch(/^1\.\d+$/);
   });
 
+  it('answers a ping at every call', async () => {
+    await run.s.engine.ping();
+    await run.s.engine.ping();
+  });
+
   it('says whether it is a Swarm manager as systemInfo does', async () => {
     const [manager, sys] = await Promise.all([run.s.engine.isSwarmManager(), run.s.engine.systemInfo()]);
     expect(manager).toBe(sys.isManager);

@@ -79,6 +79,10 @@ export class FakeEngine implements Engine {
     this.guard('info', '');
   }
 
+  async ping(): Promise<void> {
+    this.guard('ping', '');
+  }
+
   async info(): Promise<EngineInfo> {
     this.guard('info', '');
     return { endpoint: this.endpoint, serverVersion: 'fake', apiVersion: '1.47', negotiatedApiVersion: '1.47', os: 'linux', arch: 'amd64' };

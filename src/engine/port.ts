@@ -46,6 +46,11 @@ export interface Engine {
    * answers in 10-30 ms); fails as info() does when the engine cannot be reached or is too old.
    */
   ready(): Promise<void>;
+  /**
+   * Asks the engine now (`GET /_ping`) whether it answers, at every call: ready() and info()
+   * keep their first answer, so they cannot tell that an engine has gone or come back.
+   */
+  ping(): Promise<void>;
   info(): Promise<EngineInfo>;
   /** Host facts: cgroup driver and version, kernel, security options, Swarm state. */
   systemInfo(): Promise<EngineSystemInfo>;

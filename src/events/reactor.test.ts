@@ -102,6 +102,28 @@ describe('watchEvents', () => {
     expect(states.filter((s) => s === 'connected').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('says connected again only once the engine answers, not from an info() that keeps its first answer', async () => {
+    const engine = new FakeEngine();
+    const first = await engine.info();
+    engine.info = async () => first; // as DockerEngine's: asked once, then remembered
+    const clock = new FakeClock();
+    const controller = new AbortController();
+    const states: string[] = [];
+    const consumer = (async () => {
+      for await (const _ of watchEvents(engine, { signal: controller.signal, clock, onState: (s) => states.push(s.state) }));
+    })();
+    await until(() => states.includes('connected'));
+    engine.unreachable = true;
+    engine.dropEventStreams();
+    await until(() => states.filter((s) => s === 'disconnected').length >= 3, 'three failed reconnects');
+    const whileDown = states.slice(states.indexOf('disconnected'));
+    engine.unreachable = false;
+    await until(() => states.at(-1) === 'connected', 'the reconnect');
+    controller.abort();
+    await consumer;
+    expect(whileDown.filter((s) => s === 'connected')).toEqual([]);
+  });
+
   it('skips the boundary events it already yielded when several share a nanosecond', async () => {
     const engine = new FakeEngine();
     const same = '1700000000000000001';

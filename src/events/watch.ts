@@ -53,8 +53,9 @@ export async function* watchEvents(engine: Engine, options: WatchOptions = {}): 
     // Without a starting point, a reconnect resumes from when we first listened: nothing is lost.
     const from = since ?? msToNano(clock.now());
     try {
-      // The stream says nothing until an event happens; ping first so `connected` is true.
-      await engine.info();
+      // The stream says nothing until an event happens; ping first so `connected` is true (a
+      // real ping: info() keeps its first answer, and would say so of an engine that is gone).
+      await engine.ping();
       options.onState?.({ state: 'connected', since: from });
       // Yields an event unless it is behind the boundary or one of the boundary's own.
       const accept = (e: EngineEvent): boolean => {

@@ -185,6 +185,10 @@ export class DockerEngine implements Engine {
     await this.negotiate();
   }
 
+  async ping(): Promise<void> {
+    await this.call('ping', () => this.docker.ping());
+  }
+
   /** The engine's versions: negotiation, then `/version` (once; asked again after a failure). */
   info(): Promise<EngineInfo> {
     this.described ??= (async () => {
