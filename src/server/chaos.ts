@@ -34,6 +34,8 @@ export interface ChaosServiceOptions {
   maxRunning?: number | undefined;
   /** Finished experiments kept for GET (default 200). */
   keep?: number | undefined;
+  /** How long DELETE waits for a stopped experiment's restores before it answers 504 (default 15 s). */
+  stopTimeoutMs?: number | undefined;
 }
 
 const MAX_EVENTS = 500;
@@ -131,13 +133,23 @@ export class ChaosService {
     return x;
   }
 
-  /** Ends the experiment (held faults are restored at once) and resolves with its final report. */
+  /**
+   * Ends the experiment (held faults are restored at once) and resolves with its final report.
+   * Through the API the wait is bounded (`stopTimeoutMs`): an engine that never answers the
+   * restore is a 504 that says so, not a request that hangs; the run goes on restoring, and GET
+   * shows when it has.
+   */
   async stop(id: string, by: 'api' | 'shutdown' = 'api') {
     const x = this.find(id);
     if (x.status === 'running') {
       x.stoppedBy = by;
       x.abort.abort();
-      await x.done;
+      if (by === 'shutdown') await x.done;
+      else if (!(await settlesWithin(x.done, this.o.stopTimeoutMs ?? 15_000))) {
+        throw new KibokoError('TIMEOUT', `experiment ${x.id} is stopping, but its restore has not finished after ${Math.round((this.o.stopTimeoutMs ?? 15_000) / 1000)} s`, {
+          hint: `the engine is slow to answer or stuck; GET /v1/chaos/experiments/${x.id} shows when it ends`,
+        });
+      }
     }
     return view(x);
   }
@@ -145,6 +157,19 @@ export class ChaosService {
   /** SIGTERM: stop every running experiment and wait for the restores. */
   async close(): Promise<void> {
     await Promise.all([...this.experiments.values()].filter((x) => x.status === 'running').map((x) => this.stop(x.id, 'shutdown')));
+  }
+}
+
+/** Whether `p` settles within `ms` (a wall-clock bound: experiments may run on a fake clock). */
+async function settlesWithin(p: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
