@@ -67,7 +67,8 @@ const netem = (effect: string, flags: string, what: string): CommandHelp => ({
   exitCodes: NETWORK_EXIT,
 });
 
-export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
+/** Help for the program, `chaos` and its container faults. */
+const coreAndContainerFaults = (): Record<string, CommandHelp> => ({
   '': {
     examples: [
       ['kiboko doctor', 'what this host and engine support, and what to do about the rest'],
@@ -125,6 +126,10 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
     exitCodes: CHAOS_EXIT,
   },
+});
+
+/** Help for the network faults, stress and recover. */
+const networkFaults = (): Record<string, CommandHelp> => ({
   'chaos netem': {
     examples: [
       ['kiboko chaos netem -d 30s delay -t 200 -j 20 web-1', 'add 200 ms ± 20 ms to web-1’s egress for 30 s'],
@@ -171,6 +176,10 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     exitCodes: [[0, 'everything left behind was restored (or nothing was)'], [1, 'a restore failed'], INVALID, UNREACHABLE, ENGINE, [7, 'the restore journal could not be read or written']],
   },
 
+});
+
+/** Help for deploy and units. */
+const deployAndUnits = (): Record<string, CommandHelp> => ({
   deploy: {
     examples: [
       ['kiboko deploy plan -f compose.yaml', 'what apply would change, and why'],
@@ -237,6 +246,10 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ['kiboko units journal -f web.service', 'follow the output until Ctrl-C'],
   ),
 
+});
+
+/** Help for images as packages, templates, events, the daemon and doctor. */
+const imagesEventsDaemon = (): Record<string, CommandHelp> => ({
   build: {
     examples: [
       ['kiboko build -t acme/base:1 --method validate=/srv/bin/validate.sh base/', 'build with kiboko metadata and a lifecycle method'],
@@ -309,6 +322,10 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
     exitCodes: [[0, 'checked (missing features are reported, not failed, without --strict)'], [1, 'with --strict: something is missing'], UNREACHABLE],
   },
+});
+
+/** Help for commands added later (proxy, delay, deploy's compose verbs, watch, registry). */
+const addedLater = (): Record<string, CommandHelp> => ({
   'chaos proxy': {
     examples: [
       ['kiboko chaos proxy -d 30s --port 80 --latency 200ms web', '200 ms on every connection to web’s port 80, without netem'],
@@ -376,7 +393,13 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   },
   'registry tags': { examples: [['kiboko registry tags 127.0.0.1:5000/app', 'every tag, following the registry’s pages']], exitCodes: REGISTRY_EXIT },
   'registry inspect': { examples: [['kiboko registry inspect 127.0.0.1:5000/app:1', 'digest, media type, platforms and created time']], exitCodes: REGISTRY_EXIT },
-};
+});
+
+/** Built on first use: only help (and a usage error's hint) reads it, not a command that runs. */
+const buildCommandHelp = (): Readonly<Record<string, CommandHelp>> => ({ ...coreAndContainerFaults(), ...networkFaults(), ...deployAndUnits(), ...imagesEventsDaemon(), ...addedLater() });
+let commandHelp: Readonly<Record<string, CommandHelp>> | undefined;
+/** Each command's examples and exit codes, by command path (`chaos netem delay`). */
+export const commandHelpTable = (): Readonly<Record<string, CommandHelp>> => (commandHelp ??= buildCommandHelp());
 
 /**
  * What `--state-dir` holds, per command family (its first word). Families absent here do not read

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { splitShellWords } from '../shellwords/index.js';
 import { documentedProgram } from './cli-docs.js';
 import { allCommands, applyHelp, commandPath } from './help.js';
-import { COMMAND_HELP, GLOBAL_OPTION_NAMES } from './help-text.js';
+import { commandHelpTable, GLOBAL_OPTION_NAMES } from './help-text.js';
 import { buildProgram, normalizeBoolFlags } from './program.js';
 
 /** Every command a user can type (commander's implicit `help` excepted), with its path. */
@@ -42,7 +42,7 @@ describe('help text table', () => {
     const missing: string[] = [];
     for (const cmd of registered(program)) {
       const path = commandPath(cmd);
-      const h = COMMAND_HELP[path];
+      const h = commandHelpTable()[path];
       if (!h) {
         missing.push(path || '(kiboko)');
         continue;
@@ -57,7 +57,7 @@ describe('help text table', () => {
 
   it('names no command that does not exist', () => {
     const paths = new Set(registered(program).map(commandPath));
-    expect(Object.keys(COMMAND_HELP).filter((p) => !paths.has(p))).toEqual([]);
+    expect(Object.keys(commandHelpTable()).filter((p) => !paths.has(p))).toEqual([]);
   });
 
   it("every example parses against the real program and reaches a command under the example's own path", async () => {
@@ -65,7 +65,7 @@ describe('help text table', () => {
     applyHelp(parsed);
     let reached = '';
     for (const cmd of allCommands(parsed)) if (cmd.commands.length === 0) cmd.action(() => void (reached = commandPath(cmd)));
-    for (const [path, h] of Object.entries(COMMAND_HELP)) {
+    for (const [path, h] of Object.entries(commandHelpTable())) {
       for (const [line] of h.examples) {
         const words = splitShellWords(line);
         expect(words[0], line).toBe('kiboko');

@@ -1,7 +1,7 @@
 import type { Command, CommanderError } from 'commander';
 import { KibokoError } from '../common/errors.js';
 import { whenDeclared } from './register.js';
-import { COMMAND_HELP, GLOBAL_OPTION_NAMES, STATE_DIR_HELP, type CommandHelp } from './help-text.js';
+import { commandHelpTable, GLOBAL_OPTION_NAMES, STATE_DIR_HELP, type CommandHelp } from './help-text.js';
 
 /**
  * The help layer, applied to the built program (so the option definitions stay where they are
@@ -34,8 +34,8 @@ export function applyHelp(program: Command): HelpLayer {
     // (a command whose options are declared when it runs: then, as they need them)
     whenDeclared(cmd, () => {
       describeOptions(cmd);
-      const text = helpFooter(cmd);
-      if (text) cmd.addHelpText('after', text);
+      // written when help is shown: a command that runs never builds it
+      cmd.addHelpText('after', () => helpFooter(cmd));
     });
   }
   return {
@@ -64,7 +64,7 @@ export function commandPath(cmd: Command): string {
 }
 
 export function commandHelp(cmd: Command): CommandHelp | undefined {
-  return COMMAND_HELP[commandPath(cmd)];
+  return commandHelpTable()[commandPath(cmd)];
 }
 
 /** The families whose --state-dir means something; the first word of the command path. */

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { splitShellWords } from '../shellwords/index.js';
 import { commandLines, DOC_FILES, ROOT } from './docs-commands.test-support.js';
 import { allCommands, applyHelp } from './help.js';
-import { COMMAND_HELP } from './help-text.js';
+import { commandHelpTable } from './help-text.js';
 import { buildProgram, normalizeBoolFlags } from './program.js';
 
 /**
@@ -38,7 +38,7 @@ async function outcome(words: string[], lazy: boolean): Promise<Outcome> {
 }
 
 const docLines = DOC_FILES.flatMap((file) => commandLines(readFileSync(join(ROOT, file), 'utf8')).filter((l) => !l.error).map((l) => l.words));
-const exampleLines = Object.values(COMMAND_HELP).flatMap((h) => h.examples.map(([line]) => splitShellWords(line.replace(/\$\([^)]*\)|\$\{?\w+\}?/g, 'X')).slice(1)));
+const exampleLines = Object.values(commandHelpTable()).flatMap((h) => h.examples.map(([line]) => splitShellWords(line.replace(/\$\([^)]*\)|\$\{?\w+\}?/g, 'X')).slice(1)));
 const tricky = [
   ['chaos', '--random', '--label', 'kill', 'kill', '--signal', 'SIGTERM', 'web'],
   ['chaos', 'kill', '--pull-image=false', '--dry-run=true', 'web'],
