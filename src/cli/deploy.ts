@@ -45,10 +45,14 @@ export async function runDeployPlan(o: DeployOptions<'plan'>): Promise<number> {
   const swarm = mode === 'auto' ? engine.isSwarmManager() : engine.ready().then(() => mode === 'swarm');
   swarm.catch(() => undefined);
   const d = await import('../deploy/index.js');
+  // The container list too, for the project the files most likely name: the engine answers it
+  // while they are read (planProject asks again when the loaded project is another).
+  const hint = mode === 'swarm' || o.from ? undefined : d.configurationProjectHint(files(o), { projectName: o.project });
+  const early = hint === undefined ? undefined : await d.observeEarly(engine, hint);
   const { loaded, source } = await loadFromFlags(o);
   const target = (await swarm) ? 'swarm' : 'docker';
   const { config, notes } = await d.resolveConfiguration(engine, loaded);
-  const plan = await d.planProject(engine, config, target);
+  const plan = await d.planProject(engine, config, target, early);
   if (o.json) process.stdout.write(`${JSON.stringify({ plan, notes, source })}\n`);
   else {
     for (const n of notes) process.stdout.write(`tag policy: ${n}\n`);

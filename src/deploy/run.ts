@@ -5,10 +5,10 @@ import { KibokoError } from '../common/errors.js';
 import { ANNOTATIONS_API, annotationsUnsupported, compareVersions, type Engine } from '../engine/index.js';
 import { pullImage } from '../registry/index.js';
 import { applyDeploy, type ApplyResult, type DeployEvent } from './apply.js';
-import { loadCompose, type ComposeWarning } from './compose/index.js';
+import { loadCompose, projectNameHint, type ComposeWarning } from './compose/index.js';
 import type { PostDeployTests, SystemConfig } from './model.js';
 import { withFileDigests } from './objects.js';
-import { observeProject } from './observe.js';
+import { observeProject, type EarlyObservation } from './observe.js';
 import { markRebuilt, planDeploy, type DeployPlan } from './plan.js';
 import { buildServices, type BuildEvent, type BuildMode, type ImageBuilder } from './build.js';
 import type { DeployStore } from './store.js';
@@ -52,6 +52,22 @@ export async function loadConfiguration(paths: readonly string[], options: LoadO
   return loadCompose(targets, { ...options, cwd });
 }
 
+/**
+ * The project `loadConfiguration(paths, options)` most likely names, known before the files are
+ * read through (compose/files.ts's projectNameHint); undefined without a file path (a folder, the
+ * working directory's compose file). Only a hint: the loaded configuration's name decides.
+ */
+export function configurationProjectHint(paths: readonly string[], options: Pick<LoadOptions, 'projectName' | 'env' | 'cwd'> = {}): string | undefined {
+  if (paths.length === 0) return undefined;
+  const first = resolve(options.cwd ?? process.cwd(), paths[0]!);
+  try {
+    if (!statSync(first).isFile()) return undefined;
+  } catch {
+    return undefined;
+  }
+  return projectNameHint(first, options.projectName, options.env ?? process.env);
+}
+
 /** Applies tag policies against the images the engine has; returns the config to deploy and why images moved. */
 export async function resolveConfiguration(engine: Engine, config: SystemConfig): Promise<{ config: SystemConfig; notes: string[] }> {
   const follows = config.services.some((s) => s.tagPolicy.kind === 'follow-branch');
@@ -84,10 +100,16 @@ async function checkEngineSupports(engine: Engine, config: SystemConfig): Promis
   if (compareVersions(negotiatedApiVersion, ANNOTATIONS_API) < 0) throw annotationsUnsupported(endpoint, negotiatedApiVersion, annotated);
 }
 
-export async function planProject(engine: Engine, config: SystemConfig, mode: EngineMode = 'auto'): Promise<DeployPlan> {
+/**
+ * `early`: the project's containers asked for before the configuration was loaded (observeEarly),
+ * used when it names the same project; otherwise it is let finish and the list is asked for again.
+ */
+export async function planProject(engine: Engine, config: SystemConfig, mode: EngineMode = 'auto', early?: EarlyObservation): Promise<DeployPlan> {
+  const reuse = early?.project === config.project && mode !== 'swarm';
+  if (early && !reuse) await early.containers.catch(() => undefined); // nothing left running when the plan returns
   // In auto mode the container list is asked for together with the engine's Swarm state (two
   // round trips at once, not one after the other); on a Swarm manager its answer goes unused.
-  const containers = mode === 'swarm' ? undefined : observeProject(engine, config.project);
+  const containers = mode === 'swarm' ? undefined : reuse ? early!.containers : observeProject(engine, config.project);
   containers?.catch(() => undefined);
   if (await useSwarm(engine, mode)) return planSwarm(config, await observeSwarm(engine, config.project));
   await checkEngineSupports(engine, config);

@@ -33,6 +33,32 @@ export function normalizeProjectName(name: string): string {
     .replace(/^[_-]+/, '');
 }
 
+/** A top-level `name: literal` (no variables) of a file's text, for COMPOSE_PROJECT_NAME before the file is interpolated. */
+export function literalName(text: string): string | undefined {
+  const m = /^name:[ \t]*["']?([a-z0-9][a-z0-9_-]*)["']?[ \t]*(?:#.*)?$/m.exec(text);
+  return m?.[1];
+}
+
+/**
+ * The project name that loading `firstFile` (the first `-f`) most likely gives, from what is known
+ * before it is read through: `-p`, COMPOSE_PROJECT_NAME in the environment, a literal top-level
+ * `name:`, else the file's folder. An env file, an interpolated `name:` or a later file's `name:`
+ * can make the loaded project another: a hint only, to be checked against the loaded name.
+ */
+export function projectNameHint(
+  firstFile: string,
+  explicit: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  readFile: (abs: string) => string | undefined = readIfExists,
+): string | undefined {
+  let name = explicit ?? (env.COMPOSE_PROJECT_NAME || undefined);
+  if (name === undefined) {
+    const text = readFile(firstFile);
+    name = (text === undefined ? undefined : literalName(text)) ?? normalizeProjectName(path.basename(path.dirname(firstFile)));
+  }
+  return PROJECT_NAME.test(name) ? name : undefined;
+}
+
 export function displayPath(abs: string, cwd: string): string {
   const rel = path.relative(cwd, abs);
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;

@@ -17,13 +17,13 @@ import type { SystemConfig } from '../model.js';
 import type { Lookup } from '../../shellwords/index.js';
 import type { Context } from './context.js';
 import { applyExtends, applyInclude, type TreeLoader } from './extends.js';
-import { discoverFiles, displayPath, isFile, normalizeProjectName, PROJECT_NAME, PROJECT_NAME_RULE, projectEnvironment, readIfExists } from './files.js';
+import { discoverFiles, displayPath, isFile, literalName, normalizeProjectName, PROJECT_NAME, PROJECT_NAME_RULE, projectEnvironment, readIfExists } from './files.js';
 import { mergeNodes } from './merge.js';
 import { Problems, problemsError, type ComposeProblem, type ComposeWarning, type Loc } from './problems.js';
 import { buildConfig } from './project.js';
 import { readYaml, type MapNode, type Node } from './yaml.js';
 
-export { COMPOSE_FILE_NAMES, COMPOSE_OVERRIDE_FILE_NAMES, normalizeProjectName } from './files.js';
+export { COMPOSE_FILE_NAMES, COMPOSE_OVERRIDE_FILE_NAMES, normalizeProjectName, projectNameHint } from './files.js';
 export { formatComposeProblem, type ComposeProblem, type ComposeWarning } from './problems.js';
 export { parsePortSpec } from './ports.js';
 export { renderConfig } from './render.js';
@@ -169,12 +169,6 @@ export function parseComposeSources(sources: readonly ComposeSource[], options: 
   if (!problems.empty || !config) throw finish(problems, options);
   for (const w of problems.warnings) options.onWarning?.(w);
   return config;
-}
-
-/** A top-level `name: literal` (no variables) of a file's text, for COMPOSE_PROJECT_NAME before the file is interpolated. */
-function literalName(text: string): string | undefined {
-  const m = /^name:[ \t]*["']?([a-z0-9][a-z0-9_-]*)["']?[ \t]*(?:#.*)?$/m.exec(text);
-  return m?.[1];
 }
 
 /** The error to throw, after handing over the warnings gathered so far. */

@@ -93,11 +93,14 @@ export function readServiceTemplates(entry: Entry | undefined, ctx: Context): Se
 const GATE_DOCS = 'write x-kiboko: { gate: validate } or { gate: { method: validate, timeout: 20s } } on a service — a lifecycle method its image declares (LABEL kiboko.method.validate=…)';
 const TESTS_DOCS = 'write x-kiboko: { post_deploy_tests: { type: integration, timeout: 5m } } at the top level — test images labelled test.type=<type>';
 // The lifecycle method and test.type grammars of src/packages (lifecycle.ts, integration.ts).
-const methodName = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/));
-const testType = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/));
+// Built on first use: most files have no x-kiboko gate or tests.
+let methodNameSchema: z.ZodMiniString | undefined;
+let testTypeSchema: z.ZodMiniString | undefined;
+const methodName = () => (methodNameSchema ??= z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/)));
+const testType = () => (testTypeSchema ??= z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/)));
 
 /** A word checked by a zod schema: `expected <what>, got …` at the node's line. */
-function word(node: Node, ctx: Context, schema: typeof methodName, what: string, docs: string): string | undefined {
+function word(node: Node, ctx: Context, schema: z.ZodMiniString, what: string, docs: string): string | undefined {
   const r = schema.safeParse(scalarValue(node));
   if (!r.success) {
     ctx.problems.add(node.loc, `expected ${what}, got ${show(node)}`, docs);
@@ -132,13 +135,13 @@ export function readGate(entry: Entry | undefined, ctx: Context, scope: 'project
     return undefined;
   }
   if (e.value.kind !== 'map') {
-    const method = word(e.value, ctx, methodName, 'a lifecycle method name like validate', GATE_DOCS);
+    const method = word(e.value, ctx, methodName(), 'a lifecycle method name like validate', GATE_DOCS);
     return method === undefined ? undefined : { method };
   }
   let method: string | undefined;
   let timeoutMs: number | undefined;
   for (const k of e.value.entries.values()) {
-    if (k.key === 'method') method = word(k.value, ctx, methodName, 'a lifecycle method name like validate', GATE_DOCS);
+    if (k.key === 'method') method = word(k.value, ctx, methodName(), 'a lifecycle method name like validate', GATE_DOCS);
     else if (k.key === 'timeout') timeoutMs = positiveDuration(k.value, ctx, GATE_DOCS);
     else {
       const guess = closest(k.key, ['method', 'timeout']);
@@ -174,7 +177,7 @@ export function readPostDeployTests(entry: Entry | undefined, ctx: Context, scop
     return undefined;
   }
   if (e.value.kind !== 'map') {
-    const type = word(e.value, ctx, testType, 'a test type like integration (or a mapping with type and timeout)', TESTS_DOCS);
+    const type = word(e.value, ctx, testType(), 'a test type like integration (or a mapping with type and timeout)', TESTS_DOCS);
     return type === undefined ? undefined : { type };
   }
   let type = 'integration';
@@ -182,7 +185,7 @@ export function readPostDeployTests(entry: Entry | undefined, ctx: Context, scop
   let ok = true;
   for (const k of e.value.entries.values()) {
     if (k.key === 'type') {
-      const t = word(k.value, ctx, testType, 'a test type like integration (letters, digits, _ . -)', TESTS_DOCS);
+      const t = word(k.value, ctx, testType(), 'a test type like integration (letters, digits, _ . -)', TESTS_DOCS);
       if (t === undefined) ok = false;
       else type = t;
     } else if (k.key === 'timeout') {

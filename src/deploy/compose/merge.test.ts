@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { loadCompose } from './index.js';
+import { withoutResets } from './merge.js';
+import type { MapNode, Node, ScalarNode, SeqNode } from './yaml.js';
 import { describe, expect, it } from 'vitest';
 import { project, load, problemsOf, lineOf, only } from './fixtures.test-support.js';
 
@@ -157,5 +159,29 @@ describe('depends_on', () => {
     const [p] = problemsOf(() => load({ 'compose.yaml': 'services:\n  a: {image: nginx}\n  b:\n    image: nginx\n    depends_on:\n      a: {condition: healthy}\n' }));
     expect(p).toMatchObject({ line: 6, path: 'services.b.depends_on.a.condition' });
     expect(p!.message).toContain('expected service_started, service_healthy or service_completed_successfully, got "healthy"');
+  });
+});
+
+describe('withoutResets', () => {
+  const loc = { file: 'f', line: 1, path: '' };
+  const scalar = (value: string, tag?: string): ScalarNode => ({ kind: 'scalar', value, loc, tag });
+  const map = (entries: Record<string, Node>, tag?: string): MapNode => ({ kind: 'map', entries: new Map(Object.entries(entries).map(([key, value]) => [key, { key, keyLoc: loc, value }])), loc, tag });
+
+  it('returns a tree without tags as it is (the first file is merged into nothing, uncopied)', () => {
+    const tree = map({ a: scalar('1'), b: { kind: 'seq', items: [scalar('x'), map({ c: scalar('2') })], loc }, d: map({}) });
+    expect(withoutResets(tree)).toBe(tree);
+  });
+
+  it('drops !reset entries and items and clears !override tags, in order, leaving the input as it was', () => {
+    const inner = map({ keep: scalar('k') });
+    const tree = map({ a: scalar('1'), gone: scalar('x', '!reset'), b: scalar('2', '!override'), c: inner, d: { kind: 'seq', items: [scalar('i'), scalar('r', '!reset'), scalar('j')], loc } });
+    const before = structuredClone(tree);
+    const out = withoutResets(tree) as MapNode;
+    expect([...out.entries.keys()]).toEqual(['a', 'b', 'c', 'd']);
+    expect(out.entries.get('b')!.value).toEqual(scalar('2'));
+    expect(out.entries.get('c')!.value).toBe(inner);
+    expect((out.entries.get('d')!.value as SeqNode).items.map((i) => (i as ScalarNode).value)).toEqual(['i', 'j']);
+    expect(tree).toEqual(before);
+    expect(withoutResets(map({}, '!override'))).toEqual(map({}));
   });
 });

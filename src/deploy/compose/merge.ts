@@ -47,16 +47,40 @@ export function mergeMaps(base: MapNode, over: MapNode, p: readonly string[]): M
   return { ...base, entries, tag: undefined };
 }
 
+/**
+ * The node without its `!reset` entries and items and without merge tags. A subtree with no tag
+ * is returned as it is, not copied: the first file of a project (most projects have one) is
+ * merged into nothing, and its tree, once read, is never changed.
+ */
 export function withoutResets(node: Node): Node {
   if (node.kind === 'map') {
-    const entries = new Map<string, Entry>();
-    for (const [k, e] of node.entries) if (e.value.tag !== '!reset') entries.set(k, { ...e, value: withoutResets(e.value) });
-    return { ...node, entries, tag: undefined };
+    let entries: Map<string, Entry> | undefined;
+    let i = 0;
+    for (const [k, e] of node.entries) {
+      const value = e.value.tag === '!reset' ? undefined : withoutResets(e.value);
+      if (value !== e.value && entries === undefined) entries = new Map([...node.entries].slice(0, i));
+      if (entries && value) entries.set(k, value === e.value ? e : { ...e, value });
+      i++;
+    }
+    return entries === undefined && node.tag === undefined ? node : { ...node, entries: entries ?? node.entries, tag: undefined };
   }
-  if (node.kind === 'seq') return { ...node, items: withoutResetItems(node.items), tag: undefined };
-  return { ...node, tag: undefined };
+  if (node.kind === 'seq') {
+    const items = withoutResetItems(node.items);
+    return items === node.items && node.tag === undefined ? node : { ...node, items, tag: undefined };
+  }
+  return node.tag === undefined ? node : { ...node, tag: undefined };
 }
-const withoutResetItems = (items: Node[]) => items.filter((i) => i.tag !== '!reset').map(withoutResets);
+/** The items without `!reset` ones and merge tags: the same array when nothing changes. */
+function withoutResetItems(items: Node[]): Node[] {
+  let out: Node[] | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    const value = item.tag === '!reset' ? undefined : withoutResets(item);
+    if (value !== item && out === undefined) out = items.slice(0, i);
+    if (out && value) out.push(value);
+  }
+  return out ?? items;
+}
 
 const KEYED_LISTS = new Set(['environment', 'labels', 'annotations', 'sysctls', 'depends_on', 'networks']);
 const KEY_VALUE_LISTS = new Set(['environment', 'labels', 'annotations', 'sysctls', 'args']);

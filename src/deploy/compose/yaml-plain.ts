@@ -40,7 +40,13 @@ const CORE_TYPED = [
   /^[-+]?[0-9]+$/,
   /^0x[0-9a-fA-F]+$/,
 ];
-const isCoreTyped = (s: string): boolean => CORE_TYPED.some((re) => re.test(s));
+/** First characters a core-typed scalar can start with (its patterns above); most keys and values start with none. */
+const TYPED_START = /^[~NnTtFf.+\-0-9]/;
+function isCoreTyped(s: string): boolean {
+  if (s !== '' && !TYPED_START.test(s)) return false;
+  for (const re of CORE_TYPED) if (re.test(s)) return true;
+  return false;
+}
 
 /** A plain key (quoted keys are read apart); what follows the colon is a value or nothing. */
 const KEY = /^([A-Za-z0-9_./][A-Za-z0-9_./-]*):(?: +(.*))?$/;
@@ -72,7 +78,7 @@ function contentLines(text: string): Line[] | undefined {
     const line = raw[i]!;
     const body = line.trimStart();
     if (body === '' || body.startsWith('#')) continue;
-    if (/^(?:---|\.\.\.|%)/.test(line)) return undefined;
+    if (line.startsWith('---') || line.startsWith('...') || line.startsWith('%')) return undefined;
     out.push({ no: i + 1, indent: line.length - body.length, text: body.trimEnd() });
   }
   return out;
@@ -109,7 +115,7 @@ class Reader {
       const line = this.lines[this.at]!;
       if (line.indent < indent) break;
       if (line.indent > indent || isItem(line.text)) giveUp();
-      const [key, rest] = splitKey(line.text);
+      const { key, rest } = splitKey(line.text);
       if (entries.has(key)) giveUp(); // a duplicate: the full parser reports it
       const keyLoc = this.loc(line.no, childPath(path, key));
       this.at++;
@@ -161,9 +167,9 @@ class Reader {
     this.count(depth);
     const loc = this.loc(lineNo, path);
     if (text.startsWith('[')) return this.flowSeq(text, loc, depth);
-    const [scalar, after] = readScalar(text, false);
-    if (!/^(?: +#.*)?$/.test(after)) giveUp();
-    return { ...scalar, loc };
+    const { node, after } = readScalar(text, false, loc);
+    if (!endsLine(after)) giveUp();
+    return node;
   }
 
   private flowSeq(text: string, loc: Loc, depth: number): SeqNode {
@@ -173,23 +179,31 @@ class Reader {
     else {
       for (;;) {
         this.count(depth + 1);
-        const [scalar, after] = readScalar(rest, true);
-        items.push({ ...scalar, loc: { ...loc, path: itemPath(loc.path, items.length) } });
+        const { node, after } = readScalar(rest, true, { ...loc, path: itemPath(loc.path, items.length) });
+        items.push(node);
         const m = /^ *([,\]])/.exec(after) ?? giveUp();
         rest = after.slice(m[0].length);
         if (m[1] === ']') break;
         rest = rest.trimStart();
       }
     }
-    if (!/^(?: +#.*)?$/.test(rest)) giveUp();
+    if (!endsLine(rest)) giveUp();
     return { kind: 'seq', items, loc, tag: undefined };
   }
 }
 
 const isItem = (text: string): boolean => text === '-' || text.startsWith('- ');
 
+/** What may follow a value on its line: nothing, or a comment after spaces (`/^(?: +#.*)?$/`: a line holds no line break). */
+function endsLine(after: string): boolean {
+  if (after === '') return true;
+  let i = 0;
+  while (after.charCodeAt(i) === 32) i++;
+  return i > 0 && after.charCodeAt(i) === 35;
+}
+
 /** `key: rest` → the key and what follows (a comment alone counts as nothing). */
-function splitKey(text: string): [string, string] {
+function splitKey(text: string): { key: string; rest: string } {
   const m = KEY.exec(text) ?? QUOTED_KEY.exec(text) ?? giveUp();
   const written = m[1]!;
   let key: string;
@@ -198,30 +212,34 @@ function splitKey(text: string): [string, string] {
   else if (isCoreTyped(written)) return giveUp(); // `1:`, `true:`: typed keys, left to the full parser
   else key = written;
   const rest = m[2] ?? '';
-  return [key, rest.startsWith('#') ? '' : rest];
+  return { key, rest: rest.startsWith('#') ? '' : rest };
 }
 
-/** One scalar at the start of `text` (the node without its location) and the text after it. */
-function readScalar(text: string, inFlow: boolean): [Omit<ScalarNode, 'loc'>, string] {
+/** One scalar at the start of `text`, located at `loc`, and the text after it. */
+function readScalar(text: string, inFlow: boolean, loc: Loc): { node: ScalarNode; after: string } {
   const q = text[0];
   if (q === '"' || q === "'") {
     const end = q === '"' ? /^"([^"\\]*)"/.exec(text) : /^'((?:[^']|'')*)'/.exec(text);
     if (!end) return giveUp(); // an escape, or a string that goes on to the next line
     const value = q === '"' ? end[1]! : end[1]!.replaceAll("''", "'");
-    return [{ kind: 'scalar', value, tag: undefined }, text.slice(end[0].length)];
+    return { node: { kind: 'scalar', value, tag: undefined, loc }, after: text.slice(end[0].length) };
   }
   if (PLAIN_START.test(text) || text.startsWith('[')) giveUp();
   // A plain scalar ends at ` #` (a comment), and in a flow sequence at `,` or `]`.
-  const m = (inFlow ? /^[^,\]\[{}#:]*/ : /^(?:[^#]|(?<! )#)*/).exec(text)!;
-  const written = m[0].trimEnd();
-  if (written === '' || /: |:$/.test(written)) giveUp();
-  return [plainScalar(written), text.slice(written.length)];
+  let written: string;
+  if (inFlow) written = /^[^,\]\[{}#:]*/.exec(text)![0].trimEnd();
+  else {
+    const comment = text.indexOf(' #');
+    written = (comment < 0 ? text : text.slice(0, comment)).trimEnd();
+  }
+  if (written === '' || written.includes(': ') || written.endsWith(':')) giveUp();
+  return { node: plainScalar(written, loc), after: text.slice(written.length) };
 }
 
 /** A plain scalar typed as the core schema does it, for the cases read here; others are left to the full parser. */
-function plainScalar(written: string): Omit<ScalarNode, 'loc'> {
-  if (!isCoreTyped(written)) return { kind: 'scalar', value: written, tag: undefined };
-  if (/^-?[0-9]{1,15}$/.test(written)) return { kind: 'scalar', value: Number(written), raw: written, tag: undefined };
-  if (written === 'true' || written === 'false') return { kind: 'scalar', value: written === 'true', raw: written, tag: undefined };
+function plainScalar(written: string, loc: Loc): ScalarNode {
+  if (!isCoreTyped(written)) return { kind: 'scalar', value: written, tag: undefined, loc };
+  if (/^-?[0-9]{1,15}$/.test(written)) return { kind: 'scalar', value: Number(written), raw: written, tag: undefined, loc };
+  if (written === 'true' || written === 'false') return { kind: 'scalar', value: written === 'true', raw: written, tag: undefined, loc };
   return giveUp();
 }
