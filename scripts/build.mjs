@@ -85,8 +85,10 @@ const LAZY_BUILTINS = ['https', 'tls', 'child_process', 'zlib', 'fs/promises', '
 // and its code cache, one copy, evaluated on first use. (zod/mini's CommonJS build is ~500 KB
 // more than the tree-shaken ES one, so zod stays as it is: cli/options.ts builds its schemas on
 // first use instead.) tar-fs and tar-stream (with streamx, bl, …): dockerode's build contexts and
-// kiboko's own tar files; dockerode requires tar-fs at its top, for every command.
-const LAZY_PACKAGES = ['re2js', 'tar-fs', 'tar-stream'];
+// kiboko's own tar files; dockerode requires tar-fs at its top, for every command. yaml: compose
+// files go through kiboko's fast reader (deploy/compose/yaml-plain.ts) and reach the full parser
+// only for what it leaves to it (anchors, flow collections, …), like the templates' YAML output.
+const LAZY_PACKAGES = ['re2js', 'tar-fs', 'tar-stream', 'yaml'];
 const nodeRequire = createRequire(import.meta.url);
 /** A module that stands in for `target` (what `require` loads) until a value of it is read; `keys`: its own keys. */
 const standIn = (target, keys) => `let real;
