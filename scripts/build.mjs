@@ -5,6 +5,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { readdirSync, readFileSync, rmSync, chmodSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
@@ -122,6 +123,30 @@ const lazyModules = {
     b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
       contents: standIn(`node:${args.path}`, Object.getOwnPropertyNames(nodeRequire(`node:${args.path}`))),
       loader: 'js',
+    }));
+    // docker-modem's `debug` (with supports-color and tty) and its hijacked-stream duplex (with
+    // readable-stream, a userland copy of Node's streams), both required at its top: stand-ins
+    // that load them when a debug namespace is on (DEBUG=modem) or an exec/attach hijacks.
+    const modemDir = dirname(nodeRequire.resolve('docker-modem/lib/modem.js'));
+    const realDebug = nodeRequire.resolve('debug', { paths: [modemDir] });
+    b.onResolve({ filter: /^debug$|^\.\/http_duplex$/ }, (args) =>
+      /[\\/]docker-modem[\\/]lib[\\/]/.test(args.importer) ? { path: args.path, namespace: 'lazy-modem' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-modem' }, (args) => ({
+      contents:
+        args.path === 'debug'
+          ? `let real;
+const load = () => (real ??= require(${JSON.stringify(realDebug)}));
+module.exports = function debugStandIn(namespace) {
+  let logger;
+  const log = (...args) => { if (log.enabled) (logger ??= load()(namespace))(...args); };
+  Object.defineProperty(log, 'enabled', { get: () => Boolean(process.env.DEBUG) && load().enabled(namespace) });
+  return log;
+};`
+          : `let Real;
+module.exports = function HttpDuplex(req, res, options) { return new (Real ??= require(${JSON.stringify(join(modemDir, 'http_duplex.js'))}))(req, res, options); };`,
+      loader: 'js',
+      resolveDir: modemDir,
     }));
     const packages = new RegExp(`^(${LAZY_PACKAGES.map(escapeRe).join('|')})$`);
     // The stand-in's own require() resolves as esbuild does for require: to the CommonJS build.
