@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapSettled } from './concurrency.js';
+import { mapSettled, settlesWithin } from './concurrency.js';
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -73,5 +73,14 @@ describe('mapSettled', () => {
     });
     expect(max).toBe(1);
     expect(results).toHaveLength(3);
+  });
+});
+
+describe('settlesWithin', () => {
+  it('says whether a promise settles, either way, within the time', async () => {
+    await expect(settlesWithin(Promise.resolve(1), 1000)).resolves.toBe(true);
+    await expect(settlesWithin(Promise.reject(new Error('no')), 1000)).resolves.toBe(true);
+    await expect(settlesWithin(new Promise(() => undefined), 20)).resolves.toBe(false);
+    await expect(settlesWithin(new Promise((r) => setTimeout(r, 5)), 1000)).resolves.toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import { settlesWithin } from '../common/concurrency.js';
 import { COMPOSE_LABELS, LABELS } from '../common/labels.js';
 import type { ContainerStatus, Engine } from '../engine/index.js';
 import type { ContainerConfig } from './hash.js';
@@ -80,9 +81,7 @@ export interface EarlyObservation {
 export async function observeEarly(engine: Engine, project: string, handshakeMs = 50): Promise<EarlyObservation> {
   const containers = observeProject(engine, project);
   containers.catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([engine.ready().catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, handshakeMs)))]);
-  clearTimeout(timer);
+  await settlesWithin(engine.ready(), handshakeMs);
   for (let turn = 0; turn < 2; turn++) await new Promise<void>((r) => setImmediate(r));
   return { project, containers };
 }

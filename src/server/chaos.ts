@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { runExperiment, type ChaosEvent, type ChaosReport } from '../chaos/index.js';
 import type { Clock } from '../common/clock.js';
+import { settlesWithin } from '../common/concurrency.js';
 import { asKibokoError, errorSummary, KibokoError, type ErrorSummary } from '../common/errors.js';
 import type { Engine } from '../engine/index.js';
 import type { Journal } from '../journal/index.js';
@@ -157,19 +158,6 @@ export class ChaosService {
   /** SIGTERM: stop every running experiment and wait for the restores. */
   async close(): Promise<void> {
     await Promise.all([...this.experiments.values()].filter((x) => x.status === 'running').map((x) => this.stop(x.id, 'shutdown')));
-  }
-}
-
-/** Whether `p` settles within `ms` (a wall-clock bound: experiments may run on a fake clock). */
-async function settlesWithin(p: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([p.then(() => true as const), late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

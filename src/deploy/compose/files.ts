@@ -40,6 +40,14 @@ export function literalName(text: string): string | undefined {
 }
 
 /**
+ * compose's COMPOSE_PROJECT_NAME before the files are interpolated: `-p`, the environment's, a
+ * literal top-level `name:` of the first file, else the project folder's name.
+ */
+export function projectVariable(explicit: string | undefined, fromEnv: string | undefined, firstText: string | undefined, projectDir: string): string {
+  return explicit ?? fromEnv ?? (firstText === undefined ? undefined : literalName(firstText)) ?? normalizeProjectName(path.basename(projectDir));
+}
+
+/**
  * The project name that loading `firstFile` (the first `-f`) most likely gives, from what is known
  * before it is read through: `-p`, COMPOSE_PROJECT_NAME in the environment, a literal top-level
  * `name:`, else the file's folder. An env file, an interpolated `name:` or a later file's `name:`
@@ -51,11 +59,8 @@ export function projectNameHint(
   env: Readonly<Record<string, string | undefined>>,
   readFile: (abs: string) => string | undefined = readIfExists,
 ): string | undefined {
-  let name = explicit ?? (env.COMPOSE_PROJECT_NAME || undefined);
-  if (name === undefined) {
-    const text = readFile(firstFile);
-    name = (text === undefined ? undefined : literalName(text)) ?? normalizeProjectName(path.basename(path.dirname(firstFile)));
-  }
+  const fromEnv = env.COMPOSE_PROJECT_NAME || undefined;
+  const name = projectVariable(explicit, fromEnv, explicit ?? fromEnv ? undefined : readFile(firstFile), path.dirname(firstFile));
   return PROJECT_NAME.test(name) ? name : undefined;
 }
 

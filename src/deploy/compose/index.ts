@@ -17,7 +17,7 @@ import type { SystemConfig } from '../model.js';
 import type { Lookup } from '../../shellwords/index.js';
 import type { Context } from './context.js';
 import { applyExtends, applyInclude, type TreeLoader } from './extends.js';
-import { discoverFiles, displayPath, isFile, literalName, normalizeProjectName, PROJECT_NAME, PROJECT_NAME_RULE, projectEnvironment, readIfExists } from './files.js';
+import { discoverFiles, displayPath, isFile, normalizeProjectName, PROJECT_NAME, PROJECT_NAME_RULE, projectEnvironment, projectVariable, readIfExists } from './files.js';
 import { mergeNodes } from './merge.js';
 import { Problems, problemsError, type ComposeProblem, type ComposeWarning, type Loc } from './problems.js';
 import { buildConfig } from './project.js';
@@ -100,7 +100,7 @@ export function parseComposeSources(sources: readonly ComposeSource[], options: 
   const projectDir = path.dirname(absFiles[0]!);
   const env = projectEnvironment(processEnv, options.envFiles?.map((f) => path.resolve(cwd, f)), projectDir, readFile, display, problems);
   // compose sets COMPOSE_PROJECT_NAME for interpolation: -p, the environment, a literal `name:`, the folder.
-  const projectVar = explicit ?? env.lookup('COMPOSE_PROJECT_NAME') ?? literalName(sources[0]!.text) ?? normalizeProjectName(path.basename(projectDir));
+  const projectVar = projectVariable(explicit, env.lookup('COMPOSE_PROJECT_NAME'), sources[0]!.text, projectDir);
   const lookup: Lookup = (name) => env.lookup(name) ?? (name === 'COMPOSE_PROJECT_NAME' ? projectVar : undefined);
   const ctx: Context = {
     problems,
